@@ -1,0 +1,26 @@
+/*
+ * conf.h - load herald.conf (libconfig, with @include) into a model.
+ *
+ * conf_load() checks everything the core knows about: syntax, unknown and
+ * missing keys, duplicate ids, references, times, durations, zones, UTF-8,
+ * and the rules between items (reminders before their due instant, no
+ * overlapping livestream slots...).  Every problem is appended to errs as
+ * "file:line: message", where file is the path of the file that holds the
+ * setting as the user would type it (included files are shown relative to
+ * the working directory, like the main file).  Channel blocks are only
+ * converted here; their plugins validate them (plugin_check_channels()).
+ */
+#ifndef HERALD_CONF_H
+#define HERALD_CONF_H
+
+#include "errlist.h"
+#include "model.h"
+
+/*
+ * Load path.  Returns a model the caller owns (model_free()), or NULL when
+ * errs holds at least one error.  Warnings (ambiguous or skipped local
+ * times...) are appended to errs either way.
+ */
+struct model *conf_load(const char *path, struct errlist *errs);
+
+#endif

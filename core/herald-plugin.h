@@ -1,0 +1,240 @@
+/*
+ * herald-plugin.h - the one header a channel plugin includes.
+ *
+ * A plugin is a shared object in the daemon's plugin_dir.  It exports one
+ * symbol, HERALD_PLUGIN_ENTRY ("herald_plugin_entry"), a function returning
+ * a pointer to a const struct herald_plugin.  The host checks the ABI major
+ * number and the struct size before it touches anything else, and refuses a
+ * plugin built for another major ABI with "ABI N instead of M".
+ *
+ * Plugins never link daemon symbols: everything the host offers comes
+ * through the const struct herald_host table handed to open().  A test can
+ * therefore drive a plugin with a table of its own.
+ *
+ * ABI policy: adding a field at the end of struct herald_host or struct
+ * herald_plugin bumps HERALD_PLUGIN_ABI_MINOR; the size fields tell either
+ * side what the other one knows.  Changing or removing anything bumps the
+ * major number.
+ *
+ * The send contract.  A plugin:
+ *   1. MUST NOT block in any callback: no sleeping, no blocking socket
+ *      call, no waiting on a thread.  Blocking libraries run through
+ *      host->offload(), whose completion runs on the loop thread.
+ *   2. borrows the struct herald_message passed to send() until it reports
+ *      the outcome; it MUST copy anything it needs afterwards.
+ *   3. MUST report exactly one outcome per send() through host->complete(),
+ *      on the loop thread.  It MAY do so before send() returns.
+ *   4. classifies failures: HERALD_TRANSIENT when the same message may
+ *      succeed later (the peer is down, busy, rate-limited; retry_after_ms
+ *      > 0 passes on a delay the peer asked for), HERALD_PERMANENT when it
+ *      never will (bad address, rejected content).  The host decides about
+ *      retries and fallback to the contact's next channel; the plugin never
+ *      retries by itself.
+ *   5. MUST NOT log secrets, message bodies or full addresses above debug
+ *      level.
+ *   6. MAY keep per-channel state: open() returns it, close() frees it.
+ *
+ * Ownership: every pointer the host passes is borrowed for the duration of
+ * the call unless a comment says otherwise.
+ */
+#ifndef HERALD_PLUGIN_H
+#define HERALD_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HERALD_PLUGIN_ABI_MAJOR 1
+#define HERALD_PLUGIN_ABI_MINOR 0
+#define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
+
+struct event_base;
+
+/* What a send came to.  See rule 4 above. */
+enum herald_outcome {
+	HERALD_DELIVERED = 0,
+	HERALD_TRANSIENT = 1,
+	HERALD_PERMANENT = 2,
+};
+
+/* How a channel counts message length, so the core can plan around it. */
+enum herald_length_unit {
+	HERALD_LEN_BYTES = 0,	/* UTF-8 bytes (webhooks, email subject) */
+	HERALD_LEN_CHARS = 1,	/* Unicode code points */
+	HERALD_LEN_SMS_SEGMENTS = 2, /* GSM-7/UCS-2 segments (max_length = cap) */
+};
+
+/* Which field of a contact becomes the channel's address. */
+enum herald_address_kind {
+	HERALD_ADDR_NONE = 0,	/* the channel itself is the target (group robot, log) */
+	HERALD_ADDR_PHONE = 1,	/* the contact's phone, normalized to E.164 */
+	HERALD_ADDR_EMAIL = 2,	/* the contact's email */
+	HERALD_ADDR_HANDLE = 3,	/* contact.address[channel] (platform user id) */
+};
+
+/* Message priority classes, highest first (DESIGN.md rule 5). */
+enum herald_priority {
+	HERALD_PRIO_EMERGENCY = 0,
+	HERALD_PRIO_LAUNCH = 1,
+	HERALD_PRIO_REMINDER = 2,
+	HERALD_PRIO_DIGEST = 3,
+};
+
+struct herald_caps {
+	size_t max_length;	/* 0: unlimited */
+	enum herald_length_unit length_unit;
+	enum herald_address_kind address;
+	int ack_links;		/* can carry an acknowledgement link */
+	int delivery_receipts;	/* reports delivery receipts later */
+	double default_rate;	/* messages per second; 0: unlimited */
+	unsigned default_burst;	/* token bucket depth */
+	unsigned default_concurrency; /* sends in flight per channel */
+};
+
+/*
+ * One setting of a channel's config block, converted by the host so that
+ * plugins need not link libconfig.  Only scalars and lists of strings are
+ * allowed in channel blocks.
+ */
+enum herald_setting_type {
+	HERALD_SETTING_STRING = 0,
+	HERALD_SETTING_INT = 1,
+	HERALD_SETTING_FLOAT = 2,
+	HERALD_SETTING_BOOL = 3,
+	HERALD_SETTING_LIST = 4,	/* list or array of strings */
+};
+
+struct herald_setting {
+	const char *name;
+	enum herald_setting_type type;
+	const char *str;	/* STRING */
+	long long integer;	/* INT, BOOL */
+	double number;		/* FLOAT, INT */
+	const char *const *items; /* LIST */
+	size_t n_items;
+	const char *file;	/* where it was written, for errors */
+	int line;
+};
+
+/* A channel's config block, minus the keys the core itself reads. */
+struct herald_channel_conf {
+	const char *name;	/* the channel's name in the config */
+	const char *plugin;
+	const char *file;	/* where the block starts */
+	int line;
+	const char *base_dir;	/* directory of the main config file: relative
+				 * paths in the block (password_file...) resolve
+				 * against it */
+	const struct herald_setting *settings;
+	size_t n_settings;
+	int check_only;		/* heraldd -t: validate, open nothing */
+};
+
+/* One message to send.  Borrowed until complete() (rule 2). */
+struct herald_message {
+	const char *key;	/* job key, a UUID string; dedup id for peers */
+	const char *kind;	/* "reminder", "launch-go", "overdue"... */
+	enum herald_priority priority;
+	const char *campaign;	/* campaign id */
+	const char *item;	/* deadline/launch/plan id */
+	const char *item_title;
+	int64_t item_due;	/* the item's instant, Unix seconds; 0: none */
+	const char *contact;	/* contact id */
+	const char *contact_name;
+	const char *address;	/* per caps.address; NULL for HERALD_ADDR_NONE */
+	const char *subject;	/* rendered; may be NULL */
+	const char *body;	/* rendered UTF-8 text */
+	const char *ack_url;	/* NULL when acks are off */
+	int64_t due;		/* when the job was due, Unix seconds */
+	unsigned attempt;	/* 1 for the first try */
+};
+
+/* Opaque handle identifying one send() until it completes. */
+struct herald_completion;
+
+enum herald_log_level {
+	HERALD_LOG_ERR = 3,
+	HERALD_LOG_WARNING = 4,
+	HERALD_LOG_NOTICE = 5,
+	HERALD_LOG_INFO = 6,
+	HERALD_LOG_DEBUG = 7,
+};
+
+/*
+ * Services the host lends to plugins.  Fields after `size` are valid only
+ * when offsetof(field) < size; new fields are appended.
+ */
+struct herald_host {
+	size_t size;
+	unsigned abi_major, abi_minor;
+	const char *version;	/* heraldd version string */
+
+	/* The loop every callback runs on. */
+	struct event_base *base;
+
+	/* Log a line prefixed with the channel's name. */
+	void (*log)(const struct herald_channel_conf *ch, enum herald_log_level,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+	/*
+	 * Report a config error at a setting (or at the block when s is
+	 * NULL), as "file:line: message".  open() then returns -1.
+	 */
+	void (*conf_error)(const struct herald_channel_conf *ch,
+	    const struct herald_setting *s, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+	/*
+	 * Find a setting by name and mark it used; the host reports every
+	 * setting no plugin lookup asked for as unknown.  NULL when absent.
+	 */
+	const struct herald_setting *(*setting)(const struct herald_channel_conf *ch,
+	    const char *name);
+
+	/* Report the outcome of a send (rule 3).  reason may be NULL. */
+	void (*complete)(struct herald_completion *c, enum herald_outcome outcome,
+	    unsigned retry_after_ms, const char *reason);
+};
+
+struct herald_plugin {
+	unsigned abi_major, abi_minor;
+	size_t size;		/* sizeof(struct herald_plugin) at build */
+	const char *name;	/* must match the file's bare name */
+	const char *version;
+	const char *description;
+	struct herald_caps caps;
+
+	/*
+	 * Validate the channel's block and, unless conf->check_only, make it
+	 * ready to send.  Store per-channel state in *state.  Return 0, or -1
+	 * after reporting every problem with host->conf_error().  Optional.
+	 */
+	int (*open)(const struct herald_host *host,
+	    const struct herald_channel_conf *conf, void **state);
+
+	/* Start sending msg; see the contract at the top.  Required. */
+	void (*send)(void *state, const struct herald_message *msg,
+	    struct herald_completion *c);
+
+	/* Free state.  Sends in flight have completed.  Optional. */
+	void (*close)(void *state);
+
+	void *spare[8];		/* keep the struct size stable for minors */
+};
+
+typedef const struct herald_plugin *(*herald_plugin_entry_fn)(void);
+
+/* Declare the entry point in a plugin: HERALD_PLUGIN_DECLARE(log_plugin); */
+#define HERALD_PLUGIN_DECLARE(desc) \
+	__attribute__((visibility("default"))) \
+	const struct herald_plugin *herald_plugin_entry(void); \
+	const struct herald_plugin *herald_plugin_entry(void) { return &(desc); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,32 @@
+/*
+ * log.h - leveled logging to stderr or syslog.
+ *
+ * log_warn() and log_err() append strerror(errno); the x variants do not
+ * (as in OpenSMTPD).  Lower layers do not log: they return errors and let
+ * the caller, who has the context, decide.  The log state is the one piece
+ * of process-wide state besides the daemon context, because syslog itself
+ * is process-wide.
+ */
+#ifndef HERALD_LOG_H
+#define HERALD_LOG_H
+
+#include "herald-plugin.h"
+
+/* target: "stderr" or "syslog".  level: the most verbose level shown. */
+void log_init(const char *ident, const char *target, int level);
+void log_set_level(int level);
+int log_get_level(void);
+/* Parse "err", "warning", "notice", "info", "debug"; -1 when unknown. */
+int log_level_parse(const char *name);
+
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int level, const char *fmt, va_list ap);
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

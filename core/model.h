@@ -1,0 +1,300 @@
+/*
+ * model.h - the immutable campaign model.
+ *
+ * conf.c turns libconfig files into one struct model; from then on nothing
+ * reads libconfig again.  Everything in a model (strings, arrays, the
+ * cross-references between entries) lives in one arena and dies with
+ * model_free(); a model is never modified after conf_load() returns it, so
+ * the planner, the API and a reload can share it without locks.
+ *
+ * Cross-references are resolved pointers into the same model: a deadline's
+ * audience is an array of contacts, already expanded from groups and units,
+ * de-duplicated and in config order.
+ *
+ * Instants are int64_t Unix seconds (UTC).  Civil times from the config are
+ * converted in the campaign's zone by civil.c; the original text is kept for
+ * messages and errors.
+ */
+#ifndef HERALD_MODEL_H
+#define HERALD_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "herald-plugin.h"
+
+struct arena;
+
+/* Where a setting was written: for warnings after loading. */
+struct model_loc {
+	const char *file;
+	int line;
+};
+
+/* "22:00-07:00": minutes since local midnight; may wrap past midnight. */
+struct model_quiet {
+	int set;
+	int from_min, to_min;
+};
+
+struct model_contact;
+struct model_unit;
+
+struct model_channel {
+	struct model_loc loc;
+	const char *name;
+	const char *plugin;
+	unsigned concurrency;	/* 0: plugin default */
+	double rate;		/* messages/s; 0: plugin default */
+	unsigned burst;		/* 0: plugin default */
+	/* The plugin-specific rest of the block, already converted. */
+	struct herald_channel_conf conf;
+};
+
+/* A channel address for one contact, overriding the derived one. */
+struct model_address {
+	const struct model_channel *channel;
+	const char *address;
+};
+
+struct model_contact {
+	struct model_loc loc;
+	const char *id;
+	const char *name;
+	const struct model_unit *unit;	/* NULL when none */
+	const char *phone;	/* E.164 ("+8613800138000") or NULL */
+	const char *email;	/* or NULL */
+	/* Fallback chain: the first channel that works is used. */
+	const struct model_channel **prefer;
+	size_t n_prefer;
+	/* Channels that always get a copy besides the chain. */
+	const struct model_channel **always;
+	size_t n_always;
+	struct model_address *addresses;
+	size_t n_addresses;
+	struct model_quiet quiet;
+	const struct model_contact *supervisor; /* escalation target or NULL */
+};
+
+struct model_unit {
+	struct model_loc loc;
+	const char *id;
+	const char *name;
+	const char *region;	/* for launch spread per region; may be NULL */
+	const struct model_contact *liaison; /* the unit's 联络员 or NULL */
+	const struct model_contact **members; /* every contact with unit = id */
+	size_t n_members;
+};
+
+/* A resolved audience: contacts only, in config order, no duplicates. */
+struct model_audience {
+	const struct model_contact **contacts;
+	size_t n;
+};
+
+struct model_group {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	struct model_audience audience;
+};
+
+/* A civil date-time as written, and the instant it denotes. */
+struct model_time {
+	const char *text;	/* "2023-08-05 17:00" */
+	int64_t at;		/* Unix seconds */
+	int date_only;		/* written as "YYYY-MM-DD" */
+};
+
+/*
+ * An offset before (or after) an instant: "7d", "2h".  Days and weeks are
+ * civil (same wall-clock time N days earlier); s/m/h are exact seconds.
+ */
+struct model_offset {
+	const char *text;
+	int64_t seconds;	/* total, for ordering and h/m/s arithmetic */
+	int days;		/* civil part when the text was in d or w */
+};
+
+struct model_escalation {
+	struct model_loc loc;
+	struct model_offset after;
+	struct model_audience to;
+};
+
+struct model_phase {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	struct model_time from, to;
+	struct model_audience notify;	/* may be empty */
+};
+
+struct model_launch {
+	struct model_loc loc;
+	int set;
+	const char *title;
+	struct model_time at;
+	struct model_offset *countdown;
+	size_t n_countdown;
+	struct model_audience audience;
+};
+
+struct model_deadline {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	struct model_time due;
+	struct model_audience audience;
+	struct model_offset *remind;	/* sorted, largest first */
+	size_t n_remind;
+	int overdue;			/* send an overdue notice (default on) */
+	struct model_escalation *escalate; /* NULL when none */
+	const struct model_unit *lead;	/* may be NULL */
+	const struct model_unit **cooperate;
+	size_t n_cooperate;
+};
+
+struct model_task {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	const struct model_unit *lead;
+	const struct model_unit **cooperate;
+	size_t n_cooperate;
+	struct model_time start;	/* optional: text NULL when absent */
+	struct model_time due;		/* optional */
+	struct model_offset *remind;
+	size_t n_remind;
+};
+
+struct model_plan {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	int level;			/* 1 (most severe) .. 4 */
+	struct model_audience alert;
+	struct model_offset repeat;	/* seconds 0: no repeat */
+	struct model_escalation *escalate;
+	size_t n_escalate;
+	const char *steps;		/* procedure text */
+};
+
+struct model_stage {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	const struct model_channel *channel; /* livestream platform or NULL */
+};
+
+struct model_slot {
+	struct model_loc loc;
+	const struct model_stage *stage;
+	const char *title;
+	struct model_time from, to;
+	const struct model_contact *host; /* may be NULL */
+	struct model_offset *remind;	/* host reminders */
+	size_t n_remind;
+};
+
+struct model_digest {
+	int set;
+	int at_min;			/* minutes after local midnight */
+	struct model_audience to;
+};
+
+struct model_campaign {
+	struct model_loc loc;
+	const char *id;
+	const char *title;
+	const char *brand;		/* may be NULL */
+	const char *timezone;		/* always set (inherits herald.timezone) */
+	struct model_time period_from, period_to;
+	struct model_phase *phases;
+	size_t n_phases;
+	struct model_launch launch;
+	struct model_deadline *deadlines;
+	size_t n_deadlines;
+	struct model_task *tasks;
+	size_t n_tasks;
+	struct model_plan *plans;
+	size_t n_plans;
+	struct model_stage *stages;
+	size_t n_stages;
+	struct model_slot *slots;
+	size_t n_slots;
+	struct model_digest digest;
+};
+
+/* A message template: kind ("reminder"...) x channel name or "default". */
+struct model_template {
+	struct model_loc loc;
+	const char *kind;
+	const char *channel;		/* channel name, or "default" */
+	const char *field;		/* "body" or "subject" */
+	const char *text;
+};
+
+/* One civil date: days since 1970-01-01 (proleptic Gregorian). */
+struct model_holiday {
+	struct model_loc loc;
+	const char *name;
+	int32_t from_day, to_day;	/* inclusive */
+};
+
+struct model_calendar {
+	unsigned weekend_mask;		/* bit 0 = Sunday .. bit 6 = Saturday */
+	struct model_holiday *holidays;
+	size_t n_holidays;
+	int32_t *workdays;		/* 调休 make-up workdays, sorted */
+	size_t n_workdays;
+	int32_t *years;			/* years the calendar covers, sorted */
+	size_t n_years;
+};
+
+struct model_daemon {
+	const char *timezone;		/* default "Asia/Shanghai" */
+	const char *store;		/* "sqlite:PATH", PATH resolved */
+	const char *listen;		/* "127.0.0.1:8025" */
+	const char *public_url;		/* base of ack links or NULL */
+	const char *api_token_file;	/* resolved path or NULL */
+	const char *ack_secret_file;	/* resolved path or NULL */
+	const char *plugin_dir;		/* NULL: compiled-in default */
+	const char *pid_file;		/* resolved path or NULL */
+	const char *log_target;		/* "stderr" or "syslog" */
+	int log_level;			/* enum herald_log_level */
+	const char *base_dir;		/* directory of the main config file */
+};
+
+struct model {
+	struct arena *arena;
+	const char *path;		/* main config file as given */
+	struct model_daemon daemon;
+	struct model_channel *channels;
+	size_t n_channels;
+	struct model_unit *units;
+	size_t n_units;
+	struct model_contact *contacts;
+	size_t n_contacts;
+	struct model_group *groups;
+	size_t n_groups;
+	struct model_campaign *campaigns;
+	size_t n_campaigns;
+	struct model_template *templates;
+	size_t n_templates;
+	struct model_calendar calendar;
+};
+
+/* Free a model and everything in it.  Accepts NULL. */
+void model_free(struct model *m);
+
+/* Lookups by id; NULL when absent. */
+const struct model_channel *model_channel_find(const struct model *m, const char *name);
+const struct model_contact *model_contact_find(const struct model *m, const char *id);
+const struct model_unit *model_unit_find(const struct model *m, const char *id);
+const struct model_campaign *model_campaign_find(const struct model *m, const char *id);
+
+/* Is the civil day (days since epoch) a workday under the calendar? */
+int model_calendar_is_workday(const struct model_calendar *cal, int32_t day);
+
+#endif

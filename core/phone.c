@@ -1,0 +1,1 @@
+/* placeholder */ typedef int herald_placeholder_phone;
