@@ -1,1 +1,448 @@
-/* placeholder */ typedef int herald_placeholder_conf;
+/*
+ * conf.c - load herald.conf into the immutable model.
+ *
+ * Before libconfig parses anything, every file (the main one and each
+ * @include it names, found by a scan of our own because libconfig opens
+ * included files itself) is checked byte-wise: invalid UTF-8 and integer
+ * literals that libconfig 1.5 would silently truncate to 32 bits are
+ * reported with their line.  Then the sections are read in dependency
+ * order (channels, units, contacts, groups, calendar, campaigns,
+ * templates), each reporting every problem it finds, so one run of
+ * heraldd -t lists them all.  The model copies every string: libconfig's
+ * memory is gone when conf_load() returns.
+ */
+#include "conf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "civil.h"
+#include "conf_internal.h"
+#include "log.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+/* libconfig 1.5 nests @include at most this deep. */
+#define CONF_INCLUDE_DEPTH 10
+
+static const char *const conf_top_keys[] = {
+	"herald", "calendar", "channels", "units", "contacts", "groups",
+	"campaigns", "templates", NULL
+};
+
+static const char *const conf_herald_keys[] = {
+	"timezone", "store", "listen", "public_url", "api_token_file",
+	"ack_secret_file", "plugin_dir", "pid_file", "log_level", "log_target",
+	NULL
+};
+
+/* Read a whole file.  Caller owns *out.  Returns 0 or -1 with errno. */
+static int
+conf_slurp(const char *path, char **out, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (fp == NULL)
+		return -1;
+	for (;;) {
+		size_t got;
+
+		if (cap - n < 4096) {
+			cap = cap ? 2 * cap : 8192;
+			buf = xrealloc(buf, cap + 1);
+		}
+		got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		int e = errno;
+
+		fclose(fp);
+		free(buf);
+		errno = e;
+		return -1;
+	}
+	fclose(fp);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int
+conf_line_at(const char *buf, size_t off)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		if (buf[i] == '\n')
+			line++;
+	return line;
+}
+
+/*
+ * libconfig 1.5 parses "99999999999" (no L suffix) as a 32-bit int and
+ * truncates it without a word; find such literals ourselves.  Strings and
+ * comments are skipped; floats and L-suffixed integers are fine.
+ */
+static void
+conf_scan_integers(struct conf_ctx *cx, const char *shown, const char *buf,
+    size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		char c = buf[i];
+
+		if (c == '"') {
+			for (i++; i < len && buf[i] != '"'; i++)
+				if (buf[i] == '\\')
+					i++;
+			i++;
+		} else if (c == '#' || (c == '/' && i + 1 < len &&
+		    buf[i + 1] == '/')) {
+			while (i < len && buf[i] != '\n')
+				i++;
+		} else if (c == '/' && i + 1 < len && buf[i + 1] == '*') {
+			for (i += 2; i + 1 < len && !(buf[i] == '*' &&
+			    buf[i + 1] == '/'); i++)
+				;
+			i += 2;
+		} else if (c >= '0' && c <= '9' && (i == 0 ||
+		    !(buf[i - 1] == '_' || buf[i - 1] == '-' ||
+		    buf[i - 1] == '.' || (buf[i - 1] >= 'a' && buf[i - 1] <= 'z') ||
+		    (buf[i - 1] >= 'A' && buf[i - 1] <= 'Z') ||
+		    (buf[i - 1] >= '0' && buf[i - 1] <= '9')))) {
+			size_t start = i;
+			int hex = c == '0' && i + 1 < len &&
+			    (buf[i + 1] == 'x' || buf[i + 1] == 'X');
+			unsigned long long v = 0;
+			int over = 0;
+
+			if (hex)
+				i += 2;
+			for (; i < len; i++) {
+				int d;
+
+				if (buf[i] >= '0' && buf[i] <= '9')
+					d = buf[i] - '0';
+				else if (hex && buf[i] >= 'a' && buf[i] <= 'f')
+					d = buf[i] - 'a' + 10;
+				else if (hex && buf[i] >= 'A' && buf[i] <= 'F')
+					d = buf[i] - 'A' + 10;
+				else
+					break;
+				if (v > (ULLONG_MAX - (unsigned)d) / (hex ? 16 : 10))
+					over = 1;
+				else
+					v = v * (hex ? 16 : 10) + (unsigned)d;
+			}
+			if (i < len && (buf[i] == '.' || buf[i] == 'e' ||
+			    buf[i] == 'E' || buf[i] == 'L'))
+				continue;
+			if (over || v > (hex ? 0xffffffffULL :
+			    (unsigned long long)INT_MAX)) {
+				struct model_loc *o;
+
+				cx->overflows = xrealloc(cx->overflows,
+				    (cx->n_overflows + 1) * sizeof(*o));
+				o = &cx->overflows[cx->n_overflows++];
+				o->file = arena_strdup(cx->a, shown);
+				o->line = conf_line_at(buf, start);
+				errlist_add(cx->errs, o->file, o->line, "integer "
+				    "%.*s is too large (write it with an L suffix "
+				    "if you mean it)", (int)(i - start),
+				    buf + start);
+			}
+		} else {
+			i++;
+		}
+	}
+}
+
+/*
+ * Check the bytes of the file at open (reported as shown) and recurse into
+ * the files it @includes.  An unreadable file is left to libconfig, which
+ * reports it at the @include line.
+ */
+static void
+conf_scan_file(struct conf_ctx *cx, const char *open, const char *shown,
+    int depth)
+{
+	char *buf;
+	size_t len, bad;
+
+	if (conf_slurp(open, &buf, &len) < 0)
+		return;		/* libconfig reports it with the @include line */
+	if (!utf8_is_valid(buf, len, &bad))
+		errlist_add(cx->errs, shown, conf_line_at(buf, bad),
+		    "invalid UTF-8");
+	conf_scan_integers(cx, shown, buf, len);
+	for (char *p = buf; p != NULL && *p != '\0';) {
+		char *q = p, *end;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, "@include", 8) == 0 && depth < CONF_INCLUDE_DEPTH) {
+			q += 8;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == '"' && (end = strpbrk(q + 1, "\"\n")) != NULL &&
+			    *end == '"') {
+				char *inc = xstrndup(q + 1, (size_t)(end - q - 1));
+				char *path, *disp;
+
+				/* libconfig resolves every @include against
+				 * the include dir, the main file's dir. */
+				if (inc[0] == '/' || strcmp(cx->main_dir, ".") == 0)
+					path = xstrdup(inc);
+				else
+					path = xasprintf("%s/%s", cx->main_dir, inc);
+				disp = xstrdup(path);
+				conf_scan_file(cx, path, disp, depth + 1);
+				free(disp);
+				free(path);
+				free(inc);
+			}
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	free(buf);
+}
+
+static const char *
+conf_zone(struct conf_ctx *cx, const config_setting_t *g, const char *key,
+    const char *what, const char *dflt)
+{
+	const char *tz = dflt;
+
+	if (conf_get_string(cx, g, key, 0, what, &tz) == 1 &&
+	    !civil_zone_is_valid(tz)) {
+		conf_err(cx, config_setting_get_member(g, key),
+		    "unknown time zone \"%s\"", tz);
+		return dflt;
+	}
+	return tz;
+}
+
+static int
+conf_listen_is_valid(const char *s)
+{
+	const char *colon;
+	char *end;
+	long port;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close == s + 1 || close[1] != ':')
+			return 0;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || colon == s || memchr(s, ':',
+		    (size_t)(colon - s)) != NULL)
+			return 0;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return colon[1] != '\0' && *end == '\0' && errno == 0 && port > 0 &&
+	    port <= 65535;
+}
+
+static void
+conf_herald(struct conf_ctx *cx, const config_setting_t *g)
+{
+	struct model_daemon *d = &cx->m->daemon;
+	const char *w = "in herald";
+	const char *store = "sqlite:herald.db", *level = "info";
+	config_setting_t *s;
+
+	d->timezone = "Asia/Shanghai";
+	d->listen = "127.0.0.1:8025";
+	d->log_target = "stderr";
+	d->log_level = HERALD_LOG_INFO;
+	if (g == NULL) {
+		d->store = conf_path(cx, "herald.db");
+		d->store = arena_printf(cx->a, "sqlite:%s", d->store);
+		return;
+	}
+	conf_check_keys(cx, g, conf_herald_keys, w);
+	d->timezone = conf_zone(cx, g, "timezone", w, d->timezone);
+
+	if (conf_get_string(cx, g, "store", 0, w, &store) >= 0) {
+		s = config_setting_get_member(g, "store");
+		if (strncmp(store, "sqlite:", 7) == 0 && store[7] != '\0')
+			d->store = arena_printf(cx->a, "sqlite:%s",
+			    conf_path(cx, store + 7));
+		else if (strncmp(store, "postgresql:", 11) == 0)
+			d->store = store;
+		else
+			conf_err(cx, s, "store \"%s\" must be \"sqlite:PATH\" or "
+			    "\"postgresql:...\"", store);
+	}
+	if (conf_get_string(cx, g, "listen", 0, w, &d->listen) == 1 &&
+	    !conf_listen_is_valid(d->listen))
+		conf_err(cx, config_setting_get_member(g, "listen"),
+		    "listen \"%s\" must be HOST:PORT or [IPV6]:PORT", d->listen);
+	if (conf_get_string(cx, g, "public_url", 0, w, &d->public_url) == 1 &&
+	    strncmp(d->public_url, "http://", 7) != 0 &&
+	    strncmp(d->public_url, "https://", 8) != 0)
+		conf_err(cx, config_setting_get_member(g, "public_url"),
+		    "public_url \"%s\" must start with http:// or https://",
+		    d->public_url);
+	if (conf_get_string(cx, g, "api_token_file", 0, w,
+	    &d->api_token_file) == 1)
+		d->api_token_file = conf_path(cx, d->api_token_file);
+	if (conf_get_string(cx, g, "ack_secret_file", 0, w,
+	    &d->ack_secret_file) == 1)
+		d->ack_secret_file = conf_path(cx, d->ack_secret_file);
+	if (conf_get_string(cx, g, "plugin_dir", 0, w, &d->plugin_dir) == 1)
+		d->plugin_dir = conf_path(cx, d->plugin_dir);
+	if (conf_get_string(cx, g, "pid_file", 0, w, &d->pid_file) == 1)
+		d->pid_file = conf_path(cx, d->pid_file);
+	if (conf_get_string(cx, g, "log_level", 0, w, &level) == 1) {
+		int l = log_level_parse(level);
+
+		if (l < 0)
+			conf_err(cx, config_setting_get_member(g, "log_level"),
+			    "log_level \"%s\" must be one of err, warning, "
+			    "notice, info, debug", level);
+		else
+			d->log_level = l;
+	}
+	if (conf_get_string(cx, g, "log_target", 0, w, &d->log_target) == 1 &&
+	    strcmp(d->log_target, "stderr") != 0 &&
+	    strcmp(d->log_target, "syslog") != 0)
+		conf_err(cx, config_setting_get_member(g, "log_target"),
+		    "log_target \"%s\" must be \"stderr\" or \"syslog\"",
+		    d->log_target);
+}
+
+/* The directory part of path as typed: "a/b.conf" -> "a", "b.conf" -> ".". */
+static char *
+conf_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+static void
+conf_sections(struct conf_ctx *cx, config_t *cf)
+{
+	config_setting_t *root = config_root_setting(cf);
+	config_setting_t *herald, *channels, *units, *contacts, *groups;
+	config_setting_t *cal, *campaigns, *templates;
+	const char *top = "at top level";
+
+	conf_check_keys(cx, root, conf_top_keys, top);
+	herald = conf_get_group(cx, root, "herald", 1, top);
+	conf_herald(cx, herald);
+
+	channels = conf_get_groups(cx, root, "channels", 1, top);
+	if (channels != NULL && config_setting_length(channels) == 0)
+		conf_err(cx, channels, "\"channels\" must name at least one "
+		    "channel");
+	if (channels != NULL)
+		conf_channels(cx, channels);
+
+	units = conf_get_groups(cx, root, "units", 0, top);
+	contacts = conf_get_groups(cx, root, "contacts", 0, top);
+	groups = conf_get_groups(cx, root, "groups", 0, top);
+	if (units != NULL)
+		conf_units(cx, units);
+	if (contacts != NULL)
+		conf_contacts(cx, contacts);
+	conf_people_link(cx);
+	if (groups != NULL)
+		conf_groups(cx, groups);
+
+	if ((cal = conf_get_group(cx, root, "calendar", 0, top)) != NULL)
+		conf_calendar(cx, cal);
+	if ((campaigns = conf_get_groups(cx, root, "campaigns", 0, top)) != NULL)
+		conf_campaigns(cx, campaigns);
+	if ((templates = conf_get_group(cx, root, "templates", 0, top)) != NULL)
+		conf_templates(cx, templates);
+}
+
+struct model *
+conf_load(const char *path, struct errlist *errs)
+{
+	struct conf_ctx cx;
+	struct model *m;
+	config_t cf;
+	size_t errors_before = errs->n_errors;
+	char *abs;
+	FILE *fp;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.errs = errs;
+	cx.main_path = path;
+	cx.main_dir = conf_dirname(path);
+	cx.a = arena_new();
+	m = arena_alloc(cx.a, sizeof(*m));
+	m->arena = cx.a;
+	m->path = arena_strdup(cx.a, path);
+	cx.m = m;
+
+	/* Relative paths in the config must survive the daemon's chdir("/"). */
+	abs = realpath(cx.main_dir, NULL);
+	m->daemon.base_dir = arena_strdup(cx.a, abs != NULL ? abs : cx.main_dir);
+	free(abs);
+
+	if ((fp = fopen(path, "rb")) == NULL) {
+		errlist_add(errs, path, 0, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	fclose(fp);
+	conf_scan_file(&cx, path, path, 0);
+
+	config_init(&cf);
+	config_set_include_dir(&cf, cx.main_dir);
+	if (!config_read_file(&cf, path)) {
+		const char *file = config_error_file(&cf);
+		const char *shown = file == NULL || strcmp(file, path) == 0 ?
+		    path : file[0] == '/' || strcmp(cx.main_dir, ".") == 0 ?
+		    file : arena_printf(cx.a, "%s/%s", cx.main_dir, file);
+
+		errlist_add(errs, shown, config_error_line(&cf), "%s",
+		    config_error_text(&cf));
+		config_destroy(&cf);
+		goto out;
+	}
+	conf_sections(&cx, &cf);
+	config_destroy(&cf);
+out:
+	while (cx.files != NULL) {
+		struct conf_file *next = cx.files->next;
+
+		free(cx.files);
+		cx.files = next;
+	}
+	free(cx.overflows);
+	free(cx.unit_src);
+	free(cx.contact_src);
+	free(cx.group_src);
+	free(cx.group_stack);
+	free(cx.main_dir);
+	if (errs->n_errors > errors_before) {
+		model_free(m);
+		return NULL;
+	}
+	return m;
+}

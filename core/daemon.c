@@ -1,1 +1,254 @@
-/* placeholder */ typedef int herald_placeholder_daemon;
+/*
+ * daemon.c - the daemon's life: load, run the loop, reload, stop.
+ *
+ * Signals are libevent events, so handlers run on the loop like everything
+ * else and may touch the context freely.
+ */
+#include "daemon.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "plugin.h"
+
+/* How long SIGTERM waits for sends in flight before exiting anyway. */
+#define DAEMON_DRAIN_MS 10000
+
+const char *
+daemon_plugin_dir(const char *flag, const struct model *m)
+{
+	if (flag != NULL && *flag != '\0')
+		return flag;
+	if (m != NULL && m->daemon.plugin_dir != NULL)
+		return m->daemon.plugin_dir;
+	return HERALD_PLUGIN_DIR;
+}
+
+/* Log every entry of errs at level, prefixed with what was being done. */
+static void
+daemon_log_errlist(const struct errlist *errs, const char *what)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		char *s = errlist_format(errs, i);
+
+		log_msg(errs->v[i].warning ? HERALD_LOG_WARNING : HERALD_LOG_ERR,
+		    "%s: %s", what, s);
+		free(s);
+	}
+}
+
+/*
+ * Load path into a model with open channels.  On success the caller owns
+ * *model and *channels.
+ */
+static int
+daemon_open_config(struct daemon *d, struct errlist *errs,
+    struct model **model, struct channel_set **channels)
+{
+	struct model *m;
+	struct channel_set *cs = NULL;
+
+	m = conf_load(d->config_path, errs);
+	if (m == NULL)
+		return -1;
+	if (channel_set_open(daemon_plugin_dir(d->plugin_dir_flag, m), m,
+	    d->base, d->base == NULL, errs, &cs) == -1 || errs->n_errors > 0) {
+		channel_set_free(cs);
+		model_free(m);
+		return -1;
+	}
+	*model = m;
+	*channels = cs;
+	return 0;
+}
+
+int
+daemon_load(struct daemon *d, struct errlist *errs)
+{
+	return daemon_open_config(d, errs, &d->model, &d->channels);
+}
+
+static void
+daemon_on_hup(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct errlist errs = { 0 };
+
+	log_notice("SIGHUP: reloading %s", d->config_path);
+	if (daemon_reload(d, &errs) == 0)
+		log_notice("reload: config generation %u in use", d->generation);
+	else
+		log_errx("reload failed: keeping config generation %u",
+		    d->generation);
+	errlist_clear(&errs);
+}
+
+static void
+daemon_on_drained(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+/*
+ * Stop claiming, let sends in flight complete (bounded), record them, then
+ * leave the loop.  A second signal while draining exits at once.
+ */
+static void
+daemon_on_term(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	const char *name = fd == SIGINT ? "SIGINT" : "SIGTERM";
+
+	if (d->engine == NULL || d->draining) {
+		log_notice("%s: stopping now", name);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	log_notice("%s: stopping after sends in flight", name);
+	d->draining = 1;
+	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
+}
+
+int
+daemon_start(struct daemon *d)
+{
+	struct event_config *cfg;
+	struct model *m = NULL;
+	struct channel_set *cs = NULL;
+	struct errlist errs = { 0 };
+	char err[512];
+
+	/* Precise timers: the default coarse clock is 4 ms late (PEERS.md). */
+	cfg = event_config_new();
+	if (cfg == NULL)
+		return -1;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	d->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (d->base == NULL)
+		return -1;
+
+	/*
+	 * The model checked before the loop existed opened its channels in
+	 * check-only mode; open them for real now that there is a loop.
+	 */
+	if (daemon_open_config(d, &errs, &m, &cs) == -1) {
+		daemon_log_errlist(&errs, "start");
+		errlist_clear(&errs);
+		return -1;
+	}
+	daemon_log_errlist(&errs, "start");
+	errlist_clear(&errs);
+	channel_set_free(d->channels);
+	model_free(d->model);
+	d->model = NULL;
+	d->channels = NULL;
+	if (engine_open(d->base, m, cs, NULL, &d->engine, err,
+	    sizeof(err)) == -1) {
+		log_errx("start: %s", err);
+		channel_set_free(cs);
+		model_free(m);
+		return -1;
+	}
+	/* The engine owns them now. */
+	d->model = m;
+	d->channels = cs;
+	d->generation = 1;
+	d->started = time(NULL);
+	d->last_reload_ok = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_on_hup, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_on_term, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, daemon_on_term, d);
+	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    evsignal_add(d->ev_hup, NULL) == -1 ||
+	    evsignal_add(d->ev_term, NULL) == -1 ||
+	    evsignal_add(d->ev_int, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	log_notice("ready: config generation %u, %zu campaigns, %zu contacts, "
+	    "%zu channels", d->generation, d->model->n_campaigns,
+	    d->model->n_contacts, d->model->n_channels);
+	if (event_base_dispatch(d->base) == -1) {
+		log_errx("event loop failed");
+		return 1;
+	}
+	log_notice("stopped");
+	return 0;
+}
+
+int
+daemon_reload(struct daemon *d, struct errlist *errs)
+{
+	struct model *m;
+	struct channel_set *cs;
+	char err[512];
+
+	d->last_reload_at = time(NULL);
+	if (d->draining) {
+		errlist_add(errs, NULL, 0, "stopping: reload ignored");
+		return -1;
+	}
+	if (daemon_open_config(d, errs, &m, &cs) == -1) {
+		daemon_log_errlist(errs, "reload");
+		d->last_reload_ok = -1;
+		return -1;
+	}
+	daemon_log_errlist(errs, "reload");
+	if (d->engine != NULL) {
+		/* The engine keeps the old channels until their sends end. */
+		if (engine_reload(d->engine, m, cs, err, sizeof(err)) == -1) {
+			log_errx("reload: %s", err);
+			channel_set_free(cs);
+			model_free(m);
+			d->last_reload_ok = -1;
+			return -1;
+		}
+	} else {
+		channel_set_free(d->channels);
+		model_free(d->model);
+	}
+	d->model = m;
+	d->channels = cs;
+	d->generation++;
+	d->last_reload_ok = 0;
+	return 0;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	if (d->ev_hup != NULL)
+		event_free(d->ev_hup);
+	if (d->ev_term != NULL)
+		event_free(d->ev_term);
+	if (d->ev_int != NULL)
+		event_free(d->ev_int);
+	d->ev_hup = d->ev_term = d->ev_int = NULL;
+	if (d->engine != NULL) {
+		/* Frees the model and channels it was given. */
+		engine_free(d->engine);
+		d->engine = NULL;
+	} else {
+		channel_set_free(d->channels);
+		model_free(d->model);
+	}
+	d->channels = NULL;
+	d->model = NULL;
+	if (d->base != NULL)
+		event_base_free(d->base);
+	d->base = NULL;
+}

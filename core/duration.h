@@ -4,6 +4,7 @@
 #ifndef HERALD_DURATION_H
 #define HERALD_DURATION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*

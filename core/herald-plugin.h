@@ -18,12 +18,16 @@
  *
  * The send contract.  A plugin:
  *   1. MUST NOT block in any callback: no sleeping, no blocking socket
- *      call, no waiting on a thread.  Blocking libraries run through
- *      host->offload(), whose completion runs on the loop thread.
+ *      call, no waiting on a thread.  Network work runs on host->base.
+ *      (A host offload service for blocking libraries is planned as a
+ *      minor ABI addition; until then such a plugin runs its own thread
+ *      and hands results back to the loop, e.g. with event_active().)
  *   2. borrows the struct herald_message passed to send() until it reports
  *      the outcome; it MUST copy anything it needs afterwards.
  *   3. MUST report exactly one outcome per send() through host->complete(),
- *      on the loop thread.  It MAY do so before send() returns.
+ *      on the loop thread.  It MAY do so before send() returns.  The
+ *      completion handle is dead once completed: forget it.  (The host
+ *      refuses a second completion with an error, as a diagnostic.)
  *   4. classifies failures: HERALD_TRANSIENT when the same message may
  *      succeed later (the peer is down, busy, rate-limited; retry_after_ms
  *      > 0 passes on a delay the peer asked for), HERALD_PERMANENT when it
@@ -35,7 +39,9 @@
  *   6. MAY keep per-channel state: open() returns it, close() frees it.
  *
  * Ownership: every pointer the host passes is borrowed for the duration of
- * the call unless a comment says otherwise.
+ * the call unless a comment says otherwise.  The exceptions: the host and
+ * conf pointers given to open() stay valid until close() returns, so a
+ * plugin keeps them in its state instead of copying.
  */
 #ifndef HERALD_PLUGIN_H
 #define HERALD_PLUGIN_H
@@ -212,6 +218,14 @@ struct herald_plugin {
 	 * Validate the channel's block and, unless conf->check_only, make it
 	 * ready to send.  Store per-channel state in *state.  Return 0, or -1
 	 * after reporting every problem with host->conf_error().  Optional.
+	 *
+	 * Look up every setting the plugin knows with host->setting() before
+	 * giving up on any error: the host reports the settings nobody looked
+	 * up as unknown (typos), and an early return would make it report
+	 * good ones.  With check_only open nothing (files, sockets).
+	 *
+	 * close() follows every open() that returned 0, check_only or not,
+	 * with *state as open() left it (NULL unless it set one).
 	 */
 	int (*open)(const struct herald_host *host,
 	    const struct herald_channel_conf *conf, void **state);

@@ -1,1 +1,273 @@
-int main(void){return 0;}
+/*
+ * main.c - heraldd: parse flags, check or load the config, daemonize, run.
+ *
+ * Exit codes: 0 clean stop or valid config (-t); 1 invalid config or a
+ * start-up failure; 2 bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "planner.h"
+#include "plugin.h"
+#include "summary.h"
+#include "xmalloc.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: heraldd [-ftVh] [-c file] [-p plugindir] [-P pidfile]\n"
+	    "  -c file       config file (default %s/herald/herald.conf)\n"
+	    "  -f            stay in the foreground, log to stderr\n"
+	    "  -t            check the config, print a summary or every error, exit\n"
+	    "  -p plugindir  load channel plugins from plugindir\n"
+	    "                (default: $HERALD_PLUGIN_DIR, herald.plugin_dir, %s)\n"
+	    "  -P pidfile    pid file when daemonized (default: herald.pid_file,\n"
+	    "                %s/run/heraldd.pid)\n"
+	    "  -V            print the version and exit\n"
+	    "signals: SIGHUP reloads the config; SIGTERM and SIGINT stop heraldd\n",
+	    HERALD_SYSCONFDIR, HERALD_PLUGIN_DIR, HERALD_LOCALSTATEDIR);
+}
+
+static int
+count_job(void *arg, const struct job *j)
+{
+	return 0;
+}
+
+/* "plans 372 notifications: 248 reminder, 31 overdue, ..." (no store). */
+static void
+print_plan_counts(const struct model *m, FILE *fp)
+{
+	struct plan_counts pc;
+	const char *sep = ": ";
+
+	if (plan_model(m, count_job, NULL, &pc) == -1) {
+		fprintf(fp, "planning failed after %zu notifications\n", pc.total);
+		return;
+	}
+	fprintf(fp, "plans %zu notification%s", pc.total,
+	    pc.total == 1 ? "" : "s");
+	for (int k = 0; k < JOB_KIND_COUNT; k++) {
+		if (pc.by_kind[k] == 0)
+			continue;
+		fprintf(fp, "%s%zu %s", sep, pc.by_kind[k],
+		    job_kind_name((enum job_kind)k));
+		sep = ", ";
+	}
+	if (pc.moved > 0)
+		fprintf(fp, " (%zu moved to a workday)", pc.moved);
+	fputc('\n', fp);
+}
+
+/* heraldd -t: print every diagnostic, then the summary if valid. */
+static int
+check_config(const char *path, const char *plugin_flag)
+{
+	struct errlist errs = { 0 };
+	struct channel_set *cs = NULL;
+	struct model *m;
+	int rc = 1;
+
+	m = conf_load(path, &errs);
+	if (m != NULL)
+		channel_set_open(daemon_plugin_dir(plugin_flag, m), m, NULL, 1,
+		    &errs, &cs);
+	errlist_print(&errs, stderr);
+	if (m != NULL && errs.n_errors == 0) {
+		summary_print(m, stdout);
+		print_plan_counts(m, stdout);
+		rc = 0;
+	} else {
+		fprintf(stderr, "%s: %zu error%s\n", path, errs.n_errors,
+		    errs.n_errors == 1 ? "" : "s");
+	}
+	channel_set_free(cs);
+	model_free(m);
+	errlist_clear(&errs);
+	return rc;
+}
+
+/*
+ * Create and lock the pid file before detaching: the flock() lock belongs
+ * to the open file, which the daemonized child inherits, so a second
+ * heraldd on the same file fails at once, on the terminal.
+ */
+static int
+pidfile_lock(const char *path)
+{
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_err("pid file %s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_errx("pid file %s is locked: is another heraldd running?",
+		    path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+pidfile_write(int fd, const char *path)
+{
+	char buf[32];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n) {
+		log_err("pid file %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Detach from the terminal; the caller continues in the grandchild.  With
+ * log_target "stderr" stderr stays open, so `heraldd 2>>file` keeps a log.
+ */
+static int
+daemonize(int keep_stderr)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid != 0)
+		_exit(0);
+	if (setsid() == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid != 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		return -1;
+	umask(027);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (!keep_stderr)
+			dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config = HERALD_SYSCONFDIR "/herald/herald.conf";
+	const char *plugin_flag = getenv("HERALD_PLUGIN_DIR");
+	const char *pid_flag = NULL;
+	struct daemon d = { 0 };
+	struct errlist errs = { 0 };
+	char *abs_config = NULL;
+	int foreground = 0, test = 0, ch, rc = 1, pid_fd = -1;
+	const char *pid_path = NULL;
+
+	while ((ch = getopt(argc, argv, "c:fhtVp:P:")) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'p':
+			plugin_flag = optarg;
+			break;
+		case 'P':
+			pid_flag = optarg;
+			break;
+		case 'V':
+			printf("heraldd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+			    HERALD_PLUGIN_ABI_MAJOR, HERALD_PLUGIN_ABI_MINOR);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (test)
+		return check_config(config, plugin_flag);
+
+	log_init("heraldd", "stderr", HERALD_LOG_INFO);
+	/* A daemon changes directory to /: keep the config findable. */
+	if (!foreground) {
+		abs_config = realpath(config, NULL);
+		if (abs_config == NULL) {
+			fprintf(stderr, "heraldd: %s: %s\n", config, strerror(errno));
+			return 1;
+		}
+		config = abs_config;
+	}
+	d.config_path = config;
+	d.plugin_dir_flag = plugin_flag;
+
+	/* Check everything before detaching, so errors reach the terminal. */
+	if (daemon_load(&d, &errs) == -1) {
+		errlist_print(&errs, stderr);
+		fprintf(stderr, "heraldd: %s: %zu error%s, not starting\n",
+		    config, errs.n_errors, errs.n_errors == 1 ? "" : "s");
+		goto done;
+	}
+	errlist_print(&errs, stderr);
+	errlist_clear(&errs);
+	log_init("heraldd", foreground ? "stderr" : d.model->daemon.log_target,
+	    d.model->daemon.log_level);
+
+	if (!foreground) {
+		pid_path = pid_flag ? pid_flag : d.model->daemon.pid_file ?
+		    d.model->daemon.pid_file : HERALD_LOCALSTATEDIR "/run/heraldd.pid";
+		if ((pid_fd = pidfile_lock(pid_path)) == -1)
+			goto done;
+		if (daemonize(strcmp(d.model->daemon.log_target, "stderr") == 0) == -1) {
+			log_err("daemonize");
+			goto done;
+		}
+		if (pidfile_write(pid_fd, pid_path) == -1)
+			goto done;
+	}
+	if (daemon_start(&d) == -1) {
+		log_errx("cannot start");
+		goto done;
+	}
+	rc = daemon_run(&d);
+done:
+	daemon_free(&d);
+	errlist_clear(&errs);
+	if (pid_fd != -1) {
+		unlink(pid_path);
+		close(pid_fd);
+	}
+	free(abs_config);
+	return rc;
+}

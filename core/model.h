@@ -252,6 +252,24 @@ struct model_calendar {
 	size_t n_years;
 };
 
+/*
+ * Engine settings (herald.engine in the config).  Indexes of grace[] are
+ * enum job_kind values (job.h); MODEL_KINDS bounds them.
+ */
+#define MODEL_KINDS 16
+struct model_engine {
+	int64_t grace[MODEL_KINDS];	/* misfire grace per kind, seconds */
+	unsigned workday_kinds;		/* bit (1 << kind): move to the previous workday */
+	unsigned retry_attempts;	/* give up after this many tries */
+	int64_t retry_base, retry_cap;	/* backoff: base * 2^n, capped, jittered */
+	int64_t retry_max_age;		/* give up this long after due */
+	int64_t prefetch;		/* claim jobs due within this window */
+	int64_t lease;			/* claim lease, seconds */
+};
+
+/* Fill e with the documented defaults. */
+void model_engine_defaults(struct model_engine *e);
+
 struct model_daemon {
 	const char *timezone;		/* default "Asia/Shanghai" */
 	const char *store;		/* "sqlite:PATH", PATH resolved */
@@ -264,6 +282,7 @@ struct model_daemon {
 	const char *log_target;		/* "stderr" or "syslog" */
 	int log_level;			/* enum herald_log_level */
 	const char *base_dir;		/* directory of the main config file */
+	struct model_engine engine;
 };
 
 struct model {

@@ -1,1 +1,562 @@
-/* placeholder */ typedef int herald_placeholder_plugin;
+/*
+ * plugin.c - load channel plugins and run the channels of one model.
+ *
+ * Two layers.  plugin_load() turns a bare name into a checked descriptor:
+ * it dlopen()s DIR/NAME.so and refuses, with a sentence a user can act on,
+ * anything that is not a plugin built for our ABI.  A channel_set then
+ * opens every channel block of a model against its plugin, lending each
+ * one the host table, and carries sends to the plugins and their outcomes
+ * back to the caller.
+ *
+ * The host table is shared by every channel of a set; the callbacks find
+ * their channel from the herald_channel_conf pointer, which is the copy
+ * embedded in our struct channel (never the model's own), or from the
+ * completion.
+ *
+ * Completions come from a per-set pool and are never handed back to malloc
+ * while the set lives.  A freed one waits in a FIFO quarantine behind
+ * COMPLETION_QUARANTINE others before reuse, so a plugin that completes a
+ * send twice (a timeout and a late answer both firing, say) finds the slot
+ * idle and is refused with an error instead of corrupting memory or
+ * completing someone else's send.  The quarantine is a diagnostic, not a
+ * proof: a handle kept across that many sends could alias a new one.
+ */
+#include "plugin.h"
+
+#include <assert.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define PLUGIN_NAME_MAX 64
+#define COMPLETION_QUARANTINE 64
+#define COMPLETION_CHUNK 32
+
+struct plugin {
+	void *dl;
+	const struct herald_plugin *desc;
+	char *name;
+};
+
+struct channel {
+	struct channel_set *set;
+	const struct model_channel *mc;
+	/* The plugin sees this copy; container_of() leads back here. */
+	struct herald_channel_conf conf;
+	unsigned char *used;		/* per setting: a lookup asked for it */
+	struct plugin *plugin;		/* borrowed from the set's cache */
+	void *state;
+	int is_open;			/* open() succeeded: close() is owed */
+	size_t in_flight;
+};
+
+struct herald_completion {
+	struct channel *ch;		/* stays set while idle, for errors */
+	plugin_done_fn done;
+	void *arg;
+	int busy;
+	struct herald_completion *next_idle;
+};
+
+/* Completions are allocated in chunks so their addresses never move. */
+struct completion_chunk {
+	struct completion_chunk *next;
+	struct herald_completion v[COMPLETION_CHUNK];
+};
+
+struct channel_set {
+	const struct model *m;
+	struct herald_host host;
+	struct errlist *errs;		/* only while channel_set_open() runs */
+	struct plugin **plugins;
+	size_t n_plugins;
+	struct channel *channels;
+	size_t n_channels;
+	int check_only;
+
+	struct completion_chunk *chunks;
+	struct herald_completion *idle_head, *idle_tail;
+	size_t n_idle;
+};
+
+#define channel_of(c) \
+	((struct channel *)((char *)(c) - offsetof(struct channel, conf)))
+
+static int
+plugin_name_is_valid(const char *name, char *err, size_t errlen)
+{
+	const char *p;
+
+	if (name == NULL || *name == '\0') {
+		snprintf(err, errlen, "empty plugin name");
+		return 0;
+	}
+	for (p = name; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_' || *p == '-')
+			continue;
+		/* '/' and '.' land here: no paths, no "..". */
+		snprintf(err, errlen, "plugin name \"%s\" is not a bare name "
+		    "(only a-z, 0-9, '_' and '-' are allowed)", name);
+		return 0;
+	}
+	if (p - name > PLUGIN_NAME_MAX) {
+		snprintf(err, errlen, "plugin name \"%.16s...\" is longer than "
+		    "%d characters", name, PLUGIN_NAME_MAX);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Check what the entry point returned before the host trusts any of it.
+ * The ABI major comes first because it is the one field every ABI keeps
+ * in place; the size tells whether the fields we call exist at all.
+ */
+static int
+plugin_check(const char *name, const struct herald_plugin *d, char *err,
+    size_t errlen)
+{
+	const size_t need = offsetof(struct herald_plugin, spare);
+
+	if (d == NULL) {
+		snprintf(err, errlen, "plugin \"%s\": %s() returned NULL",
+		    name, HERALD_PLUGIN_ENTRY);
+		return -1;
+	}
+	if (d->abi_major != HERALD_PLUGIN_ABI_MAJOR) {
+		snprintf(err, errlen, "plugin \"%s\": ABI %u instead of %u",
+		    name, d->abi_major, HERALD_PLUGIN_ABI_MAJOR);
+		return -1;
+	}
+	if (d->size < need) {
+		snprintf(err, errlen, "plugin \"%s\": descriptor of %zu bytes "
+		    "instead of at least %zu", name, d->size, need);
+		return -1;
+	}
+	if (d->name == NULL || strcmp(d->name, name) != 0) {
+		snprintf(err, errlen, "plugin \"%s\": descriptor names it "
+		    "\"%s\"; the file must be called %s.so", name,
+		    d->name ? d->name : "(null)", d->name ? d->name : "NAME");
+		return -1;
+	}
+	if (d->send == NULL) {
+		snprintf(err, errlen, "plugin \"%s\": no send function", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+plugin_load(const char *dir, const char *name, struct plugin **out,
+    char *err, size_t errlen)
+{
+	herald_plugin_entry_fn entry;
+	const struct herald_plugin *desc;
+	struct plugin *p = NULL;
+	struct stat st;
+	char *path = NULL;
+	void *dl = NULL;
+	const char *why;
+	int rc = -EINVAL;
+
+	if (!plugin_name_is_valid(name, err, errlen))
+		goto fail;
+	path = xasprintf("%s/%s.so", dir, name);
+	/*
+	 * dlopen() does not tell a missing file from a broken one; callers
+	 * word the two differently ("no plugin" vs what is wrong with it).
+	 */
+	if (stat(path, &st) == -1 && errno == ENOENT)
+		rc = -ENOENT;
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL) {
+		why = dlerror();
+		if (rc == -ENOENT)
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "plugin \"%s\": %s (a library it "
+			    "needs may be missing: check with ldd %s)", name,
+			    why, path);
+		goto fail;
+	}
+	rc = -EINVAL;
+	/* POSIX guarantees this object-to-function pointer conversion. */
+	entry = (herald_plugin_entry_fn)dlsym(dl, HERALD_PLUGIN_ENTRY);
+	if (entry == NULL) {
+		snprintf(err, errlen, "plugin \"%s\": %s has no %s symbol "
+		    "(not a herald plugin?)", name, path, HERALD_PLUGIN_ENTRY);
+		goto fail;
+	}
+	desc = entry();
+	if (plugin_check(name, desc, err, errlen) == -1)
+		goto fail;
+
+	p = xcalloc(1, sizeof(*p));
+	p->dl = dl;
+	p->desc = desc;
+	p->name = xstrdup(name);
+	free(path);
+	*out = p;
+	return 0;
+fail:
+	if (dl != NULL)
+		dlclose(dl);
+	free(path);
+	return rc;
+}
+
+const struct herald_plugin *
+plugin_descriptor(const struct plugin *p)
+{
+	return p->desc;
+}
+
+void
+plugin_unload(struct plugin *p)
+{
+	if (p == NULL)
+		return;
+	dlclose(p->dl);
+	free(p->name);
+	free(p);
+}
+
+/* --- the host table ------------------------------------------------- */
+
+/* Caller owns the result. */
+static char *
+host_vformat(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = xstrdup(fmt);
+	return s;
+}
+
+static void
+host_log(const struct herald_channel_conf *conf, enum herald_log_level level,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = host_vformat(fmt, ap);
+	va_end(ap);
+	log_msg(level, "channel \"%s\": %s", conf->name, msg);
+	free(msg);
+}
+
+static void
+host_conf_error(const struct herald_channel_conf *conf,
+    const struct herald_setting *s, const char *fmt, ...)
+{
+	struct channel *ch = channel_of(conf);
+	const char *file = s ? s->file : conf->file;
+	int line = s ? s->line : conf->line;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = host_vformat(fmt, ap);
+	va_end(ap);
+	if (ch->set->errs != NULL)
+		errlist_add(ch->set->errs, file, line, "channel \"%s\": %s",
+		    conf->name, msg);
+	else
+		/* Outside open() nobody collects errors: log them. */
+		log_msg(HERALD_LOG_ERR, "%s:%d: channel \"%s\": %s",
+		    file ? file : "?", line, conf->name, msg);
+	free(msg);
+}
+
+static const struct herald_setting *
+host_setting(const struct herald_channel_conf *conf, const char *name)
+{
+	struct channel *ch = channel_of(conf);
+	size_t i;
+
+	for (i = 0; i < conf->n_settings; i++) {
+		if (strcmp(conf->settings[i].name, name) == 0) {
+			ch->used[i] = 1;
+			return &conf->settings[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+completion_release(struct channel_set *cs, struct herald_completion *c)
+{
+	c->busy = 0;
+	c->done = NULL;
+	c->arg = NULL;
+	c->next_idle = NULL;
+	if (cs->idle_tail != NULL)
+		cs->idle_tail->next_idle = c;
+	else
+		cs->idle_head = c;
+	cs->idle_tail = c;
+	cs->n_idle++;
+}
+
+/* The completion belongs to the set's pool; it is busy until complete(). */
+static struct herald_completion *
+completion_get(struct channel_set *cs)
+{
+	struct completion_chunk *k;
+	struct herald_completion *c;
+	size_t i;
+
+	if (cs->n_idle <= COMPLETION_QUARANTINE) {
+		k = xcalloc(1, sizeof(*k));
+		k->next = cs->chunks;
+		cs->chunks = k;
+		for (i = 0; i < COMPLETION_CHUNK; i++)
+			completion_release(cs, &k->v[i]);
+	}
+	c = cs->idle_head;
+	cs->idle_head = c->next_idle;
+	if (cs->idle_head == NULL)
+		cs->idle_tail = NULL;
+	cs->n_idle--;
+	c->next_idle = NULL;
+	c->busy = 1;
+	return c;
+}
+
+static void
+host_complete(struct herald_completion *c, enum herald_outcome outcome,
+    unsigned retry_after_ms, const char *reason)
+{
+	struct channel *ch = c->ch;
+	plugin_done_fn done = c->done;
+	void *arg = c->arg;
+
+	if (!c->busy) {
+		if (ch != NULL)
+			log_msg(HERALD_LOG_ERR, "channel \"%s\": plugin \"%s\" "
+			    "completed a send twice; ignored", ch->conf.name,
+			    ch->plugin->name);
+		else
+			log_msg(HERALD_LOG_ERR, "a plugin completed a send it "
+			    "never got; ignored");
+		return;
+	}
+	if (outcome != HERALD_DELIVERED && outcome != HERALD_TRANSIENT &&
+	    outcome != HERALD_PERMANENT) {
+		log_msg(HERALD_LOG_ERR, "channel \"%s\": plugin \"%s\" "
+		    "reported outcome %d; taken as transient", ch->conf.name,
+		    ch->plugin->name, (int)outcome);
+		outcome = HERALD_TRANSIENT;
+	}
+	/* Release first: done() may well start the next send. */
+	ch->in_flight--;
+	completion_release(ch->set, c);
+	done(arg, outcome, retry_after_ms, reason);
+}
+
+/* --- channel sets --------------------------------------------------- */
+
+/* The set's cached plugin, loaded on first use; NULL after an error. */
+static struct plugin *
+channel_set_plugin(struct channel_set *cs, const char *dir,
+    const struct model_channel *mc)
+{
+	struct plugin *p;
+	char err[1024];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cs->n_plugins; i++)
+		if (strcmp(cs->plugins[i]->name, mc->plugin) == 0)
+			return cs->plugins[i];
+	rc = plugin_load(dir, mc->plugin, &p, err, sizeof(err));
+	if (rc == -ENOENT) {
+		errlist_add(cs->errs, mc->loc.file, mc->loc.line,
+		    "channel \"%s\": no plugin \"%s\" in %s (%s)", mc->name,
+		    mc->plugin, dir, err);
+		return NULL;
+	}
+	if (rc < 0) {
+		errlist_add(cs->errs, mc->loc.file, mc->loc.line,
+		    "channel \"%s\": %s", mc->name, err);
+		return NULL;
+	}
+	cs->plugins = xrealloc(cs->plugins,
+	    (cs->n_plugins + 1) * sizeof(*cs->plugins));
+	cs->plugins[cs->n_plugins++] = p;
+	return p;
+}
+
+static void
+channel_open(struct channel_set *cs, const char *dir, struct channel *ch)
+{
+	const struct model_channel *mc = ch->mc;
+	const struct herald_plugin *d;
+	size_t errors_before = cs->errs->n_errors;
+	size_t i;
+	int rc = 0;
+
+	/* The channel's own fields are authoritative over the block copy. */
+	ch->conf = mc->conf;
+	ch->conf.name = mc->name;
+	ch->conf.plugin = mc->plugin;
+	ch->conf.file = mc->loc.file;
+	ch->conf.line = mc->loc.line;
+	if (ch->conf.base_dir == NULL)
+		ch->conf.base_dir = cs->m->daemon.base_dir;
+	ch->conf.check_only = cs->check_only;
+	ch->used = xcalloc(ch->conf.n_settings + 1, 1);
+
+	if ((ch->plugin = channel_set_plugin(cs, dir, mc)) == NULL)
+		return;
+	d = ch->plugin->desc;
+	if (d->open != NULL)
+		rc = d->open(&cs->host, &ch->conf, &ch->state);
+	if (rc == 0)
+		ch->is_open = 1;
+	/*
+	 * A plugin that reports errors yet returns 0 still fails the set
+	 * through those errors; one that fails silently gets a line here.
+	 */
+	if (rc != 0 && cs->errs->n_errors == errors_before)
+		errlist_add(cs->errs, mc->loc.file, mc->loc.line,
+		    "channel \"%s\": plugin \"%s\" refused the block without "
+		    "saying why", mc->name, mc->plugin);
+
+	for (i = 0; i < ch->conf.n_settings; i++) {
+		const struct herald_setting *s = &ch->conf.settings[i];
+
+		if (!ch->used[i])
+			errlist_add(cs->errs, s->file, s->line,
+			    "unknown setting \"%s\" for plugin \"%s\" in "
+			    "channel \"%s\"", s->name, mc->plugin, mc->name);
+	}
+}
+
+int
+channel_set_open(const char *dir, const struct model *m,
+    struct event_base *base, int check_only, struct errlist *errs,
+    struct channel_set **out)
+{
+	struct channel_set *cs;
+	size_t errors_before = errs->n_errors;
+	size_t i;
+
+	assert(base != NULL || check_only);
+	cs = xcalloc(1, sizeof(*cs));
+	cs->m = m;
+	cs->errs = errs;
+	cs->check_only = check_only;
+	cs->host.size = sizeof(cs->host);
+	cs->host.abi_major = HERALD_PLUGIN_ABI_MAJOR;
+	cs->host.abi_minor = HERALD_PLUGIN_ABI_MINOR;
+	cs->host.version = PACKAGE_VERSION;
+	cs->host.base = base;
+	cs->host.log = host_log;
+	cs->host.conf_error = host_conf_error;
+	cs->host.setting = host_setting;
+	cs->host.complete = host_complete;
+
+	cs->channels = xcalloc(m->n_channels ? m->n_channels : 1,
+	    sizeof(*cs->channels));
+	cs->n_channels = m->n_channels;
+	for (i = 0; i < m->n_channels; i++) {
+		cs->channels[i].set = cs;
+		cs->channels[i].mc = &m->channels[i];
+		channel_open(cs, dir, &cs->channels[i]);
+	}
+	cs->errs = NULL;
+	if (errs->n_errors != errors_before) {
+		channel_set_free(cs);
+		return -1;
+	}
+	*out = cs;
+	return 0;
+}
+
+void
+channel_set_free(struct channel_set *cs)
+{
+	struct completion_chunk *k;
+	struct channel *ch;
+	size_t i;
+
+	if (cs == NULL)
+		return;
+	for (i = 0; i < cs->n_channels; i++) {
+		ch = &cs->channels[i];
+		if (ch->in_flight > 0)
+			log_msg(HERALD_LOG_ERR, "channel \"%s\": closed with "
+			    "%zu sends in flight", ch->conf.name, ch->in_flight);
+		if (ch->is_open && ch->plugin->desc->close != NULL)
+			ch->plugin->desc->close(ch->state);
+		free(ch->used);
+	}
+	/* Plugins go last: a channel's close() is code in its plugin. */
+	for (i = 0; i < cs->n_plugins; i++)
+		plugin_unload(cs->plugins[i]);
+	while ((k = cs->chunks) != NULL) {
+		cs->chunks = k->next;
+		free(k);
+	}
+	free(cs->plugins);
+	free(cs->channels);
+	free(cs);
+}
+
+size_t
+channel_set_count(const struct channel_set *cs)
+{
+	return cs->n_channels;
+}
+
+int
+channel_set_find(const struct channel_set *cs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n_channels; i++)
+		if (strcmp(cs->channels[i].conf.name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct herald_caps *
+channel_set_caps(const struct channel_set *cs, size_t i)
+{
+	return &cs->channels[i].plugin->desc->caps;
+}
+
+const struct model_channel *
+channel_set_model(const struct channel_set *cs, size_t i)
+{
+	return cs->channels[i].mc;
+}
+
+void
+channel_set_send(struct channel_set *cs, size_t i,
+    const struct herald_message *msg, plugin_done_fn done, void *arg)
+{
+	struct channel *ch = &cs->channels[i];
+	struct herald_completion *c;
+
+	/* A checked-only set has opened nothing to send through. */
+	assert(i < cs->n_channels && !cs->check_only && ch->is_open);
+	c = completion_get(cs);
+	c->ch = ch;
+	c->done = done;
+	c->arg = arg;
+	ch->in_flight++;
+	ch->plugin->desc->send(ch->state, msg, c);
+}

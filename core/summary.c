@@ -1,1 +1,125 @@
-/* placeholder */ typedef int herald_placeholder_summary;
+/*
+ * summary.c - what heraldd -t prints about a valid model: totals, the
+ * calendar, then one line per campaign and per item, so a coordinator can
+ * check at a glance that the config says what they meant.
+ *
+ * Each section is its own function; the planner's counts of notifications
+ * will be added as further lines per item.
+ */
+#include "summary.h"
+
+#include <inttypes.h>
+
+/* "1 campaign", "3 campaigns" */
+static void
+summary_count(FILE *fp, size_t n, const char *one, const char *many,
+    const char *sep)
+{
+	fprintf(fp, "%zu %s%s", n, n == 1 ? one : many, sep);
+}
+
+static void
+summary_totals(const struct model *m, FILE *fp)
+{
+	size_t dl = 0, launches = 0, tasks = 0, plans = 0, phases = 0, slots = 0;
+
+	for (size_t i = 0; i < m->n_campaigns; i++) {
+		const struct model_campaign *c = &m->campaigns[i];
+
+		dl += c->n_deadlines;
+		launches += c->launch.set ? 1 : 0;
+		tasks += c->n_tasks;
+		plans += c->n_plans;
+		phases += c->n_phases;
+		slots += c->n_slots;
+	}
+	summary_count(fp, m->n_campaigns, "campaign", "campaigns", ", ");
+	summary_count(fp, m->n_units, "unit", "units", ", ");
+	summary_count(fp, m->n_contacts, "contact", "contacts", ", ");
+	summary_count(fp, m->n_groups, "group", "groups", ", ");
+	summary_count(fp, m->n_channels, "channel", "channels", "\n");
+	summary_count(fp, dl, "deadline", "deadlines", ", ");
+	summary_count(fp, launches, "launch", "launches", ", ");
+	summary_count(fp, tasks, "task", "tasks", ", ");
+	summary_count(fp, plans, "plan", "plans", ", ");
+	summary_count(fp, phases, "phase", "phases", ", ");
+	summary_count(fp, slots, "livestream slot", "livestream slots", "\n");
+}
+
+static void
+summary_calendar(const struct model_calendar *cal, FILE *fp)
+{
+	fprintf(fp, "calendar: ");
+	if (cal->n_years == 0) {
+		fprintf(fp, "no years (weekends only)\n");
+		return;
+	}
+	for (size_t i = 0; i < cal->n_years; i++)
+		fprintf(fp, "%s%" PRId32, i ? ", " : "", cal->years[i]);
+	fprintf(fp, " (");
+	summary_count(fp, cal->n_holidays, "holiday", "holidays", ", ");
+	summary_count(fp, cal->n_workdays, "make-up workday",
+	    "make-up workdays", ")\n");
+}
+
+static void
+summary_campaign(const struct model_campaign *c, FILE *fp)
+{
+	fprintf(fp, "campaign %s \"%s\" %s .. %s (%s)\n", c->id, c->title,
+	    c->period_from.text, c->period_to.text, c->timezone);
+	for (size_t i = 0; i < c->n_phases; i++)
+		fprintf(fp, "  phase %s %s .. %s\n", c->phases[i].id,
+		    c->phases[i].from.text, c->phases[i].to.text);
+	if (c->launch.set) {
+		fprintf(fp, "  launch at %s, ", c->launch.at.text);
+		summary_count(fp, c->launch.audience.n, "recipient",
+		    "recipients", ", ");
+		summary_count(fp, c->launch.n_countdown, "countdown notice",
+		    "countdown notices", "\n");
+	}
+	for (size_t i = 0; i < c->n_deadlines; i++) {
+		const struct model_deadline *d = &c->deadlines[i];
+
+		fprintf(fp, "  deadline %s due %s, ", d->id, d->due.text);
+		summary_count(fp, d->audience.n, "recipient", "recipients", ", ");
+		summary_count(fp, d->n_remind, "reminder", "reminders", "\n");
+	}
+	for (size_t i = 0; i < c->n_tasks; i++) {
+		const struct model_task *t = &c->tasks[i];
+
+		fprintf(fp, "  task %s lead %s", t->id, t->lead ? t->lead->id :
+		    "-");
+		if (t->due.text != NULL)
+			fprintf(fp, ", due %s", t->due.text);
+		fprintf(fp, ", ");
+		summary_count(fp, t->n_remind, "reminder", "reminders", "\n");
+	}
+	for (size_t i = 0; i < c->n_plans; i++) {
+		const struct model_plan *p = &c->plans[i];
+
+		fprintf(fp, "  plan %s level %d, ", p->id, p->level);
+		summary_count(fp, p->alert.n, "recipient", "recipients", ", ");
+		summary_count(fp, p->n_escalate, "escalation step",
+		    "escalation steps", "\n");
+	}
+	for (size_t i = 0; i < c->n_slots; i++)
+		fprintf(fp, "  slot \"%s\" on %s %s .. %s\n", c->slots[i].title,
+		    c->slots[i].stage->id, c->slots[i].from.text,
+		    c->slots[i].to.text);
+	if (c->digest.set) {
+		fprintf(fp, "  digest at %02d:%02d, ", c->digest.at_min / 60,
+		    c->digest.at_min % 60);
+		summary_count(fp, c->digest.to.n, "recipient", "recipients",
+		    "\n");
+	}
+}
+
+void
+summary_print(const struct model *m, FILE *fp)
+{
+	fprintf(fp, "config %s OK\n", m->path);
+	summary_totals(m, fp);
+	summary_calendar(&m->calendar, fp);
+	for (size_t i = 0; i < m->n_campaigns; i++)
+		summary_campaign(&m->campaigns[i], fp);
+}

@@ -1,0 +1,125 @@
+# tests/integration/lib.sh - TAP helpers for herald's integration tests.
+#
+# Source it from a test script.  It gives: a private work dir ($T) removed
+# at exit, TAP output (ok/not_ok/is/done_testing), bounded waits, and
+# cleanup of every daemon started with start_bg.  Nothing here sleeps for a
+# fixed time to "let things settle": waits poll a condition with a deadline.
+
+set -u
+: "${top_srcdir:?run through make check}"
+: "${top_builddir:?run through make check}"
+: "${HERALDD:=$top_builddir/core/heraldd}"
+: "${HERALD_PLUGIN_DIR:=$top_builddir/plugins/.libs}"
+export HERALD_PLUGIN_DIR
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/herald-test.XXXXXX")
+_tap_n=0
+_tap_failed=0
+_bg_pids=()
+
+_lib_cleanup() {
+	local p
+	for p in "${_bg_pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${_bg_pids[@]}"; do
+		# bounded: at most 5 s per process, then SIGKILL
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap _lib_cleanup EXIT
+
+ok() {		# ok DESCRIPTION -- a passed test point
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+not_ok() {	# not_ok DESCRIPTION [DIAGNOSTIC...]
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/# /'
+	done
+}
+
+check() {	# check DESCRIPTION COMMAND... -- ok when the command succeeds
+	local desc=$1
+	shift
+	if "$@" >"$T/.check.out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc" "command failed: $*" "$(head -c 2000 "$T/.check.out")"
+	fi
+}
+
+is() {		# is GOT EXPECTED DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3" "got:      $1" "expected: $2"
+	fi
+}
+
+like() {	# like TEXT REGEX DESCRIPTION (grep -E)
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok "$3"
+	else
+		not_ok "$3" "no match for /$2/ in:" "$(printf '%s' "$1" | head -c 2000)"
+	fi
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+}
+
+# wait_until SECONDS COMMAND... -- poll every 50 ms; 0 when it succeeded.
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 20; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_bg LOGFILE COMMAND... -- run a daemon in the background; sets $BG_PID.
+start_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	BG_PID=$!
+	_bg_pids+=("$BG_PID")
+}
+
+# wait_exit PID SECONDS -- wait for a background child to exit and set
+# $EXIT_STATUS to its status ("timeout" when it did not).  Not in $(...):
+# a subshell cannot wait for its parent's children.
+wait_exit() {
+	local pid=$1 limit=$2 i
+	EXIT_STATUS=timeout
+	for ((i = 0; i < limit * 20; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			EXIT_STATUS=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+log_has() {	# log_has FILE REGEX
+	grep -Eq -- "$2" "$1"
+}
+
+# unexpected_warnings LOG [ALLOWED_REGEX] -- warning/err lines not allowed.
+unexpected_warnings() {
+	local allowed=${2:-'^$'}
+	grep -E '\[(warning|err)\]' "$1" | grep -Ev -- "$allowed" || true
+}

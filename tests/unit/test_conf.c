@@ -1,3 +1,510 @@
+/*
+ * test_conf.c - the config loader: small configs written to a temp dir,
+ * loaded, and checked against the model and the error list.  Expected
+ * instants and day numbers are literals computed independently (Python's
+ * zoneinfo), never by the code under test.
+ */
 #include "unit.h"
-static void placeholder(void **s) { (void)s; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; cmocka_set_message_output(CM_OUTPUT_TAP); return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conf_internal.h"
+#include "errlist.h"
+#include "model.h"
+
+struct fixture {
+	char dir[64];
+	struct errlist errs;
+	struct model *m;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_conf.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	model_free(f->m);
+	errlist_clear(&f->errs);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Write text to dir/name (creating one level of subfolder). */
+static void
+put(struct fixture *f, const char *name, const char *text)
+{
+	char path[256];
+	FILE *fp;
+	const char *slash = strrchr(name, '/');
+
+	if (slash != NULL) {
+		snprintf(path, sizeof(path), "%s/%.*s", f->dir,
+		    (int)(slash - name), name);
+		mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static struct model *
+load(struct fixture *f, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	f->m = conf_load(path, &f->errs);
+	return f->m;
+}
+
+/* Is there an entry "DIR/file:line: msg" (warning or error)? */
+static int
+has(struct fixture *f, const char *file, int line, const char *msg)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "%s/%s:%d: %s", f->dir, file, line, msg);
+	for (size_t i = 0; i < f->errs.n; i++) {
+		char *s = errlist_format(&f->errs, i);
+		int eq = strcmp(s, want) == 0;
+
+		free(s);
+		if (eq)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+dump(struct fixture *f)
+{
+	errlist_print(&f->errs, stderr);
+}
+
+#define BASE \
+	"herald = { timezone = \"Asia/Shanghai\"; };\n" \
+	"channels = ( { name = \"log\"; plugin = \"log\"; },\n" \
+	"             { name = \"sms\"; plugin = \"log\"; } );\n"
+
+static const char people[] = BASE
+    "units = ( { id = \"beijing\"; name = \"北京市商务局\"; liaison = \"bj-wang\"; },\n"
+    "          { id = \"hebei\"; name = \"河北省商务厅\"; region = \"河北\"; } );\n"
+    "contacts = (\n"
+    "  { id = \"bj-li\"; name = \"李\"; unit = \"beijing\"; prefer = [ \"log\" ]; },\n"
+    "  { id = \"bj-wang\"; name = \"王\"; unit = \"beijing\"; prefer = [ \"sms\", \"log\" ];\n"
+    "    phone = \"138 0013 8000\"; quiet = \"22:00-07:00\"; supervisor = \"desk\";\n"
+    "    address = { sms = \"x\"; }; },\n"
+    "  { id = \"hb-zhao\"; name = \"赵\"; unit = \"hebei\"; prefer = [ \"log\" ]; },\n"
+    "  { id = \"hb-qian\"; name = \"钱\"; unit = \"hebei\"; prefer = [ \"log\" ]; },\n"
+    "  { id = \"desk\"; name = \"值班\"; prefer = [ \"log\" ]; always = [ \"sms\" ]; }\n"
+    ");\n"
+    "groups = ( { id = \"provinces\"; members = [ \"beijing\", \"hebei\", \"inner\" ]; },\n"
+    "           { id = \"inner\"; members = [ \"hb-qian\", \"desk\" ]; } );\n";
+
+static void
+test_people(void **state)
+{
+	struct fixture *f = *state;
+	const struct model_group *g;
+	const struct model_contact *wang;
+	const struct model_unit *hb;
+
+	put(f, "p.conf", people);
+	if (load(f, "p.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	assert_int_equal(f->errs.n, 0);
+	assert_int_equal(f->m->n_units, 2);
+	assert_int_equal(f->m->n_contacts, 5);
+	assert_int_equal(f->m->n_groups, 2);
+
+	wang = model_contact_find(f->m, "bj-wang");
+	assert_non_null(wang);
+	assert_string_equal(wang->phone, "+8613800138000");
+	assert_int_equal(wang->n_prefer, 2);
+	assert_string_equal(wang->prefer[0]->name, "sms");
+	assert_int_equal(wang->quiet.set, 1);
+	assert_int_equal(wang->quiet.from_min, 22 * 60);
+	assert_int_equal(wang->quiet.to_min, 7 * 60);
+	assert_ptr_equal(wang->supervisor, model_contact_find(f->m, "desk"));
+	assert_int_equal(wang->n_addresses, 1);
+	assert_string_equal(wang->addresses[0].address, "x");
+	assert_ptr_equal(model_unit_find(f->m, "beijing")->liaison, wang);
+
+	hb = model_unit_find(f->m, "hebei");
+	assert_int_equal(hb->n_members, 2);
+	assert_string_equal(hb->members[0]->id, "hb-zhao");
+	assert_string_equal(hb->region, "河北");
+
+	/* beijing -> its liaison only; hebei -> both members; inner adds
+	 * desk (hb-qian is already in): config order, no duplicates. */
+	g = &f->m->groups[0];
+	assert_string_equal(g->id, "provinces");
+	assert_int_equal(g->audience.n, 4);
+	assert_string_equal(g->audience.contacts[0]->id, "bj-wang");
+	assert_string_equal(g->audience.contacts[1]->id, "hb-zhao");
+	assert_string_equal(g->audience.contacts[2]->id, "hb-qian");
+	assert_string_equal(g->audience.contacts[3]->id, "desk");
+	assert_null(model_contact_find(f->m, "nobody"));
+	assert_null(model_channel_find(f->m, "mail"));
+}
+
+static const char campaign[] =
+    "  campaigns = ( {\n"
+    "    id = \"c1\"; title = \"活动\"; brand = \"品牌\";\n"
+    "    period = [ \"2023-09-09\", \"2023-10-08\" ];\n"
+    "    coordinators = [ \"desk\" ]; digest = \"09:30\";\n"
+    "    launch = { title = \"启动\"; at = \"2023-09-09 10:00\";\n"
+    "               countdown = [ \"10m\", \"1d\", \"1h\" ]; audience = [ \"provinces\", \"desk\" ]; };\n"
+    "    deadlines = ( { id = \"d1\"; title = \"名单\"; due = \"2023-08-05 17:00\";\n"
+    "      audience = [ \"provinces\" ]; remind = [ \"2h\", \"7d\", \"1d12h\" ];\n"
+    "      overdue = false; lead = \"beijing\"; cooperate = [ \"hebei\" ];\n"
+    "      escalate = { after = \"1d\"; to = [ \"desk\" ]; }; } );\n"
+    "    plans = ( { id = \"p1\"; title = \"预案\"; level = 2; alert = [ \"hebei\" ];\n"
+    "      repeat = \"5m\"; steps = \"疏散\";\n"
+    "      escalate = ( { after = \"10m\"; to = [ \"desk\" ]; } ); } );\n"
+    "    livestream = { stages = ( { id = \"cctv\"; title = \"总台\"; channel = \"sms\"; } );\n"
+    "      slots = ( { stage = \"cctv\"; title = \"B\"; from = \"2023-09-10 19:00\"; to = \"2023-09-10 20:00\"; },\n"
+    "                { stage = \"cctv\"; title = \"A\"; from = \"2023-09-09 19:00\"; to = \"2023-09-09 20:00\";\n"
+    "                  host = \"bj-wang\"; remind = [ \"10m\", \"1h\" ]; } ); };\n"
+    "  } );\n";
+
+static void
+test_campaign(void **state)
+{
+	struct fixture *f = *state;
+	const struct model_campaign *c;
+	const struct model_deadline *d;
+	char *text = NULL;
+
+	if (asprintf(&text, "%s%s", people, campaign) < 0)
+		fail();
+	put(f, "c.conf", text);
+	free(text);
+	if (load(f, "c.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	c = model_campaign_find(f->m, "c1");
+	assert_non_null(c);
+	assert_string_equal(c->timezone, "Asia/Shanghai");
+	assert_string_equal(c->brand, "品牌");
+	assert_int_equal(c->period_from.at, 1694188800);	/* 09-09 00:00 */
+	assert_int_equal(c->period_to.at, 1696780799);		/* 10-08 23:59:59 */
+	assert_int_equal(c->period_to.date_only, 1);
+	assert_int_equal(c->digest.set, 1);
+	assert_int_equal(c->digest.at_min, 9 * 60 + 30);
+	assert_int_equal(c->digest.to.n, 1);
+
+	assert_int_equal(c->launch.set, 1);
+	assert_int_equal(c->launch.at.at, 1694224800);
+	assert_int_equal(c->launch.n_countdown, 3);
+	assert_string_equal(c->launch.countdown[0].text, "1d");
+	assert_int_equal(c->launch.countdown[0].days, 1);
+	assert_string_equal(c->launch.countdown[2].text, "10m");
+	assert_int_equal(c->launch.audience.n, 4);	/* desk deduplicated */
+
+	d = &c->deadlines[0];
+	assert_string_equal(d->due.text, "2023-08-05 17:00");
+	assert_int_equal(d->due.at, 1691226000);
+	assert_int_equal(d->n_remind, 3);
+	assert_string_equal(d->remind[0].text, "7d");
+	assert_int_equal(d->remind[0].seconds, 7 * 86400);
+	assert_int_equal(d->remind[0].days, 7);
+	assert_string_equal(d->remind[1].text, "1d12h");
+	assert_int_equal(d->remind[1].seconds, 36 * 3600);
+	assert_int_equal(d->remind[1].days, 1);
+	assert_string_equal(d->remind[2].text, "2h");
+	assert_int_equal(d->remind[2].days, 0);
+	assert_int_equal(d->overdue, 0);
+	assert_non_null(d->escalate);
+	assert_int_equal(d->escalate->after.seconds, 86400);
+	assert_string_equal(d->escalate->to.contacts[0]->id, "desk");
+	assert_string_equal(d->lead->id, "beijing");
+	assert_int_equal(d->n_cooperate, 1);
+	assert_int_equal(d->audience.n, 4);
+
+	assert_int_equal(c->plans[0].level, 2);
+	assert_int_equal(c->plans[0].repeat.seconds, 300);
+	assert_int_equal(c->plans[0].n_escalate, 1);
+	assert_int_equal(c->plans[0].alert.n, 2);
+
+	assert_int_equal(c->n_slots, 2);
+	assert_string_equal(c->stages[0].channel->name, "sms");
+	assert_string_equal(c->slots[1].host->id, "bj-wang");
+	assert_string_equal(c->slots[1].remind[0].text, "1h");
+}
+
+static void
+test_calendar(void **state)
+{
+	struct fixture *f = *state;
+	const struct model_calendar *cal;
+
+	put(f, "cal/cn-2023.conf",
+	    "{ year = 2023;\n"
+	    "  holidays = ( { name = \"国庆节\"; from = \"2023-09-29\"; to = \"2023-10-06\"; } );\n"
+	    "  workdays = [ \"2023-10-08\", \"2023-10-07\" ]; }\n");
+	put(f, "k.conf", BASE
+	    "calendar = { years = (\n"
+	    "  @include \"cal/cn-2023.conf\"\n"
+	    "); };\n");
+	if (load(f, "k.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	cal = &f->m->calendar;
+	assert_int_equal(cal->n_years, 1);
+	assert_int_equal(cal->years[0], 2023);
+	assert_int_equal(cal->n_holidays, 1);
+	assert_int_equal(cal->holidays[0].from_day, 19629);
+	assert_int_equal(cal->n_workdays, 2);
+	assert_int_equal(cal->workdays[0], 19637);	/* sorted */
+	assert_true(model_calendar_is_workday(cal, 19637));	/* Sat 调休 */
+	assert_false(model_calendar_is_workday(cal, 19632));	/* Mon, holiday */
+	assert_false(model_calendar_is_workday(cal, 19644));	/* plain Sat */
+	assert_true(model_calendar_is_workday(cal, 19639));	/* plain Mon */
+}
+
+static void
+test_errors_everywhere(void **state)
+{
+	struct fixture *f = *state;
+	char msg[256];
+
+	put(f, "inc/c.conf",
+	    "{ id = \"a\"; name = \"A\"; prefer = [ \"log\" ]; },\n"
+	    "{ id = \"b\"; name = \"B\";\n"
+	    "  prefer = [ \"nope\" ]; }\n");
+	put(f, "e.conf", BASE
+	    "units = ( { id = \"a\"; name = \"dup\"; } );\n"
+	    "contacts = (\n"
+	    "  @include \"inc/c.conf\"\n"
+	    ");\n"
+	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2023-09-09\", \"2023-10-08\" ];\n"
+	    "  deadlines = ( { id = \"d\"; title = \"t\"; due = \"2023-08-05 17:00\";\n"
+	    "    audience = [ \"b\", \"zz\" ]; remnd = [ \"1d\" ]; } ); } );\n");
+	assert_null(load(f, "e.conf"));
+	assert_int_equal(f->errs.n_errors, 4);
+	snprintf(msg, sizeof(msg), "duplicate id \"a\" for a contact: "
+	    "already used by the unit at %s/e.conf:4", f->dir);
+	assert_true(has(f, "inc/c.conf", 1, msg));
+	assert_true(has(f, "inc/c.conf", 3,
+	    "unknown channel \"nope\" in prefer of contact \"b\""));
+	assert_true(has(f, "e.conf", 10, "unknown contact, unit or group \"zz\" "
+	    "in audience of deadline \"d\""));
+	assert_true(has(f, "e.conf", 10, "unknown setting \"remnd\" in deadline "
+	    "\"d\" (did you mean \"remind\"?)"));
+}
+
+static void
+test_syntax_in_include(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "inc/bad.conf", "{ id = \"a\";\n  name = ; }\n");
+	put(f, "s.conf", BASE "contacts = (\n@include \"inc/bad.conf\"\n);\n");
+	assert_null(load(f, "s.conf"));
+	assert_int_equal(f->errs.n, 1);
+	assert_true(has(f, "inc/bad.conf", 2, "syntax error"));
+}
+
+static void
+test_utf8_and_overflow(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "inc/u.conf", "{ id = \"a\";\n name = \"\xff\"; prefer = [ \"log\" ]; }\n");
+	put(f, "u.conf", BASE "contacts = (\n@include \"inc/u.conf\"\n);\n"
+	    "x = 4294967296;\n");
+	assert_null(load(f, "u.conf"));
+	assert_true(has(f, "inc/u.conf", 2, "invalid UTF-8"));
+	assert_true(has(f, "u.conf", 7, "integer 4294967296 is too large (write "
+	    "it with an L suffix if you mean it)"));
+	assert_true(has(f, "u.conf", 7, "unknown setting \"x\" at top level"));
+	assert_int_equal(f->errs.n_errors, 3);
+}
+
+static void
+test_group_cycle(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "g.conf", BASE
+	    "contacts = ( { id = \"a\"; name = \"A\"; prefer = [ \"log\" ]; } );\n"
+	    "groups = ( { id = \"x\"; members = [ \"a\", \"y\" ]; },\n"
+	    "           { id = \"y\"; members = [ \"x\" ]; } );\n");
+	assert_null(load(f, "g.conf"));
+	assert_int_equal(f->errs.n, 1);
+	assert_true(has(f, "g.conf", 6, "group cycle: x -> y -> x"));
+}
+
+static void
+test_channel_and_paths(void **state)
+{
+	struct fixture *f = *state;
+	const struct model_channel *ch;
+	const struct herald_channel_conf *cc;
+	char *base, *want;
+
+	put(f, "h.conf",
+	    "herald = { store = \"sqlite:var/h.db\"; pid_file = \"/run/h.pid\";\n"
+	    "  api_token_file = \"secrets/api.token\"; log_level = \"debug\";\n"
+	    "  listen = \"[::1]:9000\"; };\n"
+	    "channels = ( { name = \"mail\"; plugin = \"email\"; concurrency = 4;\n"
+	    "  rate = \"20/m\"; burst = 3; host = \"smtp.example\"; port = 587;\n"
+	    "  tls = true; ratio = 0.5; cc = [ \"a@b.c\", \"d@e.f\" ]; } );\n");
+	if (load(f, "h.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	base = realpath(f->dir, NULL);
+	assert_string_equal(f->m->daemon.base_dir, base);
+	if (asprintf(&want, "sqlite:%s/var/h.db", base) < 0)
+		fail();
+	assert_string_equal(f->m->daemon.store, want);
+	free(want);
+	if (asprintf(&want, "%s/secrets/api.token", base) < 0)
+		fail();
+	assert_string_equal(f->m->daemon.api_token_file, want);
+	free(want);
+	assert_string_equal(f->m->daemon.pid_file, "/run/h.pid");
+	assert_string_equal(f->m->daemon.timezone, "Asia/Shanghai");
+	assert_string_equal(f->m->daemon.listen, "[::1]:9000");
+	assert_int_equal(f->m->daemon.log_level, HERALD_LOG_DEBUG);
+
+	ch = model_channel_find(f->m, "mail");
+	assert_non_null(ch);
+	assert_int_equal(ch->concurrency, 4);
+	assert_int_equal(ch->burst, 3);
+	assert_true(ch->rate > 0.333 && ch->rate < 0.334);
+	cc = &ch->conf;
+	assert_string_equal(cc->plugin, "email");
+	assert_string_equal(cc->base_dir, base);
+	assert_int_equal(cc->n_settings, 5);
+	assert_string_equal(cc->settings[0].name, "host");
+	assert_int_equal(cc->settings[0].type, HERALD_SETTING_STRING);
+	assert_string_equal(cc->settings[0].str, "smtp.example");
+	assert_int_equal(cc->settings[0].line, 5);
+	assert_int_equal(cc->settings[1].type, HERALD_SETTING_INT);
+	assert_int_equal(cc->settings[1].integer, 587);
+	assert_int_equal(cc->settings[2].type, HERALD_SETTING_BOOL);
+	assert_int_equal(cc->settings[2].integer, 1);
+	assert_int_equal(cc->settings[3].type, HERALD_SETTING_FLOAT);
+	assert_true(cc->settings[3].number == 0.5);
+	assert_int_equal(cc->settings[4].type, HERALD_SETTING_LIST);
+	assert_int_equal(cc->settings[4].n_items, 2);
+	assert_string_equal(cc->settings[4].items[1], "d@e.f");
+	free(base);
+}
+
+static void
+test_dst(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "d.conf",
+	    "herald = { timezone = \"America/New_York\"; };\n"
+	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n"
+	    "contacts = ( { id = \"a\"; name = \"A\"; prefer = [ \"log\" ]; } );\n"
+	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2023-03-01\", \"2023-04-01\" ];\n"
+	    "  deadlines = ( { id = \"d\"; title = \"t\"; due = \"2023-03-12 02:30\";\n"
+	    "    audience = [ \"a\" ]; } ); } );\n");
+	if (load(f, "d.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);	/* a warning does not fail the load */
+	assert_int_equal(f->errs.n_warnings, 1);
+	assert_true(has(f, "d.conf", 5, "warning: local time \"2023-03-12 "
+	    "02:30\" does not exist in America/New_York; using 2023-03-12 03:30"));
+	assert_int_equal(f->m->campaigns[0].deadlines[0].due.at, 1678606200);
+}
+
+/* Civil days: one day before 10:00 on the day after the spring-forward
+ * is 10:00 the day before, only 23 hours earlier. */
+static void
+test_offset_before(void **state)
+{
+	struct model_offset d1 = { "1d", 86400, 1 };
+	struct model_offset d1h2 = { "1d2h", 93600, 1 };
+	struct model_offset h24 = { "24h", 86400, 0 };
+
+	(void)state;
+	assert_int_equal(conf_offset_before(1678716000, &d1, "America/New_York"),
+	    1678629600);
+	assert_int_equal(conf_offset_before(1678716000, &d1h2,
+	    "America/New_York"), 1678622400);
+	assert_int_equal(conf_offset_before(1678716000, &h24, "America/New_York"),
+	    1678716000 - 86400);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_null(load(f, "nope.conf"));
+	assert_int_equal(f->errs.n_errors, 1);
+	assert_int_equal(f->errs.v[0].line, 0);
+	assert_non_null(strstr(f->errs.v[0].msg, "cannot read"));
+}
+
+static void
+test_templates(void **state)
+{
+	struct fixture *f = *state;
+	const struct model_template *t;
+
+	put(f, "t.conf", BASE
+	    "templates = { reminder = { default = \"{{title}}将于{{due}}截止\";\n"
+	    "  sms = \"{{title}}\"; subject = \"【提醒】{{title}}\"; }; };\n");
+	if (load(f, "t.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	assert_int_equal(f->m->n_templates, 3);
+	t = &f->m->templates[1];
+	assert_string_equal(t->kind, "reminder");
+	assert_string_equal(t->channel, "sms");
+	assert_string_equal(t->field, "body");
+	t = &f->m->templates[2];
+	assert_string_equal(t->channel, "default");
+	assert_string_equal(t->field, "subject");
+	assert_string_equal(t->text, "【提醒】{{title}}");
+}
+
+const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_people, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_campaign, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_errors_everywhere, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_syntax_in_include, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_utf8_and_overflow, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_group_cycle, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_channel_and_paths, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_dst, setup, teardown),
+	cmocka_unit_test(test_offset_before),
+	cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+};
+
+UNIT_MAIN(tests)

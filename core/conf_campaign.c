@@ -1,0 +1,522 @@
+/*
+ * conf_campaign.c - campaigns: period, phases, launch, deadlines, tasks,
+ * emergency plans and livestream stages and slots.
+ *
+ * Every civil time is read in the campaign's own zone, so a campaign's
+ * timezone is read before anything else in it.  Per-campaign items have
+ * one id namespace per kind.
+ */
+#include "conf_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "civil.h"
+#include "xmalloc.h"
+
+static const char *const conf_campaign_keys[] = {
+	"id", "title", "brand", "timezone", "period", "coordinators", "digest",
+	"phases", "launch", "deadlines", "tasks", "plans", "livestream", NULL
+};
+static const char *const conf_phase_keys[] = {
+	"id", "title", "from", "to", "notify", NULL
+};
+static const char *const conf_launch_keys[] = {
+	"title", "at", "countdown", "audience", NULL
+};
+static const char *const conf_deadline_keys[] = {
+	"id", "title", "due", "audience", "remind", "overdue", "escalate",
+	"lead", "cooperate", NULL
+};
+static const char *const conf_escalate_keys[] = { "after", "to", NULL };
+static const char *const conf_task_keys[] = {
+	"id", "title", "lead", "cooperate", "start", "due", "remind", NULL
+};
+static const char *const conf_plan_keys[] = {
+	"id", "title", "level", "alert", "repeat", "escalate", "steps", NULL
+};
+static const char *const conf_livestream_keys[] = { "stages", "slots", NULL };
+static const char *const conf_stage_keys[] = { "id", "title", "channel", NULL };
+static const char *const conf_slot_keys[] = {
+	"stage", "title", "from", "to", "host", "remind", NULL
+};
+
+/* "in deadline \"d1\"" -> "deadline \"d1\"" */
+static const char *
+conf_owner(const char *what)
+{
+	return strncmp(what, "in ", 3) == 0 ? what + 3 : what;
+}
+
+/*
+ * The id of item index of a per-campaign list, or NULL after reporting a
+ * bad or duplicate one.  ids/locs hold the ids accepted so far.
+ */
+static const char *
+conf_item_id(struct conf_ctx *cx, const config_setting_t *g, const char *kind,
+    int index, const char **ids, struct model_loc *locs, size_t n,
+    const char **what)
+{
+	const char *id = conf_get_id(cx, g, "id", kind, index, what);
+
+	if (id == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] != NULL && strcmp(ids[i], id) == 0) {
+			conf_err(cx, config_setting_get_member(g, "id"),
+			    "duplicate %s \"%s\" (first defined at %s:%d)", kind,
+			    id, locs[i].file, locs[i].line);
+			return NULL;
+		}
+	return id;
+}
+
+static void
+conf_escalation(struct conf_ctx *cx, const config_setting_t *g,
+    const char *owner, struct model_escalation *e)
+{
+	const char *what = arena_printf(cx->a, "in escalate of %s", owner);
+
+	conf_check_keys(cx, g, conf_escalate_keys, what);
+	e->loc = conf_loc(cx, g);
+	conf_get_offset(cx, g, "after", 1, what, &e->after);
+	conf_get_audience(cx, g, "to", 1, 0, arena_printf(cx->a,
+	    "escalation of %s", owner), &e->to);
+}
+
+static void
+conf_phases(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+
+	c->phases = arena_alloc(cx->a, (size_t)(n + 1) * sizeof(*c->phases));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i);
+		struct model_phase *p = &c->phases[c->n_phases];
+		const char *what;
+		int ok;
+
+		memset(p, 0, sizeof(*p));
+		p->id = conf_item_id(cx, g, "phase", i, ids, locs, c->n_phases,
+		    &what);
+		conf_check_keys(cx, g, conf_phase_keys, what);
+		p->loc = conf_loc(cx, g);
+		conf_get_string(cx, g, "title", 1, what, &p->title);
+		ok = conf_get_time(cx, g, "from", 1, c->timezone, 0, what,
+		    &p->from) == 1;
+		ok &= conf_get_time(cx, g, "to", 1, c->timezone, 1, what,
+		    &p->to) == 1;
+		if (ok && p->from.at > p->to.at)
+			conf_err(cx, config_setting_get_member(g, "from"),
+			    "phase \"%s\" starts after it ends (\"%s\" > \"%s\")",
+			    p->id ? p->id : "?", p->from.text, p->to.text);
+		conf_get_audience(cx, g, "notify", 0, 1, arena_printf(cx->a,
+		    "notify of %s", conf_owner(what)), &p->notify);
+		if (p->id == NULL)
+			continue;
+		ids[c->n_phases] = p->id;
+		locs[c->n_phases] = p->loc;
+		c->n_phases++;
+	}
+	free(ids);
+	free(locs);
+}
+
+static void
+conf_launch(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_campaign *c)
+{
+	struct model_launch *l = &c->launch;
+	const char *what = arena_printf(cx->a, "in launch of campaign \"%s\"",
+	    c->id);
+
+	conf_check_keys(cx, g, conf_launch_keys, what);
+	l->loc = conf_loc(cx, g);
+	l->set = 1;
+	conf_get_string(cx, g, "title", 1, what, &l->title);
+	if (conf_get_time(cx, g, "at", 1, c->timezone, 0, what, &l->at) == 1)
+		conf_get_offsets(cx, g, "countdown", what, c->timezone, &l->at,
+		    &l->countdown, &l->n_countdown);
+	conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
+	    "audience of launch of campaign \"%s\"", c->id), &l->audience);
+}
+
+static void
+conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+
+	c->deadlines = arena_alloc(cx->a, (size_t)(n + 1) *
+	    sizeof(*c->deadlines));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i), *s;
+		struct model_deadline *d = &c->deadlines[c->n_deadlines];
+		const char *what, *owner, *lead;
+
+		memset(d, 0, sizeof(*d));
+		d->id = conf_item_id(cx, g, "deadline", i, ids, locs,
+		    c->n_deadlines, &what);
+		owner = conf_owner(what);
+		conf_check_keys(cx, g, conf_deadline_keys, what);
+		d->loc = conf_loc(cx, g);
+		d->overdue = 1;
+		conf_get_string(cx, g, "title", 1, what, &d->title);
+		if (conf_get_time(cx, g, "due", 1, c->timezone, 0, what,
+		    &d->due) == 1)
+			conf_get_offsets(cx, g, "remind", what, c->timezone,
+			    &d->due, &d->remind, &d->n_remind);
+		conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
+		    "audience of %s", owner), &d->audience);
+		conf_get_bool(cx, g, "overdue", what, &d->overdue);
+		if ((s = conf_get_group(cx, g, "escalate", 0, what)) != NULL) {
+			d->escalate = arena_alloc(cx->a, sizeof(*d->escalate));
+			conf_escalation(cx, s, owner, d->escalate);
+		}
+		if (conf_get_string(cx, g, "lead", 0, what, &lead) == 1)
+			d->lead = conf_unit_ref(cx, config_setting_get_member(g,
+			    "lead"), arena_printf(cx->a, "lead of %s", owner));
+		conf_get_units(cx, g, "cooperate", arena_printf(cx->a,
+		    "cooperate of %s", owner), &d->cooperate, &d->n_cooperate);
+		if (d->id == NULL)
+			continue;
+		ids[c->n_deadlines] = d->id;
+		locs[c->n_deadlines] = d->loc;
+		c->n_deadlines++;
+	}
+	free(ids);
+	free(locs);
+}
+
+static void
+conf_tasks(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+
+	c->tasks = arena_alloc(cx->a, (size_t)(n + 1) * sizeof(*c->tasks));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i);
+		struct model_task *t = &c->tasks[c->n_tasks];
+		const char *what, *owner, *lead;
+		int has_due;
+
+		memset(t, 0, sizeof(*t));
+		t->id = conf_item_id(cx, g, "task", i, ids, locs, c->n_tasks,
+		    &what);
+		owner = conf_owner(what);
+		conf_check_keys(cx, g, conf_task_keys, what);
+		t->loc = conf_loc(cx, g);
+		conf_get_string(cx, g, "title", 1, what, &t->title);
+		if (conf_get_string(cx, g, "lead", 1, what, &lead) == 1)
+			t->lead = conf_unit_ref(cx, config_setting_get_member(g,
+			    "lead"), arena_printf(cx->a, "lead of %s", owner));
+		conf_get_units(cx, g, "cooperate", arena_printf(cx->a,
+		    "cooperate of %s", owner), &t->cooperate, &t->n_cooperate);
+		conf_get_time(cx, g, "start", 0, c->timezone, 0, what, &t->start);
+		has_due = conf_get_time(cx, g, "due", 0, c->timezone, 0, what,
+		    &t->due);
+		if (has_due == 1)
+			conf_get_offsets(cx, g, "remind", what, c->timezone,
+			    &t->due, &t->remind, &t->n_remind);
+		else if (has_due == 0 && config_setting_get_member(g, "remind"))
+			conf_err(cx, config_setting_get_member(g, "remind"),
+			    "\"remind\" needs \"due\" %s", what);
+		if (t->start.text != NULL && t->due.text != NULL &&
+		    t->start.at > t->due.at)
+			conf_err(cx, config_setting_get_member(g, "start"),
+			    "%s starts after it is due (\"%s\" > \"%s\")", owner,
+			    t->start.text, t->due.text);
+		if (t->id == NULL)
+			continue;
+		ids[c->n_tasks] = t->id;
+		locs[c->n_tasks] = t->loc;
+		c->n_tasks++;
+	}
+	free(ids);
+	free(locs);
+}
+
+static void
+conf_plans(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+
+	c->plans = arena_alloc(cx->a, (size_t)(n + 1) * sizeof(*c->plans));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i), *esc;
+		struct model_plan *p = &c->plans[c->n_plans];
+		const char *what, *owner;
+		long long level;
+
+		memset(p, 0, sizeof(*p));
+		p->id = conf_item_id(cx, g, "plan", i, ids, locs, c->n_plans,
+		    &what);
+		owner = conf_owner(what);
+		conf_check_keys(cx, g, conf_plan_keys, what);
+		p->loc = conf_loc(cx, g);
+		conf_get_string(cx, g, "title", 1, what, &p->title);
+		if (conf_get_int(cx, g, "level", 1, what, 1, 4, &level) == 1)
+			p->level = (int)level;
+		conf_get_audience(cx, g, "alert", 1, 0, arena_printf(cx->a,
+		    "alert of %s", owner), &p->alert);
+		conf_get_offset(cx, g, "repeat", 0, what, &p->repeat);
+		conf_get_string(cx, g, "steps", 1, what, &p->steps);
+		if ((esc = conf_get_groups(cx, g, "escalate", 0, what)) != NULL) {
+			int k = config_setting_length(esc);
+
+			p->escalate = arena_alloc(cx->a, (size_t)(k + 1) *
+			    sizeof(*p->escalate));
+			for (int j = 0; j < k; j++)
+				conf_escalation(cx, config_setting_get_elem(esc, j),
+				    owner, &p->escalate[p->n_escalate++]);
+		}
+		if (p->id == NULL)
+			continue;
+		ids[c->n_plans] = p->id;
+		locs[c->n_plans] = p->loc;
+		c->n_plans++;
+	}
+	free(ids);
+	free(locs);
+}
+
+static void
+conf_stages(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+
+	c->stages = arena_alloc(cx->a, (size_t)(n + 1) * sizeof(*c->stages));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i);
+		struct model_stage *st = &c->stages[c->n_stages];
+		const char *what, *chan;
+
+		memset(st, 0, sizeof(*st));
+		st->id = conf_item_id(cx, g, "stage", i, ids, locs, c->n_stages,
+		    &what);
+		conf_check_keys(cx, g, conf_stage_keys, what);
+		st->loc = conf_loc(cx, g);
+		conf_get_string(cx, g, "title", 1, what, &st->title);
+		if (conf_get_string(cx, g, "channel", 0, what, &chan) == 1)
+			st->channel = conf_channel_ref(cx,
+			    config_setting_get_member(g, "channel"),
+			    arena_printf(cx->a, "channel of %s",
+			    conf_owner(what)));
+		if (st->id == NULL)
+			continue;
+		ids[c->n_stages] = st->id;
+		locs[c->n_stages] = st->loc;
+		c->n_stages++;
+	}
+	free(ids);
+	free(locs);
+}
+
+static int
+conf_slot_cmp(const void *a, const void *b)
+{
+	const struct model_slot *x = *(const struct model_slot *const *)a;
+	const struct model_slot *y = *(const struct model_slot *const *)b;
+
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	if (x->from.at != y->from.at)
+		return x->from.at < y->from.at ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void
+conf_slots(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	struct model_slot **order;
+
+	c->slots = arena_alloc(cx->a, (size_t)(n + 1) * sizeof(*c->slots));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i), *s;
+		struct model_slot *sl = &c->slots[c->n_slots];
+		const char *what = arena_printf(cx->a, "in slot #%d of campaign "
+		    "\"%s\"", i + 1, c->id), *stage;
+		int ok = 1;
+
+		if (conf_get_string(cx, g, "title", 1, what, &sl->title) == 1)
+			what = arena_printf(cx->a, "in slot \"%s\"", sl->title);
+		conf_check_keys(cx, g, conf_slot_keys, what);
+		sl->loc = conf_loc(cx, g);
+		if (conf_get_string(cx, g, "stage", 1, what, &stage) == 1) {
+			for (size_t k = 0; k < c->n_stages; k++)
+				if (strcmp(c->stages[k].id, stage) == 0)
+					sl->stage = &c->stages[k];
+			if (sl->stage == NULL)
+				conf_err(cx, config_setting_get_member(g, "stage"),
+				    "unknown stage \"%s\" in %s", stage,
+				    conf_owner(what));
+		}
+		ok &= conf_get_time(cx, g, "from", 1, c->timezone, 0, what,
+		    &sl->from) == 1;
+		ok &= conf_get_time(cx, g, "to", 1, c->timezone, 0, what,
+		    &sl->to) == 1;
+		if (ok && sl->from.at >= sl->to.at) {
+			conf_err(cx, config_setting_get_member(g, "to"),
+			    "%s must end after it starts (\"%s\" .. \"%s\")",
+			    conf_owner(what), sl->from.text, sl->to.text);
+			ok = 0;
+		}
+		if (conf_get_string(cx, g, "host", 0, what, &stage) == 1)
+			sl->host = conf_contact_ref(cx, config_setting_get_member(
+			    g, "host"), arena_printf(cx->a, "host of %s",
+			    conf_owner(what)));
+		if (sl->from.text != NULL)
+			conf_get_offsets(cx, g, "remind", what, c->timezone,
+			    &sl->from, &sl->remind, &sl->n_remind);
+		s = config_setting_get_member(g, "stage");
+		if (ok && sl->stage != NULL && sl->title != NULL && s != NULL)
+			c->n_slots++;
+		else
+			memset(sl, 0, sizeof(*sl));
+	}
+
+	/* Overlaps: sort by stage and start, compare neighbours. */
+	order = xcalloc(c->n_slots + 1, sizeof(*order));
+	for (size_t i = 0; i < c->n_slots; i++)
+		order[i] = &c->slots[i];
+	qsort(order, c->n_slots, sizeof(*order), conf_slot_cmp);
+	for (size_t i = 1; i < c->n_slots; i++) {
+		const struct model_slot *a = order[i - 1], *b = order[i];
+
+		if (a->stage == b->stage && b->from.at < a->to.at)
+			errlist_add(cx->errs, b->loc.file, b->loc.line,
+			    "slot \"%s\" overlaps slot \"%s\" (%s:%d) on stage "
+			    "\"%s\"", b->title, a->title, a->loc.file,
+			    a->loc.line, b->stage->id);
+	}
+	free(order);
+}
+
+static void
+conf_livestream(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_campaign *c)
+{
+	const char *what = arena_printf(cx->a, "in livestream of campaign "
+	    "\"%s\"", c->id);
+	config_setting_t *s;
+
+	conf_check_keys(cx, g, conf_livestream_keys, what);
+	if ((s = conf_get_groups(cx, g, "stages", 0, what)) != NULL)
+		conf_stages(cx, s, c);
+	if ((s = conf_get_groups(cx, g, "slots", 0, what)) != NULL)
+		conf_slots(cx, s, c);
+}
+
+static void
+conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_campaign *c, const char *what)
+{
+	config_setting_t *s;
+	const char *digest;
+	int has_coord;
+
+	conf_check_keys(cx, g, conf_campaign_keys, what);
+	c->loc = conf_loc(cx, g);
+	conf_get_string(cx, g, "title", 1, what, &c->title);
+	conf_get_string(cx, g, "brand", 0, what, &c->brand);
+	c->timezone = cx->m->daemon.timezone;
+	if (conf_get_string(cx, g, "timezone", 0, what, &c->timezone) == 1 &&
+	    !civil_zone_is_valid(c->timezone)) {
+		conf_err(cx, config_setting_get_member(g, "timezone"),
+		    "unknown time zone \"%s\"", c->timezone);
+		c->timezone = cx->m->daemon.timezone;
+	}
+
+	s = config_setting_get_member(g, "period");
+	if (s == NULL)
+		conf_err(cx, g, "missing setting \"period\" %s", what);
+	else if ((!config_setting_is_array(s) && !config_setting_is_list(s)) ||
+	    config_setting_length(s) != 2)
+		conf_err(cx, s, "\"period\" must be a list of two dates [ FROM, "
+		    "TO ]");
+	else {
+		const char *f = arena_printf(cx->a, "period of %s",
+		    conf_owner(what));
+
+		if (conf_time(cx, config_setting_get_elem(s, 0), c->timezone, 0,
+		    f, &c->period_from) == 0 && conf_time(cx,
+		    config_setting_get_elem(s, 1), c->timezone, 1, f,
+		    &c->period_to) == 0 && c->period_from.at > c->period_to.at)
+			conf_err(cx, s, "period of %s starts after it ends "
+			    "(\"%s\" > \"%s\")", conf_owner(what),
+			    c->period_from.text, c->period_to.text);
+	}
+
+	has_coord = conf_get_audience(cx, g, "coordinators", 0, 0,
+	    arena_printf(cx->a, "coordinators of %s", conf_owner(what)),
+	    &c->digest.to);
+	if (conf_get_string(cx, g, "digest", 0, what, &digest) == 1) {
+		s = config_setting_get_member(g, "digest");
+		if (civil_parse_hhmm(digest, &c->digest.at_min) < 0)
+			conf_err(cx, s, "digest \"%s\" must be a time of day HH:MM",
+			    digest);
+		else if (has_coord == 0)
+			conf_err(cx, s, "digest needs coordinators %s", what);
+		else
+			c->digest.set = 1;
+	}
+
+	if ((s = conf_get_groups(cx, g, "phases", 0, what)) != NULL)
+		conf_phases(cx, s, c);
+	if ((s = conf_get_group(cx, g, "launch", 0, what)) != NULL)
+		conf_launch(cx, s, c);
+	if ((s = conf_get_groups(cx, g, "deadlines", 0, what)) != NULL)
+		conf_deadlines(cx, s, c);
+	if ((s = conf_get_groups(cx, g, "tasks", 0, what)) != NULL)
+		conf_tasks(cx, s, c);
+	if ((s = conf_get_groups(cx, g, "plans", 0, what)) != NULL)
+		conf_plans(cx, s, c);
+	if ((s = conf_get_group(cx, g, "livestream", 0, what)) != NULL)
+		conf_livestream(cx, s, c);
+}
+
+void
+conf_campaigns(struct conf_ctx *cx, const config_setting_t *list)
+{
+	struct model *m = cx->m;
+	int n = config_setting_length(list);
+
+	m->campaigns = arena_alloc(cx->a, (size_t)(n + 1) *
+	    sizeof(*m->campaigns));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i);
+		struct model_campaign *c = &m->campaigns[m->n_campaigns];
+		const struct model_campaign *first;
+		const char *what, *id;
+
+		memset(c, 0, sizeof(*c));
+		id = conf_get_id(cx, g, "id", "campaign", i, &what);
+		if (id != NULL && (first = model_campaign_find(m, id)) != NULL) {
+			conf_err(cx, config_setting_get_member(g, "id"),
+			    "duplicate campaign \"%s\" (first defined at %s:%d)",
+			    id, first->loc.file, first->loc.line);
+			id = NULL;
+		}
+		c->id = id != NULL ? id : "?";
+		conf_campaign(cx, g, c, what);
+		if (id != NULL)
+			m->n_campaigns++;
+	}
+}

@@ -1,0 +1,994 @@
+/*
+ * dispatch.c - queues, slots, tokens, outcomes (see dispatch.h).
+ *
+ * A job's path: dispatch_push() queues it on its channel by priority;
+ * dispatch_pump() takes a slot and a token, runs the pre-send checks
+ * (dispatch_check(), which may cancel or defer it instead), renders it and
+ * hands it to the plugin.  The plugin's outcome becomes a store_result
+ * parked on the done list; dispatch_flush(), run once per loop iteration by
+ * an event, records the whole list in one transaction and only then frees
+ * the slots.
+ *
+ * Channels are kept by name across reloads (struct dchan), so a reload
+ * keeps each channel's queue, bucket and in-flight count; a channel that
+ * vanished keeps its record (a few bytes) until the process ends.
+ */
+#include "dispatch.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "civil.h"
+#include "log.h"
+#include "model.h"
+#include "planner.h"
+#include "plugin.h"
+#include "render.h"
+#include "store.h"
+#include "tbucket.h"
+#include "xmalloc.h"
+
+#define DISPATCH_PRIOS 4
+#define DISPATCH_DEFAULT_CONCURRENCY 4
+#define DISPATCH_QUEUE_SLACK 256
+#define DISPATCH_LATE_US 1000000
+
+/* A model and the channel set opened for it, alive while sends use it. */
+struct dgen {
+	struct model *m;
+	struct channel_set *cs;
+	size_t refs;		/* sends in flight + 1 while current */
+};
+
+struct dchan {
+	char *name;
+	struct dispatch *d;
+	size_t idx;		/* index in the current set */
+	int present;		/* in the current set */
+	struct sched_job *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
+	size_t cap;		/* queue length at which it is saturated */
+	size_t concurrency;
+	int saturated;
+	struct tbucket tb;
+	struct event *ev_tokens;
+	struct dispatch_stats st;
+	struct dchan *next;
+};
+
+/* One send in flight, or one outcome waiting to be committed. */
+struct dsend {
+	struct herald_message msg;	/* borrowed by the plugin */
+	struct sched_job *sj;
+	struct store_result res;
+	char *detail;			/* owned copy behind res.detail */
+	struct job fallback;		/* valid when has_fallback */
+	char *fallback_channel;
+	int has_fallback;
+	struct dsend *next;
+};
+
+struct dispatch {
+	struct event_base *base;
+	struct store *st;
+	struct sched_clock clock;
+	struct dispatch_hooks hooks;
+	struct dgen *cur;
+	struct dchan *chans;
+	struct dsend *done_head, *done_tail;
+	struct event *ev_flush;
+	int flush_armed;
+	int need_poke;
+	const char **skip;
+	size_t n_skip_alloc;
+	uint64_t rng;
+};
+
+static int64_t
+dispatch_now_us(const struct dispatch *d)
+{
+	return sched_clock_now(&d->clock);
+}
+
+/* xorshift64*: per-dispatcher jitter without global random state. */
+static double
+dispatch_random(struct dispatch *d)
+{
+	d->rng ^= d->rng >> 12;
+	d->rng ^= d->rng << 25;
+	d->rng ^= d->rng >> 27;
+	return (double)((d->rng * 2685821657736338717ULL) >> 11) /
+	    (double)(1ULL << 53);
+}
+
+/* --- generations --- */
+
+static void
+dgen_unref(struct dgen *g)
+{
+	if (--g->refs > 0)
+		return;
+	/* Channels first: a plugin's close() may still read its block. */
+	channel_set_free(g->cs);
+	model_free(g->m);
+	free(g);
+}
+
+/* --- channels --- */
+
+static struct dchan *
+dispatch_chan(const struct dispatch *d, const char *name)
+{
+	struct dchan *ch;
+
+	for (ch = d->chans; ch != NULL; ch = ch->next)
+		if (strcmp(ch->name, name) == 0)
+			return ch;
+	return NULL;
+}
+
+static void dispatch_on_tokens(evutil_socket_t, short, void *);
+
+/* Limits of channel i of the current set: config, else plugin defaults. */
+static void
+dispatch_chan_configure(struct dispatch *d, struct dchan *ch, size_t i,
+    int64_t now_us)
+{
+	const struct model_channel *mc = channel_set_model(d->cur->cs, i);
+	const struct herald_caps *caps = channel_set_caps(d->cur->cs, i);
+	double rate = mc->rate > 0 ? mc->rate : caps->default_rate;
+	unsigned burst = mc->burst > 0 ? mc->burst : caps->default_burst;
+	unsigned conc = mc->concurrency > 0 ? mc->concurrency :
+	    caps->default_concurrency;
+
+	if (conc == 0)
+		conc = DISPATCH_DEFAULT_CONCURRENCY;
+	if (burst == 0)
+		burst = rate >= 1 ? (unsigned)rate : 1;
+	ch->idx = i;
+	ch->present = 1;
+	ch->concurrency = conc;
+	ch->cap = 4 * (size_t)conc + DISPATCH_QUEUE_SLACK;
+	if (ch->ev_tokens == NULL) {
+		tbucket_init(&ch->tb, rate, burst, now_us);
+		ch->ev_tokens = evtimer_new(d->base, dispatch_on_tokens, ch);
+		if (ch->ev_tokens == NULL)
+			abort();
+	} else
+		tbucket_set(&ch->tb, rate, burst, now_us);
+}
+
+/* Re-evaluate saturation; a channel that regained room wakes the scheduler. */
+static void
+dispatch_chan_update(struct dchan *ch)
+{
+	int sat = ch->st.queued + ch->st.in_flight >= ch->cap;
+
+	if (ch->saturated && !sat)
+		ch->d->need_poke = 1;
+	ch->saturated = sat;
+}
+
+static void
+dispatch_enqueue(struct dchan *ch, struct sched_job *sj, int front)
+{
+	int p = sj->j.priority;
+
+	if (p < 0 || p >= DISPATCH_PRIOS)
+		p = DISPATCH_PRIOS - 1;
+	sj->chan = ch;
+	if (front) {
+		sj->next = ch->head[p];
+		ch->head[p] = sj;
+		if (ch->tail[p] == NULL)
+			ch->tail[p] = sj;
+	} else {
+		sj->next = NULL;
+		if (ch->tail[p] != NULL)
+			ch->tail[p]->next = sj;
+		else
+			ch->head[p] = sj;
+		ch->tail[p] = sj;
+	}
+	ch->st.queued++;
+	dispatch_chan_update(ch);
+}
+
+static struct sched_job *
+dispatch_dequeue(struct dchan *ch)
+{
+	struct sched_job *sj;
+	int p;
+
+	for (p = 0; p < DISPATCH_PRIOS; p++) {
+		if ((sj = ch->head[p]) == NULL)
+			continue;
+		ch->head[p] = sj->next;
+		if (ch->head[p] == NULL)
+			ch->tail[p] = NULL;
+		sj->next = NULL;
+		ch->st.queued--;
+		return sj;
+	}
+	return NULL;
+}
+
+/* --- outcomes --- */
+
+static void
+dispatch_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct dispatch *d = arg;
+
+	d->flush_armed = 0;
+	dispatch_flush(d);
+}
+
+/*
+ * Park an outcome for the next flush.  Takes ownership of ds; detail is
+ * copied.
+ */
+static void
+dispatch_park(struct dispatch *d, struct dsend *ds, enum store_outcome o,
+    const char *detail)
+{
+	ds->res.outcome = o;
+	ds->res.at = dispatch_now_us(d) / 1000000;
+	free(ds->detail);
+	ds->detail = detail != NULL ? xstrdup(detail) : NULL;
+	ds->res.detail = ds->detail;
+	ds->next = NULL;
+	if (d->done_tail != NULL)
+		d->done_tail->next = ds;
+	else
+		d->done_head = ds;
+	d->done_tail = ds;
+	if (!d->flush_armed) {
+		d->flush_armed = 1;
+		event_active(d->ev_flush, EV_TIMEOUT, 0);
+	}
+}
+
+/* An outcome that never reached a plugin (cancel, defer): no slot held. */
+static void
+dispatch_park_job(struct dispatch *d, struct sched_job *sj,
+    enum store_outcome o, int64_t next_at, const char *detail)
+{
+	struct dsend *ds = xcalloc(1, sizeof(*ds));
+	struct dchan *ch = sj->chan;
+
+	ds->sj = sj;
+	ds->res.next_at = next_at;
+	if (ch != NULL) {
+		if (o == STORE_CANCELLED)
+			ch->st.cancelled++;
+		else if (o == STORE_DEFER)
+			ch->st.deferred++;
+	}
+	dispatch_park(d, ds, o, detail);
+}
+
+/*
+ * The next channel after j's in the contact's preferred chain, in the
+ * current model, or NULL: a job sent as an `always` copy has no fallback.
+ */
+static const struct model_channel *
+dispatch_fallback_channel(const struct dispatch *d, const struct job *j)
+{
+	const struct model_contact *c;
+	size_t i;
+
+	c = model_contact_find(d->cur->m, j->contact);
+	if (c == NULL)
+		return NULL;
+	for (i = 0; i + 1 < c->n_prefer; i++)
+		if (strcmp(c->prefer[i]->name, j->channel) == 0)
+			return c->prefer[i + 1];
+	return NULL;
+}
+
+static void
+dispatch_fail(struct dispatch *d, struct dsend *ds, const char *reason)
+{
+	const struct job *j = &ds->sj->j;
+	const struct model_channel *next;
+
+	if (ds->sj->chan != NULL)
+		((struct dchan *)ds->sj->chan)->st.failed++;
+	next = dispatch_fallback_channel(d, j);
+	if (next != NULL) {
+		ds->has_fallback = 1;
+		ds->fallback = *j;
+		ds->fallback_channel = xstrdup(next->name);
+		ds->fallback.channel = ds->fallback_channel;
+		job_make_key(ds->fallback.key, j->campaign, j->item, j->kind,
+		    j->offset, j->contact, next->name);
+		ds->fallback.fallback_of = j->key;
+		ds->fallback.next_at = dispatch_now_us(d) / 1000000;
+		ds->fallback.attempts = 0;
+		ds->fallback.state = JOB_PENDING;
+	}
+	dispatch_park(d, ds, STORE_FAILED, reason);
+}
+
+/* Transient failure: retry with backoff, or give up. */
+static void
+dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
+    const char *reason)
+{
+	const struct model_engine *e = &d->cur->m->daemon.engine;
+	const struct job *j = &ds->sj->j;
+	unsigned tries = j->attempts + 1;
+	int64_t now = dispatch_now_us(d) / 1000000, delay, after;
+	char buf[512];
+	double f;
+
+	if (e->retry_attempts > 0 && tries >= e->retry_attempts) {
+		snprintf(buf, sizeof(buf), "gave up after %u attempts: %s",
+		    tries, reason != NULL ? reason : "transient failure");
+		dispatch_fail(d, ds, buf);
+		return;
+	}
+	delay = e->retry_base > 0 ? e->retry_base : 1;
+	for (unsigned i = 0; i < j->attempts && i < 40 &&
+	    (e->retry_cap <= 0 || delay < e->retry_cap); i++)
+		delay *= 2;
+	if (e->retry_cap > 0 && delay > e->retry_cap)
+		delay = e->retry_cap;
+	/* +-20% so a peer that failed many sends at once is not hit by all
+	 * the retries in the same second. */
+	f = 0.8 + 0.4 * dispatch_random(d);
+	delay = (int64_t)((double)delay * f + 0.5);
+	after = ((int64_t)retry_after_ms + 999) / 1000;
+	if (delay < after)
+		delay = after;
+	if (delay < 1)
+		delay = 1;
+	if (e->retry_max_age > 0 && now + delay > j->due + e->retry_max_age) {
+		snprintf(buf, sizeof(buf), "gave up after %u attempts, past "
+		    "the retry age: %s", tries,
+		    reason != NULL ? reason : "transient failure");
+		dispatch_fail(d, ds, buf);
+		return;
+	}
+	ds->res.next_at = now + delay;
+	((struct dchan *)ds->sj->chan)->st.retried++;
+	dispatch_park(d, ds, STORE_RETRY, reason);
+}
+
+/* The plugin's answer; may run inside channel_set_send(). */
+static void
+dispatch_on_done(void *arg, enum herald_outcome outcome,
+    unsigned retry_after_ms, const char *reason)
+{
+	struct dsend *ds = arg;
+	struct sched_job *sj = ds->sj;
+	struct dchan *ch = sj->chan;
+	struct dispatch *d = ch->d;
+	int64_t late_us = sj->handoff_us - sj->j.due * 1000000;
+
+	switch (outcome) {
+	case HERALD_DELIVERED:
+		ds->res.late = late_us > DISPATCH_LATE_US;
+		ds->res.lateness_ms = late_us / 1000;
+		ch->st.delivered++;
+		dispatch_park(d, ds, STORE_DELIVERED, reason);
+		break;
+	case HERALD_TRANSIENT:
+		dispatch_retry(d, ds, retry_after_ms, reason);
+		break;
+	default:
+		dispatch_fail(d, ds, reason != NULL ? reason :
+		    "permanent failure");
+		break;
+	}
+}
+
+int
+dispatch_flush(struct dispatch *d)
+{
+	struct dsend *ds, *next, *list = d->done_head;
+	struct dchan *ch;
+	int rc = 0;
+
+	if (list == NULL)
+		return 0;
+	d->done_head = d->done_tail = NULL;
+	if (store_begin(d->st) == -1) {
+		log_errx("dispatch: %s", store_error(d->st));
+		rc = -1;
+	}
+	for (ds = list; ds != NULL; ds = ds->next) {
+		if (store_record(d->st, ds->sj->j.key, &ds->res) == -1) {
+			log_errx("dispatch: record %s: %s", ds->sj->j.key,
+			    store_error(d->st));
+			rc = -1;
+		}
+		if (ds->has_fallback && store_insert(d->st, &ds->fallback) == -1) {
+			log_errx("dispatch: fallback for %s: %s", ds->sj->j.key,
+			    store_error(d->st));
+			rc = -1;
+		}
+		if (ds->res.outcome != STORE_DELIVERED &&
+		    ds->res.outcome != STORE_CANCELLED)
+			d->need_poke = 1;
+	}
+	if (store_commit(d->st) == -1) {
+		log_errx("dispatch: commit: %s", store_error(d->st));
+		rc = -1;
+	}
+	/*
+	 * Slots are freed only now, committed or not: a failed commit
+	 * leaves the rows inflight for store_recover(), and holding the
+	 * slots forever would stop the channel.
+	 */
+	for (ds = list; ds != NULL; ds = next) {
+		next = ds->next;
+		if (ds->res.outcome == STORE_FAILED)
+			log_warnx("failed: %s %s/%s for %s via %s: %s",
+			    job_kind_name(ds->sj->j.kind), ds->sj->j.campaign,
+			    ds->sj->j.item, ds->sj->j.contact,
+			    ds->sj->j.channel, ds->detail != NULL ?
+			    ds->detail : "-");
+		ch = ds->sj->chan;
+		if (ds->sj->holds_slot) {
+			ch->st.in_flight--;
+			dgen_unref(ds->sj->gen);
+		}
+		if (ch != NULL)
+			dispatch_chan_update(ch);
+		sched_job_free(ds->sj);
+		free(ds->detail);
+		free(ds->fallback_channel);
+		free(ds);
+	}
+	dispatch_pump(d);
+	return rc;
+}
+
+/* --- checks before a send --- */
+
+enum check { CHECK_SEND, CHECK_CANCEL, CHECK_DEFER };
+
+struct check_out {
+	const char *reason;
+	int64_t until;			/* CHECK_DEFER */
+	char *not_submitted;		/* owned */
+	char *digest_text;		/* owned */
+	const char *item_title;
+};
+
+static const struct model_deadline *
+dispatch_deadline(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_deadlines; i++)
+		if (strcmp(c->deadlines[i].id, id) == 0)
+			return &c->deadlines[i];
+	return NULL;
+}
+
+/* The title of j's item in c, or NULL when the item is gone. */
+static const char *
+dispatch_item_title(const struct model_campaign *c, const struct job *j)
+{
+	const struct model_deadline *dl;
+	const struct model_slot *sl;
+	size_t i;
+
+	switch (j->kind) {
+	case JOB_COUNTDOWN:
+	case JOB_LAUNCH:
+		return c->launch.set ? (c->launch.title != NULL ?
+		    c->launch.title : c->title) : NULL;
+	case JOB_REMINDER:
+	case JOB_OVERDUE:
+	case JOB_ESCALATION:
+		dl = dispatch_deadline(c, j->item);
+		return dl != NULL ? dl->title : NULL;
+	case JOB_TASK:
+		for (i = 0; i < c->n_tasks; i++)
+			if (strcmp(c->tasks[i].id, j->item) == 0)
+				return c->tasks[i].title;
+		return NULL;
+	case JOB_PHASE:
+		for (i = 0; i < c->n_phases; i++)
+			if (strcmp(c->phases[i].id, j->item) == 0)
+				return c->phases[i].title;
+		return NULL;
+	case JOB_SLOT:
+		sl = plan_slot_find(c, j->item);
+		return sl != NULL ? sl->title : NULL;
+	case JOB_EMERGENCY:
+		for (i = 0; i < c->n_plans; i++)
+			if (strcmp(c->plans[i].id, j->item) == 0)
+				return c->plans[i].title;
+		return NULL;
+	case JOB_DIGEST:
+		return c->digest.set ? c->title : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static int
+dispatch_submitted(struct dispatch *d, const char *campaign,
+    const char *deadline, const char *contact)
+{
+	int sub = 0;
+
+	if (store_is_submitted(d->st, campaign, deadline, contact, &sub) == -1) {
+		/* Sending once too often beats silently not sending. */
+		log_errx("dispatch: %s", store_error(d->st));
+		return 0;
+	}
+	return sub;
+}
+
+/* Names of a's contacts that have not submitted dl, joined by "、". */
+static char *
+dispatch_pending_names(struct dispatch *d, const struct model_campaign *c,
+    const struct model_deadline *dl, size_t *n_pending)
+{
+	char *s = NULL, *t;
+
+	*n_pending = 0;
+	for (size_t i = 0; i < dl->audience.n; i++) {
+		const struct model_contact *mc = dl->audience.contacts[i];
+
+		if (dispatch_submitted(d, c->id, dl->id, mc->id))
+			continue;
+		t = xasprintf("%s%s%s", s != NULL ? s : "",
+		    s != NULL ? "、" : "", mc->name != NULL ? mc->name : mc->id);
+		free(s);
+		s = t;
+		(*n_pending)++;
+	}
+	return s;
+}
+
+/* One line per deadline: title, submitted/audience, who is missing. */
+static char *
+dispatch_digest_text(struct dispatch *d, const struct model_campaign *c)
+{
+	char *s = xstrdup(""), *t, *names;
+	size_t pending;
+
+	for (size_t i = 0; i < c->n_deadlines; i++) {
+		const struct model_deadline *dl = &c->deadlines[i];
+
+		names = dispatch_pending_names(d, c, dl, &pending);
+		t = xasprintf("%s%s：已报送 %zu/%zu%s%s\n", s, dl->title,
+		    dl->audience.n - pending, dl->audience.n,
+		    pending > 0 ? "，未报送：" : "",
+		    names != NULL ? names : "");
+		free(names);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+int
+dispatch_quiet_until(const struct model_quiet *q, const char *zone,
+    int64_t now, int64_t *until)
+{
+	struct civil c;
+	int m, y, mo, dd;
+	int32_t day;
+
+	if (!q->set || q->from_min == q->to_min)
+		return 0;
+	if (civil_from_instant(now, zone, &c, NULL) == -1)
+		return 0;
+	m = c.hour * 60 + c.min;
+	if (q->from_min < q->to_min) {
+		if (m < q->from_min || m >= q->to_min)
+			return 0;
+	} else if (m < q->from_min && m >= q->to_min)
+		return 0;
+	day = civil_days_from_date(c.year, c.month, c.day);
+	/* Wrapping past midnight and still before it: ends tomorrow. */
+	if (q->from_min > q->to_min && m >= q->from_min)
+		day++;
+	civil_date_from_days(day, &y, &mo, &dd);
+	c.year = y;
+	c.month = mo;
+	c.day = dd;
+	c.hour = q->to_min / 60;
+	c.min = q->to_min % 60;
+	c.sec = 0;
+	if (civil_to_instant(&c, zone, until, NULL) == -1)
+		return 0;
+	return 1;
+}
+
+/*
+ * Everything that may have changed since the job was planned, in a fixed
+ * order: the config, its deadline, a submission, quiet hours.
+ */
+static enum check
+dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
+    struct check_out *out)
+{
+	const struct model *m = d->cur->m;
+	const struct job *j = &sj->j;
+	const struct model_campaign *c;
+	const struct model_contact *mc;
+	const struct model_deadline *dl;
+	size_t pending;
+
+	c = model_campaign_find(m, j->campaign);
+	mc = model_contact_find(m, j->contact);
+	if (c == NULL || mc == NULL ||
+	    (out->item_title = dispatch_item_title(c, j)) == NULL) {
+		out->reason = "removed from config";
+		return CHECK_CANCEL;
+	}
+	if ((j->kind == JOB_REMINDER || j->kind == JOB_TASK) &&
+	    j->item_at > 0 && now >= j->item_at) {
+		out->reason = "deadline passed";
+		return CHECK_CANCEL;
+	}
+	if ((j->kind == JOB_REMINDER || j->kind == JOB_OVERDUE) &&
+	    dispatch_submitted(d, j->campaign, j->item, j->contact)) {
+		out->reason = "submitted";
+		return CHECK_CANCEL;
+	}
+	if (j->kind == JOB_ESCALATION) {
+		dl = dispatch_deadline(c, j->item);
+		out->not_submitted = dispatch_pending_names(d, c, dl, &pending);
+		if (pending == 0) {
+			out->reason = "all submitted";
+			return CHECK_CANCEL;
+		}
+	}
+	if (j->kind != JOB_EMERGENCY &&
+	    dispatch_quiet_until(&mc->quiet, c->timezone, now, &out->until)) {
+		out->reason = "quiet hours";
+		return CHECK_DEFER;
+	}
+	if (j->kind == JOB_DIGEST)
+		out->digest_text = dispatch_digest_text(d, c);
+	return CHECK_SEND;
+}
+
+/* --- sending --- */
+
+static const char *
+dispatch_address(const struct model_contact *mc, const char *channel,
+    enum herald_address_kind kind)
+{
+	for (size_t i = 0; i < mc->n_addresses; i++)
+		if (strcmp(mc->addresses[i].channel->name, channel) == 0)
+			return mc->addresses[i].address;
+	switch (kind) {
+	case HERALD_ADDR_PHONE:
+		return mc->phone;
+	case HERALD_ADDR_EMAIL:
+		return mc->email;
+	default:
+		return NULL;
+	}
+}
+
+static int
+dispatch_render(struct dispatch *d, struct sched_job *sj,
+    const struct render_extra *x, char *err, size_t errlen)
+{
+	char *subject = NULL, *body = NULL;
+
+	if (render_job(d->cur->m, &sj->j, x, &subject, &body, err,
+	    errlen) == -1)
+		return -1;
+	free(sj->subject);
+	free(sj->body);
+	sj->subject = subject;
+	sj->body = body;
+	return 0;
+}
+
+int
+dispatch_stage(struct dispatch *d, struct sched_job *sj)
+{
+	struct render_extra x = { .now = sj->j.next_at };
+	char err[256];
+
+	if (dispatch_render(d, sj, &x, err, sizeof(err)) == -1)
+		return -1;
+	sj->staged = 1;
+	return 0;
+}
+
+/*
+ * Checks passed: build the message and hand it over.  Returns 0 when
+ * sent, -1 when the job was parked as failed instead (no slot used).
+ */
+static int
+dispatch_send(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
+    struct check_out *co, int64_t now_us)
+{
+	const struct model_contact *mc = model_contact_find(d->cur->m,
+	    sj->j.contact);
+	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
+	struct render_extra x = { .not_submitted = co->not_submitted,
+	    .digest_text = co->digest_text, .now = now_us / 1000000 };
+	struct dsend *ds = xcalloc(1, sizeof(*ds));
+	struct herald_message *msg = &ds->msg;
+	char err[256];
+
+	ds->sj = sj;
+	msg->address = dispatch_address(mc, ch->name, caps->address);
+	if (caps->address != HERALD_ADDR_NONE && msg->address == NULL) {
+		dispatch_fail(d, ds, "contact has no address for this channel");
+		return -1;
+	}
+	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
+		dispatch_fail(d, ds, err);
+		return -1;
+	}
+	msg->key = sj->j.key;
+	msg->kind = job_kind_name(sj->j.kind);
+	msg->priority = sj->j.priority;
+	msg->campaign = sj->j.campaign;
+	msg->item = sj->j.item;
+	msg->item_title = co->item_title;
+	msg->item_due = sj->j.item_at;
+	msg->contact = sj->j.contact;
+	msg->contact_name = mc->name;
+	msg->subject = sj->subject;
+	msg->body = sj->body;
+	msg->ack_url = NULL;
+	msg->due = sj->j.due;
+	msg->attempt = sj->j.attempts + 1;
+
+	sj->gen = d->cur;
+	d->cur->refs++;
+	sj->holds_slot = 1;
+	sj->handoff_us = now_us;
+	ch->st.in_flight++;
+	if (ch->st.in_flight > ch->st.max_in_flight)
+		ch->st.max_in_flight = ch->st.in_flight;
+	ch->st.sent++;
+	if (d->hooks.sent != NULL)
+		d->hooks.sent(d->hooks.arg, sj, mc->unit != NULL &&
+		    mc->unit->region != NULL ? mc->unit->region : "-", now_us);
+	channel_set_send(d->cur->cs, ch->idx, msg, dispatch_on_done, ds);
+	return 0;
+}
+
+static void
+dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
+{
+	struct check_out co;
+	struct sched_job *sj;
+	int64_t now_us, wait;
+	enum check r;
+
+	while (ch->present && ch->st.queued > 0 &&
+	    ch->st.in_flight < ch->concurrency) {
+		now_us = dispatch_now_us(d);
+		if ((wait = tbucket_take(&ch->tb, now_us)) > 0) {
+			struct timeval tv = { wait / 1000000, wait % 1000000 };
+
+			evtimer_add(ch->ev_tokens, &tv);
+			break;
+		}
+		sj = dispatch_dequeue(ch);
+		memset(&co, 0, sizeof(co));
+		r = dispatch_check(d, sj, now_us / 1000000, &co);
+		if (r == CHECK_SEND) {
+			if (dispatch_send(d, ch, sj, &co, now_us) == -1)
+				tbucket_give(&ch->tb);
+		} else {
+			tbucket_give(&ch->tb);
+			if (r == CHECK_CANCEL)
+				log_info("cancelled: %s %s/%s for %s via %s: %s",
+				    job_kind_name(sj->j.kind), sj->j.campaign,
+				    sj->j.item, sj->j.contact, sj->j.channel,
+				    co.reason);
+			dispatch_park_job(d, sj, r == CHECK_CANCEL ?
+			    STORE_CANCELLED : STORE_DEFER, co.until, co.reason);
+		}
+		free(co.not_submitted);
+		free(co.digest_text);
+	}
+	dispatch_chan_update(ch);
+}
+
+static void
+dispatch_on_tokens(evutil_socket_t fd, short what, void *arg)
+{
+	struct dchan *ch = arg;
+
+	dispatch_pump_chan(ch->d, ch);
+	if (ch->d->need_poke) {
+		ch->d->need_poke = 0;
+		if (ch->d->hooks.poke != NULL)
+			ch->d->hooks.poke(ch->d->hooks.arg);
+	}
+}
+
+void
+dispatch_pump(struct dispatch *d)
+{
+	for (struct dchan *ch = d->chans; ch != NULL; ch = ch->next)
+		dispatch_pump_chan(d, ch);
+	if (d->need_poke) {
+		d->need_poke = 0;
+		if (d->hooks.poke != NULL)
+			d->hooks.poke(d->hooks.arg);
+	}
+}
+
+void
+dispatch_push(struct dispatch *d, struct sched_job *sj)
+{
+	struct dchan *ch = dispatch_chan(d, sj->j.channel);
+
+	sj->next = NULL;
+	sj->holds_slot = 0;
+	if (ch == NULL || !ch->present) {
+		sj->chan = ch;
+		dispatch_park_job(d, sj, STORE_CANCELLED, 0,
+		    "channel removed from config");
+		return;
+	}
+	dispatch_enqueue(ch, sj, 0);
+}
+
+/* --- the set as a whole --- */
+
+int
+dispatch_open(struct event_base *base, struct store *st,
+    const struct sched_clock *clock, struct model *m, struct channel_set *cs,
+    const struct dispatch_hooks *hooks, struct dispatch **out)
+{
+	struct dispatch *d = xcalloc(1, sizeof(*d));
+
+	d->base = base;
+	d->st = st;
+	if (clock != NULL)
+		d->clock = *clock;
+	if (hooks != NULL)
+		d->hooks = *hooks;
+	d->rng = (uint64_t)dispatch_now_us(d) ^ ((uint64_t)getpid() << 32);
+	if (d->rng == 0)
+		d->rng = 1;
+	d->ev_flush = event_new(base, -1, 0, dispatch_on_flush, d);
+	if (d->ev_flush == NULL) {
+		free(d);
+		return -1;
+	}
+	dispatch_swap(d, m, cs);
+	*out = d;
+	return 0;
+}
+
+void
+dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs)
+{
+	struct dgen *g = xcalloc(1, sizeof(*g)), *old = d->cur;
+	int64_t now_us = dispatch_now_us(d);
+	struct sched_job *sj;
+	struct dchan *ch;
+	size_t i;
+
+	g->m = m;
+	g->cs = cs;
+	g->refs = 1;
+	d->cur = g;
+	for (ch = d->chans; ch != NULL; ch = ch->next)
+		ch->present = 0;
+	for (i = 0; i < channel_set_count(cs); i++) {
+		const char *name = channel_set_model(cs, i)->name;
+
+		if ((ch = dispatch_chan(d, name)) == NULL) {
+			ch = xcalloc(1, sizeof(*ch));
+			ch->name = xstrdup(name);
+			ch->d = d;
+			ch->next = d->chans;
+			d->chans = ch;
+		}
+		dispatch_chan_configure(d, ch, i, now_us);
+	}
+	for (ch = d->chans; ch != NULL; ch = ch->next) {
+		if (ch->present)
+			continue;
+		if (ch->ev_tokens != NULL)
+			evtimer_del(ch->ev_tokens);
+		while ((sj = dispatch_dequeue(ch)) != NULL)
+			dispatch_park_job(d, sj, STORE_DEFER, sj->j.next_at,
+			    "channel removed by reload");
+		dispatch_chan_update(ch);
+	}
+	if (old != NULL)
+		dgen_unref(old);
+}
+
+const struct model *
+dispatch_model(const struct dispatch *d)
+{
+	return d->cur->m;
+}
+
+size_t
+dispatch_saturated(struct dispatch *d, const char *const **names)
+{
+	size_t n = 0, all = 0;
+	struct dchan *ch;
+
+	for (ch = d->chans; ch != NULL; ch = ch->next)
+		all++;
+	if (all > d->n_skip_alloc) {
+		d->skip = xrealloc(d->skip, all * sizeof(*d->skip));
+		d->n_skip_alloc = all;
+	}
+	for (ch = d->chans; ch != NULL; ch = ch->next)
+		if (ch->saturated)
+			d->skip[n++] = ch->name;
+	*names = d->skip;
+	return n;
+}
+
+void
+dispatch_requeue(struct dispatch *d)
+{
+	struct sched_job *sj;
+
+	for (struct dchan *ch = d->chans; ch != NULL; ch = ch->next) {
+		if (ch->ev_tokens != NULL)
+			evtimer_del(ch->ev_tokens);
+		while ((sj = dispatch_dequeue(ch)) != NULL)
+			dispatch_park_job(d, sj, STORE_DEFER, sj->j.next_at,
+			    "put back on stop");
+	}
+	/* Flush would pump again: mark every channel absent meanwhile. */
+	for (struct dchan *ch = d->chans; ch != NULL; ch = ch->next)
+		ch->present = 0;
+	dispatch_flush(d);
+}
+
+size_t
+dispatch_in_flight(const struct dispatch *d)
+{
+	size_t n = 0;
+
+	for (const struct dchan *ch = d->chans; ch != NULL; ch = ch->next)
+		n += ch->st.in_flight;
+	return n;
+}
+
+int
+dispatch_channel_stats(const struct dispatch *d, const char *name,
+    struct dispatch_stats *out)
+{
+	const struct dchan *ch = dispatch_chan(d, name);
+
+	if (ch == NULL)
+		return -1;
+	*out = ch->st;
+	return 0;
+}
+
+void
+dispatch_free(struct dispatch *d)
+{
+	struct dchan *ch, *next;
+
+	if (d == NULL)
+		return;
+	dispatch_requeue(d);
+	for (ch = d->chans; ch != NULL; ch = next) {
+		next = ch->next;
+		if (ch->ev_tokens != NULL)
+			event_free(ch->ev_tokens);
+		free(ch->name);
+		free(ch);
+	}
+	dgen_unref(d->cur);
+	event_free(d->ev_flush);
+	free(d->skip);
+	free(d);
+}

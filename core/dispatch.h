@@ -1,0 +1,100 @@
+/*
+ * dispatch.h - the dispatcher: per-channel priority queues, concurrency,
+ * rate limits, retries, fallback, and the checks made just before a send.
+ *
+ * Each channel has four FIFO queues (emergency > launch > reminder >
+ * digest), a cap on sends in flight and a token bucket; a channel waiting
+ * for tokens arms its own timer.  A slow or dead channel fills only its own
+ * queue: when a channel's queue reaches its cap it is reported saturated and
+ * the scheduler stops claiming its jobs, so the others flow on.
+ *
+ * Outcomes are batched: every store_record() of one loop iteration runs in
+ * one transaction, and a send keeps its channel slot until its outcome is
+ * committed.  So after kill -9 at most `concurrency` jobs per channel were
+ * handed to a plugin without their outcome on disk: the bound on duplicates
+ * (DESIGN.md rule 3).
+ *
+ * The dispatcher owns the model and the channel set it sends with.  A
+ * reload swaps in new ones; the old set lives on until its last in-flight
+ * send completes, then both are freed.
+ */
+#ifndef HERALD_DISPATCH_H
+#define HERALD_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "sched.h"
+
+struct channel_set;
+struct dispatch;
+
+struct dispatch_hooks {
+	/* The store changed in a way the scheduler should look at
+	 * (fallback jobs, retries, a channel no longer saturated). */
+	void (*poke)(void *arg);
+	/* A job was handed to its channel at handoff_us; region is the
+	 * contact's unit region or "-".  Optional. */
+	void (*sent)(void *arg, const struct sched_job *sj, const char *region,
+	    int64_t handoff_us);
+	void *arg;
+};
+
+/*
+ * Create a dispatcher sending through cs with the settings of m; takes
+ * ownership of both (and frees them, channels first).  st, base and clock
+ * are borrowed.  Caller owns *out.
+ */
+int dispatch_open(struct event_base *base, struct store *st,
+    const struct sched_clock *clock, struct model *m, struct channel_set *cs,
+    const struct dispatch_hooks *hooks, struct dispatch **out);
+
+/*
+ * Send with m and cs from now on (ownership taken).  Jobs queued for a
+ * channel that vanished go back to the store, deferred.  The old pair is
+ * freed once its in-flight sends have completed.
+ */
+void dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs);
+/* The model in use; borrowed until the next swap. */
+const struct model *dispatch_model(const struct dispatch *d);
+
+/* Queue a due job (ownership taken); dispatch_pump() sends. */
+void dispatch_push(struct dispatch *d, struct sched_job *sj);
+/* Send whatever concurrency and tokens allow, on every channel. */
+void dispatch_pump(struct dispatch *d);
+/* Render ahead of time (launch go-notices).  Returns 0 or -1. */
+int dispatch_stage(struct dispatch *d, struct sched_job *sj);
+
+/* Names of saturated channels; the array is borrowed until the next call. */
+size_t dispatch_saturated(struct dispatch *d, const char *const **names);
+
+/* Commit the outcomes gathered so far (normally done once per loop
+ * iteration by an event).  Returns 0 or -1 when the store failed. */
+int dispatch_flush(struct dispatch *d);
+/* Put every queued, unsent job back in the store (deferred), then flush. */
+void dispatch_requeue(struct dispatch *d);
+/* Sends whose outcome is not committed yet, over all channels. */
+size_t dispatch_in_flight(const struct dispatch *d);
+
+struct dispatch_stats {
+	size_t queued, in_flight, max_in_flight;
+	uint64_t sent, delivered, retried, failed, cancelled, deferred;
+};
+/* Returns 0, or -1 when no channel of that name was ever seen. */
+int dispatch_channel_stats(const struct dispatch *d, const char *name,
+    struct dispatch_stats *out);
+
+/*
+ * Is now inside quiet hours q in zone?  Returns 1 and the instant they
+ * end (the next to_min local time, wrapping past midnight) in *until, or
+ * 0 when outside or q is unset.
+ */
+int dispatch_quiet_until(const struct model_quiet *q, const char *zone,
+    int64_t now, int64_t *until);
+
+/* Requeue, free every model and channel set.  Call once nothing is in
+ * flight (engine_stop() waits for that).  Accepts NULL. */
+void dispatch_free(struct dispatch *d);
+
+#endif

@@ -1,0 +1,504 @@
+/*
+ * engine.c - wire store, planner, scheduler and dispatcher together.
+ *
+ * The engine is glue and policy that spans the parts: planning on open and
+ * reload, the misfire pass, launch staging and its hand-off spreads, the
+ * clock check before launches, and the asynchronous drain on stop.  The
+ * scheduler and dispatcher never see each other; they talk through the
+ * hooks set up here.
+ */
+#include "engine.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "civil.h"
+#include "dispatch.h"
+#include "duration.h"
+#include "log.h"
+#include "planner.h"
+#include "plugin.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define ENGINE_CLOCK_RECHECK 3600	/* seconds between checks per launch */
+#define ENGINE_DRAIN_POLL_US 50000
+
+struct engine {
+	struct event_base *base;
+	struct sched_clock clock;
+	struct store *st;
+	struct sched *sched;
+	struct dispatch *disp;
+	struct engine_status status;
+
+	struct event *ev_drain;
+	int64_t drain_deadline_us;
+	void (*drain_done)(void *);
+	void *drain_arg;
+};
+
+static int64_t
+engine_now(const struct engine *e)
+{
+	return sched_clock_now(&e->clock) / 1000000;
+}
+
+/* --- launches: clock checks and hand-off spreads --- */
+
+static struct engine_launch *
+engine_launch_get(struct engine *e, const char *campaign, int64_t at)
+{
+	struct engine_status *s = &e->status;
+	struct engine_launch *l;
+
+	for (size_t i = 0; i < s->n_launches; i++)
+		if (s->launches[i].at == at &&
+		    strcmp(s->launches[i].campaign, campaign) == 0)
+			return &s->launches[i];
+	s->launches = xrealloc(s->launches,
+	    (s->n_launches + 1) * sizeof(*s->launches));
+	l = &s->launches[s->n_launches++];
+	memset(l, 0, sizeof(*l));
+	l->campaign = xstrdup(campaign);
+	l->at = at;
+	l->clock_synced = -1;
+	return l;
+}
+
+/* Ask the kernel; warn loudly when a launch may go out mistimed. */
+static void
+engine_clock_check(struct engine *e, struct engine_launch *l)
+{
+	struct engine_status *s = &e->status;
+	int64_t now = engine_now(e);
+	char err[128];
+
+	if (l != NULL && l->clock_checked_at != 0 &&
+	    now - l->clock_checked_at < ENGINE_CLOCK_RECHECK)
+		return;
+	s->clock_checked_at = now;
+	if (l != NULL)
+		l->clock_checked_at = now;
+	if (clocksync_check(&s->clock, err, sizeof(err)) == -1) {
+		if (s->clock_checked != -1)
+			log_warnx("cannot check clock synchronization: %s", err);
+		s->clock_checked = -1;
+		return;
+	}
+	s->clock_checked = 1;
+	if (l != NULL)
+		l->clock_synced = s->clock.synced;
+	if (!s->clock.synced)
+		log_warnx("CLOCK NOT SYNCHRONIZED (maxerror %ld us): the "
+		    "launch of %s may go out at the wrong instant; start NTP "
+		    "(chrony, systemd-timesyncd)",
+		    s->clock.maxerror_us, l != NULL ? l->campaign : "a campaign");
+}
+
+static void
+engine_spread_add(struct engine_spread **v, size_t *n, const char *name,
+    int64_t us)
+{
+	struct engine_spread *sp;
+
+	for (size_t i = 0; i < *n; i++) {
+		sp = &(*v)[i];
+		if (strcmp(sp->name, name) != 0)
+			continue;
+		if (us < sp->first_us)
+			sp->first_us = us;
+		if (us > sp->last_us)
+			sp->last_us = us;
+		sp->n++;
+		return;
+	}
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	sp = &(*v)[(*n)++];
+	sp->name = xstrdup(name);
+	sp->first_us = sp->last_us = us;
+	sp->n = 1;
+}
+
+/* "sms 3.1 ms, wecom 0.2 ms" into a new string. */
+static char *
+engine_spread_text(const struct engine_spread *v, size_t n)
+{
+	char *s = xstrdup(""), *t;
+
+	for (size_t i = 0; i < n; i++) {
+		t = xasprintf("%s%s%s %.1f ms", s, i > 0 ? ", " : "",
+		    v[i].name, (double)(v[i].last_us - v[i].first_us) / 1000.0);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static void
+engine_on_sent(void *arg, const struct sched_job *sj, const char *region,
+    int64_t handoff_us)
+{
+	struct engine *e = arg;
+	struct engine_launch *l;
+	char *ch, *rg;
+
+	if (sj->j.kind != JOB_LAUNCH)
+		return;
+	l = engine_launch_get(e, sj->j.campaign, sj->j.item_at);
+	engine_spread_add(&l->by_channel, &l->n_channel, sj->j.channel,
+	    handoff_us);
+	engine_spread_add(&l->by_region, &l->n_region, region, handoff_us);
+	l->handed++;
+	if (l->logged || l->handed < l->claimed)
+		return;
+	l->logged = 1;
+	ch = engine_spread_text(l->by_channel, l->n_channel);
+	rg = engine_spread_text(l->by_region, l->n_region);
+	log_notice("launch %s: %zu go-notices handed off; spread per channel: "
+	    "%s; per region: %s", l->campaign, l->handed, ch, rg);
+	free(ch);
+	free(rg);
+}
+
+static void
+engine_spreads_free(struct engine_spread *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static void
+engine_status_free(struct engine_status *s)
+{
+	for (size_t i = 0; i < s->n_launches; i++) {
+		struct engine_launch *l = &s->launches[i];
+
+		free(l->campaign);
+		engine_spreads_free(l->by_channel, l->n_channel);
+		engine_spreads_free(l->by_region, l->n_region);
+	}
+	free(s->launches);
+	s->launches = NULL;
+	s->n_launches = 0;
+}
+
+/* --- scheduler and dispatcher hooks --- */
+
+static void
+engine_on_claimed(void *arg, struct sched_job *sj)
+{
+	struct engine *e = arg;
+	struct engine_launch *l;
+
+	if (sj->j.kind != JOB_LAUNCH && sj->j.kind != JOB_COUNTDOWN)
+		return;
+	l = engine_launch_get(e, sj->j.campaign, sj->j.item_at);
+	engine_clock_check(e, l);
+	if (sj->j.kind != JOB_LAUNCH)
+		return;
+	l->claimed++;
+	/* Rendered now, so at the instant only hand-offs remain.  A job
+	 * that fails to render is rendered (and fails) at send time. */
+	dispatch_stage(e->disp, sj);
+}
+
+static void
+engine_on_handoff(void *arg, struct sched_job *sj)
+{
+	struct engine *e = arg;
+
+	dispatch_push(e->disp, sj);
+}
+
+static void
+engine_on_handoff_done(void *arg)
+{
+	struct engine *e = arg;
+
+	dispatch_pump(e->disp);
+}
+
+static size_t
+engine_on_skip(void *arg, const char *const **names)
+{
+	struct engine *e = arg;
+
+	return dispatch_saturated(e->disp, names);
+}
+
+static void
+engine_on_poke(void *arg)
+{
+	struct engine *e = arg;
+
+	if (e->sched != NULL)
+		sched_poke(e->sched);
+}
+
+/* --- planning and misfires --- */
+
+static int
+engine_emit(void *arg, const struct job *j)
+{
+	return store_plan_put(arg, j);
+}
+
+static int
+engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
+{
+	struct store_plan_stats ps = { 0 };
+	struct plan_counts pc;
+
+	if (store_plan_begin(e->st) == -1)
+		goto fail;
+	if (plan_model(m, engine_emit, e->st, &pc) == -1) {
+		snprintf(err, errlen, "planning failed after %zu jobs: %s",
+		    pc.total, store_error(e->st));
+		store_plan_abort(e->st);
+		return -1;
+	}
+	if (store_plan_end(e->st, &ps) == -1)
+		goto fail;
+	e->status.planned = pc.total;
+	e->status.inserted += ps.inserted;
+	e->status.updated += ps.updated;
+	e->status.cancelled += ps.cancelled;
+	log_notice("planned %zu jobs: %zu new, %zu changed, %zu cancelled",
+	    pc.total, ps.inserted, ps.updated, ps.cancelled);
+	return 0;
+fail:
+	snprintf(err, errlen, "planning: %s", store_error(e->st));
+	store_plan_abort(e->st);
+	return -1;
+}
+
+struct engine_missed {
+	struct engine *e;
+	const struct model *m;
+};
+
+static void
+engine_on_missed(void *arg, const struct job *j)
+{
+	struct engine_missed *em = arg;
+	const struct model_campaign *c = model_campaign_find(em->m, j->campaign);
+	const char *zone = c != NULL ? c->timezone : em->m->daemon.timezone;
+	char due[64], grace[64];
+	int64_t g = j->kind < MODEL_KINDS ?
+	    em->m->daemon.engine.grace[j->kind] : 0;
+
+	civil_format(j->due, zone != NULL ? zone : "UTC", due, sizeof(due));
+	duration_format(g, grace, sizeof(grace));
+	log_warnx("missed: %s %s/%s for %s via %s, due %s, overdue beyond "
+	    "grace %s", job_kind_name(j->kind), j->campaign, j->item,
+	    j->contact, j->channel, due, grace);
+}
+
+static void
+engine_sched_settings(const struct model *m, struct sched_settings *set)
+{
+	memset(set, 0, sizeof(*set));
+	set->prefetch = m->daemon.engine.prefetch;
+	set->lease = m->daemon.engine.lease;
+	/* A lease shorter than the window would expire while held. */
+	if (set->lease < set->prefetch + 60)
+		set->lease = set->prefetch + 60;
+}
+
+/* --- life cycle --- */
+
+int
+engine_open(struct event_base *base, struct model *m, struct channel_set *cs,
+    const struct sched_clock *clock, struct engine **out, char *err,
+    size_t errlen)
+{
+	struct sched_hooks sh = { .handoff = engine_on_handoff,
+	    .handoff_done = engine_on_handoff_done, .skip = engine_on_skip,
+	    .claimed = engine_on_claimed };
+	struct dispatch_hooks dh = { .poke = engine_on_poke,
+	    .sent = engine_on_sent };
+	struct sched_settings set;
+	struct engine *e = xcalloc(1, sizeof(*e));
+	struct engine_missed em = { e, m };
+	char host[64], *owner;
+	int64_t now;
+	int rc;
+
+	e->base = base;
+	if (clock != NULL)
+		e->clock = *clock;
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	owner = xasprintf("%s:%ld", host, (long)getpid());
+	rc = store_open(m->daemon.store, owner, &e->st, err, errlen);
+	free(owner);
+	if (rc == -1)
+		goto fail;
+	now = engine_now(e);
+	if (store_recover(e->st, now, &e->status.recovered) == -1)
+		goto fail_store;
+	if (e->status.recovered > 0)
+		log_notice("recovered %zu jobs in flight at the last stop",
+		    e->status.recovered);
+	if (engine_plan(e, m, err, errlen) == -1)
+		goto fail;
+	if (store_expire(e->st, now, m->daemon.engine.grace, engine_on_missed,
+	    &em, &e->status.missed) == -1)
+		goto fail_store;
+
+	for (size_t i = 0; i < m->n_campaigns; i++) {
+		const struct model_campaign *c = &m->campaigns[i];
+
+		if (c->launch.set && c->launch.at.at > now)
+			engine_clock_check(e, engine_launch_get(e, c->id,
+			    c->launch.at.at));
+	}
+
+	sh.arg = dh.arg = e;
+	/* The scheduler first: it calls no hook before sched_poke(), and the
+	 * dispatcher takes m and cs only when nothing can fail after it. */
+	engine_sched_settings(m, &set);
+	if (sched_open(base, e->st, clock, &set, &sh, &e->sched) == -1) {
+		snprintf(err, errlen, "cannot create the scheduler");
+		goto fail;
+	}
+	if (dispatch_open(base, e->st, clock, m, cs, &dh, &e->disp) == -1) {
+		snprintf(err, errlen, "cannot create the dispatcher");
+		goto fail;
+	}
+	sched_poke(e->sched);
+	*out = e;
+	return 0;
+
+fail_store:
+	snprintf(err, errlen, "store: %s", store_error(e->st));
+fail:
+	sched_free(e->sched);
+	store_close(e->st);
+	engine_status_free(&e->status);
+	free(e);
+	return -1;
+}
+
+int
+engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
+    char *err, size_t errlen)
+{
+	struct sched_settings set;
+
+	/* Held jobs go back first, so a changed instant reaches them. */
+	sched_release(e->sched);
+	if (engine_plan(e, m, err, errlen) == -1) {
+		sched_poke(e->sched);
+		return -1;
+	}
+	dispatch_swap(e->disp, m, cs);
+	engine_sched_settings(m, &set);
+	sched_set_settings(e->sched, &set);
+	sched_poke(e->sched);
+	return 0;
+}
+
+static void
+engine_on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *e = arg;
+	struct timeval tv = { 0, ENGINE_DRAIN_POLL_US };
+	size_t n = dispatch_in_flight(e->disp);
+
+	if (n > 0 && sched_clock_now(&e->clock) < e->drain_deadline_us) {
+		evtimer_add(e->ev_drain, &tv);
+		return;
+	}
+	if (n > 0)
+		log_warnx("stop: %zu sends still in flight; they will be "
+		    "retried at the next start", n);
+	if (e->drain_done != NULL)
+		e->drain_done(e->drain_arg);
+}
+
+void
+engine_drain(struct engine *e, int timeout_ms, void (*done)(void *),
+    void *arg)
+{
+	sched_stop(e->sched);
+	dispatch_requeue(e->disp);
+	e->drain_done = done;
+	e->drain_arg = arg;
+	e->drain_deadline_us = sched_clock_now(&e->clock) +
+	    (int64_t)timeout_ms * 1000;
+	if (e->ev_drain == NULL)
+		e->ev_drain = evtimer_new(e->base, engine_on_drain, e);
+	if (e->ev_drain == NULL) {
+		if (done != NULL)
+			done(arg);
+		return;
+	}
+	event_active(e->ev_drain, EV_TIMEOUT, 0);
+}
+
+int
+engine_submit(struct engine *e, const char *campaign, const char *deadline,
+    const char *contact, size_t *n_cancelled, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	if (store_submit(e->st, campaign, deadline, contact, engine_now(e),
+	    "api", &n) == -1) {
+		snprintf(err, errlen, "%s", store_error(e->st));
+		return -1;
+	}
+	if (n_cancelled != NULL)
+		*n_cancelled = n;
+	return 0;
+}
+
+const struct engine_status *
+engine_status(const struct engine *e)
+{
+	return &e->status;
+}
+
+const struct model *
+engine_model(const struct engine *e)
+{
+	return dispatch_model(e->disp);
+}
+
+struct store *
+engine_store(const struct engine *e)
+{
+	return e->st;
+}
+
+struct sched *
+engine_sched(const struct engine *e)
+{
+	return e->sched;
+}
+
+struct dispatch *
+engine_dispatch(const struct engine *e)
+{
+	return e->disp;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	sched_free(e->sched);
+	dispatch_free(e->disp);
+	if (e->ev_drain != NULL)
+		event_free(e->ev_drain);
+	store_close(e->st);
+	engine_status_free(&e->status);
+	free(e);
+}

@@ -1,0 +1,97 @@
+/*
+ * engine.h - the agenda engine: store, planner, scheduler and dispatcher
+ * wired together for one daemon.
+ *
+ * engine_open() opens the store, puts crashed in-flight jobs back, plans
+ * the model (DESIGN.md rule 2), applies the misfire policy (rule 4) and
+ * starts the scheduler.  engine_reload() re-plans a new model and sends
+ * with it from then on; the old channels live until their sends complete.
+ * Stopping is asynchronous because it needs the loop: engine_drain() stops
+ * claiming, puts queued jobs back and calls back once in-flight sends have
+ * completed or the timeout expired.
+ */
+#ifndef HERALD_ENGINE_H
+#define HERALD_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clocksync.h"
+#include "model.h"
+#include "sched.h"
+
+struct channel_set;
+struct dispatch;
+struct engine;
+struct event_base;
+struct store;
+
+/* First and last hand-off of one launch's go-notices through one channel
+ * or to one region. */
+struct engine_spread {
+	char *name;
+	int64_t first_us, last_us;
+	size_t n;
+};
+
+struct engine_launch {
+	char *campaign;
+	int64_t at;			/* the launch instant */
+	int64_t clock_checked_at;	/* last adjtimex check for it */
+	int clock_synced;		/* result of that check; -1 unknown */
+	size_t claimed, handed;		/* go-notices */
+	int logged;			/* the spread line was written */
+	struct engine_spread *by_channel, *by_region;
+	size_t n_channel, n_region;
+};
+
+struct engine_status {
+	struct clocksync clock;		/* last check */
+	int clock_checked;		/* 0: never; -1: adjtimex failed */
+	int64_t clock_checked_at;
+	struct engine_launch *launches;
+	size_t n_launches;
+	size_t planned, inserted, updated, cancelled, recovered, missed;
+};
+
+/*
+ * Open the engine for m and cs on base.  On success the engine owns m and
+ * cs; on failure the caller keeps them.  clock may be NULL (real time).
+ * Caller owns *out (engine_free()).
+ */
+int engine_open(struct event_base *base, struct model *m,
+    struct channel_set *cs, const struct sched_clock *clock,
+    struct engine **out, char *err, size_t errlen);
+
+/*
+ * Re-plan m and send with m and cs from now on: new keys inserted,
+ * vanished ones cancelled, unchanged ones untouched.  Takes ownership of
+ * both on success; on failure (-1, err) the running config stays.
+ */
+int engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
+    char *err, size_t errlen);
+
+/*
+ * Stop claiming, put queued jobs back, and call done(arg) from the loop
+ * once no send is in flight or timeout_ms passed.
+ */
+void engine_drain(struct engine *e, int timeout_ms, void (*done)(void *),
+    void *arg);
+
+/* Record a submission (cancels that contact's reminders and escalation). */
+int engine_submit(struct engine *e, const char *campaign,
+    const char *deadline, const char *contact, size_t *n_cancelled,
+    char *err, size_t errlen);
+
+const struct engine_status *engine_status(const struct engine *e);
+const struct model *engine_model(const struct engine *e);
+struct store *engine_store(const struct engine *e);
+struct sched *engine_sched(const struct engine *e);
+struct dispatch *engine_dispatch(const struct engine *e);
+
+/* Flush outcomes, close the store, free models and channels.  Sends still
+ * in flight are abandoned (their rows stay inflight until the next start
+ * recovers them).  Accepts NULL. */
+void engine_free(struct engine *e);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * job.h - one planned notification: what the store keeps and the engine
+ * moves.
+ *
+ * A job is one message to one contact through one channel at one instant.
+ * Its key is a name-based UUID (RFC 4122 version 5, libuuid's SHA-1
+ * variant) of campaign, item, kind, offset, contact and channel, so planning
+ * the same config twice yields the same keys (DESIGN.md rule 2).
+ *
+ * States and their moves:
+ *
+ *   pending --claim--> inflight --delivered--> delivered (late = 1 when
+ *      ^                  |                               sent after due)
+ *      |                  +--transient--> pending (attempts+1, next_at later)
+ *      |                  +--permanent/exhausted--> failed (+ fallback job)
+ *      +-- re-plan: vanished key -----------------> cancelled
+ *      +-- submission of its deadline ------------> cancelled
+ *      +-- overdue beyond its kind's grace -------> missed
+ *
+ * inflight rows left by a crash go back to pending on start (at-least-once).
+ */
+#ifndef HERALD_JOB_H
+#define HERALD_JOB_H
+
+#include <stdint.h>
+
+#include "herald-plugin.h"
+
+#define JOB_KEY_LEN 37		/* UUID text + NUL */
+
+enum job_kind {
+	JOB_COUNTDOWN = 0,	/* launch countdown notice (T-1d, T-1h...) */
+	JOB_LAUNCH,		/* the launch "go" notice, at the instant */
+	JOB_REMINDER,		/* deadline reminder at an offset */
+	JOB_OVERDUE,		/* deadline passed, not submitted */
+	JOB_ESCALATION,		/* still not submitted after a delay */
+	JOB_TASK,		/* task reminder for lead/cooperating units */
+	JOB_PHASE,		/* a phase starts */
+	JOB_DIGEST,		/* daily digest for coordinators */
+	JOB_SLOT,		/* livestream slot reminder for its host */
+	JOB_EMERGENCY,		/* emergency plan alert */
+	JOB_KIND_COUNT
+};
+
+enum job_state {
+	JOB_PENDING = 0,
+	JOB_INFLIGHT,
+	JOB_DELIVERED,
+	JOB_FAILED,
+	JOB_MISSED,
+	JOB_CANCELLED,
+	JOB_STATE_COUNT
+};
+
+struct job {
+	char key[JOB_KEY_LEN];
+	enum job_kind kind;
+	enum herald_priority priority;
+	const char *campaign;	/* ids: borrowed from the model or the store */
+	const char *item;	/* deadline/task/phase/slot/plan id; "launch"; "digest" */
+	int64_t offset;		/* seconds before the item (countdown/reminder) */
+	const char *contact;
+	const char *channel;
+	int64_t due;		/* the planned instant, Unix seconds */
+	int64_t next_at;	/* when to try next (due, retry, quiet hours) */
+	int64_t item_at;	/* the item's own instant (deadline due...) */
+	enum job_state state;
+	unsigned attempts;
+	const char *fallback_of; /* key of the job this one replaces, or NULL */
+	/* Filled by the store when it reads a job back; planners leave them
+	 * zero and the store ignores them on insert. */
+	int late;		/* delivered after due (see store_record) */
+	int64_t lateness_ms;	/* hand-off minus due, when delivered */
+	const char *detail;	/* detail of the last recorded outcome, or NULL */
+};
+
+/* "reminder", "launch"...; NULL for an out-of-range kind. */
+const char *job_kind_name(enum job_kind k);
+/* Parse a kind name; -1 when unknown. */
+int job_kind_parse(const char *name);
+const char *job_state_name(enum job_state s);
+int job_state_parse(const char *name);
+/* The priority class of a kind (emergency > launch > reminder > digest). */
+enum herald_priority job_kind_priority(enum job_kind k);
+
+/*
+ * Compute the key of a job from its identity into out (JOB_KEY_LEN bytes):
+ * UUIDv5 in herald's namespace over the NUL-separated fields, the offset
+ * as decimal seconds.
+ */
+void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
+    const char *item, enum job_kind kind, int64_t offset,
+    const char *contact, const char *channel);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * planner.h - turn a model into jobs (DESIGN.md rule 2).
+ *
+ * The planner is a pure function of the model: it does not read the clock
+ * and keeps no state, so planning the same model twice yields the same jobs,
+ * with the same keys, in the same order.  Past jobs are emitted like any
+ * other; the store and the misfire policy decide what to do with them.
+ *
+ * Order: campaigns in config order; within a campaign the launch
+ * (countdowns, then the go notice), deadlines (reminders, overdue,
+ * escalation), tasks, phases, livestream slots, then the daily digest;
+ * within an item, offsets in config order, then recipients in audience
+ * order, then the contact's first preferred channel and its `always`
+ * channels.
+ *
+ * What moves and what is dropped:
+ *  - reminders, task reminders and digests whose kind is in
+ *    engine.workday_kinds and that land on a non-workday move to the
+ *    previous workday at the same wall time (digests skip the day instead:
+ *    moving would duplicate the previous day's digest);
+ *  - a reminder or task reminder at or after its item's due instant is
+ *    dropped, and two offsets of one item that land on the same instant are
+ *    merged into the larger offset's job;
+ *  - launch, countdown, overdue, escalation, phase and slot jobs never move.
+ * Emergency plans plan nothing: incidents create their jobs when triggered.
+ */
+#ifndef HERALD_PLANNER_H
+#define HERALD_PLANNER_H
+
+#include <stddef.h>
+
+#include "job.h"
+#include "model.h"
+
+/*
+ * Called once per job.  The job and its strings are borrowed for the call:
+ * most strings point into the model, but the item of a slot job lives in
+ * the planner's buffer, so copy what you keep.  Return -1 to stop planning.
+ */
+typedef int (*plan_emit_fn)(void *arg, const struct job *j);
+
+/*
+ * Tallies of one plan_model() run, in jobs (one recipient on one channel):
+ * moved = emitted jobs the work calendar moved; dropped = jobs not emitted
+ * because they fell at/after their due instant or merged with another
+ * offset; warnings = instants that fell in a DST gap or overlap, calendar
+ * moves that found no workday, digest ranges cut short.
+ */
+struct plan_counts {
+	size_t by_kind[JOB_KIND_COUNT];
+	size_t total;
+	size_t moved;
+	size_t dropped;
+	size_t warnings;
+};
+
+/*
+ * Plan every job of m.  counts (may be NULL) is zeroed and filled.
+ * Returns 0, or -1 when emit asked to stop or a campaign's zone could not
+ * be read (counts then say how far planning got).
+ */
+int plan_model(const struct model *m, plan_emit_fn emit, void *arg,
+    struct plan_counts *counts);
+
+/*
+ * Slots have no id in the config: their jobs use "<stage>@<from>" as item
+ * ("cctv@2023-09-09 19:00"), unique because slots of one stage never
+ * overlap.  Writes it into buf (size len) and returns buf.
+ */
+char *plan_slot_item(const struct model_slot *s, char *buf, size_t len);
+/* The slot of c whose item is item, or NULL. */
+const struct model_slot *plan_slot_find(const struct model_campaign *c,
+    const char *item);
+
+#define PLAN_SLOT_ITEM_MAX	256
+#define PLAN_DIGEST_ITEM	"digest"
+#define PLAN_LAUNCH_ITEM	"launch"
+
+#endif

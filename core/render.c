@@ -1,0 +1,491 @@
+/*
+ * render.c - messages from templates: one small {{name}} substituter, the
+ * values a job gives each name, and the built-in texts.
+ *
+ * The built-in texts read like the ministry's own notices (【提醒】...,
+ * 【督办】...), so a config without templates still sends something a
+ * liaison officer recognises.  There are no conditionals, loops or escapes
+ * in the template language on purpose: coordinators edit these, and
+ * render_check() can then tell them every mistake at load time.
+ */
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "planner.h"
+#include "xmalloc.h"
+
+enum render_var {
+	RV_TITLE,
+	RV_CAMPAIGN,
+	RV_DUE,
+	RV_LEFT,
+	RV_CONTACT,
+	RV_UNIT,
+	RV_ACK_URL,
+	RV_STEPS,
+	RV_LEVEL,
+	RV_STAGE,
+	RV_FROM,
+	RV_TO,
+	RV_PHASE,
+	RV_DIGEST,
+	RV_PENDING,
+	RV_COUNT
+};
+
+static const char *const render_names[RV_COUNT] = {
+	[RV_TITLE] = "title",
+	[RV_CAMPAIGN] = "campaign",
+	[RV_DUE] = "due",
+	[RV_LEFT] = "left",
+	[RV_CONTACT] = "contact",
+	[RV_UNIT] = "unit",
+	[RV_ACK_URL] = "ack_url",
+	[RV_STEPS] = "steps",
+	[RV_LEVEL] = "level",
+	[RV_STAGE] = "stage",
+	[RV_FROM] = "from",
+	[RV_TO] = "to",
+	[RV_PHASE] = "phase",
+	[RV_DIGEST] = "digest",
+	[RV_PENDING] = "pending",
+};
+
+/* Built-in texts per kind; "ack" kinds get the link appended when set. */
+struct render_builtin {
+	const char *subject;
+	const char *body;
+	int ack;
+};
+
+static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
+	[JOB_COUNTDOWN] = { "【倒计时】{{title}}",
+	    "【倒计时】{{title}}将于{{due}}举行，还剩{{left}}。", 0 },
+	[JOB_LAUNCH] = { "【启动】{{title}}",
+	    "【启动】{{title}}现在开始！", 0 },
+	[JOB_REMINDER] = { "【提醒】{{title}}（{{due}}截止）",
+	    "【提醒】{{campaign}}：{{title}}将于{{due}}截止，还剩{{left}}，"
+	    "请按时报送。", 1 },
+	[JOB_OVERDUE] = { "【逾期】{{title}}（{{due}}截止）",
+	    "【逾期】{{title}}已于{{due}}截止，贵单位尚未报送，请尽快报送。", 1 },
+	[JOB_ESCALATION] = { "【督办】{{title}}",
+	    "【督办】{{title}}已逾期，以下单位尚未报送：{{pending}}", 0 },
+	[JOB_TASK] = { "【任务提醒】{{title}}（{{due}}到期）",
+	    "【任务提醒】{{campaign}}：{{title}}将于{{due}}到期，还剩{{left}}，"
+	    "请牵头单位和配合单位抓紧落实。", 1 },
+	[JOB_PHASE] = { "【阶段通知】{{campaign}}{{title}}",
+	    "【阶段通知】{{campaign}}{{title}}自{{from}}开始，至{{to}}结束，"
+	    "请做好相关工作。", 0 },
+	[JOB_DIGEST] = { "【每日汇总】{{campaign}}（{{due}}）",
+	    "【每日汇总】{{campaign}}（{{due}}）\n{{digest}}", 0 },
+	[JOB_SLOT] = { "【直播提醒】{{stage}}《{{title}}》",
+	    "【直播提醒】{{stage}}《{{title}}》将于{{from}}开播，还剩{{left}}。",
+	    0 },
+	[JOB_EMERGENCY] = { "【应急】{{title}}（{{level}}级）",
+	    "【应急】{{title}}（{{level}}级）：{{steps}}", 1 },
+};
+
+#define RENDER_ACK_SUFFIX	" 确认请点：{{ack_url}}"
+
+/* A growing output string. */
+struct render_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+render_buf_add(struct render_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap != 0 ? b->cap : 128;
+
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* The placeholder name between the braces, without surrounding blanks. */
+static void
+render_trim(const char **name, size_t *len)
+{
+	while (*len > 0 && (**name == ' ' || **name == '\t')) {
+		(*name)++;
+		(*len)--;
+	}
+	while (*len > 0 && ((*name)[*len - 1] == ' ' ||
+	    (*name)[*len - 1] == '\t'))
+		(*len)--;
+}
+
+static int
+render_var_find(const char *name, size_t len)
+{
+	for (int i = 0; i < RV_COUNT; i++)
+		if (strlen(render_names[i]) == len &&
+		    memcmp(render_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Caller owns the result. */
+char *
+render_text(const char *text,
+    const char *(*lookup)(void *arg, const char *name, size_t len),
+    void *arg)
+{
+	struct render_buf b = { NULL, 0, 0 };
+	const char *p = text, *open, *close;
+
+	render_buf_add(&b, "", 0);
+	while ((open = strstr(p, "{{")) != NULL) {
+		const char *name, *val;
+		size_t len;
+
+		render_buf_add(&b, p, (size_t)(open - p));
+		if ((close = strstr(open + 2, "}}")) == NULL) {
+			/* render_check() refuses this; keep the text as is. */
+			p = open;
+			break;
+		}
+		name = open + 2;
+		len = (size_t)(close - name);
+		render_trim(&name, &len);
+		if ((val = lookup(arg, name, len)) != NULL)
+			render_buf_add(&b, val, strlen(val));
+		p = close + 2;
+	}
+	render_buf_add(&b, p, strlen(p));
+	return b.p;
+}
+
+int
+render_check(const char *text, char *err, size_t errlen)
+{
+	const char *p = text, *open, *close;
+
+	while ((open = strstr(p, "{{")) != NULL) {
+		const char *name = open + 2;
+		size_t len;
+
+		if ((close = strstr(name, "}}")) == NULL) {
+			snprintf(err, errlen, "unclosed placeholder \"{{%.40s\"",
+			    name);
+			return -1;
+		}
+		len = (size_t)(close - name);
+		render_trim(&name, &len);
+		if (render_var_find(name, len) == -1) {
+			snprintf(err, errlen, "unknown placeholder \"%.*s\"",
+			    (int)(len > 40 ? 40 : len), name);
+			return -1;
+		}
+		p = close + 2;
+	}
+	return 0;
+}
+
+char *
+render_left(int64_t seconds, char *buf, size_t len)
+{
+	/* Rounded up: at 1:59:30 before the deadline there are "2小时" left. */
+	int64_t min = seconds <= 0 ? 0 : (seconds + 59) / 60;
+	int64_t d = min / 1440, h = min % 1440 / 60, mi = min % 60;
+
+	if (d > 0 && h > 0)
+		snprintf(buf, len, "%lld天%lld小时", (long long)d, (long long)h);
+	else if (d > 0)
+		snprintf(buf, len, "%lld天", (long long)d);
+	else if (h > 0 && mi > 0)
+		snprintf(buf, len, "%lld小时%lld分钟", (long long)h,
+		    (long long)mi);
+	else if (h > 0)
+		snprintf(buf, len, "%lld小时", (long long)h);
+	else
+		snprintf(buf, len, "%lld分钟", (long long)mi);
+	return buf;
+}
+
+/* "8月5日 17:00", or "8月5日" for a date written without a time. */
+static const char *
+render_when(int64_t t, const char *zone, int date_only, char *buf,
+    size_t len)
+{
+	struct civil c;
+
+	if (civil_from_instant(t, zone, &c, NULL) == -1)
+		return NULL;
+	if (date_only)
+		snprintf(buf, len, "%d月%d日", c.month, c.day);
+	else
+		snprintf(buf, len, "%d月%d日 %02d:%02d", c.month, c.day, c.hour,
+		    c.min);
+	return buf;
+}
+
+struct render_vars {
+	const char *v[RV_COUNT];
+	char due[64], left[64], from[64], to[64], level[16];
+};
+
+static const char *
+render_vars_lookup(void *arg, const char *name, size_t len)
+{
+	struct render_vars *rv = arg;
+	int i = render_var_find(name, len);
+
+	return i == -1 ? NULL : rv->v[i];
+}
+
+/* The phase of c that the instant at falls in, or NULL. */
+static const struct model_phase *
+render_phase_at(const struct model_campaign *c, int64_t at)
+{
+	for (size_t i = 0; i < c->n_phases; i++) {
+		const struct model_phase *ph = &c->phases[i];
+		/* A date-only end means through that whole day. */
+		int64_t end = ph->to.at + (ph->to.date_only ? 86400 : 1);
+
+		if (at >= ph->from.at && at < end)
+			return ph;
+	}
+	return NULL;
+}
+
+static const struct model_deadline *
+render_deadline_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_deadlines; i++)
+		if (strcmp(c->deadlines[i].id, id) == 0)
+			return &c->deadlines[i];
+	return NULL;
+}
+
+static const struct model_task *
+render_task_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_tasks; i++)
+		if (strcmp(c->tasks[i].id, id) == 0)
+			return &c->tasks[i];
+	return NULL;
+}
+
+static const struct model_phase *
+render_phase_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_phases; i++)
+		if (strcmp(c->phases[i].id, id) == 0)
+			return &c->phases[i];
+	return NULL;
+}
+
+static const struct model_plan *
+render_plan_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_plans; i++)
+		if (strcmp(c->plans[i].id, id) == 0)
+			return &c->plans[i];
+	return NULL;
+}
+
+/*
+ * Fill rv for job j of campaign c.  Returns 0, or -1 when the item is
+ * gone from the model.
+ */
+static int
+render_item(const struct model_campaign *c, const struct job *j,
+    struct render_vars *rv, int64_t *at, int *date_only)
+{
+	const char *zone = c->timezone;
+	const struct model_time *from = &c->period_from, *to = &c->period_to;
+	const struct model_phase *ph = NULL;
+
+	*date_only = 0;
+	switch (j->kind) {
+	case JOB_COUNTDOWN:
+	case JOB_LAUNCH:
+		if (!c->launch.set || strcmp(j->item, PLAN_LAUNCH_ITEM) != 0)
+			return -1;
+		rv->v[RV_TITLE] = c->launch.title;
+		*at = c->launch.at.at;
+		break;
+	case JOB_REMINDER:
+	case JOB_OVERDUE:
+	case JOB_ESCALATION: {
+		const struct model_deadline *d = render_deadline_find(c, j->item);
+
+		if (d == NULL)
+			return -1;
+		rv->v[RV_TITLE] = d->title;
+		*at = d->due.at;
+		*date_only = d->due.date_only;
+		break;
+	}
+	case JOB_TASK: {
+		const struct model_task *t = render_task_find(c, j->item);
+
+		if (t == NULL)
+			return -1;
+		rv->v[RV_TITLE] = t->title;
+		*at = t->due.text != NULL ? t->due.at : j->item_at;
+		*date_only = t->due.date_only;
+		if (t->start.text != NULL)
+			from = &t->start;
+		if (t->due.text != NULL)
+			to = &t->due;
+		break;
+	}
+	case JOB_PHASE:
+		if ((ph = render_phase_find(c, j->item)) == NULL)
+			return -1;
+		rv->v[RV_TITLE] = ph->title;
+		*at = ph->from.at;
+		*date_only = ph->from.date_only;
+		from = &ph->from;
+		to = &ph->to;
+		break;
+	case JOB_DIGEST:
+		if (strcmp(j->item, PLAN_DIGEST_ITEM) != 0)
+			return -1;
+		rv->v[RV_TITLE] = c->title;
+		*at = j->item_at;
+		*date_only = 1;
+		break;
+	case JOB_SLOT: {
+		const struct model_slot *s = plan_slot_find(c, j->item);
+
+		if (s == NULL)
+			return -1;
+		rv->v[RV_TITLE] = s->title;
+		rv->v[RV_STAGE] = s->stage != NULL ? s->stage->title : NULL;
+		*at = s->from.at;
+		from = &s->from;
+		to = &s->to;
+		break;
+	}
+	case JOB_EMERGENCY: {
+		const struct model_plan *pl = render_plan_find(c, j->item);
+
+		if (pl == NULL)
+			return -1;
+		rv->v[RV_TITLE] = pl->title;
+		rv->v[RV_STEPS] = pl->steps;
+		snprintf(rv->level, sizeof(rv->level), "%d", pl->level);
+		rv->v[RV_LEVEL] = rv->level;
+		/* An incident's instant is when it was triggered. */
+		*at = j->item_at != 0 ? j->item_at : j->due;
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (from->text != NULL)
+		rv->v[RV_FROM] = render_when(from->at, zone, from->date_only,
+		    rv->from, sizeof(rv->from));
+	if (to->text != NULL)
+		rv->v[RV_TO] = render_when(to->at, zone, to->date_only, rv->to,
+		    sizeof(rv->to));
+	if (ph == NULL)
+		ph = render_phase_at(c, *at);
+	if (ph != NULL)
+		rv->v[RV_PHASE] = ph->title;
+	return 0;
+}
+
+/* The model's template text for kind x channel x field, or NULL. */
+static const char *
+render_template_find(const struct model *m, const char *kind,
+    const char *channel, const char *field)
+{
+	const char *fallback = NULL;
+
+	for (size_t i = 0; i < m->n_templates; i++) {
+		const struct model_template *t = &m->templates[i];
+		const char *tf = t->field != NULL ? t->field : "body";
+		const char *tc = t->channel != NULL ? t->channel : "default";
+
+		if (t->kind == NULL || strcmp(t->kind, kind) != 0 ||
+		    strcmp(tf, field) != 0)
+			continue;
+		if (channel != NULL && strcmp(tc, channel) == 0)
+			return t->text;
+		if (fallback == NULL && strcmp(tc, "default") == 0)
+			fallback = t->text;
+	}
+	return fallback;
+}
+
+/* Caller owns *subject and *body. */
+int
+render_job(const struct model *m, const struct job *j,
+    const struct render_extra *x, char **subject, char **body, char *err,
+    size_t errlen)
+{
+	const struct model_campaign *c;
+	const struct model_contact *k;
+	const struct render_builtin *bi;
+	const char *kind, *text;
+	struct render_vars rv;
+	int64_t at = 0;
+	int date_only;
+
+	if ((kind = job_kind_name(j->kind)) == NULL) {
+		snprintf(err, errlen, "job %s: unknown kind %d", j->key,
+		    (int)j->kind);
+		return -1;
+	}
+	if ((c = model_campaign_find(m, j->campaign)) == NULL) {
+		snprintf(err, errlen, "job %s: campaign \"%s\" no longer exists",
+		    j->key, j->campaign);
+		return -1;
+	}
+	if ((k = model_contact_find(m, j->contact)) == NULL) {
+		snprintf(err, errlen, "job %s: contact \"%s\" no longer exists",
+		    j->key, j->contact);
+		return -1;
+	}
+	memset(&rv, 0, sizeof(rv));
+	if (render_item(c, j, &rv, &at, &date_only) == -1) {
+		snprintf(err, errlen, "job %s: %s \"%s\" no longer exists in "
+		    "campaign \"%s\"", j->key, kind, j->item, j->campaign);
+		return -1;
+	}
+	rv.v[RV_CAMPAIGN] = c->title;
+	rv.v[RV_CONTACT] = k->name;
+	rv.v[RV_UNIT] = k->unit != NULL ? k->unit->name : NULL;
+	rv.v[RV_DUE] = render_when(at, c->timezone, date_only, rv.due,
+	    sizeof(rv.due));
+	if (x != NULL) {
+		rv.v[RV_LEFT] = render_left(at - x->now, rv.left,
+		    sizeof(rv.left));
+		if (x->ack_url != NULL && *x->ack_url != '\0')
+			rv.v[RV_ACK_URL] = x->ack_url;
+		rv.v[RV_DIGEST] = x->digest_text;
+		rv.v[RV_PENDING] = x->not_submitted;
+	}
+
+	bi = &render_builtins[j->kind];
+	if ((text = render_template_find(m, kind, j->channel, "body")) != NULL)
+		*body = render_text(text, render_vars_lookup, &rv);
+	else if (bi->ack && rv.v[RV_ACK_URL] != NULL) {
+		char *full = xasprintf("%s%s", bi->body, RENDER_ACK_SUFFIX);
+
+		*body = render_text(full, render_vars_lookup, &rv);
+		free(full);
+	} else
+		*body = render_text(bi->body, render_vars_lookup, &rv);
+	if ((text = render_template_find(m, kind, j->channel, "subject")) ==
+	    NULL)
+		text = bi->subject;
+	*subject = text != NULL ? render_text(text, render_vars_lookup, &rv) :
+	    NULL;
+	return 0;
+}

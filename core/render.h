@@ -1,0 +1,67 @@
+/*
+ * render.h - a job's subject and body, from the model's templates or the
+ * built-in Chinese ones.
+ *
+ * Templates are plain UTF-8 text with {{name}} placeholders:
+ *
+ *   title     the item's title (deadline, task, launch, phase, slot, plan)
+ *   campaign  the campaign's title
+ *   due       the item's instant in the campaign zone, "8月5日 17:00"
+ *   left      time from now to the item's instant, "7天", "1天3小时"
+ *   contact   the recipient's name;  unit  the recipient's unit
+ *   ack_url   the acknowledgement link (empty when acks are off)
+ *   steps, level         an emergency plan's procedure and level
+ *   stage, from, to      a slot's stage and times; a phase's dates
+ *   phase     the phase (of a phase notice, or the one the item falls in)
+ *   digest    the digest text;  pending  the units that have not submitted
+ *
+ * A placeholder with no value renders empty.  Template choice: the model's
+ * template for the job's kind and channel, else its "default" for the
+ * kind, else the built-in one; the subject likewise from field "subject".
+ */
+#ifndef HERALD_RENDER_H
+#define HERALD_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "model.h"
+
+/* What the model does not know: supplied by the caller at send time. */
+struct render_extra {
+	const char *ack_url;		/* NULL: no ack link */
+	const char *digest_text;	/* the digest's body, for digests */
+	const char *not_submitted;	/* "河北省商务厅、山西省商务厅" */
+	int64_t now;			/* for {{left}}, Unix seconds */
+};
+
+/*
+ * Render job j (its ids resolved in m) into *subject and *body; the caller
+ * owns and frees both (*subject may be NULL when the kind has none).  x may
+ * be NULL.  Returns 0, or -1 with a reason in err when j's campaign, item
+ * or contact no longer exists in m (outputs untouched).
+ */
+int render_job(const struct model *m, const struct job *j,
+    const struct render_extra *x, char **subject, char **body, char *err,
+    size_t errlen);
+
+/*
+ * Check a template text: -1 with the bad name in err for an unknown
+ * {{placeholder}} or an unclosed "{{", else 0.
+ */
+int render_check(const char *text, char *err, size_t errlen);
+
+/*
+ * Render text with an arbitrary lookup, for other callers (the digest
+ * builder, plugins through the host).  lookup returns the value of a
+ * placeholder or NULL (rendered empty).  Caller owns the result.
+ */
+char *render_text(const char *text,
+    const char *(*lookup)(void *arg, const char *name, size_t len),
+    void *arg);
+
+/* "7天", "2小时", "1天3小时", "10分钟" into buf; seconds <= 0: "0分钟". */
+char *render_left(int64_t seconds, char *buf, size_t len);
+
+#endif

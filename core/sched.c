@@ -1,0 +1,396 @@
+/*
+ * sched.c - the one timer and the bounded heap of claimed jobs.
+ *
+ * The loop of sched_run(): hand off what is due, claim what falls inside
+ * the prefetch window (skipping saturated channels), hand off again if the
+ * claim brought due jobs, then arm the timer for the earliest thing that
+ * needs us.  When the store still has due-in-window jobs that we could not
+ * take (their channels are saturated or the heap is full), we do not spin:
+ * the dispatcher pokes us when room appears, and a one-second poll covers
+ * anything else.
+ *
+ * Firing lateness is hand-off minus next_at, not minus due: retries and
+ * quiet-hour deferrals are late on purpose, and the histogram measures the
+ * timer, not the policy.  The store records lateness against due.
+ */
+#include "sched.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define SCHED_DEFAULT_CAP 4096
+#define SCHED_POLL_US 1000000
+#define SCHED_MAX_PASSES 8
+
+const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS] = {
+	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 60000
+};
+
+struct sched {
+	struct event_base *base;
+	struct store *st;
+	struct sched_clock clock;
+	struct sched_settings set;
+	struct sched_hooks hooks;
+	struct event *timer;
+	int64_t timer_at;	/* clock us; -1 disarmed */
+	int stopped;
+	int running;		/* inside sched_run(): pokes are redundant */
+
+	struct sched_job **heap;
+	size_t n, cap;
+	struct sched_lateness lateness;
+};
+
+int64_t
+sched_clock_now(const struct sched_clock *c)
+{
+	struct timespec ts;
+
+	if (c != NULL && c->now_us != NULL)
+		return c->now_us(c->arg);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct sched_job *
+sched_job_new(const struct job *j)
+{
+	const char *src[5] = { j->campaign, j->item, j->contact, j->channel,
+	    j->fallback_of };
+	const char **dst[5];
+	struct sched_job *sj;
+	size_t len = 0, i;
+	char *p;
+
+	for (i = 0; i < 5; i++)
+		len += src[i] != NULL ? strlen(src[i]) + 1 : 0;
+	sj = xcalloc(1, sizeof(*sj) + len);
+	sj->j = *j;
+	dst[0] = &sj->j.campaign;
+	dst[1] = &sj->j.item;
+	dst[2] = &sj->j.contact;
+	dst[3] = &sj->j.channel;
+	dst[4] = &sj->j.fallback_of;
+	p = sj->str;
+	for (i = 0; i < 5; i++) {
+		if (src[i] == NULL) {
+			*dst[i] = NULL;
+			continue;
+		}
+		len = strlen(src[i]) + 1;
+		memcpy(p, src[i], len);
+		*dst[i] = p;
+		p += len;
+	}
+	return sj;
+}
+
+void
+sched_job_free(struct sched_job *sj)
+{
+	if (sj == NULL)
+		return;
+	free(sj->subject);
+	free(sj->body);
+	free(sj);
+}
+
+void
+sched_lateness_add(struct sched_lateness *l, int64_t ms)
+{
+	size_t i;
+
+	if (ms < 0)
+		ms = 0;
+	for (i = 0; i < SCHED_LATENESS_BUCKETS; i++)
+		if (ms <= sched_lateness_bounds_ms[i])
+			break;
+	l->bucket[i]++;
+	l->count++;
+	l->sum_ms += (double)ms;
+	if (ms > l->max_ms)
+		l->max_ms = ms;
+}
+
+/* --- the heap: earliest next_at first, then higher priority --- */
+
+static int
+sched_before(const struct sched_job *a, const struct sched_job *b)
+{
+	if (a->j.next_at != b->j.next_at)
+		return a->j.next_at < b->j.next_at;
+	return a->j.priority < b->j.priority;
+}
+
+static void
+sched_heap_set(struct sched *s, size_t i, struct sched_job *sj)
+{
+	s->heap[i] = sj;
+	sj->heap_idx = i;
+}
+
+static void
+sched_heap_push(struct sched *s, struct sched_job *sj)
+{
+	size_t i = s->n++;
+
+	while (i > 0 && sched_before(sj, s->heap[(i - 1) / 2])) {
+		sched_heap_set(s, i, s->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	sched_heap_set(s, i, sj);
+}
+
+static struct sched_job *
+sched_heap_pop(struct sched *s)
+{
+	struct sched_job *top = s->heap[0], *last;
+	size_t i = 0, c;
+
+	last = s->heap[--s->n];
+	while ((c = 2 * i + 1) < s->n) {
+		if (c + 1 < s->n && sched_before(s->heap[c + 1], s->heap[c]))
+			c++;
+		if (!sched_before(s->heap[c], last))
+			break;
+		sched_heap_set(s, i, s->heap[c]);
+		i = c;
+	}
+	if (s->n > 0)
+		sched_heap_set(s, i, last);
+	return top;
+}
+
+/* --- the timer --- */
+
+static void
+sched_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+
+	s->timer_at = -1;
+	sched_run(s);
+}
+
+static void
+sched_arm(struct sched *s, int64_t at_us, int64_t now_us)
+{
+	struct timeval tv;
+	int64_t d = at_us > now_us ? at_us - now_us : 0;
+
+	s->timer_at = at_us;
+	tv.tv_sec = d / 1000000;
+	tv.tv_usec = d % 1000000;
+	evtimer_add(s->timer, &tv);
+}
+
+int
+sched_open(struct event_base *base, struct store *st,
+    const struct sched_clock *clock, const struct sched_settings *set,
+    const struct sched_hooks *hooks, struct sched **out)
+{
+	struct sched *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	s->st = st;
+	if (clock != NULL)
+		s->clock = *clock;
+	s->hooks = *hooks;
+	s->timer_at = -1;
+	s->timer = evtimer_new(base, sched_on_timer, s);
+	if (s->timer == NULL) {
+		free(s);
+		return -1;
+	}
+	sched_set_settings(s, set);
+	*out = s;
+	return 0;
+}
+
+void
+sched_set_settings(struct sched *s, const struct sched_settings *set)
+{
+	size_t cap = set->cap > 0 ? set->cap : SCHED_DEFAULT_CAP;
+
+	s->set = *set;
+	/* The heap only grows, so jobs already held always fit. */
+	if (cap > s->cap) {
+		s->heap = xrealloc(s->heap, cap * sizeof(*s->heap));
+		s->cap = cap;
+	}
+	s->set.cap = cap;
+}
+
+void
+sched_poke(struct sched *s)
+{
+	if (s->stopped || s->running)
+		return;
+	evtimer_del(s->timer);
+	sched_arm(s, 0, 0);
+}
+
+/* Hand off every job due at now.  Returns how many. */
+static size_t
+sched_handoff(struct sched *s, int64_t now_us)
+{
+	struct sched_job *sj;
+	size_t n = 0;
+
+	while (s->n > 0 && s->heap[0]->j.next_at * 1000000 <= now_us) {
+		sj = sched_heap_pop(s);
+		sched_lateness_add(&s->lateness,
+		    (now_us - sj->j.next_at * 1000000) / 1000);
+		s->hooks.handoff(s->hooks.arg, sj);
+		n++;
+	}
+	return n;
+}
+
+static void
+sched_on_claim(void *arg, const struct job *j)
+{
+	struct sched *s = arg;
+	struct sched_job *sj = sched_job_new(j);
+
+	if (s->hooks.claimed != NULL)
+		s->hooks.claimed(s->hooks.arg, sj);
+	sched_heap_push(s, sj);
+}
+
+int
+sched_run(struct sched *s)
+{
+	const char *const *skip = NULL;
+	size_t n_skip = 0, n_claimed, handed = 0;
+	int64_t now_us, now, next, at;
+	int found, pass, rc = 0;
+
+	if (s->stopped)
+		return 0;
+	s->running = 1;
+	evtimer_del(s->timer);
+	s->timer_at = -1;
+	now_us = sched_clock_now(&s->clock);
+	now = now_us / 1000000;
+	for (pass = 0; pass < SCHED_MAX_PASSES; pass++) {
+		handed += sched_handoff(s, now_us);
+		if (s->n >= s->set.cap)
+			break;
+		if (s->hooks.skip != NULL)
+			n_skip = s->hooks.skip(s->hooks.arg, &skip);
+		n_claimed = 0;
+		if (store_claim(s->st, now + s->set.prefetch, s->set.cap - s->n,
+		    skip, n_skip, now + s->set.lease, sched_on_claim, s,
+		    &n_claimed) == -1) {
+			log_errx("scheduler: claim: %s", store_error(s->st));
+			rc = -1;
+			break;
+		}
+		/* Only a claim that brought due jobs needs another pass. */
+		if (n_claimed == 0 || s->n == 0 ||
+		    s->heap[0]->j.next_at * 1000000 > now_us)
+			break;
+	}
+	if (handed > 0 && s->hooks.handoff_done != NULL)
+		s->hooks.handoff_done(s->hooks.arg);
+
+	at = -1;
+	if (s->n > 0)
+		at = s->heap[0]->j.next_at * 1000000;
+	if (rc == 0 && s->n < s->set.cap) {
+		if (store_next_due(s->st, &next, &found) == -1) {
+			log_errx("scheduler: next due: %s", store_error(s->st));
+			rc = -1;
+		} else if (found) {
+			int64_t want = (next - s->set.prefetch) * 1000000;
+
+			/* Due in the window but not claimable: wait for a
+			 * poke, or poll. */
+			if (want <= now_us)
+				want = now_us + SCHED_POLL_US;
+			if (at == -1 || want < at)
+				at = want;
+		}
+	}
+	if (rc == -1 && (at == -1 || at > now_us + SCHED_POLL_US))
+		at = now_us + SCHED_POLL_US;
+	s->running = 0;
+	if (at != -1 && !s->stopped)
+		sched_arm(s, at, now_us);
+	return rc;
+}
+
+void
+sched_stop(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	s->stopped = 1;
+	evtimer_del(s->timer);
+	s->timer_at = -1;
+	sched_release(s);
+}
+
+void
+sched_release(struct sched *s)
+{
+	struct store_result r;
+	struct sched_job *sj;
+
+	if (s->n == 0)
+		return;
+	if (store_begin(s->st) == -1)
+		log_errx("scheduler: %s", store_error(s->st));
+	while (s->n > 0) {
+		sj = sched_heap_pop(s);
+		memset(&r, 0, sizeof(r));
+		r.outcome = STORE_DEFER;
+		r.at = sched_clock_now(&s->clock) / 1000000;
+		r.next_at = sj->j.next_at;
+		r.detail = "released by the scheduler";
+		if (store_record(s->st, sj->j.key, &r) == -1)
+			log_errx("scheduler: put back %s: %s", sj->j.key,
+			    store_error(s->st));
+		sched_job_free(sj);
+	}
+	if (store_commit(s->st) == -1)
+		log_errx("scheduler: %s", store_error(s->st));
+}
+
+void
+sched_free(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	sched_stop(s);
+	event_free(s->timer);
+	free(s->heap);
+	free(s);
+}
+
+int64_t
+sched_timer_at(const struct sched *s)
+{
+	return s->timer_at;
+}
+
+size_t
+sched_held(const struct sched *s)
+{
+	return s->n;
+}
+
+const struct sched_lateness *
+sched_lateness(const struct sched *s)
+{
+	return &s->lateness;
+}

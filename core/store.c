@@ -1,0 +1,353 @@
+/*
+ * store.c - the backend-neutral front of the durable agenda.
+ *
+ * Picks a backend by the URL scheme, checks arguments once for every
+ * backend, and holds the error buffer and the owner name (the lease holder
+ * in a cluster).  Callers never see which backend runs: adding PostgreSQL
+ * is one more entry in store_backends[].
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "xmalloc.h"
+
+struct store {
+	const struct store_ops *ops;
+	void *be;		/* the backend's state */
+	char *owner;
+	char err[512];
+};
+
+static const struct store_ops *const store_backends[] = {
+	&store_sqlite_ops,
+};
+
+void *
+store_backend(const struct store *s)
+{
+	return s->be;
+}
+
+const char *
+store_owner(const struct store *s)
+{
+	return s->owner;
+}
+
+int
+store_seterr(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+store_error(const struct store *s)
+{
+	return s->err;
+}
+
+/* Keys come from outside (ack links, the API): refuse anything that is
+ * not a lower-case UUID before it reaches a query. */
+static int
+store_check_key(struct store *s, const char *key)
+{
+	size_t i;
+
+	if (key == NULL)
+		return store_seterr(s, "no job key given");
+	for (i = 0; i < JOB_KEY_LEN - 1; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (key[i] != '-')
+				break;
+		} else if (!((key[i] >= '0' && key[i] <= '9') ||
+		    (key[i] >= 'a' && key[i] <= 'f')))
+			break;
+	}
+	if (i != JOB_KEY_LEN - 1 || key[i] != '\0')
+		return store_seterr(s, "invalid job key \"%.64s\"", key);
+	return 0;
+}
+
+static int
+store_check_job(struct store *s, const struct job *j)
+{
+	if (j == NULL)
+		return store_seterr(s, "no job given");
+	if (store_check_key(s, j->key) == -1)
+		return -1;
+	if (job_kind_name(j->kind) == NULL)
+		return store_seterr(s, "job %s: invalid kind %d", j->key,
+		    (int)j->kind);
+	if (j->campaign == NULL || j->item == NULL || j->contact == NULL ||
+	    j->channel == NULL)
+		return store_seterr(s, "job %s: campaign, item, contact and "
+		    "channel are required", j->key);
+	return 0;
+}
+
+/* Caller owns *out (store_close()). */
+int
+store_open(const char *url, const char *owner, struct store **out,
+    char *err, size_t errlen)
+{
+	const struct store_ops *ops = NULL;
+	struct store *s = NULL;
+	const char *colon;
+	size_t i, n;
+
+	*out = NULL;
+	if (url == NULL || (colon = strchr(url, ':')) == NULL) {
+		snprintf(err, errlen, "store \"%s\": expected scheme:location, "
+		    "such as sqlite:herald.db", url ? url : "");
+		return -1;
+	}
+	n = (size_t)(colon - url);
+	if ((n == 10 && strncmp(url, "postgresql", n) == 0) ||
+	    (n == 8 && strncmp(url, "postgres", n) == 0)) {
+		snprintf(err, errlen, "PostgreSQL store not built in this "
+		    "version");
+		return -1;
+	}
+	for (i = 0; i < sizeof(store_backends) / sizeof(store_backends[0]);
+	    i++) {
+		if (strlen(store_backends[i]->scheme) == n &&
+		    strncmp(url, store_backends[i]->scheme, n) == 0)
+			ops = store_backends[i];
+	}
+	if (ops == NULL) {
+		snprintf(err, errlen, "store \"%s\": unknown scheme \"%.*s\" "
+		    "(known: sqlite)", url, (int)n, url);
+		return -1;
+	}
+	if (colon[1] == '\0') {
+		snprintf(err, errlen, "store \"%s\": no location after \"%s:\"",
+		    url, ops->scheme);
+		return -1;
+	}
+
+	s = xcalloc(1, sizeof(*s));
+	s->ops = ops;
+	s->owner = xstrdup(owner != NULL && *owner != '\0' ? owner : "local");
+	if (ops->open(s, colon + 1, &s->be) == -1) {
+		snprintf(err, errlen, "%s", s->err);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->be != NULL)
+		s->ops->close(s->be);
+	free(s->owner);
+	free(s);
+}
+
+int
+store_schema_version(struct store *s)
+{
+	return s->ops->schema_version(s);
+}
+
+int
+store_plan_begin(struct store *s)
+{
+	return s->ops->plan_begin(s);
+}
+
+int
+store_plan_put(struct store *s, const struct job *j)
+{
+	if (store_check_job(s, j) == -1)
+		return -1;
+	return s->ops->plan_put(s, j);
+}
+
+int
+store_plan_end(struct store *s, struct store_plan_stats *stats)
+{
+	struct store_plan_stats dummy;
+
+	return s->ops->plan_end(s, stats != NULL ? stats : &dummy);
+}
+
+void
+store_plan_abort(struct store *s)
+{
+	s->ops->plan_abort(s);
+}
+
+int
+store_insert(struct store *s, const struct job *j)
+{
+	if (store_check_job(s, j) == -1)
+		return -1;
+	if (j->fallback_of != NULL && store_check_key(s, j->fallback_of) == -1)
+		return -1;
+	return s->ops->insert(s, j);
+}
+
+int
+store_claim(struct store *s, int64_t until, size_t max,
+    const char *const *skip, size_t n_skip, int64_t lease_until,
+    store_job_fn fn, void *arg, size_t *n_claimed)
+{
+	size_t dummy;
+
+	if (n_claimed == NULL)
+		n_claimed = &dummy;
+	*n_claimed = 0;
+	if (max == 0)
+		return 0;
+	if (n_skip > 0 && skip == NULL)
+		return store_seterr(s, "claim: skip list missing");
+	return s->ops->claim(s, until, max, skip, n_skip, lease_until, fn,
+	    arg, n_claimed);
+}
+
+int
+store_next_due(struct store *s, int64_t *next_at, int *found)
+{
+	return s->ops->next_due(s, next_at, found);
+}
+
+int
+store_record(struct store *s, const char *key, const struct store_result *r)
+{
+	if (store_check_key(s, key) == -1)
+		return -1;
+	if (r == NULL || r->outcome < STORE_DELIVERED ||
+	    r->outcome > STORE_CANCELLED)
+		return store_seterr(s, "job %s: invalid outcome", key);
+	return s->ops->record(s, key, r);
+}
+
+int
+store_begin(struct store *s)
+{
+	return s->ops->begin(s);
+}
+
+int
+store_commit(struct store *s)
+{
+	return s->ops->commit(s);
+}
+
+int
+store_recover(struct store *s, int64_t now, size_t *n)
+{
+	size_t dummy;
+
+	return s->ops->recover(s, now, n != NULL ? n : &dummy);
+}
+
+int
+store_expire(struct store *s, int64_t now,
+    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
+    size_t *n)
+{
+	size_t dummy;
+
+	if (grace == NULL)
+		return store_seterr(s, "expire: no grace table");
+	return s->ops->expire(s, now, grace, fn, arg, n != NULL ? n : &dummy);
+}
+
+int
+store_submit(struct store *s, const char *campaign, const char *deadline,
+    const char *contact, int64_t at, const char *via, size_t *n_cancelled)
+{
+	size_t dummy;
+
+	if (campaign == NULL || deadline == NULL || contact == NULL)
+		return store_seterr(s, "submit: campaign, deadline and "
+		    "contact are required");
+	return s->ops->submit(s, campaign, deadline, contact, at, via,
+	    n_cancelled != NULL ? n_cancelled : &dummy);
+}
+
+int
+store_is_submitted(struct store *s, const char *campaign,
+    const char *deadline, const char *contact, int *submitted)
+{
+	if (campaign == NULL || deadline == NULL || contact == NULL)
+		return store_seterr(s, "campaign, deadline and contact are "
+		    "required");
+	return s->ops->is_submitted(s, campaign, deadline, contact,
+	    submitted);
+}
+
+int
+store_ack(struct store *s, const char *key, int64_t at, const char *via)
+{
+	if (store_check_key(s, key) == -1)
+		return -1;
+	return s->ops->ack(s, key, at, via);
+}
+
+int
+store_is_acked(struct store *s, const char *key, int *acked, int64_t *at)
+{
+	if (store_check_key(s, key) == -1)
+		return -1;
+	return s->ops->is_acked(s, key, acked, at);
+}
+
+int
+store_list(struct store *s, const struct store_filter *f, store_job_fn fn,
+    void *arg)
+{
+	struct store_filter all = { .state = -1 };
+
+	if (f == NULL)
+		f = &all;
+	if (f->state < -1 || f->state >= JOB_STATE_COUNT)
+		return store_seterr(s, "list: invalid state %d", f->state);
+	return s->ops->list(s, f, fn, arg);
+}
+
+int
+store_get(struct store *s, const char *key, store_job_fn fn, void *arg,
+    int *found)
+{
+	int dummy;
+
+	if (found == NULL)
+		found = &dummy;
+	*found = 0;
+	if (store_check_key(s, key) == -1)
+		return -1;
+	return s->ops->get(s, key, fn, arg, found);
+}
+
+int
+store_history(struct store *s, const char *key, store_event_fn fn,
+    void *arg)
+{
+	if (store_check_key(s, key) == -1)
+		return -1;
+	return s->ops->history(s, key, fn, arg);
+}
+
+int
+store_count_states(struct store *s, size_t counts[JOB_STATE_COUNT])
+{
+	memset(counts, 0, sizeof(size_t) * JOB_STATE_COUNT);
+	return s->ops->count_states(s, counts);
+}

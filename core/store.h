@@ -1,0 +1,204 @@
+/*
+ * store.h - the durable agenda: the truth about every job.
+ *
+ * The engine talks to the store through this interface only; a backend
+ * implements struct store_ops.  SQLite (WAL) is the embedded default; a
+ * PostgreSQL backend implements the same operations for clusters (claims
+ * with FOR UPDATE SKIP LOCKED under a lease held by `owner`).  Every
+ * operation returns 0 or -1 with a reason in the store's error buffer
+ * (store_error()); backends never log.
+ *
+ * Rules every backend keeps:
+ *   1. A job row exists before the job is sent; claim marks it inflight
+ *      with a lease; the outcome is recorded after.
+ *   2. Re-planning never touches a job that is not pending, and never
+ *      changes a pending job whose instant did not change.
+ *   3. Every state change appends an event (time, state, detail) to the
+ *      job's history.
+ */
+#ifndef HERALD_STORE_H
+#define HERALD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+
+struct store;
+
+/* Open the store named by url ("sqlite:PATH"); creates and migrates the
+ * schema.  Caller owns *out (store_close()).  Returns 0, or -1 with a
+ * message in err. */
+int store_open(const char *url, const char *owner, struct store **out,
+    char *err, size_t errlen);
+/* Accepts NULL. */
+void store_close(struct store *s);
+/* The last error of s. */
+const char *store_error(const struct store *s);
+/* Schema version in use. */
+int store_schema_version(struct store *s);
+
+/*
+ * Re-planning.  plan_begin starts a generation; plan_put inserts a job if
+ * its key is absent, updates due/next_at of a still-pending job whose
+ * instant moved, and marks the key as present in this generation;
+ * plan_end cancels every pending job that was not put in this generation
+ * and commits.  Counts of inserted/updated/cancelled keys come back.
+ * plan_abort rolls everything back.
+ */
+struct store_plan_stats {
+	size_t inserted, updated, unchanged, cancelled;
+};
+int store_plan_begin(struct store *s);
+int store_plan_put(struct store *s, const struct job *j);
+int store_plan_end(struct store *s, struct store_plan_stats *stats);
+void store_plan_abort(struct store *s);
+
+/* Insert one job outside planning (fallbacks, emergency alerts).  Does
+ * nothing when the key exists. */
+int store_insert(struct store *s, const struct job *j);
+
+/*
+ * Claim up to max pending jobs with next_at <= until, highest priority
+ * first, then earliest; skip channels listed in skip (n_skip names).
+ * Claimed jobs become inflight with a lease until lease_until.  Calls fn
+ * for each claimed job; the job's strings are valid during the call only.
+ */
+typedef void (*store_job_fn)(void *arg, const struct job *j);
+int store_claim(struct store *s, int64_t until, size_t max,
+    const char *const *skip, size_t n_skip, int64_t lease_until,
+    store_job_fn fn, void *arg, size_t *n_claimed);
+
+/* The earliest next_at of any pending job; *found = 0 when none. */
+int store_next_due(struct store *s, int64_t *next_at, int *found);
+
+/* Outcomes. */
+enum store_outcome {
+	STORE_DELIVERED = 0,	/* late when at > due + 1 s... see detail */
+	STORE_RETRY,		/* back to pending at next_at, attempts + 1 */
+	STORE_DEFER,		/* back to pending at next_at, attempts unchanged
+				 * (quiet hours, channel saturated, reload) */
+	STORE_FAILED,
+	STORE_MISSED,
+	STORE_CANCELLED,
+};
+struct store_result {
+	enum store_outcome outcome;
+	int64_t at;		/* when it happened */
+	int64_t next_at;	/* STORE_RETRY */
+	int late;		/* STORE_DELIVERED after the job's grace-free window */
+	int64_t lateness_ms;	/* hand-off minus due */
+	const char *detail;	/* reason, channel answer; may be NULL */
+};
+int store_record(struct store *s, const char *key, const struct store_result *r);
+
+/* Batch several store_record calls in one transaction. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+
+/*
+ * Start-up recovery: inflight jobs whose lease expired (all of them for a
+ * single node) go back to pending.  Returns how many in *n.
+ */
+int store_recover(struct store *s, int64_t now, size_t *n);
+
+/*
+ * Pending jobs with next_at < now - grace(kind) become missed (emergency
+ * never); fn is called for each, so the caller can log them once.
+ */
+int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
+    store_job_fn fn, void *arg, size_t *n);
+
+/* Submissions and acknowledgements. */
+int store_submit(struct store *s, const char *campaign, const char *deadline,
+    const char *contact, int64_t at, const char *via, size_t *n_cancelled);
+int store_is_submitted(struct store *s, const char *campaign,
+    const char *deadline, const char *contact, int *submitted);
+int store_ack(struct store *s, const char *key, int64_t at, const char *via);
+
+/* Whether key was acknowledged, and when first (at may be NULL). */
+int store_is_acked(struct store *s, const char *key, int *acked, int64_t *at);
+
+/* Listing: jobs whose next_at lies in [from, to) (from = to = 0: any
+ * time), earliest first; string filters may be NULL; f may be NULL. */
+struct store_filter {
+	int64_t from, to;
+	const char *campaign, *contact, *channel;
+	int state;		/* -1: any */
+	size_t limit;		/* 0: no limit */
+};
+int store_list(struct store *s, const struct store_filter *f,
+    store_job_fn fn, void *arg);
+int store_get(struct store *s, const char *key, store_job_fn fn, void *arg,
+    int *found);
+
+/* A job's history, oldest first.  The first entry is the job's creation
+ * ("pending", "planned" or "inserted"), which is kept in the job row rather
+ * than as an event so that planning stays one write per job.  An unknown
+ * key has no history (fn is never called; returns 0). */
+typedef void (*store_event_fn)(void *arg, int64_t at, const char *state,
+    const char *detail);
+int store_history(struct store *s, const char *key, store_event_fn fn, void *arg);
+
+/* Counts of jobs by state. */
+int store_count_states(struct store *s, size_t counts[JOB_STATE_COUNT]);
+
+/*
+ * Backend interface: callers never use it.  store.c picks the backend by
+ * the URL scheme and forwards every call after checking its arguments; a
+ * backend keeps its own state behind store_backend(s), fills the error
+ * buffer with store_seterr() and implements every entry (none may be
+ * NULL) with the semantics and rules above.  Adding a backend (PostgreSQL)
+ * means one more struct store_ops and one line in store.c's table.
+ */
+struct store_ops {
+	const char *scheme;		/* "sqlite", the part before ':' */
+	/* where: the URL after "scheme:".  Sets *state on success. */
+	int (*open)(struct store *s, const char *where, void **state);
+	void (*close)(void *state);	/* must accept NULL */
+	int (*schema_version)(struct store *s);
+	int (*plan_begin)(struct store *s);
+	int (*plan_put)(struct store *s, const struct job *j);
+	int (*plan_end)(struct store *s, struct store_plan_stats *stats);
+	void (*plan_abort)(struct store *s);
+	int (*insert)(struct store *s, const struct job *j);
+	int (*claim)(struct store *s, int64_t until, size_t max,
+	    const char *const *skip, size_t n_skip, int64_t lease_until,
+	    store_job_fn fn, void *arg, size_t *n_claimed);
+	int (*next_due)(struct store *s, int64_t *next_at, int *found);
+	int (*record)(struct store *s, const char *key,
+	    const struct store_result *r);
+	int (*begin)(struct store *s);
+	int (*commit)(struct store *s);
+	int (*recover)(struct store *s, int64_t now, size_t *n);
+	int (*expire)(struct store *s, int64_t now,
+	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
+	    size_t *n);
+	int (*submit)(struct store *s, const char *campaign,
+	    const char *deadline, const char *contact, int64_t at,
+	    const char *via, size_t *n_cancelled);
+	int (*is_submitted)(struct store *s, const char *campaign,
+	    const char *deadline, const char *contact, int *submitted);
+	int (*ack)(struct store *s, const char *key, int64_t at,
+	    const char *via);
+	int (*is_acked)(struct store *s, const char *key, int *acked,
+	    int64_t *at);
+	int (*list)(struct store *s, const struct store_filter *f,
+	    store_job_fn fn, void *arg);
+	int (*get)(struct store *s, const char *key, store_job_fn fn,
+	    void *arg, int *found);
+	int (*history)(struct store *s, const char *key, store_event_fn fn,
+	    void *arg);
+	int (*count_states)(struct store *s, size_t counts[JOB_STATE_COUNT]);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* For backends: their state, the owner named at open (never NULL), and
+ * the error buffer.  Both return -1 for `return store_seterr(...)`. */
+void *store_backend(const struct store *s);
+const char *store_owner(const struct store *s);
+int store_seterr(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,716 @@
+/*
+ * test_dispatch.c - the dispatcher against a real event_base, a real
+ * SQLite store in a temp dir and the "flaky" test channel, on a clock the
+ * tests move by hand.
+ */
+#include "unit.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "dispatch.h"
+#include "errlist.h"
+#include "job.h"
+#include "model.h"
+#include "plugin.h"
+#include "store.h"
+#include "tbucket.h"
+
+#define T0 1691121600		/* 2023-08-04 12:00 Asia/Shanghai */
+
+struct chan_spec {
+	const char *mode;	/* flaky mode */
+	long delay_ms;
+	long retry_after_ms;
+	unsigned concurrency;
+	double rate;
+	unsigned burst;
+};
+
+struct fixture {
+	char dir[64];
+	char record[2][96];	/* what each channel received */
+	int64_t now_us;
+	struct event_base *base;
+	struct store *st;
+	struct dispatch *d;
+	int pokes;
+};
+
+static int64_t
+fake_now(void *arg)
+{
+	return ((struct fixture *)arg)->now_us;
+}
+
+static void
+on_poke(void *arg)
+{
+	((struct fixture *)arg)->pokes++;
+}
+
+static const char *
+test_plugin_dir(void)
+{
+	const char *d = getenv("HERALD_TEST_PLUGIN_DIR");
+
+	return d != NULL ? d : "tests/plugins/.libs";
+}
+
+static struct herald_setting *
+settings(struct arena *a, const struct chan_spec *cs, const char *record,
+    size_t *n)
+{
+	struct herald_setting *s = arena_alloc(a, 4 * sizeof(*s));
+
+	memset(s, 0, 4 * sizeof(*s));
+	s[0].name = "mode";
+	s[0].type = HERALD_SETTING_STRING;
+	s[0].str = cs->mode;
+	s[1].name = "delay_ms";
+	s[1].type = HERALD_SETTING_INT;
+	s[1].integer = cs->delay_ms;
+	s[2].name = "retry_after_ms";
+	s[2].type = HERALD_SETTING_INT;
+	s[2].integer = cs->retry_after_ms;
+	s[3].name = "record";
+	s[3].type = HERALD_SETTING_STRING;
+	s[3].str = arena_strdup(a, record);
+	for (int i = 0; i < 4; i++) {
+		s[i].file = "test.conf";
+		s[i].line = 1 + i;
+	}
+	*n = 4;
+	return s;
+}
+
+/*
+ * One campaign "c" (Asia/Shanghai) with deadline "d" due T0 + 1 day for
+ * contacts a and b, who prefer channel "one" then "two".  Quiet hours for
+ * a when quiet_from >= 0.
+ */
+static struct model *
+build_model(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
+    int quiet_to)
+{
+	struct arena *a = arena_new();
+	struct model *m = arena_alloc(a, sizeof(*m));
+	struct model_campaign *c;
+	struct model_deadline *dl;
+	const struct model_channel **prefer;
+	const struct model_contact **aud;
+	const char *names[2] = { "one", "two" };
+
+	memset(m, 0, sizeof(*m));
+	m->arena = a;
+	m->daemon.base_dir = arena_strdup(a, f->dir);
+	m->daemon.timezone = "Asia/Shanghai";
+	m->daemon.engine.retry_attempts = 4;
+	m->daemon.engine.retry_base = 60;
+	m->daemon.engine.retry_cap = 200;
+	m->daemon.engine.retry_max_age = 86400;
+
+	m->channels = arena_alloc(a, 2 * sizeof(*m->channels));
+	memset(m->channels, 0, 2 * sizeof(*m->channels));
+	m->n_channels = 2;
+	for (int i = 0; i < 2; i++) {
+		struct model_channel *ch = &m->channels[i];
+
+		ch->loc.file = "test.conf";
+		ch->loc.line = 10 + i;
+		ch->name = names[i];
+		ch->plugin = "flaky";
+		ch->concurrency = cs[i].concurrency;
+		ch->rate = cs[i].rate;
+		ch->burst = cs[i].burst;
+		ch->conf.name = names[i];
+		ch->conf.plugin = "flaky";
+		ch->conf.file = "test.conf";
+		ch->conf.line = 10 + i;
+		ch->conf.base_dir = m->daemon.base_dir;
+		ch->conf.settings = settings(a, &cs[i], f->record[i],
+		    &ch->conf.n_settings);
+	}
+	prefer = arena_alloc(a, 2 * sizeof(*prefer));
+	prefer[0] = &m->channels[0];
+	prefer[1] = &m->channels[1];
+
+	m->contacts = arena_alloc(a, 2 * sizeof(*m->contacts));
+	memset(m->contacts, 0, 2 * sizeof(*m->contacts));
+	m->n_contacts = 2;
+	m->contacts[0].id = "a";
+	m->contacts[0].name = "张三";
+	m->contacts[1].id = "b";
+	m->contacts[1].name = "李四";
+	for (int i = 0; i < 2; i++) {
+		m->contacts[i].prefer = prefer;
+		m->contacts[i].n_prefer = 2;
+	}
+	if (quiet_from >= 0) {
+		m->contacts[0].quiet.set = 1;
+		m->contacts[0].quiet.from_min = quiet_from;
+		m->contacts[0].quiet.to_min = quiet_to;
+	}
+	aud = arena_alloc(a, 2 * sizeof(*aud));
+	aud[0] = &m->contacts[0];
+	aud[1] = &m->contacts[1];
+
+	m->campaigns = arena_alloc(a, sizeof(*m->campaigns));
+	memset(m->campaigns, 0, sizeof(*m->campaigns));
+	m->n_campaigns = 1;
+	c = &m->campaigns[0];
+	c->id = "c";
+	c->title = "测试活动";
+	c->timezone = "Asia/Shanghai";
+	c->deadlines = dl = arena_alloc(a, sizeof(*dl));
+	memset(dl, 0, sizeof(*dl));
+	c->n_deadlines = 1;
+	dl->id = "d";
+	dl->title = "报送名单";
+	dl->due.text = "2023-08-05 12:00";
+	dl->due.at = T0 + 86400;
+	dl->audience.contacts = aud;
+	dl->audience.n = 2;
+	c->plans = arena_alloc(a, sizeof(*c->plans));
+	memset(c->plans, 0, sizeof(*c->plans));
+	c->n_plans = 1;
+	c->plans[0].id = "fire";
+	c->plans[0].title = "火灾应急预案";
+	c->plans[0].level = 1;
+	c->plans[0].steps = "疏散";
+	return m;
+}
+
+static void
+open_dispatch(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
+    int quiet_to)
+{
+	struct sched_clock clock = { fake_now, f };
+	struct dispatch_hooks hooks = { .poke = on_poke, .arg = f };
+	struct errlist errs = { 0 };
+	struct channel_set *set = NULL;
+	struct model *m = build_model(f, cs, quiet_from, quiet_to);
+
+	assert_int_equal(channel_set_open(test_plugin_dir(), m, f->base, 0,
+	    &errs, &set), 0);
+	assert_int_equal(errs.n_errors, 0);
+	errlist_clear(&errs);
+	assert_int_equal(dispatch_open(f->base, f->st, &clock, m, set, &hooks,
+	    &f->d), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char url[128], err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_dispatch.XXXXXX");
+	if (mkdtemp(f->dir) == NULL || (f->base = event_base_new()) == NULL)
+		return -1;
+	for (int i = 0; i < 2; i++)
+		snprintf(f->record[i], sizeof(f->record[i]), "%s/ch%d.txt",
+		    f->dir, i);
+	snprintf(url, sizeof(url), "sqlite:%s/herald.db", f->dir);
+	if (store_open(url, "test", &f->st, err, sizeof(err)) == -1) {
+		fprintf(stderr, "store_open: %s\n", err);
+		return -1;
+	}
+	f->now_us = (int64_t)T0 * 1000000;
+	*state = f;
+	return 0;
+}
+
+/* Run the loop without blocking, a few rounds: flushes and zero timers. */
+static void
+spin(struct fixture *f)
+{
+	for (int i = 0; i < 5; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+}
+
+/* Run the loop in real time until nothing is in flight (bounded). */
+static void
+spin_until_idle(struct fixture *f)
+{
+	for (int i = 0; i < 300 && dispatch_in_flight(f->d) > 0; i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(f->base, &tv);
+		event_base_dispatch(f->base);
+	}
+	spin(f);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	if (f->d != NULL) {
+		dispatch_requeue(f->d);
+		spin_until_idle(f);
+		dispatch_free(f->d);
+	}
+	store_close(f->st);
+	event_base_free(f->base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Insert a job and return its key in key. */
+static void
+add_job(struct fixture *f, enum job_kind kind, const char *contact,
+    const char *channel, int64_t offset, int64_t item_at, char *key)
+{
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	j.kind = kind;
+	j.priority = job_kind_priority(kind);
+	j.campaign = "c";
+	j.item = kind == JOB_EMERGENCY ? "fire" : "d";
+	j.offset = offset;
+	j.contact = contact;
+	j.channel = channel;
+	j.due = f->now_us / 1000000;
+	j.next_at = j.due;
+	j.item_at = item_at;
+	job_make_key(j.key, j.campaign, j.item, j.kind, j.offset, j.contact,
+	    j.channel);
+	assert_int_equal(store_insert(f->st, &j), 0);
+	if (key != NULL)
+		strcpy(key, j.key);
+}
+
+static void
+on_claim(void *arg, const struct job *j)
+{
+	struct fixture *f = arg;
+
+	dispatch_push(f->d, sched_job_new(j));
+}
+
+/* Claim every pending job due by now and queue it. */
+static size_t
+claim(struct fixture *f)
+{
+	size_t n = 0;
+	int64_t now = f->now_us / 1000000;
+
+	assert_int_equal(store_claim(f->st, now, 10000, NULL, 0, now + 600,
+	    on_claim, f, &n), 0);
+	return n;
+}
+
+struct got {
+	int found;
+	struct job j;
+	char channel[32], fallback_of[JOB_KEY_LEN];
+};
+
+static void
+on_get(void *arg, const struct job *j)
+{
+	struct got *g = arg;
+
+	g->j = *j;
+	snprintf(g->channel, sizeof(g->channel), "%s", j->channel);
+	snprintf(g->fallback_of, sizeof(g->fallback_of), "%s",
+	    j->fallback_of != NULL ? j->fallback_of : "");
+}
+
+static struct got
+get(struct fixture *f, const char *key)
+{
+	struct got g;
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_get(f->st, key, on_get, &g, &g.found), 0);
+	return g;
+}
+
+/* Lines of a record file as "key kind attempt"; returns the count. */
+static int
+read_record(const char *path, char lines[][128], int max)
+{
+	FILE *fp = fopen(path, "r");
+	int n = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (n < max && fgets(lines[n], 128, fp) != NULL)
+		n++;
+	fclose(fp);
+	return n;
+}
+
+static const struct chan_spec ok1[2] = {
+	{ .mode = "ok", .concurrency = 1 }, { .mode = "ok", .concurrency = 1 },
+};
+
+static void
+test_priority(void **state)
+{
+	struct fixture *f = *state;
+	char r[3][JOB_KEY_LEN], e[JOB_KEY_LEN], lines[8][128];
+
+	open_dispatch(f, ok1, -1, 0);
+	for (int i = 0; i < 3; i++)
+		add_job(f, JOB_REMINDER, "a", "one", 3600 * (i + 1), T0 + 86400,
+		    r[i]);
+	assert_int_equal(claim(f), 3);
+	dispatch_pump(f->d);		/* r0 takes the only slot */
+	add_job(f, JOB_EMERGENCY, "a", "one", 0, 0, e);
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 8), 4);
+	/* Claims come highest priority first, then earliest; either way
+	 * the emergency must come right after the send already in flight. */
+	assert_non_null(strstr(lines[1], e));
+	assert_non_null(strstr(lines[1], "emergency"));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(get(f, r[i]).j.state, JOB_DELIVERED);
+	assert_int_equal(get(f, e).j.state, JOB_DELIVERED);
+}
+
+static void
+test_concurrency_cap(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 2, .delay_ms = 20 },
+		{ .mode = "ok" },
+	};
+	struct dispatch_stats st;
+	char k[6][JOB_KEY_LEN];
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 6; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, k[i]);
+	assert_int_equal(claim(f), 6);
+	dispatch_pump(f->d);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.in_flight, 2);
+	assert_int_equal(st.queued, 4);
+	spin_until_idle(f);
+	for (int i = 0; i < 6 && dispatch_in_flight(f->d) == 0; i++)
+		spin_until_idle(f);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.max_in_flight, 2);
+	assert_int_equal(st.delivered, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(get(f, k[i]).j.state, JOB_DELIVERED);
+}
+
+static void
+test_rate_limit(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = 2, .burst = 1 },
+		{ .mode = "ok" },
+	};
+	struct dispatch_stats st;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 3; i++)
+		add_job(f, JOB_REMINDER, "a", "one", 60 * (i + 1), T0 + 86400,
+		    NULL);
+	assert_int_equal(claim(f), 3);
+	dispatch_pump(f->d);
+	spin(f);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.sent, 1);
+	f->now_us += 499000;		/* half a token short */
+	dispatch_pump(f->d);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.sent, 1);
+	f->now_us += 2000;		/* 0.501 s: one token at 2/s */
+	dispatch_pump(f->d);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.sent, 2);
+	f->now_us += 200000;
+	dispatch_pump(f->d);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.sent, 2);
+	f->now_us += 300000;
+	dispatch_pump(f->d);
+	spin(f);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.sent, 3);
+	assert_int_equal(st.delivered, 3);
+}
+
+/* One transient round: claim at now, send, flush; returns next_at - now. */
+static int64_t
+transient_round(struct fixture *f, const char *key)
+{
+	struct got g;
+	int64_t now = f->now_us / 1000000;
+
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	g = get(f, key);
+	if (g.j.state != JOB_PENDING)
+		return -1;
+	return g.j.next_at - now;
+}
+
+static void
+test_backoff_exhaust_fallback(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "transient", .concurrency = 1 },
+		{ .mode = "ok", .concurrency = 1 },
+	};
+	char key[JOB_KEY_LEN], fb[JOB_KEY_LEN];
+	int64_t d;
+	struct got g;
+
+	open_dispatch(f, cs, -1, 0);
+	add_job(f, JOB_OVERDUE, "a", "one", 0, T0 + 86400, key);
+	/* base 60, then 120, then 240 capped at 200; each +-20%. */
+	d = transient_round(f, key);
+	assert_true(d >= 48 && d <= 72);
+	assert_int_equal(get(f, key).j.attempts, 1);
+	f->now_us += d * 1000000;
+	d = transient_round(f, key);
+	assert_true(d >= 96 && d <= 144);
+	f->now_us += d * 1000000;
+	d = transient_round(f, key);
+	assert_true(d >= 160 && d <= 240);
+	f->now_us += d * 1000000;
+	/* The fourth try is the last (retry_attempts = 4). */
+	assert_int_equal(transient_round(f, key), -1);
+	g = get(f, key);
+	assert_int_equal(g.j.state, JOB_FAILED);
+	/* Fallback: same identity on the next preferred channel. */
+	job_make_key(fb, "c", "d", JOB_OVERDUE, 0, "a", "two");
+	g = get(f, fb);
+	assert_true(g.found);
+	assert_int_equal(g.j.state, JOB_PENDING);
+	assert_string_equal(g.channel, "two");
+	assert_string_equal(g.fallback_of, key);
+	assert_int_equal(g.j.next_at, f->now_us / 1000000);
+	assert_true(f->pokes > 0);
+	/* And it gets delivered there. */
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, fb).j.state, JOB_DELIVERED);
+}
+
+static void
+test_retry_after(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "transient", .retry_after_ms = 500500 },
+		{ .mode = "ok" },
+	};
+	char key[JOB_KEY_LEN];
+
+	open_dispatch(f, cs, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "one", 600, T0 + 86400, key);
+	/* The peer's 500.5 s beats the 60 s backoff, rounded up. */
+	assert_int_equal(transient_round(f, key), 501);
+}
+
+static void
+test_permanent_fallback(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "permanent" }, { .mode = "ok" },
+	};
+	char key[JOB_KEY_LEN], fb[JOB_KEY_LEN], lines[4][128];
+
+	open_dispatch(f, cs, -1, 0);
+	add_job(f, JOB_REMINDER, "b", "one", 600, T0 + 86400, key);
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, key).j.state, JOB_FAILED);
+	job_make_key(fb, "c", "d", JOB_REMINDER, 600, "b", "two");
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, fb).j.state, JOB_DELIVERED);
+	assert_int_equal(read_record(f->record[1], lines, 4), 1);
+	assert_non_null(strstr(lines[0], fb));
+	/* The last channel of the chain has no fallback: nothing more. */
+	assert_int_equal(claim(f), 0);
+}
+
+static void
+test_quiet_hours(void **state)
+{
+	struct fixture *f = *state;
+	char k1[JOB_KEY_LEN], k2[JOB_KEY_LEN], k3[JOB_KEY_LEN], lines[4][128];
+	struct got g;
+
+	/* 22:00-07:00 wraps midnight. */
+	open_dispatch(f, ok1, 22 * 60, 7 * 60);
+	f->now_us = (int64_t)1691163000 * 1000000;	/* 23:30 local */
+	add_job(f, JOB_REMINDER, "a", "one", 7200, T0 + 86400, k1);
+	add_job(f, JOB_EMERGENCY, "a", "two", 0, 0, k2);
+	add_job(f, JOB_REMINDER, "b", "one", 7200, T0 + 86400, k3);
+	assert_int_equal(claim(f), 3);
+	dispatch_pump(f->d);
+	spin(f);
+	dispatch_pump(f->d);
+	spin(f);
+	g = get(f, k1);
+	assert_int_equal(g.j.state, JOB_PENDING);
+	assert_int_equal(g.j.next_at, 1691190000);	/* 07:00 next day */
+	assert_int_equal(g.j.attempts, 0);
+	assert_int_equal(get(f, k2).j.state, JOB_DELIVERED); /* emergency */
+	assert_int_equal(get(f, k3).j.state, JOB_DELIVERED); /* b: no quiet */
+	assert_int_equal(read_record(f->record[0], lines, 4), 1);
+}
+
+static void
+test_quiet_until(void **state)
+{
+	struct model_quiet wrap = { 1, 22 * 60, 7 * 60 };
+	struct model_quiet day = { 1, 12 * 60, 14 * 60 + 30 };
+	int64_t until = 0;
+
+	/* 03:00 local, after midnight: ends the same morning. */
+	assert_int_equal(dispatch_quiet_until(&wrap, "Asia/Shanghai",
+	    1691175600, &until), 1);
+	assert_int_equal(until, 1691190000);
+	/* 12:00 local: outside 22-07. */
+	assert_int_equal(dispatch_quiet_until(&wrap, "Asia/Shanghai",
+	    1691121600, &until), 0);
+	/* 12:00 local inside 12:00-14:30: ends 14:30 = 06:30 UTC. */
+	assert_int_equal(dispatch_quiet_until(&day, "Asia/Shanghai",
+	    1691121600, &until), 1);
+	assert_int_equal(until, 1691130600);
+	/* 14:30 exactly is outside. */
+	assert_int_equal(dispatch_quiet_until(&day, "Asia/Shanghai",
+	    1691130600, &until), 0);
+}
+
+static void
+test_reminder_past_deadline(void **state)
+{
+	struct fixture *f = *state;
+	char k1[JOB_KEY_LEN], k2[JOB_KEY_LEN], lines[4][128];
+
+	open_dispatch(f, ok1, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "one", 60, T0, k1);	/* due now */
+	add_job(f, JOB_REMINDER, "b", "one", 60, T0 + 1, k2);
+	assert_int_equal(claim(f), 2);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, k1).j.state, JOB_CANCELLED);
+	assert_int_equal(get(f, k2).j.state, JOB_DELIVERED);
+	assert_int_equal(read_record(f->record[0], lines, 4), 1);
+	assert_non_null(strstr(lines[0], k2));
+}
+
+static void
+test_submitted_cancels(void **state)
+{
+	struct fixture *f = *state;
+	char k1[JOB_KEY_LEN], k2[JOB_KEY_LEN];
+	size_t n;
+
+	open_dispatch(f, ok1, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "one", 60, T0 + 86400, k1);
+	assert_int_equal(claim(f), 1);		/* in memory, inflight */
+	assert_int_equal(store_submit(f->st, "c", "d", "a", T0, "test", &n), 0);
+	add_job(f, JOB_ESCALATION, "b", "two", 0, T0 + 86400, k2);
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	/* The claimed reminder is checked at send time. */
+	assert_int_equal(get(f, k1).j.state, JOB_CANCELLED);
+	/* b has not submitted: the escalation goes out. */
+	assert_int_equal(get(f, k2).j.state, JOB_DELIVERED);
+}
+
+static void
+test_saturated_channel(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 1, .delay_ms = 100 },
+		{ .mode = "ok", .concurrency = 1 },
+	};
+	const char *const *names;
+	char k[JOB_KEY_LEN];
+	struct dispatch_stats st;
+	size_t n;
+
+	open_dispatch(f, cs, -1, 0);
+	/* cap = 4 * 1 + 256 = 260 */
+	for (int i = 0; i < 300; i++)
+		add_job(f, JOB_REMINDER, "a", "one", i + 1, T0 + 86400, NULL);
+	assert_int_equal(claim(f), 300);
+	dispatch_pump(f->d);
+	n = dispatch_saturated(f->d, &names);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "one");
+	/* A claim that skips it still brings the other channel's job. */
+	add_job(f, JOB_REMINDER, "b", "two", 60, T0 + 86400, k);
+	add_job(f, JOB_REMINDER, "a", "one", 9999, T0 + 86400, NULL);
+	n = 0;
+	assert_int_equal(store_claim(f->st, T0, 100, names, 1, T0 + 600,
+	    on_claim, f, &n), 0);
+	assert_int_equal(n, 1);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, k).j.state, JOB_DELIVERED);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.in_flight, 1);
+	assert_int_equal(st.queued, 299);
+}
+
+static void
+test_tbucket_give(void **state)
+{
+	struct tbucket b;
+
+	tbucket_init(&b, 1, 1, 0);
+	assert_int_equal(tbucket_take(&b, 0), 0);
+	assert_true(tbucket_take(&b, 0) > 0);
+	tbucket_give(&b);
+	assert_int_equal(tbucket_take(&b, 0), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_backoff_exhaust_fallback, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_permanent_fallback, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_quiet_hours, setup, teardown),
+	cmocka_unit_test(test_quiet_until),
+	cmocka_unit_test_setup_teardown(test_reminder_past_deadline, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_submitted_cancels, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_saturated_channel, setup,
+	    teardown),
+	cmocka_unit_test(test_tbucket_give),
+};
+
+UNIT_MAIN(tests)

@@ -1,0 +1,227 @@
+/*
+ * test_sched.c - the scheduler's one timer, its bounded heap and the
+ * lateness histogram, on a real SQLite store and a hand-driven clock.
+ */
+#include "unit.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched.h"
+#include "store.h"
+
+#define T0 1691121600
+
+struct fixture {
+	char dir[64];
+	int64_t now_us;
+	struct event_base *base;
+	struct store *st;
+	struct sched *s;
+	size_t handed, max_held;
+	int64_t last_due;
+	int order_ok;
+};
+
+static int64_t
+fake_now(void *arg)
+{
+	return ((struct fixture *)arg)->now_us;
+}
+
+static void
+on_handoff(void *arg, struct sched_job *sj)
+{
+	struct fixture *f = arg;
+
+	f->handed++;
+	if (sj->j.next_at < f->last_due)
+		f->order_ok = 0;
+	f->last_due = sj->j.next_at;
+	sched_job_free(sj);
+}
+
+static void
+on_claimed(void *arg, struct sched_job *sj)
+{
+	struct fixture *f = arg;
+	size_t held = sched_held(f->s) + 1;
+
+	if (held > f->max_held)
+		f->max_held = held;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char url[128], err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_sched.XXXXXX");
+	if (mkdtemp(f->dir) == NULL || (f->base = event_base_new()) == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "sqlite:%s/herald.db", f->dir);
+	if (store_open(url, "test", &f->st, err, sizeof(err)) == -1)
+		return -1;
+	f->now_us = (int64_t)T0 * 1000000;
+	f->order_ok = 1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	sched_free(f->s);
+	store_close(f->st);
+	event_base_free(f->base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void
+open_sched(struct fixture *f, int64_t prefetch, size_t cap)
+{
+	struct sched_clock clock = { fake_now, f };
+	struct sched_settings set = { .prefetch = prefetch, .lease = 3600,
+	    .cap = cap };
+	struct sched_hooks hooks = { .handoff = on_handoff,
+	    .claimed = on_claimed, .arg = f };
+
+	assert_int_equal(sched_open(f->base, f->st, &clock, &set, &hooks,
+	    &f->s), 0);
+}
+
+static void
+add_job(struct fixture *f, int64_t at, int n)
+{
+	struct job j;
+	char contact[16];
+
+	memset(&j, 0, sizeof(j));
+	snprintf(contact, sizeof(contact), "p%d", n);
+	j.kind = JOB_REMINDER;
+	j.priority = job_kind_priority(JOB_REMINDER);
+	j.campaign = "c";
+	j.item = "d";
+	j.contact = contact;
+	j.channel = "log";
+	j.due = j.next_at = at;
+	j.item_at = at + 86400;
+	job_make_key(j.key, "c", "d", j.kind, 0, contact, "log");
+	assert_int_equal(store_insert(f->st, &j), 0);
+}
+
+static void
+test_one_timer_earliest(void **state)
+{
+	struct fixture *f = *state;
+
+	open_sched(f, 10, 0);
+	add_job(f, T0 + 100, 1);
+	add_job(f, T0 + 50, 2);
+	add_job(f, T0 + 200, 3);
+	assert_int_equal(sched_run(f->s), 0);
+	/* Nothing inside the window: wake when the earliest enters it. */
+	assert_int_equal(sched_held(f->s), 0);
+	assert_int_equal(sched_timer_at(f->s), (int64_t)(T0 + 40) * 1000000);
+	f->now_us = (int64_t)(T0 + 40) * 1000000;
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(sched_held(f->s), 1);
+	assert_int_equal(f->handed, 0);
+	/* Held job at T0+50 beats the store's next (100 - 10 = 90). */
+	assert_int_equal(sched_timer_at(f->s), (int64_t)(T0 + 50) * 1000000);
+	f->now_us = (int64_t)(T0 + 50) * 1000000 + 3000;
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 1);
+	assert_int_equal(sched_timer_at(f->s), (int64_t)(T0 + 90) * 1000000);
+	/* The timer is a real libevent timer too: it fires sched_run(). */
+	f->now_us = (int64_t)(T0 + 200) * 1000000;
+	sched_poke(f->s);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(f->handed, 3);
+	assert_int_equal(sched_timer_at(f->s), -1);
+	assert_true(f->order_ok);
+}
+
+static void
+test_heap_cap(void **state)
+{
+	struct fixture *f = *state;
+
+	open_sched(f, 10, 8);
+	for (int i = 0; i < 20; i++)
+		add_job(f, T0 + 5 + i % 3, i);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(sched_held(f->s), 8);
+	assert_int_equal(f->handed, 0);
+	f->now_us = (int64_t)(T0 + 10) * 1000000;
+	for (int i = 0; i < 5 && f->handed < 20; i++)
+		assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 20);
+	assert_true(f->max_held <= 8);
+	assert_int_equal(sched_held(f->s), 0);
+}
+
+static void
+test_lateness_histogram(void **state)
+{
+	struct fixture *f = *state;
+	const struct sched_lateness *l;
+
+	open_sched(f, 0, 0);
+	add_job(f, T0, 1);
+	add_job(f, T0 + 1, 2);
+	f->now_us = (int64_t)T0 * 1000000 + 3000;	/* 3 ms late */
+	assert_int_equal(sched_run(f->s), 0);
+	f->now_us = (int64_t)(T0 + 1) * 1000000 + 700000; /* 700 ms late */
+	assert_int_equal(sched_run(f->s), 0);
+	l = sched_lateness(f->s);
+	assert_int_equal(l->count, 2);
+	/* Bounds 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000 ms... */
+	assert_int_equal(l->bucket[2], 1);	/* <= 5 ms */
+	assert_int_equal(l->bucket[9], 1);	/* <= 1000 ms */
+	assert_int_equal(l->max_ms, 700);
+	assert_true(l->sum_ms == 703.0);
+}
+
+static void
+test_stop_puts_back(void **state)
+{
+	struct fixture *f = *state;
+	size_t counts[JOB_STATE_COUNT];
+
+	open_sched(f, 60, 0);
+	add_job(f, T0 + 30, 1);
+	add_job(f, T0 + 40, 2);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(sched_held(f->s), 2);
+	assert_int_equal(store_count_states(f->st, counts), 0);
+	assert_int_equal(counts[JOB_INFLIGHT], 2);
+	sched_stop(f->s);
+	assert_int_equal(store_count_states(f->st, counts), 0);
+	assert_int_equal(counts[JOB_INFLIGHT], 0);
+	assert_int_equal(counts[JOB_PENDING], 2);
+	assert_int_equal(sched_timer_at(f->s), -1);
+	/* Stopped: a run claims nothing. */
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(sched_held(f->s), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_one_timer_earliest, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_heap_cap, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_lateness_histogram, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_stop_puts_back, setup, teardown),
+};
+
+UNIT_MAIN(tests)
