@@ -37,7 +37,7 @@ static const char *const conf_top_keys[] = {
 static const char *const conf_herald_keys[] = {
 	"timezone", "store", "listen", "public_url", "api_token_file",
 	"ack_secret_file", "plugin_dir", "pid_file", "log_level", "log_target",
-	NULL
+	"engine", NULL
 };
 
 /* Read a whole file.  Caller owns *out.  Returns 0 or -1 with errno. */
@@ -272,6 +272,7 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	d->listen = "127.0.0.1:8025";
 	d->log_target = "stderr";
 	d->log_level = HERALD_LOG_INFO;
+	conf_engine(cx, g ? config_setting_get_member(g, "engine") : NULL);
 	if (g == NULL) {
 		d->store = conf_path(cx, "herald.db");
 		d->store = arena_printf(cx->a, "sqlite:%s", d->store);

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "civil.h"
+#include "render.h"
 #include "xmalloc.h"
 
 static const char *const conf_calendar_keys[] = { "weekend", "years", NULL };
@@ -27,10 +28,6 @@ static const char *const conf_day_names[] = {
 static const char *const conf_template_kinds[] = {
 	"countdown", "launch", "reminder", "overdue", "escalation", "task",
 	"phase", "digest", "emergency", "slot", NULL
-};
-static const char *const conf_placeholders[] = {
-	"title", "campaign", "due", "left", "contact", "unit", "ack_url",
-	"steps", "level", "stage", "from", "to", "phase", NULL
 };
 
 /* A DATE string setting as days since the epoch.  Returns 0 or -1. */
@@ -258,6 +255,7 @@ static void
 conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
     const char *kind)
 {
+	const char *const *conf_placeholders = render_placeholders();
 	const char *p = config_setting_get_string(s);
 
 	while ((p = strstr(p, "{{")) != NULL) {

@@ -145,6 +145,9 @@ int64_t conf_offset_before(int64_t at, const struct model_offset *off,
 /* A path relative to the main config's directory, made absolute. */
 const char *conf_path(struct conf_ctx *cx, const char *path);
 
+/* conf_engine.c: herald.engine (g may be NULL: defaults only). */
+void conf_engine(struct conf_ctx *cx, const config_setting_t *g);
+
 /* conf_people.c */
 void conf_channels(struct conf_ctx *cx, const config_setting_t *list);
 void conf_units(struct conf_ctx *cx, const config_setting_t *list);

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "civil.h"
+#include "job.h"
 
 void
 model_free(struct model *m)
@@ -77,4 +78,33 @@ model_calendar_is_workday(const struct model_calendar *cal, int32_t day)
 		    day <= cal->holidays[i].to_day)
 			return 0;
 	return (cal->weekend_mask & (1u << civil_weekday(day))) == 0;
+}
+
+_Static_assert(JOB_KIND_COUNT <= MODEL_KINDS, "MODEL_KINDS too small");
+
+void
+model_engine_defaults(struct model_engine *e)
+{
+	static const int64_t grace[JOB_KIND_COUNT] = {
+		[JOB_COUNTDOWN] = 10 * 60,
+		[JOB_LAUNCH] = 10 * 60,
+		[JOB_REMINDER] = 2 * 3600,
+		[JOB_OVERDUE] = 86400,
+		[JOB_ESCALATION] = 86400,
+		[JOB_TASK] = 2 * 3600,
+		[JOB_PHASE] = 86400,
+		[JOB_DIGEST] = 2 * 3600,
+		[JOB_SLOT] = 10 * 60,
+		[JOB_EMERGENCY] = INT64_MAX,	/* never missed */
+	};
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->grace, grace, sizeof(grace));
+	e->workday_kinds = 1u << JOB_REMINDER | 1u << JOB_TASK | 1u << JOB_DIGEST;
+	e->retry_attempts = 8;
+	e->retry_base = 30;
+	e->retry_cap = 30 * 60;
+	e->retry_max_age = 12 * 3600;
+	e->prefetch = 10;
+	e->lease = 300;
 }

@@ -37,7 +37,7 @@ enum render_var {
 	RV_COUNT
 };
 
-static const char *const render_names[RV_COUNT] = {
+static const char *const render_names[RV_COUNT + 1] = {	/* NULL-terminated */
 	[RV_TITLE] = "title",
 	[RV_CAMPAIGN] = "campaign",
 	[RV_DUE] = "due",
@@ -124,6 +124,12 @@ render_trim(const char **name, size_t *len)
 	while (*len > 0 && ((*name)[*len - 1] == ' ' ||
 	    (*name)[*len - 1] == '\t'))
 		(*len)--;
+}
+
+const char *const *
+render_placeholders(void)
+{
+	return render_names;
 }
 
 static int

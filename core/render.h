@@ -52,6 +52,9 @@ int render_job(const struct model *m, const struct job *j,
  */
 int render_check(const char *text, char *err, size_t errlen);
 
+/* The placeholder names templates may use, NULL-terminated.  Borrowed. */
+const char *const *render_placeholders(void);
+
 /*
  * Render text with an arbitrary lookup, for other callers (the digest
  * builder, plugins through the host).  lookup returns the value of a

@@ -546,7 +546,7 @@ sq_open(struct store *s, const char *where, void **state)
 	if (sqlite3_exec(q->db, "PRAGMA synchronous = NORMAL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA temp_store = MEMORY;"
-	    "PRAGMA cache_size = -65536;", NULL, NULL, NULL) != SQLITE_OK) {
+	    "PRAGMA cache_size = -1000000;", NULL, NULL, NULL) != SQLITE_OK) {
 		sq_fail(s, q, "cannot configure store");
 		goto fail;
 	}
@@ -646,9 +646,8 @@ sq_insert_row(struct store *s, struct sq *q, const struct job *j,
 }
 
 /*
- * Look first, then write: on a first plan the lookup misses and the
- * insert follows; on a re-plan the common case is one lookup and a
- * rewrite of plan_gen.  A pending row keeps its next_at unless its due
+ * Insert first: on a first plan that is all there is; on a re-plan the
+ * ignored insert is followed by a lookup and a rewrite of plan_gen.  A pending row keeps its next_at unless its due
  * moved, so a job deferred for quiet hours stays deferred.
  */
 static int
@@ -666,6 +665,12 @@ sq_plan_put(struct store *s, const struct job *j)
 	if (sqlite3_get_autocommit(q->db))
 		return store_seterr(s, "%s: the plan was rolled back by an "
 		    "earlier error", q->path);
+	if (sq_insert_row(s, q, j, q->gen, q->plan_now, &inserted) == -1)
+		return -1;
+	if (inserted) {
+		q->stats.inserted++;
+		return 0;
+	}
 	if ((st = sq_stmt(s, q, ST_PLAN_GET)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, j->key, -1, SQLITE_STATIC);
@@ -674,20 +679,13 @@ sq_plan_put(struct store *s, const struct job *j)
 		state = sq_col_text(st, 0);
 		pending = state != NULL && strcmp(state, "pending") == 0;
 		due = sqlite3_column_int64(st, 1);
-	} else if (rc != SQLITE_DONE) {
+	} else {
 		sq_fail(s, q, "look up job");
 		sq_reset(st);
 		return -1;
 	}
 	sq_reset(st);
 
-	if (rc == SQLITE_DONE) {
-		if (sq_insert_row(s, q, j, q->gen, q->plan_now,
-		    &inserted) == -1)
-			return -1;
-		q->stats.inserted++;
-		return 0;
-	}
 	if (!pending) {
 		q->stats.unchanged++;
 		return 0;

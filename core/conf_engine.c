@@ -1,0 +1,113 @@
+/*
+ * conf_engine.c - herald.engine: misfire grace per kind, the kinds that
+ * keep to workdays, retry policy, prefetch window and claim lease.
+ */
+#include <string.h>
+
+#include "arena.h"
+#include "conf_internal.h"
+#include "job.h"
+
+static const char *const conf_engine_keys[] = {
+	"grace", "workdays_only", "retry", "prefetch", "lease", NULL
+};
+
+static const char *const conf_retry_keys[] = {
+	"attempts", "base", "cap", "max_age", NULL
+};
+
+/* Kinds whose notices may move to a workday: the others are fixed to an
+ * instant someone else chose (a launch, a broadcast, an emergency). */
+static const unsigned conf_movable_kinds =
+    1u << JOB_REMINDER | 1u << JOB_OVERDUE | 1u << JOB_ESCALATION |
+    1u << JOB_TASK | 1u << JOB_PHASE | 1u << JOB_DIGEST;
+
+/* Read `key = "DURATION"` into *out (seconds) when present. */
+static void
+conf_engine_seconds(struct conf_ctx *cx, const config_setting_t *g,
+    const char *key, const char *what, int64_t *out)
+{
+	struct model_offset off;
+
+	if (conf_get_offset(cx, g, key, 0, what, &off) == 1)
+		*out = off.seconds;
+}
+
+static void
+conf_engine_grace(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_engine *e)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		int k = job_kind_parse(name);
+		struct model_offset off;
+
+		if (k == JOB_EMERGENCY) {
+			conf_err(cx, s, "no grace for \"emergency\": emergency "
+			    "alerts are never skipped");
+			continue;
+		}
+		if (k < 0) {
+			conf_err(cx, s, "unknown kind \"%s\" in grace (use "
+			    "countdown, launch, reminder, overdue, escalation, "
+			    "task, phase, digest or slot)", name);
+			continue;
+		}
+		if (conf_offset(cx, s, arena_printf(cx->a, "grace of %s", name),
+		    &off) == 0)
+			e->grace[k] = off.seconds;
+	}
+}
+
+static void
+conf_engine_workdays(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_engine *e)
+{
+	e->workday_kinds = 0;
+	for (int i = 0; i < config_setting_length(list); i++) {
+		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		const char *name = config_setting_get_string(s);
+		int k = job_kind_parse(name);
+
+		if (k < 0 || !(conf_movable_kinds & 1u << k))
+			conf_err(cx, s, "\"%s\" cannot be in workdays_only (use "
+			    "reminder, overdue, escalation, task, phase or "
+			    "digest; launch, countdown, slot and emergency "
+			    "notices never move)", name);
+		else
+			e->workday_kinds |= 1u << k;
+	}
+}
+
+void
+conf_engine(struct conf_ctx *cx, const config_setting_t *g)
+{
+	struct model_engine *e = &cx->m->daemon.engine;
+	const char *w = "in herald.engine";
+	config_setting_t *s;
+	long long attempts;
+
+	model_engine_defaults(e);
+	if (g == NULL)
+		return;
+	conf_check_keys(cx, g, conf_engine_keys, w);
+	if ((s = conf_get_group(cx, g, "grace", 0, w)) != NULL)
+		conf_engine_grace(cx, s, e);
+	if ((s = conf_get_strings(cx, g, "workdays_only", 0, w, "kinds")) != NULL)
+		conf_engine_workdays(cx, s, e);
+	if ((s = conf_get_group(cx, g, "retry", 0, w)) != NULL) {
+		const char *rw = "in herald.engine.retry";
+
+		conf_check_keys(cx, s, conf_retry_keys, rw);
+		if (conf_get_int(cx, s, "attempts", 0, rw, 1, 100, &attempts) == 1)
+			e->retry_attempts = (unsigned)attempts;
+		conf_engine_seconds(cx, s, "base", rw, &e->retry_base);
+		conf_engine_seconds(cx, s, "cap", rw, &e->retry_cap);
+		conf_engine_seconds(cx, s, "max_age", rw, &e->retry_max_age);
+		if (e->retry_cap < e->retry_base)
+			conf_err(cx, s, "retry cap must not be shorter than base");
+	}
+	conf_engine_seconds(cx, g, "prefetch", w, &e->prefetch);
+	conf_engine_seconds(cx, g, "lease", w, &e->lease);
+}
