@@ -59,9 +59,30 @@ run)
 	install_missing $pkgs_build
 	build
 	mkdir -p "$top/var"
-	echo "quickstart: heraldd -f -c conf/herald.conf (Ctrl-C stops it)" >&2
 	cd "$top"
-	exec "$build/core/heraldd" -f -c conf/herald.conf -p "$build/plugins/.libs"
+	heraldd=("$build/core/heraldd" -p "$build/plugins/.libs")
+	echo "quickstart: heraldd -t -c conf/herald.conf" >&2
+	"${heraldd[@]}" -t -c conf/herald.conf
+	# conf/herald.conf's demo is dated; to see notices fire now, run the
+	# same kind of campaign placed relative to this moment.
+	demo=$top/var/quickstart
+	rm -rf "$demo"
+	mkdir -p "$demo"
+	now=$(date +%s)
+	while IFS= read -r line; do
+		while [[ $line =~ @([TD])\+([0-9]+)@ ]]; do
+			if [ "${BASH_REMATCH[1]}" = T ]; then
+				v=$(TZ=Asia/Shanghai date -d "@$((now + BASH_REMATCH[2]))" '+%Y-%m-%d %H:%M:%S')
+			else
+				v=$(TZ=Asia/Shanghai date -d "@$((now + BASH_REMATCH[2] * 86400))" '+%Y-%m-%d')
+			fi
+			line=${line/"${BASH_REMATCH[0]}"/$v}
+		done
+		printf '%s\n' "$line"
+	done <contrib/demo.conf.in >"$demo/herald.conf"
+	echo "quickstart: heraldd -f -c var/quickstart/herald.conf" \
+		"(a live demo: notices start in 15 s; Ctrl-C stops it)" >&2
+	exec "${heraldd[@]}" -f -c "$demo/herald.conf"
 	;;
 test)
 	# shellcheck disable=SC2086

@@ -86,6 +86,10 @@ store_check_job(struct store *s, const struct job *j)
 	if (job_kind_name(j->kind) == NULL)
 		return store_seterr(s, "job %s: invalid kind %d", j->key,
 		    (int)j->kind);
+	if (j->priority < HERALD_PRIO_EMERGENCY ||
+	    j->priority > HERALD_PRIO_DIGEST)
+		return store_seterr(s, "job %s: invalid priority %d", j->key,
+		    (int)j->priority);
 	if (j->campaign == NULL || j->item == NULL || j->contact == NULL ||
 	    j->channel == NULL)
 		return store_seterr(s, "job %s: campaign, item, contact and "

@@ -1,3 +1,878 @@
+/*
+ * test_store.c - the SQLite store on real files in a temporary directory:
+ * schema, idempotent planning, claims, outcomes, history, expiry,
+ * submissions and acknowledgements.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
 #include "unit.h"
-static void placeholder(void **s) { (void)s; }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(placeholder) }; cmocka_set_message_output(CM_OUTPUT_TAP); return cmocka_run_group_tests(t, NULL, NULL); }
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	char url[160];
+	struct store *s;
+};
+
+/* What callbacks saw. */
+struct seen {
+	size_t n;
+	char key[64][JOB_KEY_LEN];
+	int state[64];
+	int64_t next_at[64];
+	int64_t due[64];
+	unsigned attempts[64];
+	char detail[64][96];
+};
+
+struct history {
+	size_t n;
+	int64_t at[16];
+	char state[16][16];
+	char detail[16][96];
+};
+
+static void
+seen_job(void *arg, const struct job *j)
+{
+	struct seen *sn = arg;
+
+	if (sn->n >= 64)
+		return;
+	strcpy(sn->key[sn->n], j->key);
+	sn->state[sn->n] = j->state;
+	sn->next_at[sn->n] = j->next_at;
+	sn->due[sn->n] = j->due;
+	sn->attempts[sn->n] = j->attempts;
+	snprintf(sn->detail[sn->n], sizeof(sn->detail[0]), "%s",
+	    j->detail ? j->detail : "");
+	sn->n++;
+}
+
+static void
+seen_event(void *arg, int64_t at, const char *state, const char *detail)
+{
+	struct history *h = arg;
+
+	if (h->n >= 16)
+		return;
+	h->at[h->n] = at;
+	snprintf(h->state[h->n], sizeof(h->state[0]), "%s", state);
+	snprintf(h->detail[h->n], sizeof(h->detail[0]), "%s",
+	    detail ? detail : "");
+	h->n++;
+}
+
+static void
+job_init(struct job *j, const char *item, enum job_kind kind,
+    int64_t offset, const char *contact, const char *channel, int64_t due)
+{
+	memset(j, 0, sizeof(*j));
+	j->kind = kind;
+	j->priority = job_kind_priority(kind);
+	j->campaign = "cpm";
+	j->item = item;
+	j->offset = offset;
+	j->contact = contact;
+	j->channel = channel;
+	j->due = due;
+	j->next_at = due;
+	j->item_at = due + offset;
+	job_make_key(j->key, j->campaign, item, kind, offset, contact,
+	    channel);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[512];
+
+	strcpy(f->dir, "/tmp/herald-test-store-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/herald.db", f->dir);
+	snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[200];
+
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Plan the n jobs of v as one generation. */
+static void
+plan(struct store *s, const struct job *v, size_t n,
+    struct store_plan_stats *st)
+{
+	size_t i;
+
+	assert_int_equal(store_plan_begin(s), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(store_plan_put(s, &v[i]), 0);
+	assert_int_equal(store_plan_end(s, st), 0);
+}
+
+static int
+state_of(struct store *s, const char *key)
+{
+	struct seen sn = { 0 };
+	int found;
+
+	assert_int_equal(store_get(s, key, seen_job, &sn, &found), 0);
+	assert_true(found);
+	return sn.state[0];
+}
+
+static void
+record(struct store *s, const char *key, enum store_outcome o, int64_t at,
+    int64_t next_at, const char *detail)
+{
+	struct store_result r = { .outcome = o, .at = at, .next_at = next_at,
+	    .detail = detail };
+
+	if (store_record(s, key, &r) != 0)
+		fail_msg("store_record: %s", store_error(s));
+}
+
+/* Read a single integer with the sqlite3 library directly: an independent
+ * look at the file. */
+static int64_t
+sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_open_schema(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name IN ('jobs', 'events', "
+	    "'submissions', 'acks', 'meta')"), 5);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void
+test_reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[2];
+	struct seen sn = { 0 };
+	char err[256];
+	int found;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	plan(f->s, v, 2, &st);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
+	assert_true(found);
+	assert_int_equal(sn.due[0], 1000);
+	assert_int_equal(sn.state[0], JOB_PENDING);
+	/* The generation counter persisted too: planning again still knows
+	 * which rows are current. */
+	plan(f->s, v, 1, &st);
+	assert_int_equal(st.unchanged, 1);
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(sql_int(f->path, "SELECT value FROM meta "
+	    "WHERE name = 'plan_gen'"), 2);
+}
+
+static void
+test_plan_idempotent(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[20];
+	char contact[8];
+	size_t i, counts[JOB_STATE_COUNT];
+
+	for (i = 0; i < 20; i++) {
+		snprintf(contact, sizeof(contact), "p%zu", i);
+		job_init(&v[i], "d1", JOB_REMINDER, 3600, strdup(contact),
+		    "sms", 5000 + (int64_t)i);
+	}
+	plan(f->s, v, 20, &st);
+	assert_int_equal(st.inserted, 20);
+	assert_int_equal(st.updated + st.unchanged + st.cancelled, 0);
+	plan(f->s, v, 20, &st);
+	assert_int_equal(st.inserted, 0);
+	assert_int_equal(st.updated, 0);
+	assert_int_equal(st.unchanged, 20);
+	assert_int_equal(st.cancelled, 0);
+	assert_int_equal(store_count_states(f->s, counts), 0);
+	assert_int_equal(counts[JOB_PENDING], 20);
+	/* Planning writes no event rows. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 0);
+	for (i = 0; i < 20; i++)
+		free((char *)v[i].contact);
+}
+
+static void
+test_plan_removal_cancels_one(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[3];
+	size_t counts[JOB_STATE_COUNT];
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	job_init(&v[2], "d1", JOB_OVERDUE, 0, "p1", "email", 4600);
+	plan(f->s, v, 3, &st);
+	/* Drop v[1]. */
+	v[1] = v[2];
+	plan(f->s, v, 2, &st);
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(st.unchanged, 2);
+	assert_int_equal(store_count_states(f->s, counts), 0);
+	assert_int_equal(counts[JOB_PENDING], 2);
+	assert_int_equal(counts[JOB_CANCELLED], 1);
+
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.state[0], "pending");
+	assert_string_equal(h.detail[0], "planned");
+	assert_string_equal(h.state[1], "cancelled");
+	assert_string_equal(h.detail[1], "removed from config");
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 1);
+}
+
+static void
+test_plan_moved_due(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct job v[3];
+	int found;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	job_init(&v[2], "d1", JOB_REMINDER, 3600, "p3", "email", 1000);
+	plan(f->s, v, 3, &st);
+	v[1].due = 2000;
+	v[1].next_at = 2000;
+	v[1].item_at = 5600;
+	plan(f->s, v, 3, &st);
+	assert_int_equal(st.updated, 1);
+	assert_int_equal(st.unchanged, 2);
+	assert_int_equal(st.inserted + st.cancelled, 0);
+	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.due[0], 2000);
+	assert_int_equal(sn.next_at[0], 2000);
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.due[1], 1000);
+	assert_int_equal(sql_int(f->path, "SELECT item_at FROM jobs "
+	    "WHERE contact = 'p2'"), 5600);
+}
+
+static void
+test_plan_leaves_non_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct job v[3];
+	size_t n;
+	int found;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 200);
+	job_init(&v[2], "d1", JOB_REMINDER, 3600, "p3", "email", 5000);
+	plan(f->s, v, 3, &st);
+	assert_int_equal(store_claim(f->s, 150, 10, NULL, 0, 999, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	record(f->s, v[0].key, STORE_DELIVERED, 160, 0, "250 ok");
+	assert_int_equal(store_claim(f->s, 250, 10, NULL, 0, 999, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 1);		/* v[1] in flight */
+
+	/* Move the delivered one, drop the in-flight one. */
+	v[0].due = v[0].next_at = 9000;
+	plan(f->s, v, 1, &st);
+	assert_int_equal(st.updated, 0);
+	assert_int_equal(st.unchanged, 1);
+	assert_int_equal(st.cancelled, 1);	/* only v[2], still pending */
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.state[0], JOB_DELIVERED);
+	assert_int_equal(sn.due[0], 100);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_INFLIGHT);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_CANCELLED);
+}
+
+static void
+test_plan_abort(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[2];
+	size_t counts[JOB_STATE_COUNT];
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 100);
+	plan(f->s, v, 1, &st);
+	assert_int_equal(store_plan_begin(f->s), 0);
+	assert_int_equal(store_plan_put(f->s, &v[1]), 0);
+	store_plan_abort(f->s);
+	assert_int_equal(store_count_states(f->s, counts), 0);
+	assert_int_equal(counts[JOB_PENDING], 1);
+	/* Usable again after an abort. */
+	plan(f->s, v, 2, &st);
+	assert_int_equal(st.inserted, 1);
+	assert_int_equal(store_plan_put(f->s, &v[0]), -1);
+	assert_non_null(strstr(store_error(f->s), "outside a plan"));
+}
+
+static void
+test_claim_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct job v[6];
+	size_t n;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 100);
+	job_init(&v[1], "plan", JOB_EMERGENCY, 0, "p1", "sms", 300);
+	job_init(&v[2], "digest", JOB_DIGEST, 0, "p1", "email", 50);
+	job_init(&v[3], "launch", JOB_LAUNCH, 0, "p1", "email", 200);
+	job_init(&v[4], "d2", JOB_REMINDER, 3600, "p1", "email", 90);
+	job_init(&v[5], "d3", JOB_REMINDER, 3600, "p1", "email", 10000);
+	plan(f->s, v, 6, &st);
+
+	assert_int_equal(store_claim(f->s, 1000, 2, NULL, 0, 1300, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(sn.key[0], v[1].key);	/* emergency */
+	assert_string_equal(sn.key[1], v[3].key);	/* launch */
+	assert_int_equal(sn.state[0], JOB_INFLIGHT);
+	assert_int_equal(store_claim(f->s, 1000, 10, NULL, 0, 1300, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(sn.key[2], v[4].key);	/* reminder at 90 */
+	assert_string_equal(sn.key[3], v[0].key);	/* reminder at 100 */
+	assert_string_equal(sn.key[4], v[2].key);	/* digest, last */
+	/* The future job stays. */
+	assert_int_equal(store_claim(f->s, 1000, 10, NULL, 0, 1300, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_of(f->s, v[5].key), JOB_PENDING);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'inflight' AND owner = 'test-node' AND "
+	    "lease_until = 1300"), 5);
+	/* Claims write no events. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 0);
+}
+
+static void
+test_claim_skip(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct job v[4];
+	const char *skip[] = { "sms", "wecom" };
+	size_t n;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p1", "email", 110);
+	job_init(&v[2], "d1", JOB_REMINDER, 0, "p1", "wecom", 90);
+	job_init(&v[3], "d1", JOB_EMERGENCY, 0, "p1", "sms", 80);
+	plan(f->s, v, 4, &st);
+	assert_int_equal(store_claim(f->s, 1000, 10, skip, 2, 2000, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sn.key[0], v[1].key);
+	assert_int_equal(store_claim(f->s, 1000, 10, skip, 1, 2000, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sn.key[1], v[2].key);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[3].key), JOB_PENDING);
+}
+
+static void
+test_next_due(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[3];
+	int64_t at = 0;
+	int found = 1;
+	size_t n;
+
+	assert_int_equal(store_next_due(f->s, &at, &found), 0);
+	assert_false(found);
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 700);
+	job_init(&v[1], "digest", JOB_DIGEST, 0, "p1", "sms", 500);
+	job_init(&v[2], "plan", JOB_EMERGENCY, 0, "p1", "sms", 900);
+	plan(f->s, v, 3, &st);
+	assert_int_equal(store_next_due(f->s, &at, &found), 0);
+	assert_true(found);
+	assert_int_equal(at, 500);
+	assert_int_equal(store_claim(f->s, 600, 10, NULL, 0, 999, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(store_next_due(f->s, &at, &found), 0);
+	assert_int_equal(at, 700);
+}
+
+static void
+test_recover(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[2];
+	size_t n;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
+	plan(f->s, v, 2, &st);
+	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 2);
+	record(f->s, v[1].key, STORE_DELIVERED, 120, 0, NULL);
+	assert_int_equal(store_recover(f->s, 1000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_DELIVERED);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "owner IS NOT NULL OR lease_until IS NOT NULL"), 0);
+	assert_int_equal(store_history(f->s, v[0].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.state[1], "pending");
+	assert_int_equal(h.at[1], 1000);
+	assert_non_null(strstr(h.detail[1], "recovered"));
+	/* Claimable again. */
+	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void
+test_record_outcomes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct store_result r = { 0 };
+	struct history h = { 0 };
+	struct seen sn = { 0 };
+	struct job v[4];
+	size_t n;
+	int found;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
+	job_init(&v[2], "d1", JOB_REMINDER, 0, "p3", "sms", 100);
+	job_init(&v[3], "d1", JOB_REMINDER, 0, "p4", "sms", 100);
+	plan(f->s, v, 4, &st);
+	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 4);
+
+	/* v[0]: retry, defer, then delivered late. */
+	record(f->s, v[0].key, STORE_RETRY, 110, 200, "451 try later");
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.state[0], JOB_PENDING);
+	assert_int_equal(sn.attempts[0], 1);
+	assert_int_equal(sn.next_at[0], 200);
+	assert_int_equal(sn.due[0], 100);
+	record(f->s, v[0].key, STORE_DEFER, 200, 300, "quiet hours");
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.attempts[1], 1);
+	assert_int_equal(sn.next_at[1], 300);
+	r.outcome = STORE_DELIVERED;
+	r.at = 305;
+	r.late = 1;
+	r.lateness_ms = 205000;
+	r.detail = "250 queued";
+	assert_int_equal(store_record(f->s, v[0].key, &r), 0);
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.state[2], JOB_DELIVERED);
+	assert_string_equal(sn.detail[2], "250 queued");
+	assert_int_equal(sql_int(f->path, "SELECT late * 1000000 + "
+	    "lateness_ms FROM jobs WHERE contact = 'p1'"), 1205000);
+
+	assert_int_equal(store_history(f->s, v[0].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 4);
+	assert_string_equal(h.state[0], "pending");
+	assert_string_equal(h.state[1], "pending");
+	assert_string_equal(h.detail[1], "451 try later");
+	assert_int_equal(h.at[1], 110);
+	assert_string_equal(h.state[2], "pending");
+	assert_string_equal(h.detail[2], "quiet hours");
+	assert_string_equal(h.state[3], "delivered");
+	assert_int_equal(h.at[3], 305);
+
+	record(f->s, v[1].key, STORE_FAILED, 120, 0, "550 no such user");
+	record(f->s, v[2].key, STORE_MISSED, 130, 0, NULL);
+	record(f->s, v[3].key, STORE_CANCELLED, 140, 0, "by operator");
+	assert_int_equal(state_of(f->s, v[1].key), JOB_FAILED);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_MISSED);
+	assert_int_equal(state_of(f->s, v[3].key), JOB_CANCELLED);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.state[1], "failed");
+	assert_string_equal(h.detail[1], "550 no such user");
+
+	/* A finished job takes no second outcome. */
+	assert_int_equal(store_record(f->s, v[1].key, &r), -1);
+	assert_non_null(strstr(store_error(f->s), "already failed"));
+	/* Unknown and malformed keys. */
+	assert_int_equal(store_record(f->s,
+	    "00000000-0000-5000-8000-000000000000", &r), -1);
+	assert_non_null(strstr(store_error(f->s), "no job"));
+	assert_int_equal(store_record(f->s, "x'; DROP TABLE jobs; --", &r),
+	    -1);
+	assert_non_null(strstr(store_error(f->s), "invalid job key"));
+}
+
+static void
+test_record_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[2];
+	size_t n;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
+	plan(f->s, v, 2, &st);
+	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(store_begin(f->s), 0);
+	record(f->s, v[0].key, STORE_DELIVERED, 110, 0, NULL);
+	/* A failed record inside a batch undoes only itself. */
+	record(f->s, v[1].key, STORE_DELIVERED, 110, 0, NULL);
+	{
+		struct store_result r = { .outcome = STORE_FAILED, .at = 1 };
+		assert_int_equal(store_record(f->s, v[1].key, &r), -1);
+	}
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs "
+	    "WHERE state = 'delivered'"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(store_commit(f->s), -1);
+}
+
+static void
+test_expire(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct history h = { 0 };
+	struct job v[4];
+	int64_t grace[JOB_KIND_COUNT];
+	size_t n, k;
+
+	for (k = 0; k < JOB_KIND_COUNT; k++)
+		grace[k] = 600;
+	grace[JOB_DIGEST] = 60;
+	grace[JOB_EMERGENCY] = 0;
+	/* now = 10000 */
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 9500);  /* inside */
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 9000);  /* beyond */
+	job_init(&v[2], "digest", JOB_DIGEST, 0, "p1", "sms", 9900); /* beyond */
+	job_init(&v[3], "plan", JOB_EMERGENCY, 0, "p1", "sms", 100);
+	plan(f->s, v, 4, &st);
+	assert_int_equal(store_expire(f->s, 10000, grace, seen_job, &sn, &n),
+	    0);
+	assert_int_equal(n, 2);
+	assert_int_equal(sn.n, 2);
+	assert_string_equal(sn.key[0], v[1].key);
+	assert_int_equal(sn.state[0], JOB_MISSED);
+	assert_string_equal(sn.detail[0], "missed: overdue by 1000s beyond grace");
+	assert_string_equal(sn.key[1], v[2].key);
+	assert_string_equal(sn.detail[1], "missed: overdue by 100s beyond grace");
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[3].key), JOB_PENDING);
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.state[1], "missed");
+	assert_int_equal(h.at[1], 10000);
+	/* Exactly at the edge is still inside. */
+	assert_int_equal(store_expire(f->s, 10100, grace, NULL, NULL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_expire(f->s, 10101, grace, NULL, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f->s, v[3].key), JOB_PENDING);
+}
+
+static void
+test_submit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[7];
+	size_t n;
+	int sub;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 86400, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p1", "email", 200);
+	job_init(&v[2], "d1", JOB_OVERDUE, 0, "p1", "sms", 300);
+	job_init(&v[3], "d1", JOB_ESCALATION, -3600, "p1", "sms", 400);
+	job_init(&v[4], "d1", JOB_REMINDER, 3600, "p2", "sms", 200);
+	job_init(&v[5], "d2", JOB_REMINDER, 3600, "p1", "sms", 200);
+	job_init(&v[6], "d1", JOB_REMINDER, 7200, "p1", "sms", 50);
+	plan(f->s, v, 7, &st);
+	/* v[6] already delivered: not counted, not touched. */
+	assert_int_equal(store_claim(f->s, 60, 10, NULL, 0, 400, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	record(f->s, v[6].key, STORE_DELIVERED, 60, 0, NULL);
+
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub), 0);
+	assert_false(sub);
+	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 150, "api",
+	    &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub), 0);
+	assert_true(sub);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2", &sub), 0);
+	assert_false(sub);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[3].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[4].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[5].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[6].key), JOB_DELIVERED);
+	assert_int_equal(store_history(f->s, v[2].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.state[1], "cancelled");
+	assert_string_equal(h.detail[1], "submitted");
+	assert_int_equal(h.at[1], 150);
+	/* Submitting again cancels nothing more and keeps one row. */
+	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 160, "sms",
+	    &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM submissions"),
+	    1);
+}
+
+static void
+test_ack(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[1];
+	int64_t at = 0;
+	int acked = 1;
+
+	job_init(&v[0], "plan", JOB_EMERGENCY, 0, "p1", "sms", 100);
+	plan(f->s, v, 1, &st);
+	assert_int_equal(store_is_acked(f->s, v[0].key, &acked, &at), 0);
+	assert_false(acked);
+	assert_int_equal(store_ack(f->s, v[0].key, 500, "link"), 0);
+	assert_int_equal(store_ack(f->s, v[0].key, 900, "sms"), 0);
+	assert_int_equal(store_is_acked(f->s, v[0].key, &acked, &at), 0);
+	assert_true(acked);
+	assert_int_equal(at, 500);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM acks"), 1);
+	assert_int_equal(store_ack(f->s, "00000000-0000-5000-8000-000000000000",
+	    1, "link"), -1);
+	assert_non_null(strstr(store_error(f->s), "no job"));
+}
+
+static void
+test_insert_fallback(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[1], fb;
+	char detail[96];
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	plan(f->s, v, 1, &st);
+	job_init(&fb, "d1", JOB_REMINDER, 0, "p1", "email", 100);
+	fb.fallback_of = v[0].key;
+	assert_int_equal(store_insert(f->s, &fb), 0);
+	assert_int_equal(store_insert(f->s, &fb), 0);	/* no-op */
+	/* Inserted jobs are not the config's: re-planning keeps them. */
+	plan(f->s, v, 1, &st);
+	assert_int_equal(st.cancelled, 0);
+	assert_int_equal(state_of(f->s, fb.key), JOB_PENDING);
+	assert_int_equal(store_history(f->s, fb.key, seen_event, &h), 0);
+	assert_int_equal(h.n, 1);
+	snprintf(detail, sizeof(detail), "inserted: fallback of %s",
+	    v[0].key);
+	assert_string_equal(h.detail[0], detail);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs"), 2);
+}
+
+static void
+test_list_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct store_filter flt = { .state = -1 };
+	struct seen sn = { 0 };
+	struct job v[4];
+	size_t n, counts[JOB_STATE_COUNT];
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 300);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "email", 100);
+	job_init(&v[2], "d1", JOB_REMINDER, 0, "p1", "email", 200);
+	job_init(&v[3], "d1", JOB_REMINDER, 0, "p3", "sms", 900);
+	plan(f->s, v, 4, &st);
+	assert_int_equal(store_claim(f->s, 100, 1, NULL, 0, 400, NULL, NULL,
+	    &n), 0);
+	record(f->s, v[1].key, STORE_FAILED, 100, 0, "bounced");
+
+	flt.from = 0;
+	flt.to = 500;
+	assert_int_equal(store_list(f->s, &flt, seen_job, &sn), 0);
+	assert_int_equal(sn.n, 3);
+	assert_string_equal(sn.key[0], v[1].key);
+	assert_string_equal(sn.key[1], v[2].key);
+	assert_string_equal(sn.key[2], v[0].key);
+	memset(&sn, 0, sizeof(sn));
+	flt.contact = "p1";
+	flt.channel = "sms";
+	assert_int_equal(store_list(f->s, &flt, seen_job, &sn), 0);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.key[0], v[0].key);
+	memset(&sn, 0, sizeof(sn));
+	memset(&flt, 0, sizeof(flt));
+	flt.state = JOB_PENDING;
+	flt.limit = 2;
+	assert_int_equal(store_list(f->s, &flt, seen_job, &sn), 0);
+	assert_int_equal(sn.n, 2);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_list(f->s, NULL, seen_job, &sn), 0);
+	assert_int_equal(sn.n, 4);
+
+	assert_int_equal(store_count_states(f->s, counts), 0);
+	assert_int_equal(counts[JOB_PENDING], 3);
+	assert_int_equal(counts[JOB_FAILED], 1);
+	assert_int_equal(counts[JOB_INFLIGHT] + counts[JOB_DELIVERED] +
+	    counts[JOB_MISSED] + counts[JOB_CANCELLED], 0);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct store *s = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(store_open("sqlite:/nonexistent-herald-dir/x/h.db",
+	    "n", &s, err, sizeof(err)), -1);
+	assert_null(s);
+	assert_non_null(strstr(err, "/nonexistent-herald-dir/x/h.db"));
+	assert_non_null(strstr(err, "cannot open store"));
+	assert_int_equal(store_open("postgresql://db/herald", "n", &s, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "PostgreSQL store not built in this version");
+	assert_int_equal(store_open("mysql:x", "n", &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown scheme \"mysql\""));
+	assert_int_equal(store_open("herald.db", "n", &s, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "scheme"));
+	assert_int_equal(store_open("sqlite:", "n", &s, err, sizeof(err)), -1);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	sqlite3 *db;
+	char err[512];
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->url, "n", &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "schema version 99 is newer"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+static const struct CMUnitTest tests[] = {
+	T(test_open_schema),
+	T(test_reopen_keeps_data),
+	T(test_plan_idempotent),
+	T(test_plan_removal_cancels_one),
+	T(test_plan_moved_due),
+	T(test_plan_leaves_non_pending),
+	T(test_plan_abort),
+	T(test_claim_order),
+	T(test_claim_skip),
+	T(test_next_due),
+	T(test_recover),
+	T(test_record_outcomes),
+	T(test_record_batch),
+	T(test_expire),
+	T(test_submit),
+	T(test_ack),
+	T(test_insert_fallback),
+	T(test_list_and_counts),
+	cmocka_unit_test(test_open_errors),
+	T(test_newer_schema_refused),
+};
+
+UNIT_MAIN(tests)
