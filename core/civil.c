@@ -4,8 +4,9 @@
  *
  * Date arithmetic is pure integer code (Howard Hinnant's days_from_civil /
  * civil_from_days), so it needs no zone and no libc.  Zone conversions use
- * the C library's tz database by switching TZ around each call and
- * restoring it after; that is why they belong to the loop thread only.
+ * the C library's tz database by setting TZ to the zone (and leaving it
+ * there, see civil_tz_use()); that is why they belong to the loop thread
+ * only.
  * We do not parse TZif files ourselves: the only thing we read is the
  * magic, to tell a real zone from a name glibc would quietly take as UTC.
  */
@@ -82,44 +83,36 @@ civil_zone_is_valid(const char *zone)
 	return n == (ssize_t)sizeof(magic) && memcmp(magic, "TZif", 4) == 0;
 }
 
-/* The TZ value in force before civil_tz_enter(); NULL when unset. */
-struct civil_tz {
-	char	*saved;
-};
-
-/* Switch the process to zone; civil_tz_leave() undoes it. */
+/*
+ * Switch the process to zone and leave it there.  Restoring the old TZ
+ * after each call made glibc re-read the zone file twice per conversion
+ * (tzset() re-reads whenever TZ changes); leaving TZ on the last zone
+ * makes repeated conversions in one zone, the common case (one campaign
+ * rendering thousands of messages), cost a string compare.  Nothing else
+ * in herald reads the local zone: logs use gmtime_r().  A TZ already
+ * naming zone is trusted without re-checking the file.
+ */
 static int
-civil_tz_enter(struct civil_tz *tz, const char *zone)
+civil_tz_use(const char *zone)
 {
-	const char *old;
+	const char *cur = getenv("TZ");
 	char *val;
 
+	if (cur != NULL && cur[0] == ':' && strcmp(cur + 1, zone) == 0) {
+		tzset();	/* cheap: glibc sees TZ unchanged */
+		return 0;
+	}
 	if (!civil_zone_is_valid(zone))
 		return -1;
-	old = getenv("TZ");
-	tz->saved = old != NULL ? xstrdup(old) : NULL;
 	/* The colon makes glibc read a file, never a POSIX TZ rule. */
 	val = xasprintf(":%s", zone);
 	if (setenv("TZ", val, 1) == -1) {
 		free(val);
-		free(tz->saved);
 		return -1;
 	}
 	free(val);
 	tzset();
 	return 0;
-}
-
-static void
-civil_tz_leave(struct civil_tz *tz)
-{
-	if (tz->saved != NULL)
-		setenv("TZ", tz->saved, 1);
-	else
-		unsetenv("TZ");
-	free(tz->saved);
-	tz->saved = NULL;
-	tzset();
 }
 
 static int
@@ -316,14 +309,13 @@ int
 civil_to_instant(const struct civil *c, const char *zone, int64_t *out,
     enum civil_fold *fold)
 {
-	struct civil_tz tz;
 	int64_t w, found[4];
 	long offs[4];
-	int noffs = 0, nfound = 0, rc = -1;
+	int noffs = 0, nfound = 0;
 
 	if (civil_check(c) != NULL)
 		return -1;
-	if (civil_tz_enter(&tz, zone) == -1)
+	if (civil_tz_use(zone) == -1)
 		return -1;
 	w = civil_wall_seconds(c);
 	if (civil_offset_at(w - 86400, &offs[noffs]) == 0)
@@ -345,7 +337,7 @@ civil_to_instant(const struct civil *c, const char *zone, int64_t *out,
 			offs[noffs++] = tm.tm_gmtoff;
 	}
 	if (noffs == 0)
-		goto done;
+		return -1;
 	for (int i = 0; i < noffs; i++) {
 		int64_t t = w - offs[i];
 		int dup = 0;
@@ -359,7 +351,7 @@ civil_to_instant(const struct civil *c, const char *zone, int64_t *out,
 		long before;	/* a gap: read w with the earlier offset */
 
 		if (civil_offset_at(w - 86400, &before) == -1)
-			goto done;
+			return -1;
 		*out = w - before;
 		if (fold != NULL)
 			*fold = CIVIL_GAP;
@@ -373,29 +365,20 @@ civil_to_instant(const struct civil *c, const char *zone, int64_t *out,
 		if (fold != NULL)
 			*fold = nfound > 1 ? CIVIL_AMBIGUOUS : CIVIL_EXACT;
 	}
-	rc = 0;
-done:
-	civil_tz_leave(&tz);
-	return rc;
+	return 0;
 }
 
 int
 civil_from_instant(int64_t t, const char *zone, struct civil *out,
     int *utc_offset)
 {
-	struct civil_tz tz;
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	if ((int64_t)tt != t)
 		return -1;
-	if (civil_tz_enter(&tz, zone) == -1)
+	if (civil_tz_use(zone) == -1 || localtime_r(&tt, &tm) == NULL)
 		return -1;
-	if (localtime_r(&tt, &tm) == NULL) {
-		civil_tz_leave(&tz);
-		return -1;
-	}
-	civil_tz_leave(&tz);
 	out->year = tm.tm_year + 1900;
 	out->month = tm.tm_mon + 1;
 	out->day = tm.tm_mday;

@@ -8,8 +8,11 @@
  * occurs twice means its first occurrence.  civil_to_instant() says which
  * case applied so heraldd -t can warn.
  *
- * Conversions switch the process's TZ and must run on the loop thread only
- * (worker threads never call local-time functions).
+ * Conversions set the process's TZ to the zone they use and leave it set
+ * (so a run of conversions in one zone reads the zone file once); a failed
+ * conversion leaves TZ alone.  Nothing else in herald may depend on the
+ * process TZ.  They must run on the loop thread only (worker threads never
+ * call local-time functions).
  */
 #ifndef HERALD_CIVIL_H
 #define HERALD_CIVIL_H

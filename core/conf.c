@@ -369,6 +369,9 @@ conf_sections(struct conf_ctx *cx, config_t *cf)
 		conf_units(cx, units);
 	if (contacts != NULL)
 		conf_contacts(cx, contacts);
+	/* Everything after this resolves references by id: index now, not
+	 * only at the end, or a 10,000-contact audience costs n^2 compares. */
+	model_index(cx->m);
 	conf_people_link(cx);
 	if (groups != NULL)
 		conf_groups(cx, groups);
@@ -445,5 +448,6 @@ out:
 		model_free(m);
 		return NULL;
 	}
+	model_index(m);
 	return m;
 }

@@ -9,18 +9,20 @@
 #include "job.h"
 
 static const char *const conf_engine_keys[] = {
-	"grace", "workdays_only", "retry", "prefetch", "lease", NULL
+	"grace", "workdays_only", "retry", "prefetch", "lease", "workers", NULL
 };
 
 static const char *const conf_retry_keys[] = {
 	"attempts", "base", "cap", "max_age", NULL
 };
 
-/* Kinds whose notices may move to a workday: the others are fixed to an
- * instant someone else chose (a launch, a broadcast, an emergency). */
+/*
+ * Kinds the planner can move to a workday.  The others are pinned to an
+ * instant someone chose (a launch, a broadcast, an emergency) or are the
+ * deadline itself (overdue, escalation), so moving them would lie.
+ */
 static const unsigned conf_movable_kinds =
-    1u << JOB_REMINDER | 1u << JOB_OVERDUE | 1u << JOB_ESCALATION |
-    1u << JOB_TASK | 1u << JOB_PHASE | 1u << JOB_DIGEST;
+    1u << JOB_REMINDER | 1u << JOB_TASK | 1u << JOB_DIGEST;
 
 /* Read `key = "DURATION"` into *out (seconds) when present. */
 static void
@@ -72,9 +74,8 @@ conf_engine_workdays(struct conf_ctx *cx, const config_setting_t *list,
 
 		if (k < 0 || !(conf_movable_kinds & 1u << k))
 			conf_err(cx, s, "\"%s\" cannot be in workdays_only (use "
-			    "reminder, overdue, escalation, task, phase or "
-			    "digest; launch, countdown, slot and emergency "
-			    "notices never move)", name);
+			    "reminder, task or digest; the other notices keep "
+			    "their instant)", name);
 		else
 			e->workday_kinds |= 1u << k;
 	}
@@ -86,7 +87,7 @@ conf_engine(struct conf_ctx *cx, const config_setting_t *g)
 	struct model_engine *e = &cx->m->daemon.engine;
 	const char *w = "in herald.engine";
 	config_setting_t *s;
-	long long attempts;
+	long long attempts, workers;
 
 	model_engine_defaults(e);
 	if (g == NULL)
@@ -110,4 +111,6 @@ conf_engine(struct conf_ctx *cx, const config_setting_t *g)
 	}
 	conf_engine_seconds(cx, g, "prefetch", w, &e->prefetch);
 	conf_engine_seconds(cx, g, "lease", w, &e->lease);
+	if (conf_get_int(cx, g, "workers", 0, w, 1, 256, &workers) == 1)
+		e->workers = (unsigned)workers;
 }

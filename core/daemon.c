@@ -7,6 +7,7 @@
 #include "daemon.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,12 @@ daemon_start(struct daemon *d)
 	struct errlist errs = { 0 };
 	char err[512];
 
+	/*
+	 * Worker threads (the plugins' offload) wake the loop: the base must
+	 * be created lockable, so pthreads first.
+	 */
+	if (evthread_use_pthreads() == -1)
+		return -1;
 	/* Precise timers: the default coarse clock is 4 ms late (PEERS.md). */
 	cfg = event_config_new();
 	if (cfg == NULL)

@@ -18,10 +18,11 @@
  *
  * The send contract.  A plugin:
  *   1. MUST NOT block in any callback: no sleeping, no blocking socket
- *      call, no waiting on a thread.  Network work runs on host->base.
- *      (A host offload service for blocking libraries is planned as a
- *      minor ABI addition; until then such a plugin runs its own thread
- *      and hands results back to the loop, e.g. with event_active().)
+ *      call, no waiting on a thread.  Network work runs on host->base;
+ *      a blocking library (libesmtp) runs through host->offload(), whose
+ *      work function runs on a worker thread and whose done function
+ *      runs back on the loop thread (ABI minor 1).  Work functions MUST
+ *      NOT touch the loop or call host services; complete() from done.
  *   2. borrows the struct herald_message passed to send() until it reports
  *      the outcome; it MUST copy anything it needs afterwards.
  *   3. MUST report exactly one outcome per send() through host->complete(),
@@ -55,7 +56,7 @@ extern "C" {
 #endif
 
 #define HERALD_PLUGIN_ABI_MAJOR 1
-#define HERALD_PLUGIN_ABI_MINOR 0
+#define HERALD_PLUGIN_ABI_MINOR 1
 #define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
 
 struct event_base;
@@ -204,6 +205,18 @@ struct herald_host {
 	/* Report the outcome of a send (rule 3).  reason may be NULL. */
 	void (*complete)(struct herald_completion *c, enum herald_outcome outcome,
 	    unsigned retry_after_ms, const char *reason);
+
+	/*
+	 * ABI minor 1.  Run work(arg) on one of the host's worker threads
+	 * (herald.engine.workers of them, shared by every channel), then
+	 * done(arg) on the loop thread.  work must not touch the loop, the
+	 * message or any host service; done may call complete().  Jobs start
+	 * in submission order.  Returns 0, or -1 when the host is shutting
+	 * down (then neither function runs).  When the channel set closes,
+	 * queued work still runs and every done() runs before close().
+	 */
+	int (*offload)(const struct herald_channel_conf *ch,
+	    void (*work)(void *arg), void (*done)(void *arg), void *arg);
 };
 
 struct herald_plugin {

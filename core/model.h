@@ -265,6 +265,8 @@ struct model_engine {
 	int64_t retry_max_age;		/* give up this long after due */
 	int64_t prefetch;		/* claim jobs due within this window */
 	int64_t lease;			/* claim lease, seconds */
+	unsigned workers;		/* threads lent to plugins for blocking
+					 * libraries (libesmtp) */
 };
 
 /* Fill e with the documented defaults. */
@@ -285,6 +287,16 @@ struct model_daemon {
 	struct model_engine engine;
 };
 
+/*
+ * Positions of a model array's entries sorted by id, for the finds
+ * (model_index()).  pos NULL, or n not the array's length: not built, and
+ * the finds scan linearly (models built by hand in tests).
+ */
+struct model_index {
+	size_t *pos;
+	size_t n;
+};
+
 struct model {
 	struct arena *arena;
 	const char *path;		/* main config file as given */
@@ -302,12 +314,22 @@ struct model {
 	struct model_template *templates;
 	size_t n_templates;
 	struct model_calendar calendar;
+	/* By id (channels by name); filled by model_index(). */
+	struct model_index channel_idx, contact_idx, unit_idx, campaign_idx;
 };
+
+/*
+ * Build the sorted indexes the finds use (conf_load() calls it once the
+ * model is complete); allocates in the model's arena.  Without it the
+ * finds scan, O(n) per look-up.
+ */
+void model_index(struct model *m);
 
 /* Free a model and everything in it.  Accepts NULL. */
 void model_free(struct model *m);
 
-/* Lookups by id; NULL when absent. */
+/* Lookups by id; NULL when absent.  O(log n) once model_index() ran; the
+ * first entry in config order when an id occurs twice. */
 const struct model_channel *model_channel_find(const struct model *m, const char *name);
 const struct model_contact *model_contact_find(const struct model *m, const char *id);
 const struct model_unit *model_unit_find(const struct model *m, const char *id);

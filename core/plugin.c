@@ -13,6 +13,10 @@
  * embedded in our struct channel (never the model's own), or from the
  * completion.
  *
+ * Each set owns the worker pool behind host->offload (core/workpool.c):
+ * created with the set, drained before any channel closes, so the dones
+ * of blocking work complete their sends while the plugin still lives.
+ *
  * Completions come from a per-set pool and are never handed back to malloc
  * while the set lives.  A freed one waits in a FIFO quarantine behind
  * COMPLETION_QUARANTINE others before reuse, so a plugin that completes a
@@ -33,6 +37,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "workpool.h"
 #include "xmalloc.h"
 
 #define PLUGIN_NAME_MAX 64
@@ -80,6 +85,8 @@ struct channel_set {
 	struct channel *channels;
 	size_t n_channels;
 	int check_only;
+	struct workpool *pool;		/* host->offload's threads; NULL when
+					 * check_only */
 
 	struct completion_chunk *chunks;
 	struct herald_completion *idle_head, *idle_tail;
@@ -365,6 +372,17 @@ host_complete(struct herald_completion *c, enum herald_outcome outcome,
 	done(arg, outcome, retry_after_ms, reason);
 }
 
+static int
+host_offload(const struct herald_channel_conf *conf, void (*work)(void *),
+    void (*done)(void *), void *arg)
+{
+	struct channel *ch = channel_of(conf);
+
+	if (ch->set->pool == NULL)
+		return -1;
+	return workpool_submit(ch->set->pool, work, done, arg);
+}
+
 /* --- channel sets --------------------------------------------------- */
 
 /* The set's cached plugin, loaded on first use; NULL after an error. */
@@ -451,6 +469,7 @@ channel_set_open(const char *dir, const struct model *m,
 {
 	struct channel_set *cs;
 	size_t errors_before = errs->n_errors;
+	char err[256];
 	size_t i;
 
 	assert(base != NULL || check_only);
@@ -467,6 +486,11 @@ channel_set_open(const char *dir, const struct model *m,
 	cs->host.conf_error = host_conf_error;
 	cs->host.setting = host_setting;
 	cs->host.complete = host_complete;
+	cs->host.offload = host_offload;
+	/* Plugins may offload from open(): the pool comes first. */
+	if (!check_only && workpool_new(base, m->daemon.engine.workers ?
+	    m->daemon.engine.workers : 4, &cs->pool, err, sizeof(err)) == -1)
+		errlist_add(errs, NULL, 0, "%s", err);
 
 	cs->channels = xcalloc(m->n_channels ? m->n_channels : 1,
 	    sizeof(*cs->channels));
@@ -494,6 +518,12 @@ channel_set_free(struct channel_set *cs)
 
 	if (cs == NULL)
 		return;
+	/*
+	 * Drain the pool while every channel is still open: the dones of
+	 * work already handed to threads complete their sends here.
+	 */
+	workpool_free(cs->pool);
+	cs->pool = NULL;
 	for (i = 0; i < cs->n_channels; i++) {
 		ch = &cs->channels[i];
 		if (ch->in_flight > 0)

@@ -4,10 +4,21 @@
  * The loop of sched_run(): hand off what is due, claim what falls inside
  * the prefetch window (skipping saturated channels), hand off again if the
  * claim brought due jobs, then arm the timer for the earliest thing that
- * needs us.  When the store still has due-in-window jobs that we could not
- * take (their channels are saturated or the heap is full), we do not spin:
- * the dispatcher pokes us when room appears, and a one-second poll covers
+ * needs us.  A run that handed jobs off claims nothing more: it arms the
+ * timer for "now", so the dispatcher's sends and commits (already active
+ * in the loop) go first and claiming never delays a due job.  When the
+ * store still has due-in-window jobs that we could not take (their
+ * channels are saturated or the heap is full), we do not spin: the
+ * dispatcher pokes us when room appears, and a one-second poll covers
  * anything else.
+ *
+ * The cap bounds reminders, digests and the like, not launches: the
+ * go-notices (and countdowns, and emergency alerts) inside the window are
+ * all claimed, so a launch is rendered and staged in full before its
+ * instant (DESIGN.md rule 8).  Memory for those is bounded by their
+ * audiences, which the config already holds.  The store claims by
+ * priority first, so those jobs come before any capped one; a full claim
+ * that still leaves room under the cap means more may be waiting.
  *
  * Firing lateness is hand-off minus next_at, not minus due: retries and
  * quiet-hour deferrals are late on purpose, and the histogram measures the
@@ -20,13 +31,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "herald-plugin.h"
 #include "log.h"
 #include "store.h"
 #include "xmalloc.h"
 
 #define SCHED_DEFAULT_CAP 4096
 #define SCHED_POLL_US 1000000
-#define SCHED_MAX_PASSES 8
 
 const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS] = {
 	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 60000
@@ -44,7 +55,8 @@ struct sched {
 	int running;		/* inside sched_run(): pokes are redundant */
 
 	struct sched_job **heap;
-	size_t n, cap;
+	size_t n, alloc;	/* held; room in heap[] */
+	size_t n_capped;	/* held jobs that count against set.cap */
 	struct sched_lateness lateness;
 };
 
@@ -121,6 +133,13 @@ sched_lateness_add(struct sched_lateness *l, int64_t ms)
 
 /* --- the heap: earliest next_at first, then higher priority --- */
 
+/* Launch and emergency jobs are claimed regardless of the cap. */
+static int
+sched_is_capped(const struct sched_job *sj)
+{
+	return sj->j.priority > HERALD_PRIO_LAUNCH;
+}
+
 static int
 sched_before(const struct sched_job *a, const struct sched_job *b)
 {
@@ -139,8 +158,14 @@ sched_heap_set(struct sched *s, size_t i, struct sched_job *sj)
 static void
 sched_heap_push(struct sched *s, struct sched_job *sj)
 {
-	size_t i = s->n++;
+	size_t i;
 
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc > 0 ? 2 * s->alloc : 64;
+		s->heap = xrealloc(s->heap, s->alloc * sizeof(*s->heap));
+	}
+	s->n_capped += sched_is_capped(sj);
+	i = s->n++;
 	while (i > 0 && sched_before(sj, s->heap[(i - 1) / 2])) {
 		sched_heap_set(s, i, s->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
@@ -154,6 +179,7 @@ sched_heap_pop(struct sched *s)
 	struct sched_job *top = s->heap[0], *last;
 	size_t i = 0, c;
 
+	s->n_capped -= sched_is_capped(top);
 	last = s->heap[--s->n];
 	while ((c = 2 * i + 1) < s->n) {
 		if (c + 1 < s->n && sched_before(s->heap[c + 1], s->heap[c]))
@@ -218,15 +244,9 @@ sched_open(struct event_base *base, struct store *st,
 void
 sched_set_settings(struct sched *s, const struct sched_settings *set)
 {
-	size_t cap = set->cap > 0 ? set->cap : SCHED_DEFAULT_CAP;
-
 	s->set = *set;
-	/* The heap only grows, so jobs already held always fit. */
-	if (cap > s->cap) {
-		s->heap = xrealloc(s->heap, cap * sizeof(*s->heap));
-		s->cap = cap;
-	}
-	s->set.cap = cap;
+	if (s->set.cap == 0)
+		s->set.cap = SCHED_DEFAULT_CAP;
 }
 
 void
@@ -270,9 +290,9 @@ int
 sched_run(struct sched *s)
 {
 	const char *const *skip = NULL;
-	size_t n_skip = 0, n_claimed, handed = 0;
+	size_t n_skip = 0, n_claimed, room;
 	int64_t now_us, now, next, at;
-	int found, pass, rc = 0;
+	int found, handed = 0, rc = 0;
 
 	if (s->stopped)
 		return 0;
@@ -281,32 +301,47 @@ sched_run(struct sched *s)
 	s->timer_at = -1;
 	now_us = sched_clock_now(&s->clock);
 	now = now_us / 1000000;
-	for (pass = 0; pass < SCHED_MAX_PASSES; pass++) {
-		handed += sched_handoff(s, now_us);
-		if (s->n >= s->set.cap)
+	for (;;) {
+		if (sched_handoff(s, now_us) > 0) {
+			/* Let them be sent, and their outcomes committed,
+			 * before we claim and render more: the claim waits
+			 * for the next turn of the loop. */
+			handed = 1;
+			if (s->hooks.handoff_done != NULL)
+				s->hooks.handoff_done(s->hooks.arg);
 			break;
+		}
+		if (s->n_capped >= s->set.cap)
+			break;
+		room = s->set.cap - s->n_capped;
 		if (s->hooks.skip != NULL)
 			n_skip = s->hooks.skip(s->hooks.arg, &skip);
 		n_claimed = 0;
-		if (store_claim(s->st, now + s->set.prefetch, s->set.cap - s->n,
-		    skip, n_skip, now + s->set.lease, sched_on_claim, s,
+		if (store_claim(s->st, now + s->set.prefetch, room, skip,
+		    n_skip, now + s->set.lease, sched_on_claim, s,
 		    &n_claimed) == -1) {
 			log_errx("scheduler: claim: %s", store_error(s->st));
 			rc = -1;
 			break;
 		}
-		/* Only a claim that brought due jobs needs another pass. */
+		/* A full claim that left room (some of it was uncapped):
+		 * more may wait behind it.  Each such pass takes room > 0
+		 * jobs from the store, so this ends. */
+		if (n_claimed == room && s->n_capped < s->set.cap)
+			continue;
+		/* Otherwise only a claim that brought due jobs needs another
+		 * pass (which hands them off and ends). */
 		if (n_claimed == 0 || s->n == 0 ||
 		    s->heap[0]->j.next_at * 1000000 > now_us)
 			break;
 	}
-	if (handed > 0 && s->hooks.handoff_done != NULL)
-		s->hooks.handoff_done(s->hooks.arg);
 
 	at = -1;
-	if (s->n > 0)
+	if (handed)
+		at = now_us;		/* claim next, after the dispatcher */
+	else if (s->n > 0)
 		at = s->heap[0]->j.next_at * 1000000;
-	if (rc == 0 && s->n < s->set.cap) {
+	if (rc == 0 && !handed && s->n_capped < s->set.cap) {
 		if (store_next_due(s->st, &next, &found) == -1) {
 			log_errx("scheduler: next due: %s", store_error(s->st));
 			rc = -1;
@@ -324,8 +359,10 @@ sched_run(struct sched *s)
 	if (rc == -1 && (at == -1 || at > now_us + SCHED_POLL_US))
 		at = now_us + SCHED_POLL_US;
 	s->running = 0;
+	/* The clock again: claiming and staging a launch takes a while, and
+	 * a timer computed from the old reading would fire that much late. */
 	if (at != -1 && !s->stopped)
-		sched_arm(s, at, now_us);
+		sched_arm(s, at, sched_clock_now(&s->clock));
 	return rc;
 }
 

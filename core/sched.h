@@ -2,12 +2,14 @@
  * sched.h - the scheduler: one timer, a bounded window of claimed jobs.
  *
  * The store holds the agenda; the scheduler holds at most `cap` claimed
- * jobs in a min-heap (by next_at, then priority) and ONE event timer, armed
+ * jobs (plus every launch and emergency job inside the window, so a
+ * launch is staged in full) in a min-heap (by next_at, then priority) and
+ * ONE event timer, armed
  * for the earlier of the heap's top and the store's next due job minus the
  * prefetch window (as OpenSMTPD's scheduler asks its backend "what is next").
  * When the timer fires, every due job is handed to the dispatcher in one
- * pass and the heap is refilled by a claim.  Memory is bounded by cap, not
- * by the number of planned jobs.
+ * pass and the heap is refilled by a claim.  Memory is bounded by cap and
+ * the launch audiences, not by the number of planned jobs.
  *
  * Time comes from an injected clock so unit tests drive it by hand and
  * never sleep; libevent's monotonic timer only decides when to look again.
@@ -58,7 +60,8 @@ void sched_job_free(struct sched_job *sj);
 struct sched_hooks {
 	/* Take ownership of a due job.  Required. */
 	void (*handoff)(void *arg, struct sched_job *sj);
-	/* Every due job of this pass has been handed off.  Optional. */
+	/* The jobs handed off so far may be sent now: called after each
+	 * batch of hand-offs, before the scheduler claims more.  Optional. */
 	void (*handoff_done)(void *arg);
 	/* Channels not to claim for now (saturated); names borrowed until
 	 * the next call.  Optional. */
@@ -72,7 +75,8 @@ struct sched_hooks {
 struct sched_settings {
 	int64_t prefetch;	/* seconds: claim jobs due this far ahead */
 	int64_t lease;		/* seconds: claim lease */
-	size_t cap;		/* most claimed jobs held; 0: 4096 */
+	size_t cap;		/* most claimed jobs held, launch and
+				 * emergency jobs not counted; 0: 4096 */
 };
 
 /* Firing lateness histogram: hand-off minus the job's next_at. */

@@ -26,8 +26,6 @@ lines() {	# lines FILE -- its line count, 0 when absent
 	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
 }
 
-lines_ge() { [ "$(lines "$1")" -ge "$2" ]; }
-
 # libfaketime preloaded into heraldd itself rather than through the
 # faketime(1) wrapper, which would stand between the test and the daemon's
 # signals and exit status.
@@ -118,7 +116,7 @@ is "$(unexpected_warnings "$T/plan.log" "$ALLOWED")" "" \
 mkdir -p "$T/rt"
 cd "$T/rt" || exit 1
 now=$(date +%s)
-due=$((now + 5))
+due=$((now + 6))
 cat >rt.conf <<CONF
 herald = {
   timezone = "Asia/Shanghai";

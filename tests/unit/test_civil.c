@@ -404,34 +404,55 @@ test_format(void **state)
 	    "2023-08");
 }
 
-/* Conversions must leave the process's TZ as they found it. */
+/*
+ * Conversions leave TZ set to the zone they used (so a run of conversions
+ * in one zone does not re-read its file), a failed one leaves TZ alone,
+ * and switching zones still gives each zone's own offsets.
+ */
 static void
-test_tz_restored(void **state)
+test_tz_left_on_zone(void **state)
 {
-	struct civil c = mk(2023, 8, 5, 17, 0, 0);
+	struct civil c = mk(2023, 8, 5, 17, 0, 0), out;
 	char buf[64];
 	int64_t t;
 	time_t zero = 0;
 	struct tm tm;
+	int off;
 
 	(void)state;
 	assert_int_equal(setenv("TZ", "UTC", 1), 0);
 	tzset();
 	assert_int_equal(civil_to_instant(&c, "Asia/Shanghai", &t, NULL), 0);
-	civil_format(t, "America/New_York", buf, sizeof(buf));
+	assert_int_equal(t, 1691226000);	/* 17:00 +0800 = 09:00Z */
 	assert_non_null(getenv("TZ"));
-	assert_string_equal(getenv("TZ"), "UTC");
+	assert_string_equal(getenv("TZ"), ":Asia/Shanghai");
+	/* The process zone really is Shanghai now: 1970-01-01 08:00 +0800. */
 	assert_non_null(localtime_r(&zero, &tm));
-	assert_int_equal(tm.tm_hour, 0);
-	assert_int_equal(tm.tm_gmtoff, 0);
+	assert_int_equal(tm.tm_hour, 8);
+	assert_int_equal(tm.tm_gmtoff, 8 * 3600);
 
-	assert_int_equal(unsetenv("TZ"), 0);
-	tzset();
-	assert_int_equal(civil_to_instant(&c, "Asia/Shanghai", &t, NULL), 0);
-	assert_null(getenv("TZ"));
-	/* A failed conversion restores too. */
+	/* Another zone: TZ follows, and the answer is New York's (EDT). */
+	assert_string_equal(civil_format(t, "America/New_York", buf,
+	    sizeof(buf)), "2023-08-05 05:00");
+	assert_string_equal(getenv("TZ"), ":America/New_York");
+	/* Back to Shanghai with TZ already elsewhere: not a stale zone. */
+	assert_int_equal(civil_from_instant(t, "Asia/Shanghai", &out, &off),
+	    0);
+	assert_int_equal(out.hour, 17);
+	assert_int_equal(off, 8 * 3600);
+	assert_string_equal(getenv("TZ"), ":Asia/Shanghai");
+	/* Same zone again (the fast path) still converts correctly. */
+	assert_int_equal(civil_from_instant(0, "Asia/Shanghai", &out, &off),
+	    0);
+	assert_int_equal(out.year, 1970);
+	assert_int_equal(out.hour, 8);
+
+	/* A failed conversion leaves TZ as it was. */
 	assert_int_equal(setenv("TZ", "Europe/London", 1), 0);
 	assert_int_equal(civil_to_instant(&c, "Mars/Olympus", &t, NULL), -1);
+	assert_string_equal(getenv("TZ"), "Europe/London");
+	assert_int_equal(civil_from_instant(0, "Mars/Olympus", &out, NULL),
+	    -1);
 	assert_string_equal(getenv("TZ"), "Europe/London");
 	unsetenv("TZ");
 	tzset();
@@ -506,7 +527,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_to_instant_invalid),
 	cmocka_unit_test(test_from_instant),
 	cmocka_unit_test(test_format),
-	cmocka_unit_test(test_tz_restored),
+	cmocka_unit_test(test_tz_left_on_zone),
 	cmocka_unit_test(test_tzdir),
 };
 

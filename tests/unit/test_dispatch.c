@@ -644,6 +644,37 @@ test_submitted_cancels(void **state)
 	assert_int_equal(get(f, k2).j.state, JOB_DELIVERED);
 }
 
+/*
+ * A submission cancels the contact's pending reminders and overdue notice
+ * in the store; the escalation, addressed to a supervisor, is checked when
+ * it comes due and cancelled once nobody is left to report.
+ */
+static void
+test_all_submitted_cancels_escalation(void **state)
+{
+	struct fixture *f = *state;
+	char rem[JOB_KEY_LEN], over[JOB_KEY_LEN], esc[JOB_KEY_LEN];
+	char lines[4][128];
+	size_t n;
+
+	open_dispatch(f, ok1, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "one", 3600, T0 + 86400, rem);
+	add_job(f, JOB_OVERDUE, "a", "one", 0, T0 + 86400, over);
+	add_job(f, JOB_ESCALATION, "b", "two", -86400, T0 + 86400, esc);
+	assert_int_equal(store_submit(f->st, "c", "d", "a", T0, "test", &n), 0);
+	assert_int_equal(n, 2);		/* a's reminder and overdue notice */
+	assert_int_equal(get(f, rem).j.state, JOB_CANCELLED);
+	assert_int_equal(get(f, over).j.state, JOB_CANCELLED);
+	assert_int_equal(get(f, esc).j.state, JOB_PENDING);
+	assert_int_equal(store_submit(f->st, "c", "d", "b", T0, "test", &n), 0);
+	assert_int_equal(claim(f), 1);		/* only the escalation is left */
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, esc).j.state, JOB_CANCELLED);
+	/* Nothing reached the supervisor's channel. */
+	assert_int_equal(read_record(f->record[1], lines, 4), 0);
+}
+
 static void
 test_saturated_channel(void **state)
 {
@@ -693,6 +724,61 @@ test_tbucket_give(void **state)
 	assert_int_equal(tbucket_take(&b, 0), 0);
 }
 
+/*
+ * The dispatcher finds contacts, campaigns and channels per message; the
+ * finds must give the same answers with the sorted index (conf_load())
+ * as with the linear scan (models built by hand), including absent ids
+ * and the first of two entries sharing an id.
+ */
+static void
+test_model_index(void **state)
+{
+	static const char *const ids[] = { "zh-li", "bj-wang", "sh-chen",
+	    "bj-wang", "a", "hb-zhao", "zz" };
+	static const char *const absent[] = { "", "0", "b", "bj-wan",
+	    "bj-wangx", "zzz" };
+	const size_t n = sizeof(ids) / sizeof(ids[0]);
+	struct model *m;
+	struct arena *a = arena_new();
+
+	(void)state;
+	m = arena_alloc(a, sizeof(*m));
+	m->arena = a;
+	m->contacts = arena_alloc(a, n * sizeof(*m->contacts));
+	m->n_contacts = n;
+	for (size_t i = 0; i < n; i++)
+		m->contacts[i].id = ids[i];
+	m->channels = arena_alloc(a, 2 * sizeof(*m->channels));
+	m->n_channels = 2;
+	m->channels[0].name = "sms";
+	m->channels[1].name = "log";
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0: no index (scan); pass 1: indexed (bsearch). */
+		if (pass == 1) {
+			model_index(m);
+			assert_non_null(m->contact_idx.pos);
+		}
+		for (size_t i = 0; i < n; i++) {
+			/* bj-wang twice: the first (index 1) wins. */
+			size_t want = strcmp(ids[i], "bj-wang") == 0 ? 1 : i;
+
+			assert_ptr_equal(model_contact_find(m, ids[i]),
+			    &m->contacts[want]);
+		}
+		for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]);
+		    i++)
+			assert_null(model_contact_find(m, absent[i]));
+		assert_ptr_equal(model_channel_find(m, "log"),
+		    &m->channels[1]);
+		assert_ptr_equal(model_channel_find(m, "sms"),
+		    &m->channels[0]);
+		assert_null(model_channel_find(m, "email"));
+		assert_null(model_unit_find(m, "bj"));
+		assert_null(model_campaign_find(m, "c"));
+	}
+	model_free(m);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
@@ -706,11 +792,14 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_quiet_until),
 	cmocka_unit_test_setup_teardown(test_reminder_past_deadline, setup,
 	    teardown),
+	cmocka_unit_test_setup_teardown(test_all_submitted_cancels_escalation,
+	    setup, teardown),
 	cmocka_unit_test_setup_teardown(test_submitted_cancels, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_saturated_channel, setup,
 	    teardown),
 	cmocka_unit_test(test_tbucket_give),
+	cmocka_unit_test(test_model_index),
 };
 
 UNIT_MAIN(tests)

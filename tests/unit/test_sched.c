@@ -102,15 +102,15 @@ open_sched(struct fixture *f, int64_t prefetch, size_t cap)
 }
 
 static void
-add_job(struct fixture *f, int64_t at, int n)
+add_kind(struct fixture *f, enum job_kind kind, int64_t at, int n)
 {
 	struct job j;
 	char contact[16];
 
 	memset(&j, 0, sizeof(j));
 	snprintf(contact, sizeof(contact), "p%d", n);
-	j.kind = JOB_REMINDER;
-	j.priority = job_kind_priority(JOB_REMINDER);
+	j.kind = kind;
+	j.priority = job_kind_priority(kind);
 	j.campaign = "c";
 	j.item = "d";
 	j.contact = contact;
@@ -119,6 +119,12 @@ add_job(struct fixture *f, int64_t at, int n)
 	j.item_at = at + 86400;
 	job_make_key(j.key, "c", "d", j.kind, 0, contact, "log");
 	assert_int_equal(store_insert(f->st, &j), 0);
+}
+
+static void
+add_job(struct fixture *f, int64_t at, int n)
+{
+	add_kind(f, JOB_REMINDER, at, n);
 }
 
 static void
@@ -143,6 +149,9 @@ test_one_timer_earliest(void **state)
 	f->now_us = (int64_t)(T0 + 50) * 1000000 + 3000;
 	assert_int_equal(sched_run(f->s), 0);
 	assert_int_equal(f->handed, 1);
+	/* A run that handed off claims on the next turn, right away. */
+	assert_int_equal(sched_timer_at(f->s), f->now_us);
+	assert_int_equal(sched_run(f->s), 0);
 	assert_int_equal(sched_timer_at(f->s), (int64_t)(T0 + 90) * 1000000);
 	/* The timer is a real libevent timer too: it fires sched_run(). */
 	f->now_us = (int64_t)(T0 + 200) * 1000000;
@@ -170,6 +179,45 @@ test_heap_cap(void **state)
 	assert_int_equal(f->handed, 20);
 	assert_true(f->max_held <= 8);
 	assert_int_equal(sched_held(f->s), 0);
+}
+
+/*
+ * A launch bigger than the cap is claimed in full inside the window (so
+ * it is staged before its instant) while reminders stay capped; at the
+ * instant every go-notice is handed off in one run, before any claim.
+ */
+static void
+test_launch_not_capped(void **state)
+{
+	struct fixture *f = *state;
+	size_t counts[JOB_STATE_COUNT];
+
+	open_sched(f, 10, 8);
+	for (int i = 0; i < 30; i++)
+		add_kind(f, JOB_LAUNCH, T0 + 5, i);
+	for (int i = 30; i < 50; i++)
+		add_job(f, T0 + 6, i);
+	assert_int_equal(sched_run(f->s), 0);
+	/* 30 go-notices and 8 reminders (the cap) held, none handed. */
+	assert_int_equal(sched_held(f->s), 38);
+	assert_int_equal(f->handed, 0);
+	assert_int_equal(store_count_states(f->st, counts), 0);
+	assert_int_equal(counts[JOB_INFLIGHT], 38);
+	assert_int_equal(counts[JOB_PENDING], 12);
+	assert_int_equal(sched_timer_at(f->s), (int64_t)(T0 + 5) * 1000000);
+
+	f->now_us = (int64_t)(T0 + 5) * 1000000;
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 30);
+	/* The claim waits for the next turn: nothing new claimed yet. */
+	assert_int_equal(sched_held(f->s), 8);
+	assert_int_equal(sched_timer_at(f->s), f->now_us);
+
+	f->now_us = (int64_t)(T0 + 6) * 1000000;
+	for (int i = 0; i < 6 && f->handed < 50; i++)
+		assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 50);
+	assert_true(f->order_ok);
 }
 
 static void
@@ -220,6 +268,8 @@ test_stop_puts_back(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_one_timer_earliest, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_heap_cap, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_launch_not_capped, setup,
+	    teardown),
 	cmocka_unit_test_setup_teardown(test_lateness_histogram, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_stop_puts_back, setup, teardown),
 };

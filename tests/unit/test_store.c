@@ -183,11 +183,14 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 1);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
-	    "WHERE type = 'table' AND name IN ('jobs', 'events', "
-	    "'submissions', 'acks', 'meta')"), 5);
+	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
+	    "'submissions', 'job_acks', 'meta')"), 5);
+	/* The shell-facing names are views over them. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'view' AND name IN ('jobs', 'events', 'acks')"), 3);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
 	    &st, NULL), SQLITE_OK);
@@ -214,7 +217,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 1);
+	assert_int_equal(store_schema_version(f->s), 2);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -850,6 +853,138 @@ test_newer_schema_refused(void **state)
 	assert_non_null(strstr(err, "schema version 99 is newer"));
 }
 
+/* A job inserted outside planning that a plan then puts becomes the
+ * plan's: a later plan without it cancels it. */
+static void
+test_plan_adopts_inserted(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[1];
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	assert_int_equal(store_insert(f->s, &v[0]), 0);
+	plan(f->s, v, 1, &st);
+	assert_int_equal(st.inserted, 0);
+	assert_int_equal(st.unchanged, 1);
+	plan(f->s, v, 0, &st);
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+}
+
+/*
+ * The schema of version 1 as herald wrote it (text keys), verbatim, with
+ * a pending job, a delivered one with an event and an acknowledgement,
+ * and a submission.  Opening it must migrate every row.
+ */
+static const char v1_schema[] =
+	"CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL,"
+	"  value INTEGER NOT NULL);"
+	"INSERT INTO meta (name, value) VALUES ('plan_gen', 0);"
+	"CREATE TABLE jobs (key TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL, campaign TEXT NOT NULL,"
+	"  item TEXT NOT NULL, offset_s INTEGER NOT NULL,"
+	"  contact TEXT NOT NULL, channel TEXT NOT NULL,"
+	"  due INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+	"  item_at INTEGER NOT NULL, state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  late INTEGER NOT NULL DEFAULT 0,"
+	"  lateness_ms INTEGER NOT NULL DEFAULT 0, fallback_of TEXT,"
+	"  owner TEXT, lease_until INTEGER, plan_gen INTEGER,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  last_detail TEXT);"
+	"CREATE INDEX jobs_state_next ON jobs (state, priority, next_at);"
+	"CREATE INDEX jobs_item_contact ON jobs (campaign, item, contact);"
+	"CREATE TABLE events (key TEXT NOT NULL REFERENCES jobs (key),"
+	"  at INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT);"
+	"CREATE INDEX events_key ON events (key, at);"
+	"CREATE TABLE submissions (campaign TEXT NOT NULL,"
+	"  deadline TEXT NOT NULL, contact TEXT NOT NULL,"
+	"  at INTEGER NOT NULL, via TEXT,"
+	"  PRIMARY KEY (campaign, deadline, contact));"
+	"CREATE TABLE acks (key TEXT PRIMARY KEY NOT NULL REFERENCES jobs (key),"
+	"  at INTEGER NOT NULL, via TEXT);"
+	"PRAGMA user_version = 1;";
+
+static void
+test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct seen sn = { 0 };
+	struct job v[2];
+	sqlite3 *db;
+	char *sql, err[512], q[200];
+	int found, acked = 0, submitted = 0;
+	int64_t at = 0;
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(unlink(f->path), 0);
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sql = sqlite3_mprintf("UPDATE meta SET value = 1;"
+	    "INSERT INTO jobs (key, kind, priority, campaign, item, offset_s,"
+	    " contact, channel, due, next_at, item_at, state, plan_gen,"
+	    " created, updated) VALUES"
+	    " ('%s', 'reminder', 2, 'cpm', 'd1', 3600, 'p1', 'email', 1000,"
+	    " 1000, 4600, 'pending', 1, 10, 10),"
+	    " ('%s', 'reminder', 2, 'cpm', 'd1', 3600, 'p2', 'email', 1000,"
+	    " 1000, 4600, 'delivered', 1, 10, 1500);"
+	    "INSERT INTO events VALUES ('%s', 1500, 'delivered', 'ok');"
+	    "INSERT INTO acks VALUES ('%s', 1600, 'link');"
+	    "INSERT INTO submissions VALUES ('cpm', 'd1', 'p2', 1700, 'web');",
+	    v[0].key, v[1].key, v[1].key, v[1].key);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(sql);
+	sqlite3_close(db);
+
+	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_true(found);
+	assert_string_equal(sn.key[0], v[0].key);
+	assert_int_equal(sn.due[0], 1000);
+	assert_int_equal(sn.state[0], JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_DELIVERED);
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.detail[0], "planned");
+	assert_int_equal(h.at[1], 1500);
+	assert_string_equal(h.state[1], "delivered");
+	assert_string_equal(h.detail[1], "ok");
+	assert_int_equal(store_is_acked(f->s, v[1].key, &acked, &at), 0);
+	assert_true(acked);
+	assert_int_equal(at, 1600);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2",
+	    &submitted), 0);
+	assert_true(submitted);
+	/* The views show the same text keys as version 1 did. */
+	snprintf(q, sizeof(q), "SELECT count(*) FROM jobs WHERE key = '%s' "
+	    "AND state = 'pending'", v[0].key);
+	assert_int_equal(sql_int(f->path, q), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM events e JOIN acks a "
+	    "ON a.key = e.key WHERE e.key = '%s'", v[1].key);
+	assert_int_equal(sql_int(f->path, q), 1);
+	/* Planning goes on from the migrated generation and rows. */
+	plan(f->s, v, 2, &st);
+	assert_int_equal(st.inserted, 0);
+	assert_int_equal(st.unchanged, 2);
+	assert_int_equal(st.cancelled, 0);
+	assert_int_equal(sql_int(f->path, "SELECT value FROM meta "
+	    "WHERE name = 'plan_gen'"), 2);
+	plan(f->s, v, 0, &st);
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -871,6 +1006,8 @@ static const struct CMUnitTest tests[] = {
 	T(test_ack),
 	T(test_insert_fallback),
 	T(test_list_and_counts),
+	T(test_plan_adopts_inserted),
+	T(test_migrate_v1),
 	cmocka_unit_test(test_open_errors),
 	T(test_newer_schema_refused),
 };
