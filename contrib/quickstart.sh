@@ -17,7 +17,7 @@ mode=${1:-run}
 pkgs_build="build-essential autoconf automake libtool pkg-config
 	libevent-dev libconfig-dev libesmtp-dev uuid-dev libsqlite3-dev
 	libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev"
-pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl"
+pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras"
 
 install_missing() {
 	local missing=() p

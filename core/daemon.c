@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "conf.h"
+#include "dlr.h"
 #include "engine.h"
+#include "httpd.h"
 #include "log.h"
 #include "plugin.h"
 
@@ -117,6 +119,52 @@ daemon_on_term(evutil_socket_t fd, short what, void *arg)
 	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
 }
 
+/* Does any channel of cs report delivery receipts to herald? */
+static int
+daemon_wants_receipts(const struct channel_set *cs)
+{
+	for (size_t i = 0; i < channel_set_count(cs); i++) {
+		const struct herald_caps *caps = channel_set_caps(cs, i);
+
+		if (caps != NULL && caps->delivery_receipts)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The HTTP server on herald.listen.  It serves delivery reports only
+ * until the control API arrives (issue 6), so it starts once a channel
+ * takes receipts (at start or at the first reload that adds one) and not
+ * otherwise: daemons without one keep the port free.  Sending does not
+ * depend on it, so a busy port is a warning, not a reason to stop every
+ * channel.  herald.listen is read when it starts: a reload keeps the
+ * bound socket.  Returns -1 only when the route table cannot be built.
+ */
+static int
+daemon_http_start(struct daemon *d)
+{
+	char err[512];
+
+	if (d->httpd != NULL || d->engine == NULL ||
+	    !daemon_wants_receipts(d->channels))
+		return 0;
+	if (httpd_open(d->base, d->model->daemon.listen, &d->httpd, err,
+	    sizeof(err)) == -1) {
+		log_warnx("http: %s; delivery reports are not received", err);
+		d->httpd = NULL;
+		return 0;
+	}
+	if (dlr_route(d->httpd, d->engine) == -1) {
+		log_errx("http: cannot add the delivery-report route");
+		httpd_free(d->httpd);
+		d->httpd = NULL;
+		return -1;
+	}
+	log_info("http: listening on %s", d->model->daemon.listen);
+	return 0;
+}
+
 int
 daemon_start(struct daemon *d)
 {
@@ -167,6 +215,8 @@ daemon_start(struct daemon *d)
 	/* The engine owns them now. */
 	d->model = m;
 	d->channels = cs;
+	if (daemon_http_start(d) == -1)
+		return -1;
 	d->generation = 1;
 	d->started = time(NULL);
 	d->last_reload_ok = 0;
@@ -232,6 +282,7 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 	d->channels = cs;
 	d->generation++;
 	d->last_reload_ok = 0;
+	daemon_http_start(d);
 	return 0;
 }
 
@@ -245,6 +296,9 @@ daemon_free(struct daemon *d)
 	if (d->ev_int != NULL)
 		event_free(d->ev_int);
 	d->ev_hup = d->ev_term = d->ev_int = NULL;
+	/* Before the engine: its handlers borrow the engine. */
+	httpd_free(d->httpd);
+	d->httpd = NULL;
 	if (d->engine != NULL) {
 		/* Frees the model and channels it was given. */
 		engine_free(d->engine);

@@ -19,6 +19,7 @@ struct event;
 struct event_base;
 struct channel_set;
 struct engine;
+struct httpd;
 
 struct daemon {
 	/* Set by the caller before daemon_start(). */
@@ -35,6 +36,8 @@ struct daemon {
 	struct model *model;
 	struct channel_set *channels;
 	struct engine *engine;		/* owned; NULL before daemon_start() */
+	struct httpd *httpd;		/* herald.listen; owned; NULL when
+					 * not started or the bind failed */
 	int draining;			/* SIGTERM seen, sends completing */
 	unsigned generation;		/* config generation, 1 after start */
 	time_t started;

@@ -321,7 +321,8 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
 	const struct model_engine *e = &d->cur->m->daemon.engine;
 	const struct job *j = &ds->sj->j;
 	unsigned tries = j->attempts + 1;
-	int64_t now = dispatch_now_us(d) / 1000000, delay, after;
+	int64_t now_us = dispatch_now_us(d), now = now_us / 1000000;
+	int64_t delay, earliest;
 	char buf[512];
 	double f;
 
@@ -341,11 +342,13 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
 	 * the retries in the same second. */
 	f = 0.8 + 0.4 * dispatch_random(d);
 	delay = (int64_t)((double)delay * f + 0.5);
-	after = ((int64_t)retry_after_ms + 999) / 1000;
-	if (delay < after)
-		delay = after;
 	if (delay < 1)
 		delay = 1;
+	/* The store keeps whole seconds: round the peer's Retry-After up from
+	 * the exact time, or a 3 s answer could be retried after 2.1 s. */
+	earliest = (now_us + (int64_t)retry_after_ms * 1000 + 999999) / 1000000;
+	if (now + delay < earliest)
+		delay = earliest - now;
 	if (e->retry_max_age > 0 && now + delay > j->due + e->retry_max_age) {
 		snprintf(buf, sizeof(buf), "gave up after %u attempts, past "
 		    "the retry age: %s", tries,

@@ -253,6 +253,7 @@ engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
 {
 	struct store_plan_stats ps = { 0 };
 	struct plan_counts pc;
+	char revived[40] = "";
 
 	if (store_plan_begin(e->st) == -1)
 		goto fail;
@@ -268,8 +269,10 @@ engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
 	e->status.inserted += ps.inserted;
 	e->status.updated += ps.updated;
 	e->status.cancelled += ps.cancelled;
-	log_notice("planned %zu jobs: %zu new, %zu changed, %zu cancelled",
-	    pc.total, ps.inserted, ps.updated, ps.cancelled);
+	if (ps.revived > 0)
+		snprintf(revived, sizeof(revived), ", %zu revived", ps.revived);
+	log_notice("planned %zu jobs: %zu new, %zu changed, %zu cancelled%s",
+	    pc.total, ps.inserted, ps.updated, ps.cancelled, revived);
 	return 0;
 fail:
 	snprintf(err, errlen, "planning: %s", store_error(e->st));

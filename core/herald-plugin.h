@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define HERALD_PLUGIN_ABI_MAJOR 1
-#define HERALD_PLUGIN_ABI_MINOR 1
+#define HERALD_PLUGIN_ABI_MINOR 2
 #define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
 
 struct event_base;
@@ -160,6 +160,29 @@ struct herald_message {
 	unsigned attempt;	/* 1 for the first try */
 };
 
+/* An HTTP request for host->http() (ABI minor 2). */
+struct herald_http_request {
+	const char *method;		/* "GET", "POST"... */
+	const char *url;
+	const char *const *headers;	/* "Name: value", NULL-terminated; may be NULL */
+	const char *body;		/* may be NULL */
+	size_t body_len;
+	unsigned timeout_ms;		/* whole request; 0: the host's default (10 s) */
+	const char *ca_file;		/* extra CA bundle (tests); NULL: system CAs */
+};
+
+/* What came back; borrowed during the done() callback only. */
+struct herald_http_response {
+	long status;			/* HTTP status; 0 when no answer */
+	const char *error;		/* transport error when status == 0, else NULL */
+	int timed_out;			/* the request hit its timeout */
+	const char *body;		/* NUL-terminated */
+	size_t body_len;
+	unsigned retry_after_ms;	/* from a Retry-After header; 0 when none */
+	const char *content_type;	/* may be NULL */
+	double total_ms;		/* time the request took */
+};
+
 /* Opaque handle identifying one send() until it completes. */
 struct herald_completion;
 
@@ -217,6 +240,20 @@ struct herald_host {
 	 */
 	int (*offload)(const struct herald_channel_conf *ch,
 	    void (*work)(void *arg), void (*done)(void *arg), void *arg);
+
+	/*
+	 * ABI minor 2.  Start an HTTP(S) request on the host's shared
+	 * asynchronous client (one libcurl multi handle driven by the loop:
+	 * connections are reused, system CAs are trusted).  req and
+	 * everything it points to is copied before http() returns.
+	 * done(arg, resp) runs exactly once on the loop thread, never before
+	 * http() returns; resp is borrowed for that call.  Returns 0, or -1
+	 * when the request cannot be started (then done never runs).
+	 */
+	int (*http)(const struct herald_channel_conf *ch,
+	    const struct herald_http_request *req,
+	    void (*done)(void *arg, const struct herald_http_response *resp),
+	    void *arg);
 };
 
 struct herald_plugin {

@@ -15,11 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "planner.h"
 #include "plugin.h"
+#include "render.h"
+#include "smslen.h"
 #include "summary.h"
 #include "xmalloc.h"
 
@@ -71,6 +75,106 @@ print_plan_counts(const struct model *m, FILE *fp)
 	fputc('\n', fp);
 }
 
+/* The most SMS segments one (campaign, sms channel, kind) needs. */
+struct sms_seg {
+	const char *campaign, *channel;
+	const char *signature;		/* borrowed from the channel block */
+	long long cap;
+	size_t max[JOB_KIND_COUNT];
+	int seen[JOB_KIND_COUNT];
+};
+
+struct sms_segs {
+	const struct model *m;
+	struct sms_seg *v;
+	size_t n;
+};
+
+/*
+ * Render every planned job on an "sms" channel as it would be sent (the
+ * signature prepended, {{left}} as of its due time) and keep the largest
+ * segment count per campaign, channel and kind: titles differ between
+ * items, so one sample per template would understate.
+ */
+static int
+sms_seg_job(void *arg, const struct job *j)
+{
+	struct sms_segs *ss = arg;
+	const struct model_channel *ch = model_channel_find(ss->m, j->channel);
+	struct render_extra x = { .now = j->due };
+	struct sms_seg *e = NULL;
+	struct smslen len;
+	char *subject = NULL, *body = NULL, *text, err[256];
+
+	if (ch == NULL || strcmp(ch->plugin, "sms") != 0)
+		return 0;
+	for (size_t i = 0; i < ss->n && e == NULL; i++)
+		if (strcmp(ss->v[i].campaign, j->campaign) == 0 &&
+		    strcmp(ss->v[i].channel, j->channel) == 0)
+			e = &ss->v[i];
+	if (e == NULL) {
+		ss->v = xrealloc(ss->v, (ss->n + 1) * sizeof(*ss->v));
+		e = &ss->v[ss->n++];
+		memset(e, 0, sizeof(*e));
+		e->campaign = j->campaign;
+		e->channel = ch->name;
+		e->cap = 3;		/* the sms plugin's default */
+		for (size_t i = 0; i < ch->conf.n_settings; i++) {
+			const struct herald_setting *st = &ch->conf.settings[i];
+
+			if (strcmp(st->name, "signature") == 0 &&
+			    st->type == HERALD_SETTING_STRING)
+				e->signature = st->str;
+			else if (strcmp(st->name, "max_segments") == 0 &&
+			    st->type == HERALD_SETTING_INT)
+				e->cap = st->integer;
+		}
+	}
+	if (render_job(ss->m, j, &x, &subject, &body, err, sizeof(err)) == -1)
+		return 0;
+	text = xasprintf("%s%s", e->signature ? e->signature : "", body);
+	if (smslen_measure(text, strlen(text), &len) == 0 &&
+	    len.segments > e->max[j->kind])
+		e->max[j->kind] = len.segments;
+	e->seen[j->kind] = 1;
+	free(text);
+	free(subject);
+	free(body);
+	return 0;
+}
+
+/* "sms templates: campaign C channel sms: reminder 1 segment, overdue 2
+ * segments" (over the channel's cap: "(over cap 3)"). */
+static void
+print_sms_segments(const struct model *m, FILE *fp)
+{
+	struct sms_segs ss = { .m = m };
+	struct plan_counts pc;
+
+	if (plan_model(m, sms_seg_job, &ss, &pc) == -1) {
+		free(ss.v);
+		return;
+	}
+	for (size_t i = 0; i < ss.n; i++) {
+		const char *sep = ": ";
+
+		fprintf(fp, "sms templates: campaign %s channel %s",
+		    ss.v[i].campaign, ss.v[i].channel);
+		for (int k = 0; k < JOB_KIND_COUNT; k++) {
+			if (!ss.v[i].seen[k])
+				continue;
+			fprintf(fp, "%s%s %zu segment%s%s", sep,
+			    job_kind_name((enum job_kind)k), ss.v[i].max[k],
+			    ss.v[i].max[k] == 1 ? "" : "s",
+			    (long long)ss.v[i].max[k] > ss.v[i].cap ?
+			    " (over cap)" : "");
+			sep = ", ";
+		}
+		fputc('\n', fp);
+	}
+	free(ss.v);
+}
+
 /* heraldd -t: print every diagnostic, then the summary if valid. */
 static int
 check_config(const char *path, const char *plugin_flag)
@@ -88,6 +192,7 @@ check_config(const char *path, const char *plugin_flag)
 	if (m != NULL && errs.n_errors == 0) {
 		summary_print(m, stdout);
 		print_plan_counts(m, stdout);
+		print_sms_segments(m, stdout);
 		rc = 0;
 	} else {
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n_errors,
@@ -220,6 +325,14 @@ main(int argc, char **argv)
 		return check_config(config, plugin_flag);
 
 	log_init("heraldd", "stderr", HERALD_LOG_INFO);
+	/*
+	 * libcurl's global state (TLS libraries) is set up once, here,
+	 * before the worker threads and the loop's HTTP client exist.
+	 */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "heraldd: cannot initialise libcurl\n");
+		return 1;
+	}
 	/* A daemon changes directory to /: keep the config findable. */
 	if (!foreground) {
 		abs_config = realpath(config, NULL);
@@ -269,5 +382,6 @@ done:
 		close(pid_fd);
 	}
 	free(abs_config);
+	curl_global_cleanup();
 	return rc;
 }

@@ -16,6 +16,9 @@
  * Each set owns the worker pool behind host->offload (core/workpool.c):
  * created with the set, drained before any channel closes, so the dones
  * of blocking work complete their sends while the plugin still lives.
+ * Likewise the HTTP client behind host->http (core/http.c): requests
+ * still outstanding when the set closes are failed ("cancelled") before
+ * any channel closes, so their dones can complete the sends.
  *
  * Completions come from a per-set pool and are never handed back to malloc
  * while the set lives.  A freed one waits in a FIFO quarantine behind
@@ -36,6 +39,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "http.h"
 #include "log.h"
 #include "workpool.h"
 #include "xmalloc.h"
@@ -87,6 +91,7 @@ struct channel_set {
 	int check_only;
 	struct workpool *pool;		/* host->offload's threads; NULL when
 					 * check_only */
+	struct http_client *http;	/* host->http; NULL when check_only */
 
 	struct completion_chunk *chunks;
 	struct herald_completion *idle_head, *idle_tail;
@@ -383,6 +388,26 @@ host_offload(const struct herald_channel_conf *conf, void (*work)(void *),
 	return workpool_submit(ch->set->pool, work, done, arg);
 }
 
+static int
+host_http(const struct herald_channel_conf *conf,
+    const struct herald_http_request *req,
+    void (*done)(void *, const struct herald_http_response *), void *arg)
+{
+	struct channel *ch = channel_of(conf);
+	char err[256];
+
+	if (ch->set->http == NULL)
+		return -1;
+	if (http_client_start(ch->set->http, req, done, arg, err,
+	    sizeof(err)) == -1) {
+		/* err names no URL: the query may hold a robot's key. */
+		log_msg(HERALD_LOG_WARNING, "channel \"%s\": %s", conf->name,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- channel sets --------------------------------------------------- */
 
 /* The set's cached plugin, loaded on first use; NULL after an error. */
@@ -487,9 +512,13 @@ channel_set_open(const char *dir, const struct model *m,
 	cs->host.setting = host_setting;
 	cs->host.complete = host_complete;
 	cs->host.offload = host_offload;
+	cs->host.http = host_http;
 	/* Plugins may offload from open(): the pool comes first. */
 	if (!check_only && workpool_new(base, m->daemon.engine.workers ?
 	    m->daemon.engine.workers : 4, &cs->pool, err, sizeof(err)) == -1)
+		errlist_add(errs, NULL, 0, "%s", err);
+	if (!check_only && http_client_new(base, &cs->http, err,
+	    sizeof(err)) == -1)
 		errlist_add(errs, NULL, 0, "%s", err);
 
 	cs->channels = xcalloc(m->n_channels ? m->n_channels : 1,
@@ -524,6 +553,9 @@ channel_set_free(struct channel_set *cs)
 	 */
 	workpool_free(cs->pool);
 	cs->pool = NULL;
+	/* Then fail what is still on the wire: those dones complete too. */
+	http_client_free(cs->http);
+	cs->http = NULL;
 	for (i = 0; i < cs->n_channels; i++) {
 		ch = &cs->channels[i];
 		if (ch->in_flight > 0)

@@ -314,6 +314,28 @@ store_is_acked(struct store *s, const char *key, int *acked, int64_t *at)
 }
 
 int
+store_receipt(struct store *s, const char *key, int part, int type,
+    int64_t at, const char *detail)
+{
+	if (store_check_key(s, key) == -1)
+		return -1;
+	if (part < 1 || part > 255)
+		return store_seterr(s, "receipt: part %d out of range", part);
+	return s->ops->receipt(s, key, part, type, at, detail);
+}
+
+int
+store_receipts(struct store *s, const char *key, store_receipt_fn fn,
+    void *arg, size_t *n)
+{
+	size_t dummy;
+
+	if (store_check_key(s, key) == -1)
+		return -1;
+	return s->ops->receipts(s, key, fn, arg, n != NULL ? n : &dummy);
+}
+
+int
 store_list(struct store *s, const struct store_filter *f, store_job_fn fn,
     void *arg)
 {

@@ -12,7 +12,11 @@
  *   1. A job row exists before the job is sent; claim marks it inflight
  *      with a lease; the outcome is recorded after.
  *   2. Re-planning never touches a job that is not pending, and never
- *      changes a pending job whose instant did not change.
+ *      changes a pending job whose instant did not change, with one
+ *      exception: a job that an earlier plan cancelled because its key
+ *      had vanished from the config (and nothing else cancelled) goes
+ *      back to pending when a plan puts its key again ("revived: back
+ *      in config").
  *   3. Every state change appends an event (time, state, detail) to the
  *      job's history.
  */
@@ -43,11 +47,13 @@ int store_schema_version(struct store *s);
  * its key is absent, updates due/next_at of a still-pending job whose
  * instant moved, and marks the key as present in this generation;
  * plan_end cancels every pending job that was not put in this generation
- * and commits.  Counts of inserted/updated/cancelled keys come back.
+ * and commits.  plan_put of a key that an earlier plan_end cancelled
+ * revives it: pending again at the put's due/next_at, attempts reset.
+ * Counts of inserted/updated/cancelled/revived keys come back.
  * plan_abort rolls everything back.
  */
 struct store_plan_stats {
-	size_t inserted, updated, unchanged, cancelled;
+	size_t inserted, updated, unchanged, cancelled, revived;
 };
 int store_plan_begin(struct store *s);
 int store_plan_put(struct store *s, const struct job *j);
@@ -119,6 +125,22 @@ int store_ack(struct store *s, const char *key, int64_t at, const char *via);
 /* Whether key was acknowledged, and when first (at may be NULL). */
 int store_is_acked(struct store *s, const char *key, int *acked, int64_t *at);
 
+/*
+ * A delivery receipt for part `part` (1-based) of key's message: type is
+ * the gateway's report type (Kannel dlr bits: 1 delivered, 2 not
+ * delivered, 4 queued, 8 accepted by the SMSC, 16 rejected by the SMSC),
+ * detail the gateway's text (may be NULL).  Appends a "receipt" event
+ * ("part 1 delivered") to the job's history; the job's state does not
+ * change, since the send already completed.  An unknown key is an error.
+ */
+int store_receipt(struct store *s, const char *key, int part, int type,
+    int64_t at, const char *detail);
+/* Receipts of key, oldest first; fn may be NULL to count them (*n). */
+typedef void (*store_receipt_fn)(void *arg, int part, int type, int64_t at,
+    const char *detail);
+int store_receipts(struct store *s, const char *key, store_receipt_fn fn,
+    void *arg, size_t *n);
+
 /* Listing: jobs whose next_at lies in [from, to) (from = to = 0: any
  * time), earliest first; string filters may be NULL; f may be NULL. */
 struct store_filter {
@@ -183,6 +205,10 @@ struct store_ops {
 	    const char *via);
 	int (*is_acked)(struct store *s, const char *key, int *acked,
 	    int64_t *at);
+	int (*receipt)(struct store *s, const char *key, int part, int type,
+	    int64_t at, const char *detail);
+	int (*receipts)(struct store *s, const char *key, store_receipt_fn fn,
+	    void *arg, size_t *n);
 	int (*list)(struct store *s, const struct store_filter *f,
 	    store_job_fn fn, void *arg);
 	int (*get)(struct store *s, const char *key, store_job_fn fn,

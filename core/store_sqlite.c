@@ -167,6 +167,40 @@ static const char *const sq_migrations[] = {
 	"  e.state, e.detail FROM job_events e JOIN job_rows r ON r.id = e.job;"
 	"CREATE VIEW acks AS SELECT " SQ_KEY_TEXT("r.key") " AS key, a.at,"
 	"  a.via FROM job_acks a JOIN job_rows r ON r.id = a.job;",
+
+	/*
+	 * 3: plan_cancelled, the generation whose plan_end cancelled the
+	 * row because its key vanished from the config (NULL otherwise).
+	 * A later plan that puts the key again revives the row; a column
+	 * rather than the detail text, so that no other cancellation (a
+	 * submission, the dispatcher's checks, store_record) can ever
+	 * pass for one.  Rows cancelled by plans before version 3 are
+	 * known by their plan event; a row the dispatcher cancelled with
+	 * the same words (it was queued at the reload) cannot be told
+	 * apart and counts too, which is harmless: it was not sent either.
+	 */
+	"ALTER TABLE job_rows ADD COLUMN plan_cancelled INTEGER;"
+	"UPDATE job_rows SET plan_cancelled = plan_gen"
+	"  WHERE state = 'cancelled' AND plan_gen IS NOT NULL"
+	"  AND last_detail = 'removed from config'"
+	"  AND id IN (SELECT job FROM job_events"
+	"  WHERE state = 'cancelled' AND detail = 'removed from config');",
+
+	/*
+	 * 4: delivery receipts (SMS DLRs), one row per report and part; a
+	 * view with text keys like the others.  IF NOT EXISTS: a file
+	 * rolled back to an older user_version by hand still migrates.
+	 */
+	"CREATE TABLE IF NOT EXISTS job_receipts ("
+	"  job INTEGER NOT NULL REFERENCES job_rows (id),"
+	"  part INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS receipts_job ON job_receipts (job, at);"
+	"CREATE VIEW IF NOT EXISTS receipts AS SELECT " SQ_KEY_TEXT("r.key") " AS key,"
+	"  c.part, c.type, c.at, c.detail FROM job_receipts c"
+	"  JOIN job_rows r ON r.id = c.job;",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -192,6 +226,8 @@ enum sq_st {
 	ST_PLAN_CANCEL,
 	ST_PLAN_EVENT,
 	ST_PLAN_ADOPT,
+	ST_PLAN_REVIVE,
+	ST_PLAN_REVIVE_EVENT,
 	ST_EVENT,
 	ST_STATE,
 	ST_RECORD,
@@ -212,6 +248,8 @@ enum sq_st {
 	ST_HISTORY,
 	ST_COUNT,
 	ST_USER_VERSION,
+	ST_RECEIPT,
+	ST_RECEIPTS,
 	ST__COUNT
 };
 
@@ -224,8 +262,8 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_ROLLBACK_TO] = "ROLLBACK TO op",
 	[ST_GEN_GET] = "SELECT value FROM meta WHERE name = 'plan_gen'",
 	[ST_GEN_SET] = "UPDATE meta SET value = ?1 WHERE name = 'plan_gen'",
-	[ST_PLAN_GET] = "SELECT id, state, due, plan_gen IS NULL "
-	    "FROM job_rows WHERE key = ?1",
+	[ST_PLAN_GET] = "SELECT id, state, due, plan_gen IS NULL, "
+	    "plan_cancelled IS NOT NULL FROM job_rows WHERE key = ?1",
 	[ST_INSERT] = "INSERT OR IGNORE INTO job_rows (key, kind, priority, "
 	    "campaign, item, offset_s, contact, channel, due, next_at, "
 	    "item_at, state, fallback_of, plan_gen, created, updated) "
@@ -236,11 +274,22 @@ static const char *const sq_sql[ST__COUNT] = {
 	/* Covered by jobs_state_next: the id is the index's rowid. */
 	[ST_PLAN_PENDING] = "SELECT id FROM job_rows WHERE state = 'pending'",
 	[ST_PLAN_CANCEL] = "UPDATE job_rows SET state = 'cancelled', "
-	    "updated = ?2, last_detail = 'removed from config' "
+	    "updated = ?2, last_detail = 'removed from config', "
+	    "plan_cancelled = ?3 "
 	    "WHERE id = ?1 AND state = 'pending' AND plan_gen IS NOT NULL",
 	[ST_PLAN_EVENT] = "INSERT INTO job_events (job, at, state, detail) "
 	    "VALUES (?1, ?2, 'cancelled', 'removed from config')",
 	[ST_PLAN_ADOPT] = "UPDATE job_rows SET plan_gen = ?2 WHERE id = ?1",
+	/* Back as if newly planned: attempts and lateness start over. */
+	[ST_PLAN_REVIVE] = "UPDATE job_rows SET state = 'pending', due = ?2, "
+	    "next_at = ?3, item_at = ?4, plan_gen = ?5, updated = ?6, "
+	    "attempts = 0, late = 0, lateness_ms = 0, owner = NULL, "
+	    "lease_until = NULL, plan_cancelled = NULL, "
+	    "last_detail = 'revived: back in config' "
+	    "WHERE id = ?1 AND state = 'cancelled' "
+	    "AND plan_cancelled IS NOT NULL",
+	[ST_PLAN_REVIVE_EVENT] = "INSERT INTO job_events (job, at, state, "
+	    "detail) VALUES (?1, ?2, 'pending', 'revived: back in config')",
 	[ST_EVENT] = "INSERT INTO job_events (job, at, state, detail) "
 	    "SELECT id, ?2, ?3, ?4 FROM job_rows WHERE key = ?1",
 	[ST_STATE] = "SELECT state FROM job_rows WHERE key = ?1",
@@ -291,6 +340,11 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "ORDER BY e.at, e.rowid",
 	[ST_COUNT] = "SELECT state, count(*) FROM job_rows GROUP BY state",
 	[ST_USER_VERSION] = "PRAGMA user_version",
+	[ST_RECEIPT] = "INSERT INTO job_receipts (job, part, type, at, detail) "
+	    "SELECT id, ?2, ?3, ?4, ?5 FROM job_rows WHERE key = ?1",
+	[ST_RECEIPTS] = "SELECT c.part, c.type, c.at, c.detail "
+	    "FROM job_receipts c JOIN job_rows r ON r.id = c.job "
+	    "WHERE r.key = ?1 ORDER BY c.at, c.rowid",
 };
 
 /*
@@ -868,11 +922,49 @@ sq_insert_row(struct store *s, struct sq *q, const struct job *j,
 }
 
 /*
+ * A row that an earlier plan cancelled because its key had vanished from
+ * the config, put again: the config took it back (a contact removed by
+ * mistake and restored), so the notice is due again.  It takes the put's
+ * instant; one whose instant passed meanwhile is then late or missed
+ * under the ordinary misfire rules.  Nothing that was sent comes back:
+ * only plan-cancelled rows qualify, and those were never sent.
+ */
+static int
+sq_plan_revive(struct store *s, struct sq *q, int64_t id, const struct job *j)
+{
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(s, q, ST_PLAN_REVIVE)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, j->due);
+	sqlite3_bind_int64(st, 3, j->next_at);
+	sqlite3_bind_int64(st, 4, j->item_at);
+	sqlite3_bind_int64(st, 5, q->gen);
+	sqlite3_bind_int64(st, 6, q->plan_now);
+	if (sq_run(s, q, st, "revive job") == -1)
+		return -1;
+	if (sqlite3_changes(q->db) == 0)
+		return store_seterr(s, "%s: job %s: not revived", q->path,
+		    j->key);
+	if ((st = sq_stmt(s, q, ST_PLAN_REVIVE_EVENT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, q->plan_now);
+	if (sq_run(s, q, st, "record revived job") == -1)
+		return -1;
+	q->stats.revived++;
+	return 0;
+}
+
+/*
  * One key look-up per job: a first plan inserts (the unique index does
  * the look-up), a re-plan selects, and each falls back to the other when
  * the key says otherwise; which one goes first follows the previous put.
  * A pending row keeps its next_at unless its due moved, so a job deferred
  * for quiet hours stays deferred; an unchanged job is not written at all.
+ * A row cancelled by an earlier plan is revived; any other row that is
+ * not pending is left alone.
  */
 static int
 sq_plan_put(struct store *s, const struct job *j)
@@ -880,7 +972,7 @@ sq_plan_put(struct store *s, const struct job *j)
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
 	const char *state;
-	int rc, pending, inserted, unplanned;
+	int rc, pending, inserted, unplanned, plan_cancelled;
 	int64_t id, due;
 
 	if (!q->planning)
@@ -922,9 +1014,13 @@ sq_plan_put(struct store *s, const struct job *j)
 	pending = state != NULL && strcmp(state, "pending") == 0;
 	due = sqlite3_column_int64(st, 2);
 	unplanned = sqlite3_column_int(st, 3);
+	plan_cancelled = sqlite3_column_int(st, 4) &&
+	    state != NULL && strcmp(state, "cancelled") == 0;
 	sq_reset(st);
 	sq_seen_mark(q, id);
 
+	if (plan_cancelled)
+		return sq_plan_revive(s, q, id, j);
 	if (!pending) {
 		q->stats.unchanged++;
 		return 0;
@@ -997,6 +1093,7 @@ sq_plan_cancel_unseen(struct store *s, struct sq *q, int64_t now)
 			goto fail;
 		sqlite3_bind_int64(st, 1, v[i]);
 		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, q->gen);
 		if (sq_run(s, q, st, "cancel removed jobs") == -1)
 			goto fail;
 		if (sqlite3_changes(q->db) == 0)
@@ -1568,6 +1665,89 @@ sq_is_acked(struct store *s, const char *key, int *acked, int64_t *at)
 	return 0;
 }
 
+/* The words for a report type in the history: one dlr bit, or the
+ * number when a gateway sent something else. */
+static const char *
+sq_receipt_word(int type, char *buf, size_t len)
+{
+	switch (type) {
+	case 1: return "delivered";
+	case 2: return "not delivered";
+	case 4: return "queued on the SMSC";
+	case 8: return "accepted by the SMSC";
+	case 16: return "rejected by the SMSC";
+	case 32: return "intermediate report";
+	default:
+		snprintf(buf, len, "report type %d", type);
+		return buf;
+	}
+}
+
+static int
+sq_receipt(struct store *s, const char *key, int part, int type, int64_t at,
+    const char *detail)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	char word[32], *text;
+	int outer, rc;
+
+	if (sq_tx_begin(s, q, &outer) == -1)
+		return -1;
+	if ((st = sq_stmt(s, q, ST_RECEIPT)) == NULL)
+		goto fail;
+	sq_bind_key(st, 1, key);
+	sqlite3_bind_int(st, 2, part);
+	sqlite3_bind_int(st, 3, type);
+	sqlite3_bind_int64(st, 4, at);
+	sq_bind_text(st, 5, detail);
+	if (sq_run(s, q, st, "record receipt") == -1)
+		goto fail;
+	if (sqlite3_changes(q->db) == 0) {
+		store_seterr(s, "no job %s", key);
+		goto fail;
+	}
+	if (detail != NULL && *detail != '\0')
+		text = xasprintf("part %d %s (%s)", part,
+		    sq_receipt_word(type, word, sizeof(word)), detail);
+	else
+		text = xasprintf("part %d %s", part,
+		    sq_receipt_word(type, word, sizeof(word)));
+	rc = sq_event(s, q, key, at, "receipt", text);
+	free(text);
+	if (rc == -1)
+		goto fail;
+	return sq_tx_end(s, q, outer, 1);
+fail:
+	sq_tx_end(s, q, outer, 0);
+	return -1;
+}
+
+static int
+sq_receipts(struct store *s, const char *key, store_receipt_fn fn, void *arg,
+    size_t *n)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((st = sq_stmt(s, q, ST_RECEIPTS)) == NULL)
+		return -1;
+	sq_bind_key(st, 1, key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		(*n)++;
+		if (fn != NULL)
+			fn(arg, sqlite3_column_int(st, 0),
+			    sqlite3_column_int(st, 1),
+			    sqlite3_column_int64(st, 2), sq_col_text(st, 3));
+	}
+	if (rc != SQLITE_DONE)
+		sq_fail(s, q, "receipts");
+	sq_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Reading */
 
 /* Listing is rare (heraldctl, the API): its statement is built per call
@@ -1740,6 +1920,8 @@ const struct store_ops store_sqlite_ops = {
 	.is_submitted = sq_is_submitted,
 	.ack = sq_ack,
 	.is_acked = sq_is_acked,
+	.receipt = sq_receipt,
+	.receipts = sq_receipts,
 	.list = sq_list,
 	.get = sq_get,
 	.history = sq_history,

@@ -1,7 +1,7 @@
 /*
  * test_store.c - the SQLite store on real files in a temporary directory:
- * schema, idempotent planning, claims, outcomes, history, expiry,
- * submissions and acknowledgements.
+ * schema, idempotent planning and revival, claims, outcomes, history,
+ * expiry, submissions and acknowledgements.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +183,8 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 2);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
 	    "'submissions', 'job_acks', 'meta')"), 5);
@@ -217,7 +217,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), 4);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -945,7 +945,7 @@ test_migrate_v1(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), 4);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
 	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
@@ -985,6 +985,221 @@ test_migrate_v1(void **state)
 	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
 }
 
+/*
+ * A contact removed by mistake and restored: its jobs cancelled by the
+ * first re-plan come back pending under the same keys, at the instants of
+ * the plan that restored them, with attempts reset.
+ */
+static void
+test_plan_revives_restored(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct seen sn = { 0 };
+	struct job v[3], keep;
+	char q[200];
+	size_t n;
+	int found;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 2000);
+	job_init(&v[2], "d1", JOB_OVERDUE, 0, "p2", "email", 5600);
+	plan(f->s, v, 3, &st);
+	/* v[1] was tried once and waits for a retry at 2500. */
+	assert_int_equal(store_claim(f->s, 2000, 10, NULL, 0, 9999, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 2);
+	record(f->s, v[0].key, STORE_DELIVERED, 1001, 0, "250 ok");
+	record(f->s, v[1].key, STORE_RETRY, 2001, 2500, "451 busy");
+
+	/* p2 removed: both of its jobs cancelled. */
+	plan(f->s, v, 1, &st);
+	assert_int_equal(st.cancelled, 2);
+	assert_int_equal(st.revived, 0);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_CANCELLED);
+
+	/* p2 restored, and meanwhile the reminder moved to 3000. */
+	keep = v[1];
+	v[1].due = v[1].next_at = 3000;
+	v[1].item_at = 6600;
+	plan(f->s, v, 3, &st);
+	assert_int_equal(st.revived, 2);
+	assert_int_equal(st.inserted, 0);
+	assert_int_equal(st.updated, 0);
+	assert_int_equal(st.cancelled, 0);
+	assert_int_equal(st.unchanged, 1);	/* v[0], delivered */
+	/* The same rows, not new ones. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"), 3);
+	assert_string_equal(keep.key, v[1].key);
+	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
+	assert_true(found);
+	assert_string_equal(sn.key[0], v[1].key);
+	assert_int_equal(sn.state[0], JOB_PENDING);
+	assert_int_equal(sn.due[0], 3000);
+	assert_int_equal(sn.next_at[0], 3000);
+	assert_int_equal(sn.attempts[0], 0);
+	assert_string_equal(sn.detail[0], "revived: back in config");
+	snprintf(q, sizeof(q), "SELECT item_at FROM jobs WHERE key = '%s'",
+	    v[1].key);
+	assert_int_equal(sql_int(f->path, q), 6600);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_DELIVERED);
+
+	/* History: planned, the retry, cancelled, revived. */
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 4);
+	assert_string_equal(h.detail[0], "planned");
+	assert_string_equal(h.state[1], "pending");
+	assert_string_equal(h.detail[1], "451 busy");
+	assert_string_equal(h.state[2], "cancelled");
+	assert_string_equal(h.detail[2], "removed from config");
+	assert_string_equal(h.state[3], "pending");
+	assert_string_equal(h.detail[3], "revived: back in config");
+
+	/* Planning the same config again changes nothing more. */
+	plan(f->s, v, 3, &st);
+	assert_int_equal(st.revived + st.inserted + st.updated + st.cancelled,
+	    0);
+	assert_int_equal(st.unchanged, 3);
+
+	/* A revived job is claimed like any other, at its new instant. */
+	assert_int_equal(store_claim(f->s, 2999, 10, NULL, 0, 9999, NULL,
+	    NULL, &n), 0);
+	assert_int_equal(n, 0);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_claim(f->s, 3000, 10, NULL, 0, 9999, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sn.key[0], v[1].key);
+
+	/* Removed and restored a second time: revived again. */
+	plan(f->s, v, 1, &st);
+	assert_int_equal(st.cancelled, 1);	/* v[2]; v[1] is in flight */
+	plan(f->s, v, 3, &st);
+	assert_int_equal(st.revived, 1);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_PENDING);
+}
+
+/*
+ * Only a cancellation by planning is undone: a job cancelled by a
+ * submission, or by an outcome (the dispatcher's checks), stays cancelled
+ * even when its detail reads exactly like the plan's.
+ */
+static void
+test_plan_revives_only_plan_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[3];
+	size_t n;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 100);
+	job_init(&v[2], "d1", JOB_REMINDER, 3600, "p3", "email", 1000);
+	plan(f->s, v, 3, &st);
+	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 50, "api",
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 9999, NULL, NULL,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	record(f->s, v[1].key, STORE_CANCELLED, 101, 0, "removed from config");
+
+	/* Remove everyone, then restore everyone: only v[2] comes back. */
+	plan(f->s, v, 0, &st);
+	assert_int_equal(st.cancelled, 1);
+	plan(f->s, v, 3, &st);
+	assert_int_equal(st.revived, 1);
+	assert_int_equal(st.unchanged, 2);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_PENDING);
+	assert_int_equal(store_history(f->s, v[0].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.detail[1], "submitted");
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.state[1], "cancelled");
+	assert_string_equal(h.detail[1], "removed from config");
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events "
+	    "WHERE detail = 'revived: back in config'"), 1);
+}
+
+/* A revived job whose instant passed while it was cancelled is an
+ * ordinary misfire: missed beyond its grace. */
+static void
+test_plan_revived_misfire(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct job v[2];
+	int64_t grace[JOB_KIND_COUNT];
+	size_t n, k;
+
+	for (k = 0; k < JOB_KIND_COUNT; k++)
+		grace[k] = 600;
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 9000);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 9500);
+	plan(f->s, v, 2, &st);
+	plan(f->s, v, 0, &st);
+	assert_int_equal(st.cancelled, 2);
+	plan(f->s, v, 2, &st);
+	assert_int_equal(st.revived, 2);
+	assert_int_equal(store_expire(f->s, 10000, grace, seen_job, &sn, &n),
+	    0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sn.key[0], v[0].key);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_MISSED);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_PENDING);
+}
+
+/*
+ * A version 2 file: its plan cancellations are recognised by their plan
+ * event when it is migrated, so they can be revived; a submission's are
+ * not.
+ */
+static void
+test_migrate_v2_plan_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[2];
+	sqlite3 *db;
+	char err[512];
+	size_t n;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	plan(f->s, v, 2, &st);
+	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 50, "api",
+	    &n), 0);
+	plan(f->s, v, 0, &st);
+	assert_int_equal(st.cancelled, 1);
+	store_close(f->s);
+	f->s = NULL;
+	/* Back to version 2: no plan_cancelled column. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE job_rows DROP COLUMN "
+	    "plan_cancelled; PRAGMA user_version = 2;", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_schema_version(f->s), 4);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "WHERE plan_cancelled IS NOT NULL"), 1);
+	plan(f->s, v, 2, &st);
+	assert_int_equal(st.revived, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_PENDING);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -994,6 +1209,10 @@ static const struct CMUnitTest tests[] = {
 	T(test_plan_removal_cancels_one),
 	T(test_plan_moved_due),
 	T(test_plan_leaves_non_pending),
+	T(test_plan_revives_restored),
+	T(test_plan_revives_only_plan_cancelled),
+	T(test_plan_revived_misfire),
+	T(test_migrate_v2_plan_cancelled),
 	T(test_plan_abort),
 	T(test_claim_order),
 	T(test_claim_skip),

@@ -1,0 +1,526 @@
+/*
+ * http.c - libcurl's multi-socket interface driven by the libevent loop.
+ *
+ * The shape is curl's docs/examples/hiperfifo.c: libcurl tells us which
+ * sockets to watch (http_on_socket: one EV_PERSIST event per socket, kept
+ * with curl_multi_assign) and when to wake it (http_on_timer: one
+ * evtimer); the loop calls curl_multi_socket_action() back and we collect
+ * finished transfers with curl_multi_info_read().  One multi handle serves
+ * every channel, so connections to the same robot host are reused and a
+ * slow peer holds only its own transfers.
+ *
+ * Each request owns a copy of everything the caller passed (URL, headers,
+ * body), its easy handle, and the answer as it arrives; CURLOPT_PRIVATE
+ * leads from the easy handle back to it.  Outstanding requests sit on a
+ * list so http_client_free() can fail them: done() runs exactly once per
+ * started request, either from http_check_done() or from the free.
+ *
+ * Left out on purpose: redirects (a robot URL that redirects is a config
+ * error worth seeing), cookies, and response headers beyond Retry-After
+ * and Content-Type, which are all the plugins classify on.
+ */
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "xmalloc.h"
+
+#define HTTP_DEFAULT_TIMEOUT_MS 10000
+#define HTTP_BODY_MAX (1024 * 1024)	/* answers are small JSON; keep 1 MiB */
+#define HTTP_RETRY_AFTER_MAX_S 86400
+
+struct http_client {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct http_req *reqs;		/* outstanding, doubly linked */
+	struct http_sock *socks;	/* watched, doubly linked */
+	size_t n_reqs;
+	int closing;
+};
+
+/* One watched socket; curl_multi_assign() keeps it for libcurl. */
+struct http_sock {
+	struct http_client *hc;
+	curl_socket_t fd;
+	struct event *ev;
+	struct http_sock *prev, *next;
+};
+
+struct http_req {
+	struct http_client *hc;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *url;
+	char *method;
+	char *body;
+	size_t body_len;
+	char *ca_file;
+	http_done_fn done;
+	void *arg;
+
+	char *resp;			/* NUL-terminated answer body */
+	size_t resp_len, resp_cap;
+	unsigned retry_after_ms;
+	char errbuf[CURL_ERROR_SIZE];
+
+	struct http_req *prev, *next;
+};
+
+static void
+http_req_free(struct http_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->easy != NULL)
+		curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	free(r->url);
+	free(r->method);
+	free(r->body);
+	free(r->ca_file);
+	free(r->resp);
+	free(r);
+}
+
+static void
+http_sock_free(struct http_sock *hs)
+{
+	struct http_client *hc = hs->hc;
+
+	if (hs->prev != NULL)
+		hs->prev->next = hs->next;
+	else
+		hc->socks = hs->next;
+	if (hs->next != NULL)
+		hs->next->prev = hs->prev;
+	if (hs->ev != NULL)
+		event_free(hs->ev);
+	free(hs);
+}
+
+static void
+http_req_unlink(struct http_req *r)
+{
+	struct http_client *hc = r->hc;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		hc->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	hc->n_reqs--;
+}
+
+unsigned
+http_parse_retry_after(const char *v, long long now)
+{
+	long long secs;
+	time_t when;
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v >= '0' && *v <= '9') {
+		errno = 0;
+		secs = strtoll(v, &end, 10);
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (errno != 0 || *end != '\0')
+			return 0;
+	} else {
+		if ((when = curl_getdate(v, NULL)) == (time_t)-1)
+			return 0;
+		secs = (long long)when - now;
+	}
+	if (secs <= 0)
+		return 0;
+	if (secs > HTTP_RETRY_AFTER_MAX_S)
+		secs = HTTP_RETRY_AFTER_MAX_S;
+	return (unsigned)secs * 1000u;
+}
+
+static size_t
+http_on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_req *r = arg;
+	size_t len = size * n, keep = len;
+
+	/* Past the cap the rest is read and dropped, not refused. */
+	if (r->resp_len + keep > HTTP_BODY_MAX)
+		keep = HTTP_BODY_MAX - r->resp_len;
+	if (keep > 0) {
+		if (r->resp_len + keep + 1 > r->resp_cap) {
+			r->resp_cap = (r->resp_len + keep + 1) * 2;
+			r->resp = xrealloc(r->resp, r->resp_cap);
+		}
+		memcpy(r->resp + r->resp_len, data, keep);
+		r->resp_len += keep;
+		r->resp[r->resp_len] = '\0';
+	}
+	return len;
+}
+
+static size_t
+http_on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_req *r = arg;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+	char value[128];
+	size_t vlen;
+
+	/* A new status line (after a 100 or a proxy answer) starts afresh. */
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		r->retry_after_ms = 0;
+	else if (len > sizeof(name) - 1 &&
+	    strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		vlen = len - (sizeof(name) - 1);
+		if (vlen >= sizeof(value))
+			vlen = sizeof(value) - 1;
+		memcpy(value, data + sizeof(name) - 1, vlen);
+		value[vlen] = '\0';
+		r->retry_after_ms = http_parse_retry_after(value,
+		    (long long)time(NULL));
+	}
+	return len;
+}
+
+/* Hand every finished transfer to its done(). */
+static void
+http_check_done(struct http_client *hc)
+{
+	struct herald_http_response resp;
+	struct http_req *r;
+	CURLMsg *msg;
+	int left;
+	char *ct;
+	curl_off_t total_us;
+	void *priv;
+
+	while ((msg = curl_multi_info_read(hc->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		r = priv;
+		memset(&resp, 0, sizeof(resp));
+		if (msg->data.result == CURLE_OK) {
+			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
+			    &resp.status);
+			ct = NULL;
+			curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+			resp.content_type = ct;
+			resp.retry_after_ms = r->retry_after_ms;
+		} else {
+			resp.error = r->errbuf[0] != '\0' ? r->errbuf :
+			    curl_easy_strerror(msg->data.result);
+			resp.timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
+		}
+		total_us = 0;
+		curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+		resp.total_ms = (double)total_us / 1000.0;
+		resp.body = r->resp != NULL ? r->resp : "";
+		resp.body_len = r->resp_len;
+
+		curl_multi_remove_handle(hc->multi, r->easy);
+		http_req_unlink(r);
+		r->done(r->arg, &resp);
+		http_req_free(r);
+	}
+}
+
+static void
+http_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_client *hc = arg;
+	int action = 0, running;
+
+	if (what & EV_READ)
+		action |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		action |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(hc->multi, fd, action, &running);
+	http_check_done(hc);
+}
+
+static void
+http_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_client *hc = arg;
+	int running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(hc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	http_check_done(hc);
+}
+
+/* CURLMOPT_TIMERFUNCTION: arm (or with -1 disarm) the one timer. */
+static int
+http_on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct http_client *hc = arg;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return evtimer_del(hc->timer);
+	/* 0 means "now": still from the loop, never re-entering libcurl. */
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(hc->timer, &tv);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch s as libcurl asks. */
+static int
+http_on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct http_client *hc = arg;
+	struct http_sock *hs = sockp;
+	short kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (hs != NULL) {
+			curl_multi_assign(hc->multi, s, NULL);
+			http_sock_free(hs);
+		}
+		return 0;
+	}
+	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	if (hs == NULL) {
+		hs = xcalloc(1, sizeof(*hs));
+		hs->hc = hc;
+		hs->fd = s;
+		hs->next = hc->socks;
+		if (hc->socks != NULL)
+			hc->socks->prev = hs;
+		hc->socks = hs;
+		if (curl_multi_assign(hc->multi, s, hs) != CURLM_OK) {
+			http_sock_free(hs);
+			return -1;
+		}
+	} else {
+		event_free(hs->ev);
+		hs->ev = NULL;
+	}
+	if ((hs->ev = event_new(hc->base, s, kind, http_on_event, hc)) == NULL ||
+	    event_add(hs->ev, NULL) == -1) {
+		curl_multi_assign(hc->multi, s, NULL);
+		http_sock_free(hs);
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_client_new(struct event_base *base, struct http_client **out,
+    char *err, size_t errlen)
+{
+	struct http_client *hc;
+
+	hc = xcalloc(1, sizeof(*hc));
+	hc->base = base;
+	if ((hc->multi = curl_multi_init()) == NULL) {
+		snprintf(err, errlen, "cannot create the HTTP client "
+		    "(curl_multi_init failed)");
+		goto fail;
+	}
+	if ((hc->timer = evtimer_new(base, http_on_timeout, hc)) == NULL) {
+		snprintf(err, errlen, "cannot create the HTTP client's timer");
+		goto fail;
+	}
+	if (curl_multi_setopt(hc->multi, CURLMOPT_SOCKETFUNCTION,
+	    http_on_socket) != CURLM_OK ||
+	    curl_multi_setopt(hc->multi, CURLMOPT_SOCKETDATA, hc) != CURLM_OK ||
+	    curl_multi_setopt(hc->multi, CURLMOPT_TIMERFUNCTION,
+	    http_on_timer) != CURLM_OK ||
+	    curl_multi_setopt(hc->multi, CURLMOPT_TIMERDATA, hc) != CURLM_OK) {
+		snprintf(err, errlen, "cannot configure the HTTP client");
+		goto fail;
+	}
+	*out = hc;
+	return 0;
+fail:
+	if (hc->timer != NULL)
+		event_free(hc->timer);
+	if (hc->multi != NULL)
+		curl_multi_cleanup(hc->multi);
+	free(hc);
+	return -1;
+}
+
+static int
+http_method_is_valid(const char *m)
+{
+	const char *p;
+
+	if (m == NULL || *m == '\0' || strlen(m) > 16)
+		return 0;
+	for (p = m; *p != '\0'; p++)
+		if (*p < 'A' || *p > 'Z')
+			return 0;
+	return 1;
+}
+
+#define HTTP_SET(opt, val) \
+	do { \
+		if ((rc = curl_easy_setopt(r->easy, (opt), (val))) != CURLE_OK) \
+			goto curl_fail; \
+	} while (0)
+
+int
+http_client_start(struct http_client *hc,
+    const struct herald_http_request *req, http_done_fn done, void *arg,
+    char *err, size_t errlen)
+{
+	const char *const *h;
+	struct curl_slist *nl;
+	struct http_req *r = NULL;
+	unsigned timeout_ms;
+	CURLcode rc;
+	CURLMcode mrc;
+
+	if (hc->closing) {
+		snprintf(err, errlen, "the HTTP client is closing");
+		return -1;
+	}
+	if (req == NULL || req->url == NULL || done == NULL) {
+		snprintf(err, errlen, "no URL or no completion");
+		return -1;
+	}
+	if (!http_method_is_valid(req->method ? req->method : "GET")) {
+		snprintf(err, errlen, "bad HTTP method");
+		return -1;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->hc = hc;
+	r->done = done;
+	r->arg = arg;
+	r->url = xstrdup(req->url);
+	r->method = xstrdup(req->method ? req->method : "GET");
+	if (req->body != NULL) {
+		r->body = xmalloc(req->body_len + 1);
+		memcpy(r->body, req->body, req->body_len);
+		r->body[req->body_len] = '\0';
+		r->body_len = req->body_len;
+	}
+	if (req->ca_file != NULL)
+		r->ca_file = xstrdup(req->ca_file);
+	for (h = req->headers; h != NULL && *h != NULL; h++) {
+		if ((nl = curl_slist_append(r->headers, *h)) == NULL)
+			goto nomem;
+		r->headers = nl;
+	}
+	/* No "Expect: 100-continue" round trip before small bodies. */
+	if ((nl = curl_slist_append(r->headers, "Expect:")) == NULL)
+		goto nomem;
+	r->headers = nl;
+
+	if ((r->easy = curl_easy_init()) == NULL)
+		goto nomem;
+	timeout_ms = req->timeout_ms ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+	HTTP_SET(CURLOPT_PRIVATE, r);
+	HTTP_SET(CURLOPT_ERRORBUFFER, r->errbuf);
+	HTTP_SET(CURLOPT_URL, r->url);
+	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
+	HTTP_SET(CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	HTTP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	HTTP_SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	HTTP_SET(CURLOPT_FOLLOWLOCATION, 0L);
+	HTTP_SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	HTTP_SET(CURLOPT_USERAGENT, "heraldd/" PACKAGE_VERSION);
+	HTTP_SET(CURLOPT_HTTPHEADER, r->headers);
+	HTTP_SET(CURLOPT_WRITEFUNCTION, http_on_body);
+	HTTP_SET(CURLOPT_WRITEDATA, r);
+	HTTP_SET(CURLOPT_HEADERFUNCTION, http_on_header);
+	HTTP_SET(CURLOPT_HEADERDATA, r);
+	if (r->ca_file != NULL)
+		HTTP_SET(CURLOPT_CAINFO, r->ca_file);
+	if (strcmp(r->method, "GET") == 0)
+		HTTP_SET(CURLOPT_HTTPGET, 1L);
+	else {
+		if (strcmp(r->method, "POST") != 0)
+			HTTP_SET(CURLOPT_CUSTOMREQUEST, r->method);
+		/* The body is ours until the request is freed: no copy. */
+		HTTP_SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		HTTP_SET(CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
+	}
+	/*
+	 * Adding only arms the timer: the transfer starts from the loop, so
+	 * done() cannot run before we return.
+	 */
+	if ((mrc = curl_multi_add_handle(hc->multi, r->easy)) != CURLM_OK) {
+		snprintf(err, errlen, "cannot start the request: %s",
+		    curl_multi_strerror(mrc));
+		goto fail;
+	}
+	r->next = hc->reqs;
+	if (hc->reqs != NULL)
+		hc->reqs->prev = r;
+	hc->reqs = r;
+	hc->n_reqs++;
+	return 0;
+curl_fail:
+	snprintf(err, errlen, "cannot set up the request: %s",
+	    curl_easy_strerror(rc));
+	goto fail;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	http_req_free(r);
+	return -1;
+}
+
+size_t
+http_client_pending(const struct http_client *hc)
+{
+	return hc->n_reqs;
+}
+
+void
+http_client_free(struct http_client *hc)
+{
+	struct herald_http_response resp;
+	struct http_req *r;
+
+	if (hc == NULL)
+		return;
+	/* done() may try to start another request: refuse it from now on. */
+	hc->closing = 1;
+	while ((r = hc->reqs) != NULL) {
+		curl_multi_remove_handle(hc->multi, r->easy);
+		http_req_unlink(r);
+		memset(&resp, 0, sizeof(resp));
+		resp.error = "cancelled: the HTTP client is closing";
+		resp.body = "";
+		r->done(r->arg, &resp);
+		http_req_free(r);
+	}
+	/*
+	 * Cleanup closes the cached connections; whether it reports their
+	 * sockets removed depends on the libcurl version, so free the rest.
+	 */
+	curl_multi_cleanup(hc->multi);
+	while (hc->socks != NULL)
+		http_sock_free(hc->socks);
+	event_free(hc->timer);
+	free(hc);
+}

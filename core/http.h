@@ -1,0 +1,59 @@
+/*
+ * http.h - the asynchronous HTTP client lent to plugins as host->http.
+ *
+ * One libcurl multi handle driven by the event loop (curl's hiperfifo
+ * pattern): connections are kept and reused across requests, HTTPS trusts
+ * the system CAs, and no request ever blocks the loop or takes a thread.
+ * The contract of http_client_start() is the one of host->http in
+ * herald-plugin.h.
+ *
+ * curl_global_init() must have run (main() does it before any thread).
+ */
+#ifndef HERALD_HTTP_H
+#define HERALD_HTTP_H
+
+#include <stddef.h>
+
+#include "herald-plugin.h"
+
+struct event_base;
+struct http_client;
+
+typedef void (*http_done_fn)(void *arg, const struct herald_http_response *resp);
+
+/*
+ * A client whose callbacks run on base.  On success *out is owned by the
+ * caller (http_client_free()); on failure returns -1 with a reason in err.
+ */
+int http_client_new(struct event_base *base, struct http_client **out,
+    char *err, size_t errlen);
+
+/*
+ * Start req; everything it points to is copied.  done(arg, resp) runs
+ * exactly once on the loop thread, never before this returns.  Returns 0,
+ * or -1 with a reason in err when the request cannot be started (a bad
+ * method, libcurl refusing the handle, the client closing): then done
+ * never runs.
+ */
+int http_client_start(struct http_client *hc,
+    const struct herald_http_request *req, http_done_fn done, void *arg,
+    char *err, size_t errlen);
+
+/* Requests started whose done() has not run yet. */
+size_t http_client_pending(const struct http_client *hc);
+
+/*
+ * Fail every outstanding request (done() runs with status 0 and the error
+ * "cancelled: ..."), then free the client.  From the loop thread, never
+ * from inside a done() callback.  Accepts NULL.
+ */
+void http_client_free(struct http_client *hc);
+
+/*
+ * Parse a Retry-After value: delta-seconds or an HTTP-date (relative to
+ * now, Unix seconds).  Returns milliseconds, 0 when absent, malformed or
+ * in the past.  Capped at one day.
+ */
+unsigned http_parse_retry_after(const char *v, long long now);
+
+#endif

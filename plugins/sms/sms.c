@@ -1,0 +1,706 @@
+/*
+ * sms.c - the "sms" channel: SMS through Kannel's sendsms HTTP interface.
+ *
+ * send() checks the number, prepends the signature, counts the text as
+ * SMS (core/smslen.c, compiled in) and sends it as one sendsms request per
+ * part on the host's asynchronous HTTP client, one part after the other.
+ *
+ * Multi-part messages are split here, not by Kannel: each part goes with
+ * its own concatenation UDH (05 00 03 ref total seq), so the handset joins
+ * them, and with its own dlr-url naming the job key and the part number,
+ * so the delivery report of every part comes back to the one job.  Kannel
+ * would split by itself (concatenation = true, max-messages), but it asks
+ * for a delivery report of the first part only and cuts UCS-2 text by
+ * octets, which can separate a surrogate pair (VENDORS.md section 5).
+ * The sendsms-user therefore needs no concatenation setting; max-messages
+ * may stay 1.
+ *
+ * A message needing more than max_segments parts is refused as permanent
+ * ("message needs N segments, cap M"); with split = true it goes out as
+ * several concatenated messages of at most max_segments parts each.
+ *
+ * Outcomes (VENDORS.md section 4): a 2xx answer ("0: Accepted for
+ * delivery", "3: Queued for later delivery", "Sent.") is delivered: queued
+ * counts as accepted, Kannel delivers when its SMSC returns.  No answer
+ * (refused, timed out), 429 and 5xx are transient; 400, 403 and other
+ * 4xx are permanent with Kannel's reply text.  A part that fails stops the
+ * message: parts already accepted are sent again on a retry (the handset
+ * may show a duplicate part; the UDH reference is the same, so a phone
+ * that saw the first attempt's part drops the repeat).
+ *
+ * The password goes in the request URL, as sendsms wants: the URL is
+ * never logged, and reasons never carry it or a full phone number.
+ *
+ * Settings:
+ *   url           = "http://127.0.0.1:13013/cgi-bin/sendsms";  required
+ *   user          = "herald";           required: the sendsms-user
+ *   password_file = "secrets/kannel.pw";  required; first line
+ *   from          = "10657000";         optional sender
+ *   signature     = "【商务部】";         optional, prepended; it counts
+ *   max_segments  = 3;                  cap on parts (1..255)
+ *   split         = false;              over the cap: refuse, or send as
+ *                                       several messages
+ *   dlr_url       = "http://127.0.0.1:8025/v1/dlr";  herald's delivery-
+ *                                       report endpoint; optional
+ *   dlr_mask      = 9;                  Kannel dlr-mask bits (1..63)
+ *   mainland_only = false;              refuse numbers outside +86
+ *   smsc          = "...";              optional Kannel route
+ *   timeout       = "10s";              per request
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "herald-plugin.h"
+#include "phone.h"
+#include "smslen.h"
+
+#define SMS_MAX_SEGMENTS_DEFAULT 3
+#define SMS_DLR_MASK_DEFAULT 9
+#define SMS_TIMEOUT_DEFAULT 10000
+#define SMS_REASON_MAX 256
+
+struct sms_channel {
+	const struct herald_host *host;
+	const struct herald_channel_conf *conf;
+	char *url, *user, *password, *from, *signature, *dlr_url, *smsc;
+	unsigned max_segments;
+	int split;
+	unsigned dlr_mask;
+	int mainland_only;
+	unsigned timeout_ms;
+};
+
+/* One message in flight: its parts' URLs, sent in order. */
+struct sms_send {
+	struct sms_channel *sc;
+	struct herald_completion *c;
+	char **urls;
+	size_t n, next;
+};
+
+/* A growing string; every append aborts the send on out of memory. */
+struct sms_buf {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+sms_buf_add(struct sms_buf *b, const char *s, size_t n)
+{
+	char *p;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->s, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+sms_buf_str(struct sms_buf *b, const char *s)
+{
+	sms_buf_add(b, s, strlen(s));
+}
+
+/* Append n bytes of s percent-encoded: all but RFC 3986 unreserved. */
+static void
+sms_buf_enc(struct sms_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char e[3];
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~') {
+			sms_buf_add(b, (const char *)&ch, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[ch >> 4];
+		e[2] = hex[ch & 15];
+		sms_buf_add(b, e, 3);
+	}
+}
+
+static void
+sms_buf_param(struct sms_buf *b, const char *name, const char *value)
+{
+	sms_buf_str(b, "&");
+	sms_buf_str(b, name);
+	sms_buf_str(b, "=");
+	sms_buf_enc(b, value, strlen(value));
+}
+
+/* "10s", "500ms", "2m" or bare seconds; 0 when malformed or out of range. */
+static unsigned
+sms_parse_ms(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0 || v > 3600000)
+		return 0;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v <= 3600 ? (unsigned)v * 1000 : 0;
+	if (strcmp(end, "ms") == 0)
+		return (unsigned)v;
+	if (strcmp(end, "m") == 0)
+		return v <= 60 ? (unsigned)v * 60000 : 0;
+	return 0;
+}
+
+/* Caller frees; NULL with a reason in err.  The file's first line only. */
+static char *
+sms_read_secret(const char *path, char *err, size_t errlen)
+{
+	char buf[1024];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "%s: empty password file", path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+/* Caller frees; relative paths resolve against the config directory. */
+static char *
+sms_path(const struct herald_channel_conf *conf, const char *p)
+{
+	char *path = NULL;
+
+	if (p[0] == '/' || conf->base_dir == NULL)
+		return strdup(p);
+	if (asprintf(&path, "%s/%s", conf->base_dir, p) < 0)
+		return NULL;
+	return path;
+}
+
+static const char *
+sms_str(const struct herald_host *host, const struct herald_channel_conf *conf,
+    const struct herald_setting *s, int *ok)
+{
+	if (s == NULL)
+		return NULL;
+	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
+		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
+		    s->name);
+		*ok = 0;
+		return NULL;
+	}
+	return s->str;
+}
+
+static int
+sms_bool(const struct herald_host *host, const struct herald_channel_conf *conf,
+    const struct herald_setting *s, int dflt, int *ok)
+{
+	if (s == NULL)
+		return dflt;
+	if (s->type != HERALD_SETTING_BOOL) {
+		host->conf_error(conf, s, "\"%s\" must be true or false",
+		    s->name);
+		*ok = 0;
+		return dflt;
+	}
+	return s->integer != 0;
+}
+
+static long long
+sms_int(const struct herald_host *host, const struct herald_channel_conf *conf,
+    const struct herald_setting *s, long long lo, long long hi,
+    long long dflt, int *ok)
+{
+	if (s == NULL)
+		return dflt;
+	if (s->type != HERALD_SETTING_INT || s->integer < lo ||
+	    s->integer > hi) {
+		host->conf_error(conf, s, "\"%s\" must be an integer from %lld "
+		    "to %lld", s->name, lo, hi);
+		*ok = 0;
+		return dflt;
+	}
+	return s->integer;
+}
+
+static int
+sms_is_http_url(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+static void
+sms_free(struct sms_channel *sc)
+{
+	if (sc == NULL)
+		return;
+	if (sc->password != NULL)
+		explicit_bzero(sc->password, strlen(sc->password));
+	free(sc->password);
+	free(sc->url);
+	free(sc->user);
+	free(sc->from);
+	free(sc->signature);
+	free(sc->dlr_url);
+	free(sc->smsc);
+	free(sc);
+}
+
+/* strdup of v into *dst unless v is NULL; 0 only on out of memory. */
+static int
+sms_keep(char **dst, const char *v)
+{
+	if (v == NULL)
+		return 1;
+	return (*dst = strdup(v)) != NULL;
+}
+
+static int
+sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
+    void **state)
+{
+	const struct herald_setting *url, *user, *pwfile, *from, *sig, *maxseg,
+	    *split, *dlr, *mask, *mainland, *smsc, *timeout;
+	const char *url_s, *user_s, *pw_s, *from_s, *sig_s, *dlr_s, *smsc_s,
+	    *to_s;
+	struct sms_channel *sc;
+	struct smslen len;
+	char *path = NULL, err[512];
+	int ok = 1;
+
+	url = host->setting(conf, "url");
+	user = host->setting(conf, "user");
+	pwfile = host->setting(conf, "password_file");
+	from = host->setting(conf, "from");
+	sig = host->setting(conf, "signature");
+	maxseg = host->setting(conf, "max_segments");
+	split = host->setting(conf, "split");
+	dlr = host->setting(conf, "dlr_url");
+	mask = host->setting(conf, "dlr_mask");
+	mainland = host->setting(conf, "mainland_only");
+	smsc = host->setting(conf, "smsc");
+	timeout = host->setting(conf, "timeout");
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		host->conf_error(conf, NULL, "out of memory");
+		return -1;
+	}
+	sc->host = host;
+	sc->conf = conf;
+
+	url_s = sms_str(host, conf, url, &ok);
+	if (url == NULL) {
+		host->conf_error(conf, NULL, "missing \"url\" (Kannel's sendsms "
+		    "URL, e.g. \"http://127.0.0.1:13013/cgi-bin/sendsms\")");
+		ok = 0;
+	} else if (url_s != NULL && !sms_is_http_url(url_s)) {
+		host->conf_error(conf, url, "\"url\" must start with http:// "
+		    "or https://");
+		ok = 0;
+	}
+	user_s = sms_str(host, conf, user, &ok);
+	pw_s = sms_str(host, conf, pwfile, &ok);
+	if (user == NULL || pwfile == NULL) {
+		host->conf_error(conf, NULL, "missing \"%s\" (Kannel's "
+		    "sendsms-user needs a username and a password file)",
+		    user == NULL ? "user" : "password_file");
+		ok = 0;
+	}
+	from_s = sms_str(host, conf, from, &ok);
+	sig_s = sms_str(host, conf, sig, &ok);
+	if (sig_s != NULL && smslen_measure(sig_s, strlen(sig_s), &len) == -1) {
+		host->conf_error(conf, sig, "\"signature\" is not valid UTF-8");
+		ok = 0;
+	}
+	sc->max_segments = (unsigned)sms_int(host, conf, maxseg, 1, 255,
+	    SMS_MAX_SEGMENTS_DEFAULT, &ok);
+	sc->split = sms_bool(host, conf, split, 0, &ok);
+	dlr_s = sms_str(host, conf, dlr, &ok);
+	if (dlr_s != NULL && (!sms_is_http_url(dlr_s) ||
+	    strchr(dlr_s, '?') != NULL)) {
+		host->conf_error(conf, dlr, "\"dlr_url\" must be an http(s) URL "
+		    "without a query, e.g. \"http://127.0.0.1:8025/v1/dlr\"");
+		ok = 0;
+	}
+	sc->dlr_mask = (unsigned)sms_int(host, conf, mask, 1, 63,
+	    SMS_DLR_MASK_DEFAULT, &ok);
+	if (mask != NULL && dlr == NULL) {
+		host->conf_error(conf, mask, "\"dlr_mask\" needs \"dlr_url\"");
+		ok = 0;
+	}
+	sc->mainland_only = sms_bool(host, conf, mainland, 0, &ok);
+	smsc_s = sms_str(host, conf, smsc, &ok);
+	sc->timeout_ms = SMS_TIMEOUT_DEFAULT;
+	if ((to_s = sms_str(host, conf, timeout, &ok)) != NULL &&
+	    (sc->timeout_ms = sms_parse_ms(to_s)) == 0) {
+		host->conf_error(conf, timeout, "\"timeout\" must be a duration "
+		    "like \"10s\"");
+		ok = 0;
+	}
+	if (!ok)
+		goto fail;
+	if (conf->check_only) {
+		sms_free(sc);
+		return 0;
+	}
+	if (host->size <= offsetof(struct herald_host, http) ||
+	    host->http == NULL) {
+		host->conf_error(conf, NULL, "the sms channel needs a host with "
+		    "an HTTP client (herald ABI 1.2 or later)");
+		goto fail;
+	}
+	if (!sms_keep(&sc->url, url_s) || !sms_keep(&sc->user, user_s) ||
+	    !sms_keep(&sc->from, from_s) || !sms_keep(&sc->signature, sig_s) ||
+	    !sms_keep(&sc->dlr_url, dlr_s) || !sms_keep(&sc->smsc, smsc_s) ||
+	    (path = sms_path(conf, pw_s)) == NULL) {
+		host->conf_error(conf, NULL, "out of memory");
+		goto fail;
+	}
+	if ((sc->password = sms_read_secret(path, err, sizeof(err))) == NULL) {
+		host->conf_error(conf, pwfile, "%s", err);
+		goto fail;
+	}
+	free(path);
+	*state = sc;
+	return 0;
+fail:
+	free(path);
+	sms_free(sc);
+	return -1;
+}
+
+/*
+ * The URL of one part.  ref/total/seq describe the concatenation UDH;
+ * total 1 sends none.  Caller frees; NULL on out of memory.
+ */
+static char *
+sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
+    const char *to, const char *text, size_t len, enum smslen_coding coding,
+    unsigned ref, unsigned total, unsigned seq, unsigned part_no)
+{
+	struct sms_buf b = { 0 }, dlr = { 0 };
+	char num[16];
+
+	sms_buf_str(&b, sc->url);
+	sms_buf_str(&b, strchr(sc->url, '?') != NULL ? "&" : "?");
+	sms_buf_str(&b, "username=");
+	sms_buf_enc(&b, sc->user, strlen(sc->user));
+	sms_buf_param(&b, "password", sc->password);
+	sms_buf_param(&b, "to", to);		/* "+" goes as %2B */
+	if (sc->from != NULL)
+		sms_buf_param(&b, "from", sc->from);
+	sms_buf_str(&b, "&text=");
+	sms_buf_enc(&b, text, len);
+	/* charset is that of text; Kannel's default for coding=2 is UTF-16BE. */
+	sms_buf_str(&b, "&charset=UTF-8");
+	sms_buf_str(&b, coding == SMSLEN_UCS2 ? "&coding=2" : "&coding=0");
+	if (total > 1) {
+		unsigned char udh[6] = { 5, 0, 3, (unsigned char)ref,
+		    (unsigned char)total, (unsigned char)seq };
+
+		sms_buf_str(&b, "&udh=");
+		sms_buf_enc(&b, (const char *)udh, sizeof(udh));
+	}
+	if (sc->smsc != NULL)
+		sms_buf_param(&b, "smsc", sc->smsc);
+	if (sc->dlr_url != NULL) {
+		snprintf(num, sizeof(num), "%u", sc->dlr_mask);
+		sms_buf_param(&b, "dlr-mask", num);
+		/* Kannel expands %d (type), %A (SMSC answer), %F (SMSC id),
+		 * %I (its own id) and %T (time) when the report arrives. */
+		sms_buf_str(&dlr, sc->dlr_url);
+		sms_buf_str(&dlr, "?channel=");
+		sms_buf_enc(&dlr, sc->conf->name, strlen(sc->conf->name));
+		sms_buf_str(&dlr, "&key=");
+		sms_buf_enc(&dlr, msg->key, strlen(msg->key));
+		snprintf(num, sizeof(num), "%u", part_no);
+		sms_buf_str(&dlr, "&part=");
+		sms_buf_str(&dlr, num);
+		sms_buf_str(&dlr, "&type=%d&at=%T&id=%F&kid=%I&reply=%A");
+		if (dlr.failed)
+			b.failed = 1;
+		else
+			sms_buf_param(&b, "dlr-url", dlr.s);
+		free(dlr.s);
+	}
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+static void
+sms_send_free(struct sms_send *ss)
+{
+	if (ss == NULL)
+		return;
+	for (size_t i = 0; i < ss->n; i++) {
+		if (ss->urls[i] != NULL)
+			explicit_bzero(ss->urls[i], strlen(ss->urls[i]));
+		free(ss->urls[i]);
+	}
+	free(ss->urls);
+	free(ss);
+}
+
+/* "+8613800138000" -> "+86138****8000", for reasons and logs. */
+static void
+sms_mask(const char *num, char *out, size_t outlen)
+{
+	size_t n = strlen(num);
+
+	if (n < 9)
+		snprintf(out, outlen, "****");
+	else
+		snprintf(out, outlen, "%.*s****%s", (int)(n - 8), num,
+		    num + n - 4);
+}
+
+/* A reply body as one short line for a reason: no control characters. */
+static void
+sms_reply_text(const char *body, size_t len, char *out, size_t outlen)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < len && j + 1 < outlen && j < 120; i++) {
+		unsigned char ch = (unsigned char)body[i];
+
+		if (ch == '\r' || ch == '\n') {
+			if (j > 0)
+				break;
+			continue;
+		}
+		out[j++] = ch < 0x20 ? ' ' : (char)ch;
+	}
+	out[j] = '\0';
+	if (j == 0)
+		snprintf(out, outlen, "(empty answer)");
+}
+
+static void sms_send_next(struct sms_send *ss);
+
+static void
+sms_on_reply(void *arg, const struct herald_http_response *resp)
+{
+	struct sms_send *ss = arg;
+	struct sms_channel *sc = ss->sc;
+	const struct herald_host *host = sc->host;
+	enum herald_outcome o;
+	char text[160], reason[SMS_REASON_MAX];
+	unsigned after = 0;
+
+	if (resp->status >= 200 && resp->status < 300) {
+		host->log(sc->conf, HERALD_LOG_DEBUG, "part %zu/%zu: %ld",
+		    ss->next + 1, ss->n, resp->status);
+		if (++ss->next < ss->n) {
+			sms_send_next(ss);
+			return;
+		}
+		host->complete(ss->c, HERALD_DELIVERED, 0, NULL);
+		sms_send_free(ss);
+		return;
+	}
+	if (resp->status == 0) {
+		o = HERALD_TRANSIENT;
+		snprintf(reason, sizeof(reason), "sendsms: %s",
+		    resp->timed_out ? "timed out" :
+		    resp->error ? resp->error : "no answer");
+	} else {
+		sms_reply_text(resp->body ? resp->body : "", resp->body_len,
+		    text, sizeof(text));
+		if (resp->status == 429 || resp->status >= 500) {
+			o = HERALD_TRANSIENT;
+			after = resp->retry_after_ms;
+		} else
+			o = HERALD_PERMANENT;
+		snprintf(reason, sizeof(reason), "sendsms %ld: %s%s",
+		    resp->status, text, ss->n > 1 ? " (multi-part)" : "");
+	}
+	if (ss->n > 1 && ss->next > 0) {
+		size_t l = strlen(reason);
+
+		snprintf(reason + l, sizeof(reason) - l, " at part %zu of %zu",
+		    ss->next + 1, ss->n);
+	}
+	host->complete(ss->c, o, after, reason);
+	sms_send_free(ss);
+}
+
+static void
+sms_send_next(struct sms_send *ss)
+{
+	struct sms_channel *sc = ss->sc;
+	struct herald_http_request req = {
+		.method = "GET",
+		.url = ss->urls[ss->next],
+		.timeout_ms = sc->timeout_ms,
+	};
+
+	if (sc->host->http(sc->conf, &req, sms_on_reply, ss) == -1) {
+		sc->host->complete(ss->c, HERALD_TRANSIENT, 0,
+		    "HTTP client unavailable");
+		sms_send_free(ss);
+	}
+}
+
+/* The message's UDH reference: the same for every attempt of a job. */
+static unsigned
+sms_ref(const char *key, unsigned group)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const char *p = key; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (h + group) & 0xff;
+}
+
+static void
+sms_send(void *state, const struct herald_message *msg,
+    struct herald_completion *c)
+{
+	struct sms_channel *sc = state;
+	const struct herald_host *host = sc->host;
+	struct sms_send *ss = NULL;
+	struct smslen len;
+	char to[32], err[256], masked[32], reason[SMS_REASON_MAX];
+	char *text = NULL;
+	size_t *ends = NULL, n, tlen, start;
+	const char *body = msg->body ? msg->body : "";
+
+	if (msg->address == NULL || phone_normalize(msg->address, to,
+	    sizeof(to), err, sizeof(err)) == -1) {
+		sms_mask(msg->address ? msg->address : "", masked,
+		    sizeof(masked));
+		snprintf(reason, sizeof(reason), "recipient %s is not a valid "
+		    "mobile number", masked);
+		host->complete(c, HERALD_PERMANENT, 0, reason);
+		return;
+	}
+	if (sc->mainland_only && strncmp(to, "+86", 3) != 0) {
+		sms_mask(to, masked, sizeof(masked));
+		snprintf(reason, sizeof(reason), "recipient %s is outside the "
+		    "mainland (mainland_only = true)", masked);
+		host->complete(c, HERALD_PERMANENT, 0, reason);
+		return;
+	}
+	if (asprintf(&text, "%s%s", sc->signature ? sc->signature : "",
+	    body) < 0) {
+		host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
+		return;
+	}
+	tlen = strlen(text);
+	if (smslen_measure(text, tlen, &len) == -1) {
+		free(text);
+		host->complete(c, HERALD_PERMANENT, 0, "text is not valid UTF-8");
+		return;
+	}
+	if (len.segments > sc->max_segments && !sc->split) {
+		free(text);
+		snprintf(reason, sizeof(reason), "message needs %zu segments, "
+		    "cap %u", len.segments, sc->max_segments);
+		host->complete(c, HERALD_PERMANENT, 0, reason);
+		return;
+	}
+	if ((ends = calloc(len.segments, sizeof(*ends))) == NULL ||
+	    (ss = calloc(1, sizeof(*ss))) == NULL ||
+	    (ss->urls = calloc(len.segments, sizeof(*ss->urls))) == NULL)
+		goto oom;
+	ss->sc = sc;
+	ss->c = c;
+	n = smslen_split(text, tlen, len.coding, ends, len.segments);
+	if (n != len.segments)
+		goto oom;	/* cannot happen: the same text was measured */
+	start = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Groups of at most max_segments parts, each with its own
+		 * reference (several groups only with split = true). */
+		unsigned group = (unsigned)(i / sc->max_segments);
+		size_t gfirst = group * sc->max_segments;
+		size_t gtotal = n - gfirst < sc->max_segments ?
+		    n - gfirst : sc->max_segments;
+
+		ss->urls[i] = sms_part_url(sc, msg, to, text + start,
+		    ends[i] - start, len.coding, sms_ref(msg->key, group),
+		    (unsigned)gtotal, (unsigned)(i - gfirst + 1),
+		    (unsigned)i + 1);
+		if (ss->urls[i] == NULL)
+			goto oom;
+		ss->n++;
+		start = ends[i];
+	}
+	explicit_bzero(text, tlen);
+	free(text);
+	free(ends);
+	host->log(sc->conf, HERALD_LOG_DEBUG, "key %s: %zu part(s), %s, %zu "
+	    "units", msg->key, n, len.coding == SMSLEN_UCS2 ? "UCS-2" : "GSM-7",
+	    len.units);
+	sms_send_next(ss);
+	return;
+oom:
+	free(text);
+	free(ends);
+	sms_send_free(ss);
+	host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
+}
+
+static void
+sms_close(void *state)
+{
+	sms_free(state);
+}
+
+static const struct herald_plugin sms_plugin = {
+	.abi_major = HERALD_PLUGIN_ABI_MAJOR,
+	.abi_minor = HERALD_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct herald_plugin),
+	.name = "sms",
+	.version = PACKAGE_VERSION,
+	.description = "SMS through Kannel's sendsms HTTP interface",
+	.caps = {
+		.max_length = SMS_MAX_SEGMENTS_DEFAULT,
+		.length_unit = HERALD_LEN_SMS_SEGMENTS,
+		.address = HERALD_ADDR_PHONE,
+		.ack_links = 1,
+		.delivery_receipts = 1,
+		.default_rate = 50,
+		.default_burst = 0,
+		.default_concurrency = 8,
+	},
+	.open = sms_open,
+	.send = sms_send,
+	.close = sms_close,
+};
+
+HERALD_PLUGIN_DECLARE(sms_plugin)

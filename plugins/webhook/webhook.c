@@ -1,0 +1,632 @@
+/*
+ * webhook.c - the "webhook" channel: JSON POSTs to group robots (WeCom,
+ * DingTalk, Feishu) or to any HTTP endpoint (generic).
+ *
+ * Every request goes through the host's shared HTTP client (host->http,
+ * ABI 1.2), so a send never blocks and a slow robot holds up only its own
+ * requests.  Bodies and answers per flavour live in payload.c, signatures
+ * and splitting in sign.c.
+ *
+ * Long messages.  A body over the flavour's limit is split at line or
+ * sentence boundaries (never inside a character) and the parts are sent
+ * one after the other, each as its own request; the send completes when
+ * the last part is delivered.  When a part fails transiently the parts
+ * already delivered are remembered by job key (and a hash of the body),
+ * so the core's retry of the same job sends only the remaining parts: a
+ * group sees no part twice.  The memory is a small ring per channel; a
+ * retry that finds no entry (evicted, or a restarted daemon) sends every
+ * part again, which is the at-least-once the core promises anyway.  A
+ * permanent failure forgets the entry: the message falls back whole.
+ *
+ * Secrets.  The robot URL carries its key (WeCom key=, DingTalk
+ * access_token=, Feishu's hook id), so it may come from url_file, and it
+ * is never logged: lines name the channel, never the URL.  Signing
+ * secrets come only from files.
+ *
+ * Left out: merging queued messages into one digest when a robot's quota
+ * would hold them back (a dispatcher decision the plugin cannot see), and
+ * Feishu @mentions (they need an open_id, not a phone).
+ *
+ * Settings:
+ *   flavour     = "wecom";   "generic" (default), "wecom", "dingtalk", "feishu"
+ *   url         = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...";
+ *   url_file    = "secrets/wecom-bj.url";  instead of url: its first line
+ *   secret_file = "secrets/dingtalk.sec";  DingTalk/Feishu signing secret,
+ *                 generic HMAC-SHA256 key (X-Herald-Signature); not wecom
+ *   msgtype     = "text";    wecom/dingtalk "text"|"markdown", feishu "text"|"post"
+ *   mention     = false;     @ the contact (wecom, dingtalk)
+ *   timeout     = "10s";     per request
+ *   ca_file     = "certs/ca.pem";  extra CA bundle (tests)
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "herald-plugin.h"
+#include "payload.h"
+#include "sign.h"
+
+#define WEBHOOK_RESUME_SLOTS 64
+#define WEBHOOK_REASON_MAX 256
+
+/* Parts of a message delivered before a transient failure. */
+struct webhook_resume {
+	char key[64];
+	uint64_t hash;
+	unsigned done;
+};
+
+struct webhook_channel {
+	const struct herald_host *host;
+	const struct herald_channel_conf *conf;
+	enum webhook_flavour flavour;
+	char *url;
+	char *secret;
+	char *ca_file;
+	int markdown;
+	int mention;
+	unsigned timeout_ms;
+	struct webhook_resume resume[WEBHOOK_RESUME_SLOTS];
+	unsigned resume_next;
+};
+
+/* One send in flight: the message is borrowed until complete(). */
+struct webhook_send {
+	struct webhook_channel *wc;
+	const struct herald_message *msg;
+	struct herald_completion *c;
+	uint64_t hash;
+	size_t *cuts;			/* part i is body[cuts[i], cuts[i + 1]) */
+	unsigned n_parts;
+	unsigned next;			/* the part being sent */
+	char mention[64];
+};
+
+static uint64_t
+webhook_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct webhook_resume *
+webhook_resume_find(struct webhook_channel *wc, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < WEBHOOK_RESUME_SLOTS; i++)
+		if (wc->resume[i].key[0] != '\0' &&
+		    strcmp(wc->resume[i].key, key) == 0)
+			return &wc->resume[i];
+	return NULL;
+}
+
+static void
+webhook_resume_save(struct webhook_channel *wc, const char *key,
+    uint64_t hash, unsigned done)
+{
+	struct webhook_resume *r;
+
+	if (strlen(key) >= sizeof(r->key))
+		return;
+	if ((r = webhook_resume_find(wc, key)) == NULL) {
+		r = &wc->resume[wc->resume_next];
+		wc->resume_next = (wc->resume_next + 1) % WEBHOOK_RESUME_SLOTS;
+	}
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	r->hash = hash;
+	r->done = done;
+}
+
+static void
+webhook_resume_forget(struct webhook_channel *wc, const char *key)
+{
+	struct webhook_resume *r = webhook_resume_find(wc, key);
+
+	if (r != NULL)
+		memset(r, 0, sizeof(*r));
+}
+
+/* "10s", "500ms", "2m" or bare seconds; 0 when malformed. */
+static unsigned
+webhook_parse_ms(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0 || v > 3600000)
+		return 0;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v <= 3600 ? (unsigned)v * 1000 : 0;
+	if (strcmp(end, "ms") == 0)
+		return (unsigned)v;
+	if (strcmp(end, "m") == 0)
+		return v <= 60 ? (unsigned)v * 60000 : 0;
+	return 0;
+}
+
+/* Caller frees; relative paths resolve against the config directory. */
+static char *
+webhook_path(const struct herald_channel_conf *conf, const char *p)
+{
+	char *path = NULL;
+
+	if (p[0] == '/' || conf->base_dir == NULL)
+		return strdup(p);
+	if (asprintf(&path, "%s/%s", conf->base_dir, p) < 0)
+		return NULL;
+	return path;
+}
+
+/* Caller frees; the file's first line, NULL with a reason in err. */
+static char *
+webhook_read_line(const struct herald_channel_conf *conf, const char *p,
+    char *err, size_t errlen)
+{
+	char buf[4096], *path;
+	size_t n;
+	FILE *fp;
+
+	if ((path = webhook_path(conf, p)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "%s: empty file", path);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return strdup(buf);
+}
+
+static const char *
+webhook_str(const struct herald_host *host, const struct herald_channel_conf *conf,
+    const struct herald_setting *s, int *ok)
+{
+	if (s == NULL)
+		return NULL;
+	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
+		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
+		    s->name);
+		*ok = 0;
+		return NULL;
+	}
+	return s->str;
+}
+
+static void
+webhook_free(struct webhook_channel *wc)
+{
+	if (wc == NULL)
+		return;
+	if (wc->url != NULL)
+		explicit_bzero(wc->url, strlen(wc->url));
+	if (wc->secret != NULL)
+		explicit_bzero(wc->secret, strlen(wc->secret));
+	free(wc->url);
+	free(wc->secret);
+	free(wc->ca_file);
+	free(wc);
+}
+
+static int
+webhook_url_is_http(const char *u)
+{
+	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+static int
+webhook_open(const struct herald_host *host, const struct herald_channel_conf *conf,
+    void **state)
+{
+	const struct herald_setting *flavour, *url, *url_file, *secret_file,
+	    *msgtype, *mention, *timeout, *ca;
+	const char *v, *url_s = NULL, *url_file_s, *secret_s, *ca_s, *mt = NULL;
+	struct webhook_channel *wc;
+	char err[512];
+	int ok = 1;
+
+	if (host->size <= offsetof(struct herald_host, http) ||
+	    host->http == NULL) {
+		host->conf_error(conf, NULL, "the webhook channel needs a host "
+		    "with the HTTP client (herald ABI 1.2 or later)");
+		return -1;
+	}
+	flavour = host->setting(conf, "flavour");
+	url = host->setting(conf, "url");
+	url_file = host->setting(conf, "url_file");
+	secret_file = host->setting(conf, "secret_file");
+	msgtype = host->setting(conf, "msgtype");
+	mention = host->setting(conf, "mention");
+	timeout = host->setting(conf, "timeout");
+	ca = host->setting(conf, "ca_file");
+
+	if ((wc = calloc(1, sizeof(*wc))) == NULL) {
+		host->conf_error(conf, NULL, "out of memory");
+		return -1;
+	}
+	wc->host = host;
+	wc->conf = conf;
+	wc->timeout_ms = 10000;
+
+	if ((v = webhook_str(host, conf, flavour, &ok)) != NULL) {
+		if (strcmp(v, "generic") == 0)
+			wc->flavour = WEBHOOK_GENERIC;
+		else if (strcmp(v, "wecom") == 0)
+			wc->flavour = WEBHOOK_WECOM;
+		else if (strcmp(v, "dingtalk") == 0)
+			wc->flavour = WEBHOOK_DINGTALK;
+		else if (strcmp(v, "feishu") == 0)
+			wc->flavour = WEBHOOK_FEISHU;
+		else {
+			host->conf_error(conf, flavour, "\"flavour\" must be "
+			    "\"generic\", \"wecom\", \"dingtalk\" or \"feishu\"");
+			ok = 0;
+		}
+	}
+	url_s = webhook_str(host, conf, url, &ok);
+	url_file_s = webhook_str(host, conf, url_file, &ok);
+	if ((url == NULL) == (url_file == NULL)) {
+		host->conf_error(conf, url ? url : url_file, "give exactly one "
+		    "of \"url\" and \"url_file\"");
+		ok = 0;
+	} else if (url_s != NULL && !webhook_url_is_http(url_s)) {
+		/* Say what is wrong without echoing the key. */
+		host->conf_error(conf, url, "\"url\" must start with http:// "
+		    "or https://");
+		ok = 0;
+	}
+	secret_s = webhook_str(host, conf, secret_file, &ok);
+	if (secret_file != NULL && wc->flavour == WEBHOOK_WECOM) {
+		host->conf_error(conf, secret_file, "WeCom robots are not "
+		    "signed: \"secret_file\" does not apply");
+		ok = 0;
+	}
+	if ((mt = webhook_str(host, conf, msgtype, &ok)) != NULL) {
+		if (strcmp(mt, "text") == 0)
+			wc->markdown = 0;
+		else if ((strcmp(mt, "markdown") == 0 &&
+		    (wc->flavour == WEBHOOK_WECOM ||
+		    wc->flavour == WEBHOOK_DINGTALK)) ||
+		    (strcmp(mt, "post") == 0 && wc->flavour == WEBHOOK_FEISHU))
+			wc->markdown = 1;
+		else {
+			host->conf_error(conf, msgtype, "\"msgtype\" must be "
+			    "\"text\" or \"%s\" for this flavour",
+			    wc->flavour == WEBHOOK_FEISHU ? "post" : "markdown");
+			ok = 0;
+		}
+		if (wc->flavour == WEBHOOK_GENERIC) {
+			host->conf_error(conf, msgtype, "\"msgtype\" does not "
+			    "apply to the generic flavour");
+			ok = 0;
+		}
+	}
+	if (mention != NULL) {
+		if (mention->type != HERALD_SETTING_BOOL) {
+			host->conf_error(conf, mention, "\"mention\" must be "
+			    "true or false");
+			ok = 0;
+		} else if (mention->integer && wc->flavour != WEBHOOK_WECOM &&
+		    wc->flavour != WEBHOOK_DINGTALK) {
+			host->conf_error(conf, mention, "\"mention\" works with "
+			    "the wecom and dingtalk flavours only");
+			ok = 0;
+		} else
+			wc->mention = mention->integer != 0;
+	}
+	if ((v = webhook_str(host, conf, timeout, &ok)) != NULL &&
+	    (wc->timeout_ms = webhook_parse_ms(v)) == 0) {
+		host->conf_error(conf, timeout, "\"timeout\" must be a duration "
+		    "like \"10s\" (at most an hour)");
+		ok = 0;
+	}
+	ca_s = webhook_str(host, conf, ca, &ok);
+	if (!ok || conf->check_only)
+		goto fail;
+
+	if (url_s != NULL)
+		wc->url = strdup(url_s);
+	else if ((wc->url = webhook_read_line(conf, url_file_s, err,
+	    sizeof(err))) == NULL) {
+		host->conf_error(conf, url_file, "url_file: %s", err);
+		goto fail;
+	} else if (!webhook_url_is_http(wc->url)) {
+		host->conf_error(conf, url_file, "url_file: the URL must start "
+		    "with http:// or https://");
+		goto fail;
+	}
+	if (secret_s != NULL && (wc->secret = webhook_read_line(conf, secret_s,
+	    err, sizeof(err))) == NULL) {
+		host->conf_error(conf, secret_file, "secret_file: %s", err);
+		goto fail;
+	}
+	if (ca_s != NULL && (wc->ca_file = webhook_path(conf, ca_s)) == NULL)
+		goto fail;
+	if (wc->url == NULL) {
+		host->conf_error(conf, NULL, "out of memory");
+		goto fail;
+	}
+	*state = wc;
+	return 0;
+fail:
+	webhook_free(wc);
+	/* check_only with good settings is a success that opened nothing. */
+	return ok && conf->check_only ? 0 : -1;
+}
+
+static void
+webhook_send_free(struct webhook_send *ws)
+{
+	if (ws == NULL)
+		return;
+	free(ws->cuts);
+	free(ws);
+}
+
+static void
+webhook_finish(struct webhook_send *ws, enum herald_outcome o,
+    unsigned retry_ms, const char *reason)
+{
+	struct herald_completion *c = ws->c;
+	const struct herald_host *host = ws->wc->host;
+
+	if (o == HERALD_TRANSIENT && ws->next > 0)
+		webhook_resume_save(ws->wc, ws->msg->key, ws->hash, ws->next);
+	else
+		webhook_resume_forget(ws->wc, ws->msg->key);
+	webhook_send_free(ws);
+	host->complete(c, o, retry_ms, reason);
+}
+
+static void webhook_on_answer(void *arg, const struct herald_http_response *r);
+
+static long long
+webhook_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Start the request for part ws->next; -1 when it could not start. */
+static int
+webhook_send_part(struct webhook_send *ws, char *reason, size_t reasonlen)
+{
+	struct webhook_channel *wc = ws->wc;
+	const struct herald_message *m = ws->msg;
+	struct herald_http_request req = { 0 };
+	struct webhook_part p = { 0 };
+	const char *headers[5];
+	char fsign[WEBHOOK_SIGN_MAX], dsign[WEBHOOK_SIGN_MAX];
+	char sighdr[100], idhdr[100], *body = NULL, *url = NULL;
+	long long now_ms = webhook_now_ms();
+	size_t nh = 0;
+	int rc = -1;
+
+	p.msg = m;
+	p.text = m->body + ws->cuts[ws->next];
+	p.text_len = ws->cuts[ws->next + 1] - ws->cuts[ws->next];
+	p.index = ws->next + 1;
+	p.count = ws->n_parts;
+	p.markdown = wc->markdown;
+	/* Mention once, on the first part. */
+	p.mention = ws->next == 0 && ws->mention[0] != '\0' ? ws->mention : NULL;
+	if (wc->flavour == WEBHOOK_FEISHU && wc->secret != NULL) {
+		p.feishu_ts = now_ms / 1000;
+		if (webhook_sign_feishu(wc->secret, p.feishu_ts, fsign,
+		    sizeof(fsign)) == -1) {
+			snprintf(reason, reasonlen, "cannot sign the request");
+			goto done;
+		}
+		p.feishu_sign = fsign;
+	}
+	if ((body = webhook_payload(wc->flavour, &p)) == NULL) {
+		snprintf(reason, reasonlen, "cannot build the request body");
+		goto done;
+	}
+	req.url = wc->url;
+	if (wc->flavour == WEBHOOK_DINGTALK && wc->secret != NULL) {
+		if (webhook_sign_dingtalk(wc->secret, now_ms, dsign,
+		    sizeof(dsign), NULL, 0) == -1 ||
+		    asprintf(&url, "%s%ctimestamp=%lld&sign=%s", wc->url,
+		    strchr(wc->url, '?') ? '&' : '?', now_ms, dsign) < 0) {
+			url = NULL;
+			snprintf(reason, reasonlen, "cannot sign the request");
+			goto done;
+		}
+		req.url = url;
+	}
+	headers[nh++] = "Content-Type: application/json; charset=utf-8";
+	if (wc->flavour == WEBHOOK_GENERIC) {
+		snprintf(idhdr, sizeof(idhdr), "X-Herald-Id: %s", m->key);
+		headers[nh++] = idhdr;
+		if (wc->secret != NULL) {
+			memcpy(sighdr, "X-Herald-Signature: ", 20);
+			if (webhook_sign_generic(wc->secret, body, strlen(body),
+			    sighdr + 20, sizeof(sighdr) - 20) == -1) {
+				snprintf(reason, reasonlen, "cannot sign the "
+				    "request");
+				goto done;
+			}
+			headers[nh++] = sighdr;
+		}
+	}
+	headers[nh] = NULL;
+	req.method = "POST";
+	req.headers = headers;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.timeout_ms = wc->timeout_ms;
+	req.ca_file = wc->ca_file;
+	if (wc->host->http(wc->conf, &req, webhook_on_answer, ws) == -1) {
+		snprintf(reason, reasonlen, "cannot start the HTTP request");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (url != NULL) {
+		explicit_bzero(url, strlen(url));
+		free(url);
+	}
+	free(body);
+	return rc;
+}
+
+static void
+webhook_on_answer(void *arg, const struct herald_http_response *r)
+{
+	struct webhook_send *ws = arg;
+	struct webhook_channel *wc = ws->wc;
+	char reason[WEBHOOK_REASON_MAX], full[WEBHOOK_REASON_MAX + 32];
+	enum herald_outcome o;
+	unsigned retry_ms;
+
+	o = webhook_classify(wc->flavour, r, &retry_ms, reason, sizeof(reason));
+	if (o == HERALD_DELIVERED) {
+		if (++ws->next < ws->n_parts) {
+			if (webhook_send_part(ws, reason, sizeof(reason)) == 0)
+				return;
+			webhook_finish(ws, HERALD_TRANSIENT, 0, reason);
+			return;
+		}
+		webhook_finish(ws, HERALD_DELIVERED, 0, NULL);
+		return;
+	}
+	if (ws->n_parts > 1) {
+		snprintf(full, sizeof(full), "part %u of %u: %s", ws->next + 1,
+		    ws->n_parts, reason);
+		webhook_finish(ws, o, retry_ms, full);
+	} else
+		webhook_finish(ws, o, retry_ms, reason);
+}
+
+/* Cut the body into parts within the flavour's limit. */
+static void
+webhook_cut(struct webhook_send *ws, size_t max)
+{
+	const char *b = ws->msg->body;
+	size_t len = strlen(b), at = 0, n = 0, cap = 4, step;
+
+	ws->cuts = calloc(cap, sizeof(*ws->cuts));
+	if (ws->cuts == NULL)
+		return;
+	ws->cuts[n++] = 0;
+	do {
+		step = max ? webhook_split_next(b + at, len - at, max) : len - at;
+		at += step;
+		if (n + 1 >= cap) {
+			size_t *nc = realloc(ws->cuts, cap * 2 * sizeof(*nc));
+
+			if (nc == NULL) {
+				free(ws->cuts);
+				ws->cuts = NULL;
+				return;
+			}
+			ws->cuts = nc;
+			cap *= 2;
+		}
+		ws->cuts[n++] = at;
+	} while (at < len);
+	ws->n_parts = (unsigned)(n - 1);
+}
+
+static void
+webhook_send(void *state, const struct herald_message *msg,
+    struct herald_completion *c)
+{
+	struct webhook_channel *wc = state;
+	struct webhook_resume *res;
+	struct webhook_send *ws;
+	char reason[WEBHOOK_REASON_MAX];
+	const char *a;
+
+	if (msg->body == NULL || msg->body[0] == '\0') {
+		wc->host->complete(c, HERALD_PERMANENT, 0, "empty message");
+		return;
+	}
+	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
+		wc->host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
+		return;
+	}
+	ws->wc = wc;
+	ws->msg = msg;
+	ws->c = c;
+	ws->hash = webhook_hash(msg->body);
+	webhook_cut(ws, webhook_part_max(wc->flavour, wc->markdown));
+	if (ws->cuts == NULL) {
+		free(ws);
+		wc->host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
+		return;
+	}
+	if (wc->mention && (a = msg->address) != NULL) {
+		/* Robots know mainland mobiles without the country code. */
+		if (strncmp(a, "+86", 3) == 0)
+			a += 3;
+		snprintf(ws->mention, sizeof(ws->mention), "%s", a);
+	}
+	/* A retry after a failure mid-way resumes where it stopped. */
+	if ((res = webhook_resume_find(wc, msg->key)) != NULL &&
+	    res->hash == ws->hash && res->done < ws->n_parts)
+		ws->next = res->done;
+	if (ws->n_parts > 1)
+		wc->host->log(wc->conf, HERALD_LOG_DEBUG, "job %s: %u parts, "
+		    "from part %u", msg->key, ws->n_parts, ws->next + 1);
+	if (webhook_send_part(ws, reason, sizeof(reason)) == -1)
+		webhook_finish(ws, HERALD_TRANSIENT, 0, reason);
+}
+
+static void
+webhook_close(void *state)
+{
+	webhook_free(state);
+}
+
+static const struct herald_plugin webhook_plugin = {
+	.abi_major = HERALD_PLUGIN_ABI_MAJOR,
+	.abi_minor = HERALD_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct herald_plugin),
+	.name = "webhook",
+	.version = PACKAGE_VERSION,
+	.description = "JSON webhooks: generic, WeCom, DingTalk and Feishu "
+	    "group robots",
+	.caps = {
+		.max_length = 0,	/* long messages are split, not refused */
+		.length_unit = HERALD_LEN_BYTES,
+		/* The phone, for @mentions; the robot itself is the target. */
+		.address = HERALD_ADDR_PHONE,
+		.ack_links = 1,
+		.delivery_receipts = 0,
+		/* The robots' quota, 20 per minute (VENDORS.md). */
+		.default_rate = 20.0 / 60.0,
+		.default_burst = 20,
+		.default_concurrency = 4,
+	},
+	.open = webhook_open,
+	.send = webhook_send,
+	.close = webhook_close,
+};
+
+HERALD_PLUGIN_DECLARE(webhook_plugin)

@@ -1,0 +1,510 @@
+/*
+ * test_http.c - the loop-driven HTTP client against a real evhttp server
+ * on loopback, served from the same event loop: bodies and headers both
+ * ways, 429 with Retry-After, timeouts, refused connections, connection
+ * reuse, 50 requests at once, and cancellation when the client is freed.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "http.h"
+
+#define MAX_CONNS 64
+#define MAX_DELAYED 8
+
+struct delayed {
+	struct server *srv;
+	struct evhttp_request *req;
+	struct event *ev;
+};
+
+struct server {
+	struct event_base *base;
+	struct evhttp *http;
+	int port;
+	int n_requests;
+	int saw_expect;
+	char last_method[16];
+	char last_body[256];
+	char last_header[64];
+	const void *conns[MAX_CONNS];	/* distinct connections seen */
+	int n_conns;
+	struct delayed delayed[MAX_DELAYED];
+	int n_delayed;
+};
+
+struct result {
+	struct event_base *base;
+	int calls;
+	int started;			/* http_client_start() had returned */
+	int early;			/* done() ran before it returned */
+	long status;
+	int timed_out;
+	int has_error;
+	char error[256];
+	char body[256];
+	char content_type[64];
+	unsigned retry_after_ms;
+	int *remaining;			/* stop the loop when it reaches 0 */
+};
+
+static void
+server_note_conn(struct server *s, struct evhttp_request *req)
+{
+	const void *c = evhttp_request_get_connection(req);
+	int i;
+
+	for (i = 0; i < s->n_conns; i++)
+		if (s->conns[i] == c)
+			return;
+	if (s->n_conns < MAX_CONNS)
+		s->conns[s->n_conns++] = c;
+}
+
+static void
+server_reply_delayed(evutil_socket_t fd, short what, void *arg)
+{
+	struct delayed *d = arg;
+
+	(void)fd;
+	(void)what;
+	evhttp_send_reply(d->req, 200, "OK", NULL);
+	d->req = NULL;
+}
+
+static void
+server_on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct evbuffer *reply;
+	const char *uri = evhttp_request_get_uri(req);
+	const char *h;
+	size_t n;
+
+	s->n_requests++;
+	server_note_conn(s, req);
+	if (evhttp_find_header(in, "Expect") != NULL)
+		s->saw_expect = 1;
+	snprintf(s->last_method, sizeof(s->last_method), "%s",
+	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" :
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "?");
+	n = evbuffer_get_length(body);
+	if (n >= sizeof(s->last_body))
+		n = sizeof(s->last_body) - 1;
+	evbuffer_copyout(body, s->last_body, n);
+	s->last_body[n] = '\0';
+	h = evhttp_find_header(in, "X-Test");
+	snprintf(s->last_header, sizeof(s->last_header), "%s", h ? h : "");
+
+	if ((reply = evbuffer_new()) == NULL)
+		abort();
+	if (strncmp(uri, "/ok", 3) == 0) {
+		evhttp_add_header(out, "Content-Type", "application/json");
+		evbuffer_add_printf(reply, "{\"errcode\":0,\"uri\":\"%s\"}", uri);
+		evhttp_send_reply(req, 200, "OK", reply);
+	} else if (strcmp(uri, "/busy") == 0) {
+		evhttp_add_header(out, "Retry-After", "7");
+		evbuffer_add_printf(reply, "slow down");
+		evhttp_send_reply(req, 429, "Too Many Requests", reply);
+	} else if (strcmp(uri, "/busy-date") == 0) {
+		char date[64];
+		time_t t = time(NULL) + 120;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		evhttp_add_header(out, "Retry-After", date);
+		evhttp_send_reply(req, 503, "Service Unavailable", reply);
+	} else if (strcmp(uri, "/hang") == 0 && s->n_delayed < MAX_DELAYED) {
+		/* Answered after 5 s, or never: the tests end sooner. */
+		struct delayed *d = &s->delayed[s->n_delayed++];
+		struct timeval tv = { 5, 0 };
+
+		d->srv = s;
+		d->req = req;
+		d->ev = evtimer_new(s->base, server_reply_delayed, d);
+		assert_non_null(d->ev);
+		evtimer_add(d->ev, &tv);
+	} else
+		evhttp_send_reply(req, 404, "Not Found", reply);
+	evbuffer_free(reply);
+}
+
+static struct server *
+server_start(struct event_base *base)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	struct evhttp_bound_socket *bs;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	assert_non_null(s);
+	s->base = base;
+	s->http = evhttp_new(base);
+	assert_non_null(s->http);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_gencb(s->http, server_on_request, s);
+	bs = evhttp_bind_socket_with_handle(s->http, "127.0.0.1", 0);
+	assert_non_null(bs);
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(bs),
+	    (struct sockaddr *)&sin, &len), 0);
+	s->port = ntohs(sin.sin_port);
+	return s;
+}
+
+static void
+server_stop(struct server *s)
+{
+	int i;
+
+	for (i = 0; i < s->n_delayed; i++)
+		event_free(s->delayed[i].ev);
+	evhttp_free(s->http);
+	free(s);
+}
+
+static void
+on_done(void *arg, const struct herald_http_response *resp)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	if (!r->started)
+		r->early = 1;
+	r->status = resp->status;
+	r->timed_out = resp->timed_out;
+	r->has_error = resp->error != NULL;
+	snprintf(r->error, sizeof(r->error), "%s", resp->error ? resp->error : "");
+	snprintf(r->body, sizeof(r->body), "%s", resp->body ? resp->body : "(null)");
+	snprintf(r->content_type, sizeof(r->content_type), "%s",
+	    resp->content_type ? resp->content_type : "");
+	r->retry_after_ms = resp->retry_after_ms;
+	if (r->remaining != NULL && --*r->remaining == 0)
+		event_base_loopbreak(r->base);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* Run the loop until *remaining reaches 0 or limit_ms passes. */
+static void
+run_until(struct event_base *base, int *remaining, int limit_ms)
+{
+	struct event *ev = evtimer_new(base, on_deadline, base);
+	struct timeval tv = { limit_ms / 1000, (limit_ms % 1000) * 1000 };
+
+	assert_non_null(ev);
+	evtimer_add(ev, &tv);
+	if (*remaining > 0)
+		event_base_dispatch(base);
+	event_free(ev);
+}
+
+struct fixture {
+	struct event_base *base;
+	struct server *srv;
+	struct http_client *hc;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	assert_non_null(f);
+	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	f->srv = server_start(f->base);
+	assert_int_equal(http_client_new(f->base, &f->hc, err, sizeof(err)), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	http_client_free(f->hc);
+	server_stop(f->srv);
+	event_base_free(f->base);
+	curl_global_cleanup();
+	free(f);
+	return 0;
+}
+
+static void
+start(struct fixture *f, const char *method, const char *path,
+    const char *body, unsigned timeout_ms, struct result *r, int *remaining)
+{
+	static const char *const headers[] = { "X-Test: 值-1",
+	    "Content-Type: application/json", NULL };
+	struct herald_http_request req = { 0 };
+	char url[128], err[256];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", f->srv->port, path);
+	req.method = method;
+	req.url = url;
+	req.headers = headers;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.timeout_ms = timeout_ms;
+	memset(r, 0, sizeof(*r));
+	r->base = f->base;
+	r->remaining = remaining;
+	assert_int_equal(http_client_start(f->hc, &req, on_done, r, err,
+	    sizeof(err)), 0);
+	r->started = 1;
+}
+
+static void
+test_post_200(void **state)
+{
+	struct fixture *f = *state;
+	struct result r;
+	int remaining = 1;
+	char body[] = "{\"msg\":\"请按时报送\"}";
+
+	start(f, "POST", "/ok?key=k", body, 5000, &r, &remaining);
+	/* The request and the caller's buffer are copied. */
+	memset(body, 'x', sizeof(body) - 1);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.early, 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.has_error, 0);
+	assert_string_equal(r.body, "{\"errcode\":0,\"uri\":\"/ok?key=k\"}");
+	assert_string_equal(r.content_type, "application/json");
+	assert_int_equal(r.retry_after_ms, 0);
+	assert_string_equal(f->srv->last_method, "POST");
+	assert_string_equal(f->srv->last_body, "{\"msg\":\"请按时报送\"}");
+	assert_string_equal(f->srv->last_header, "值-1");
+	assert_int_equal(f->srv->saw_expect, 0);
+	assert_int_equal(http_client_pending(f->hc), 0);
+}
+
+static void
+test_reuse(void **state)
+{
+	struct fixture *f = *state;
+	struct result r;
+	int i, remaining;
+
+	for (i = 0; i < 5; i++) {
+		remaining = 1;
+		start(f, "GET", "/ok", NULL, 5000, &r, &remaining);
+		run_until(f->base, &remaining, 5000);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(f->srv->last_method, "GET");
+	}
+	assert_int_equal(f->srv->n_requests, 5);
+	/* Five requests one after the other: one kept-alive connection. */
+	assert_int_equal(f->srv->n_conns, 1);
+}
+
+static void
+test_429_retry_after(void **state)
+{
+	struct fixture *f = *state;
+	struct result r;
+	int remaining = 1;
+
+	start(f, "POST", "/busy", "{}", 5000, &r, &remaining);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, 429);
+	assert_int_equal(r.retry_after_ms, 7000);
+	assert_string_equal(r.body, "slow down");
+
+	remaining = 1;
+	start(f, "POST", "/busy-date", "{}", 5000, &r, &remaining);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(r.status, 503);
+	/* An HTTP-date 120 s ahead, give or take the second it was cut to. */
+	assert_in_range(r.retry_after_ms, 118000, 121000);
+}
+
+static void
+test_parse_retry_after(void **state)
+{
+	(void)state;
+	/* 2015-10-21 07:28:00 UTC is 1445412480. */
+	assert_int_equal(http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
+	    1445412480LL - 30), 30000);
+	assert_int_equal(http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
+	    1445412480LL + 30), 0);
+	assert_int_equal(http_parse_retry_after(" 120\r\n", 0), 120000);
+	assert_int_equal(http_parse_retry_after("0", 0), 0);
+	assert_int_equal(http_parse_retry_after("12abc", 0), 0);
+	assert_int_equal(http_parse_retry_after("soon", 0), 0);
+	assert_int_equal(http_parse_retry_after(NULL, 0), 0);
+	assert_int_equal(http_parse_retry_after("99999999", 0), 86400000u);
+}
+
+static void
+test_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct result r;
+	int remaining = 1;
+	struct timespec t0, t1;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start(f, "POST", "/hang", "{}", 300, &r, &remaining);
+	run_until(f->base, &remaining, 4000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.timed_out, 1);
+	assert_int_equal(r.has_error, 1);
+	assert_true(ms >= 290 && ms < 2000);
+}
+
+static void
+test_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct herald_http_request req = { 0 };
+	struct sockaddr_in sin = { 0 };
+	socklen_t len = sizeof(sin);
+	struct result r = { 0 };
+	int fd, remaining = 1;
+	char url[64], err[256];
+
+	/* A port that was free a moment ago and has no listener now. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sin.sin_port));
+	req.method = "POST";
+	req.url = url;
+	req.body = "{}";
+	req.body_len = 2;
+	r.base = f->base;
+	r.remaining = &remaining;
+	assert_int_equal(http_client_start(f->hc, &req, on_done, &r, err,
+	    sizeof(err)), 0);
+	r.started = 1;
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.early, 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.timed_out, 0);
+	assert_int_equal(r.has_error, 1);
+}
+
+static void
+test_bad_request(void **state)
+{
+	struct fixture *f = *state;
+	struct herald_http_request req = { 0 };
+	struct result r = { 0 };
+	char err[256];
+
+	req.method = "po st";
+	req.url = "http://127.0.0.1:1/";
+	assert_int_equal(http_client_start(f->hc, &req, on_done, &r, err,
+	    sizeof(err)), -1);
+	req.method = "GET";
+	req.url = NULL;
+	assert_int_equal(http_client_start(f->hc, &req, on_done, &r, err,
+	    sizeof(err)), -1);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(http_client_pending(f->hc), 0);
+}
+
+#define CONCURRENT 50
+
+static void
+test_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct result r[CONCURRENT];
+	char path[32], want[64];
+	int i, remaining = CONCURRENT;
+
+	for (i = 0; i < CONCURRENT; i++) {
+		snprintf(path, sizeof(path), "/ok?n=%d", i);
+		start(f, "POST", path, "{}", 10000, &r[i], &remaining);
+	}
+	assert_int_equal(http_client_pending(f->hc), CONCURRENT);
+	run_until(f->base, &remaining, 10000);
+	assert_int_equal(remaining, 0);
+	for (i = 0; i < CONCURRENT; i++) {
+		snprintf(want, sizeof(want), "{\"errcode\":0,\"uri\":\"/ok?n=%d\"}", i);
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].status, 200);
+		assert_string_equal(r[i].body, want);
+	}
+	assert_int_equal(f->srv->n_requests, CONCURRENT);
+	assert_int_equal(http_client_pending(f->hc), 0);
+}
+
+static void
+test_free_cancels(void **state)
+{
+	struct fixture *f = *state;
+	struct result r[3];
+	int remaining = 3, served = 0, i;
+
+	for (i = 0; i < 3; i++)
+		start(f, "POST", "/hang", "{}", 10000, &r[i], &remaining);
+	/* Let the requests reach the server, which never answers. */
+	for (i = 0; i < 200 && f->srv->n_requests < 3; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	served = f->srv->n_requests;
+	assert_int_equal(served, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(r[i].calls, 0);
+	http_client_free(f->hc);
+	f->hc = NULL;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].status, 0);
+		assert_non_null(strstr(r[i].error, "cancelled"));
+	}
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_post_200, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_429_retry_after, setup, teardown),
+	cmocka_unit_test(test_parse_retry_after),
+	cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_bad_request, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_free_cancels, setup, teardown),
+};
+
+UNIT_MAIN(tests)
