@@ -19,7 +19,7 @@
 #include "xmalloc.h"
 
 static const char *const conf_channel_core[] = {
-	"name", "plugin", "concurrency", "rate", "burst", NULL
+	"name", "plugin", "concurrency", "rate", "burst", "merge_after", NULL
 };
 static const char *const conf_unit_keys[] = {
 	"id", "name", "region", "liaison", NULL
@@ -107,6 +107,7 @@ conf_channel(struct conf_ctx *cx, const config_setting_t *g, int index)
 	struct model_channel *ch = &m->channels[m->n_channels];
 	const char *what, *name, *rate;
 	struct herald_setting *set;
+	struct model_offset merge;
 	long long v;
 	char err[128];
 	size_t n = 0;
@@ -143,6 +144,8 @@ conf_channel(struct conf_ctx *cx, const config_setting_t *g, int index)
 			conf_err(cx, config_setting_get_member(g, "rate"),
 			    "rate of %s must be greater than 0", what + 3);
 	}
+	if (conf_get_offset(cx, g, "merge_after", 0, what, &merge) == 1)
+		ch->merge_after = merge.seconds;
 
 	set = arena_alloc(cx->a, (size_t)(config_setting_length(g) + 1) *
 	    sizeof(*set));

@@ -12,6 +12,18 @@
  * Channels are kept by name across reloads (struct dchan), so a reload
  * keeps each channel's queue, bucket and in-flight count; a channel that
  * vanished keeps its record (a few bytes) until the process ends.
+ *
+ * Merging (a channel's merge_after): a WeCom robot takes 20 messages a
+ * minute, so 31 reminders queued for one group would trickle out over a
+ * minute and a half.  When the pump runs out of tokens it asks how long
+ * the bucket will hold the last job in line: the wait for the next token
+ * plus one refill interval per job ahead of it.  If that is longer than
+ * merge_after, the next token sends every queued non-emergency job as one
+ * "digest-merge" message (rendered bodies numbered in queue order, the
+ * first job's key and fields), and that one outcome is recorded for each
+ * of them.  Emergency jobs are never merged and still go first.  The
+ * message goes to the first job's address, so merge_after is for channels
+ * that post to one shared place (group robots).
  */
 #include "dispatch.h"
 
@@ -54,6 +66,8 @@ struct dchan {
 	int saturated;
 	struct tbucket tb;
 	struct event *ev_tokens;
+	int64_t merge_after_us;	/* 0: never merge */
+	int merge_next;		/* the next token sends a merged message */
 	struct dispatch_stats st;
 	struct dchan *next;
 };
@@ -62,6 +76,9 @@ struct dchan {
 struct dsend {
 	struct herald_message msg;	/* borrowed by the plugin */
 	struct sched_job *sj;
+	struct sched_job *merged;	/* the other jobs of a merged send,
+					 * linked by next; owned */
+	size_t n_merged;
 	struct store_result res;
 	char *detail;			/* owned copy behind res.detail */
 	struct job fallback;		/* valid when has_fallback */
@@ -151,6 +168,7 @@ dispatch_chan_configure(struct dispatch *d, struct dchan *ch, size_t i,
 	ch->present = 1;
 	ch->concurrency = conc;
 	ch->cap = 4 * (size_t)conc + DISPATCH_QUEUE_SLACK;
+	ch->merge_after_us = mc->merge_after * 1000000;
 	if (ch->ev_tokens == NULL) {
 		tbucket_init(&ch->tb, rate, burst, now_us);
 		ch->ev_tokens = evtimer_new(d->base, dispatch_on_tokens, ch);
@@ -361,15 +379,14 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
 	dispatch_park(d, ds, STORE_RETRY, reason);
 }
 
-/* The plugin's answer; may run inside channel_set_send(). */
+/* Record one job's outcome; takes ownership of ds. */
 static void
-dispatch_on_done(void *arg, enum herald_outcome outcome,
-    unsigned retry_after_ms, const char *reason)
+dispatch_outcome(struct dispatch *d, struct dsend *ds,
+    enum herald_outcome outcome, unsigned retry_after_ms, const char *reason,
+    const char *delivered_detail)
 {
-	struct dsend *ds = arg;
 	struct sched_job *sj = ds->sj;
 	struct dchan *ch = sj->chan;
-	struct dispatch *d = ch->d;
 	int64_t late_us = sj->handoff_us - sj->j.due * 1000000;
 
 	switch (outcome) {
@@ -377,7 +394,7 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 		ds->res.late = late_us > DISPATCH_LATE_US;
 		ds->res.lateness_ms = late_us / 1000;
 		ch->st.delivered++;
-		dispatch_park(d, ds, STORE_DELIVERED, reason);
+		dispatch_park(d, ds, STORE_DELIVERED, delivered_detail);
 		break;
 	case HERALD_TRANSIENT:
 		dispatch_retry(d, ds, retry_after_ms, reason);
@@ -386,6 +403,37 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 		dispatch_fail(d, ds, reason != NULL ? reason :
 		    "permanent failure");
 		break;
+	}
+}
+
+/*
+ * The plugin's answer; may run inside channel_set_send().  A merged send's
+ * outcome is every merged job's outcome.
+ */
+static void
+dispatch_on_done(void *arg, enum herald_outcome outcome,
+    unsigned retry_after_ms, const char *reason)
+{
+	struct dsend *ds = arg, *mds;
+	struct sched_job *sj, *rest = ds->merged;
+	struct dispatch *d = ((struct dchan *)ds->sj->chan)->d;
+	char merged[160];
+	const char *detail = reason;
+
+	if (rest != NULL) {
+		snprintf(merged, sizeof(merged), "merged into one message "
+		    "with %zu others (key %s)", ds->n_merged, ds->sj->j.key);
+		detail = merged;
+	}
+	ds->merged = NULL;
+	dispatch_outcome(d, ds, outcome, retry_after_ms, reason, detail);
+	while ((sj = rest) != NULL) {
+		rest = sj->next;
+		sj->next = NULL;
+		mds = xcalloc(1, sizeof(*mds));
+		mds->sj = sj;
+		dispatch_outcome(d, mds, outcome, retry_after_ms, reason,
+		    detail);
 	}
 }
 
@@ -705,38 +753,58 @@ dispatch_stage(struct dispatch *d, struct sched_job *sj)
 }
 
 /*
- * Checks passed: build the message and hand it over.  Returns 0 when
- * sent, -1 when the job was parked as failed instead (no slot used).
+ * Run the checks on sj, then address and render it.  Returns the send,
+ * not yet handed over (caller owns it), or NULL when the job was parked
+ * instead (cancelled, deferred or failed; no slot used).
  */
-static int
-dispatch_send(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
-    struct check_out *co, int64_t now_us)
+static struct dsend *
+dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
+    int64_t now_us)
 {
-	const struct model_contact *mc = model_contact_find(d->cur->m,
-	    sj->j.contact);
 	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
-	struct render_extra x = { .not_submitted = co->not_submitted,
-	    .digest_text = co->digest_text, .now = now_us / 1000000 };
-	struct dsend *ds = xcalloc(1, sizeof(*ds));
-	struct herald_message *msg = &ds->msg;
+	const struct model_contact *mc;
+	struct check_out co;
+	struct render_extra x;
+	struct dsend *ds = NULL;
+	struct herald_message *msg;
 	char err[256];
+	enum check r;
 
+	memset(&co, 0, sizeof(co));
+	r = dispatch_check(d, sj, now_us / 1000000, &co);
+	if (r != CHECK_SEND) {
+		if (r == CHECK_CANCEL)
+			log_info("cancelled: %s %s/%s for %s via %s: %s",
+			    job_kind_name(sj->j.kind), sj->j.campaign,
+			    sj->j.item, sj->j.contact, sj->j.channel,
+			    co.reason);
+		dispatch_park_job(d, sj, r == CHECK_CANCEL ?
+		    STORE_CANCELLED : STORE_DEFER, co.until, co.reason);
+		goto done;
+	}
+	mc = model_contact_find(d->cur->m, sj->j.contact);
+	ds = xcalloc(1, sizeof(*ds));
 	ds->sj = sj;
+	msg = &ds->msg;
 	msg->address = dispatch_address(mc, ch->name, caps->address);
 	if (caps->address != HERALD_ADDR_NONE && msg->address == NULL) {
 		dispatch_fail(d, ds, "contact has no address for this channel");
-		return -1;
+		ds = NULL;
+		goto done;
 	}
+	x = (struct render_extra){ .not_submitted = co.not_submitted,
+	    .digest_text = co.digest_text, .now = now_us / 1000000 };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
 		dispatch_fail(d, ds, err);
-		return -1;
+		ds = NULL;
+		goto done;
 	}
 	msg->key = sj->j.key;
 	msg->kind = job_kind_name(sj->j.kind);
 	msg->priority = sj->j.priority;
 	msg->campaign = sj->j.campaign;
 	msg->item = sj->j.item;
-	msg->item_title = co->item_title;
+	msg->item_title = co.item_title;
 	msg->item_due = sj->j.item_at;
 	msg->contact = sj->j.contact;
 	msg->contact_name = mc->name;
@@ -745,29 +813,168 @@ dispatch_send(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->ack_url = NULL;
 	msg->due = sj->j.due;
 	msg->attempt = sj->j.attempts + 1;
+done:
+	free(co.not_submitted);
+	free(co.digest_text);
+	return ds;
+}
+
+static void
+dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
+    int64_t now_us)
+{
+	const struct model_contact *mc = model_contact_find(d->cur->m,
+	    sj->j.contact);
+
+	sj->handoff_us = now_us;
+	ch->st.sent++;
+	if (d->hooks.sent != NULL)
+		d->hooks.sent(d->hooks.arg, sj, mc != NULL && mc->unit != NULL &&
+		    mc->unit->region != NULL ? mc->unit->region : "-", now_us);
+}
+
+/* Hand a ready send to the plugin; it takes a slot.  Takes ownership. */
+static void
+dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
+    int64_t now_us)
+{
+	struct sched_job *sj = ds->sj;
 
 	sj->gen = d->cur;
 	d->cur->refs++;
 	sj->holds_slot = 1;
-	sj->handoff_us = now_us;
 	ch->st.in_flight++;
 	if (ch->st.in_flight > ch->st.max_in_flight)
 		ch->st.max_in_flight = ch->st.in_flight;
-	ch->st.sent++;
-	if (d->hooks.sent != NULL)
-		d->hooks.sent(d->hooks.arg, sj, mc->unit != NULL &&
-		    mc->unit->region != NULL ? mc->unit->region : "-", now_us);
-	channel_set_send(d->cur->cs, ch->idx, msg, dispatch_on_done, ds);
+	dispatch_note_sent(d, ch, sj, now_us);
+	for (sj = ds->merged; sj != NULL; sj = sj->next)
+		dispatch_note_sent(d, ch, sj, now_us);
+	channel_set_send(d->cur->cs, ch->idx, &ds->msg, dispatch_on_done, ds);
+}
+
+/*
+ * Would the bucket hold the last job in line longer than merge_after?
+ * It gets a token wait_us from now plus one refill interval per job ahead
+ * of it.
+ */
+static int
+dispatch_merge_due(const struct dchan *ch, int64_t wait_us)
+{
+	double last_us;
+
+	if (ch->merge_after_us <= 0 || ch->tb.rate <= 0 || ch->st.queued < 2)
+		return 0;
+	last_us = (double)wait_us +
+	    (double)(ch->st.queued - 1) * 1e6 / ch->tb.rate;
+	return last_us > (double)ch->merge_after_us;
+}
+
+/*
+ * Turn ds into the merged message of ds and the n jobs on rest (linked
+ * by next, ownership taken): subject and numbered bodies are kept in ds's
+ * job, which frees them with itself.
+ */
+static void
+dispatch_merge_message(struct dsend *ds, struct sched_job *rest, size_t n)
+{
+	struct sched_job *lead = ds->sj, *sj;
+	size_t len = 0, i = 1;
+	char *body, *p;
+
+	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next)
+		len += 24 + (sj->body != NULL ? strlen(sj->body) : 0);
+	p = body = xmalloc(len + 1);
+	*p = '\0';
+	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next, i++)
+		p += sprintf(p, "%s%zu. %s", i > 1 ? "\n" : "", i,
+		    sj->body != NULL ? sj->body : "");
+	free(lead->subject);
+	free(lead->body);
+	lead->subject = xasprintf("【汇总】%zu条通知", n + 1);
+	lead->body = body;
+	ds->merged = rest;
+	ds->n_merged = n;
+	ds->msg.kind = "digest-merge";
+	ds->msg.subject = lead->subject;
+	ds->msg.body = lead->body;
+}
+
+/* The job dispatch_dequeue() would return next, left in place. */
+static struct sched_job *
+dispatch_peek(const struct dchan *ch)
+{
+	for (int p = 0; p < DISPATCH_PRIOS; p++)
+		if (ch->head[p] != NULL)
+			return ch->head[p];
+	return NULL;
+}
+
+/*
+ * Does sj go where lead goes?  A merged message has one address, so jobs
+ * for different people may share it only when the channel itself is the
+ * destination (HERALD_ADDR_NONE); otherwise one person would receive
+ * everybody's notices.
+ */
+static int
+dispatch_same_target(struct dispatch *d, const struct dchan *ch,
+    const struct dsend *lead, const struct sched_job *sj)
+{
+	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
+	const struct model_contact *mc = model_contact_find(d->cur->m,
+	    sj->j.contact);
+	const char *a;
+
+	if (mc == NULL)
+		return 1;	/* gone from the config: the checks cancel it */
+	a = dispatch_address(mc, ch->name, caps->address);
+	if (a == NULL || lead->msg.address == NULL)
+		return a == lead->msg.address;
+	return strcmp(a, lead->msg.address) == 0;
+}
+
+/*
+ * Send the queued non-emergency jobs bound for one destination as one
+ * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
+ * when something was sent, -1 when the token went unused.
+ */
+static int
+dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
+{
+	struct dsend *lead = NULL, *ds;
+	struct sched_job *sj, *rest = NULL, **tail = &rest;
+	size_t n = 0;
+
+	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
+	    (sj = dispatch_peek(ch)) != NULL) {
+		if (lead != NULL && !dispatch_same_target(d, ch, lead, sj))
+			break;
+		sj = dispatch_dequeue(ch);
+		if ((ds = dispatch_ready(d, ch, sj, now_us)) == NULL)
+			continue;
+		if (lead == NULL) {
+			lead = ds;
+			continue;
+		}
+		/* Only the job is kept: the message is the lead's. */
+		free(ds);
+		*tail = sj;
+		tail = &sj->next;
+		n++;
+	}
+	if (lead == NULL)
+		return -1;
+	if (n > 0)
+		dispatch_merge_message(lead, rest, n);
+	dispatch_handoff(d, ch, lead, now_us);
 	return 0;
 }
 
 static void
 dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 {
-	struct check_out co;
-	struct sched_job *sj;
+	struct dsend *ds;
 	int64_t now_us, wait;
-	enum check r;
+	int sent;
 
 	while (ch->present && ch->st.queued > 0 &&
 	    ch->st.in_flight < ch->concurrency) {
@@ -775,28 +982,25 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 		if ((wait = tbucket_take(&ch->tb, now_us)) > 0) {
 			struct timeval tv = { wait / 1000000, wait % 1000000 };
 
+			ch->merge_next = dispatch_merge_due(ch, wait);
 			evtimer_add(ch->ev_tokens, &tv);
 			break;
 		}
-		sj = dispatch_dequeue(ch);
-		memset(&co, 0, sizeof(co));
-		r = dispatch_check(d, sj, now_us / 1000000, &co);
-		if (r == CHECK_SEND) {
-			if (dispatch_send(d, ch, sj, &co, now_us) == -1)
-				tbucket_give(&ch->tb);
-		} else {
+		if (ch->merge_next && ch->merge_after_us > 0 &&
+		    ch->head[HERALD_PRIO_EMERGENCY] == NULL) {
+			ch->merge_next = 0;
+			sent = dispatch_merge(d, ch, now_us) == 0;
+		} else if ((ds = dispatch_ready(d, ch, dispatch_dequeue(ch),
+		    now_us)) != NULL) {
+			dispatch_handoff(d, ch, ds, now_us);
+			sent = 1;
+		} else
+			sent = 0;
+		if (!sent)
 			tbucket_give(&ch->tb);
-			if (r == CHECK_CANCEL)
-				log_info("cancelled: %s %s/%s for %s via %s: %s",
-				    job_kind_name(sj->j.kind), sj->j.campaign,
-				    sj->j.item, sj->j.contact, sj->j.channel,
-				    co.reason);
-			dispatch_park_job(d, sj, r == CHECK_CANCEL ?
-			    STORE_CANCELLED : STORE_DEFER, co.until, co.reason);
-		}
-		free(co.not_submitted);
-		free(co.digest_text);
 	}
+	if (ch->st.queued == 0)
+		ch->merge_next = 0;
 	dispatch_chan_update(ch);
 }
 

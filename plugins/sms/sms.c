@@ -46,6 +46,26 @@
  *   mainland_only = false;              refuse numbers outside +86
  *   smsc          = "...";              optional Kannel route
  *   timeout       = "10s";              per request
+ *
+ * Generic gateway (gateway = "generic"): any provider's HTTP API, the
+ * request written as templates (smsgw.c).  Numbers, signature, segment
+ * counting and the cap are the same as for Kannel; the provider does its
+ * own concatenation, so one request carries the whole text (one request
+ * per group of max_segments parts with split = true).  It has no
+ * delivery reports.  Outcomes as above; with success_json a 2xx answer
+ * must also carry the named top-level JSON field, else permanent.
+ *   gateway       = "generic";          "kannel" (default) or "generic"
+ *   method        = "POST";             or "GET"
+ *   url           = "https://...";      required
+ *   body          = "{...{{text}}...}"; POST: the body template
+ *   query         = "to={{to}}&...";    GET: the query template
+ *   content_type  = "application/json"; of the POST body
+ *   headers       = [ "Authorization: Bearer {{password}}" ];
+ *   password_file = "...";              for {{password}}; first line
+ *   success_json  = "code=0";           optional answer check
+ * Placeholders: {{to}} {{to_national}} {{text}} {{body}} {{signature}}
+ * {{key}} {{password}} {{part}} {{parts}}.  Bodies with a JSON content
+ * type get JSON string escaping, others and queries percent-encoding.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -57,6 +77,7 @@
 #include "herald-plugin.h"
 #include "phone.h"
 #include "smslen.h"
+#include "smsgw.h"
 
 #define SMS_MAX_SEGMENTS_DEFAULT 3
 #define SMS_DLR_MASK_DEFAULT 9
@@ -72,13 +93,22 @@ struct sms_channel {
 	unsigned dlr_mask;
 	int mainland_only;
 	unsigned timeout_ms;
+	/* gateway = "generic" */
+	int generic;
+	const char *method;
+	char *body_tmpl, *query_tmpl, *content_type;
+	char **headers;
+	size_t n_headers;
+	char *succ_field, *succ_value;
 };
 
-/* One message in flight: its parts' URLs, sent in order. */
+/* One message in flight: its requests, sent in order. */
 struct sms_send {
 	struct sms_channel *sc;
 	struct herald_completion *c;
 	char **urls;
+	char **bodies;		/* generic POST; else NULL */
+	char ***hdrs;		/* generic; NULL-terminated lists */
 	size_t n, next;
 };
 
@@ -274,6 +304,14 @@ sms_free(struct sms_channel *sc)
 	free(sc->signature);
 	free(sc->dlr_url);
 	free(sc->smsc);
+	free(sc->body_tmpl);
+	free(sc->query_tmpl);
+	free(sc->content_type);
+	for (size_t i = 0; i < sc->n_headers; i++)
+		free(sc->headers[i]);
+	free(sc->headers);
+	free(sc->succ_field);
+	free(sc->succ_value);
 	free(sc);
 }
 
@@ -286,14 +324,140 @@ sms_keep(char **dst, const char *v)
 	return (*dst = strdup(v)) != NULL;
 }
 
+/* Does any generic template use {{password}}?  (Then it is required.) */
+static int
+sms_uses_password(const struct sms_channel *sc)
+{
+	static const char p[] = "{{password}}";
+
+	if (sc->body_tmpl != NULL && strstr(sc->body_tmpl, p) != NULL)
+		return 1;
+	if (sc->query_tmpl != NULL && strstr(sc->query_tmpl, p) != NULL)
+		return 1;
+	for (size_t i = 0; i < sc->n_headers; i++)
+		if (strstr(sc->headers[i], p) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * The generic gateway's settings into sc; 0 on error (reported).  The
+ * Kannel-only settings are refused here, the others checked by the caller.
+ */
+static int
+sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
+    const struct herald_setting *body, const struct herald_setting *query,
+    const struct herald_setting *ctype, const struct herald_setting *headers,
+    const struct herald_setting *success, const struct herald_setting **kannel,
+    size_t n_kannel)
+{
+	const struct herald_host *host = sc->host;
+	const struct herald_channel_conf *conf = sc->conf;
+	const char *m, *b, *q, *ct, *sj;
+	char err[256];
+	int ok = 1;
+
+	for (size_t i = 0; i < n_kannel; i++)
+		if (kannel[i] != NULL) {
+			host->conf_error(conf, kannel[i], "\"%s\" is a Kannel "
+			    "setting; not used with gateway = \"generic\"",
+			    kannel[i]->name);
+			ok = 0;
+		}
+	sc->method = "POST";
+	if ((m = sms_str(host, conf, method, &ok)) != NULL) {
+		if (strcmp(m, "POST") == 0 || strcmp(m, "GET") == 0)
+			sc->method = strcmp(m, "GET") == 0 ? "GET" : "POST";
+		else {
+			host->conf_error(conf, method, "\"method\" must be "
+			    "\"POST\" or \"GET\"");
+			ok = 0;
+		}
+	}
+	b = sms_str(host, conf, body, &ok);
+	q = sms_str(host, conf, query, &ok);
+	ct = sms_str(host, conf, ctype, &ok);
+	if (strcmp(sc->method, "POST") == 0 && body == NULL) {
+		host->conf_error(conf, NULL, "gateway = \"generic\" with method "
+		    "POST needs a \"body\" template, e.g. "
+		    "'{\"to\":\"{{to}}\",\"text\":\"{{text}}\"}'");
+		ok = 0;
+	}
+	if (strcmp(sc->method, "GET") == 0 && (body != NULL || ctype != NULL)) {
+		host->conf_error(conf, body != NULL ? body : ctype, "\"%s\" "
+		    "needs method = \"POST\" (GET sends a \"query\")",
+		    body != NULL ? "body" : "content_type");
+		ok = 0;
+	}
+	if (b != NULL && smsgw_check(b, err, sizeof(err)) == -1) {
+		host->conf_error(conf, body, "\"body\": %s", err);
+		ok = 0;
+	}
+	if (q != NULL && smsgw_check(q, err, sizeof(err)) == -1) {
+		host->conf_error(conf, query, "\"query\": %s", err);
+		ok = 0;
+	}
+	if (ct != NULL && strpbrk(ct, "\r\n") != NULL) {
+		host->conf_error(conf, ctype, "\"content_type\" must be one line");
+		ok = 0;
+	}
+	if (headers != NULL) {
+		if (headers->type != HERALD_SETTING_LIST) {
+			host->conf_error(conf, headers, "\"headers\" must be a "
+			    "list of \"Name: value\" strings");
+			ok = 0;
+		} else {
+			if ((sc->headers = calloc(headers->n_items + 1,
+			    sizeof(*sc->headers))) == NULL)
+				goto oom;
+			for (size_t i = 0; i < headers->n_items; i++) {
+				const char *h = headers->items[i];
+				const char *colon = strchr(h, ':');
+
+				if (colon == NULL || colon == h ||
+				    strpbrk(h, "\r\n") != NULL ||
+				    strcspn(h, " \t") < (size_t)(colon - h)) {
+					host->conf_error(conf, headers,
+					    "\"headers\" item %zu is not "
+					    "\"Name: value\"", i + 1);
+					ok = 0;
+				} else if (smsgw_check(h, err,
+				    sizeof(err)) == -1) {
+					host->conf_error(conf, headers,
+					    "\"headers\" item %zu: %s", i + 1,
+					    err);
+					ok = 0;
+				}
+				if ((sc->headers[i] = strdup(h)) == NULL)
+					goto oom;
+				sc->n_headers++;
+			}
+		}
+	}
+	if ((sj = sms_str(host, conf, success, &ok)) != NULL &&
+	    smsgw_parse_success(sj, &sc->succ_field, &sc->succ_value) == -1) {
+		host->conf_error(conf, success, "\"success_json\" must be "
+		    "\"field=value\", e.g. \"code=0\"");
+		ok = 0;
+	}
+	if (!sms_keep(&sc->body_tmpl, b) || !sms_keep(&sc->query_tmpl, q) ||
+	    !sms_keep(&sc->content_type, ct != NULL ? ct : "application/json"))
+		goto oom;
+	return ok;
+oom:
+	host->conf_error(conf, NULL, "out of memory");
+	return 0;
+}
+
 static int
 sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
     void **state)
 {
 	const struct herald_setting *url, *user, *pwfile, *from, *sig, *maxseg,
-	    *split, *dlr, *mask, *mainland, *smsc, *timeout;
+	    *split, *dlr, *mask, *mainland, *smsc, *timeout, *gateway, *method,
+	    *body, *query, *ctype, *headers, *success;
 	const char *url_s, *user_s, *pw_s, *from_s, *sig_s, *dlr_s, *smsc_s,
-	    *to_s;
+	    *to_s, *gw_s;
 	struct sms_channel *sc;
 	struct smslen len;
 	char *path = NULL, err[512];
@@ -311,6 +475,13 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	mainland = host->setting(conf, "mainland_only");
 	smsc = host->setting(conf, "smsc");
 	timeout = host->setting(conf, "timeout");
+	gateway = host->setting(conf, "gateway");
+	method = host->setting(conf, "method");
+	body = host->setting(conf, "body");
+	query = host->setting(conf, "query");
+	ctype = host->setting(conf, "content_type");
+	headers = host->setting(conf, "headers");
+	success = host->setting(conf, "success_json");
 
 	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		host->conf_error(conf, NULL, "out of memory");
@@ -319,10 +490,20 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->host = host;
 	sc->conf = conf;
 
+	if ((gw_s = sms_str(host, conf, gateway, &ok)) != NULL) {
+		if (strcmp(gw_s, "generic") == 0)
+			sc->generic = 1;
+		else if (strcmp(gw_s, "kannel") != 0) {
+			host->conf_error(conf, gateway, "\"gateway\" must be "
+			    "\"kannel\" or \"generic\"");
+			ok = 0;
+		}
+	}
 	url_s = sms_str(host, conf, url, &ok);
 	if (url == NULL) {
-		host->conf_error(conf, NULL, "missing \"url\" (Kannel's sendsms "
-		    "URL, e.g. \"http://127.0.0.1:13013/cgi-bin/sendsms\")");
+		host->conf_error(conf, NULL, "missing \"url\" (%s)", sc->generic ?
+		    "the gateway's HTTP API" : "Kannel's sendsms URL, e.g. "
+		    "\"http://127.0.0.1:13013/cgi-bin/sendsms\"");
 		ok = 0;
 	} else if (url_s != NULL && !sms_is_http_url(url_s)) {
 		host->conf_error(conf, url, "\"url\" must start with http:// "
@@ -331,11 +512,34 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	}
 	user_s = sms_str(host, conf, user, &ok);
 	pw_s = sms_str(host, conf, pwfile, &ok);
-	if (user == NULL || pwfile == NULL) {
-		host->conf_error(conf, NULL, "missing \"%s\" (Kannel's "
-		    "sendsms-user needs a username and a password file)",
-		    user == NULL ? "user" : "password_file");
-		ok = 0;
+	if (sc->generic) {
+		const struct herald_setting *kannel[] = { user, from, dlr,
+		    mask, smsc };
+
+		if (!sms_open_generic(sc, method, body, query, ctype, headers,
+		    success, kannel, sizeof(kannel) / sizeof(kannel[0])))
+			ok = 0;
+		if (ok && sms_uses_password(sc) && pwfile == NULL) {
+			host->conf_error(conf, NULL, "{{password}} needs "
+			    "\"password_file\"");
+			ok = 0;
+		}
+	} else {
+		const struct herald_setting *gen[] = { method, body, query,
+		    ctype, headers, success };
+
+		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
+			if (gen[i] != NULL) {
+				host->conf_error(conf, gen[i], "\"%s\" needs "
+				    "gateway = \"generic\"", gen[i]->name);
+				ok = 0;
+			}
+		if (user == NULL || pwfile == NULL) {
+			host->conf_error(conf, NULL, "missing \"%s\" (Kannel's "
+			    "sendsms-user needs a username and a password "
+			    "file)", user == NULL ? "user" : "password_file");
+			ok = 0;
+		}
 	}
 	from_s = sms_str(host, conf, from, &ok);
 	sig_s = sms_str(host, conf, sig, &ok);
@@ -355,7 +559,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	}
 	sc->dlr_mask = (unsigned)sms_int(host, conf, mask, 1, 63,
 	    SMS_DLR_MASK_DEFAULT, &ok);
-	if (mask != NULL && dlr == NULL) {
+	if (mask != NULL && dlr == NULL && !sc->generic) {
 		host->conf_error(conf, mask, "\"dlr_mask\" needs \"dlr_url\"");
 		ok = 0;
 	}
@@ -383,11 +587,12 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	if (!sms_keep(&sc->url, url_s) || !sms_keep(&sc->user, user_s) ||
 	    !sms_keep(&sc->from, from_s) || !sms_keep(&sc->signature, sig_s) ||
 	    !sms_keep(&sc->dlr_url, dlr_s) || !sms_keep(&sc->smsc, smsc_s) ||
-	    (path = sms_path(conf, pw_s)) == NULL) {
+	    (pw_s != NULL && (path = sms_path(conf, pw_s)) == NULL)) {
 		host->conf_error(conf, NULL, "out of memory");
 		goto fail;
 	}
-	if ((sc->password = sms_read_secret(path, err, sizeof(err))) == NULL) {
+	if (path != NULL &&
+	    (sc->password = sms_read_secret(path, err, sizeof(err))) == NULL) {
 		host->conf_error(conf, pwfile, "%s", err);
 		goto fail;
 	}
@@ -461,17 +666,34 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
 	return b.s;
 }
 
+/* Wipe (it may hold the password) and free a string. */
+static void
+sms_wipe(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 static void
 sms_send_free(struct sms_send *ss)
 {
 	if (ss == NULL)
 		return;
 	for (size_t i = 0; i < ss->n; i++) {
-		if (ss->urls[i] != NULL)
-			explicit_bzero(ss->urls[i], strlen(ss->urls[i]));
-		free(ss->urls[i]);
+		sms_wipe(ss->urls[i]);
+		if (ss->bodies != NULL)
+			sms_wipe(ss->bodies[i]);
+		if (ss->hdrs != NULL && ss->hdrs[i] != NULL) {
+			for (char **h = ss->hdrs[i]; *h != NULL; h++)
+				sms_wipe(*h);
+			free(ss->hdrs[i]);
+		}
 	}
 	free(ss->urls);
+	free(ss->bodies);
+	free(ss->hdrs);
 	free(ss);
 }
 
@@ -519,9 +741,19 @@ sms_on_reply(void *arg, const struct herald_http_response *resp)
 	const struct herald_host *host = sc->host;
 	enum herald_outcome o;
 	char text[160], reason[SMS_REASON_MAX];
+	const char *who = sc->generic ? "gateway" : "sendsms";
 	unsigned after = 0;
 
-	if (resp->status >= 200 && resp->status < 300) {
+	if (resp->status >= 200 && resp->status < 300 &&
+	    sc->succ_field != NULL && !smsgw_success(resp->body ? resp->body :
+	    "", resp->body_len, sc->succ_field, sc->succ_value, text,
+	    sizeof(text))) {
+		/* The provider refused the message in a 2xx answer. */
+		o = HERALD_PERMANENT;
+		snprintf(reason, sizeof(reason), "gateway %ld: %s, wanted "
+		    "%s=%s", resp->status, text, sc->succ_field,
+		    sc->succ_value);
+	} else if (resp->status >= 200 && resp->status < 300) {
 		host->log(sc->conf, HERALD_LOG_DEBUG, "part %zu/%zu: %ld",
 		    ss->next + 1, ss->n, resp->status);
 		if (++ss->next < ss->n) {
@@ -531,10 +763,9 @@ sms_on_reply(void *arg, const struct herald_http_response *resp)
 		host->complete(ss->c, HERALD_DELIVERED, 0, NULL);
 		sms_send_free(ss);
 		return;
-	}
-	if (resp->status == 0) {
+	} else if (resp->status == 0) {
 		o = HERALD_TRANSIENT;
-		snprintf(reason, sizeof(reason), "sendsms: %s",
+		snprintf(reason, sizeof(reason), "%s: %s", who,
 		    resp->timed_out ? "timed out" :
 		    resp->error ? resp->error : "no answer");
 	} else {
@@ -545,7 +776,7 @@ sms_on_reply(void *arg, const struct herald_http_response *resp)
 			after = resp->retry_after_ms;
 		} else
 			o = HERALD_PERMANENT;
-		snprintf(reason, sizeof(reason), "sendsms %ld: %s%s",
+		snprintf(reason, sizeof(reason), "%s %ld: %s%s", who,
 		    resp->status, text, ss->n > 1 ? " (multi-part)" : "");
 	}
 	if (ss->n > 1 && ss->next > 0) {
@@ -563,16 +794,87 @@ sms_send_next(struct sms_send *ss)
 {
 	struct sms_channel *sc = ss->sc;
 	struct herald_http_request req = {
-		.method = "GET",
+		.method = sc->generic ? sc->method : "GET",
 		.url = ss->urls[ss->next],
 		.timeout_ms = sc->timeout_ms,
 	};
+
+	if (ss->hdrs != NULL)
+		req.headers = (const char *const *)ss->hdrs[ss->next];
+	if (ss->bodies != NULL && ss->bodies[ss->next] != NULL) {
+		req.body = ss->bodies[ss->next];
+		req.body_len = strlen(req.body);
+	}
 
 	if (sc->host->http(sc->conf, &req, sms_on_reply, ss) == -1) {
 		sc->host->complete(ss->c, HERALD_TRANSIENT, 0,
 		    "HTTP client unavailable");
 		sms_send_free(ss);
 	}
+}
+
+/*
+ * The generic gateway's request i of ss: the group of parts text[a, b)
+ * as one request.  0, or -1 with a reason (naming no value) in err.
+ */
+static int
+sms_generic_req(struct sms_send *ss, size_t i, const struct herald_message *msg,
+    const char *to, const char *text, size_t a, size_t b, unsigned parts,
+    char *err, size_t errlen)
+{
+	const struct sms_channel *sc = ss->sc;
+	size_t siglen = sc->signature != NULL ? strlen(sc->signature) : 0;
+	struct smsgw_vars v = {
+		.to = to,
+		.to_national = strncmp(to, "+86", 3) == 0 && strlen(to) == 14 ?
+		    to + 3 : NULL,
+		.text = text + a,
+		.text_len = b - a,
+		.signature = sc->signature,
+		.key = msg->key,
+		.password = sc->password,
+		.part = (unsigned)i + 1,
+		.parts = parts,
+	};
+	char *q = NULL, **h;
+	size_t nh = 0, bs = a;
+
+	/* {{body}}: without the signature, which only the first group has. */
+	if (bs < siglen)
+		bs = siglen < b ? siglen : b;
+	v.body = text + bs;
+	v.body_len = b - bs;
+	if (sc->query_tmpl != NULL) {
+		if (smsgw_expand(sc->query_tmpl, SMSGW_QUERY, &v, &q, err,
+		    errlen) == -1)
+			return -1;
+		if (asprintf(&ss->urls[i], "%s%s%s", sc->url,
+		    strchr(sc->url, '?') != NULL ? "&" : "?", q) < 0)
+			ss->urls[i] = NULL;
+		sms_wipe(q);
+	} else
+		ss->urls[i] = strdup(sc->url);
+	if (ss->urls[i] == NULL)
+		goto oom;
+	if (sc->body_tmpl != NULL && smsgw_expand(sc->body_tmpl,
+	    strcasestr(sc->content_type, "json") != NULL ? SMSGW_JSON :
+	    SMSGW_QUERY, &v, &ss->bodies[i], err, errlen) == -1)
+		return -1;
+	if ((h = ss->hdrs[i] = calloc(sc->n_headers + 2, sizeof(*h))) == NULL)
+		goto oom;
+	for (size_t j = 0; j < sc->n_headers; j++)
+		if (smsgw_expand(sc->headers[j], SMSGW_HEADER, &v, &h[nh++],
+		    err, errlen) == -1)
+			return -1;
+	if (strcmp(sc->method, "POST") == 0 && asprintf(&h[nh],
+	    "Content-Type: %s", sc->content_type) < 0) {
+		h[nh] = NULL;
+		goto oom;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 /* The message's UDH reference: the same for every attempt of a job. */
@@ -642,6 +944,35 @@ sms_send(void *state, const struct herald_message *msg,
 	n = smslen_split(text, tlen, len.coding, ends, len.segments);
 	if (n != len.segments)
 		goto oom;	/* cannot happen: the same text was measured */
+	if (sc->generic) {
+		/* One request per group of max_segments parts. */
+		size_t ngroups = (n + sc->max_segments - 1) / sc->max_segments;
+
+		if ((ss->bodies = calloc(ngroups, sizeof(*ss->bodies))) ==
+		    NULL || (ss->hdrs = calloc(ngroups, sizeof(*ss->hdrs))) ==
+		    NULL)
+			goto oom;
+		start = 0;
+		for (size_t g = 0; g < ngroups; g++) {
+			size_t last = (g + 1) * sc->max_segments;
+			size_t end = ends[(last < n ? last : n) - 1];
+
+			ss->n++;
+			if (sms_generic_req(ss, g, msg, to, text, start, end,
+			    (unsigned)ngroups, err, sizeof(err)) == -1) {
+				snprintf(reason, sizeof(reason), "gateway "
+				    "template: %.200s", err);
+				sms_wipe(text);
+				free(ends);
+				sms_send_free(ss);
+				host->complete(c, HERALD_PERMANENT, 0, reason);
+				return;
+			}
+			start = end;
+		}
+		n = ngroups;
+		goto ready;
+	}
 	start = 0;
 	for (size_t i = 0; i < n; i++) {
 		/* Groups of at most max_segments parts, each with its own
@@ -660,12 +991,13 @@ sms_send(void *state, const struct herald_message *msg,
 		ss->n++;
 		start = ends[i];
 	}
+ready:
 	explicit_bzero(text, tlen);
 	free(text);
 	free(ends);
-	host->log(sc->conf, HERALD_LOG_DEBUG, "key %s: %zu part(s), %s, %zu "
-	    "units", msg->key, n, len.coding == SMSLEN_UCS2 ? "UCS-2" : "GSM-7",
-	    len.units);
+	host->log(sc->conf, HERALD_LOG_DEBUG, "key %s: %zu %s, %s, %zu "
+	    "units", msg->key, n, sc->generic ? "request(s)" : "part(s)",
+	    len.coding == SMSLEN_UCS2 ? "UCS-2" : "GSM-7", len.units);
 	sms_send_next(ss);
 	return;
 oom:
@@ -687,7 +1019,8 @@ static const struct herald_plugin sms_plugin = {
 	.size = sizeof(struct herald_plugin),
 	.name = "sms",
 	.version = PACKAGE_VERSION,
-	.description = "SMS through Kannel's sendsms HTTP interface",
+	.description = "SMS through Kannel's sendsms or a generic HTTP "
+	    "gateway",
 	.caps = {
 		.max_length = SMS_MAX_SEGMENTS_DEFAULT,
 		.length_unit = HERALD_LEN_SMS_SEGMENTS,

@@ -268,7 +268,7 @@ CONF
 start_bg "$T/bulk.log" "$HERALDD" -f -c bulk.conf
 BPID=$BG_PID
 t0=$(date +%s.%N)
-if wait_until 40 count_ge "$T/bulk" 1000; then
+if wait_until 120 count_ge "$T/bulk" 1000; then
 	t1=$(date +%s.%N)
 	ok "1,000 messages through the channel all arrived ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s from start)"
 else
@@ -277,7 +277,7 @@ fi
 is "$(cat "$T"/bulk/*.eml | grep -i '^Message-ID:' | sort -u | wc -l)" 1000 \
     "... 1,000 distinct Message-IDs"
 DB=$T/bulk-run/bulk.db
-wait_until 5 q_ge "SELECT count(*) FROM jobs WHERE state = 'delivered'" 1000
+wait_until 30 q_ge "SELECT count(*) FROM jobs WHERE state = 'delivered'" 1000
 is "$(q "SELECT count(*) FROM jobs WHERE state = 'delivered'")" 1000 "... and the store says delivered"
 kill -TERM "$BPID"
 wait_exit "$BPID" 15

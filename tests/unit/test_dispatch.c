@@ -29,9 +29,11 @@ struct chan_spec {
 	unsigned concurrency;
 	double rate;
 	unsigned burst;
+	int64_t merge_after;	/* seconds; 0: never merge */
 };
 
 struct fixture {
+	int distinct_addresses;	/* a and b get their own address on "one" */
 	char dir[64];
 	char record[2][96];	/* what each channel received */
 	int64_t now_us;
@@ -127,6 +129,7 @@ build_model(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
 		ch->concurrency = cs[i].concurrency;
 		ch->rate = cs[i].rate;
 		ch->burst = cs[i].burst;
+		ch->merge_after = cs[i].merge_after;
 		ch->conf.name = names[i];
 		ch->conf.plugin = "flaky";
 		ch->conf.file = "test.conf";
@@ -149,6 +152,14 @@ build_model(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
 	for (int i = 0; i < 2; i++) {
 		m->contacts[i].prefer = prefer;
 		m->contacts[i].n_prefer = 2;
+		if (f->distinct_addresses) {
+			struct model_address *ad = arena_alloc(a, sizeof(*ad));
+
+			ad->channel = &m->channels[0];
+			ad->address = i == 0 ? "+8613800138000" : "+8613800138001";
+			m->contacts[i].addresses = ad;
+			m->contacts[i].n_addresses = 1;
+		}
 	}
 	if (quiet_from >= 0) {
 		m->contacts[0].quiet.set = 1;
@@ -315,6 +326,7 @@ struct got {
 	int found;
 	struct job j;
 	char channel[32], fallback_of[JOB_KEY_LEN];
+	char detail[160];
 };
 
 static void
@@ -326,6 +338,8 @@ on_get(void *arg, const struct job *j)
 	snprintf(g->channel, sizeof(g->channel), "%s", j->channel);
 	snprintf(g->fallback_of, sizeof(g->fallback_of), "%s",
 	    j->fallback_of != NULL ? j->fallback_of : "");
+	snprintf(g->detail, sizeof(g->detail), "%s",
+	    j->detail != NULL ? j->detail : "");
 }
 
 static struct got
@@ -712,6 +726,250 @@ test_saturated_channel(void **state)
 	assert_int_equal(st.queued, 299);
 }
 
+/* 20 a minute, one at a time: a WeCom robot. */
+#define ROBOT_RATE (20.0 / 60.0)
+#define ROBOT_GAP_US 3000000	/* 60 s / 20 */
+
+/* Is key among the n keys in k? */
+static int
+key_in(const char *key, char k[][JOB_KEY_LEN], int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(key, k[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * 30 reminders for one robot with merge_after 10 s: the first goes out
+ * alone; the other 29 would take 87 s more, so the next token sends them
+ * as one message, and each is recorded delivered.
+ */
+static void
+test_merge(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = ROBOT_RATE,
+		  .burst = 1, .merge_after = 10 },
+		{ .mode = "ok" },
+	};
+	char k[30][JOB_KEY_LEN], lines[4][128], first[JOB_KEY_LEN];
+	char lead[JOB_KEY_LEN], want[160];
+	struct dispatch_stats st;
+	struct got g;
+	int merged = 0;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 30; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, k[i]);
+	assert_int_equal(claim(f), 30);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 1);
+	assert_int_equal(sscanf(lines[0], "%36s", first), 1);
+	assert_true(key_in(first, k, 30));
+	assert_non_null(strstr(lines[0], " reminder "));
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.queued, 29);
+
+	f->now_us += ROBOT_GAP_US;
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 2);
+	assert_non_null(strstr(lines[1], " digest-merge 1"));
+	assert_int_equal(sscanf(lines[1], "%36s", lead), 1);
+	assert_true(key_in(lead, k, 30));
+	assert_string_not_equal(lead, first);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.in_flight, 0);
+	assert_int_equal(st.sent, 30);
+	assert_int_equal(st.delivered, 30);
+
+	snprintf(want, sizeof(want), "merged into one message with 28 others "
+	    "(key %s)", lead);
+	for (int i = 0; i < 30; i++) {
+		g = get(f, k[i]);
+		assert_int_equal(g.j.state, JOB_DELIVERED);
+		if (strcmp(k[i], first) == 0)
+			assert_null(strstr(g.detail, "merged"));
+		else {
+			assert_string_equal(g.detail, want);
+			merged++;
+		}
+	}
+	assert_int_equal(merged, 29);
+
+	/* Nothing is left to send later. */
+	f->now_us += 10 * ROBOT_GAP_US;
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 2);
+}
+
+/* The same queue on a channel without merge_after trickles out. */
+/*
+ * Jobs for different people never share a merged message: on a channel
+ * that addresses each contact, a's and b's queued notices merge
+ * separately, each going to its own address.
+ */
+static void
+test_merge_per_person(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = ROBOT_RATE,
+		  .burst = 1, .merge_after = 10 },
+		{ .mode = "ok" },
+	};
+	char k[10][JOB_KEY_LEN], lines[8][128];
+	struct dispatch_stats st;
+	int merges = 0, n;
+
+	f->distinct_addresses = 1;
+	open_dispatch(f, cs, -1, 0);
+	/* a's five first, then b's five: one queue, two destinations. */
+	for (int i = 0; i < 10; i++)
+		add_job(f, JOB_REMINDER, i < 5 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, k[i]);
+	assert_int_equal(claim(f), 10);
+	for (int round = 0; round < 6; round++) {
+		dispatch_pump(f->d);
+		spin(f);
+		f->now_us += ROBOT_GAP_US;
+	}
+	n = read_record(f->record[0], lines, 8);
+	for (int i = 0; i < n; i++)
+		if (strstr(lines[i], " digest-merge ") != NULL)
+			merges++;
+	/* One alone, then a's remaining four merged, then b's five merged. */
+	assert_int_equal(n, 3);
+	assert_int_equal(merges, 2);
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.delivered, 10);
+}
+
+static void
+test_merge_off(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = ROBOT_RATE,
+		  .burst = 1 },
+		{ .mode = "ok" },
+	};
+	char lines[8][128];
+	struct dispatch_stats st;
+	int n;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 30; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, NULL);
+	assert_int_equal(claim(f), 30);
+	dispatch_pump(f->d);
+	spin(f);
+	for (int i = 0; i < 4; i++) {
+		f->now_us += ROBOT_GAP_US;
+		dispatch_pump(f->d);
+		spin(f);
+	}
+	n = read_record(f->record[0], lines, 8);
+	assert_int_equal(n, 5);
+	for (int i = 0; i < n; i++)
+		assert_non_null(strstr(lines[i], " reminder 1"));
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.sent, 5);
+	assert_int_equal(st.delivered, 5);
+	assert_int_equal(st.queued, 25);
+}
+
+/*
+ * An emergency claimed while reminders wait for a merge goes out alone,
+ * ahead of them; the merge follows at the next token.
+ */
+static void
+test_merge_emergency(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = ROBOT_RATE,
+		  .burst = 1, .merge_after = 10 },
+		{ .mode = "ok" },
+	};
+	char k[10][JOB_KEY_LEN], e[JOB_KEY_LEN], lines[4][128];
+	char lead[JOB_KEY_LEN];
+	struct got g;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 10; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, k[i]);
+	assert_int_equal(claim(f), 10);
+	dispatch_pump(f->d);
+	spin(f);
+	add_job(f, JOB_EMERGENCY, "a", "one", 0, 0, e);
+	assert_int_equal(claim(f), 1);
+
+	f->now_us += ROBOT_GAP_US;
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 2);
+	assert_non_null(strstr(lines[1], e));
+	assert_non_null(strstr(lines[1], " emergency 1"));
+	g = get(f, e);
+	assert_int_equal(g.j.state, JOB_DELIVERED);
+	assert_null(strstr(g.detail, "merged"));
+
+	f->now_us += ROBOT_GAP_US;
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 3);
+	assert_non_null(strstr(lines[2], " digest-merge 1"));
+	assert_int_equal(sscanf(lines[2], "%36s", lead), 1);
+	assert_true(key_in(lead, k, 10));
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(get(f, k[i]).j.state, JOB_DELIVERED);
+}
+
+/* A merged send that fails for good fails every job, each falling back. */
+static void
+test_merge_permanent(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "permanent", .concurrency = 4, .rate = ROBOT_RATE,
+		  .burst = 1, .merge_after = 10 },
+		{ .mode = "ok" },
+	};
+	char k[6][JOB_KEY_LEN], fb[JOB_KEY_LEN], lines[4][128];
+	struct got g;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 6; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, k[i]);
+	assert_int_equal(claim(f), 6);
+	dispatch_pump(f->d);
+	spin(f);
+	f->now_us += ROBOT_GAP_US;
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 2);
+	assert_non_null(strstr(lines[1], " digest-merge 1"));
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(get(f, k[i]).j.state, JOB_FAILED);
+		job_make_key(fb, "c", "d", JOB_REMINDER, 60 * (i + 1),
+		    i % 2 ? "a" : "b", "two");
+		g = get(f, fb);
+		assert_true(g.found);
+		assert_int_equal(g.j.state, JOB_PENDING);
+		assert_string_equal(g.fallback_of, k[i]);
+	}
+}
+
 static void
 test_tbucket_give(void **state)
 {
@@ -798,6 +1056,12 @@ static const struct CMUnitTest tests[] = {
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_saturated_channel, setup,
 	    teardown),
+	cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_merge_per_person, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_merge_off, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_merge_emergency, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_merge_permanent, setup, teardown),
 	cmocka_unit_test(test_tbucket_give),
 	cmocka_unit_test(test_model_index),
 };
