@@ -787,6 +787,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	ds->sj = sj;
 	msg = &ds->msg;
 	msg->address = dispatch_address(mc, ch->name, caps->address);
+	msg->contact_phone = mc->phone;
 	if (caps->address != HERALD_ADDR_NONE && msg->address == NULL) {
 		dispatch_fail(d, ds, "contact has no address for this channel");
 		ds = NULL;
@@ -881,16 +882,17 @@ dispatch_merge_message(struct dsend *ds, struct sched_job *rest, size_t n)
 	size_t len = 0, i = 1;
 	char *body, *p;
 
+	free(lead->subject);
+	lead->subject = xasprintf("【汇总】%zu条通知", n + 1);
+	/* The heading opens the body too: robots and SMS show no subject. */
+	len = strlen(lead->subject);
 	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next)
 		len += 24 + (sj->body != NULL ? strlen(sj->body) : 0);
 	p = body = xmalloc(len + 1);
-	*p = '\0';
+	p += sprintf(p, "%s", lead->subject);
 	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next, i++)
-		p += sprintf(p, "%s%zu. %s", i > 1 ? "\n" : "", i,
-		    sj->body != NULL ? sj->body : "");
-	free(lead->subject);
+		p += sprintf(p, "\n%zu. %s", i, sj->body != NULL ? sj->body : "");
 	free(lead->body);
-	lead->subject = xasprintf("【汇总】%zu条通知", n + 1);
 	lead->body = body;
 	ds->merged = rest;
 	ds->n_merged = n;

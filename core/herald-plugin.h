@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define HERALD_PLUGIN_ABI_MAJOR 1
-#define HERALD_PLUGIN_ABI_MINOR 2
+#define HERALD_PLUGIN_ABI_MINOR 3
 #define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
 
 struct event_base;
@@ -158,6 +158,12 @@ struct herald_message {
 	const char *ack_url;	/* NULL when acks are off */
 	int64_t due;		/* when the job was due, Unix seconds */
 	unsigned attempt;	/* 1 for the first try */
+	/*
+	 * ABI minor 3.  The contact's phone (E.164) or NULL, whatever the
+	 * channel's address kind: a group robot posts to itself
+	 * (HERALD_ADDR_NONE) and uses this only to @-mention the contact.
+	 */
+	const char *contact_phone;
 };
 
 /* An HTTP request for host->http() (ABI minor 2). */

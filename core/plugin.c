@@ -148,6 +148,14 @@ plugin_check(const char *name, const struct herald_plugin *d, char *err,
 		    name, d->abi_major, HERALD_PLUGIN_ABI_MAJOR);
 		return -1;
 	}
+	/* A newer minor may read message fields or services we lack. */
+	if (d->abi_minor > HERALD_PLUGIN_ABI_MINOR) {
+		snprintf(err, errlen, "plugin \"%s\": built for ABI %u.%u, newer "
+		    "than this heraldd's %u.%u", name, d->abi_major,
+		    d->abi_minor, HERALD_PLUGIN_ABI_MAJOR,
+		    HERALD_PLUGIN_ABI_MINOR);
+		return -1;
+	}
 	if (d->size < need) {
 		snprintf(err, errlen, "plugin \"%s\": descriptor of %zu bytes "
 		    "instead of at least %zu", name, d->size, need);

@@ -581,7 +581,9 @@ webhook_send(void *state, const struct herald_message *msg,
 		wc->host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
 		return;
 	}
-	if (wc->mention && (a = msg->address) != NULL) {
+	/* An address override (a WeCom user id) wins over the phone. */
+	a = msg->address != NULL ? msg->address : msg->contact_phone;
+	if (wc->mention && a != NULL) {
 		/* Robots know mainland mobiles without the country code. */
 		if (strncmp(a, "+86", 3) == 0)
 			a += 3;
@@ -615,8 +617,10 @@ static const struct herald_plugin webhook_plugin = {
 	.caps = {
 		.max_length = 0,	/* long messages are split, not refused */
 		.length_unit = HERALD_LEN_BYTES,
-		/* The phone, for @mentions; the robot itself is the target. */
-		.address = HERALD_ADDR_PHONE,
+		/* The robot itself is the target: notices for many people
+		 * may merge into one post (merge_after).  Mentions use the
+		 * message's contact_phone. */
+		.address = HERALD_ADDR_NONE,
 		.ack_links = 1,
 		.delivery_receipts = 0,
 		/* The robots' quota, 20 per minute (VENDORS.md). */

@@ -96,6 +96,23 @@ test_load_log(void **unused)
 	plugin_unload(NULL);
 }
 
+/* The expected text is built from the header's numbers, which it is about. */
+static void
+test_refuse_newer_minor(void **unused)
+{
+	struct plugin *p = NULL;
+	char err[512] = "", want[256];
+
+	assert_true(plugin_load(test_plugin_dir(), "newminor", &p, err,
+	    sizeof(err)) < 0);
+	snprintf(want, sizeof(want), "plugin \"newminor\": built for ABI %d.%d, "
+	    "newer than this heraldd's %d.%d", HERALD_PLUGIN_ABI_MAJOR,
+	    HERALD_PLUGIN_ABI_MINOR + 1, HERALD_PLUGIN_ABI_MAJOR,
+	    HERALD_PLUGIN_ABI_MINOR);
+	assert_string_equal(err, want);
+	assert_null(p);
+}
+
 static void
 test_refuse_badabi(void **unused)
 {
@@ -547,6 +564,7 @@ test_silent_refusal(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_load_log),
 	cmocka_unit_test(test_refuse_badabi),
+	cmocka_unit_test(test_refuse_newer_minor),
 	cmocka_unit_test(test_refuse_bad_names),
 	cmocka_unit_test(test_refuse_missing),
 	cmocka_unit_test(test_refuse_noentry),
