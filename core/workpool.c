@@ -45,8 +45,8 @@ struct workpool {
 	unsigned n_threads;
 
 	mtx_t mu;
-	cnd_t cv;		/* todo gained a job, or stopping */
-	struct workpool_fifo todo;	/* waiting for a worker */
+	cnd_t cv;		/* waiting gained a job, or stopping */
+	struct workpool_fifo waiting;	/* waiting for a worker */
 	struct workpool_fifo finished;	/* waiting for the loop */
 	size_t pending;			/* submitted, done() not yet run */
 	int stopping;
@@ -84,10 +84,10 @@ workpool_thread(void *arg)
 
 	mtx_lock(&wp->mu);
 	for (;;) {
-		while (wp->todo.head == NULL && !wp->stopping)
+		while (wp->waiting.head == NULL && !wp->stopping)
 			cnd_wait(&wp->cv, &wp->mu);
 		/* Stopping still empties the queue: submitted means done. */
-		if ((j = workpool_fifo_pop(&wp->todo)) == NULL)
+		if ((j = workpool_fifo_pop(&wp->waiting)) == NULL)
 			break;
 		mtx_unlock(&wp->mu);
 		j->work(j->arg);
@@ -183,7 +183,7 @@ workpool_submit(struct workpool *wp, void (*work)(void *),
 		free(j);
 		return -1;
 	}
-	workpool_fifo_push(&wp->todo, j);
+	workpool_fifo_push(&wp->waiting, j);
 	wp->pending++;
 	cnd_signal(&wp->cv);
 	mtx_unlock(&wp->mu);

@@ -53,6 +53,7 @@
 #include <libesmtp.h>
 
 #include "herald-plugin.h"
+#include "../common/plugin_util.h"
 #include "mime.h"
 
 #define EMAIL_BATCH_DEFAULT 16
@@ -109,49 +110,6 @@ email_job_free(struct email_job *j)
 	free(j->text);
 	free(j->rcpt);
 	free(j);
-}
-
-/* "10s", "500ms", "2m" or a bare number of seconds; -1 when malformed. */
-static long
-email_parse_ms(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v < 0 || v > 86400000)
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v <= 86400 ? v * 1000 : -1;
-	if (strcmp(end, "ms") == 0)
-		return v;
-	if (strcmp(end, "m") == 0)
-		return v <= 1440 ? v * 60000 : -1;
-	return -1;
-}
-
-/* Caller frees; NULL with a reason in err.  The file's first line only. */
-static char *
-email_read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	size_t n;
-	FILE *fp;
-
-	if ((fp = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
-		snprintf(err, errlen, "%s: empty password file", path);
-		return NULL;
-	}
-	return strdup(buf);
 }
 
 static const char *
@@ -311,13 +269,13 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 	}
 	ca_path_s = email_str(host, conf, ca, &ok);
 	if ((v = email_str(host, conf, cto, &ok)) != NULL &&
-	    (ec->connect_ms = email_parse_ms(v)) <= 0) {
+	    (ec->connect_ms = plugin_parse_ms(v, 86400000)) <= 0) {
 		host->conf_error(conf, cto, "\"connect_timeout\" must be a "
 		    "duration like \"10s\"");
 		ok = 0;
 	}
 	if ((v = email_str(host, conf, tto, &ok)) != NULL &&
-	    (ec->transfer_ms = email_parse_ms(v)) <= 0) {
+	    (ec->transfer_ms = plugin_parse_ms(v, 86400000)) <= 0) {
 		host->conf_error(conf, tto, "\"transfer_timeout\" must be a "
 		    "duration like \"60s\"");
 		ok = 0;
@@ -336,7 +294,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 
 	if (pw_s != NULL) {
 		if ((path = email_path(conf, pw_s)) == NULL ||
-		    (ec->password = email_read_secret(path, err,
+		    (ec->password = plugin_read_secret(path, err,
 		    sizeof(err))) == NULL) {
 			host->conf_error(conf, pwfile, "password_file: %s",
 			    path ? err : "out of memory");

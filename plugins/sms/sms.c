@@ -75,6 +75,7 @@
 #include <string.h>
 
 #include "herald-plugin.h"
+#include "../common/plugin_util.h"
 #include "phone.h"
 #include "smslen.h"
 #include "smsgw.h"
@@ -179,49 +180,6 @@ sms_buf_param(struct sms_buf *b, const char *name, const char *value)
 	sms_buf_str(b, name);
 	sms_buf_str(b, "=");
 	sms_buf_enc(b, value, strlen(value));
-}
-
-/* "10s", "500ms", "2m" or bare seconds; 0 when malformed or out of range. */
-static unsigned
-sms_parse_ms(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0 || v > 3600000)
-		return 0;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v <= 3600 ? (unsigned)v * 1000 : 0;
-	if (strcmp(end, "ms") == 0)
-		return (unsigned)v;
-	if (strcmp(end, "m") == 0)
-		return v <= 60 ? (unsigned)v * 60000 : 0;
-	return 0;
-}
-
-/* Caller frees; NULL with a reason in err.  The file's first line only. */
-static char *
-sms_read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	size_t n;
-	FILE *fp;
-
-	if ((fp = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
-		snprintf(err, errlen, "%s: empty password file", path);
-		return NULL;
-	}
-	return strdup(buf);
 }
 
 /* Caller frees; relative paths resolve against the config directory. */
@@ -462,6 +420,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	struct smslen len;
 	char *path = NULL, err[512];
 	int ok = 1;
+	long ms;
 
 	url = host->setting(conf, "url");
 	user = host->setting(conf, "user");
@@ -566,11 +525,14 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->mainland_only = sms_bool(host, conf, mainland, 0, &ok);
 	smsc_s = sms_str(host, conf, smsc, &ok);
 	sc->timeout_ms = SMS_TIMEOUT_DEFAULT;
-	if ((to_s = sms_str(host, conf, timeout, &ok)) != NULL &&
-	    (sc->timeout_ms = sms_parse_ms(to_s)) == 0) {
-		host->conf_error(conf, timeout, "\"timeout\" must be a duration "
-		    "like \"10s\"");
-		ok = 0;
+	if ((to_s = sms_str(host, conf, timeout, &ok)) != NULL) {
+		if ((ms = plugin_parse_ms(to_s, 3600000)) < 0) {
+			host->conf_error(conf, timeout, "\"timeout\" must be a "
+			    "duration like \"10s\"");
+			ok = 0;
+		} else {
+			sc->timeout_ms = (unsigned)ms;
+		}
 	}
 	if (!ok)
 		goto fail;
@@ -592,7 +554,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		goto fail;
 	}
 	if (path != NULL &&
-	    (sc->password = sms_read_secret(path, err, sizeof(err))) == NULL) {
+	    (sc->password = plugin_read_secret(path, err, sizeof(err))) == NULL) {
 		host->conf_error(conf, pwfile, "%s", err);
 		goto fail;
 	}

@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "herald-plugin.h"
+#include "../common/plugin_util.h"
 #include "payload.h"
 #include "sign.h"
 
@@ -134,26 +135,6 @@ webhook_resume_forget(struct webhook_channel *wc, const char *key)
 
 	if (r != NULL)
 		memset(r, 0, sizeof(*r));
-}
-
-/* "10s", "500ms", "2m" or bare seconds; 0 when malformed. */
-static unsigned
-webhook_parse_ms(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0 || v > 3600000)
-		return 0;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v <= 3600 ? (unsigned)v * 1000 : 0;
-	if (strcmp(end, "ms") == 0)
-		return (unsigned)v;
-	if (strcmp(end, "m") == 0)
-		return v <= 60 ? (unsigned)v * 60000 : 0;
-	return 0;
 }
 
 /* Caller frees; relative paths resolve against the config directory. */
@@ -246,6 +227,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 	struct webhook_channel *wc;
 	char err[512];
 	int ok = 1;
+	long ms;
 
 	if (host->size <= offsetof(struct herald_host, http) ||
 	    host->http == NULL) {
@@ -336,11 +318,14 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		} else
 			wc->mention = mention->integer != 0;
 	}
-	if ((v = webhook_str(host, conf, timeout, &ok)) != NULL &&
-	    (wc->timeout_ms = webhook_parse_ms(v)) == 0) {
-		host->conf_error(conf, timeout, "\"timeout\" must be a duration "
-		    "like \"10s\" (at most an hour)");
-		ok = 0;
+	if ((v = webhook_str(host, conf, timeout, &ok)) != NULL) {
+		if ((ms = plugin_parse_ms(v, 3600000)) < 0) {
+			host->conf_error(conf, timeout, "\"timeout\" must be a "
+			    "duration like \"10s\" (at most an hour)");
+			ok = 0;
+		} else {
+			wc->timeout_ms = (unsigned)ms;
+		}
 	}
 	ca_s = webhook_str(host, conf, ca, &ok);
 	if (!ok || conf->check_only)

@@ -242,7 +242,7 @@ is "$(unexpected_warnings "$T/heraldd.log" "$ALLOWED")" "" "no unexpected warnin
 start_smtp bulk
 mkdir -p "$T/bulk-run" && cd "$T/bulk-run" || exit 1
 now=$(date +%s)
-due=$((now + 4))
+due=$((now + 64))	# reminders at now + 3 and + 4: a minute of slack before they lapse
 {
 	cat <<CONF
 herald = { timezone = "Asia/Shanghai"; store = "sqlite:bulk.db";
@@ -262,7 +262,7 @@ groups = ( { id = "all"; members = [ $(for i in $(seq -w 1 500); do printf '"c%s
 campaigns = ( { id = "bulk"; title = "批量测试";
   period = [ "$(sh_civil "$now")", "$(sh_civil $((now + 86400)))" ];
   deadlines = ( { id = "d1"; title = "报送材料"; due = "$(sh_civil "$due")";
-    audience = [ "all" ]; remind = [ "2s" ]; } ); } );
+    audience = [ "all" ]; remind = [ "61s", "60s" ]; overdue = false; } ); } );
 CONF
 } >bulk.conf
 start_bg "$T/bulk.log" "$HERALDD" -f -c bulk.conf

@@ -1,0 +1,52 @@
+/* plugin_util.c - helpers shared by the bundled plugins (see the header). */
+#include "plugin_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+long
+plugin_parse_ms(const char *s, long max_ms)
+{
+	long v, ms;
+	char *end;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		ms = v <= max_ms / 1000 ? v * 1000 : -1;
+	else if (strcmp(end, "ms") == 0)
+		ms = v;
+	else if (strcmp(end, "m") == 0)
+		ms = v <= max_ms / 60000 ? v * 60000 : -1;
+	else
+		return -1;
+	return ms > max_ms ? -1 : ms;
+}
+
+char *
+plugin_read_secret(const char *path, char *err, size_t errlen)
+{
+	char buf[1024], *s;
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "%s: empty secret file", path);
+		return NULL;
+	}
+	s = strdup(buf);
+	memset(buf, 0, sizeof(buf));
+	return s;
+}

@@ -1,0 +1,25 @@
+/*
+ * plugin_util.h - small helpers the bundled channel plugins share.
+ *
+ * Plugins never link daemon symbols, so this file is compiled into each
+ * plugin that uses it rather than into libherald.
+ */
+#ifndef HERALD_PLUGIN_UTIL_H
+#define HERALD_PLUGIN_UTIL_H
+
+#include <stddef.h>
+
+/*
+ * "10s", "500ms", "2m" or a bare number of seconds, into milliseconds.
+ * Returns the value, or -1 when malformed, not positive or above max_ms.
+ */
+long plugin_parse_ms(const char *s, long max_ms);
+
+/*
+ * The first line of a secret file (password, robot key).  Caller owns the
+ * result and should wipe it before freeing; NULL with a reason in err,
+ * which names the file but never its content.
+ */
+char *plugin_read_secret(const char *path, char *err, size_t errlen);
+
+#endif
