@@ -30,7 +30,7 @@ plugin_parse_ms(const char *s, long max_ms)
 char *
 plugin_read_secret(const char *path, char *err, size_t errlen)
 {
-	char buf[1024], *s;
+	char buf[4096], *s;	/* a robot URL fits */
 	size_t n;
 	FILE *fp;
 
@@ -49,4 +49,31 @@ plugin_read_secret(const char *path, char *err, size_t errlen)
 	s = strdup(buf);
 	memset(buf, 0, sizeof(buf));
 	return s;
+}
+
+const char *
+plugin_str(const struct herald_host *host, const struct herald_channel_conf *conf,
+    const struct herald_setting *s, int *ok)
+{
+	if (s == NULL)
+		return NULL;
+	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
+		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
+		    s->name);
+		*ok = 0;
+		return NULL;
+	}
+	return s->str;
+}
+
+char *
+plugin_path(const struct herald_channel_conf *conf, const char *p)
+{
+	char *path = NULL;
+
+	if (p[0] == '/' || conf->base_dir == NULL)
+		return strdup(p);
+	if (asprintf(&path, "%s/%s", conf->base_dir, p) < 0)
+		return NULL;
+	return path;
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "herald-plugin.h"
+
 /*
  * "10s", "500ms", "2m" or a bare number of seconds, into milliseconds.
  * Returns the value, or -1 when malformed, not positive or above max_ms.
@@ -21,5 +23,17 @@ long plugin_parse_ms(const char *s, long max_ms);
  * which names the file but never its content.
  */
 char *plugin_read_secret(const char *path, char *err, size_t errlen);
+
+/*
+ * A string setting, or NULL when s is NULL (absent).  Anything but a
+ * non-empty string is reported at the setting and clears *ok.
+ */
+const char *plugin_str(const struct herald_host *host,
+    const struct herald_channel_conf *conf, const struct herald_setting *s,
+    int *ok);
+
+/* p resolved against the config's directory unless absolute.  Caller
+ * frees; NULL when out of memory. */
+char *plugin_path(const struct herald_channel_conf *conf, const char *p);
 
 #endif

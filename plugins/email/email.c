@@ -112,34 +112,6 @@ email_job_free(struct email_job *j)
 	free(j);
 }
 
-static const char *
-email_str(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, int *ok)
-{
-	if (s == NULL)
-		return NULL;
-	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
-		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
-		    s->name);
-		*ok = 0;
-		return NULL;
-	}
-	return s->str;
-}
-
-/* Caller frees; relative paths resolve against the config directory. */
-static char *
-email_path(const struct herald_channel_conf *conf, const char *p)
-{
-	char *path = NULL;
-
-	if (p[0] == '/' || conf->base_dir == NULL)
-		return strdup(p);
-	if (asprintf(&path, "%s/%s", conf->base_dir, p) < 0)
-		return NULL;
-	return path;
-}
-
 static void
 email_free(struct email_channel *ec)
 {
@@ -204,7 +176,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 	if (server == NULL) {
 		host->conf_error(conf, NULL, "missing \"server\" (host:port)");
 		ok = 0;
-	} else if ((v = email_str(host, conf, server, &ok)) != NULL) {
+	} else if ((v = plugin_str(host, conf, server, &ok)) != NULL) {
 		if (strchr(v, ':') == NULL || strpbrk(v, " \t\r\n") != NULL) {
 			host->conf_error(conf, server, "\"server\" must be "
 			    "host:port, e.g. \"smtp.example.gov.cn:587\"");
@@ -216,7 +188,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		host->conf_error(conf, NULL, "missing \"from\" (e.g. "
 		    "\"Name <sender@example.gov.cn>\")");
 		ok = 0;
-	} else if ((v = email_str(host, conf, from, &ok)) != NULL) {
+	} else if ((v = plugin_str(host, conf, from, &ok)) != NULL) {
 		if (mime_parse_address(v, &display, &addr) == -1) {
 			host->conf_error(conf, from, "\"from\" is not an "
 			    "address like \"Name <sender@example.gov.cn>\"");
@@ -227,7 +199,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 			ec->id_domain = strchr(addr, '@') + 1;
 		}
 	}
-	if ((v = email_str(host, conf, reply_to, &ok)) != NULL) {
+	if ((v = plugin_str(host, conf, reply_to, &ok)) != NULL) {
 		if (mime_parse_address(v, &display, &addr) == -1) {
 			host->conf_error(conf, reply_to, "\"reply_to\" is not "
 			    "an email address");
@@ -237,7 +209,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 			ec->reply_to = addr;
 		}
 	}
-	if ((v = email_str(host, conf, starttls, &ok)) != NULL) {
+	if ((v = plugin_str(host, conf, starttls, &ok)) != NULL) {
 		if (strcmp(v, "required") == 0)
 			ec->starttls = Starttls_REQUIRED;
 		else if (strcmp(v, "if-available") == 0)
@@ -258,23 +230,23 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		    "the submission port with starttls = \"required\"");
 		ok = 0;
 	}
-	if ((v = email_str(host, conf, user, &ok)) != NULL &&
+	if ((v = plugin_str(host, conf, user, &ok)) != NULL &&
 	    (ec->user = strdup(v)) == NULL)
 		ok = 0;
-	pw_s = email_str(host, conf, pwfile, &ok);
+	pw_s = plugin_str(host, conf, pwfile, &ok);
 	if ((user == NULL) != (pwfile == NULL)) {
 		host->conf_error(conf, user ? user : pwfile, "\"user\" and "
 		    "\"password_file\" go together");
 		ok = 0;
 	}
-	ca_path_s = email_str(host, conf, ca, &ok);
-	if ((v = email_str(host, conf, cto, &ok)) != NULL &&
+	ca_path_s = plugin_str(host, conf, ca, &ok);
+	if ((v = plugin_str(host, conf, cto, &ok)) != NULL &&
 	    (ec->connect_ms = plugin_parse_ms(v, 86400000)) <= 0) {
 		host->conf_error(conf, cto, "\"connect_timeout\" must be a "
 		    "duration like \"10s\"");
 		ok = 0;
 	}
-	if ((v = email_str(host, conf, tto, &ok)) != NULL &&
+	if ((v = plugin_str(host, conf, tto, &ok)) != NULL &&
 	    (ec->transfer_ms = plugin_parse_ms(v, 86400000)) <= 0) {
 		host->conf_error(conf, tto, "\"transfer_timeout\" must be a "
 		    "duration like \"60s\"");
@@ -293,7 +265,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		goto fail;
 
 	if (pw_s != NULL) {
-		if ((path = email_path(conf, pw_s)) == NULL ||
+		if ((path = plugin_path(conf, pw_s)) == NULL ||
 		    (ec->password = plugin_read_secret(path, err,
 		    sizeof(err))) == NULL) {
 			host->conf_error(conf, pwfile, "password_file: %s",
@@ -310,7 +282,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		goto fail;
 	}
 	if (ca_path_s != NULL) {
-		if ((path = email_path(conf, ca_path_s)) == NULL ||
+		if ((path = plugin_path(conf, ca_path_s)) == NULL ||
 		    SSL_CTX_load_verify_locations(ec->ssl, path, NULL) != 1) {
 			host->conf_error(conf, ca, "ca_file: cannot load "
 			    "certificates from %s", path ? path : ca_path_s);

@@ -182,34 +182,6 @@ sms_buf_param(struct sms_buf *b, const char *name, const char *value)
 	sms_buf_enc(b, value, strlen(value));
 }
 
-/* Caller frees; relative paths resolve against the config directory. */
-static char *
-sms_path(const struct herald_channel_conf *conf, const char *p)
-{
-	char *path = NULL;
-
-	if (p[0] == '/' || conf->base_dir == NULL)
-		return strdup(p);
-	if (asprintf(&path, "%s/%s", conf->base_dir, p) < 0)
-		return NULL;
-	return path;
-}
-
-static const char *
-sms_str(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, int *ok)
-{
-	if (s == NULL)
-		return NULL;
-	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
-		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
-		    s->name);
-		*ok = 0;
-		return NULL;
-	}
-	return s->str;
-}
-
 static int
 sms_bool(const struct herald_host *host, const struct herald_channel_conf *conf,
     const struct herald_setting *s, int dflt, int *ok)
@@ -323,7 +295,7 @@ sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
 			ok = 0;
 		}
 	sc->method = "POST";
-	if ((m = sms_str(host, conf, method, &ok)) != NULL) {
+	if ((m = plugin_str(host, conf, method, &ok)) != NULL) {
 		if (strcmp(m, "POST") == 0 || strcmp(m, "GET") == 0)
 			sc->method = strcmp(m, "GET") == 0 ? "GET" : "POST";
 		else {
@@ -332,9 +304,9 @@ sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
 			ok = 0;
 		}
 	}
-	b = sms_str(host, conf, body, &ok);
-	q = sms_str(host, conf, query, &ok);
-	ct = sms_str(host, conf, ctype, &ok);
+	b = plugin_str(host, conf, body, &ok);
+	q = plugin_str(host, conf, query, &ok);
+	ct = plugin_str(host, conf, ctype, &ok);
 	if (strcmp(sc->method, "POST") == 0 && body == NULL) {
 		host->conf_error(conf, NULL, "gateway = \"generic\" with method "
 		    "POST needs a \"body\" template, e.g. "
@@ -392,7 +364,7 @@ sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
 			}
 		}
 	}
-	if ((sj = sms_str(host, conf, success, &ok)) != NULL &&
+	if ((sj = plugin_str(host, conf, success, &ok)) != NULL &&
 	    smsgw_parse_success(sj, &sc->succ_field, &sc->succ_value) == -1) {
 		host->conf_error(conf, success, "\"success_json\" must be "
 		    "\"field=value\", e.g. \"code=0\"");
@@ -449,7 +421,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->host = host;
 	sc->conf = conf;
 
-	if ((gw_s = sms_str(host, conf, gateway, &ok)) != NULL) {
+	if ((gw_s = plugin_str(host, conf, gateway, &ok)) != NULL) {
 		if (strcmp(gw_s, "generic") == 0)
 			sc->generic = 1;
 		else if (strcmp(gw_s, "kannel") != 0) {
@@ -458,7 +430,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 			ok = 0;
 		}
 	}
-	url_s = sms_str(host, conf, url, &ok);
+	url_s = plugin_str(host, conf, url, &ok);
 	if (url == NULL) {
 		host->conf_error(conf, NULL, "missing \"url\" (%s)", sc->generic ?
 		    "the gateway's HTTP API" : "Kannel's sendsms URL, e.g. "
@@ -469,8 +441,8 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		    "or https://");
 		ok = 0;
 	}
-	user_s = sms_str(host, conf, user, &ok);
-	pw_s = sms_str(host, conf, pwfile, &ok);
+	user_s = plugin_str(host, conf, user, &ok);
+	pw_s = plugin_str(host, conf, pwfile, &ok);
 	if (sc->generic) {
 		const struct herald_setting *kannel[] = { user, from, dlr,
 		    mask, smsc };
@@ -500,8 +472,8 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 			ok = 0;
 		}
 	}
-	from_s = sms_str(host, conf, from, &ok);
-	sig_s = sms_str(host, conf, sig, &ok);
+	from_s = plugin_str(host, conf, from, &ok);
+	sig_s = plugin_str(host, conf, sig, &ok);
 	if (sig_s != NULL && smslen_measure(sig_s, strlen(sig_s), &len) == -1) {
 		host->conf_error(conf, sig, "\"signature\" is not valid UTF-8");
 		ok = 0;
@@ -509,7 +481,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->max_segments = (unsigned)sms_int(host, conf, maxseg, 1, 255,
 	    SMS_MAX_SEGMENTS_DEFAULT, &ok);
 	sc->split = sms_bool(host, conf, split, 0, &ok);
-	dlr_s = sms_str(host, conf, dlr, &ok);
+	dlr_s = plugin_str(host, conf, dlr, &ok);
 	if (dlr_s != NULL && (!sms_is_http_url(dlr_s) ||
 	    strchr(dlr_s, '?') != NULL)) {
 		host->conf_error(conf, dlr, "\"dlr_url\" must be an http(s) URL "
@@ -523,9 +495,9 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		ok = 0;
 	}
 	sc->mainland_only = sms_bool(host, conf, mainland, 0, &ok);
-	smsc_s = sms_str(host, conf, smsc, &ok);
+	smsc_s = plugin_str(host, conf, smsc, &ok);
 	sc->timeout_ms = SMS_TIMEOUT_DEFAULT;
-	if ((to_s = sms_str(host, conf, timeout, &ok)) != NULL) {
+	if ((to_s = plugin_str(host, conf, timeout, &ok)) != NULL) {
 		if ((ms = plugin_parse_ms(to_s, 3600000)) < 0) {
 			host->conf_error(conf, timeout, "\"timeout\" must be a "
 			    "duration like \"10s\"");
@@ -549,7 +521,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	if (!sms_keep(&sc->url, url_s) || !sms_keep(&sc->user, user_s) ||
 	    !sms_keep(&sc->from, from_s) || !sms_keep(&sc->signature, sig_s) ||
 	    !sms_keep(&sc->dlr_url, dlr_s) || !sms_keep(&sc->smsc, smsc_s) ||
-	    (pw_s != NULL && (path = sms_path(conf, pw_s)) == NULL)) {
+	    (pw_s != NULL && (path = plugin_path(conf, pw_s)) == NULL)) {
 		host->conf_error(conf, NULL, "out of memory");
 		goto fail;
 	}

@@ -137,63 +137,20 @@ webhook_resume_forget(struct webhook_channel *wc, const char *key)
 		memset(r, 0, sizeof(*r));
 }
 
-/* Caller frees; relative paths resolve against the config directory. */
-static char *
-webhook_path(const struct herald_channel_conf *conf, const char *p)
-{
-	char *path = NULL;
-
-	if (p[0] == '/' || conf->base_dir == NULL)
-		return strdup(p);
-	if (asprintf(&path, "%s/%s", conf->base_dir, p) < 0)
-		return NULL;
-	return path;
-}
-
 /* Caller frees; the file's first line, NULL with a reason in err. */
 static char *
 webhook_read_line(const struct herald_channel_conf *conf, const char *p,
     char *err, size_t errlen)
 {
-	char buf[4096], *path;
-	size_t n;
-	FILE *fp;
+	char *path, *line;
 
-	if ((path = webhook_path(conf, p)) == NULL) {
+	if ((path = plugin_path(conf, p)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((fp = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
-		snprintf(err, errlen, "%s: empty file", path);
-		free(path);
-		return NULL;
-	}
+	line = plugin_read_secret(path, err, errlen);
 	free(path);
-	return strdup(buf);
-}
-
-static const char *
-webhook_str(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, int *ok)
-{
-	if (s == NULL)
-		return NULL;
-	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
-		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
-		    s->name);
-		*ok = 0;
-		return NULL;
-	}
-	return s->str;
+	return line;
 }
 
 static void
@@ -252,7 +209,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 	wc->conf = conf;
 	wc->timeout_ms = 10000;
 
-	if ((v = webhook_str(host, conf, flavour, &ok)) != NULL) {
+	if ((v = plugin_str(host, conf, flavour, &ok)) != NULL) {
 		if (strcmp(v, "generic") == 0)
 			wc->flavour = WEBHOOK_GENERIC;
 		else if (strcmp(v, "wecom") == 0)
@@ -267,8 +224,8 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 			ok = 0;
 		}
 	}
-	url_s = webhook_str(host, conf, url, &ok);
-	url_file_s = webhook_str(host, conf, url_file, &ok);
+	url_s = plugin_str(host, conf, url, &ok);
+	url_file_s = plugin_str(host, conf, url_file, &ok);
 	if ((url == NULL) == (url_file == NULL)) {
 		host->conf_error(conf, url ? url : url_file, "give exactly one "
 		    "of \"url\" and \"url_file\"");
@@ -279,13 +236,13 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		    "or https://");
 		ok = 0;
 	}
-	secret_s = webhook_str(host, conf, secret_file, &ok);
+	secret_s = plugin_str(host, conf, secret_file, &ok);
 	if (secret_file != NULL && wc->flavour == WEBHOOK_WECOM) {
 		host->conf_error(conf, secret_file, "WeCom robots are not "
 		    "signed: \"secret_file\" does not apply");
 		ok = 0;
 	}
-	if ((mt = webhook_str(host, conf, msgtype, &ok)) != NULL) {
+	if ((mt = plugin_str(host, conf, msgtype, &ok)) != NULL) {
 		if (strcmp(mt, "text") == 0)
 			wc->markdown = 0;
 		else if ((strcmp(mt, "markdown") == 0 &&
@@ -318,7 +275,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		} else
 			wc->mention = mention->integer != 0;
 	}
-	if ((v = webhook_str(host, conf, timeout, &ok)) != NULL) {
+	if ((v = plugin_str(host, conf, timeout, &ok)) != NULL) {
 		if ((ms = plugin_parse_ms(v, 3600000)) < 0) {
 			host->conf_error(conf, timeout, "\"timeout\" must be a "
 			    "duration like \"10s\" (at most an hour)");
@@ -327,7 +284,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 			wc->timeout_ms = (unsigned)ms;
 		}
 	}
-	ca_s = webhook_str(host, conf, ca, &ok);
+	ca_s = plugin_str(host, conf, ca, &ok);
 	if (!ok || conf->check_only)
 		goto fail;
 
@@ -347,7 +304,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		host->conf_error(conf, secret_file, "secret_file: %s", err);
 		goto fail;
 	}
-	if (ca_s != NULL && (wc->ca_file = webhook_path(conf, ca_s)) == NULL)
+	if (ca_s != NULL && (wc->ca_file = plugin_path(conf, ca_s)) == NULL)
 		goto fail;
 	if (wc->url == NULL) {
 		host->conf_error(conf, NULL, "out of memory");
