@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "civil.h"
@@ -36,8 +37,9 @@ static const char *const conf_top_keys[] = {
 
 static const char *const conf_herald_keys[] = {
 	"timezone", "store", "listen", "public_url", "api_token_file",
-	"ack_secret_file", "plugin_dir", "pid_file", "log_level", "log_target",
-	"engine", NULL
+	"ack_secret_file", "sms_reply_token_file", "api_read_auth",
+	"metrics_auth", "api_max_body", "plugin_dir", "pid_file", "log_level",
+	"log_target", "engine", NULL
 };
 
 /* Read a whole file.  Caller owns *out.  Returns 0 or -1 with errno. */
@@ -235,6 +237,46 @@ conf_zone(struct conf_ctx *cx, const config_setting_t *g, const char *key,
 	return tz;
 }
 
+/*
+ * A secret named by file key of g: read it now, so that -t and reload
+ * catch an unreadable or empty file at the key's line, and keep its first
+ * line (without the newline) in the arena.  *path gets the resolved path.
+ * Returns the secret, or NULL when the key is absent or the file is bad.
+ * The secret itself never reaches a message.
+ */
+static const char *
+conf_secret(struct conf_ctx *cx, const config_setting_t *g, const char *key,
+    const char **path, size_t *len)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char *buf, *secret;
+	size_t n;
+	struct stat st;
+
+	if (conf_get_string(cx, g, key, 0, "in herald", path) != 1)
+		return NULL;
+	*path = conf_path(cx, *path);
+	if (conf_slurp(*path, &buf, &n) == -1) {
+		conf_err(cx, s, "%s \"%s\": %s", key, *path, strerror(errno));
+		return NULL;
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		conf_err(cx, s, "%s \"%s\": the first line is empty", key,
+		    *path);
+		free(buf);
+		return NULL;
+	}
+	if (stat(*path, &st) == 0 && (st.st_mode & 0077) != 0)
+		conf_warn(cx, s, "%s \"%s\" is readable by group or others "
+		    "(chmod 600)", key, *path);
+	*len = strlen(buf);
+	secret = arena_printf(cx->a, "%s", buf);
+	explicit_bzero(buf, n);
+	free(buf);
+	return secret;
+}
+
 static int
 conf_listen_is_valid(const char *s)
 {
@@ -256,7 +298,8 @@ conf_listen_is_valid(const char *s)
 	}
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	return colon[1] != '\0' && *end == '\0' && errno == 0 && port > 0 &&
+	/* Port 0: any free port (tests; the log names the one bound). */
+	return colon[1] != '\0' && *end == '\0' && errno == 0 && port >= 0 &&
 	    port <= 65535;
 }
 
@@ -266,10 +309,12 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	struct model_daemon *d = &cx->m->daemon;
 	const char *w = "in herald";
 	const char *store = "sqlite:herald.db", *level = "info";
+	long long body_max;
 	config_setting_t *s;
 
 	d->timezone = "Asia/Shanghai";
 	d->listen = "127.0.0.1:8025";
+	d->api_max_body = 65536;
 	d->log_target = "stderr";
 	d->log_level = HERALD_LOG_INFO;
 	conf_engine(cx, g ? config_setting_get_member(g, "engine") : NULL);
@@ -302,12 +347,24 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 		conf_err(cx, config_setting_get_member(g, "public_url"),
 		    "public_url \"%s\" must start with http:// or https://",
 		    d->public_url);
-	if (conf_get_string(cx, g, "api_token_file", 0, w,
-	    &d->api_token_file) == 1)
-		d->api_token_file = conf_path(cx, d->api_token_file);
-	if (conf_get_string(cx, g, "ack_secret_file", 0, w,
-	    &d->ack_secret_file) == 1)
-		d->ack_secret_file = conf_path(cx, d->ack_secret_file);
+	d->api_token = conf_secret(cx, g, "api_token_file",
+	    &d->api_token_file, &d->api_token_len);
+	d->ack_secret = conf_secret(cx, g, "ack_secret_file",
+	    &d->ack_secret_file, &d->ack_secret_len);
+	d->sms_reply_token = conf_secret(cx, g, "sms_reply_token_file",
+	    &d->sms_reply_token_file, &d->sms_reply_token_len);
+	if (d->ack_secret != NULL && d->public_url == NULL)
+		conf_warn(cx, config_setting_get_member(g, "ack_secret_file"),
+		    "ack_secret_file without public_url: messages carry no "
+		    "acknowledgement links");
+	conf_get_bool(cx, g, "api_read_auth", w, &d->api_read_auth);
+	conf_get_bool(cx, g, "metrics_auth", w, &d->metrics_auth);
+	if (conf_get_int(cx, g, "api_max_body", 0, w, 1024, 16 << 20,
+	    &body_max) == 1)
+		d->api_max_body = (size_t)body_max;
+	if ((d->api_read_auth || d->metrics_auth) && d->api_token == NULL)
+		conf_err(cx, g, "api_read_auth and metrics_auth need "
+		    "api_token_file");
 	if (conf_get_string(cx, g, "plugin_dir", 0, w, &d->plugin_dir) == 1)
 		d->plugin_dir = conf_path(cx, d->plugin_dir);
 	if (conf_get_string(cx, g, "pid_file", 0, w, &d->pid_file) == 1)

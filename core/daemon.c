@@ -12,12 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "conf.h"
-#include "dlr.h"
 #include "engine.h"
 #include "httpd.h"
 #include "log.h"
 #include "plugin.h"
+#include "xmalloc.h"
 
 /* How long SIGTERM waits for sends in flight before exiting anyway. */
 #define DAEMON_DRAIN_MS 10000
@@ -119,50 +120,50 @@ daemon_on_term(evutil_socket_t fd, short what, void *arg)
 	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
 }
 
-/* Does any channel of cs report delivery receipts to herald? */
-static int
-daemon_wants_receipts(const struct channel_set *cs)
-{
-	for (size_t i = 0; i < channel_set_count(cs); i++) {
-		const struct herald_caps *caps = channel_set_caps(cs, i);
-
-		if (caps != NULL && caps->delivery_receipts)
-			return 1;
-	}
-	return 0;
-}
-
 /*
- * The HTTP server on herald.listen.  It serves delivery reports only
- * until the control API arrives (issue 6), so it starts once a channel
- * takes receipts (at start or at the first reload that adds one) and not
- * otherwise: daemons without one keep the port free.  Sending does not
- * depend on it, so a busy port is a warning, not a reason to stop every
- * channel.  herald.listen is read when it starts: a reload keeps the
- * bound socket.  Returns -1 only when the route table cannot be built.
+ * The HTTP server on herald.listen: the control API, acknowledgement
+ * links, SMS replies and delivery reports.  A coordinator who cannot
+ * reach the API cannot steer or even see the agenda, so a port that
+ * cannot be bound stops the start with the reason.  herald.listen is read
+ * here only: a reload keeps the bound socket.
  */
 static int
 daemon_http_start(struct daemon *d)
 {
 	char err[512];
 
-	if (d->httpd != NULL || d->engine == NULL ||
-	    !daemon_wants_receipts(d->channels))
-		return 0;
 	if (httpd_open(d->base, d->model->daemon.listen, &d->httpd, err,
 	    sizeof(err)) == -1) {
-		log_warnx("http: %s; delivery reports are not received", err);
-		d->httpd = NULL;
-		return 0;
-	}
-	if (dlr_route(d->httpd, d->engine) == -1) {
-		log_errx("http: cannot add the delivery-report route");
-		httpd_free(d->httpd);
+		log_errx("start: http: %s", err);
 		d->httpd = NULL;
 		return -1;
 	}
-	log_info("http: listening on %s", d->model->daemon.listen);
+	if (api_route(d->httpd, d) == -1) {
+		log_errx("start: http: the route table is full");
+		return -1;
+	}
+	httpd_set_max_body(d->httpd, d->model->daemon.api_max_body);
+	d->listen = xstrdup(d->model->daemon.listen);
+	log_info("http: listening on %s", httpd_address(d->httpd));
 	return 0;
+}
+
+/* Keep the errors of the last reload for status (warnings are logged). */
+static void
+daemon_keep_reload_errors(struct daemon *d, const struct errlist *errs)
+{
+	for (size_t i = 0; i < d->n_reload_errors; i++)
+		free(d->reload_errors[i]);
+	free(d->reload_errors);
+	d->reload_errors = NULL;
+	d->n_reload_errors = 0;
+	if (errs == NULL || errs->n_errors == 0)
+		return;
+	d->reload_errors = xcalloc(errs->n_errors, sizeof(char *));
+	for (size_t i = 0; i < errs->n; i++)
+		if (!errs->v[i].warning)
+			d->reload_errors[d->n_reload_errors++] =
+			    errlist_format(errs, i);
 }
 
 int
@@ -215,9 +216,9 @@ daemon_start(struct daemon *d)
 	/* The engine owns them now. */
 	d->model = m;
 	d->channels = cs;
+	d->generation = 1;
 	if (daemon_http_start(d) == -1)
 		return -1;
-	d->generation = 1;
 	d->started = time(NULL);
 	d->last_reload_ok = 0;
 
@@ -261,6 +262,7 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 	}
 	if (daemon_open_config(d, errs, &m, &cs) == -1) {
 		daemon_log_errlist(errs, "reload");
+		daemon_keep_reload_errors(d, errs);
 		d->last_reload_ok = -1;
 		return -1;
 	}
@@ -269,6 +271,8 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 		/* The engine keeps the old channels until their sends end. */
 		if (engine_reload(d->engine, m, cs, err, sizeof(err)) == -1) {
 			log_errx("reload: %s", err);
+			errlist_add(errs, NULL, 0, "%s", err);
+			daemon_keep_reload_errors(d, errs);
 			channel_set_free(cs);
 			model_free(m);
 			d->last_reload_ok = -1;
@@ -282,7 +286,13 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 	d->channels = cs;
 	d->generation++;
 	d->last_reload_ok = 0;
-	daemon_http_start(d);
+	daemon_keep_reload_errors(d, NULL);
+	if (d->httpd != NULL && strcmp(d->listen, m->daemon.listen) != 0)
+		log_notice("reload: listen \"%s\" takes effect at the next "
+		    "start; still on %s", m->daemon.listen,
+		    httpd_address(d->httpd));
+	if (d->httpd != NULL)
+		httpd_set_max_body(d->httpd, m->daemon.api_max_body);
 	return 0;
 }
 
@@ -299,6 +309,9 @@ daemon_free(struct daemon *d)
 	/* Before the engine: its handlers borrow the engine. */
 	httpd_free(d->httpd);
 	d->httpd = NULL;
+	daemon_keep_reload_errors(d, NULL);
+	free(d->listen);
+	d->listen = NULL;
 	if (d->engine != NULL) {
 		/* Frees the model and channels it was given. */
 		engine_free(d->engine);

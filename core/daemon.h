@@ -44,7 +44,10 @@ struct daemon {
 
 	/* Outcome of the last reload, for status: 0 ok, -1 kept old. */
 	int last_reload_ok;
-	time_t last_reload_at;
+	time_t last_reload_at;		/* 0: never reloaded */
+	char **reload_errors;		/* "file:line: message"; owned */
+	size_t n_reload_errors;
+	char *listen;			/* herald.listen at start; owned */
 };
 
 /*

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acklink.h"
 #include "civil.h"
 #include "log.h"
 #include "model.h"
@@ -81,6 +82,7 @@ struct dsend {
 	size_t n_merged;
 	struct store_result res;
 	char *detail;			/* owned copy behind res.detail */
+	char *ack_url;			/* owned; behind msg.ack_url */
 	struct job fallback;		/* valid when has_fallback */
 	char *fallback_channel;
 	int has_fallback;
@@ -492,6 +494,7 @@ dispatch_flush(struct dispatch *d)
 			dispatch_chan_update(ch);
 		sched_job_free(ds->sj);
 		free(ds->detail);
+		free(ds->ack_url);
 		free(ds->fallback_channel);
 		free(ds);
 	}
@@ -724,6 +727,19 @@ dispatch_address(const struct model_contact *mc, const char *channel,
 	}
 }
 
+/* The signed link of key, when m has a public URL and an ack secret;
+ * caller frees.  NULL otherwise. */
+static char *
+dispatch_ack_url(const struct model *m, const char *key)
+{
+	const struct model_daemon *md = &m->daemon;
+
+	if (md->public_url == NULL || md->ack_secret == NULL)
+		return NULL;
+	return acklink_url(md->public_url, md->ack_secret, md->ack_secret_len,
+	    key);
+}
+
 static int
 dispatch_render(struct dispatch *d, struct sched_job *sj,
     const struct render_extra *x, char *err, size_t errlen)
@@ -793,8 +809,10 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 		ds = NULL;
 		goto done;
 	}
+	ds->ack_url = dispatch_ack_url(d->cur->m, sj->j.key);
 	x = (struct render_extra){ .not_submitted = co.not_submitted,
-	    .digest_text = co.digest_text, .now = now_us / 1000000 };
+	    .digest_text = co.digest_text, .ack_url = ds->ack_url,
+	    .now = now_us / 1000000 };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
 		dispatch_fail(d, ds, err);
 		ds = NULL;
@@ -811,7 +829,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->contact_name = mc->name;
 	msg->subject = sj->subject;
 	msg->body = sj->body;
-	msg->ack_url = NULL;
+	msg->ack_url = ds->ack_url;
 	msg->due = sj->j.due;
 	msg->attempt = sj->j.attempts + 1;
 done:
@@ -958,6 +976,7 @@ dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
 			continue;
 		}
 		/* Only the job is kept: the message is the lead's. */
+		free(ds->ack_url);
 		free(ds);
 		*tail = sj;
 		tail = &sj->next;

@@ -28,7 +28,11 @@
 
 #define HTTPD_ROUTES_MAX	32
 #define HTTPD_BODY_MAX		(1 << 20)
-#define HTTPD_TIMEOUT_S		30
+/* Headers of a real client fit in a few KB; a flood of huge ones must not
+ * cost memory. */
+#define HTTPD_HEADERS_MAX	(16 << 10)
+/* A client idle this long (slowloris) is dropped. */
+#define HTTPD_TIMEOUT_S		10
 
 struct httpd_route {
 	char *method;		/* NULL: any */
@@ -41,6 +45,7 @@ struct httpd {
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	int port;
+	char address[80];
 	struct httpd_route routes[HTTPD_ROUTES_MAX];
 	size_t n_routes;
 };
@@ -211,6 +216,7 @@ httpd_open(struct event_base *base, const char *listen, struct httpd **out,
 		goto fail;
 	}
 	evhttp_set_max_body_size(h->http, HTTPD_BODY_MAX);
+	evhttp_set_max_headers_size(h->http, HTTPD_HEADERS_MAX);
 	evhttp_set_timeout(h->http, HTTPD_TIMEOUT_S);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
@@ -231,6 +237,8 @@ httpd_open(struct event_base *base, const char *listen, struct httpd **out,
 		else if (ss.ss_family == AF_INET6)
 			h->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
+	snprintf(h->address, sizeof(h->address), strchr(host, ':') != NULL ?
+	    "[%s]:%d" : "%s:%d", host, h->port);
 	free(host);
 	*out = h;
 	return 0;
@@ -244,6 +252,18 @@ int
 httpd_port(const struct httpd *h)
 {
 	return h->port;
+}
+
+const char *
+httpd_address(const struct httpd *h)
+{
+	return h->address;
+}
+
+void
+httpd_set_max_body(struct httpd *h, size_t max)
+{
+	evhttp_set_max_body_size(h->http, (ev_ssize_t)(max * 4));
 }
 
 int

@@ -30,6 +30,15 @@ int httpd_open(struct event_base *base, const char *listen, struct httpd **out,
 
 /* The port actually bound (useful with port 0). */
 int httpd_port(const struct httpd *h);
+/* "HOST:PORT" as bound (the real port with port 0).  Borrowed. */
+const char *httpd_address(const struct httpd *h);
+
+/*
+ * Bodies over max bytes get 413.  Handlers see bodies up to four times
+ * max, so that they can answer 413 in JSON (api_body()); beyond that
+ * libevent refuses the request itself before reading it.
+ */
+void httpd_set_max_body(struct httpd *h, size_t max);
 
 /*
  * Route method ("GET"...; NULL: any) and path to fn(req, arg).  arg is

@@ -280,8 +280,20 @@ struct model_daemon {
 	const char *store;		/* "sqlite:PATH", PATH resolved */
 	const char *listen;		/* "127.0.0.1:8025" */
 	const char *public_url;		/* base of ack links or NULL */
+	/* Secrets are read at load (first line of each file); NULL when
+	 * the file key is absent.  Never logged. */
 	const char *api_token_file;	/* resolved path or NULL */
+	const char *api_token;		/* bearer token for the API */
+	size_t api_token_len;
 	const char *ack_secret_file;	/* resolved path or NULL */
+	const char *ack_secret;		/* HMAC key of acknowledgement links */
+	size_t ack_secret_len;
+	const char *sms_reply_token_file; /* resolved path or NULL */
+	const char *sms_reply_token;	/* Kannel MO callback's token */
+	size_t sms_reply_token_len;
+	int api_read_auth;		/* GET /v1/... needs the token too */
+	int metrics_auth;		/* GET /metrics needs the token too */
+	size_t api_max_body;		/* request body cap, bytes */
 	const char *plugin_dir;		/* NULL: compiled-in default */
 	const char *pid_file;		/* resolved path or NULL */
 	const char *log_target;		/* "stderr" or "syslog" */

@@ -40,7 +40,7 @@ run_herald() {	# run_herald CONCURRENCY -> prints msgs/s
 	mkdir -p "$W/h$c"; cd "$W/h$c" || exit 1
 	now=$(date +%s); due=$((now + 6))
 	{
-		echo "herald = { timezone = \"Asia/Shanghai\"; store = \"sqlite:b.db\"; engine = { workdays_only = [ ]; workers = 16; }; };"
+		echo "herald = { listen = \"127.0.0.1:0\"; timezone = \"Asia/Shanghai\"; store = \"sqlite:b.db\"; engine = { workdays_only = [ ]; workers = 16; }; };"
 		echo "channels = ( { name = \"mail\"; plugin = \"email\"; server = \"127.0.0.1:$P\"; from = \"消费促进司 <xfcj@example.gov.cn>\"; starttls = \"no\"; concurrency = $c; rate = \"100000/s\"; burst = 100000; } );"
 		echo "contacts = ("
 		for i in $(seq 1 "$half"); do

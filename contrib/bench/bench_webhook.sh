@@ -56,7 +56,7 @@ run_herald() {	# run_herald CONCURRENCY -> prints deliveries/s
 	now=$(date +%s); due=$((now + 12))
 	{
 		cat <<CONF
-herald = { timezone = "Asia/Shanghai"; store = "sqlite:bench.db"; log_level = "notice";
+herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai"; store = "sqlite:bench.db"; log_level = "notice";
   listen = "127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')";
   engine = { workdays_only = [ ]; }; };
 channels = ( { name = "hook"; plugin = "webhook"; url = "http://127.0.0.1:$P/hook";

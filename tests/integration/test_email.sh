@@ -62,7 +62,7 @@ due=$((now + 8))
 due_down=$((now + 22))	# its reminder at now + 5, while the server is down
 TITLE='报送联络机制名单（附件1）'
 cat >email.conf <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:email.db";
   engine = { workdays_only = [ ];
@@ -245,7 +245,7 @@ now=$(date +%s)
 due=$((now + 64))	# reminders at now + 3 and + 4: a minute of slack before they lapse
 {
 	cat <<CONF
-herald = { timezone = "Asia/Shanghai"; store = "sqlite:bulk.db";
+herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai"; store = "sqlite:bulk.db";
   engine = { workdays_only = [ ]; workers = 8; }; };
 channels = ( { name = "mail"; plugin = "email"; server = "127.0.0.1:$SMTP_PORT";
   from = "消费促进司 <xfcj@example.gov.cn>"; starttls = "no";

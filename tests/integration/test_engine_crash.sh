@@ -57,7 +57,7 @@ awk -v n="$N" 'BEGIN {
 now=$(date +%s)
 at=$((now + 3))
 cat >"$T/h.conf" <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:h.db";
   engine = { workdays_only = [ ]; };

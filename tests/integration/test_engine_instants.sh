@@ -121,7 +121,7 @@ cd "$T/rt" || exit 1
 now=$(date +%s)
 due=$((now + 6))
 cat >rt.conf <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:rt.db";
   engine = { workdays_only = [ ]; };

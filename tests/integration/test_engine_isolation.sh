@@ -48,7 +48,7 @@ ids() {		# ids PREFIX N -- "p01", "p02", ...
 now=$(date +%s)
 due=$((now + 7))
 cat >"$T/h.conf" <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:h.db";
   engine = { workdays_only = [ ];

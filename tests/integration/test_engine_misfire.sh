@@ -22,7 +22,7 @@ past() {	# past EPOCH -- the wall clock has reached EPOCH
 run_dir() {
 	mkdir -p "$T/$1"
 	cat >"$T/$1/h.conf" <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:h.db";
   engine = { workdays_only = [ ]; grace = { reminder = "$2"; }; prefetch = "1s"; };

@@ -33,7 +33,7 @@ soon=$((now + 2))
 # an escalation to bj-wang that stay pending.
 write_conf() {
 	cat >"$T/h.conf" <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:h.db";
   engine = { workdays_only = [ ]; };

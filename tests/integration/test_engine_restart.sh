@@ -33,7 +33,7 @@ log_keys() {	# the key of every line of the log channel's file, sorted
 now=$(date +%s)
 due=$((now + 10))
 cat >"$T/h.conf" <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:h.db";
   engine = { workdays_only = [ ]; prefetch = "2s"; };

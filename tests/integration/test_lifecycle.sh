@@ -5,7 +5,7 @@
 
 write_conf() {	# write_conf FILE [EXTRA_CONTACT_LINE]
 	cat >"$1" <<CONF
-herald = {
+herald = { listen = "127.0.0.1:0";
   timezone = "Asia/Shanghai";
   store = "sqlite:herald.db";
 };

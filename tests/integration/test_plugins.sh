@@ -44,7 +44,7 @@ fi
 
 # --- 3. heraldd -t loads it and runs its validation --------------------
 cat >"$T/skel.conf" <<'CONF'
-herald = { };
+herald = { listen = "127.0.0.1:0"; };
 channels = (
   { name = "demo"; plugin = "skeleton"; target = "ops-room"; }
 );
@@ -54,7 +54,7 @@ is "$?" 0 "heraldd -t accepts a channel of the skeleton plugin"
 [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
 
 cat >"$T/skel-bad.conf" <<'CONF'
-herald = { };
+herald = { listen = "127.0.0.1:0"; };
 channels = (
   { name = "demo"; plugin = "skeleton"; targt = "ops-room"; }
 );
@@ -68,7 +68,7 @@ like "$out" ':[0-9]+: unknown setting "targt" for plugin "skeleton" in channel "
 
 # --- 4. a plugin built for another ABI is refused ----------------------
 cat >"$T/badabi.conf" <<'CONF'
-herald = { };
+herald = { listen = "127.0.0.1:0"; };
 channels = (
   { name = "old"; plugin = "badabi"; }
 );

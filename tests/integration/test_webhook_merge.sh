@@ -25,7 +25,7 @@ now=$(date +%s)
 due=$((now + 120))		# the reminders come due at now + 4
 {
 	cat <<CONF
-herald = { timezone = "Asia/Shanghai"; store = "sqlite:merge.db";
+herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai"; store = "sqlite:merge.db";
   engine = { workdays_only = [ ]; }; };
 channels = ( { name = "robot"; plugin = "webhook"; flavour = "wecom";
   url_file = "wecom.url"; mention = true;

@@ -369,9 +369,10 @@ test_channel_and_paths(void **state)
 	const struct herald_channel_conf *cc;
 	char *base, *want;
 
+	put(f, "api.token", "s3cret token\nsecond line ignored\n");
 	put(f, "h.conf",
 	    "herald = { store = \"sqlite:var/h.db\"; pid_file = \"/run/h.pid\";\n"
-	    "  api_token_file = \"secrets/api.token\"; log_level = \"debug\";\n"
+	    "  api_token_file = \"api.token\"; log_level = \"debug\";\n"
 	    "  listen = \"[::1]:9000\"; };\n"
 	    "channels = ( { name = \"mail\"; plugin = \"email\"; concurrency = 4;\n"
 	    "  rate = \"20/m\"; burst = 3; host = \"smtp.example\"; port = 587;\n"
@@ -385,10 +386,13 @@ test_channel_and_paths(void **state)
 		fail();
 	assert_string_equal(f->m->daemon.store, want);
 	free(want);
-	if (asprintf(&want, "%s/secrets/api.token", base) < 0)
+	if (asprintf(&want, "%s/api.token", base) < 0)
 		fail();
 	assert_string_equal(f->m->daemon.api_token_file, want);
 	free(want);
+	/* The secret's first line, read at load. */
+	assert_string_equal(f->m->daemon.api_token, "s3cret token");
+	assert_int_equal(f->m->daemon.api_token_len, 12);
 	assert_string_equal(f->m->daemon.pid_file, "/run/h.pid");
 	assert_string_equal(f->m->daemon.timezone, "Asia/Shanghai");
 	assert_string_equal(f->m->daemon.listen, "[::1]:9000");

@@ -1,0 +1,123 @@
+/*
+ * ack.c - acknowledgements, whichever door they come through (see ack.h).
+ */
+#include "ack.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "store.h"
+
+const char *
+ack_action_name(enum ack_action a)
+{
+	return a == ACK_SUBMITTED ? "submitted" : "seen";
+}
+
+int
+ack_action_parse(const char *s)
+{
+	if (strcmp(s, "seen") == 0)
+		return ACK_SEEN;
+	if (strcmp(s, "submitted") == 0)
+		return ACK_SUBMITTED;
+	return -1;
+}
+
+int
+ack_kind_has_deadline(enum job_kind k)
+{
+	return k == JOB_REMINDER || k == JOB_OVERDUE || k == JOB_ESCALATION;
+}
+
+static void
+ack_copy_job(void *arg, const struct job *j)
+{
+	struct ack_outcome *out = arg;
+
+	out->kind = j->kind;
+	out->state = j->state;
+	snprintf(out->campaign, sizeof(out->campaign), "%s", j->campaign);
+	snprintf(out->item, sizeof(out->item), "%s", j->item);
+	snprintf(out->contact, sizeof(out->contact), "%s", j->contact);
+	snprintf(out->detail, sizeof(out->detail), "%s",
+	    j->detail != NULL ? j->detail : "");
+}
+
+static int
+ack_fail(struct ack_outcome *out, enum ack_result r, const char *msg)
+{
+	out->result = r;
+	snprintf(out->detail, sizeof(out->detail), "%s", msg);
+	return -1;
+}
+
+int
+ack_lookup(struct engine *e, const char *key, struct ack_outcome *out)
+{
+	struct store *s = engine_store(e);
+	int found = 0, acked = 0, submitted = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (store_get(s, key, ack_copy_job, out, &found) == -1)
+		return ack_fail(out, ACK_ERROR, store_error(s));
+	if (!found)
+		return ack_fail(out, ACK_NO_JOB, "no such notice");
+	if (store_is_acked(s, key, &acked, &out->at) == -1 ||
+	    (ack_kind_has_deadline(out->kind) && store_is_submitted(s,
+	    out->campaign, out->item, out->contact, &submitted) == -1))
+		return ack_fail(out, ACK_ERROR, store_error(s));
+	/* A job cancelled by its own submission is not a "cancelled"
+	 * notice to the person who submitted: it is done. */
+	if (out->state == JOB_CANCELLED && !submitted) {
+		out->result = ACK_CANCELLED;	/* detail: why, from the store */
+		return -1;
+	}
+	out->result = acked || submitted ? ACK_ALREADY : ACK_OK;
+	return 0;
+}
+
+int
+ack_apply(struct engine *e, const char *key, enum ack_action a,
+    const char *via, struct ack_outcome *out)
+{
+	struct store *s = engine_store(e);
+	int64_t now = engine_time(e);
+	int done = 0;
+	char err[256];
+
+	if (ack_lookup(e, key, out) == -1)
+		return -1;
+	if (a == ACK_SUBMITTED) {
+		if (!ack_kind_has_deadline(out->kind))
+			return ack_fail(out, ACK_NOT_DEADLINE,
+			    "this notice has no deadline to submit");
+		if (store_is_submitted(s, out->campaign, out->item,
+		    out->contact, &done) == -1)
+			return ack_fail(out, ACK_ERROR, store_error(s));
+		if (done) {
+			out->result = ACK_ALREADY;
+			return 0;
+		}
+		if (engine_submit(e, out->campaign, out->item, out->contact,
+		    via, &out->n_cancelled, err, sizeof(err)) == -1)
+			return ack_fail(out, ACK_ERROR, err);
+	}
+	/* Submitting implies having seen it: record both. */
+	if (store_is_acked(s, key, &done, &out->at) == -1)
+		return ack_fail(out, ACK_ERROR, store_error(s));
+	if (done && a == ACK_SEEN) {
+		out->result = ACK_ALREADY;
+		return 0;
+	}
+	if (!done) {
+		if (store_ack(s, key, now, via) == -1)
+			return ack_fail(out, ACK_ERROR, store_error(s));
+		out->at = now;
+	}
+	if (a == ACK_SUBMITTED)
+		out->at = now;
+	out->result = ACK_OK;
+	return 0;
+}

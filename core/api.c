@@ -1,0 +1,281 @@
+/*
+ * api.c - the control API's routes and what every handler shares (see
+ * api.h, api_internal.h and doc/api.txt).
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "api_internal.h"
+#include "civil.h"
+#include "daemon.h"
+#include "dlr.h"
+#include "httpd.h"
+
+int
+api_authorize(struct evhttp_request *req, const struct daemon *d,
+    enum api_access acc)
+{
+	const struct model_daemon *md = &d->model->daemon;
+	const char *h;
+	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
+
+	if ((acc == API_READ && !md->api_read_auth) ||
+	    (acc == API_METRICS && !md->metrics_auth))
+		return 0;
+	if (md->api_token == NULL) {
+		httpd_reply_error(req, 403, "writes are disabled: no "
+		    "api_token_file in the config");
+		return -1;
+	}
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer realm=\"herald\"");
+		httpd_reply_error(req, 401, "missing \"Authorization: Bearer "
+		    "TOKEN\"");
+		return -1;
+	}
+	/* Digests first, so neither the comparison's time nor its length
+	 * check says anything about the token. */
+	SHA256((const unsigned char *)md->api_token, md->api_token_len, want);
+	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
+	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0) {
+		httpd_reply_error(req, 403, "wrong token");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+api_allowed(const char *name, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(*allowed, name) == 0)
+			return 1;
+	return 0;
+}
+
+json_t *
+api_body(struct evhttp_request *req, const struct daemon *d,
+    const char *const *allowed)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "Content-Type");
+	const char *name;
+	json_error_t je;
+	json_t *o, *v;
+	unsigned char *p;
+
+	if (len > d->model->daemon.api_max_body) {
+		httpd_reply_error(req, 413, "body of %zu bytes is over the "
+		    "limit of %zu (api_max_body)", len,
+		    d->model->daemon.api_max_body);
+		return NULL;
+	}
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+		httpd_reply_error(req, 415, "the body must be "
+		    "application/json");
+		return NULL;
+	}
+	if ((p = evbuffer_pullup(in, -1)) == NULL && len > 0) {
+		httpd_reply_error(req, 500, "out of memory");
+		return NULL;
+	}
+	o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		httpd_reply_error(req, 400, "malformed JSON at line %d, column "
+		    "%d: %s", je.line, je.column, je.text);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		httpd_reply_error(req, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	json_object_foreach(o, name, v) {
+		if (!api_allowed(name, allowed)) {
+			httpd_reply_error(req, 400, "unknown field \"%s\"",
+			    name);
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+int
+api_string(struct evhttp_request *req, json_t *o, const char *name,
+    int required, const char **out)
+{
+	json_t *v = json_object_get(o, name);
+
+	if (v == NULL) {
+		if (!required)
+			return 1;
+		httpd_reply_error(req, 400, "missing field \"%s\"", name);
+		return -1;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		httpd_reply_error(req, 400, "field \"%s\" must be a non-empty "
+		    "string", name);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+void
+api_reply(struct evhttp_request *req, int code, json_t *v)
+{
+	char *s = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	json_decref(v);
+	if (s == NULL) {
+		httpd_reply_error(req, 500, "cannot encode the answer");
+		return;
+	}
+	httpd_reply_json(req, code, s);
+	free(s);
+}
+
+int
+api_query(struct evhttp_request *req, struct evkeyvalq *q,
+    const char *const *allowed)
+{
+	const char *query = evhttp_uri_get_query(
+	    evhttp_request_get_evhttp_uri(req));
+	struct evkeyval *kv;
+
+	TAILQ_INIT(q);
+	if (query == NULL)
+		return 0;
+	if (evhttp_parse_query_str(query, q) == -1) {
+		evhttp_clear_headers(q);
+		httpd_reply_error(req, 400, "malformed query string");
+		return -1;
+	}
+	TAILQ_FOREACH(kv, q, next) {
+		if (!api_allowed(kv->key, allowed)) {
+			httpd_reply_error(req, 400, "unknown parameter \"%s\"",
+			    kv->key);
+			evhttp_clear_headers(q);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *
+api_time(int64_t t, const char *zone, char *buf, size_t len)
+{
+	struct civil c;
+	int off = 0;
+
+	if (civil_from_instant(t, zone, &c, &off) == -1) {
+		snprintf(buf, len, "%lld", (long long)t);
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+	    c.year, c.month, c.day, c.hour, c.min, c.sec, off < 0 ? '-' : '+',
+	    abs(off) / 3600, abs(off) % 3600 / 60);
+	return buf;
+}
+
+json_t *
+api_json_time(int64_t t, const char *zone)
+{
+	char buf[48];
+
+	if (t == 0)
+		return json_null();
+	return json_string(api_time(t, zone, buf, sizeof(buf)));
+}
+
+int
+api_parse_time(const char *s, const char *zone, int end_of_day,
+    int64_t *out)
+{
+	struct civil c;
+	char text[32], err[128], *end;
+	int date_only = 0;
+	long long v;
+	size_t n;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end == '\0' && errno == 0 && v >= 0) {
+		*out = v;
+		return 0;
+	}
+	/* "2023-08-04T17:00" and "2023-08-04 17:00" alike. */
+	n = strlen(s);
+	if (n >= sizeof(text))
+		return -1;
+	memcpy(text, s, n + 1);
+	if (n > 10 && text[10] == 'T')
+		text[10] = ' ';
+	if (civil_parse(text, &c, &date_only, err, sizeof(err)) == -1)
+		return -1;
+	if (date_only && end_of_day) {
+		int32_t days = civil_days_from_date(c.year, c.month, c.day) + 1;
+
+		civil_date_from_days(days, &c.year, &c.month, &c.day);
+	}
+	return civil_to_instant(&c, zone, out, NULL);
+}
+
+/* GET /healthz: alive, and not on the way out. */
+static void
+api_healthz(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+
+	api_reply(req, d->draining ? 503 : 200, json_pack("{s:b,s:I}", "ok",
+	    !d->draining, "generation", (json_int_t)d->generation));
+}
+
+int
+api_route(struct httpd *h, struct daemon *d)
+{
+	static const struct {
+		const char *method, *path;
+		httpd_handler_fn fn;
+	} routes[] = {
+		{ "GET", "/healthz", api_healthz },
+		{ "GET", "/metrics", api_metrics },
+		{ "GET", "/v1/status", api_status },
+		{ "GET", "/v1/agenda", api_agenda },
+		{ "GET", "/v1/agenda.ics", api_agenda_ics },
+		{ "GET", "/v1/jobs/", api_job },
+		{ "POST", "/v1/submissions", api_submissions },
+		{ "POST", "/v1/acks", api_acks },
+		{ "POST", "/v1/reload", api_reload },
+		{ "GET", "/v1/sms/mo", api_sms_mo },
+		{ "GET", "/a/", api_ackpage },
+		{ "POST", "/a/", api_ackpage },
+	};
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (httpd_route(h, routes[i].method, routes[i].path,
+		    routes[i].fn, d) == -1)
+			return -1;
+	return dlr_route(h, d->engine);
+}

@@ -1,0 +1,89 @@
+/*
+ * api_internal.h - what the API's handler files share: authorization,
+ * JSON bodies and replies, query parameters and time formatting.
+ *
+ * Every handler answers its request before returning; on a bad request
+ * it answers 4xx with {"error": "..."} (httpd_reply_error), never
+ * crashes, never blocks the loop.  Handlers take the daemon context as
+ * their argument.
+ */
+#ifndef HERALD_API_INTERNAL_H
+#define HERALD_API_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct daemon;
+struct evhttp_request;
+struct evkeyvalq;
+
+/* Who may do what: reads may be open (api_read_auth false), writes never. */
+enum api_access { API_READ = 0, API_WRITE, API_METRICS };
+
+/*
+ * Check the bearer token for an operation of class acc.  Returns 0 when
+ * allowed; otherwise answers 401 (no or malformed Authorization) or 403
+ * (wrong token, or writes disabled for want of api_token_file) and
+ * returns -1.  Constant-time comparison.
+ */
+int api_authorize(struct evhttp_request *req, const struct daemon *d,
+    enum api_access acc);
+
+/*
+ * The request body as a JSON object whose members are all named in
+ * allowed (NULL-terminated).  Answers 413 (over herald.api_max_body), 415
+ * (not application/json), or 400 (malformed JSON with line and column,
+ * not an object, unknown field) and returns NULL; else the caller owns
+ * the object (json_decref).
+ */
+json_t *api_body(struct evhttp_request *req, const struct daemon *d,
+    const char *const *allowed);
+
+/*
+ * A string member of o: 0 with *out borrowed from o, 1 when absent (and
+ * not required), -1 after answering 400 (wrong type, empty, or missing
+ * and required).
+ */
+int api_string(struct evhttp_request *req, json_t *o, const char *name,
+    int required, const char **out);
+
+/* Answer code with v (reference stolen; NULL answers 500). */
+void api_reply(struct evhttp_request *req, int code, json_t *v);
+
+/*
+ * The decoded query parameters of req into q (caller clears with
+ * evhttp_clear_headers).  Unknown parameter names (not in allowed) answer
+ * 400 and return -1.
+ */
+int api_query(struct evhttp_request *req, struct evkeyvalq *q,
+    const char *const *allowed);
+
+/* t as ISO 8601 with the zone's offset ("2023-08-04T17:00:00+08:00") into
+ * buf (at least 32 bytes).  Returns buf. */
+char *api_time(int64_t t, const char *zone, char *buf, size_t len);
+/* The same as a new JSON string; json null for t == 0. */
+json_t *api_json_time(int64_t t, const char *zone);
+
+/*
+ * Parse a time parameter in zone: Unix seconds, "YYYY-MM-DD" (the civil
+ * day's start; end_of_day: the next day's start, so "to" is inclusive),
+ * or "YYYY-MM-DDTHH:MM[:SS]" local.  Returns 0, or -1 when malformed.
+ */
+int api_parse_time(const char *s, const char *zone, int end_of_day,
+    int64_t *out);
+
+/* Handlers, one file per concern. */
+void api_status(struct evhttp_request *req, void *arg);	/* api_status.c */
+void api_agenda(struct evhttp_request *req, void *arg);	/* api_jobs.c */
+void api_job(struct evhttp_request *req, void *arg);		/* api_jobs.c */
+void api_submissions(struct evhttp_request *req, void *arg); /* api_write.c */
+void api_acks(struct evhttp_request *req, void *arg);		/* api_write.c */
+void api_reload(struct evhttp_request *req, void *arg);	/* api_write.c */
+void api_metrics(struct evhttp_request *req, void *arg);	/* metrics.c */
+void api_agenda_ics(struct evhttp_request *req, void *arg);	/* ical.c */
+void api_ackpage(struct evhttp_request *req, void *arg);	/* ackpage.c */
+void api_sms_mo(struct evhttp_request *req, void *arg);	/* smsmo.c */
+
+#endif

@@ -1,0 +1,11 @@
+/* metrics.c - stub: being written. */
+#include "api_internal.h"
+#include "httpd.h"
+
+void
+api_metrics(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	httpd_reply_error(req, 501, "not implemented yet");
+}
+

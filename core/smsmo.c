@@ -1,0 +1,11 @@
+/* smsmo.c - stub: being written. */
+#include "api_internal.h"
+#include "httpd.h"
+
+void
+api_sms_mo(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	httpd_reply_error(req, 501, "not implemented yet");
+}
+
