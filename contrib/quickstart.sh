@@ -16,8 +16,10 @@ mode=${1:-run}
 # Debian packages: build tools, libraries, and the test tools.
 pkgs_build="build-essential autoconf automake libtool pkg-config
 	libevent-dev libconfig-dev libesmtp-dev uuid-dev libsqlite3-dev
-	libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev"
-pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras"
+	libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libical-dev"
+pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras
+	curl python3-icalendar chromium chromium-driver python3-selenium
+	python3-prometheus-client"
 
 install_missing() {
 	local missing=() p
@@ -80,8 +82,14 @@ run)
 		done
 		printf '%s\n' "$line"
 	done <contrib/demo.conf.in >"$demo/herald.conf"
+	# Secrets of the demo's API and acknowledgement links, made fresh.
+	(umask 077
+	 od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$demo/api.token"
+	 od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$demo/ack.key")
 	echo "quickstart: heraldd -f -c var/quickstart/herald.conf" \
 		"(a live demo: notices start in 15 s; Ctrl-C stops it)" >&2
+	echo "quickstart: meanwhile, in another terminal:" \
+		"$build/core/heraldctl -T var/quickstart/api.token agenda --state any" >&2
 	exec "${heraldd[@]}" -f -c "$demo/herald.conf"
 	;;
 test)

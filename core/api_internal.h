@@ -74,6 +74,13 @@ json_t *api_json_time(int64_t t, const char *zone);
 int api_parse_time(const char *s, const char *zone, int end_of_day,
     int64_t *out);
 
+/*
+ * A job key as a client wrote it (a UUID, any case) into out (at least
+ * 37 bytes), lower-cased as the store keeps it.  Returns 0, or -1 when s
+ * is not a UUID (api_jobs.c).
+ */
+int api_key_parse(const char *s, char *out, size_t len);
+
 /* Handlers, one file per concern. */
 void api_status(struct evhttp_request *req, void *arg);	/* api_status.c */
 void api_agenda(struct evhttp_request *req, void *arg);	/* api_jobs.c */

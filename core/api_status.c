@@ -1,11 +1,193 @@
-/* api_status.c - stub: being written. */
+/*
+ * api_status.c - GET /v1/status: what a coordinator checks first when a
+ * notice seems not to have gone out (doc/api.txt).
+ *
+ * Everything comes from what the daemon already keeps: the job counts
+ * from the store, queue depths and outcome counters from the dispatcher,
+ * the clock check from the engine and the last reload's outcome from the
+ * daemon context.  Nothing is cached here, so a reload needs nothing
+ * either.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
 #include "api_internal.h"
+#include "daemon.h"
+#include "dispatch.h"
+#include "engine.h"
 #include "httpd.h"
+#include "job.h"
+#include "store.h"
+
+/*
+ * The store URL as shown: a PostgreSQL URL may carry a password (in
+ * "user:password@" or "password=..."), which status must not repeat.
+ * Writes into buf (len bytes) and returns it.
+ */
+static const char *
+api_status_store_url(const char *url, char *buf, size_t len)
+{
+	char tmp[1024];
+	const char *p, *at, *colon, *slash;
+
+	snprintf(buf, len, "%s", url);
+	if (strncmp(url, "postgresql:", 11) != 0)
+		return buf;
+	/* postgresql://user:secret@host/db */
+	if ((p = strstr(buf, "://")) != NULL) {
+		p += 3;
+		at = strchr(p, '@');
+		colon = strchr(p, ':');
+		slash = strchr(p, '/');
+		if (at != NULL && colon != NULL && colon < at &&
+		    (slash == NULL || at < slash)) {
+			snprintf(tmp, sizeof(tmp), "%.*s***%s",
+			    (int)(colon + 1 - buf), buf, at);
+			snprintf(buf, len, "%s", tmp);
+		}
+	}
+	/* "host=h password=secret" and "...?password=secret&..." */
+	if ((p = strstr(buf, "password=")) != NULL) {
+		p += 9;
+		snprintf(tmp, sizeof(tmp), "%.*s***%s", (int)(p - buf), buf,
+		    p + strcspn(p, " &"));
+		snprintf(buf, len, "%s", tmp);
+	}
+	return buf;
+}
+
+/* {"pending": N, ...} over every state; caller owns it.  NULL after
+ * answering 500. */
+static json_t *
+api_status_jobs(struct evhttp_request *req, struct store *st)
+{
+	size_t counts[JOB_STATE_COUNT];
+	json_t *o;
+
+	if (store_count_states(st, counts) == -1) {
+		httpd_reply_error(req, 500, "store: %s", store_error(st));
+		return NULL;
+	}
+	o = json_object();
+	for (int i = 0; i < JOB_STATE_COUNT; i++)
+		json_object_set_new(o, job_state_name(i),
+		    json_integer((json_int_t)counts[i]));
+	return o;
+}
+
+static int
+api_status_is_saturated(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * One entry per channel of the model in use, in config order.  A channel
+ * the dispatcher has not seen yet (nothing queued since it appeared)
+ * shows zeros.  Caller owns the array.
+ */
+static json_t *
+api_status_channels(struct engine *e)
+{
+	const struct model *m = engine_model(e);
+	struct dispatch *disp = engine_dispatch(e);
+	const char *const *sat;
+	size_t n_sat = dispatch_saturated(disp, &sat);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_channels; i++) {
+		const struct model_channel *ch = &m->channels[i];
+		struct dispatch_stats st;
+		const char *health = "ok";
+		int saturated;
+
+		memset(&st, 0, sizeof(st));
+		(void)dispatch_channel_stats(disp, ch->name, &st);
+		saturated = api_status_is_saturated(ch->name, sat, n_sat);
+		if (saturated)
+			health = "saturated";
+		else if (st.last_failed_at > st.last_delivered_at)
+			health = "failing";
+		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:b,"
+		    "s:I,s:I,s:I,s:I,s:s}",
+		    "name", ch->name, "plugin", ch->plugin,
+		    "queued", (json_int_t)st.queued,
+		    "in_flight", (json_int_t)st.in_flight,
+		    "saturated", saturated,
+		    "sent", (json_int_t)st.sent,
+		    "delivered", (json_int_t)st.delivered,
+		    "retried", (json_int_t)st.retried,
+		    "failed", (json_int_t)st.failed,
+		    "health", health));
+	}
+	return a;
+}
+
+/* The last adjtimex check: synchronized is null until one succeeded.
+ * Caller owns the object. */
+static json_t *
+api_status_clock(const struct engine_status *es, const char *zone)
+{
+	json_t *synced = es->clock_checked == 1 ?
+	    json_boolean(es->clock.synced) : json_null();
+
+	return json_pack("{s:o,s:o}", "synchronized", synced,
+	    "checked_at", api_json_time(es->clock_checked_at, zone));
+}
+
+/* {"at", "ok", "errors"}: the errors only (warnings are logged).
+ * Caller owns the object. */
+static json_t *
+api_status_reload(const struct daemon *d, const char *zone)
+{
+	json_t *errors = json_array();
+
+	for (size_t i = 0; i < d->n_reload_errors; i++)
+		json_array_append_new(errors, json_string(d->reload_errors[i]));
+	return json_pack("{s:o,s:b,s:o}",
+	    "at", api_json_time((int64_t)d->last_reload_at, zone),
+	    "ok", d->last_reload_ok == 0, "errors", errors);
+}
 
 void
 api_status(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	httpd_reply_error(req, 501, "not implemented yet");
-}
+	struct daemon *d = arg;
+	const struct model *m;
+	struct store *st;
+	const char *zone;
+	char url[1024];
+	json_t *jobs;
+	time_t now = time(NULL);
 
+	if (api_authorize(req, d, API_READ) == -1)
+		return;
+	if (d->engine == NULL) {
+		httpd_reply_error(req, 503, "the engine is not running");
+		return;
+	}
+	m = engine_model(d->engine);
+	zone = m->daemon.timezone;
+	st = engine_store(d->engine);
+	if ((jobs = api_status_jobs(req, st)) == NULL)
+		return;
+	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,"
+	    "s:{s:s,s:i},s:o,s:o,s:o,s:o}",
+	    "version", PACKAGE_VERSION,
+	    "uptime", (json_int_t)(now > d->started ? now - d->started : 0),
+	    "started", api_json_time((int64_t)d->started, zone),
+	    "generation", (json_int_t)d->generation,
+	    "store",
+	    "url", api_status_store_url(m->daemon.store, url, sizeof(url)),
+	    "schema", store_schema_version(st),
+	    "jobs", jobs,
+	    "channels", api_status_channels(d->engine),
+	    "clock", api_status_clock(engine_status(d->engine), zone),
+	    "last_reload", api_status_reload(d, zone)));
+}

@@ -1,25 +1,239 @@
-/* api_write.c - stub: being written. */
+/*
+ * api_write.c - the API's writes: POST /v1/submissions, /v1/acks and
+ * /v1/reload (doc/api.txt).
+ *
+ * Each one checks the bearer token before reading the body, so a caller
+ * without the token learns nothing about what a valid request looks
+ * like.  Submissions are checked against the model in use (an unknown id
+ * is a typo to report, not a row to record); acknowledgements go through
+ * ack.c like the link page and SMS replies, so all three agree.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "ack.h"
 #include "api_internal.h"
+#include "daemon.h"
+#include "engine.h"
+#include "errlist.h"
 #include "httpd.h"
+#include "job.h"
+#include "log.h"
+
+/* The deadline id of campaign c, or NULL. */
+static const struct model_deadline *
+api_deadline_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_deadlines; i++)
+		if (strcmp(c->deadlines[i].id, id) == 0)
+			return &c->deadlines[i];
+	return NULL;
+}
+
+/*
+ * The contacts a submission names: the one contact, or every member of
+ * the unit.  Sets *v (borrowed from m) and *n; answers 400/404 and
+ * returns -1.
+ */
+static int
+api_submission_who(struct evhttp_request *req, json_t *body,
+    const struct model *m, const struct model_contact *const **v,
+    size_t *n, const struct model_contact **one)
+{
+	const char *contact = NULL, *unit = NULL;
+	const struct model_unit *u;
+	int rc_c, rc_u;
+
+	if ((rc_c = api_string(req, body, "contact", 0, &contact)) == -1 ||
+	    (rc_u = api_string(req, body, "unit", 0, &unit)) == -1)
+		return -1;
+	if ((rc_c == 0) == (rc_u == 0)) {
+		httpd_reply_error(req, 400, "give exactly one of \"contact\" "
+		    "and \"unit\"");
+		return -1;
+	}
+	if (contact != NULL) {
+		if ((*one = model_contact_find(m, contact)) == NULL) {
+			httpd_reply_error(req, 404, "unknown contact \"%s\"",
+			    contact);
+			return -1;
+		}
+		*v = one;
+		*n = 1;
+		return 0;
+	}
+	if ((u = model_unit_find(m, unit)) == NULL) {
+		httpd_reply_error(req, 404, "unknown unit \"%s\"", unit);
+		return -1;
+	}
+	*v = u->members;
+	*n = u->n_members;
+	return 0;
+}
 
 void
 api_submissions(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	httpd_reply_error(req, 501, "not implemented yet");
+	static const char *const allowed[] = { "campaign", "deadline",
+	    "contact", "unit", "via", NULL };
+	struct daemon *d = arg;
+	const struct model *m;
+	const struct model_campaign *c;
+	const struct model_contact *one = NULL;
+	const struct model_contact *const *who;
+	const char *campaign, *deadline, *via = "api";
+	json_t *body, *contacts = NULL;
+	size_t n_who, total = 0, n;
+	char err[512];
+
+	if (api_authorize(req, d, API_WRITE) == -1 ||
+	    (body = api_body(req, d, allowed)) == NULL)
+		return;
+	m = engine_model(d->engine);
+	if (api_string(req, body, "campaign", 1, &campaign) == -1 ||
+	    api_string(req, body, "deadline", 1, &deadline) == -1 ||
+	    api_string(req, body, "via", 0, &via) == -1 ||
+	    api_submission_who(req, body, m, &who, &n_who, &one) == -1)
+		goto done;
+	if ((c = model_campaign_find(m, campaign)) == NULL) {
+		httpd_reply_error(req, 404, "unknown campaign \"%s\"",
+		    campaign);
+		goto done;
+	}
+	if (api_deadline_find(c, deadline) == NULL) {
+		httpd_reply_error(req, 404, "campaign \"%s\" has no deadline "
+		    "\"%s\"", campaign, deadline);
+		goto done;
+	}
+	contacts = json_array();
+	for (size_t i = 0; i < n_who; i++) {
+		/* Each submission is its own transaction: one that fails
+		 * leaves the earlier ones recorded, and the 500 says so. */
+		if (engine_submit(d->engine, campaign, deadline, who[i]->id,
+		    via, &n, err, sizeof(err)) == -1) {
+			httpd_reply_error(req, 500, "store: %s (after %zu of "
+			    "%zu contacts)", err, i, n_who);
+			goto done;
+		}
+		total += n;
+		json_array_append_new(contacts, json_string(who[i]->id));
+	}
+	api_reply(req, 200, json_pack("{s:b,s:O,s:I}", "submitted", 1,
+	    "contacts", contacts, "cancelled", (json_int_t)total));
+done:
+	json_decref(contacts);
+	json_decref(body);
+}
+
+/* The answer code for an ack that did not go through. */
+static int
+api_ack_code(enum ack_result r)
+{
+	switch (r) {
+	case ACK_NO_JOB:
+		return 404;
+	case ACK_CANCELLED:
+	case ACK_NOT_DEADLINE:
+		return 409;
+	default:
+		return 500;
+	}
 }
 
 void
 api_acks(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	httpd_reply_error(req, 501, "not implemented yet");
+	static const char *const allowed[] = { "key", "action", NULL };
+	struct daemon *d = arg;
+	const struct model *m;
+	const struct model_campaign *c;
+	struct ack_outcome out;
+	const char *text, *action = "seen";
+	char key[JOB_KEY_LEN];
+	json_t *body;
+	int a;
+
+	if (api_authorize(req, d, API_WRITE) == -1 ||
+	    (body = api_body(req, d, allowed)) == NULL)
+		return;
+	if (api_string(req, body, "key", 1, &text) == -1 ||
+	    api_string(req, body, "action", 0, &action) == -1)
+		goto done;
+	if (api_key_parse(text, key, sizeof(key)) == -1) {
+		httpd_reply_error(req, 400, "malformed job key \"%.64s\": want "
+		    "a UUID", text);
+		goto done;
+	}
+	if ((a = ack_action_parse(action)) == -1) {
+		httpd_reply_error(req, 400, "bad \"action\" \"%.64s\": want "
+		    "\"seen\" or \"submitted\"", action);
+		goto done;
+	}
+	if (ack_apply(d->engine, key, (enum ack_action)a, "api", &out) == -1) {
+		if (out.result == ACK_CANCELLED)
+			httpd_reply_error(req, 409, "the notice was "
+			    "cancelled%s%s", out.detail[0] != '\0' ? ": " : "",
+			    out.detail);
+		else
+			httpd_reply_error(req, api_ack_code(out.result), "%s",
+			    out.detail);
+		goto done;
+	}
+	m = engine_model(d->engine);
+	c = model_campaign_find(m, out.campaign);
+	api_reply(req, 200, json_pack("{s:s,s:s,s:o,s:b,s:I}",
+	    "key", key, "action", ack_action_name((enum ack_action)a),
+	    "at", api_json_time(out.at, c != NULL ? c->timezone :
+	    m->daemon.timezone),
+	    "already", out.result == ACK_ALREADY,
+	    "cancelled", (json_int_t)out.n_cancelled));
+done:
+	json_decref(body);
 }
 
 void
 api_reload(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	httpd_reply_error(req, 501, "not implemented yet");
-}
+	static const char *const allowed[] = { NULL };
+	struct daemon *d = arg;
+	struct errlist errs = { 0 };
+	json_t *body, *errors;
+	char *s;
 
+	if (api_authorize(req, d, API_WRITE) == -1)
+		return;
+	/* No parameters: an empty body, or "{}" for clients that always
+	 * send JSON. */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
+		if ((body = api_body(req, d, allowed)) == NULL)
+			return;
+		json_decref(body);
+	}
+	/* Logged like SIGHUP's, so the log shows every config change. */
+	log_notice("api: reloading %s", d->config_path);
+	if (daemon_reload(d, &errs) == 0) {
+		log_notice("reload: config generation %u in use",
+		    d->generation);
+		errlist_clear(&errs);
+		api_reply(req, 200, json_pack("{s:b,s:I}", "ok", 1,
+		    "generation", (json_int_t)d->generation));
+		return;
+	}
+	errors = json_array();
+	for (size_t i = 0; i < errs.n; i++) {
+		if (errs.v[i].warning)
+			continue;
+		s = errlist_format(&errs, i);
+		json_array_append_new(errors, json_string(s));
+		free(s);
+	}
+	errlist_clear(&errs);
+	log_errx("reload failed: keeping config generation %u", d->generation);
+	api_reply(req, 422, json_pack("{s:s,s:o,s:I}",
+	    "error", "config has errors", "errors", errors,
+	    "generation", (json_int_t)d->generation));
+}

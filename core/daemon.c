@@ -166,6 +166,25 @@ daemon_keep_reload_errors(struct daemon *d, const struct errlist *errs)
 			    errlist_format(errs, i);
 }
 
+/*
+ * libevent's own diagnostics ("Error from accept() call", a malformed
+ * request) into herald's log at a matching level, instead of raw lines
+ * on stderr that syslog setups would lose.
+ */
+static void
+daemon_libevent_log(int severity, const char *msg)
+{
+	int level;
+
+	switch (severity) {
+	case EVENT_LOG_DEBUG: level = HERALD_LOG_DEBUG; break;
+	case EVENT_LOG_MSG: level = HERALD_LOG_INFO; break;
+	case EVENT_LOG_WARN: level = HERALD_LOG_WARNING; break;
+	default: level = HERALD_LOG_ERR; break;
+	}
+	log_msg(level, "libevent: %s", msg);
+}
+
 int
 daemon_start(struct daemon *d)
 {
@@ -181,6 +200,7 @@ daemon_start(struct daemon *d)
 	 */
 	if (evthread_use_pthreads() == -1)
 		return -1;
+	event_set_log_callback(daemon_libevent_log);
 	/* Precise timers: the default coarse clock is 4 ms late (PEERS.md). */
 	cfg = event_config_new();
 	if (cfg == NULL)

@@ -49,6 +49,11 @@
 #define DISPATCH_QUEUE_SLACK 256
 #define DISPATCH_LATE_US 1000000
 
+const int64_t dispatch_latency_bounds_us[DISPATCH_LATENCY_BUCKETS] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000, 30000000, 60000000
+};
+
 /* A model and the channel set opened for it, alive while sends use it. */
 struct dgen {
 	struct model *m;
@@ -238,6 +243,22 @@ dispatch_dequeue(struct dchan *ch)
 /* --- outcomes --- */
 
 static void
+dispatch_latency_add(struct dispatch_latency *l, int64_t us)
+{
+	size_t i;
+
+	/* A clock stepped back between hand-off and answer. */
+	if (us < 0)
+		us = 0;
+	for (i = 0; i < DISPATCH_LATENCY_BUCKETS; i++)
+		if (us <= dispatch_latency_bounds_us[i])
+			break;
+	l->bucket[i]++;
+	l->count++;
+	l->sum_us += (double)us;
+}
+
+static void
 dispatch_on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatch *d = arg;
@@ -254,8 +275,14 @@ static void
 dispatch_park(struct dispatch *d, struct dsend *ds, enum store_outcome o,
     const char *detail)
 {
+	struct dchan *ch = ds->sj->chan;
+
 	ds->res.outcome = o;
 	ds->res.at = dispatch_now_us(d) / 1000000;
+	if (ch != NULL && o == STORE_DELIVERED)
+		ch->st.last_delivered_at = ds->res.at;
+	else if (ch != NULL && (o == STORE_FAILED || o == STORE_RETRY))
+		ch->st.last_failed_at = ds->res.at;
 	free(ds->detail);
 	ds->detail = detail != NULL ? xstrdup(detail) : NULL;
 	ds->res.detail = ds->detail;
@@ -418,10 +445,15 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 {
 	struct dsend *ds = arg, *mds;
 	struct sched_job *sj, *rest = ds->merged;
-	struct dispatch *d = ((struct dchan *)ds->sj->chan)->d;
+	struct dchan *ch = ds->sj->chan;
+	struct dispatch *d = ch->d;
 	char merged[160];
 	const char *detail = reason;
 
+	/* Measured here, not at the flush: the peer's time, without the
+	 * wait for the batch's commit. */
+	dispatch_latency_add(&ch->st.latency,
+	    dispatch_now_us(d) - ds->sj->handoff_us);
 	if (rest != NULL) {
 		snprintf(merged, sizeof(merged), "merged into one message "
 		    "with %zu others (key %s)", ds->n_merged, ds->sj->j.key);

@@ -77,9 +77,27 @@ void dispatch_requeue(struct dispatch *d);
 /* Sends whose outcome is not committed yet, over all channels. */
 size_t dispatch_in_flight(const struct dispatch *d);
 
+/*
+ * Send latency: hand-off to the plugin until its outcome callback, one
+ * sample per message handed over (a merged message counts once).  Bounds
+ * in microseconds, 1 ms to 60 s; the last bucket holds what lies above.
+ */
+#define DISPATCH_LATENCY_BUCKETS 15
+extern const int64_t dispatch_latency_bounds_us[DISPATCH_LATENCY_BUCKETS];
+struct dispatch_latency {
+	uint64_t bucket[DISPATCH_LATENCY_BUCKETS + 1];	/* not cumulative */
+	uint64_t count;
+	double sum_us;
+};
+
 struct dispatch_stats {
 	size_t queued, in_flight, max_in_flight;
 	uint64_t sent, delivered, retried, failed, cancelled, deferred;
+	/* Unix seconds of the channel's last delivery and last failed or
+	 * retried send; 0: never.  Status calls a channel "failing" when
+	 * the last failure is newer than the last delivery. */
+	int64_t last_delivered_at, last_failed_at;
+	struct dispatch_latency latency;
 };
 /* Returns 0, or -1 when no channel of that name was ever seen. */
 int dispatch_channel_stats(const struct dispatch *d, const char *name,

@@ -1,11 +1,355 @@
-/* metrics.c - stub: being written. */
+/*
+ * metrics.c - GET /metrics: what the daemon counts, in the Prometheus
+ * text exposition format 0.0.4 (doc/metrics.txt lists every metric).
+ *
+ * Nothing here keeps state of its own: every scrape reads the daemon,
+ * the store's counts by state, the scheduler's lateness histogram and the
+ * dispatcher's per-channel counters afresh, so a scrape costs one
+ * COUNT ... GROUP BY on the store and a walk over the channels.  Counters
+ * start at zero with the process, as Prometheus expects of counters.
+ *
+ * Channels are those of the running config, in config order, each with
+ * every metric even while its counts are zero: a series that appears only
+ * after the first failure makes rate() and absent() alerts unreliable.  A
+ * channel a reload removed disappears from the output.
+ *
+ * The text goes into an evbuffer, which grows as needed: a config with
+ * many channels must never come out truncated.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
 #include "api_internal.h"
+#include "daemon.h"
+#include "dispatch.h"
+#include "engine.h"
 #include "httpd.h"
+#include "job.h"
+#include "sched.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* One channel's numbers, gathered once per scrape. */
+struct metrics_chan {
+	const char *name;		/* borrowed from the model */
+	struct dispatch_stats st;	/* zeros when never seen */
+	int saturated;
+};
+
+enum metrics_stat {
+	METRICS_QUEUED,
+	METRICS_IN_FLIGHT,
+	METRICS_SENT,
+	METRICS_DELIVERED,
+	METRICS_FAILED,
+	METRICS_RETRIED,
+	METRICS_DEFERRED,
+	METRICS_CANCELLED,
+	METRICS_SATURATED,
+	METRICS_LAST_DELIVERED,
+	METRICS_LAST_FAILED,
+};
+
+/* The per-channel families, in output order. */
+static const struct metrics_family {
+	const char *name, *type, *help;
+	enum metrics_stat stat;
+} metrics_chan_families[] = {
+	{ "herald_channel_queued", "gauge",
+	    "Jobs waiting in the channel's queues.", METRICS_QUEUED },
+	{ "herald_channel_in_flight", "gauge",
+	    "Sends handed to the plugin whose outcome is not committed yet.",
+	    METRICS_IN_FLIGHT },
+	{ "herald_channel_saturated", "gauge",
+	    "1 while the channel's queue is full and its jobs are not "
+	    "claimed.", METRICS_SATURATED },
+	{ "herald_channel_sent_total", "counter",
+	    "Jobs handed to the channel's plugin, retries included.",
+	    METRICS_SENT },
+	{ "herald_deliveries_total", "counter",
+	    "Jobs the channel reported delivered.", METRICS_DELIVERED },
+	{ "herald_failures_total", "counter",
+	    "Jobs that failed for good on the channel (permanent, retries "
+	    "exhausted, no address, render error).", METRICS_FAILED },
+	{ "herald_retries_total", "counter",
+	    "Transient failures put back for another attempt.",
+	    METRICS_RETRIED },
+	{ "herald_deferred_total", "counter",
+	    "Jobs put back unsent without an attempt (quiet hours, reload, "
+	    "stop).", METRICS_DEFERRED },
+	{ "herald_cancelled_total", "counter",
+	    "Jobs cancelled just before sending (submitted, deadline passed, "
+	    "removed from config).", METRICS_CANCELLED },
+	{ "herald_channel_last_delivery_timestamp_seconds", "gauge",
+	    "Unix time of the channel's last delivery; 0 when none.",
+	    METRICS_LAST_DELIVERED },
+	{ "herald_channel_last_failure_timestamp_seconds", "gauge",
+	    "Unix time of the channel's last failed or retried send; 0 when "
+	    "none.", METRICS_LAST_FAILED },
+};
+
+static uint64_t
+metrics_stat_value(const struct metrics_chan *c, enum metrics_stat s)
+{
+	switch (s) {
+	case METRICS_QUEUED:
+		return c->st.queued;
+	case METRICS_IN_FLIGHT:
+		return c->st.in_flight;
+	case METRICS_SENT:
+		return c->st.sent;
+	case METRICS_DELIVERED:
+		return c->st.delivered;
+	case METRICS_FAILED:
+		return c->st.failed;
+	case METRICS_RETRIED:
+		return c->st.retried;
+	case METRICS_DEFERRED:
+		return c->st.deferred;
+	case METRICS_CANCELLED:
+		return c->st.cancelled;
+	case METRICS_SATURATED:
+		return c->saturated ? 1 : 0;
+	case METRICS_LAST_DELIVERED:
+		return c->st.last_delivered_at > 0 ?
+		    (uint64_t)c->st.last_delivered_at : 0;
+	case METRICS_LAST_FAILED:
+		return c->st.last_failed_at > 0 ?
+		    (uint64_t)c->st.last_failed_at : 0;
+	}
+	return 0;
+}
+
+/*
+ * A label value as the format wants it: backslash, double quote and
+ * newline escaped; everything else (UTF-8 included) as is.  Channel names
+ * come from the config, so they may hold any of these.
+ */
+static void
+metrics_label(struct evbuffer *b, const char *s)
+{
+	const char *run = s;
+
+	for (; *s != '\0'; s++) {
+		const char *esc = NULL;
+
+		if (*s == '\\')
+			esc = "\\\\";
+		else if (*s == '"')
+			esc = "\\\"";
+		else if (*s == '\n')
+			esc = "\\n";
+		if (esc == NULL)
+			continue;
+		evbuffer_add(b, run, (size_t)(s - run));
+		evbuffer_add(b, esc, 2);
+		run = s + 1;
+	}
+	evbuffer_add(b, run, (size_t)(s - run));
+}
+
+/* HELP and TYPE of one family; help must hold no backslash or newline. */
+static void
+metrics_family(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+/* "name value" of an unlabelled sample. */
+static void
+metrics_single(struct evbuffer *b, const char *name, const char *type,
+    const char *help, int64_t v)
+{
+	metrics_family(b, name, type, help);
+	evbuffer_add_printf(b, "%s %" PRId64 "\n", name, v);
+}
+
+/*
+ * One histogram's samples: n bounds in units of `unit` per second (1000
+ * for ms, 1000000 for us), per-bucket counts (bucket[n] above every
+ * bound), their total and their sum in seconds.  label_name may be NULL
+ * for a histogram without labels.
+ */
+static void
+metrics_histogram(struct evbuffer *b, const char *name,
+    const char *label_name, const char *label_value, const int64_t *bounds,
+    double unit, size_t n, const uint64_t *bucket, uint64_t count,
+    double sum_s)
+{
+	uint64_t cum = 0;
+	size_t i;
+
+	for (i = 0; i <= n; i++) {
+		cum += bucket[i];
+		evbuffer_add_printf(b, "%s_bucket{", name);
+		if (label_name != NULL) {
+			evbuffer_add_printf(b, "%s=\"", label_name);
+			metrics_label(b, label_value);
+			evbuffer_add(b, "\",", 2);
+		}
+		if (i < n)
+			evbuffer_add_printf(b, "le=\"%g\"} %" PRIu64 "\n",
+			    (double)bounds[i] / unit, cum);
+		else
+			/* count, not cum: the two agree, and +Inf must
+			 * equal _count whatever a bucket held. */
+			evbuffer_add_printf(b, "le=\"+Inf\"} %" PRIu64 "\n",
+			    count);
+	}
+	evbuffer_add_printf(b, "%s_sum", name);
+	if (label_name != NULL) {
+		evbuffer_add_printf(b, "{%s=\"", label_name);
+		metrics_label(b, label_value);
+		evbuffer_add(b, "\"}", 2);
+	}
+	evbuffer_add_printf(b, " %.6f\n%s_count", sum_s, name);
+	if (label_name != NULL) {
+		evbuffer_add_printf(b, "{%s=\"", label_name);
+		metrics_label(b, label_value);
+		evbuffer_add(b, "\"}", 2);
+	}
+	evbuffer_add_printf(b, " %" PRIu64 "\n", count);
+}
+
+/* The daemon's own: build, start, config generation and reloads. */
+static void
+metrics_daemon(struct evbuffer *b, const struct daemon *d)
+{
+	metrics_family(b, "herald_build_info", "gauge",
+	    "Always 1; the version of heraldd as a label.");
+	evbuffer_add(b, "herald_build_info{version=\"", 27);
+	metrics_label(b, PACKAGE_VERSION);
+	evbuffer_add(b, "\"} 1\n", 5);
+	metrics_single(b, "herald_start_time_seconds", "gauge",
+	    "Unix time the daemon started.", (int64_t)d->started);
+	metrics_single(b, "herald_config_generation", "gauge",
+	    "Config generation: 1 at start, one more per successful reload.",
+	    d->generation);
+	metrics_single(b, "herald_config_last_reload_success", "gauge",
+	    "1 when the last reload (or the start) loaded the config, 0 when "
+	    "it kept the old one.", d->last_reload_ok == 0 ? 1 : 0);
+	/* Never reloaded: the start loaded the config in use. */
+	metrics_single(b, "herald_config_last_reload_timestamp_seconds",
+	    "gauge", "Unix time of the last reload attempt, or of the start.",
+	    (int64_t)(d->last_reload_at != 0 ? d->last_reload_at :
+	    d->started));
+}
+
+/* Clock check and jobs by state.  Returns 0, or -1 when the store failed. */
+static int
+metrics_engine(struct evbuffer *b, const struct engine *e)
+{
+	const struct engine_status *es = engine_status(e);
+	size_t counts[JOB_STATE_COUNT];
+	int i;
+
+	/* Unknown is no sample at all, not a guess. */
+	if (es->clock_checked == 1)
+		metrics_single(b, "herald_clock_synchronized", "gauge",
+		    "1 when the kernel said the clock is synchronized at the "
+		    "last check (before launches).", es->clock.synced ? 1 : 0);
+	memset(counts, 0, sizeof(counts));
+	if (store_count_states(engine_store(e), counts) == -1)
+		return -1;
+	metrics_family(b, "herald_jobs", "gauge",
+	    "Jobs in the store by state.");
+	for (i = 0; i < JOB_STATE_COUNT; i++)
+		evbuffer_add_printf(b, "herald_jobs{state=\"%s\"} %zu\n",
+		    job_state_name((enum job_state)i), counts[i]);
+	return 0;
+}
+
+/* Every per-channel family, then the send latency histograms. */
+static void
+metrics_channels(struct evbuffer *b, const struct model *m,
+    struct dispatch *dp)
+{
+	struct metrics_chan *ch;
+	const char *const *sat;
+	size_t n_sat, i, j, f;
+
+	if (m->n_channels == 0)
+		return;
+	ch = xcalloc(m->n_channels, sizeof(*ch));
+	n_sat = dispatch_saturated(dp, &sat);
+	for (i = 0; i < m->n_channels; i++) {
+		ch[i].name = m->channels[i].name;
+		/* Not yet seen by the dispatcher: zeros, as documented. */
+		if (dispatch_channel_stats(dp, ch[i].name, &ch[i].st) == -1)
+			memset(&ch[i].st, 0, sizeof(ch[i].st));
+		for (j = 0; j < n_sat; j++)
+			if (strcmp(sat[j], ch[i].name) == 0)
+				ch[i].saturated = 1;
+	}
+	for (f = 0; f < sizeof(metrics_chan_families) /
+	    sizeof(metrics_chan_families[0]); f++) {
+		const struct metrics_family *mf = &metrics_chan_families[f];
+
+		metrics_family(b, mf->name, mf->type, mf->help);
+		for (i = 0; i < m->n_channels; i++) {
+			evbuffer_add_printf(b, "%s{channel=\"", mf->name);
+			metrics_label(b, ch[i].name);
+			evbuffer_add_printf(b, "\"} %" PRIu64 "\n",
+			    metrics_stat_value(&ch[i], mf->stat));
+		}
+	}
+	metrics_family(b, "herald_send_latency_seconds", "histogram",
+	    "Time from hand-off to the plugin until its outcome, per message "
+	    "sent.");
+	for (i = 0; i < m->n_channels; i++) {
+		const struct dispatch_latency *l = &ch[i].st.latency;
+
+		metrics_histogram(b, "herald_send_latency_seconds", "channel",
+		    ch[i].name, dispatch_latency_bounds_us, 1e6,
+		    DISPATCH_LATENCY_BUCKETS, l->bucket, l->count,
+		    l->sum_us / 1e6);
+	}
+	free(ch);
+}
 
 void
 api_metrics(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	httpd_reply_error(req, 501, "not implemented yet");
-}
+	struct daemon *d = arg;
+	const struct sched_lateness *lt;
+	struct evbuffer *b;
 
+	if (api_authorize(req, d, API_METRICS) == -1)
+		return;
+	if ((b = evbuffer_new()) == NULL) {
+		httpd_reply_error(req, 500, "out of memory");
+		return;
+	}
+	metrics_daemon(b, d);
+	/* The engine exists whenever the server does; be safe anyway. */
+	if (d->engine != NULL) {
+		if (metrics_engine(b, d->engine) == -1) {
+			httpd_reply_error(req, 500, "store: %s",
+			    store_error(engine_store(d->engine)));
+			evbuffer_free(b);
+			return;
+		}
+		metrics_channels(b, d->model, engine_dispatch(d->engine));
+		lt = sched_lateness(engine_sched(d->engine));
+		metrics_family(b, "herald_firing_lateness_seconds", "histogram",
+		    "Scheduler hand-off minus the job's next_at, per job "
+		    "fired.");
+		metrics_histogram(b, "herald_firing_lateness_seconds", NULL,
+		    NULL, sched_lateness_bounds_ms, 1e3,
+		    SCHED_LATENESS_BUCKETS, lt->bucket, lt->count,
+		    lt->sum_ms / 1e3);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", METRICS_CONTENT_TYPE);
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}

@@ -114,10 +114,25 @@ summary_campaign(const struct model_campaign *c, FILE *fp)
 	}
 }
 
+/* What the listener will offer, so a coordinator sees before starting
+ * whether writes and acknowledgement links are on (never the secrets). */
+static void
+summary_api(const struct model_daemon *d, FILE *fp)
+{
+	fprintf(fp, "api on %s: reads %s, writes %s, metrics %s; ack links %s; "
+	    "sms replies %s\n", d->listen,
+	    d->api_read_auth ? "need the token" : "open",
+	    d->api_token != NULL ? "need the token" : "off (no api_token_file)",
+	    d->metrics_auth ? "need the token" : "open",
+	    d->public_url != NULL && d->ack_secret != NULL ? d->public_url :
+	    "off", d->sms_reply_token != NULL ? "on" : "off");
+}
+
 void
 summary_print(const struct model *m, FILE *fp)
 {
 	fprintf(fp, "config %s OK\n", m->path);
+	summary_api(&m->daemon, fp);
 	summary_totals(m, fp);
 	summary_calendar(&m->calendar, fp);
 	for (size_t i = 0; i < m->n_campaigns; i++)

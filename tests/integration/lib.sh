@@ -123,3 +123,14 @@ unexpected_warnings() {
 	local allowed=${2:-'^$'}
 	grep -E '\[(warning|err)\]' "$1" | grep -Ev -- "$allowed" || true
 }
+
+# wait_listen LOG [SECONDS] -- wait for heraldd's "http: listening on
+# HOST:PORT" line (configs in tests use listen = "127.0.0.1:0") and set
+# $API to "http://HOST:PORT".  Returns 1 on timeout.
+wait_listen() {
+	local log=$1 limit=${2:-20} addr
+	API=
+	wait_until "$limit" grep -q 'http: listening on ' "$log" || return 1
+	addr=$(sed -n 's/.*http: listening on \([^ ]*\).*/\1/p' "$log" | head -1)
+	API="http://$addr"
+}

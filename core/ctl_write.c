@@ -1,0 +1,163 @@
+/*
+ * ctl_write.c - heraldctl's commands that change the daemon's state:
+ * submit, ack and reload (POST /v1/submissions, /v1/acks, /v1/reload in
+ * doc/api.txt).  Each needs the bearer token; without it the server's
+ * 401/403 comes back as exit code 4 through ctl_call().
+ */
+#include "ctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+/*
+ * The campaign of a deadline given without --campaign: the one campaign
+ * whose jobs, of any state and time, name that item.  The API has no list
+ * of campaigns, and the agenda is the one place that names them; a
+ * deadline id used by two campaigns needs --campaign.  On success *out
+ * gets a string the caller owns (free() it).
+ */
+static int
+ctl_write_campaign(struct ctl_args *a, const char *deadline, char **out)
+{
+	json_t *found = json_object(), *job;
+	struct ctl_reply r;
+	const char *item, *camp, *name;
+	size_t i;
+	int rc;
+
+	rc = ctl_call(a, "GET", "/v1/agenda?from=0&state=any&limit=100000",
+	    NULL, &r);
+	if (rc != CTL_OK)
+		goto done;
+	json_array_foreach(json_object_get(r.json, "jobs"), i, job) {
+		item = json_string_value(json_object_get(job, "item"));
+		camp = json_string_value(json_object_get(job, "campaign"));
+		if (item != NULL && camp != NULL && strcmp(item, deadline) == 0)
+			json_object_set_new(found, camp, json_true());
+	}
+	ctl_reply_clear(&r);
+	if (json_object_size(found) == 1) {
+		json_object_foreach(found, name, job)
+			*out = xstrdup(name);
+	} else if (json_object_size(found) == 0) {
+		fprintf(stderr, "heraldctl: no campaign has jobs for deadline "
+		    "\"%s\"; name it with --campaign\n", deadline);
+		rc = CTL_ESERVER;
+	} else {
+		fprintf(stderr, "heraldctl: deadline \"%s\" is in %zu "
+		    "campaigns:", deadline, json_object_size(found));
+		json_object_foreach(found, name, job)
+			fprintf(stderr, " %s", name);
+		fprintf(stderr, "; choose one with --campaign\n");
+		rc = CTL_EUSAGE;
+	}
+done:
+	json_decref(found);
+	return rc;
+}
+
+int
+ctl_write_submit(struct ctl_args *a)
+{
+	const char *deadline = a->argv[0], *who = a->argv[1];
+	json_t *body = NULL, *v;
+	struct ctl_reply r;
+	char *campaign = NULL;
+	size_t i;
+	int rc;
+
+	if (a->campaign != NULL)
+		campaign = xstrdup(a->campaign);
+	else if ((rc = ctl_write_campaign(a, deadline, &campaign)) != CTL_OK)
+		return rc;
+	body = json_pack("{s:s, s:s, s:s}", "campaign", campaign, "deadline",
+	    deadline, a->unit ? "unit" : "contact", who);
+	if (body != NULL && a->via != NULL)
+		json_object_set_new(body, "via", json_string(a->via));
+	if (body == NULL) {
+		/* json_pack refuses strings that are not UTF-8. */
+		fprintf(stderr, "heraldctl: the ids must be UTF-8 text\n");
+		free(campaign);
+		return CTL_EUSAGE;
+	}
+	rc = ctl_call(a, "POST", "/v1/submissions", body, &r);
+	json_decref(body);
+	if (rc != CTL_OK)
+		goto done;
+	if (a->json)
+		ctl_print_json(r.json);
+	else {
+		printf("%s of campaign %s submitted for", deadline, campaign);
+		json_array_foreach(json_object_get(r.json, "contacts"), i, v)
+			printf("%s %s", i ? "," : "", json_string_value(v));
+		printf("; %" JSON_INTEGER_FORMAT " pending notices "
+		    "cancelled\n", json_integer_value(json_object_get(r.json,
+		    "cancelled")));
+	}
+	ctl_reply_clear(&r);
+done:
+	free(campaign);
+	return rc;
+}
+
+int
+ctl_write_ack(struct ctl_args *a)
+{
+	const char *action = a->submitted ? "submitted" : "seen", *v, *at;
+	struct ctl_reply r;
+	json_t *body;
+	int rc;
+
+	if ((body = json_pack("{s:s, s:s}", "key", a->argv[0], "action",
+	    action)) == NULL) {
+		fprintf(stderr, "heraldctl: the key must be UTF-8 text\n");
+		return CTL_EUSAGE;
+	}
+	rc = ctl_call(a, "POST", "/v1/acks", body, &r);
+	json_decref(body);
+	if (rc != CTL_OK)
+		return rc;
+	if (a->json) {
+		ctl_print_json(r.json);
+		goto done;
+	}
+	/* The server's action and time: a repeat reports the first ack,
+	 * which may have been another action. */
+	if ((v = json_string_value(json_object_get(r.json, "action"))) != NULL)
+		action = v;
+	if ((at = json_string_value(json_object_get(r.json, "at"))) == NULL)
+		at = "?";
+	printf("%s: %s%s at %s; %" JSON_INTEGER_FORMAT " pending notices "
+	    "cancelled\n", a->argv[0], json_is_true(json_object_get(r.json,
+	    "already")) ? "already " : "", action, at,
+	    json_integer_value(json_object_get(r.json, "cancelled")));
+done:
+	ctl_reply_clear(&r);
+	return CTL_OK;
+}
+
+/* reload: its 422 (config errors) is printed by ctl_fail() with every
+ * file:line message. */
+int
+ctl_write_reload(struct ctl_args *a)
+{
+	struct ctl_reply r;
+	json_t *body = json_object();
+	int rc;
+
+	/* The contract's POSTs take a JSON object: send an empty one. */
+	rc = ctl_call(a, "POST", "/v1/reload", body, &r);
+	json_decref(body);
+	if (rc != CTL_OK)
+		return rc;
+	if (a->json)
+		ctl_print_json(r.json);
+	else
+		printf("configuration reloaded: generation %" JSON_INTEGER_FORMAT
+		    " in use\n", json_integer_value(json_object_get(r.json,
+		    "generation")));
+	ctl_reply_clear(&r);
+	return CTL_OK;
+}

@@ -1,0 +1,34 @@
+/*
+ * ical.h - the campaigns' dated items as an RFC 5545 calendar, so that
+ * the people herald reminds can also see them in their calendar app
+ * (GET /v1/agenda.ics, heraldctl agenda --ics).
+ *
+ * One VEVENT per deadline, launch and livestream slot; alarms mirror the
+ * reminder, countdown and host-reminder offsets.  The messages herald
+ * itself sends are not in it: they are jobs (GET /v1/agenda).  Tasks,
+ * phases and emergency plans are left out on purpose: tasks and phases
+ * are spans of work, not appointments, and plans have no date.
+ *
+ * libical builds and serializes the calendar, so escaping, CRLF line
+ * endings and line folding are the library's.
+ */
+#ifndef HERALD_ICAL_H
+#define HERALD_ICAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct model;
+struct model_campaign;
+
+/*
+ * The calendar of m's campaigns, or of only that one (a campaign of m;
+ * NULL: all).  now (Unix seconds) is the DTSTAMP.  m and only are
+ * borrowed for the call.  On success the caller owns *out (free()) and 0
+ * is returned; else -1 with a reason in err.  Loop thread only: the
+ * civil-time conversions set TZ (civil.h).
+ */
+int ical_build(const struct model *m, const struct model_campaign *only,
+    int64_t now, char **out, char *err, size_t errlen);
+
+#endif
