@@ -39,7 +39,7 @@
 #include "engine.h"
 #include "httpd.h"
 #include "log.h"
-#include "planner.h"
+#include "render.h"
 #include "store.h"
 
 /* "action=submitted" is 16 bytes; anything much longer is not our form. */
@@ -178,68 +178,22 @@ static void
 ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
     struct ackpage_view *v)
 {
+	static const char *const label[JOB_KIND_COUNT] = {
+		[JOB_COUNTDOWN] = "启动时间", [JOB_LAUNCH] = "启动时间",
+		[JOB_REMINDER] = "截止时间", [JOB_OVERDUE] = "截止时间",
+		[JOB_ESCALATION] = "截止时间", [JOB_TASK] = "到期时间",
+		[JOB_PHASE] = "开始时间", [JOB_SLOT] = "开播时间",
+	};
 	const struct model_time *t = NULL;
-	size_t i;
 
-	switch (o->kind) {
-	case JOB_COUNTDOWN:
-	case JOB_LAUNCH:
-		if (c->launch.set) {
-			v->title = c->launch.title;
-			t = &c->launch.at;
-			v->when_label = "启动时间";
-		}
-		break;
-	case JOB_REMINDER:
-	case JOB_OVERDUE:
-	case JOB_ESCALATION:
-		for (i = 0; i < c->n_deadlines; i++)
-			if (strcmp(c->deadlines[i].id, o->item) == 0) {
-				v->title = c->deadlines[i].title;
-				t = &c->deadlines[i].due;
-				v->when_label = "截止时间";
-			}
-		break;
-	case JOB_TASK:
-		for (i = 0; i < c->n_tasks; i++)
-			if (strcmp(c->tasks[i].id, o->item) == 0) {
-				v->title = c->tasks[i].title;
-				if (c->tasks[i].due.text != NULL)
-					t = &c->tasks[i].due;
-				v->when_label = "到期时间";
-			}
-		break;
-	case JOB_PHASE:
-		for (i = 0; i < c->n_phases; i++)
-			if (strcmp(c->phases[i].id, o->item) == 0) {
-				v->title = c->phases[i].title;
-				t = &c->phases[i].from;
-				v->when_label = "开始时间";
-			}
-		break;
-	case JOB_SLOT: {
-		const struct model_slot *s = plan_slot_find(c, o->item);
-
-		if (s != NULL) {
-			v->title = s->title;
-			t = &s->from;
-			v->when_label = "开播时间";
-		}
-		break;
-	}
-	case JOB_EMERGENCY:
-		for (i = 0; i < c->n_plans; i++)
-			if (strcmp(c->plans[i].id, o->item) == 0)
-				v->title = c->plans[i].title;
-		break;
-	case JOB_DIGEST:
-	default:
-		break;
-	}
-	if (t == NULL) {
-		v->when_label = NULL;
+	v->when_label = NULL;
+	if (render_item_find(c, o->kind, o->item, &v->title, &t) == -1) {
+		v->title = NULL;
 		return;
 	}
+	if (t == NULL || o->kind >= JOB_KIND_COUNT || label[o->kind] == NULL)
+		return;
+	v->when_label = label[o->kind];
 	v->when = t->at;
 	v->when_date_only = t->date_only;
 }

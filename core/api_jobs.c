@@ -23,7 +23,7 @@
 #include "engine.h"
 #include "httpd.h"
 #include "job.h"
-#include "planner.h"
+#include "render.h"
 #include "store.h"
 
 #define API_AGENDA_LIMIT	1000
@@ -56,50 +56,15 @@ api_key_parse(const char *s, char *out, size_t len)
 	return 0;
 }
 
-/* The title of j's item in campaign c, as its message names it; NULL
- * when the item is gone from the config.  Borrowed from the model. */
+/* The title of j's item in c, or NULL when the item is gone from the
+ * config.  Borrowed from the model. */
 static const char *
 api_item_title(const struct model_campaign *c, const struct job *j)
 {
-	const struct model_slot *sl;
-	size_t i;
+	const char *title;
 
-	switch (j->kind) {
-	case JOB_COUNTDOWN:
-	case JOB_LAUNCH:
-		if (!c->launch.set)
-			return NULL;
-		return c->launch.title != NULL ? c->launch.title : c->title;
-	case JOB_REMINDER:
-	case JOB_OVERDUE:
-	case JOB_ESCALATION:
-		for (i = 0; i < c->n_deadlines; i++)
-			if (strcmp(c->deadlines[i].id, j->item) == 0)
-				return c->deadlines[i].title;
-		return NULL;
-	case JOB_TASK:
-		for (i = 0; i < c->n_tasks; i++)
-			if (strcmp(c->tasks[i].id, j->item) == 0)
-				return c->tasks[i].title;
-		return NULL;
-	case JOB_PHASE:
-		for (i = 0; i < c->n_phases; i++)
-			if (strcmp(c->phases[i].id, j->item) == 0)
-				return c->phases[i].title;
-		return NULL;
-	case JOB_SLOT:
-		sl = plan_slot_find(c, j->item);
-		return sl != NULL ? sl->title : NULL;
-	case JOB_EMERGENCY:
-		for (i = 0; i < c->n_plans; i++)
-			if (strcmp(c->plans[i].id, j->item) == 0)
-				return c->plans[i].title;
-		return NULL;
-	case JOB_DIGEST:
-		return c->digest.set ? c->title : NULL;
-	default:
-		return NULL;
-	}
+	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
+	    title : NULL;
 }
 
 /*

@@ -559,43 +559,10 @@ dispatch_deadline(const struct model_campaign *c, const char *id)
 static const char *
 dispatch_item_title(const struct model_campaign *c, const struct job *j)
 {
-	const struct model_deadline *dl;
-	const struct model_slot *sl;
-	size_t i;
+	const char *title;
 
-	switch (j->kind) {
-	case JOB_COUNTDOWN:
-	case JOB_LAUNCH:
-		return c->launch.set ? (c->launch.title != NULL ?
-		    c->launch.title : c->title) : NULL;
-	case JOB_REMINDER:
-	case JOB_OVERDUE:
-	case JOB_ESCALATION:
-		dl = dispatch_deadline(c, j->item);
-		return dl != NULL ? dl->title : NULL;
-	case JOB_TASK:
-		for (i = 0; i < c->n_tasks; i++)
-			if (strcmp(c->tasks[i].id, j->item) == 0)
-				return c->tasks[i].title;
-		return NULL;
-	case JOB_PHASE:
-		for (i = 0; i < c->n_phases; i++)
-			if (strcmp(c->phases[i].id, j->item) == 0)
-				return c->phases[i].title;
-		return NULL;
-	case JOB_SLOT:
-		sl = plan_slot_find(c, j->item);
-		return sl != NULL ? sl->title : NULL;
-	case JOB_EMERGENCY:
-		for (i = 0; i < c->n_plans; i++)
-			if (strcmp(c->plans[i].id, j->item) == 0)
-				return c->plans[i].title;
-		return NULL;
-	case JOB_DIGEST:
-		return c->digest.set ? c->title : NULL;
-	default:
-		return NULL;
-	}
+	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
+	    title : NULL;
 }
 
 static int

@@ -302,6 +302,81 @@ render_plan_find(const struct model_campaign *c, const char *id)
 	return NULL;
 }
 
+int
+render_item_find(const struct model_campaign *c, enum job_kind kind,
+    const char *item, const char **title, const struct model_time **when)
+{
+	const struct model_time *t = NULL;
+	const char *name = NULL;
+
+	switch (kind) {
+	case JOB_COUNTDOWN:
+	case JOB_LAUNCH:
+		if (!c->launch.set || strcmp(item, PLAN_LAUNCH_ITEM) != 0)
+			return -1;
+		name = c->launch.title != NULL ? c->launch.title : c->title;
+		t = &c->launch.at;
+		break;
+	case JOB_REMINDER:
+	case JOB_OVERDUE:
+	case JOB_ESCALATION: {
+		const struct model_deadline *d = render_deadline_find(c, item);
+
+		if (d == NULL)
+			return -1;
+		name = d->title;
+		t = &d->due;
+		break;
+	}
+	case JOB_TASK: {
+		const struct model_task *tk = render_task_find(c, item);
+
+		if (tk == NULL)
+			return -1;
+		name = tk->title;
+		t = tk->due.text != NULL ? &tk->due : NULL;
+		break;
+	}
+	case JOB_PHASE: {
+		const struct model_phase *ph = render_phase_find(c, item);
+
+		if (ph == NULL)
+			return -1;
+		name = ph->title;
+		t = &ph->from;
+		break;
+	}
+	case JOB_SLOT: {
+		const struct model_slot *sl = plan_slot_find(c, item);
+
+		if (sl == NULL)
+			return -1;
+		name = sl->title;
+		t = &sl->from;
+		break;
+	}
+	case JOB_EMERGENCY: {
+		const struct model_plan *pl = render_plan_find(c, item);
+
+		if (pl == NULL)
+			return -1;
+		name = pl->title;
+		break;
+	}
+	case JOB_DIGEST:
+		if (strcmp(item, PLAN_DIGEST_ITEM) != 0)
+			return -1;
+		name = c->title;
+		break;
+	default:
+		return -1;
+	}
+	*title = name;
+	if (when != NULL)
+		*when = t;
+	return 0;
+}
+
 /*
  * Fill rv for job j of campaign c.  Returns 0, or -1 when the item is
  * gone from the model.

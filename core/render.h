@@ -64,6 +64,16 @@ char *render_text(const char *text,
     const char *(*lookup)(void *arg, const char *name, size_t len),
     void *arg);
 
+/*
+ * The item a job of kind is about, in campaign c: its title (the campaign
+ * title for digests and untitled launches) and the instant messages show
+ * for it (*when NULL for digests, emergency plans and tasks without a
+ * due time).  Both borrowed from c; when may be NULL.  Returns 0, or -1
+ * when the item is no longer in c.
+ */
+int render_item_find(const struct model_campaign *c, enum job_kind kind,
+    const char *item, const char **title, const struct model_time **when);
+
 /* "7天", "2小时", "1天3小时", "10分钟" into buf; seconds <= 0: "0分钟". */
 char *render_left(int64_t seconds, char *buf, size_t len);
 

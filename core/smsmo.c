@@ -71,7 +71,7 @@
 #include "job.h"
 #include "log.h"
 #include "phone.h"
-#include "planner.h"
+#include "render.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -331,50 +331,12 @@ static const char *
 smsmo_title(const struct model *m, const struct smsmo_cand *c)
 {
 	const struct model_campaign *cp = model_campaign_find(m, c->campaign);
-	const struct model_slot *sl;
-	size_t i;
+	const char *title;
 
-	if (cp == NULL)
+	if (cp == NULL ||
+	    render_item_find(cp, c->kind, c->item, &title, NULL) == -1)
 		return c->item;
-	switch (c->kind) {
-	case JOB_REMINDER:
-	case JOB_OVERDUE:
-	case JOB_ESCALATION:
-		for (i = 0; i < cp->n_deadlines; i++)
-			if (strcmp(cp->deadlines[i].id, c->item) == 0)
-				return cp->deadlines[i].title;
-		break;
-	case JOB_TASK:
-		for (i = 0; i < cp->n_tasks; i++)
-			if (strcmp(cp->tasks[i].id, c->item) == 0)
-				return cp->tasks[i].title;
-		break;
-	case JOB_PHASE:
-		for (i = 0; i < cp->n_phases; i++)
-			if (strcmp(cp->phases[i].id, c->item) == 0)
-				return cp->phases[i].title;
-		break;
-	case JOB_EMERGENCY:
-		for (i = 0; i < cp->n_plans; i++)
-			if (strcmp(cp->plans[i].id, c->item) == 0)
-				return cp->plans[i].title;
-		break;
-	case JOB_SLOT:
-		if ((sl = plan_slot_find(cp, c->item)) != NULL &&
-		    sl->title != NULL)
-			return sl->title;
-		break;
-	case JOB_COUNTDOWN:
-	case JOB_LAUNCH:
-		if (cp->launch.set && cp->launch.title != NULL)
-			return cp->launch.title;
-		return cp->title;
-	case JOB_DIGEST:
-		return cp->title;
-	default:
-		break;
-	}
-	return c->item;
+	return title;
 }
 
 /*
