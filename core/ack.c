@@ -66,7 +66,7 @@ ack_lookup(struct engine *e, const char *key, struct ack_outcome *out)
 		return ack_fail(out, ACK_NO_JOB, "no such notice");
 	if (store_is_acked(s, key, &acked, &out->at) == -1 ||
 	    (ack_kind_has_deadline(out->kind) && store_is_submitted(s,
-	    out->campaign, out->item, out->contact, &submitted) == -1))
+	    out->campaign, out->item, out->contact, &submitted, NULL) == -1))
 		return ack_fail(out, ACK_ERROR, store_error(s));
 	/* A job cancelled by its own submission is not a "cancelled"
 	 * notice to the person who submitted: it is done. */
@@ -93,8 +93,9 @@ ack_apply(struct engine *e, const char *key, enum ack_action a,
 		if (!ack_kind_has_deadline(out->kind))
 			return ack_fail(out, ACK_NOT_DEADLINE,
 			    "this notice has no deadline to submit");
+		/* A repeat reports the first submission's time. */
 		if (store_is_submitted(s, out->campaign, out->item,
-		    out->contact, &done) == -1)
+		    out->contact, &done, &out->at) == -1)
 			return ack_fail(out, ACK_ERROR, store_error(s));
 		if (done) {
 			out->result = ACK_ALREADY;

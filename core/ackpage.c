@@ -222,7 +222,7 @@ ackpage_view(const struct daemon *d, const char *key,
 		ackpage_item(c, o, v);
 	if (store_is_acked(s, key, &v->acked, &v->acked_at) == -1 ||
 	    (ack_kind_has_deadline(o->kind) && store_is_submitted(s,
-	    o->campaign, o->item, o->contact, &v->submitted) == -1)) {
+	    o->campaign, o->item, o->contact, &v->submitted, NULL) == -1)) {
 		snprintf(err, errlen, "%s", store_error(s));
 		return -1;
 	}

@@ -571,7 +571,8 @@ dispatch_submitted(struct dispatch *d, const char *campaign,
 {
 	int sub = 0;
 
-	if (store_is_submitted(d->st, campaign, deadline, contact, &sub) == -1) {
+	if (store_is_submitted(d->st, campaign, deadline, contact, &sub,
+	    NULL) == -1) {
 		/* Sending once too often beats silently not sending. */
 		log_errx("dispatch: %s", store_error(d->st));
 		return 0;

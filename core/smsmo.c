@@ -445,7 +445,7 @@ smsmo_is_open(struct store *s, const struct smsmo_list *l, size_t i,
 		return 0;
 	if (ack_kind_has_deadline(c->kind)) {
 		if (store_is_submitted(s, c->campaign, c->item, c->contact,
-		    &done) == -1)
+		    &done, NULL) == -1)
 			return -1;
 		if (done)
 			return 0;

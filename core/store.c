@@ -288,13 +288,13 @@ store_submit(struct store *s, const char *campaign, const char *deadline,
 
 int
 store_is_submitted(struct store *s, const char *campaign,
-    const char *deadline, const char *contact, int *submitted)
+    const char *deadline, const char *contact, int *submitted, int64_t *at)
 {
 	if (campaign == NULL || deadline == NULL || contact == NULL)
 		return store_seterr(s, "campaign, deadline and contact are "
 		    "required");
 	return s->ops->is_submitted(s, campaign, deadline, contact,
-	    submitted);
+	    submitted, at);
 }
 
 int

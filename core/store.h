@@ -115,11 +115,16 @@ int store_recover(struct store *s, int64_t now, size_t *n);
 int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
     store_job_fn fn, void *arg, size_t *n);
 
-/* Submissions and acknowledgements. */
+/*
+ * Submissions and acknowledgements.  The first submission of a deadline
+ * by a contact wins: a repeat keeps its time and via (and cancels what
+ * became pending since, if anything).  is_submitted gives the time in
+ * *at (may be NULL).
+ */
 int store_submit(struct store *s, const char *campaign, const char *deadline,
     const char *contact, int64_t at, const char *via, size_t *n_cancelled);
 int store_is_submitted(struct store *s, const char *campaign,
-    const char *deadline, const char *contact, int *submitted);
+    const char *deadline, const char *contact, int *submitted, int64_t *at);
 int store_ack(struct store *s, const char *key, int64_t at, const char *via);
 
 /* Whether key was acknowledged, and when first (at may be NULL). */
@@ -200,7 +205,8 @@ struct store_ops {
 	    const char *deadline, const char *contact, int64_t at,
 	    const char *via, size_t *n_cancelled);
 	int (*is_submitted)(struct store *s, const char *campaign,
-	    const char *deadline, const char *contact, int *submitted);
+	    const char *deadline, const char *contact, int *submitted,
+	    int64_t *at);
 	int (*ack)(struct store *s, const char *key, int64_t at,
 	    const char *via);
 	int (*is_acked)(struct store *s, const char *key, int *acked,

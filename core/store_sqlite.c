@@ -316,7 +316,7 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_EXPIRE_SELECT] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE state = 'pending' AND priority IN (0, 1, 2, 3) "
 	    "AND next_at < ?1 AND kind <> 'emergency'",
-	[ST_SUBMIT] = "INSERT OR REPLACE INTO submissions (campaign, "
+	[ST_SUBMIT] = "INSERT OR IGNORE INTO submissions (campaign, "
 	    "deadline, contact, at, via) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_SUBMIT_EVENTS] = "INSERT INTO job_events (job, at, state, "
 	    "detail) SELECT id, ?4, 'cancelled', 'submitted' FROM job_rows "
@@ -326,7 +326,7 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "updated = ?4, last_detail = 'submitted' "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
 	    "AND state = 'pending' AND kind IN ('reminder', 'overdue')",
-	[ST_IS_SUBMITTED] = "SELECT 1 FROM submissions WHERE campaign = ?1 "
+	[ST_IS_SUBMITTED] = "SELECT at FROM submissions WHERE campaign = ?1 "
 	    "AND deadline = ?2 AND contact = ?3",
 	[ST_ACK] = "INSERT OR IGNORE INTO job_acks (job, at, via) "
 	    "SELECT id, ?2, ?3 FROM job_rows WHERE key = ?1",
@@ -1602,7 +1602,7 @@ fail:
 
 static int
 sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
-    const char *contact, int *submitted)
+    const char *contact, int *submitted, int64_t *at)
 {
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
@@ -1620,6 +1620,8 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
 		return -1;
 	}
 	*submitted = rc == SQLITE_ROW;
+	if (*submitted && at != NULL)
+		*at = sqlite3_column_int64(st, 0);
 	sq_reset(st);
 	return 0;
 }

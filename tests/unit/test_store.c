@@ -668,6 +668,7 @@ test_submit(void **state)
 	struct job v[7];
 	size_t n;
 	int sub;
+	int64_t sub_at = 0;
 
 	job_init(&v[0], "d1", JOB_REMINDER, 86400, "p1", "sms", 100);
 	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p1", "email", 200);
@@ -683,14 +684,25 @@ test_submit(void **state)
 	assert_int_equal(n, 1);
 	record(f->s, v[6].key, STORE_DELIVERED, 60, 0, NULL);
 
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub), 0);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub,
+	    NULL), 0);
 	assert_false(sub);
 	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 150, "api",
 	    &n), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub), 0);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub,
+	    &sub_at), 0);
 	assert_true(sub);
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2", &sub), 0);
+	assert_int_equal(sub_at, 150);
+	/* The first submission wins: a repeat keeps its time. */
+	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 170, "sms",
+	    &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub,
+	    &sub_at), 0);
+	assert_int_equal(sub_at, 150);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2", &sub,
+	    NULL), 0);
 	assert_false(sub);
 	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
 	assert_int_equal(state_of(f->s, v[1].key), JOB_CANCELLED);
@@ -964,7 +976,7 @@ test_migrate_v1(void **state)
 	assert_true(acked);
 	assert_int_equal(at, 1600);
 	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2",
-	    &submitted), 0);
+	    &submitted, NULL), 0);
 	assert_true(submitted);
 	/* The views show the same text keys as version 1 did. */
 	snprintf(q, sizeof(q), "SELECT count(*) FROM jobs WHERE key = '%s' "
