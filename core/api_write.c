@@ -24,16 +24,6 @@
 #include "job.h"
 #include "log.h"
 
-/* The deadline id of campaign c, or NULL. */
-static const struct model_deadline *
-api_deadline_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_deadlines; i++)
-		if (strcmp(c->deadlines[i].id, id) == 0)
-			return &c->deadlines[i];
-	return NULL;
-}
-
 /*
  * The contacts a submission names: the one contact, or every member of
  * the unit.  Sets *v (borrowed from m) and *n; answers 400/404 and
@@ -104,7 +94,7 @@ api_submissions(struct evhttp_request *req, void *arg)
 		    campaign);
 		goto done;
 	}
-	if (api_deadline_find(c, deadline) == NULL) {
+	if (model_deadline_find(c, deadline) == NULL) {
 		httpd_reply_error(req, 404, "campaign \"%s\" has no deadline "
 		    "\"%s\"", campaign, deadline);
 		goto done;

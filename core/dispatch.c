@@ -546,15 +546,6 @@ struct check_out {
 	const char *item_title;
 };
 
-static const struct model_deadline *
-dispatch_deadline(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_deadlines; i++)
-		if (strcmp(c->deadlines[i].id, id) == 0)
-			return &c->deadlines[i];
-	return NULL;
-}
-
 /* The title of j's item in c, or NULL when the item is gone. */
 static const char *
 dispatch_item_title(const struct model_campaign *c, const struct job *j)
@@ -691,7 +682,7 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 		return CHECK_CANCEL;
 	}
 	if (j->kind == JOB_ESCALATION) {
-		dl = dispatch_deadline(c, j->item);
+		dl = model_deadline_find(c, j->item);
 		out->not_submitted = dispatch_pending_names(d, c, dl, &pending);
 		if (pending == 0) {
 			out->reason = "all submitted";

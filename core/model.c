@@ -152,6 +152,15 @@ model_campaign_find(const struct model *m, const char *id)
 	return model_table_find(&t, &m->campaign_idx, id);
 }
 
+const struct model_deadline *
+model_deadline_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_deadlines; i++)
+		if (strcmp(c->deadlines[i].id, id) == 0)
+			return &c->deadlines[i];
+	return NULL;
+}
+
 int
 model_calendar_is_workday(const struct model_calendar *cal, int32_t day)
 {

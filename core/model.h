@@ -349,6 +349,9 @@ const struct model_channel *model_channel_find(const struct model *m, const char
 const struct model_contact *model_contact_find(const struct model *m, const char *id);
 const struct model_unit *model_unit_find(const struct model *m, const char *id);
 const struct model_campaign *model_campaign_find(const struct model *m, const char *id);
+/* A deadline of campaign c by id (linear: campaigns have a handful). */
+const struct model_deadline *model_deadline_find(const struct model_campaign *c,
+    const char *id);
 
 /* Is the civil day (days since epoch) a workday under the calendar? */
 int model_calendar_is_workday(const struct model_calendar *cal, int32_t day);

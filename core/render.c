@@ -266,15 +266,6 @@ render_phase_at(const struct model_campaign *c, int64_t at)
 	return NULL;
 }
 
-static const struct model_deadline *
-render_deadline_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_deadlines; i++)
-		if (strcmp(c->deadlines[i].id, id) == 0)
-			return &c->deadlines[i];
-	return NULL;
-}
-
 static const struct model_task *
 render_task_find(const struct model_campaign *c, const char *id)
 {
@@ -320,7 +311,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 	case JOB_REMINDER:
 	case JOB_OVERDUE:
 	case JOB_ESCALATION: {
-		const struct model_deadline *d = render_deadline_find(c, item);
+		const struct model_deadline *d = model_deadline_find(c, item);
 
 		if (d == NULL)
 			return -1;
@@ -401,7 +392,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 	case JOB_REMINDER:
 	case JOB_OVERDUE:
 	case JOB_ESCALATION: {
-		const struct model_deadline *d = render_deadline_find(c, j->item);
+		const struct model_deadline *d = model_deadline_find(c, j->item);
 
 		if (d == NULL)
 			return -1;

@@ -115,4 +115,31 @@ echo 'remnd = 1;' >>"$T/bad.conf"
 is "$?" 1 "a broken config does not start"
 like "$(cat "$T/bad.out")" 'bad\.conf:1: ' "... and says file:line"
 
+# the listener: IPv6 loopback with port 0, and a taken port stops a start
+if ! grep -qs ' lo$' /proc/net/if_inet6; then
+	ok "# SKIP this machine has no IPv6 loopback"
+	done_testing
+	exit 0
+fi
+sed 's/listen = "127.0.0.1:0"/listen = "[::1]:0"/' "$T/good.conf" >"$T/v6.conf"
+start_bg "$T/v6.out" "$HERALDD" -f -c v6.conf
+v6pid=$BG_PID
+if wait_listen "$T/v6.out" 10; then
+	like "$API" '^http://\[::1\]:[0-9]+$' "listen [::1]:0 binds the IPv6 loopback: $API"
+	is "$(curl -sg -o /dev/null -w '%{http_code}' "$API/healthz")" 200 \
+	    "... and /healthz answers over IPv6"
+	port=${API##*:}
+	sed "s/listen = \"127.0.0.1:0\"/listen = \"[::1]:$port\"/; s/herald.db/other.db/" \
+	    "$T/good.conf" >"$T/taken.conf"
+	"$HERALDD" -f -c taken.conf >"$T/taken.out" 2>&1
+	is "$?" 1 "a second daemon on a taken port does not start"
+	like "$(cat "$T/taken.out")" "http: listen \\[::1\\]:$port: Address already in use" \
+	    "... and says which address and why"
+else
+	not_ok "listen [::1]:0 binds the IPv6 loopback" "$(cat "$T/v6.out")"
+fi
+kill -TERM "$v6pid"
+wait_exit "$v6pid" 10
+is "$EXIT_STATUS" 0 "the IPv6 daemon stops cleanly"
+
 done_testing
