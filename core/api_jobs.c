@@ -27,7 +27,9 @@
 #include "store.h"
 
 #define API_AGENDA_LIMIT	1000
-#define API_AGENDA_LIMIT_MAX	100000
+/* About 130 ms of building JSON on the loop with a million jobs
+ * (contrib/bench/BENCHMARKS.md): more would delay sends. */
+#define API_AGENDA_LIMIT_MAX	10000
 #define API_JOBS_PREFIX		"/v1/jobs/"
 
 int

@@ -155,6 +155,27 @@ api_status_reload(const struct daemon *d, const char *zone)
 	    "ok", d->last_reload_ok == 0, "errors", errors);
 }
 
+/* The campaigns of the running config with their deadline ids, so that
+ * a client can name them (heraldctl submit without --campaign).  Caller
+ * owns the array. */
+static json_t *
+api_status_campaigns(const struct model *m)
+{
+	json_t *a = json_array(), *dl;
+
+	for (size_t i = 0; i < m->n_campaigns; i++) {
+		const struct model_campaign *c = &m->campaigns[i];
+
+		dl = json_array();
+		for (size_t k = 0; k < c->n_deadlines; k++)
+			json_array_append_new(dl,
+			    json_string(c->deadlines[k].id));
+		json_array_append_new(a, json_pack("{s:s,s:s,s:o}", "id",
+		    c->id, "title", c->title, "deadlines", dl));
+	}
+	return a;
+}
+
 void
 api_status(struct evhttp_request *req, void *arg)
 {
@@ -178,7 +199,7 @@ api_status(struct evhttp_request *req, void *arg)
 	if ((jobs = api_status_jobs(req, st)) == NULL)
 		return;
 	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,"
-	    "s:{s:s,s:i},s:o,s:o,s:o,s:o}",
+	    "s:{s:s,s:i},s:o,s:o,s:o,s:o,s:o}",
 	    "version", PACKAGE_VERSION,
 	    "uptime", (json_int_t)(now > d->started ? now - d->started : 0),
 	    "started", api_json_time((int64_t)d->started, zone),
@@ -189,5 +210,6 @@ api_status(struct evhttp_request *req, void *arg)
 	    "jobs", jobs,
 	    "channels", api_status_channels(d->engine),
 	    "clock", api_status_clock(engine_status(d->engine), zone),
-	    "last_reload", api_status_reload(d, zone)));
+	    "last_reload", api_status_reload(d, zone),
+	    "campaigns", api_status_campaigns(m)));
 }

@@ -13,36 +13,37 @@
 
 /*
  * The campaign of a deadline given without --campaign: the one campaign
- * whose jobs, of any state and time, name that item.  The API has no list
- * of campaigns, and the agenda is the one place that names them; a
- * deadline id used by two campaigns needs --campaign.  On success *out
- * gets a string the caller owns (free() it).
+ * of the running config (GET /v1/status lists them) that has a deadline
+ * of that id; a deadline id used by two campaigns needs --campaign.  On
+ * success *out gets a string the caller owns (free() it).
  */
 static int
 ctl_write_campaign(struct ctl_args *a, const char *deadline, char **out)
 {
-	json_t *found = json_object(), *job;
+	json_t *found = json_object(), *c, *dl, *job;
 	struct ctl_reply r;
 	const char *item, *camp, *name;
-	size_t i;
+	size_t i, k;
 	int rc;
 
-	rc = ctl_call(a, "GET", "/v1/agenda?from=0&state=any&limit=100000",
-	    NULL, &r);
+	rc = ctl_call(a, "GET", "/v1/status", NULL, &r);
 	if (rc != CTL_OK)
 		goto done;
-	json_array_foreach(json_object_get(r.json, "jobs"), i, job) {
-		item = json_string_value(json_object_get(job, "item"));
-		camp = json_string_value(json_object_get(job, "campaign"));
-		if (item != NULL && camp != NULL && strcmp(item, deadline) == 0)
-			json_object_set_new(found, camp, json_true());
+	json_array_foreach(json_object_get(r.json, "campaigns"), i, c) {
+		camp = json_string_value(json_object_get(c, "id"));
+		json_array_foreach(json_object_get(c, "deadlines"), k, dl) {
+			item = json_string_value(dl);
+			if (item != NULL && camp != NULL &&
+			    strcmp(item, deadline) == 0)
+				json_object_set_new(found, camp, json_true());
+		}
 	}
 	ctl_reply_clear(&r);
 	if (json_object_size(found) == 1) {
 		json_object_foreach(found, name, job)
 			*out = xstrdup(name);
 	} else if (json_object_size(found) == 0) {
-		fprintf(stderr, "heraldctl: no campaign has jobs for deadline "
+		fprintf(stderr, "heraldctl: no campaign has a deadline "
 		    "\"%s\"; name it with --campaign\n", deadline);
 		rc = CTL_ESERVER;
 	} else {

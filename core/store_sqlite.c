@@ -201,6 +201,16 @@ static const char *const sq_migrations[] = {
 	"CREATE VIEW IF NOT EXISTS receipts AS SELECT " SQ_KEY_TEXT("r.key") " AS key,"
 	"  c.part, c.type, c.at, c.detail FROM job_receipts c"
 	"  JOIN job_rows r ON r.id = c.job;",
+
+	/*
+	 * 5: the agenda in time order without sorting every pending job,
+	 * and one person's notices without scanning them all (the API's
+	 * agenda, SMS replies): with a million jobs, 128 ms and 206 ms of
+	 * a stalled loop before, see contrib/bench/BENCHMARKS.md.
+	 */
+	"CREATE INDEX IF NOT EXISTS jobs_next ON job_rows (next_at);"
+	"CREATE INDEX IF NOT EXISTS jobs_contact_next ON job_rows "
+	"  (contact, next_at);",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -1772,7 +1782,10 @@ sq_list(struct store *s, const struct store_filter *f, store_job_fn fn,
 	    f->campaign ? " AND campaign = ?" : "",
 	    f->contact ? " AND contact = ?" : "",
 	    f->channel ? " AND channel = ?" : "",
-	    f->state >= 0 ? " AND state = ?" : "", limit);
+	    /* "+state": not the claim index (state, priority, next_at),
+	     * which would sort every job of the state; jobs_next or
+	     * jobs_contact_next give them in order. */
+	    f->state >= 0 ? " AND +state = ?" : "", limit);
 	rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
