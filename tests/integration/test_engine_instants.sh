@@ -54,6 +54,11 @@ fake_at() {
 copy_example() {
 	mkdir -p "$1/conf" "$1/var"
 	cp -R "$top_srcdir/conf/examples" "$top_srcdir/conf/calendars" "$1/conf/"
+	# Any free port: the example's 8025 may be taken (a quick start
+	# demo, a parallel test).
+	sed -i 's/listen *= *"127.0.0.1:8025"/listen = "127.0.0.1:0"/' \
+	    "$1/conf/examples/xfcjy-2023.conf"
+	grep -q 'listen = "127.0.0.1:0"' "$1/conf/examples/xfcjy-2023.conf"
 }
 
 # --- 1. planning: the example's instants -----------------------------------
