@@ -13,19 +13,12 @@
  * keeps each channel's queue, bucket and in-flight count; a channel that
  * vanished keeps its record (a few bytes) until the process ends.
  *
- * Merging (a channel's merge_after): a WeCom robot takes 20 messages a
- * minute, so 31 reminders queued for one group would trickle out over a
- * minute and a half.  When the pump runs out of tokens it asks how long
- * the bucket will hold the last job in line: the wait for the next token
- * plus one refill interval per job ahead of it.  If that is longer than
- * merge_after, the next token sends every queued non-emergency job as one
- * "digest-merge" message (rendered bodies numbered in queue order, the
- * first job's key and fields), and that one outcome is recorded for each
- * of them.  Emergency jobs are never merged and still go first.  The
- * message goes to the first job's address, so merge_after is for channels
- * that post to one shared place (group robots).
+ * The checks made just before a send live in dispatch_check.c, the
+ * merging of a backed-up queue in dispatch_merge.c; dispatch_internal.h
+ * holds the structures and functions the three share.
  */
 #include "dispatch.h"
+#include "dispatch_internal.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -34,7 +27,6 @@
 #include <unistd.h>
 
 #include "acklink.h"
-#include "civil.h"
 #include "log.h"
 #include "model.h"
 #include "planner.h"
@@ -44,7 +36,6 @@
 #include "tbucket.h"
 #include "xmalloc.h"
 
-#define DISPATCH_PRIOS 4
 #define DISPATCH_DEFAULT_CONCURRENCY 4
 #define DISPATCH_QUEUE_SLACK 256
 #define DISPATCH_LATE_US 1000000
@@ -52,62 +43,6 @@
 const int64_t dispatch_latency_bounds_us[DISPATCH_LATENCY_BUCKETS] = {
 	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
 	1000000, 2500000, 5000000, 10000000, 30000000, 60000000
-};
-
-/* A model and the channel set opened for it, alive while sends use it. */
-struct dgen {
-	struct model *m;
-	struct channel_set *cs;
-	size_t refs;		/* sends in flight + 1 while current */
-};
-
-struct dchan {
-	char *name;
-	struct dispatch *d;
-	size_t idx;		/* index in the current set */
-	int present;		/* in the current set */
-	struct sched_job *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
-	size_t cap;		/* queue length at which it is saturated */
-	size_t concurrency;
-	int saturated;
-	struct tbucket tb;
-	struct event *ev_tokens;
-	int64_t merge_after_us;	/* 0: never merge */
-	int merge_next;		/* the next token sends a merged message */
-	struct dispatch_stats st;
-	struct dchan *next;
-};
-
-/* One send in flight, or one outcome waiting to be committed. */
-struct dsend {
-	struct herald_message msg;	/* borrowed by the plugin */
-	struct sched_job *sj;
-	struct sched_job *merged;	/* the other jobs of a merged send,
-					 * linked by next; owned */
-	size_t n_merged;
-	struct store_result res;
-	char *detail;			/* owned copy behind res.detail */
-	char *ack_url;			/* owned; behind msg.ack_url */
-	struct job fallback;		/* valid when has_fallback */
-	char *fallback_channel;
-	int has_fallback;
-	struct dsend *next;
-};
-
-struct dispatch {
-	struct event_base *base;
-	struct store *st;
-	struct sched_clock clock;
-	struct dispatch_hooks hooks;
-	struct dgen *cur;
-	struct dchan *chans;
-	struct dsend *done_head, *done_tail;
-	struct event *ev_flush;
-	int flush_armed;
-	int need_poke;
-	const char **skip;
-	size_t n_skip_alloc;
-	uint64_t rng;
 };
 
 static int64_t
@@ -221,7 +156,7 @@ dispatch_enqueue(struct dchan *ch, struct sched_job *sj, int front)
 	dispatch_chan_update(ch);
 }
 
-static struct sched_job *
+struct sched_job *
 dispatch_dequeue(struct dchan *ch)
 {
 	struct sched_job *sj;
@@ -534,174 +469,9 @@ dispatch_flush(struct dispatch *d)
 	return rc;
 }
 
-/* --- checks before a send --- */
-
-enum check { CHECK_SEND, CHECK_CANCEL, CHECK_DEFER };
-
-struct check_out {
-	const char *reason;
-	int64_t until;			/* CHECK_DEFER */
-	char *not_submitted;		/* owned */
-	char *digest_text;		/* owned */
-	const char *item_title;
-};
-
-/* The title of j's item in c, or NULL when the item is gone. */
-static const char *
-dispatch_item_title(const struct model_campaign *c, const struct job *j)
-{
-	const char *title;
-
-	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
-	    title : NULL;
-}
-
-static int
-dispatch_submitted(struct dispatch *d, const char *campaign,
-    const char *deadline, const char *contact)
-{
-	int sub = 0;
-
-	if (store_is_submitted(d->st, campaign, deadline, contact, &sub,
-	    NULL) == -1) {
-		/* Sending once too often beats silently not sending. */
-		log_errx("dispatch: %s", store_error(d->st));
-		return 0;
-	}
-	return sub;
-}
-
-/* Names of a's contacts that have not submitted dl, joined by "、". */
-static char *
-dispatch_pending_names(struct dispatch *d, const struct model_campaign *c,
-    const struct model_deadline *dl, size_t *n_pending)
-{
-	char *s = NULL, *t;
-
-	*n_pending = 0;
-	for (size_t i = 0; i < dl->audience.n; i++) {
-		const struct model_contact *mc = dl->audience.contacts[i];
-
-		if (dispatch_submitted(d, c->id, dl->id, mc->id))
-			continue;
-		t = xasprintf("%s%s%s", s != NULL ? s : "",
-		    s != NULL ? "、" : "", mc->name != NULL ? mc->name : mc->id);
-		free(s);
-		s = t;
-		(*n_pending)++;
-	}
-	return s;
-}
-
-/* One line per deadline: title, submitted/audience, who is missing. */
-static char *
-dispatch_digest_text(struct dispatch *d, const struct model_campaign *c)
-{
-	char *s = xstrdup(""), *t, *names;
-	size_t pending;
-
-	for (size_t i = 0; i < c->n_deadlines; i++) {
-		const struct model_deadline *dl = &c->deadlines[i];
-
-		names = dispatch_pending_names(d, c, dl, &pending);
-		t = xasprintf("%s%s：已报送 %zu/%zu%s%s\n", s, dl->title,
-		    dl->audience.n - pending, dl->audience.n,
-		    pending > 0 ? "，未报送：" : "",
-		    names != NULL ? names : "");
-		free(names);
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
-int
-dispatch_quiet_until(const struct model_quiet *q, const char *zone,
-    int64_t now, int64_t *until)
-{
-	struct civil c;
-	int m, y, mo, dd;
-	int32_t day;
-
-	if (!q->set || q->from_min == q->to_min)
-		return 0;
-	if (civil_from_instant(now, zone, &c, NULL) == -1)
-		return 0;
-	m = c.hour * 60 + c.min;
-	if (q->from_min < q->to_min) {
-		if (m < q->from_min || m >= q->to_min)
-			return 0;
-	} else if (m < q->from_min && m >= q->to_min)
-		return 0;
-	day = civil_days_from_date(c.year, c.month, c.day);
-	/* Wrapping past midnight and still before it: ends tomorrow. */
-	if (q->from_min > q->to_min && m >= q->from_min)
-		day++;
-	civil_date_from_days(day, &y, &mo, &dd);
-	c.year = y;
-	c.month = mo;
-	c.day = dd;
-	c.hour = q->to_min / 60;
-	c.min = q->to_min % 60;
-	c.sec = 0;
-	if (civil_to_instant(&c, zone, until, NULL) == -1)
-		return 0;
-	return 1;
-}
-
-/*
- * Everything that may have changed since the job was planned, in a fixed
- * order: the config, its deadline, a submission, quiet hours.
- */
-static enum check
-dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
-    struct check_out *out)
-{
-	const struct model *m = d->cur->m;
-	const struct job *j = &sj->j;
-	const struct model_campaign *c;
-	const struct model_contact *mc;
-	const struct model_deadline *dl;
-	size_t pending;
-
-	c = model_campaign_find(m, j->campaign);
-	mc = model_contact_find(m, j->contact);
-	if (c == NULL || mc == NULL ||
-	    (out->item_title = dispatch_item_title(c, j)) == NULL) {
-		out->reason = "removed from config";
-		return CHECK_CANCEL;
-	}
-	if ((j->kind == JOB_REMINDER || j->kind == JOB_TASK) &&
-	    j->item_at > 0 && now >= j->item_at) {
-		out->reason = "deadline passed";
-		return CHECK_CANCEL;
-	}
-	if ((j->kind == JOB_REMINDER || j->kind == JOB_OVERDUE) &&
-	    dispatch_submitted(d, j->campaign, j->item, j->contact)) {
-		out->reason = "submitted";
-		return CHECK_CANCEL;
-	}
-	if (j->kind == JOB_ESCALATION) {
-		dl = model_deadline_find(c, j->item);
-		out->not_submitted = dispatch_pending_names(d, c, dl, &pending);
-		if (pending == 0) {
-			out->reason = "all submitted";
-			return CHECK_CANCEL;
-		}
-	}
-	if (j->kind != JOB_EMERGENCY &&
-	    dispatch_quiet_until(&mc->quiet, c->timezone, now, &out->until)) {
-		out->reason = "quiet hours";
-		return CHECK_DEFER;
-	}
-	if (j->kind == JOB_DIGEST)
-		out->digest_text = dispatch_digest_text(d, c);
-	return CHECK_SEND;
-}
-
 /* --- sending --- */
 
-static const char *
+const char *
 dispatch_address(const struct model_contact *mc, const char *channel,
     enum herald_address_kind kind)
 {
@@ -764,7 +534,7 @@ dispatch_stage(struct dispatch *d, struct sched_job *sj)
  * not yet handed over (caller owns it), or NULL when the job was parked
  * instead (cancelled, deferred or failed; no slot used).
  */
-static struct dsend *
+struct dsend *
 dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
     int64_t now_us)
 {
@@ -844,7 +614,7 @@ dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 }
 
 /* Hand a ready send to the plugin; it takes a slot.  Takes ownership. */
-static void
+void
 dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
     int64_t now_us)
 {
@@ -860,125 +630,6 @@ dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
 	for (sj = ds->merged; sj != NULL; sj = sj->next)
 		dispatch_note_sent(d, ch, sj, now_us);
 	channel_set_send(d->cur->cs, ch->idx, &ds->msg, dispatch_on_done, ds);
-}
-
-/*
- * Would the bucket hold the last job in line longer than merge_after?
- * It gets a token wait_us from now plus one refill interval per job ahead
- * of it.
- */
-static int
-dispatch_merge_due(const struct dchan *ch, int64_t wait_us)
-{
-	double last_us;
-
-	if (ch->merge_after_us <= 0 || ch->tb.rate <= 0 || ch->st.queued < 2)
-		return 0;
-	last_us = (double)wait_us +
-	    (double)(ch->st.queued - 1) * 1e6 / ch->tb.rate;
-	return last_us > (double)ch->merge_after_us;
-}
-
-/*
- * Turn ds into the merged message of ds and the n jobs on rest (linked
- * by next, ownership taken): subject and numbered bodies are kept in ds's
- * job, which frees them with itself.
- */
-static void
-dispatch_merge_message(struct dsend *ds, struct sched_job *rest, size_t n)
-{
-	struct sched_job *lead = ds->sj, *sj;
-	size_t len = 0, i = 1;
-	char *body, *p;
-
-	free(lead->subject);
-	lead->subject = xasprintf("【汇总】%zu条通知", n + 1);
-	/* The heading opens the body too: robots and SMS show no subject. */
-	len = strlen(lead->subject);
-	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next)
-		len += 24 + (sj->body != NULL ? strlen(sj->body) : 0);
-	p = body = xmalloc(len + 1);
-	p += sprintf(p, "%s", lead->subject);
-	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next, i++)
-		p += sprintf(p, "\n%zu. %s", i, sj->body != NULL ? sj->body : "");
-	free(lead->body);
-	lead->body = body;
-	ds->merged = rest;
-	ds->n_merged = n;
-	ds->msg.kind = "digest-merge";
-	ds->msg.subject = lead->subject;
-	ds->msg.body = lead->body;
-}
-
-/* The job dispatch_dequeue() would return next, left in place. */
-static struct sched_job *
-dispatch_peek(const struct dchan *ch)
-{
-	for (int p = 0; p < DISPATCH_PRIOS; p++)
-		if (ch->head[p] != NULL)
-			return ch->head[p];
-	return NULL;
-}
-
-/*
- * Does sj go where lead goes?  A merged message has one address, so jobs
- * for different people may share it only when the channel itself is the
- * destination (HERALD_ADDR_NONE); otherwise one person would receive
- * everybody's notices.
- */
-static int
-dispatch_same_target(struct dispatch *d, const struct dchan *ch,
-    const struct dsend *lead, const struct sched_job *sj)
-{
-	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
-	const struct model_contact *mc = model_contact_find(d->cur->m,
-	    sj->j.contact);
-	const char *a;
-
-	if (mc == NULL)
-		return 1;	/* gone from the config: the checks cancel it */
-	a = dispatch_address(mc, ch->name, caps->address);
-	if (a == NULL || lead->msg.address == NULL)
-		return a == lead->msg.address;
-	return strcmp(a, lead->msg.address) == 0;
-}
-
-/*
- * Send the queued non-emergency jobs bound for one destination as one
- * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
- * when something was sent, -1 when the token went unused.
- */
-static int
-dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
-{
-	struct dsend *lead = NULL, *ds;
-	struct sched_job *sj, *rest = NULL, **tail = &rest;
-	size_t n = 0;
-
-	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
-	    (sj = dispatch_peek(ch)) != NULL) {
-		if (lead != NULL && !dispatch_same_target(d, ch, lead, sj))
-			break;
-		sj = dispatch_dequeue(ch);
-		if ((ds = dispatch_ready(d, ch, sj, now_us)) == NULL)
-			continue;
-		if (lead == NULL) {
-			lead = ds;
-			continue;
-		}
-		/* Only the job is kept: the message is the lead's. */
-		free(ds->ack_url);
-		free(ds);
-		*tail = sj;
-		tail = &sj->next;
-		n++;
-	}
-	if (lead == NULL)
-		return -1;
-	if (n > 0)
-		dispatch_merge_message(lead, rest, n);
-	dispatch_handoff(d, ch, lead, now_us);
-	return 0;
 }
 
 static void

@@ -48,7 +48,7 @@ struct model_channel {
 	double rate;		/* messages/s; 0: plugin default */
 	unsigned burst;		/* 0: plugin default */
 	/* Seconds the rate limit may hold queued messages before they are
-	 * merged into one (dispatch.c); 0: never merge. */
+	 * merged into one (dispatch_merge.c); 0: never merge. */
 	int64_t merge_after;
 	/* The plugin-specific rest of the block, already converted. */
 	struct herald_channel_conf conf;

@@ -1,0 +1,175 @@
+/*
+ * dispatch_check.c - the checks made just before a send (see dispatch.h).
+ *
+ * A job is planned ahead; by the time its slot and token come up the
+ * config may have dropped it, its deadline may have passed, its contact
+ * may have submitted, or quiet hours may have begun.  dispatch_check()
+ * asks all of that, in a fixed order, and gathers what the render needs
+ * (who has not submitted, the digest text).  It reads the current model
+ * and the store and changes neither, so it is kept apart from the queues
+ * and outcomes in dispatch.c.
+ */
+#include "dispatch.h"
+#include "dispatch_internal.h"
+
+#include <stdlib.h>
+
+#include "civil.h"
+#include "log.h"
+#include "model.h"
+#include "render.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* The title of j's item in c, or NULL when the item is gone. */
+static const char *
+dispatch_item_title(const struct model_campaign *c, const struct job *j)
+{
+	const char *title;
+
+	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
+	    title : NULL;
+}
+
+static int
+dispatch_submitted(struct dispatch *d, const char *campaign,
+    const char *deadline, const char *contact)
+{
+	int sub = 0;
+
+	if (store_is_submitted(d->st, campaign, deadline, contact, &sub,
+	    NULL) == -1) {
+		/* Sending once too often beats silently not sending. */
+		log_errx("dispatch: %s", store_error(d->st));
+		return 0;
+	}
+	return sub;
+}
+
+/* Names of a's contacts that have not submitted dl, joined by "、". */
+static char *
+dispatch_pending_names(struct dispatch *d, const struct model_campaign *c,
+    const struct model_deadline *dl, size_t *n_pending)
+{
+	char *s = NULL, *t;
+
+	*n_pending = 0;
+	for (size_t i = 0; i < dl->audience.n; i++) {
+		const struct model_contact *mc = dl->audience.contacts[i];
+
+		if (dispatch_submitted(d, c->id, dl->id, mc->id))
+			continue;
+		t = xasprintf("%s%s%s", s != NULL ? s : "",
+		    s != NULL ? "、" : "", mc->name != NULL ? mc->name : mc->id);
+		free(s);
+		s = t;
+		(*n_pending)++;
+	}
+	return s;
+}
+
+/* One line per deadline: title, submitted/audience, who is missing. */
+static char *
+dispatch_digest_text(struct dispatch *d, const struct model_campaign *c)
+{
+	char *s = xstrdup(""), *t, *names;
+	size_t pending;
+
+	for (size_t i = 0; i < c->n_deadlines; i++) {
+		const struct model_deadline *dl = &c->deadlines[i];
+
+		names = dispatch_pending_names(d, c, dl, &pending);
+		t = xasprintf("%s%s：已报送 %zu/%zu%s%s\n", s, dl->title,
+		    dl->audience.n - pending, dl->audience.n,
+		    pending > 0 ? "，未报送：" : "",
+		    names != NULL ? names : "");
+		free(names);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+int
+dispatch_quiet_until(const struct model_quiet *q, const char *zone,
+    int64_t now, int64_t *until)
+{
+	struct civil c;
+	int m, y, mo, dd;
+	int32_t day;
+
+	if (!q->set || q->from_min == q->to_min)
+		return 0;
+	if (civil_from_instant(now, zone, &c, NULL) == -1)
+		return 0;
+	m = c.hour * 60 + c.min;
+	if (q->from_min < q->to_min) {
+		if (m < q->from_min || m >= q->to_min)
+			return 0;
+	} else if (m < q->from_min && m >= q->to_min)
+		return 0;
+	day = civil_days_from_date(c.year, c.month, c.day);
+	/* Wrapping past midnight and still before it: ends tomorrow. */
+	if (q->from_min > q->to_min && m >= q->from_min)
+		day++;
+	civil_date_from_days(day, &y, &mo, &dd);
+	c.year = y;
+	c.month = mo;
+	c.day = dd;
+	c.hour = q->to_min / 60;
+	c.min = q->to_min % 60;
+	c.sec = 0;
+	if (civil_to_instant(&c, zone, until, NULL) == -1)
+		return 0;
+	return 1;
+}
+
+/*
+ * Everything that may have changed since the job was planned, in a fixed
+ * order: the config, its deadline, a submission, quiet hours.
+ */
+enum check
+dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
+    struct check_out *out)
+{
+	const struct model *m = d->cur->m;
+	const struct job *j = &sj->j;
+	const struct model_campaign *c;
+	const struct model_contact *mc;
+	const struct model_deadline *dl;
+	size_t pending;
+
+	c = model_campaign_find(m, j->campaign);
+	mc = model_contact_find(m, j->contact);
+	if (c == NULL || mc == NULL ||
+	    (out->item_title = dispatch_item_title(c, j)) == NULL) {
+		out->reason = "removed from config";
+		return CHECK_CANCEL;
+	}
+	if ((j->kind == JOB_REMINDER || j->kind == JOB_TASK) &&
+	    j->item_at > 0 && now >= j->item_at) {
+		out->reason = "deadline passed";
+		return CHECK_CANCEL;
+	}
+	if ((j->kind == JOB_REMINDER || j->kind == JOB_OVERDUE) &&
+	    dispatch_submitted(d, j->campaign, j->item, j->contact)) {
+		out->reason = "submitted";
+		return CHECK_CANCEL;
+	}
+	if (j->kind == JOB_ESCALATION) {
+		dl = model_deadline_find(c, j->item);
+		out->not_submitted = dispatch_pending_names(d, c, dl, &pending);
+		if (pending == 0) {
+			out->reason = "all submitted";
+			return CHECK_CANCEL;
+		}
+	}
+	if (j->kind != JOB_EMERGENCY &&
+	    dispatch_quiet_until(&mc->quiet, c->timezone, now, &out->until)) {
+		out->reason = "quiet hours";
+		return CHECK_DEFER;
+	}
+	if (j->kind == JOB_DIGEST)
+		out->digest_text = dispatch_digest_text(d, c);
+	return CHECK_SEND;
+}

@@ -1,0 +1,128 @@
+/*
+ * dispatch_internal.h - state and helpers shared by the dispatcher's files.
+ *
+ * dispatch.c keeps the queues, slots, token buckets, sends, outcomes and
+ * reloads; dispatch_check.c the checks made just before a send;
+ * dispatch_merge.c the merging of a backed-up queue into one message.
+ * Nothing here is visible outside the dispatcher.
+ */
+#ifndef HERALD_DISPATCH_INTERNAL_H
+#define HERALD_DISPATCH_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+#include "herald-plugin.h"
+#include "job.h"
+#include "model.h"
+#include "sched.h"
+#include "store.h"
+#include "tbucket.h"
+
+struct event;
+struct event_base;
+
+/* Priority queues per channel: emergency, launch, reminder, digest. */
+#define DISPATCH_PRIOS 4
+
+/* A model and the channel set opened for it, alive while sends use it. */
+struct dgen {
+	struct model *m;
+	struct channel_set *cs;
+	size_t refs;		/* sends in flight + 1 while current */
+};
+
+/* One channel by name, kept across reloads: its queues, bucket, counts. */
+struct dchan {
+	char *name;
+	struct dispatch *d;
+	size_t idx;		/* index in the current set */
+	int present;		/* in the current set */
+	struct sched_job *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
+	size_t cap;		/* queue length at which it is saturated */
+	size_t concurrency;
+	int saturated;
+	struct tbucket tb;
+	struct event *ev_tokens;
+	int64_t merge_after_us;	/* 0: never merge */
+	int merge_next;		/* the next token sends a merged message */
+	struct dispatch_stats st;
+	struct dchan *next;
+};
+
+/* One send in flight, or one outcome waiting to be committed. */
+struct dsend {
+	struct herald_message msg;	/* borrowed by the plugin */
+	struct sched_job *sj;
+	struct sched_job *merged;	/* the other jobs of a merged send,
+					 * linked by next; owned */
+	size_t n_merged;
+	struct store_result res;
+	char *detail;			/* owned copy behind res.detail */
+	char *ack_url;			/* owned; behind msg.ack_url */
+	struct job fallback;		/* valid when has_fallback */
+	char *fallback_channel;
+	int has_fallback;
+	struct dsend *next;
+};
+
+/* The dispatcher: the current generation, every channel, the done list. */
+struct dispatch {
+	struct event_base *base;
+	struct store *st;
+	struct sched_clock clock;
+	struct dispatch_hooks hooks;
+	struct dgen *cur;
+	struct dchan *chans;
+	struct dsend *done_head, *done_tail;
+	struct event *ev_flush;
+	int flush_armed;
+	int need_poke;
+	const char **skip;
+	size_t n_skip_alloc;
+	uint64_t rng;
+};
+
+/* What dispatch_check() decided for a job. */
+enum check { CHECK_SEND, CHECK_CANCEL, CHECK_DEFER };
+
+/* What the checks found that the render or the outcome needs. */
+struct check_out {
+	const char *reason;
+	int64_t until;			/* CHECK_DEFER */
+	char *not_submitted;		/* owned */
+	char *digest_text;		/* owned */
+	const char *item_title;
+};
+
+/* dispatch.c */
+
+/* Take the next job of ch by priority, or NULL; caller owns it. */
+struct sched_job *dispatch_dequeue(struct dchan *);
+/* Where a contact is reached on channel; borrowed from mc, or NULL. */
+const char *dispatch_address(const struct model_contact *, const char *,
+    enum herald_address_kind);
+/* Check, address and render sj (ownership taken); the send, or NULL when
+ * the job was parked instead. */
+struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
+    struct sched_job *, int64_t);
+/* Hand ds (ownership taken) to ch's plugin; it takes a slot. */
+void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
+    int64_t);
+
+/* dispatch_check.c */
+
+/* Whether sj may go now; out->not_submitted and out->digest_text are
+ * the caller's to free. */
+enum check dispatch_check(struct dispatch *, const struct sched_job *,
+    int64_t, struct check_out *);
+
+/* dispatch_merge.c */
+
+/* Should the next token send ch's queue as one message? */
+int dispatch_merge_due(const struct dchan *, int64_t);
+/* Send ch's queue as one message; 0, or -1 when the token went unused. */
+int dispatch_merge(struct dispatch *, struct dchan *, int64_t);
+
+#endif

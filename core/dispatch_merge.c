@@ -1,0 +1,149 @@
+/*
+ * dispatch_merge.c - sending a backed-up queue as one message
+ * (see dispatch.c).
+ *
+ * Merging (a channel's merge_after): a WeCom robot takes 20 messages a
+ * minute, so 31 reminders queued for one group would trickle out over a
+ * minute and a half.  When the pump runs out of tokens it asks how long
+ * the bucket will hold the last job in line: the wait for the next token
+ * plus one refill interval per job ahead of it.  If that is longer than
+ * merge_after, the next token sends every queued non-emergency job as one
+ * "digest-merge" message (rendered bodies numbered in queue order, the
+ * first job's key and fields), and that one outcome is recorded for each
+ * of them.  Emergency jobs are never merged and still go first.  The
+ * message goes to the first job's address, so merge_after is for channels
+ * that post to one shared place (group robots).
+ *
+ * Kept apart from dispatch.c because it is one policy on top of the
+ * queues: the pump asks dispatch_merge_due() when it runs out of tokens
+ * and calls dispatch_merge() with the next token.
+ */
+#include "dispatch.h"
+#include "dispatch_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "plugin.h"
+#include "xmalloc.h"
+
+/*
+ * Would the bucket hold the last job in line longer than merge_after?
+ * It gets a token wait_us from now plus one refill interval per job ahead
+ * of it.
+ */
+int
+dispatch_merge_due(const struct dchan *ch, int64_t wait_us)
+{
+	double last_us;
+
+	if (ch->merge_after_us <= 0 || ch->tb.rate <= 0 || ch->st.queued < 2)
+		return 0;
+	last_us = (double)wait_us +
+	    (double)(ch->st.queued - 1) * 1e6 / ch->tb.rate;
+	return last_us > (double)ch->merge_after_us;
+}
+
+/*
+ * Turn ds into the merged message of ds and the n jobs on rest (linked
+ * by next, ownership taken): subject and numbered bodies are kept in ds's
+ * job, which frees them with itself.
+ */
+static void
+dispatch_merge_message(struct dsend *ds, struct sched_job *rest, size_t n)
+{
+	struct sched_job *lead = ds->sj, *sj;
+	size_t len = 0, i = 1;
+	char *body, *p;
+
+	free(lead->subject);
+	lead->subject = xasprintf("【汇总】%zu条通知", n + 1);
+	/* The heading opens the body too: robots and SMS show no subject. */
+	len = strlen(lead->subject);
+	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next)
+		len += 24 + (sj->body != NULL ? strlen(sj->body) : 0);
+	p = body = xmalloc(len + 1);
+	p += sprintf(p, "%s", lead->subject);
+	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next, i++)
+		p += sprintf(p, "\n%zu. %s", i, sj->body != NULL ? sj->body : "");
+	free(lead->body);
+	lead->body = body;
+	ds->merged = rest;
+	ds->n_merged = n;
+	ds->msg.kind = "digest-merge";
+	ds->msg.subject = lead->subject;
+	ds->msg.body = lead->body;
+}
+
+/* The job dispatch_dequeue() would return next, left in place. */
+static struct sched_job *
+dispatch_peek(const struct dchan *ch)
+{
+	for (int p = 0; p < DISPATCH_PRIOS; p++)
+		if (ch->head[p] != NULL)
+			return ch->head[p];
+	return NULL;
+}
+
+/*
+ * Does sj go where lead goes?  A merged message has one address, so jobs
+ * for different people may share it only when the channel itself is the
+ * destination (HERALD_ADDR_NONE); otherwise one person would receive
+ * everybody's notices.
+ */
+static int
+dispatch_same_target(struct dispatch *d, const struct dchan *ch,
+    const struct dsend *lead, const struct sched_job *sj)
+{
+	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
+	const struct model_contact *mc = model_contact_find(d->cur->m,
+	    sj->j.contact);
+	const char *a;
+
+	if (mc == NULL)
+		return 1;	/* gone from the config: the checks cancel it */
+	a = dispatch_address(mc, ch->name, caps->address);
+	if (a == NULL || lead->msg.address == NULL)
+		return a == lead->msg.address;
+	return strcmp(a, lead->msg.address) == 0;
+}
+
+/*
+ * Send the queued non-emergency jobs bound for one destination as one
+ * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
+ * when something was sent, -1 when the token went unused.
+ */
+int
+dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
+{
+	struct dsend *lead = NULL, *ds;
+	struct sched_job *sj, *rest = NULL, **tail = &rest;
+	size_t n = 0;
+
+	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
+	    (sj = dispatch_peek(ch)) != NULL) {
+		if (lead != NULL && !dispatch_same_target(d, ch, lead, sj))
+			break;
+		sj = dispatch_dequeue(ch);
+		if ((ds = dispatch_ready(d, ch, sj, now_us)) == NULL)
+			continue;
+		if (lead == NULL) {
+			lead = ds;
+			continue;
+		}
+		/* Only the job is kept: the message is the lead's. */
+		free(ds->ack_url);
+		free(ds);
+		*tail = sj;
+		tail = &sj->next;
+		n++;
+	}
+	if (lead == NULL)
+		return -1;
+	if (n > 0)
+		dispatch_merge_message(lead, rest, n);
+	dispatch_handoff(d, ch, lead, now_us);
+	return 0;
+}

@@ -1,0 +1,173 @@
+/*
+ * store_sqlite.h - what the files of the SQLite store backend share: its
+ * state, the cached statements' ids and the helpers every operation uses.
+ *
+ * Private to the backend (store_sqlite*.c); the rest of herald sees only
+ * store_sqlite_ops through store.h.  The helpers follow the store's rule:
+ * they fill the error buffer with store_seterr() and return -1 (or NULL),
+ * and never log.
+ */
+#ifndef HERALD_STORE_SQLITE_H
+#define HERALD_STORE_SQLITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The columns that sq_job_read() expects, in its order. */
+#define SQ_JOB_COLS \
+	"key, kind, priority, campaign, item, offset_s, contact, channel, " \
+	"due, next_at, item_at, state, attempts, fallback_of, late, " \
+	"lateness_ms, last_detail"
+
+/* Cached statements. */
+enum sq_st {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_GEN_GET,
+	ST_GEN_SET,
+	ST_PLAN_GET,
+	ST_INSERT,
+	ST_PLAN_MOVE,
+	ST_PLAN_PENDING,
+	ST_PLAN_CANCEL,
+	ST_PLAN_EVENT,
+	ST_PLAN_ADOPT,
+	ST_PLAN_REVIVE,
+	ST_PLAN_REVIVE_EVENT,
+	ST_EVENT,
+	ST_STATE,
+	ST_RECORD,
+	ST_SET_STATE,
+	ST_CLAIM_MARK,
+	ST_NEXT_DUE,
+	ST_RECOVER_EVENTS,
+	ST_RECOVER,
+	ST_EXPIRE_SELECT,
+	ST_SUBMIT,
+	ST_SUBMIT_EVENTS,
+	ST_SUBMIT_CANCEL,
+	ST_IS_SUBMITTED,
+	ST_ACK,
+	ST_IS_ACKED,
+	ST_GET,
+	ST_CREATED,
+	ST_HISTORY,
+	ST_COUNT,
+	ST_USER_VERSION,
+	ST_RECEIPT,
+	ST_RECEIPTS,
+	ST__COUNT
+};
+
+/* Claim statements differ by the number of skipped channels; the first
+ * few shapes are cached, longer lists are prepared per call. */
+#define SQ_CLAIM_CACHED 8
+
+struct sq {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST__COUNT];
+	sqlite3_stmt *claim[SQ_CLAIM_CACHED];
+	int planning;		/* inside plan_begin/plan_end */
+	int batch;		/* inside store_begin/store_commit */
+	int64_t gen;		/* the generation being planned */
+	int64_t plan_now;	/* wall clock at plan_begin */
+	struct store_plan_stats stats;
+	/* Ids put in this plan, one bit each: plan_end cancels the pending
+	 * rows without one.  A bitmap rather than a column so that a re-plan
+	 * writes nothing for an unchanged job. */
+	uint8_t *seen;
+	size_t seen_len;	/* bytes */
+	int insert_first;	/* the last put inserted: try that first */
+};
+
+/* store_sqlite.c */
+
+/* The backend state behind s; borrowed. */
+struct sq *sq_of(struct store *s);
+/* Fill the error buffer from the connection's last error; returns -1. */
+int sq_fail(struct store *s, struct sq *q, const char *what);
+/* The cached statement id, prepared on first use; NULL with the error set.
+ * q owns it: callers reset it (sq_reset, sq_run), never finalize it. */
+sqlite3_stmt *sq_stmt(struct store *s, struct sq *q, enum sq_st id);
+/* Reset st and clear its bindings, for the next caller. */
+void sq_reset(sqlite3_stmt *st);
+/* Step st once, ignoring any row, and reset it; -1 with the error set. */
+int sq_run(struct store *s, struct sq *q, sqlite3_stmt *st, const char *what);
+/* sq_run() on the cached statement id. */
+int sq_exec(struct store *s, struct sq *q, enum sq_st id, const char *what);
+/* Bind a text key as its 16-byte blob (a malformed key matches nothing). */
+void sq_bind_key(sqlite3_stmt *st, int i, const char *key);
+/* Bind v as text, borrowed until the reset, or NULL as SQL NULL. */
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Open one operation's transaction, or a savepoint inside an open one. */
+int sq_tx_begin(struct store *s, struct sq *q, int *outer);
+/* Commit (ok) or roll back what sq_tx_begin() opened; keeps the first
+ * error. */
+int sq_tx_end(struct store *s, struct sq *q, int outer, int ok);
+/* Column i as text, borrowed from st until its next step or reset. */
+const char *sq_col_text(sqlite3_stmt *st, int i);
+/* Fill j from a row of SQ_JOB_COLS; strings are borrowed from st. */
+void sq_job_read(sqlite3_stmt *st, struct job *j);
+/* Append an event to key's history. */
+int sq_event(struct store *s, struct sq *q, const char *key, int64_t at,
+    const char *state, const char *detail);
+/* The current state of key into *state; -1 with a message when absent. */
+int sq_state_of(struct store *s, struct sq *q, const char *key, int *state);
+
+/* store_sqlite_schema.c */
+
+/* Bring the file to the current schema version in one transaction. */
+int sq_migrate(struct store *s, struct sq *q);
+/* The file's schema version (store_ops.schema_version). */
+int sq_schema_version(struct store *s);
+
+/* store_sqlite_plan.c: the store_ops entries of the same names. */
+
+int sq_plan_begin(struct store *s);
+int sq_plan_put(struct store *s, const struct job *j);
+int sq_plan_end(struct store *s, struct store_plan_stats *stats);
+void sq_plan_abort(struct store *s);
+int sq_insert(struct store *s, const struct job *j);
+
+/* store_sqlite_jobs.c: the store_ops entries of the same names. */
+
+int sq_claim(struct store *s, int64_t until, size_t max,
+    const char *const *skip, size_t n_skip, int64_t lease_until,
+    store_job_fn fn, void *arg, size_t *n_claimed);
+int sq_next_due(struct store *s, int64_t *next_at, int *found);
+int sq_record(struct store *s, const char *key, const struct store_result *r);
+int sq_recover(struct store *s, int64_t now, size_t *n);
+int sq_expire(struct store *s, int64_t now,
+    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
+    size_t *n);
+
+/* store_sqlite_query.c: the store_ops entries of the same names. */
+
+int sq_submit(struct store *s, const char *campaign, const char *deadline,
+    const char *contact, int64_t at, const char *via, size_t *n_cancelled);
+int sq_is_submitted(struct store *s, const char *campaign,
+    const char *deadline, const char *contact, int *submitted, int64_t *at);
+int sq_ack(struct store *s, const char *key, int64_t at, const char *via);
+int sq_is_acked(struct store *s, const char *key, int *acked, int64_t *at);
+int sq_receipt(struct store *s, const char *key, int part, int type,
+    int64_t at, const char *detail);
+int sq_receipts(struct store *s, const char *key, store_receipt_fn fn,
+    void *arg, size_t *n);
+int sq_list(struct store *s, const struct store_filter *f, store_job_fn fn,
+    void *arg);
+int sq_get(struct store *s, const char *key, store_job_fn fn, void *arg,
+    int *found);
+int sq_history(struct store *s, const char *key, store_event_fn fn,
+    void *arg);
+int sq_count_states(struct store *s, size_t counts[JOB_STATE_COUNT]);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * store_sqlite_plan.c - planning in the SQLite store: plan_begin, put, end
+ * and abort, and the insert of single jobs outside a plan.
+ *
+ * Apart because a plan is the one long transaction of the backend, with
+ * state of its own in struct sq (the generation, the stats, the bitmap of
+ * ids seen); nothing else reads that state.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_sqlite.h"
+#include "xmalloc.h"
+
+static int64_t
+sq_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Leave planning, whatever happened. */
+static void
+sq_plan_leave(struct sq *q)
+{
+	q->planning = 0;
+	free(q->seen);
+	q->seen = NULL;
+	q->seen_len = 0;
+}
+
+static void
+sq_seen_mark(struct sq *q, int64_t id)
+{
+	size_t byte = (size_t)id / 8, len;
+
+	if (byte >= q->seen_len) {
+		len = q->seen_len ? q->seen_len : 4096;
+		while (len <= byte)
+			len *= 2;
+		q->seen = xrealloc(q->seen, len);
+		memset(q->seen + q->seen_len, 0, len - q->seen_len);
+		q->seen_len = len;
+	}
+	q->seen[byte] |= (uint8_t)(1u << (id % 8));
+}
+
+static int
+sq_seen_has(const struct sq *q, int64_t id)
+{
+	size_t byte = (size_t)id / 8;
+
+	return byte < q->seen_len && (q->seen[byte] & (1u << (id % 8)));
+}
+
+int
+sq_plan_begin(struct store *s)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+
+	if (q->planning)
+		return store_seterr(s, "plan already in progress");
+	if (q->batch || !sqlite3_get_autocommit(q->db))
+		return store_seterr(s, "cannot plan inside a transaction");
+	if (sq_exec(s, q, ST_BEGIN, "begin plan") == -1)
+		return -1;
+	if ((st = sq_stmt(s, q, ST_GEN_GET)) == NULL)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s, q, "read plan generation");
+		sq_reset(st);
+		goto fail;
+	}
+	q->gen = sqlite3_column_int64(st, 0) + 1;
+	sq_reset(st);
+	if ((st = sq_stmt(s, q, ST_GEN_SET)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, q->gen);
+	if (sq_run(s, q, st, "write plan generation") == -1)
+		goto fail;
+	memset(&q->stats, 0, sizeof(q->stats));
+	q->plan_now = sq_now();
+	q->insert_first = 1;
+	q->planning = 1;
+	return 0;
+fail:
+	sq_tx_end(s, q, 1, 0);
+	sq_plan_leave(q);
+	return -1;
+}
+
+static int
+sq_insert_row(struct store *s, struct sq *q, const struct job *j,
+    int64_t gen, int64_t now, int *inserted)
+{
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(s, q, ST_INSERT)) == NULL)
+		return -1;
+	sq_bind_key(st, 1, j->key);
+	sqlite3_bind_text(st, 2, job_kind_name(j->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)j->priority);
+	sqlite3_bind_text(st, 4, j->campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, j->item, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, j->offset);
+	sqlite3_bind_text(st, 7, j->contact, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, j->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, j->due);
+	sqlite3_bind_int64(st, 10, j->next_at);
+	sqlite3_bind_int64(st, 11, j->item_at);
+	sq_bind_text(st, 12, j->fallback_of);
+	if (gen > 0)
+		sqlite3_bind_int64(st, 13, gen);
+	else
+		sqlite3_bind_null(st, 13);
+	sqlite3_bind_int64(st, 14, now);
+	if (sq_run(s, q, st, "insert job") == -1)
+		return -1;
+	*inserted = sqlite3_changes(q->db) == 1;
+	return 0;
+}
+
+/*
+ * A row that an earlier plan cancelled because its key had vanished from
+ * the config, put again: the config took it back (a contact removed by
+ * mistake and restored), so the notice is due again.  It takes the put's
+ * instant; one whose instant passed meanwhile is then late or missed
+ * under the ordinary misfire rules.  Nothing that was sent comes back:
+ * only plan-cancelled rows qualify, and those were never sent.
+ */
+static int
+sq_plan_revive(struct store *s, struct sq *q, int64_t id, const struct job *j)
+{
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(s, q, ST_PLAN_REVIVE)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, j->due);
+	sqlite3_bind_int64(st, 3, j->next_at);
+	sqlite3_bind_int64(st, 4, j->item_at);
+	sqlite3_bind_int64(st, 5, q->gen);
+	sqlite3_bind_int64(st, 6, q->plan_now);
+	if (sq_run(s, q, st, "revive job") == -1)
+		return -1;
+	if (sqlite3_changes(q->db) == 0)
+		return store_seterr(s, "%s: job %s: not revived", q->path,
+		    j->key);
+	if ((st = sq_stmt(s, q, ST_PLAN_REVIVE_EVENT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, q->plan_now);
+	if (sq_run(s, q, st, "record revived job") == -1)
+		return -1;
+	q->stats.revived++;
+	return 0;
+}
+
+/*
+ * One key look-up per job: a first plan inserts (the unique index does
+ * the look-up), a re-plan selects, and each falls back to the other when
+ * the key says otherwise; which one goes first follows the previous put.
+ * A pending row keeps its next_at unless its due moved, so a job deferred
+ * for quiet hours stays deferred; an unchanged job is not written at all.
+ * A row cancelled by an earlier plan is revived; any other row that is
+ * not pending is left alone.
+ */
+int
+sq_plan_put(struct store *s, const struct job *j)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	const char *state;
+	int rc, pending, inserted, unplanned, plan_cancelled;
+	int64_t id, due;
+
+	if (!q->planning)
+		return store_seterr(s, "plan_put outside a plan");
+	/* An I/O error or a full disk rolls the whole plan back. */
+	if (sqlite3_get_autocommit(q->db))
+		return store_seterr(s, "%s: the plan was rolled back by an "
+		    "earlier error", q->path);
+	if (q->insert_first) {
+		if (sq_insert_row(s, q, j, q->gen, q->plan_now,
+		    &inserted) == -1)
+			return -1;
+		if (inserted)
+			goto inserted;
+		q->insert_first = 0;
+	}
+	if ((st = sq_stmt(s, q, ST_PLAN_GET)) == NULL)
+		return -1;
+	sq_bind_key(st, 1, j->key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sq_reset(st);
+		if (sq_insert_row(s, q, j, q->gen, q->plan_now,
+		    &inserted) == -1)
+			return -1;
+		if (!inserted)
+			return store_seterr(s, "%s: job %s neither found nor "
+			    "inserted", q->path, j->key);
+		q->insert_first = 1;
+		goto inserted;
+	}
+	if (rc != SQLITE_ROW) {
+		sq_fail(s, q, "look up job");
+		sq_reset(st);
+		return -1;
+	}
+	id = sqlite3_column_int64(st, 0);
+	state = sq_col_text(st, 1);
+	pending = state != NULL && strcmp(state, "pending") == 0;
+	due = sqlite3_column_int64(st, 2);
+	unplanned = sqlite3_column_int(st, 3);
+	plan_cancelled = sqlite3_column_int(st, 4) &&
+	    state != NULL && strcmp(state, "cancelled") == 0;
+	sq_reset(st);
+	sq_seen_mark(q, id);
+
+	if (plan_cancelled)
+		return sq_plan_revive(s, q, id, j);
+	if (!pending) {
+		q->stats.unchanged++;
+		return 0;
+	}
+	if (due != j->due) {
+		if ((st = sq_stmt(s, q, ST_PLAN_MOVE)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, j->due);
+		sqlite3_bind_int64(st, 3, j->next_at);
+		sqlite3_bind_int64(st, 4, j->item_at);
+		sqlite3_bind_int64(st, 5, q->gen);
+		sqlite3_bind_int64(st, 6, q->plan_now);
+		if (sq_run(s, q, st, "move job") == -1)
+			return -1;
+		q->stats.updated++;
+		return 0;
+	}
+	/* A job inserted outside planning that the config now plans too
+	 * becomes the config's: a later plan without it cancels it. */
+	if (unplanned) {
+		if ((st = sq_stmt(s, q, ST_PLAN_ADOPT)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, q->gen);
+		if (sq_run(s, q, st, "keep job") == -1)
+			return -1;
+	}
+	q->stats.unchanged++;
+	return 0;
+inserted:
+	sq_seen_mark(q, sqlite3_last_insert_rowid(q->db));
+	q->stats.inserted++;
+	return 0;
+}
+
+/*
+ * The pending ids come from jobs_state_next alone (a covering scan, no
+ * table reads); the few that were not put this time are cancelled one by
+ * one.  Rows inserted outside planning (plan_gen NULL) stay.
+ */
+static int
+sq_plan_cancel_unseen(struct store *s, struct sq *q, int64_t now)
+{
+	sqlite3_stmt *st;
+	int64_t *v = NULL, id;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	if ((st = sq_stmt(s, q, ST_PLAN_PENDING)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (sq_seen_has(q, id))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n++] = id;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, q, "find removed jobs");
+		sq_reset(st);
+		goto fail;
+	}
+	sq_reset(st);
+	for (i = 0; i < n; i++) {
+		if ((st = sq_stmt(s, q, ST_PLAN_CANCEL)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, v[i]);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, q->gen);
+		if (sq_run(s, q, st, "cancel removed jobs") == -1)
+			goto fail;
+		if (sqlite3_changes(q->db) == 0)
+			continue;
+		if ((st = sq_stmt(s, q, ST_PLAN_EVENT)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, v[i]);
+		sqlite3_bind_int64(st, 2, now);
+		if (sq_run(s, q, st, "record removed jobs") == -1)
+			goto fail;
+		q->stats.cancelled++;
+	}
+	free(v);
+	return 0;
+fail:
+	free(v);
+	return -1;
+}
+
+int
+sq_plan_end(struct store *s, struct store_plan_stats *stats)
+{
+	struct sq *q = sq_of(s);
+	int64_t now = sq_now();
+
+	if (!q->planning)
+		return store_seterr(s, "plan_end without plan_begin");
+	if (sqlite3_get_autocommit(q->db)) {
+		sq_plan_leave(q);
+		return store_seterr(s, "%s: the plan was rolled back by an "
+		    "earlier error", q->path);
+	}
+	if (sq_plan_cancel_unseen(s, q, now) == -1)
+		goto fail;
+	if (sq_tx_end(s, q, 1, 1) == -1)
+		goto out;
+	sq_plan_leave(q);
+	*stats = q->stats;
+	return 0;
+fail:
+	sq_tx_end(s, q, 1, 0);
+out:
+	sq_plan_leave(q);
+	return -1;
+}
+
+void
+sq_plan_abort(struct store *s)
+{
+	struct sq *q = sq_of(s);
+
+	if (!q->planning)
+		return;
+	if (!sqlite3_get_autocommit(q->db))
+		sq_exec(s, q, ST_ROLLBACK, "abort plan");
+	sq_plan_leave(q);
+}
+
+int
+sq_insert(struct store *s, const struct job *j)
+{
+	struct sq *q = sq_of(s);
+	int inserted;
+
+	return sq_insert_row(s, q, j, 0, sq_now(), &inserted);
+}

@@ -1,0 +1,255 @@
+/*
+ * store_sqlite_schema.c - the SQLite store's schema: every version from 1
+ * to the current one, and the migration that brings a file up to date.
+ *
+ * Apart from the rest of the backend because a migration is written once
+ * and never edited, while the statements that use the schema change; the
+ * history of the file's layout reads here in order, with the reason for
+ * each step.
+ */
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_sqlite.h"
+
+/* A blob key as the text UUID, in plain SQL for the views: the sqlite3
+ * shell has no herald functions. */
+#define SQ_HEX(c, from, n) "substr(hex(" c "), " #from ", " #n ")"
+#define SQ_KEY_TEXT(c) "lower(" SQ_HEX(c, 1, 8) " || '-' || " \
+	SQ_HEX(c, 9, 4) " || '-' || " SQ_HEX(c, 13, 4) " || '-' || " \
+	SQ_HEX(c, 17, 4) " || '-' || " SQ_HEX(c, 21, 12) ")"
+
+/*
+ * Schema migrations, applied in order inside one transaction at open;
+ * PRAGMA user_version records how many ran.  Version N+1 is one more
+ * string here, never an edit of an old one.
+ */
+static const char *const sq_migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE meta ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  value INTEGER NOT NULL);"
+	"INSERT INTO meta (name, value) VALUES ('plan_gen', 0);"
+	"CREATE TABLE jobs ("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  item TEXT NOT NULL,"
+	"  offset_s INTEGER NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL,"
+	"  item_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  late INTEGER NOT NULL DEFAULT 0,"
+	"  lateness_ms INTEGER NOT NULL DEFAULT 0,"
+	"  fallback_of TEXT,"
+	"  owner TEXT,"
+	"  lease_until INTEGER,"
+	"  plan_gen INTEGER,"		/* NULL: not from planning */
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  last_detail TEXT);"
+	"CREATE INDEX jobs_state_next ON jobs (state, priority, next_at);"
+	"CREATE INDEX jobs_item_contact ON jobs (campaign, item, contact);"
+	"CREATE TABLE events ("
+	"  key TEXT NOT NULL REFERENCES jobs (key),"
+	"  at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  detail TEXT);"
+	"CREATE INDEX events_key ON events (key, at);"
+	"CREATE TABLE submissions ("
+	"  campaign TEXT NOT NULL,"
+	"  deadline TEXT NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  via TEXT,"
+	"  PRIMARY KEY (campaign, deadline, contact));"
+	"CREATE TABLE acks ("
+	"  key TEXT PRIMARY KEY NOT NULL REFERENCES jobs (key),"
+	"  at INTEGER NOT NULL,"
+	"  via TEXT);",
+
+	/*
+	 * 2: keys as 16-byte blobs under an integer id.  The key index of
+	 * version 1 (36-character text, 50 MB for a million jobs) did not
+	 * fit a bounded page cache, and a plan inserts in random key order.
+	 * jobs, events and acks become views that show text keys, so the
+	 * file still reads as before in the sqlite3 shell.
+	 */
+	"CREATE TABLE job_rows ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key BLOB NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  item TEXT NOT NULL,"
+	"  offset_s INTEGER NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL,"
+	"  item_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  late INTEGER NOT NULL DEFAULT 0,"
+	"  lateness_ms INTEGER NOT NULL DEFAULT 0,"
+	"  fallback_of TEXT,"
+	"  owner TEXT,"
+	"  lease_until INTEGER,"
+	"  plan_gen INTEGER,"		/* generation that planned or moved
+					 * it; NULL: not from planning */
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  last_detail TEXT);"
+	"INSERT INTO job_rows (key, kind, priority, campaign, item, offset_s,"
+	"  contact, channel, due, next_at, item_at, state, attempts, late,"
+	"  lateness_ms, fallback_of, owner, lease_until, plan_gen, created,"
+	"  updated, last_detail)"
+	"  SELECT herald_key_blob(key), kind, priority, campaign, item,"
+	"  offset_s, contact, channel, due, next_at, item_at, state, attempts,"
+	"  late, lateness_ms, fallback_of, owner, lease_until, plan_gen,"
+	"  created, updated, last_detail FROM jobs ORDER BY rowid;"
+	"CREATE TABLE job_events ("
+	"  job INTEGER NOT NULL REFERENCES job_rows (id),"
+	"  at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  detail TEXT);"
+	"INSERT INTO job_events (job, at, state, detail)"
+	"  SELECT r.id, e.at, e.state, e.detail FROM events e"
+	"  JOIN job_rows r ON r.key = herald_key_blob(e.key) ORDER BY e.rowid;"
+	"CREATE TABLE job_acks ("
+	"  job INTEGER PRIMARY KEY NOT NULL REFERENCES job_rows (id),"
+	"  at INTEGER NOT NULL,"
+	"  via TEXT);"
+	"INSERT INTO job_acks (job, at, via)"
+	"  SELECT r.id, a.at, a.via FROM acks a"
+	"  JOIN job_rows r ON r.key = herald_key_blob(a.key);"
+	"DROP TABLE acks;"
+	"DROP TABLE events;"
+	"DROP TABLE jobs;"
+	"CREATE INDEX jobs_state_next ON job_rows (state, priority, next_at);"
+	"CREATE INDEX jobs_item_contact ON job_rows (campaign, item, contact);"
+	"CREATE INDEX events_job ON job_events (job, at);"
+	"CREATE VIEW jobs AS SELECT " SQ_KEY_TEXT("key") " AS key, kind,"
+	"  priority, campaign, item, offset_s, contact, channel, due, next_at,"
+	"  item_at, state, attempts, late, lateness_ms, fallback_of, owner,"
+	"  lease_until, plan_gen, created, updated, last_detail FROM job_rows;"
+	"CREATE VIEW events AS SELECT " SQ_KEY_TEXT("r.key") " AS key, e.at,"
+	"  e.state, e.detail FROM job_events e JOIN job_rows r ON r.id = e.job;"
+	"CREATE VIEW acks AS SELECT " SQ_KEY_TEXT("r.key") " AS key, a.at,"
+	"  a.via FROM job_acks a JOIN job_rows r ON r.id = a.job;",
+
+	/*
+	 * 3: plan_cancelled, the generation whose plan_end cancelled the
+	 * row because its key vanished from the config (NULL otherwise).
+	 * A later plan that puts the key again revives the row; a column
+	 * rather than the detail text, so that no other cancellation (a
+	 * submission, the dispatcher's checks, store_record) can ever
+	 * pass for one.  Rows cancelled by plans before version 3 are
+	 * known by their plan event; a row the dispatcher cancelled with
+	 * the same words (it was queued at the reload) cannot be told
+	 * apart and counts too, which is harmless: it was not sent either.
+	 */
+	"ALTER TABLE job_rows ADD COLUMN plan_cancelled INTEGER;"
+	"UPDATE job_rows SET plan_cancelled = plan_gen"
+	"  WHERE state = 'cancelled' AND plan_gen IS NOT NULL"
+	"  AND last_detail = 'removed from config'"
+	"  AND id IN (SELECT job FROM job_events"
+	"  WHERE state = 'cancelled' AND detail = 'removed from config');",
+
+	/*
+	 * 4: delivery receipts (SMS DLRs), one row per report and part; a
+	 * view with text keys like the others.  IF NOT EXISTS: a file
+	 * rolled back to an older user_version by hand still migrates.
+	 */
+	"CREATE TABLE IF NOT EXISTS job_receipts ("
+	"  job INTEGER NOT NULL REFERENCES job_rows (id),"
+	"  part INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS receipts_job ON job_receipts (job, at);"
+	"CREATE VIEW IF NOT EXISTS receipts AS SELECT " SQ_KEY_TEXT("r.key") " AS key,"
+	"  c.part, c.type, c.at, c.detail FROM job_receipts c"
+	"  JOIN job_rows r ON r.id = c.job;",
+
+	/*
+	 * 5: the agenda in time order without sorting every pending job,
+	 * and one person's notices without scanning them all (the API's
+	 * agenda, SMS replies): with a million jobs, 128 ms and 206 ms of
+	 * a stalled loop before, see contrib/bench/BENCHMARKS.md.
+	 */
+	"CREATE INDEX IF NOT EXISTS jobs_next ON job_rows (next_at);"
+	"CREATE INDEX IF NOT EXISTS jobs_contact_next ON job_rows "
+	"  (contact, next_at);",
+};
+#define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
+
+int
+sq_migrate(struct store *s, struct sq *q)
+{
+	sqlite3_stmt *st;
+	char *msg = NULL, pragma[40];
+	int outer, version, v;
+
+	if (sq_tx_begin(s, q, &outer) == -1)
+		return -1;
+	if ((st = sq_stmt(s, q, ST_USER_VERSION)) == NULL)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s, q, "read schema version");
+		sq_reset(st);
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sq_reset(st);
+	if (version > SQ_VERSION) {
+		store_seterr(s, "%s: schema version %d is newer than this "
+		    "herald understands (%d); upgrade herald", q->path,
+		    version, SQ_VERSION);
+		goto fail;
+	}
+	for (v = version; v < SQ_VERSION; v++) {
+		if (sqlite3_exec(q->db, sq_migrations[v], NULL, NULL,
+		    &msg) != SQLITE_OK) {
+			store_seterr(s, "%s: migration to schema version %d: "
+			    "%s", q->path, v + 1, msg ? msg : "failed");
+			sqlite3_free(msg);
+			goto fail;
+		}
+	}
+	if (version != SQ_VERSION) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    SQ_VERSION);
+		if (sqlite3_exec(q->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			sq_fail(s, q, "set schema version");
+			goto fail;
+		}
+	}
+	return sq_tx_end(s, q, outer, 1);
+fail:
+	return sq_tx_end(s, q, outer, 0);
+}
+
+int
+sq_schema_version(struct store *s)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if ((st = sq_stmt(s, q, ST_USER_VERSION)) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		sq_fail(s, q, "read schema version");
+	sq_reset(st);
+	return v;
+}
