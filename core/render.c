@@ -206,7 +206,11 @@ render_left(int64_t seconds, char *buf, size_t len)
 	int64_t min = seconds <= 0 ? 0 : (seconds + 59) / 60;
 	int64_t d = min / 1440, h = min % 1440 / 60, mi = min % 60;
 
-	if (d > 0 && h > 0)
+	/* Under a minute, seconds: a "30s" countdown must not read as a
+	 * minute. */
+	if (seconds > 0 && seconds < 60)
+		snprintf(buf, len, "%lld秒", (long long)seconds);
+	else if (d > 0 && h > 0)
 		snprintf(buf, len, "%lld天%lld小时", (long long)d, (long long)h);
 	else if (d > 0)
 		snprintf(buf, len, "%lld天", (long long)d);

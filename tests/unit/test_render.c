@@ -452,6 +452,10 @@ test_left(void **state)
 	/* Rounded up to the minute: 1:59:30 is still "2小时". */
 	assert_string_equal(render_left(2 * HOUR - 30, buf, sizeof(buf)),
 	    "2小时");
+	assert_string_equal(render_left(30, buf, sizeof(buf)), "30秒");
+	assert_string_equal(render_left(59, buf, sizeof(buf)), "59秒");
+	assert_string_equal(render_left(60, buf, sizeof(buf)), "1分钟");
+	assert_string_equal(render_left(61, buf, sizeof(buf)), "2分钟");
 	assert_string_equal(render_left(0, buf, sizeof(buf)), "0分钟");
 	assert_string_equal(render_left(-HOUR, buf, sizeof(buf)), "0分钟");
 }
