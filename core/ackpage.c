@@ -335,13 +335,27 @@ ackpage_fail(struct evhttp_request *req, const char *key,
 	    "系统暂时无法处理，请稍后再试。");
 }
 
+/* ackpage_view, answering 500 itself when the store fails: -1 then. */
+static int
+ackpage_view_or_fail(struct evhttp_request *req, const struct daemon *d,
+    const char *key, struct ack_outcome *o, struct ackpage_view *v)
+{
+	char err[256];
+
+	if (ackpage_view(d, key, o, v, err, sizeof(err)) == 0)
+		return 0;
+	o->result = ACK_ERROR;
+	snprintf(o->detail, sizeof(o->detail), "%s", err);
+	ackpage_fail(req, key, o);
+	return -1;
+}
+
 static void
 ackpage_get(struct evhttp_request *req, struct daemon *d, const char *key)
 {
 	struct ack_outcome o;
 	struct ackpage_view v;
 	struct ackpage_status st = { .cls = "st" };
-	char err[256];
 	const char *heading;
 
 	if (ack_lookup(d->engine, key, &o) == -1 &&
@@ -349,12 +363,8 @@ ackpage_get(struct evhttp_request *req, struct daemon *d, const char *key)
 		ackpage_fail(req, key, &o);
 		return;
 	}
-	if (ackpage_view(d, key, &o, &v, err, sizeof(err)) == -1) {
-		o.result = ACK_ERROR;
-		snprintf(o.detail, sizeof(o.detail), "%s", err);
-		ackpage_fail(req, key, &o);
+	if (ackpage_view_or_fail(req, d, key, &o, &v) == -1)
 		return;
-	}
 	if (o.result == ACK_CANCELLED) {
 		ackpage_cancelled(req, 200, &o, &v);
 		return;
@@ -428,7 +438,6 @@ ackpage_post(struct evhttp_request *req, struct daemon *d, const char *key)
 	struct ackpage_view v;
 	struct ackpage_status st = { .cls = "st" };
 	const char *name;
-	char err[256];
 	int a;
 
 	if ((a = ackpage_form(req)) == -1)
@@ -439,12 +448,8 @@ ackpage_post(struct evhttp_request *req, struct daemon *d, const char *key)
 		ackpage_fail(req, key, &o);
 		return;
 	}
-	if (ackpage_view(d, key, &o, &v, err, sizeof(err)) == -1) {
-		o.result = ACK_ERROR;
-		snprintf(o.detail, sizeof(o.detail), "%s", err);
-		ackpage_fail(req, key, &o);
+	if (ackpage_view_or_fail(req, d, key, &o, &v) == -1)
 		return;
-	}
 	switch (o.result) {
 	case ACK_OK:
 		log_info("ack link: job %s (%s/%s, contact %s): %s recorded, "

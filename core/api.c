@@ -24,12 +24,23 @@
 #include "httpd.h"
 
 int
+api_secret_equal(const char *secret, size_t secret_len, const char *given)
+{
+	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
+
+	if (secret == NULL || given == NULL)
+		return 0;
+	SHA256((const unsigned char *)secret, secret_len, want);
+	SHA256((const unsigned char *)given, strlen(given), got);
+	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+}
+
+int
 api_authorize(struct evhttp_request *req, const struct daemon *d,
     enum api_access acc)
 {
 	const struct model_daemon *md = &d->model->daemon;
 	const char *h;
-	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
 
 	if ((acc == API_READ && !md->api_read_auth) ||
 	    (acc == API_METRICS && !md->metrics_auth))
@@ -48,11 +59,7 @@ api_authorize(struct evhttp_request *req, const struct daemon *d,
 		    "TOKEN\"");
 		return -1;
 	}
-	/* Digests first, so neither the comparison's time nor its length
-	 * check says anything about the token. */
-	SHA256((const unsigned char *)md->api_token, md->api_token_len, want);
-	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
-	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0) {
+	if (!api_secret_equal(md->api_token, md->api_token_len, h + 7)) {
 		httpd_reply_error(req, 403, "wrong token");
 		return -1;
 	}

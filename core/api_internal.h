@@ -19,6 +19,15 @@ struct daemon;
 struct evhttp_request;
 struct evkeyvalq;
 
+/*
+ * Does given equal the secret (secret_len bytes)?  Both are hashed with
+ * SHA-256 first and the digests compared with CRYPTO_memcmp, so neither
+ * the time taken nor a length check says anything about the secret.
+ * given may be NULL (no match).
+ */
+int api_secret_equal(const char *secret, size_t secret_len,
+    const char *given);
+
 /* Who may do what: reads may be open (api_read_auth false), writes never. */
 enum api_access { API_READ = 0, API_WRITE, API_METRICS };
 

@@ -58,17 +58,6 @@ api_key_parse(const char *s, char *out, size_t len)
 	return 0;
 }
 
-/* The title of j's item in c, or NULL when the item is gone from the
- * config.  Borrowed from the model. */
-static const char *
-api_item_title(const struct model_campaign *c, const struct job *j)
-{
-	const char *title;
-
-	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
-	    title : NULL;
-}
-
 /*
  * JOB of doc/api.txt, its times in the zone of j's campaign (herald's
  * when the campaign is gone), which *zonep gets when not NULL (borrowed
@@ -95,7 +84,7 @@ api_job_json(const struct model *m, const struct job *j, const char **zonep)
 	    "state", job_state_name(j->state),
 	    "attempts", (json_int_t)j->attempts,
 	    "late", j->late != 0,
-	    "title", c != NULL ? api_item_title(c, j) : NULL,
+	    "title", c != NULL ? render_item_title(c, j) : NULL,
 	    "detail", j->detail);
 }
 

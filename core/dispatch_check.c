@@ -21,16 +21,6 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* The title of j's item in c, or NULL when the item is gone. */
-static const char *
-dispatch_item_title(const struct model_campaign *c, const struct job *j)
-{
-	const char *title;
-
-	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
-	    title : NULL;
-}
-
 static int
 dispatch_submitted(struct dispatch *d, const char *campaign,
     const char *deadline, const char *contact)
@@ -142,7 +132,7 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 	c = model_campaign_find(m, j->campaign);
 	mc = model_contact_find(m, j->contact);
 	if (c == NULL || mc == NULL ||
-	    (out->item_title = dispatch_item_title(c, j)) == NULL) {
+	    (out->item_title = render_item_title(c, j)) == NULL) {
 		out->reason = "removed from config";
 		return CHECK_CANCEL;
 	}

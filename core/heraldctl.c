@@ -118,20 +118,29 @@ ctl_opt_bit(int opt)
 	return 0;
 }
 
+/* GET path and print the answer: verbatim JSON with --json, else through
+ * show.  path is borrowed. */
 static int
-cmd_status(struct ctl_args *a)
+ctl_get_show(struct ctl_args *a, const char *path,
+    void (*show)(const json_t *, FILE *))
 {
 	struct ctl_reply r;
 	int rc;
 
-	if ((rc = ctl_call(a, "GET", "/v1/status", NULL, &r)) != CTL_OK)
+	if ((rc = ctl_call(a, "GET", path, NULL, &r)) != CTL_OK)
 		return rc;
 	if (a->json)
 		ctl_print_json(r.json);
 	else
-		ctl_show_status(r.json, stdout);
+		show(r.json, stdout);
 	ctl_reply_clear(&r);
 	return CTL_OK;
+}
+
+static int
+cmd_status(struct ctl_args *a)
+{
+	return ctl_get_show(a, "/v1/status", ctl_show_status);
 }
 
 /* Append "&name=value" (escaped) to *q when value is set. */
@@ -187,15 +196,12 @@ cmd_agenda_ics(struct ctl_args *a)
 static int
 cmd_agenda(struct ctl_args *a)
 {
-	struct ctl_reply r;
-	char *path, *q = xstrdup(""), *end;
+	char *path, *q, *end;
 	long limit;
 	int rc;
 
-	if (a->ics) {
-		free(q);
+	if (a->ics)
 		return cmd_agenda_ics(a);
-	}
 	if (a->limit != NULL) {
 		errno = 0;
 		limit = strtol(a->limit, &end, 10);
@@ -203,10 +209,10 @@ cmd_agenda(struct ctl_args *a)
 		    limit < 1) {
 			fprintf(stderr, "heraldctl: --limit wants a positive "
 			    "number, not \"%s\"\n", a->limit);
-			free(q);
 			return CTL_EUSAGE;
 		}
 	}
+	q = xstrdup("");
 	ctl_query_add(a, &q, "from", a->from);
 	ctl_query_add(a, &q, "to", a->to);
 	ctl_query_add(a, &q, "campaign", a->campaign);
@@ -216,37 +222,22 @@ cmd_agenda(struct ctl_args *a)
 	ctl_query_add(a, &q, "limit", a->limit);
 	path = xasprintf("/v1/agenda%s", q);
 	free(q);
-	rc = ctl_call(a, "GET", path, NULL, &r);
+	rc = ctl_get_show(a, path, ctl_show_agenda);
 	free(path);
-	if (rc != CTL_OK)
-		return rc;
-	if (a->json)
-		ctl_print_json(r.json);
-	else
-		ctl_show_agenda(r.json, stdout);
-	ctl_reply_clear(&r);
-	return CTL_OK;
+	return rc;
 }
 
 static int
 cmd_job(struct ctl_args *a)
 {
-	struct ctl_reply r;
 	char *key = ctl_escape(a->client, a->argv[0]), *path;
 	int rc;
 
 	path = xasprintf("/v1/jobs/%s", key);
 	free(key);
-	rc = ctl_call(a, "GET", path, NULL, &r);
+	rc = ctl_get_show(a, path, ctl_show_job);
 	free(path);
-	if (rc != CTL_OK)
-		return rc;
-	if (a->json)
-		ctl_print_json(r.json);
-	else
-		ctl_show_job(r.json, stdout);
-	ctl_reply_clear(&r);
-	return CTL_OK;
+	return rc;
 }
 
 /* check FILE: heraldd -t, found in PATH; its exit status is ours. */

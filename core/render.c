@@ -297,6 +297,15 @@ render_plan_find(const struct model_campaign *c, const char *id)
 	return NULL;
 }
 
+const char *
+render_item_title(const struct model_campaign *c, const struct job *j)
+{
+	const char *title;
+
+	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
+	    title : NULL;
+}
+
 int
 render_item_find(const struct model_campaign *c, enum job_kind kind,
     const char *item, const char **title, const struct model_time **when)

@@ -74,6 +74,11 @@ char *render_text(const char *text,
 int render_item_find(const struct model_campaign *c, enum job_kind kind,
     const char *item, const char **title, const struct model_time **when);
 
+/* The title of j's item in c (render_item_find), or NULL when the item is
+ * gone from the config.  Borrowed from c. */
+const char *render_item_title(const struct model_campaign *c,
+    const struct job *j);
+
 /* "7天", "2小时", "1天3小时", "10分钟", under a minute "30秒" into buf
  * (minutes rounded up); seconds <= 0: "0分钟". */
 char *render_left(int64_t seconds, char *buf, size_t len);

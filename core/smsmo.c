@@ -60,8 +60,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "ack.h"
 #include "api_internal.h"
@@ -379,20 +377,6 @@ smsmo_reply(struct evhttp_request *req, const char *body)
 		evbuffer_free(b);
 }
 
-/* Does the query's token match the configured one?  Constant time. */
-static int
-smsmo_token_ok(const struct model_daemon *md, const char *token)
-{
-	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-
-	if (token == NULL)
-		return 0;
-	/* Digests first, so that neither time nor length says anything. */
-	SHA256((const unsigned char *)md->sms_reply_token,
-	    md->sms_reply_token_len, want);
-	SHA256((const unsigned char *)token, strlen(token), got);
-	return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
-}
 
 /*
  * Every delivered job of every contact whose phone is number into l.
@@ -486,7 +470,8 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 	}
 	if (api_query(req, &q, allowed) == -1)
 		return;
-	if (!smsmo_token_ok(&m->daemon, evhttp_find_header(&q, "token"))) {
+	if (!api_secret_equal(m->daemon.sms_reply_token,
+	    m->daemon.sms_reply_token_len, evhttp_find_header(&q, "token"))) {
 		log_notice("sms reply refused: wrong or missing token");
 		httpd_reply_error(req, 403, "wrong token");
 		goto done;

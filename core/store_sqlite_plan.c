@@ -133,6 +133,20 @@ sq_insert_row(struct store *s, struct sq *q, const struct job *j,
  * under the ordinary misfire rules.  Nothing that was sent comes back:
  * only plan-cancelled rows qualify, and those were never sent.
  */
+/* Bind what ST_PLAN_REVIVE and ST_PLAN_MOVE both set: row id, the job's
+ * instants, the plan generation and the time of the plan. */
+static void
+sq_plan_bind_times(sqlite3_stmt *st, const struct sq *q, int64_t id,
+    const struct job *j)
+{
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, j->due);
+	sqlite3_bind_int64(st, 3, j->next_at);
+	sqlite3_bind_int64(st, 4, j->item_at);
+	sqlite3_bind_int64(st, 5, q->gen);
+	sqlite3_bind_int64(st, 6, q->plan_now);
+}
+
 static int
 sq_plan_revive(struct store *s, struct sq *q, int64_t id, const struct job *j)
 {
@@ -140,12 +154,7 @@ sq_plan_revive(struct store *s, struct sq *q, int64_t id, const struct job *j)
 
 	if ((st = sq_stmt(s, q, ST_PLAN_REVIVE)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, j->due);
-	sqlite3_bind_int64(st, 3, j->next_at);
-	sqlite3_bind_int64(st, 4, j->item_at);
-	sqlite3_bind_int64(st, 5, q->gen);
-	sqlite3_bind_int64(st, 6, q->plan_now);
+	sq_plan_bind_times(st, q, id, j);
 	if (sq_run(s, q, st, "revive job") == -1)
 		return -1;
 	if (sqlite3_changes(q->db) == 0)
@@ -232,12 +241,7 @@ sq_plan_put(struct store *s, const struct job *j)
 	if (due != j->due) {
 		if ((st = sq_stmt(s, q, ST_PLAN_MOVE)) == NULL)
 			return -1;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, j->due);
-		sqlite3_bind_int64(st, 3, j->next_at);
-		sqlite3_bind_int64(st, 4, j->item_at);
-		sqlite3_bind_int64(st, 5, q->gen);
-		sqlite3_bind_int64(st, 6, q->plan_now);
+		sq_plan_bind_times(st, q, id, j);
 		if (sq_run(s, q, st, "move job") == -1)
 			return -1;
 		q->stats.updated++;
