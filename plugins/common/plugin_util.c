@@ -77,3 +77,55 @@ plugin_path(const struct herald_channel_conf *conf, const char *p)
 		return NULL;
 	return path;
 }
+
+void
+plugin_buf_add(struct plugin_buf *b, const char *s, size_t n)
+{
+	char *p;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->s, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+plugin_buf_str(struct plugin_buf *b, const char *s)
+{
+	plugin_buf_add(b, s, strlen(s));
+}
+
+void
+plugin_buf_urlenc(struct plugin_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char e[3];
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~') {
+			plugin_buf_add(b, (const char *)&ch, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[ch >> 4];
+		e[2] = hex[ch & 15];
+		plugin_buf_add(b, e, 3);
+	}
+}

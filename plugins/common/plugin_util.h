@@ -36,4 +36,19 @@ const char *plugin_str(const struct herald_host *host,
  * frees; NULL when out of memory. */
 char *plugin_path(const struct herald_channel_conf *conf, const char *p);
 
+/*
+ * A growing NUL-terminated string.  An append that runs out of memory
+ * sets failed and makes every later append a no-op, so a builder checks
+ * once at the end.  Start from { 0 }; the caller frees s.
+ */
+struct plugin_buf {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+void plugin_buf_add(struct plugin_buf *b, const char *s, size_t n);
+void plugin_buf_str(struct plugin_buf *b, const char *s);
+/* n bytes of s percent-encoded: everything but RFC 3986 unreserved. */
+void plugin_buf_urlenc(struct plugin_buf *b, const char *s, size_t n);
+
 #endif

@@ -113,73 +113,13 @@ struct sms_send {
 	size_t n, next;
 };
 
-/* A growing string; every append aborts the send on out of memory. */
-struct sms_buf {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
 static void
-sms_buf_add(struct sms_buf *b, const char *s, size_t n)
+sms_buf_param(struct plugin_buf *b, const char *name, const char *value)
 {
-	char *p;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-sms_buf_str(struct sms_buf *b, const char *s)
-{
-	sms_buf_add(b, s, strlen(s));
-}
-
-/* Append n bytes of s percent-encoded: all but RFC 3986 unreserved. */
-static void
-sms_buf_enc(struct sms_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		char e[3];
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~') {
-			sms_buf_add(b, (const char *)&ch, 1);
-			continue;
-		}
-		e[0] = '%';
-		e[1] = hex[ch >> 4];
-		e[2] = hex[ch & 15];
-		sms_buf_add(b, e, 3);
-	}
-}
-
-static void
-sms_buf_param(struct sms_buf *b, const char *name, const char *value)
-{
-	sms_buf_str(b, "&");
-	sms_buf_str(b, name);
-	sms_buf_str(b, "=");
-	sms_buf_enc(b, value, strlen(value));
+	plugin_buf_str(b, "&");
+	plugin_buf_str(b, name);
+	plugin_buf_str(b, "=");
+	plugin_buf_urlenc(b, value, strlen(value));
 }
 
 static int
@@ -548,28 +488,28 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
     const char *to, const char *text, size_t len, enum smslen_coding coding,
     unsigned ref, unsigned total, unsigned seq, unsigned part_no)
 {
-	struct sms_buf b = { 0 }, dlr = { 0 };
+	struct plugin_buf b = { 0 }, dlr = { 0 };
 	char num[16];
 
-	sms_buf_str(&b, sc->url);
-	sms_buf_str(&b, strchr(sc->url, '?') != NULL ? "&" : "?");
-	sms_buf_str(&b, "username=");
-	sms_buf_enc(&b, sc->user, strlen(sc->user));
+	plugin_buf_str(&b, sc->url);
+	plugin_buf_str(&b, strchr(sc->url, '?') != NULL ? "&" : "?");
+	plugin_buf_str(&b, "username=");
+	plugin_buf_urlenc(&b, sc->user, strlen(sc->user));
 	sms_buf_param(&b, "password", sc->password);
 	sms_buf_param(&b, "to", to);		/* "+" goes as %2B */
 	if (sc->from != NULL)
 		sms_buf_param(&b, "from", sc->from);
-	sms_buf_str(&b, "&text=");
-	sms_buf_enc(&b, text, len);
+	plugin_buf_str(&b, "&text=");
+	plugin_buf_urlenc(&b, text, len);
 	/* charset is that of text; Kannel's default for coding=2 is UTF-16BE. */
-	sms_buf_str(&b, "&charset=UTF-8");
-	sms_buf_str(&b, coding == SMSLEN_UCS2 ? "&coding=2" : "&coding=0");
+	plugin_buf_str(&b, "&charset=UTF-8");
+	plugin_buf_str(&b, coding == SMSLEN_UCS2 ? "&coding=2" : "&coding=0");
 	if (total > 1) {
 		unsigned char udh[6] = { 5, 0, 3, (unsigned char)ref,
 		    (unsigned char)total, (unsigned char)seq };
 
-		sms_buf_str(&b, "&udh=");
-		sms_buf_enc(&b, (const char *)udh, sizeof(udh));
+		plugin_buf_str(&b, "&udh=");
+		plugin_buf_urlenc(&b, (const char *)udh, sizeof(udh));
 	}
 	if (sc->smsc != NULL)
 		sms_buf_param(&b, "smsc", sc->smsc);
@@ -578,15 +518,15 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
 		sms_buf_param(&b, "dlr-mask", num);
 		/* Kannel expands %d (type), %A (SMSC answer), %F (SMSC id),
 		 * %I (its own id) and %T (time) when the report arrives. */
-		sms_buf_str(&dlr, sc->dlr_url);
-		sms_buf_str(&dlr, "?channel=");
-		sms_buf_enc(&dlr, sc->conf->name, strlen(sc->conf->name));
-		sms_buf_str(&dlr, "&key=");
-		sms_buf_enc(&dlr, msg->key, strlen(msg->key));
+		plugin_buf_str(&dlr, sc->dlr_url);
+		plugin_buf_str(&dlr, "?channel=");
+		plugin_buf_urlenc(&dlr, sc->conf->name, strlen(sc->conf->name));
+		plugin_buf_str(&dlr, "&key=");
+		plugin_buf_urlenc(&dlr, msg->key, strlen(msg->key));
 		snprintf(num, sizeof(num), "%u", part_no);
-		sms_buf_str(&dlr, "&part=");
-		sms_buf_str(&dlr, num);
-		sms_buf_str(&dlr, "&type=%d&at=%T&id=%F&kid=%I&reply=%A");
+		plugin_buf_str(&dlr, "&part=");
+		plugin_buf_str(&dlr, num);
+		plugin_buf_str(&dlr, "&type=%d&at=%T&id=%F&kid=%I&reply=%A");
 		if (dlr.failed)
 			b.failed = 1;
 		else

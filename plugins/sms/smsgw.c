@@ -14,64 +14,12 @@
 
 #include <jansson.h>
 
+#include "../common/plugin_util.h"
 #include "smsgw.h"
-
-/* A growing string; every append is a no-op once memory ran out. */
-struct smsgw_buf {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-smsgw_add(struct smsgw_buf *b, const char *s, size_t n)
-{
-	char *p;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-smsgw_add_query(struct smsgw_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		char e[3];
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~') {
-			smsgw_add(b, (const char *)&ch, 1);
-			continue;
-		}
-		e[0] = '%';
-		e[1] = hex[ch >> 4];
-		e[2] = hex[ch & 15];
-		smsgw_add(b, e, 3);
-	}
-}
 
 /* jansson's string encoder, minus the quotes: 0, or -1 if not UTF-8. */
 static int
-smsgw_add_json(struct smsgw_buf *b, const char *s, size_t n)
+smsgw_add_json(struct plugin_buf *b, const char *s, size_t n)
 {
 	json_t *j;
 	char *d;
@@ -87,7 +35,7 @@ smsgw_add_json(struct smsgw_buf *b, const char *s, size_t n)
 	}
 	dl = strlen(d);
 	if (dl >= 2)
-		smsgw_add(b, d + 1, dl - 2);
+		plugin_buf_add(b, d + 1, dl - 2);
 	free(d);
 	return 0;
 }
@@ -138,7 +86,7 @@ smsgw_lookup(const struct smsgw_vars *v, const char *name, size_t n,
 /* Expand (v != NULL) or only check (v == NULL) tmpl. */
 static int
 smsgw_walk(const char *tmpl, enum smsgw_ctx ctx, const struct smsgw_vars *v,
-    struct smsgw_buf *b, char *err, size_t errlen)
+    struct plugin_buf *b, char *err, size_t errlen)
 {
 	const char *p = tmpl, *open, *close;
 
@@ -149,7 +97,7 @@ smsgw_walk(const char *tmpl, enum smsgw_ctx ctx, const struct smsgw_vars *v,
 		int r;
 
 		if (b != NULL)
-			smsgw_add(b, p, (size_t)(open - p));
+			plugin_buf_add(b, p, (size_t)(open - p));
 		if ((close = strstr(open + 2, "}}")) == NULL) {
 			snprintf(err, errlen, "unclosed \"{{\" in template");
 			return -1;
@@ -179,7 +127,7 @@ smsgw_walk(const char *tmpl, enum smsgw_ctx ctx, const struct smsgw_vars *v,
 				}
 				break;
 			case SMSGW_QUERY:
-				smsgw_add_query(b, val, vlen);
+				plugin_buf_urlenc(b, val, vlen);
 				break;
 			case SMSGW_HEADER:
 				for (size_t i = 0; i < vlen; i++)
@@ -191,14 +139,14 @@ smsgw_walk(const char *tmpl, enum smsgw_ctx ctx, const struct smsgw_vars *v,
 						    (int)n, name);
 						return -1;
 					}
-				smsgw_add(b, val, vlen);
+				plugin_buf_add(b, val, vlen);
 				break;
 			}
 		}
 		p = close + 2;
 	}
 	if (b != NULL) {
-		smsgw_add(b, p, strlen(p));
+		plugin_buf_add(b, p, strlen(p));
 		if (b->failed) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -218,7 +166,7 @@ int
 smsgw_expand(const char *tmpl, enum smsgw_ctx ctx, const struct smsgw_vars *v,
     char **out, char *err, size_t errlen)
 {
-	struct smsgw_buf b = { 0 };
+	struct plugin_buf b = { 0 };
 
 	*out = NULL;
 	if (smsgw_walk(tmpl, ctx, v, &b, err, errlen) == -1) {
