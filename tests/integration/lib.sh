@@ -114,6 +114,14 @@ wait_exit() {
 	return 1
 }
 
+sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
+	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
+}
+
+lines() {	# lines FILE -- its line count, 0 when absent
+	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
 log_has() {	# log_has FILE REGEX
 	grep -Eq -- "$2" "$1"
 }

@@ -20,7 +20,6 @@ if [ ! -f "$HERALD_PLUGIN_DIR/log.so" ]; then
 	exit 0
 fi
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 # civil_format: seconds only when they are not zero.
 page_time() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S' | sed 's/:00$//'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$DB" "$1" 2>/dev/null; }

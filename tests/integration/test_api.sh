@@ -17,7 +17,6 @@ ALLOWED='CLOCK NOT SYNCHRONIZED|via broken: gave up after 1 attempts: write: No 
 TOKEN='tok-3f9a1c7e-api-test'
 cd "$T" || exit 1
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 sh_day() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$T/h.db" "$1" 2>/dev/null; }
 

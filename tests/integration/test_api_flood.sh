@@ -20,14 +20,6 @@ IDLE_S=$(sed -n 's/^#define HTTPD_TIMEOUT_S[[:space:]]*\([0-9]*\).*/\1/p' \
     "$top_srcdir/core/httpd.c")
 [ -n "$IDLE_S" ] || IDLE_S=10
 
-sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
-	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
-}
-
-lines() {	# lines FILE -- its line count, 0 when absent
-	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
-}
-
 kv() {		# kv NAME -- a key=value from the flood's summary
 	sed -n "s/^$1=//p" "$T/flood.out" | tail -1
 }

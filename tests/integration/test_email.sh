@@ -20,7 +20,6 @@ if ! $PY -c 'import aiosmtpd' 2>/dev/null || ! command -v openssl >/dev/null; th
 	exit 0
 fi
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 count_eml() { find "$1" -name '*.eml' 2>/dev/null | wc -l; }
 count_ge() { [ "$(count_eml "$1")" -ge "$2" ]; }

@@ -15,14 +15,6 @@ export LC_ALL=C	# sort(1) and comm(1) agree with SQLite on key order
 N=1000
 CONC=8
 
-sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
-	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
-}
-
-lines() {	# lines FILE -- its line count, 0 when absent
-	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
-}
-
 lines_ge() { [ "$(lines "$1")" -ge "$2" ]; }
 
 sql() {

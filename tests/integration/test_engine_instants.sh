@@ -14,16 +14,8 @@ sh_epoch() {	# sh_epoch "YYYY-MM-DD HH:MM[:SS]" -- Asia/Shanghai civil -> Unix
 	TZ=Asia/Shanghai date -d "$1" +%s
 }
 
-sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
-	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
-}
-
 json_field() {	# json_field LINE NAME -- a string or number from a log line
 	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p"
-}
-
-lines() {	# lines FILE -- its line count, 0 when absent
-	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
 }
 
 # libfaketime preloaded into heraldd itself rather than through the

@@ -11,10 +11,6 @@ NBAD=80		# contacts on the failing channel
 NGOOD=5		# contacts on the healthy one
 NREM=4		# reminders each
 
-sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
-	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
-}
-
 sql() {
 	sqlite3 -batch -cmd '.timeout 2000' "$T/h.db" "$@"
 }

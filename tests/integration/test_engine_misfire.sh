@@ -5,14 +5,6 @@
 # start), and never reaches the channel.
 . "$top_srcdir/tests/integration/lib.sh"
 
-sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
-	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
-}
-
-lines() {	# lines FILE -- its line count, 0 when absent
-	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
-}
-
 past() {	# past EPOCH -- the wall clock has reached EPOCH
 	[ "$(date +%s)" -ge "$1" ]
 }

@@ -8,10 +8,6 @@
 . "$top_srcdir/tests/integration/lib.sh"
 export LC_ALL=C
 
-sh_civil() {	# sh_civil EPOCH -- Unix -> Asia/Shanghai "YYYY-MM-DD HH:MM:SS"
-	TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'
-}
-
 sql() {
 	sqlite3 -batch -cmd '.timeout 2000' "$T/h.db" "$@"
 }

@@ -16,7 +16,6 @@ unset HERALD_URL HERALD_TOKEN_FILE
 TOKEN='ctl-测试-token-9f3b'
 UUID='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 sql() { sqlite3 -batch -cmd '.timeout 3000' "$T/h.db" "$1"; }
 
 # ctl ARGS... -- run heraldctl; $OUT, $ERR and $RC get what it did.

@@ -23,7 +23,6 @@ if [ ! -f "$HERALD_PLUGIN_DIR/webhook.so" ]; then
 	exit 0
 fi
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$T/m.db" "$1" 2>/dev/null; }
 q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }
 

@@ -20,7 +20,6 @@ if ! kannel_available || ! command -v curl >/dev/null || ! command -v sqlite3 >/
 	exit 0
 fi
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$DB" "$1" 2>/dev/null; }
 q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }	# q_ge SQL N: for wait_until
 msgs_to() { kannel_messages "$T/k" | awk -F'\t' -v to="$1" '$1 == to' ; }

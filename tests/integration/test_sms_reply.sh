@@ -28,7 +28,6 @@ if ! kannel_available || ! command -v curl >/dev/null || ! command -v sqlite3 >/
 	exit 0
 fi
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$DB" "$1" 2>/dev/null; }
 q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }	# q_ge SQL N: for wait_until
 # String comparison: awk would call "+8613900139000" and "008613900139000"

@@ -18,7 +18,6 @@ if [ ! -f "$HERALD_PLUGIN_DIR/webhook.so" ]; then
 	exit 0
 fi
 
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$DB" "$1" 2>/dev/null; }
 q_ge() { [ "$(q "$1")" -ge "$2" ] 2>/dev/null; }
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -6,7 +6,6 @@
 
 PY=/usr/bin/python3
 RECEIVER=$top_srcdir/tests/integration/webhook_receiver.py
-sh_civil() { TZ=Asia/Shanghai date -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
 q() { sqlite3 -batch -cmd '.timeout 3000' "$T/merge.db" "$1" 2>/dev/null; }
 requests_ge() { [ "$(wc -l <"$T/hooks.jsonl" 2>/dev/null || echo 0)" -ge "$1" ]; }
 
