@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "acklink.h"
+#include "ical.h"
 #include "log.h"
 #include "model.h"
 #include "planner.h"
@@ -460,16 +461,42 @@ dispatch_flush(struct dispatch *d)
 		if (ch != NULL)
 			dispatch_chan_update(ch);
 		sched_job_free(ds->sj);
-		free(ds->detail);
-		free(ds->ack_url);
-		free(ds->fallback_channel);
-		free(ds);
+		dispatch_send_free(ds);
 	}
 	dispatch_pump(d);
 	return rc;
 }
 
 /* --- sending --- */
+
+void
+dispatch_send_free(struct dsend *ds)
+{
+	if (ds == NULL)
+		return;
+	free(ds->detail);
+	free(ds->ack_url);
+	free(ds->recipients);
+	free(ds->item_uid);
+	free(ds->fallback_channel);
+	free(ds);
+}
+
+/*
+ * The calendar UID of sj's item when the item is an event of the
+ * calendar export (ical.c); NULL for digests and incidents.  Caller frees.
+ */
+static char *
+dispatch_item_uid(const struct sched_job *sj)
+{
+	switch (sj->j.kind) {
+	case JOB_DIGEST:
+	case JOB_EMERGENCY:
+		return NULL;
+	default:
+		return ical_uid(sj->j.campaign, sj->j.item);
+	}
+}
 
 const char *
 dispatch_address(const struct model_contact *mc, const char *channel,
@@ -486,6 +513,18 @@ dispatch_address(const struct model_contact *mc, const char *channel,
 	default:
 		return NULL;
 	}
+}
+
+void
+dispatch_recipient(const struct model_contact *mc, const char *channel,
+    struct herald_recipient *out)
+{
+	out->contact = mc->id;
+	out->name = mc->name;
+	out->phone = mc->phone;
+	/* Only an explicit address entry is a handle: the kind's fallback
+	 * (phone, email) is not a robot's user id. */
+	out->handle = dispatch_address(mc, channel, HERALD_ADDR_NONE);
 }
 
 /* The signed link of key, when m has a public URL and an ack secret;
@@ -565,6 +604,10 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg = &ds->msg;
 	msg->address = dispatch_address(mc, ch->name, caps->address);
 	msg->contact_phone = mc->phone;
+	ds->recipients = xcalloc(1, sizeof(*ds->recipients));
+	dispatch_recipient(mc, ch->name, ds->recipients);
+	msg->recipients = ds->recipients;
+	msg->n_recipients = 1;
 	if (caps->address != HERALD_ADDR_NONE && msg->address == NULL) {
 		dispatch_fail(d, ds, "contact has no address for this channel");
 		ds = NULL;
@@ -591,6 +634,8 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->subject = sj->subject;
 	msg->body = sj->body;
 	msg->ack_url = ds->ack_url;
+	ds->item_uid = dispatch_item_uid(sj);
+	msg->item_uid = ds->item_uid;
 	msg->due = sj->j.due;
 	msg->attempt = sj->j.attempts + 1;
 done:

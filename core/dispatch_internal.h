@@ -61,6 +61,8 @@ struct dsend {
 	struct store_result res;
 	char *detail;			/* owned copy behind res.detail */
 	char *ack_url;			/* owned; behind msg.ack_url */
+	struct herald_recipient *recipients; /* owned; behind msg.recipients */
+	char *item_uid;			/* owned; behind msg.item_uid */
 	struct job fallback;		/* valid when has_fallback */
 	char *fallback_channel;
 	int has_fallback;
@@ -103,6 +105,9 @@ struct sched_job *dispatch_dequeue(struct dchan *);
 /* Where a contact is reached on channel; borrowed from mc, or NULL. */
 const char *dispatch_address(const struct model_contact *, const char *,
     enum herald_address_kind);
+/* Fill out with mc as a recipient on channel (strings borrowed from mc). */
+void dispatch_recipient(const struct model_contact *mc, const char *channel,
+    struct herald_recipient *out);
 /* Check, address and render sj (ownership taken); the send, or NULL when
  * the job was parked instead. */
 struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
@@ -117,6 +122,9 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
  * the caller's to free. */
 enum check dispatch_check(struct dispatch *, const struct sched_job *,
     int64_t, struct check_out *);
+
+/* Free what ds owns besides its job, then ds itself.  NULL is fine. */
+void dispatch_send_free(struct dsend *ds);
 
 /* dispatch_merge.c */
 

@@ -47,12 +47,44 @@ dispatch_merge_due(const struct dchan *ch, int64_t wait_us)
 }
 
 /*
+ * ds's recipients become the distinct contacts of ds's job and of rest,
+ * in queue order.  A contact gone from the config is left out (the checks
+ * cancel its jobs next time); the lead's own entry is already there.
+ */
+static void
+dispatch_merge_recipients(struct dispatch *d, const struct dchan *ch,
+    struct dsend *ds, const struct sched_job *rest, size_t n)
+{
+	struct herald_recipient *r;
+	const struct model_contact *mc;
+	const struct sched_job *sj;
+	size_t k = ds->msg.n_recipients, i;
+
+	r = xcalloc(k + n, sizeof(*r));
+	memcpy(r, ds->recipients, k * sizeof(*r));
+	for (sj = rest; sj != NULL; sj = sj->next) {
+		if ((mc = model_contact_find(d->cur->m, sj->j.contact)) == NULL)
+			continue;
+		for (i = 0; i < k; i++)
+			if (strcmp(r[i].contact, mc->id) == 0)
+				break;
+		if (i == k)
+			dispatch_recipient(mc, ch->name, &r[k++]);
+	}
+	free(ds->recipients);
+	ds->recipients = r;
+	ds->msg.recipients = r;
+	ds->msg.n_recipients = k;
+}
+
+/*
  * Turn ds into the merged message of ds and the n jobs on rest (linked
  * by next, ownership taken): subject and numbered bodies are kept in ds's
  * job, which frees them with itself.
  */
 static void
-dispatch_merge_message(struct dsend *ds, struct sched_job *rest, size_t n)
+dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
+    struct dsend *ds, struct sched_job *rest, size_t n)
 {
 	struct sched_job *lead = ds->sj, *sj;
 	size_t len = 0, i = 1;
@@ -75,6 +107,7 @@ dispatch_merge_message(struct dsend *ds, struct sched_job *rest, size_t n)
 	ds->msg.kind = "digest-merge";
 	ds->msg.subject = lead->subject;
 	ds->msg.body = lead->body;
+	dispatch_merge_recipients(d, ch, ds, rest, n);
 }
 
 /* The job dispatch_dequeue() would return next, left in place. */
@@ -102,6 +135,10 @@ dispatch_same_target(struct dispatch *d, const struct dchan *ch,
 	    sj->j.contact);
 	const char *a;
 
+	/* The robot is the destination; an address entry there is only a
+	 * handle to @-mention (issue 11), not another place to post to. */
+	if (caps->address == HERALD_ADDR_NONE)
+		return 1;
 	if (mc == NULL)
 		return 1;	/* gone from the config: the checks cancel it */
 	a = dispatch_address(mc, ch->name, caps->address);
@@ -134,8 +171,7 @@ dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
 			continue;
 		}
 		/* Only the job is kept: the message is the lead's. */
-		free(ds->ack_url);
-		free(ds);
+		dispatch_send_free(ds);
 		*tail = sj;
 		tail = &sj->next;
 		n++;
@@ -143,7 +179,7 @@ dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
 	if (lead == NULL)
 		return -1;
 	if (n > 0)
-		dispatch_merge_message(lead, rest, n);
+		dispatch_merge_message(d, ch, lead, rest, n);
 	dispatch_handoff(d, ch, lead, now_us);
 	return 0;
 }

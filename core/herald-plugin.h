@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define HERALD_PLUGIN_ABI_MAJOR 1
-#define HERALD_PLUGIN_ABI_MINOR 3
+#define HERALD_PLUGIN_ABI_MINOR 4
 #define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
 
 struct event_base;
@@ -141,6 +141,20 @@ struct herald_channel_conf {
 	int check_only;		/* heraldd -t: validate, open nothing */
 };
 
+/*
+ * ABI minor 4.  A person a message speaks to, for @-mentions in group
+ * robots.  handle is the contact's address entry for the channel (a
+ * robot's user id: DingTalk userId, WeCom userid, Feishu open_id) or
+ * NULL; phone is E.164 or NULL.  A plugin that mentions prefers the
+ * handle and falls back to the phone.
+ */
+struct herald_recipient {
+	const char *contact;	/* contact id */
+	const char *name;	/* may be NULL */
+	const char *phone;
+	const char *handle;
+};
+
 /* One message to send.  Borrowed until complete() (rule 2). */
 struct herald_message {
 	const char *key;	/* job key, a UUID string; dedup id for peers */
@@ -164,7 +178,30 @@ struct herald_message {
 	 * (HERALD_ADDR_NONE) and uses this only to @-mention the contact.
 	 */
 	const char *contact_phone;
+	/*
+	 * ABI minor 4; read only when host->abi_minor >= 4.  Everyone the
+	 * message speaks to, in order: the contact alone, or every distinct
+	 * contact of a merged post (merge_after), so a robot can mention them
+	 * all.  Never empty.
+	 */
+	const struct herald_recipient *recipients;
+	size_t n_recipients;
+	/*
+	 * ABI minor 4.  The calendar UID of the message's item, the one
+	 * GET /v1/agenda.ics gives its event ("<campaign>/<item>@herald",
+	 * percent-encoded, no spaces), so an .ics attachment updates that
+	 * event instead of adding one per reminder.  NULL for items without
+	 * an event (digests, plans).
+	 */
+	const char *item_uid;
 };
+
+/*
+ * ABI minor 4.  How long a calendar event of an instant (a deadline, a
+ * launch) lasts, in seconds: RFC 5545 wants DTEND later than DTSTART,
+ * and the export and the email attachment must agree.
+ */
+#define HERALD_ITEM_EVENT_SECONDS 1800
 
 /* An HTTP request for host->http() (ABI minor 2). */
 struct herald_http_request {

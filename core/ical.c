@@ -302,6 +302,38 @@ ical_event(struct ical_ctx *x, const struct ical_item *it)
 	return 0;
 }
 
+/* Copy s to w, percent-encoding what a UID should not carry; returns
+ * the end.  w has room for 3 bytes per byte of s. */
+static char *
+ical_uid_part(char *w, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL) {
+			*w++ = (char)*p;
+		} else {
+			*w++ = '%';
+			*w++ = hex[*p >> 4];
+			*w++ = hex[*p & 15];
+		}
+	}
+	return w;
+}
+
+char *
+ical_uid(const char *campaign, const char *item)
+{
+	char *s = xmalloc(3 * (strlen(campaign) + strlen(item)) + 16), *w;
+
+	w = ical_uid_part(s, campaign);
+	*w++ = '/';
+	w = ical_uid_part(w, item);
+	strcpy(w, "@herald");
+	return s;
+}
+
 /* "活动：2023年全国消费促进月（百城万企促消费）" */
 static const char *
 ical_campaign_line(struct ical_ctx *x, const struct model_campaign *c)

@@ -31,4 +31,13 @@ struct model_campaign;
 int ical_build(const struct model *m, const struct model_campaign *only,
     int64_t now, char **out, char *err, size_t errlen);
 
+/*
+ * The UID of the event of item in campaign: "<campaign>/<item>@herald",
+ * with every byte outside letters, digits and "-._~/" percent-encoded, so
+ * that a slot's "cctv@2023-09-09 19:00" has no space and the UID one "@".
+ * The same item always gives the same UID: the export and the email
+ * channel's .ics attachments name one event per item.  Caller frees.
+ */
+char *ical_uid(const char *campaign, const char *item);
+
 #endif

@@ -16,10 +16,13 @@
 #include "payload.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <jansson.h>
+
+#include "../common/plugin_util.h"
 
 #define WEBHOOK_RATE_RETRY_MS 60000	/* WeCom 45009: a minute's quota */
 #define WEBHOOK_THROTTLE_MS 600000	/* DingTalk: throttled for 10 minutes */
@@ -79,82 +82,256 @@ payload_generic(const struct webhook_part *p)
 	    "attempt", (int)m->attempt);
 }
 
-/* The mention is a mobile unless it has a letter (a WeCom userid). */
+/* Does c end a URL in running text (a space, Chinese, a bracket)? */
 static int
-payload_is_mobile(const char *s)
+payload_url_end(unsigned char c)
 {
-	for (; *s != '\0'; s++)
-		if ((*s < '0' || *s > '9') && *s != '+')
-			return 0;
-	return 1;
+	return c <= ' ' || c >= 0x80 || strchr("<>\"'()[]{}`", c) != NULL;
 }
 
+/* The first http(s) URL in s[0, len): its offset *at and length *n. */
+static int
+payload_next_url(const char *s, size_t len, size_t *at, size_t *n)
+{
+	size_t i, k;
+
+	for (i = 0; i < len; i++) {
+		if (len - i > 7 && memcmp(s + i, "http://", 7) == 0)
+			k = 7;
+		else if (len - i > 8 && memcmp(s + i, "https://", 8) == 0)
+			k = 8;
+		else
+			continue;
+		while (i + k < len && !payload_url_end((unsigned char)s[i + k]))
+			k++;
+		*at = i;
+		*n = k;
+		return 1;
+	}
+	return 0;
+}
+
+/* The label of a link to url: a short phrase for ack links, else url. */
+static void
+payload_link(struct plugin_buf *b, const struct webhook_part *p,
+    const char *url, size_t n)
+{
+	size_t k = p->ack_prefix != NULL ? strlen(p->ack_prefix) : 0;
+
+	plugin_buf_str(b, "[");
+	if (k > 0 && n > k && memcmp(url, p->ack_prefix, k) == 0)
+		plugin_buf_str(b, "点此确认");
+	else
+		plugin_buf_add(b, url, n);
+	plugin_buf_str(b, "](");
+	plugin_buf_add(b, url, n);
+	plugin_buf_str(b, ")");
+}
+
+/*
+ * The part's text for WeCom and DingTalk markdown, where a bare URL is
+ * not a link: each becomes [label](URL).  Into b.
+ */
+static void
+payload_markdown(struct plugin_buf *b, const struct webhook_part *p)
+{
+	const char *s = p->text;
+	size_t len = p->text_len, at, n;
+
+	while (payload_next_url(s, len, &at, &n)) {
+		plugin_buf_add(b, s, at);
+		payload_link(b, p, s + at, n);
+		s += at + n;
+		len -= at + n;
+	}
+	plugin_buf_add(b, s, len);
+}
+
+/* The body text of the part: markdown links when asked for. */
+static void
+payload_text(struct plugin_buf *b, const struct webhook_part *p)
+{
+	if (p->markdown)
+		payload_markdown(b, p);
+	else
+		plugin_buf_add(b, p->text, p->text_len);
+}
+
+/* A JSON array of the mentions' ids whose is_mobile is mobile. */
+static json_t *
+payload_ids(const struct webhook_part *p, int mobile)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < p->n_mentions; i++)
+		if (p->mentions[i].is_mobile == mobile &&
+		    json_array_append_new(a, json_string(p->mentions[i].id)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* Set name to the array of the mentions of that sort, when there are any. */
+static int
+payload_set_ids(json_t *o, const char *name, const struct webhook_part *p,
+    int mobile)
+{
+	json_t *a = payload_ids(p, mobile);
+
+	if (a == NULL)
+		return -1;
+	if (json_array_size(a) == 0 && strcmp(name, "atMobiles") != 0) {
+		json_decref(a);
+		return 0;
+	}
+	return json_object_set_new(o, name, a);
+}
+
+/*
+ * WeCom: text mentions go in mentioned_list (user ids) and
+ * mentioned_mobile_list; markdown has no lists, only inline <@userid>,
+ * so a mobile cannot be mentioned there.
+ */
 static json_t *
 payload_wecom(const struct webhook_part *p)
 {
-	json_t *text;
+	struct plugin_buf b = { 0 };
+	json_t *text, *body = NULL;
 
-	if (p->markdown)
-		return json_pack("{s:s, s:{s:s%}}", "msgtype", "markdown",
-		    "markdown", "content", p->text, p->text_len);
-	if ((text = json_pack("{s:s%}", "content", p->text, p->text_len)) == NULL)
-		return NULL;
-	if (p->mention != NULL && json_object_set_new(text,
-	    payload_is_mobile(p->mention) ? "mentioned_mobile_list" :
-	    "mentioned_list", json_pack("[s]", p->mention)) == -1) {
+	payload_text(&b, p);
+	if (p->markdown) {
+		for (size_t i = 0, n = 0; i < p->n_mentions; i++) {
+			if (p->mentions[i].is_mobile)
+				continue;
+			plugin_buf_str(&b, n++ == 0 ? "\n<@" : " <@");
+			plugin_buf_str(&b, p->mentions[i].id);
+			plugin_buf_str(&b, ">");
+		}
+		if (!b.failed)
+			body = json_pack("{s:s, s:{s:s}}", "msgtype",
+			    "markdown", "markdown", "content", b.s);
+		free(b.s);
+		return body;
+	}
+	text = b.failed ? NULL : json_pack("{s:s}", "content", b.s);
+	free(b.s);
+	if (text == NULL || payload_set_ids(text, "mentioned_list", p, 0) == -1 ||
+	    payload_set_ids(text, "mentioned_mobile_list", p, 1) == -1) {
 		json_decref(text);
 		return NULL;
 	}
 	return json_pack("{s:s, s:o}", "msgtype", "text", "text", text);
 }
 
+/*
+ * DingTalk: mobiles in at.atMobiles, user ids in at.atUserIds, and the @
+ * renders only when the text names each of them too.
+ */
 static json_t *
 payload_dingtalk(const struct webhook_part *p)
 {
 	const char *title = payload_title(p->msg);
-	json_t *at, *body;
-	char *text;
-	size_t n;
+	struct plugin_buf b = { 0 };
+	json_t *at, *body = NULL;
 
-	/* The @ renders only when the text names the mobile too. */
-	n = p->text_len + (p->mention ? strlen(p->mention) + 3 : 0) + 1;
-	if ((text = malloc(n)) == NULL)
-		return NULL;
-	memcpy(text, p->text, p->text_len);
-	text[p->text_len] = '\0';
-	if (p->mention != NULL) {
-		strcat(text, "\n@");
-		strcat(text, p->mention);
+	payload_text(&b, p);
+	for (size_t i = 0; i < p->n_mentions; i++) {
+		plugin_buf_str(&b, i == 0 ? "\n@" : " @");
+		plugin_buf_str(&b, p->mentions[i].id);
 	}
-	at = json_pack("{s:[], s:b}", "atMobiles", "isAtAll", 0);
-	if (at != NULL && p->mention != NULL)
-		json_array_append_new(json_object_get(at, "atMobiles"),
-		    json_string(p->mention));
+	at = json_pack("{s:b}", "isAtAll", 0);
+	if (b.failed || at == NULL ||
+	    payload_set_ids(at, "atMobiles", p, 1) == -1 ||
+	    payload_set_ids(at, "atUserIds", p, 0) == -1) {
+		json_decref(at);
+		free(b.s);
+		return NULL;
+	}
 	if (p->markdown)
 		body = json_pack("{s:s, s:{s:s, s:s}, s:o}", "msgtype",
-		    "markdown", "markdown", "title", title, "text", text,
+		    "markdown", "markdown", "title", title, "text", b.s,
 		    "at", at);
 	else
 		body = json_pack("{s:s, s:{s:s}, s:o}", "msgtype", "text",
-		    "text", "content", text, "at", at);
-	free(text);
+		    "text", "content", b.s, "at", at);
+	free(b.s);
 	return body;
 }
 
+/* Append {"tag":"text"} and {"tag":"a"} nodes for the part's text. */
+static int
+payload_post_nodes(json_t *para, const struct webhook_part *p)
+{
+	const char *s = p->text;
+	size_t len = p->text_len, at, n;
+	int bad = 0;
+
+	while (!bad && payload_next_url(s, len, &at, &n)) {
+		size_t k = p->ack_prefix != NULL ? strlen(p->ack_prefix) : 0;
+		int ack = k > 0 && n > k && memcmp(s + at, p->ack_prefix, k) == 0;
+
+		if (at > 0)
+			bad |= json_array_append_new(para, json_pack(
+			    "{s:s, s:s%}", "tag", "text", "text", s, at));
+		bad |= json_array_append_new(para, json_pack("{s:s, s:s%, s:s%}",
+		    "tag", "a", "text", ack ? "点此确认" : s + at,
+		    ack ? strlen("点此确认") : n, "href", s + at, n));
+		s += at + n;
+		len -= at + n;
+	}
+	if (!bad && len > 0)
+		bad |= json_array_append_new(para, json_pack("{s:s, s:s%}",
+		    "tag", "text", "text", s, len));
+	return bad ? -1 : 0;
+}
+
+/*
+ * Feishu mentions by open_id only (a phone cannot be): <at user_id=..>
+ * in text, {"tag":"at"} nodes in a post.
+ */
 static json_t *
 payload_feishu(const struct webhook_part *p)
 {
-	json_t *body;
+	json_t *body = NULL, *para;
+	struct plugin_buf b = { 0 };
 	char ts[32];
 
-	if (p->markdown)
-		body = json_pack("{s:s, s:{s:{s:{s:s, s:[[{s:s, s:s%}]]}}}}",
+	if (p->markdown) {
+		if ((para = json_array()) == NULL ||
+		    payload_post_nodes(para, p) == -1) {
+			json_decref(para);
+			return NULL;
+		}
+		for (size_t i = 0; i < p->n_mentions; i++)
+			if (!p->mentions[i].is_mobile &&
+			    json_array_append_new(para, json_pack("{s:s, s:s}",
+			    "tag", "at", "user_id", p->mentions[i].id)) == -1) {
+				json_decref(para);
+				return NULL;
+			}
+		body = json_pack("{s:s, s:{s:{s:{s:s, s:[o]}}}}",
 		    "msg_type", "post", "content", "post", "zh_cn", "title",
-		    payload_title(p->msg), "content", "tag", "text", "text",
-		    p->text, p->text_len);
-	else
-		body = json_pack("{s:s, s:{s:s%}}", "msg_type", "text",
-		    "content", "text", p->text, p->text_len);
+		    payload_title(p->msg), "content", para);
+	} else {
+		plugin_buf_add(&b, p->text, p->text_len);
+		for (size_t i = 0, n = 0; i < p->n_mentions; i++) {
+			const struct webhook_mention *w = &p->mentions[i];
+
+			if (w->is_mobile)
+				continue;
+			plugin_buf_str(&b, n++ == 0 ? "\n<at user_id=\"" :
+			    " <at user_id=\"");
+			plugin_buf_str(&b, w->id);
+			plugin_buf_str(&b, "\">");
+			plugin_buf_str(&b, w->name != NULL ? w->name : w->id);
+			plugin_buf_str(&b, "</at>");
+		}
+		if (!b.failed)
+			body = json_pack("{s:s, s:{s:s}}", "msg_type", "text",
+			    "content", "text", b.s);
+		free(b.s);
+	}
 	if (body != NULL && p->feishu_sign != NULL) {
 		snprintf(ts, sizeof(ts), "%lld", p->feishu_ts);
 		/* The doc's example sends the timestamp as a string. */

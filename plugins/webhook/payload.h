@@ -17,6 +17,16 @@ enum webhook_flavour {
 	WEBHOOK_FEISHU,
 };
 
+/*
+ * One person to @-mention: a mobile (mainland, without +86) or a robot
+ * user id (DingTalk userId, WeCom userid, Feishu open_id).  Borrowed.
+ */
+struct webhook_mention {
+	const char *id;
+	const char *name;	/* Feishu's <at> text; may be NULL */
+	int is_mobile;
+};
+
 /* The one part of one message to render. */
 struct webhook_part {
 	const struct herald_message *msg;
@@ -24,7 +34,10 @@ struct webhook_part {
 	size_t text_len;
 	unsigned index, count;	/* 1-based part number, number of parts */
 	int markdown;		/* wecom/dingtalk markdown, feishu post */
-	const char *mention;	/* mobile (or wecom userid) to @, or NULL */
+	const struct webhook_mention *mentions;	/* on the first part only */
+	size_t n_mentions;
+	const char *ack_prefix;	/* "https://x/a/": URLs starting so are ack
+				 * links (markdown label); NULL: none */
 	const char *feishu_sign; /* Feishu signature, or NULL */
 	long long feishu_ts;
 };

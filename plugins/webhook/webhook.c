@@ -23,9 +23,18 @@
  * is never logged: lines name the channel, never the URL.  Signing
  * secrets come only from files.
  *
+ * Mentions (mention = true).  Each recipient of the message (ABI 1.4:
+ * every contact of a merged post) is mentioned by its address entry for
+ * the channel, a robot user id, else by its phone: DingTalk lists user
+ * ids in at.atUserIds and phones in at.atMobiles and names each in the
+ * text; WeCom text uses mentioned_list / mentioned_mobile_list, WeCom
+ * markdown inline <@userid>; Feishu knows only open_ids (<at user_id>
+ * in text, an "at" node in a post), so phones are not mentioned there,
+ * nor in WeCom markdown.  For WeCom an address entry of digits is taken
+ * for a mobile, as before ABI 1.4.
+ *
  * Left out: merging queued messages into one digest when a robot's quota
- * would hold them back (a dispatcher decision the plugin cannot see), and
- * Feishu @mentions (they need an open_id, not a phone).
+ * would hold them back (the dispatcher's merge_after does that).
  *
  * Settings:
  *   flavour     = "wecom";   "generic" (default), "wecom", "dingtalk", "feishu"
@@ -34,7 +43,7 @@
  *   secret_file = "secrets/dingtalk.sec";  DingTalk/Feishu signing secret,
  *                 generic HMAC-SHA256 key (X-Herald-Signature); not wecom
  *   msgtype     = "text";    wecom/dingtalk "text"|"markdown", feishu "text"|"post"
- *   mention     = false;     @ the contact (wecom, dingtalk)
+ *   mention     = false;     @ the recipients (wecom, dingtalk, feishu)
  *   timeout     = "10s";     per request
  *   ca_file     = "certs/ca.pem";  extra CA bundle (tests)
  */
@@ -84,7 +93,9 @@ struct webhook_send {
 	size_t *cuts;			/* part i is body[cuts[i], cuts[i + 1]) */
 	unsigned n_parts;
 	unsigned next;			/* the part being sent */
-	char mention[64];
+	struct webhook_mention *mentions; /* strings borrowed from msg */
+	size_t n_mentions;
+	char ack_prefix[512];		/* msg->ack_url up to its token */
 };
 
 static uint64_t
@@ -267,10 +278,9 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 			host->conf_error(conf, mention, "\"mention\" must be "
 			    "true or false");
 			ok = 0;
-		} else if (mention->integer && wc->flavour != WEBHOOK_WECOM &&
-		    wc->flavour != WEBHOOK_DINGTALK) {
+		} else if (mention->integer && wc->flavour == WEBHOOK_GENERIC) {
 			host->conf_error(conf, mention, "\"mention\" works with "
-			    "the wecom and dingtalk flavours only");
+			    "the wecom, dingtalk and feishu flavours only");
 			ok = 0;
 		} else
 			wc->mention = mention->integer != 0;
@@ -324,6 +334,7 @@ webhook_send_free(struct webhook_send *ws)
 	if (ws == NULL)
 		return;
 	free(ws->cuts);
+	free(ws->mentions);
 	free(ws);
 }
 
@@ -375,7 +386,11 @@ webhook_send_part(struct webhook_send *ws, char *reason, size_t reasonlen)
 	p.count = ws->n_parts;
 	p.markdown = wc->markdown;
 	/* Mention once, on the first part. */
-	p.mention = ws->next == 0 && ws->mention[0] != '\0' ? ws->mention : NULL;
+	if (ws->next == 0) {
+		p.mentions = ws->mentions;
+		p.n_mentions = ws->n_mentions;
+	}
+	p.ack_prefix = ws->ack_prefix[0] != '\0' ? ws->ack_prefix : NULL;
 	if (wc->flavour == WEBHOOK_FEISHU && wc->secret != NULL) {
 		p.feishu_ts = now_ms / 1000;
 		if (webhook_sign_feishu(wc->secret, p.feishu_ts, fsign,
@@ -495,6 +510,78 @@ webhook_cut(struct webhook_send *ws, size_t max)
 	ws->n_parts = (unsigned)(n - 1);
 }
 
+/* Is s all digits (and a leading +)?  WeCom's address entry then is a
+ * mobile, not a userid. */
+static int
+webhook_is_digits(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((*s < '0' || *s > '9') && *s != '+')
+			return 0;
+	return 1;
+}
+
+/* One mention of a recipient into w: its handle, else its phone; 0 when
+ * it has neither. */
+static int
+webhook_mention_of(const struct webhook_channel *wc,
+    const struct herald_recipient *r, struct webhook_mention *w)
+{
+	const char *a = r->handle != NULL ? r->handle : r->phone;
+
+	if (a == NULL)
+		return 0;
+	w->is_mobile = r->handle == NULL ||
+	    (wc->flavour == WEBHOOK_WECOM && webhook_is_digits(a));
+	/* Robots know mainland mobiles without the country code. */
+	if (w->is_mobile && strncmp(a, "+86", 3) == 0)
+		a += 3;
+	w->id = a;
+	w->name = r->name;
+	return 1;
+}
+
+/* ws->mentions from the message's recipients (ABI 1.4) or, with an
+ * older host, from its one contact.  -1 when out of memory. */
+static int
+webhook_mentions(struct webhook_send *ws)
+{
+	const struct herald_host *host = ws->wc->host;
+	const struct herald_message *m = ws->msg;
+	struct herald_recipient one = { 0 };
+	const struct herald_recipient *r = &one;
+	size_t n = 1;
+
+	if (host->abi_minor >= 4 && m->n_recipients > 0) {
+		r = m->recipients;
+		n = m->n_recipients;
+	} else {
+		one.name = m->contact_name;
+		one.phone = m->contact_phone;
+		one.handle = m->address;
+	}
+	if ((ws->mentions = calloc(n, sizeof(*ws->mentions))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		ws->n_mentions += (size_t)webhook_mention_of(ws->wc, &r[i],
+		    &ws->mentions[ws->n_mentions]);
+	return 0;
+}
+
+/* The part of the ack link before its token ("https://x/a/"): links
+ * that start so are labelled as ack links in markdown. */
+static void
+webhook_ack_prefix(struct webhook_send *ws)
+{
+	const char *u = ws->msg->ack_url, *slash;
+
+	if (u == NULL || (slash = strrchr(u, '/')) == NULL ||
+	    (size_t)(slash - u) + 1 >= sizeof(ws->ack_prefix))
+		return;
+	memcpy(ws->ack_prefix, u, (size_t)(slash - u) + 1);
+	ws->ack_prefix[slash - u + 1] = '\0';
+}
+
 static void
 webhook_send(void *state, const struct herald_message *msg,
     struct herald_completion *c)
@@ -503,7 +590,6 @@ webhook_send(void *state, const struct herald_message *msg,
 	struct webhook_resume *res;
 	struct webhook_send *ws;
 	char reason[WEBHOOK_REASON_MAX];
-	const char *a;
 
 	if (msg->body == NULL || msg->body[0] == '\0') {
 		wc->host->complete(c, HERALD_PERMANENT, 0, "empty message");
@@ -523,14 +609,12 @@ webhook_send(void *state, const struct herald_message *msg,
 		wc->host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
 		return;
 	}
-	/* An address override (a WeCom user id) wins over the phone. */
-	a = msg->address != NULL ? msg->address : msg->contact_phone;
-	if (wc->mention && a != NULL) {
-		/* Robots know mainland mobiles without the country code. */
-		if (strncmp(a, "+86", 3) == 0)
-			a += 3;
-		snprintf(ws->mention, sizeof(ws->mention), "%s", a);
+	if (wc->mention && webhook_mentions(ws) == -1) {
+		webhook_send_free(ws);
+		wc->host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
+		return;
 	}
+	webhook_ack_prefix(ws);
 	/* A retry after a failure mid-way resumes where it stopped. */
 	if ((res = webhook_resume_find(wc, msg->key)) != NULL &&
 	    res->hash == ws->hash && res->done < ws->n_parts)
