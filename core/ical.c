@@ -13,16 +13,24 @@
  *    would be 60 lines of nothing useful, and Outlook reads only the
  *    recent rules anyway.  A zone libical does not know (or UTC) gets
  *    UTC times instead, which every app reads alike.
- *  - Alarms are TRIGGER durations relative to the start.  A "7d"
- *    reminder is seven civil days in herald (same wall-clock time), which
- *    is exactly what "-P7D" means in RFC 5545 (nominal days), so the two
- *    agree across DST changes.  herald moves its own reminders off
- *    weekends and holidays; calendar alarms cannot, and do not.
- *  - Deadlines and launches have no end (RFC 5545 3.6.1: the event ends
- *    when it starts) rather than an invented one, and are TRANSPARENT so
- *    they do not show their owners as busy; slots run from..to, OPAQUE.
- *  - UIDs are the planner's item ids ("<campaign>/<item>@herald"), stable
- *    across reloads, so a subscribed calendar updates events in place.
+ *  - Alarms ring when herald's own notices go out: each TRIGGER is an
+ *    absolute UTC instant from plan_instants(), the planner's own
+ *    resolution of the offsets, so a "7d" reminder that falls on a
+ *    Saturday rings on the Friday like the SMS does, a reminder merged
+ *    or dropped by the planner has no alarm, and a civil "7d" across a
+ *    DST change stays seven civil days (readers take a relative "-P7D"
+ *    as 168 hours).
+ *  - Every event has a DTEND after its DTSTART (RFC 5545 3.8.2.2; some
+ *    readers drop events without one): deadlines and launches last
+ *    HERALD_ITEM_EVENT_SECONDS from their instant, like the email
+ *    channel's attachment; slots run from..to; phases and tasks span their
+ *    dates (a phase of whole days is an all-day event).  Only slots are
+ *    OPAQUE: the rest must not show their owners as busy.
+ *  - UIDs are ical_uid() of the planner's item ids ("<campaign>/<item>@
+ *    herald", percent-encoded: no space), stable across reloads, so a
+ *    subscribed calendar updates events in place, and the same as the
+ *    email channel's .ics attachments (herald_message.item_uid): a
+ *    deadline is one event however many reminders carried it.
  *  - METHOD:PUBLISH without ORGANIZER: RFC 5546 wants one for PUBLISH,
  *    but herald has no calendar user to name, and subscribing clients
  *    (Google, Apple, Outlook, Thunderbird) ignore its absence.
@@ -42,6 +50,7 @@
 #include "api_internal.h"
 #include "arena.h"
 #include "civil.h"
+#include "herald-plugin.h"
 #include "daemon.h"
 #include "engine.h"
 #include "httpd.h"
@@ -75,13 +84,18 @@ struct ical_item {
 	const struct model_campaign *c;
 	const struct ical_zone *z;
 	const char *item;		/* the planner's item id */
-	const char *category;		/* deadline, launch, livestream */
+	const char *category;		/* deadline, launch, livestream, phase, task */
 	const char *summary;
 	const char *description;
 	const char *location;		/* or NULL */
-	int64_t start, end;		/* end <= start: no DTEND */
-	const struct model_offset *alarms;
+	int64_t start, end;		/* end > start */
+	int all_day;			/* whole days: start and end are days
+					 * since the epoch, end exclusive */
+	int opaque;			/* shows its owner busy (slots) */
+	const struct model_offset *alarms; /* before alarm_at */
 	size_t n_alarms;
+	enum job_kind alarm_kind;	/* how the planner moves them */
+	int64_t alarm_at;
 	const char *alarm_lead;		/* "距截止还有" */
 	const char *title;		/* the item's own title, for alarms */
 };
@@ -125,6 +139,14 @@ ical_scan(struct ical_ctx *x, const struct model_campaign *c)
 		ical_note(x, c->launch.at.at);
 	for (size_t i = 0; i < c->n_slots; i++)
 		ical_note(x, c->slots[i].from.at);
+	for (size_t i = 0; i < c->n_phases; i++)
+		ical_note(x, c->phases[i].from.at);
+	for (size_t i = 0; i < c->n_tasks; i++) {
+		if (c->tasks[i].start.text != NULL)
+			ical_note(x, c->tasks[i].start.at);
+		if (c->tasks[i].due.text != NULL)
+			ical_note(x, c->tasks[i].due.at);
+	}
 }
 
 /*
@@ -232,33 +254,18 @@ ical_offsets_line(struct ical_ctx *x, const char *label,
 	return n > 0 ? arena_printf(x->a, "\n%s：提前%s", label, s) : "";
 }
 
-/* The offset before the start as a TRIGGER duration: days stay civil. */
-static struct icaldurationtype
-ical_before(const struct model_offset *o)
-{
-	struct icaldurationtype d = icaldurationtype_null_duration();
-	int64_t rest = o->seconds - (int64_t)o->days * ICAL_DAY;
-
-	if (rest < 0)
-		rest = 0;
-	d.is_neg = 1;
-	d.days = (unsigned)o->days;
-	d.hours = (unsigned)(rest / 3600);
-	d.minutes = (unsigned)(rest % 3600 / 60);
-	d.seconds = (unsigned)(rest % 60);
-	return d;
-}
-
+/* An alarm at instant at (UTC), for the offset o of it. */
 static void
 ical_alarm(struct ical_ctx *x, icalcomponent *ev, const struct ical_item *it,
-    const struct model_offset *o)
+    const struct model_offset *o, int64_t at)
 {
 	icalcomponent *al = icalcomponent_new_valarm();
 	struct icaltriggertype trg;
 
 	memset(&trg, 0, sizeof(trg));
-	trg.time = icaltime_null_time();
-	trg.duration = ical_before(o);
+	trg.time = icaltime_from_timet_with_zone((time_t)at, 0,
+	    icaltimezone_get_utc_timezone());
+	trg.duration = icaldurationtype_null_duration();
 	icalcomponent_add_property(al,
 	    icalproperty_new_action(ICAL_ACTION_DISPLAY));
 	icalcomponent_add_property(al, icalproperty_new_trigger(trg));
@@ -268,24 +275,70 @@ ical_alarm(struct ical_ctx *x, icalcomponent *ev, const struct ical_item *it,
 	icalcomponent_add_component(ev, al);
 }
 
+/* The alarms of it, where the planner puts its notices. */
+static int
+ical_alarms(struct ical_ctx *x, icalcomponent *ev, const struct ical_item *it)
+{
+	struct plan_instant *pi;
+
+	if (it->n_alarms == 0)
+		return 0;
+	pi = xcalloc(it->n_alarms, sizeof(*pi));
+	if (plan_instants(x->m, it->c, it->alarm_kind, it->alarm_at,
+	    it->alarms, it->n_alarms, pi) == -1) {
+		snprintf(x->err, x->errlen, "cannot place the alarms of \"%s\"",
+		    it->item);
+		free(pi);
+		return -1;
+	}
+	for (size_t i = 0; i < it->n_alarms; i++)
+		if (pi[i].keep)
+			ical_alarm(x, ev, it, &it->alarms[i], pi[i].at);
+	free(pi);
+	return 0;
+}
+
+/* Days since the epoch as an all-day DATE value. */
+static struct icaltimetype
+ical_date(int32_t day)
+{
+	struct icaltimetype t = icaltime_null_date();
+	int y, m, d;
+
+	civil_date_from_days(day, &y, &m, &d);
+	t.year = y;
+	t.month = m;
+	t.day = d;
+	return t;
+}
+
 static int
 ical_event(struct ical_ctx *x, const struct ical_item *it)
 {
 	icalcomponent *ev;
 	struct icaltimetype start, end;
+	char *uid;
 
-	if (ical_time(x, it->z, it->start, &start) == -1 ||
-	    (it->end > it->start && ical_time(x, it->z, it->end, &end) == -1))
+	if (it->all_day) {
+		start = ical_date((int32_t)it->start);
+		end = ical_date((int32_t)it->end);
+	} else if (ical_time(x, it->z, it->start, &start) == -1 ||
+	    ical_time(x, it->z, it->end, &end) == -1)
 		return -1;
 	ev = icalcomponent_new_vevent();
-	icalcomponent_add_property(ev, icalproperty_new_uid(arena_printf(x->a,
-	    "%s/%s@herald", it->c->id, it->item)));
+	uid = ical_uid(it->c->id, it->item);
+	icalcomponent_add_property(ev, icalproperty_new_uid(uid));
+	free(uid);
 	icalcomponent_add_property(ev, icalproperty_new_dtstamp(x->stamp));
-	icalcomponent_add_property(ev, ical_zoned(
-	    icalproperty_new_dtstart(start), it->z));
-	if (it->end > it->start)
+	if (it->all_day) {
+		icalcomponent_add_property(ev, icalproperty_new_dtstart(start));
+		icalcomponent_add_property(ev, icalproperty_new_dtend(end));
+	} else {
+		icalcomponent_add_property(ev, ical_zoned(
+		    icalproperty_new_dtstart(start), it->z));
 		icalcomponent_add_property(ev, ical_zoned(
 		    icalproperty_new_dtend(end), it->z));
+	}
 	icalcomponent_add_property(ev, icalproperty_new_summary(it->summary));
 	icalcomponent_add_property(ev,
 	    icalproperty_new_description(it->description));
@@ -294,10 +347,12 @@ ical_event(struct ical_ctx *x, const struct ical_item *it)
 		    icalproperty_new_location(it->location));
 	icalcomponent_add_property(ev,
 	    icalproperty_new_categories(it->category));
-	icalcomponent_add_property(ev, icalproperty_new_transp(it->end >
-	    it->start ? ICAL_TRANSP_OPAQUE : ICAL_TRANSP_TRANSPARENT));
-	for (size_t i = 0; i < it->n_alarms; i++)
-		ical_alarm(x, ev, it, &it->alarms[i]);
+	icalcomponent_add_property(ev, icalproperty_new_transp(it->opaque ?
+	    ICAL_TRANSP_OPAQUE : ICAL_TRANSP_TRANSPARENT));
+	if (ical_alarms(x, ev, it) == -1) {
+		icalcomponent_free(ev);
+		return -1;
+	}
 	icalcomponent_add_component(x->cal, ev);
 	return 0;
 }
@@ -370,8 +425,9 @@ ical_deadline(struct ical_ctx *x, const struct model_campaign *c,
 {
 	struct ical_item it = {
 		.c = c, .z = z, .item = d->id, .category = "deadline",
-		.start = d->due.at, .end = d->due.at,
+		.start = d->due.at, .end = d->due.at + HERALD_ITEM_EVENT_SECONDS,
 		.alarms = d->remind, .n_alarms = d->n_remind,
+		.alarm_kind = JOB_REMINDER, .alarm_at = d->due.at,
 		.alarm_lead = "距截止还有",
 		.title = d->title != NULL ? d->title : d->id,
 	};
@@ -394,8 +450,9 @@ ical_launch(struct ical_ctx *x, const struct model_campaign *c,
 	const struct model_launch *l = &c->launch;
 	struct ical_item it = {
 		.c = c, .z = z, .item = PLAN_LAUNCH_ITEM, .category = "launch",
-		.start = l->at.at, .end = l->at.at,
+		.start = l->at.at, .end = l->at.at + HERALD_ITEM_EVENT_SECONDS,
 		.alarms = l->countdown, .n_alarms = l->n_countdown,
+		.alarm_kind = JOB_COUNTDOWN, .alarm_at = l->at.at,
 		.alarm_lead = "距开始还有",
 		.title = l->title != NULL ? l->title : "启动仪式",
 	};
@@ -417,8 +474,9 @@ ical_slot(struct ical_ctx *x, const struct model_campaign *c,
 	    s->stage->id;
 	struct ical_item it = {
 		.c = c, .z = z, .category = "livestream",
-		.start = s->from.at, .end = s->to.at,
+		.start = s->from.at, .end = s->to.at, .opaque = 1,
 		.alarms = s->remind, .n_alarms = s->n_remind,
+		.alarm_kind = JOB_SLOT, .alarm_at = s->from.at,
 		.alarm_lead = "距开播还有", .title = s->title,
 		.location = stage,
 	};
@@ -435,6 +493,127 @@ ical_slot(struct ical_ctx *x, const struct model_campaign *c,
 	return ical_event(x, &it);
 }
 
+/* The civil day (days since the epoch) of t in the campaign's zone. */
+static int
+ical_day(struct ical_ctx *x, const struct model_campaign *c, int64_t t,
+    int32_t *day)
+{
+	struct civil cv;
+
+	if (civil_from_instant(t, c->timezone, &cv, NULL) == -1) {
+		snprintf(x->err, x->errlen, "cannot convert %lld to time zone "
+		    "\"%s\"", (long long)t, c->timezone);
+		return -1;
+	}
+	*day = civil_days_from_date(cv.year, cv.month, cv.day);
+	return 0;
+}
+
+/* Midnight starting t's civil day in the campaign's zone. */
+static int
+ical_midnight(struct ical_ctx *x, const struct model_campaign *c, int64_t t,
+    int64_t *out)
+{
+	struct civil cv;
+
+	if (civil_from_instant(t, c->timezone, &cv, NULL) == -1)
+		goto fail;
+	cv.hour = cv.min = cv.sec = 0;
+	if (civil_to_instant(&cv, c->timezone, out, NULL) == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(x->err, x->errlen, "cannot convert %lld to time zone \"%s\"",
+	    (long long)t, c->timezone);
+	return -1;
+}
+
+/*
+ * A phase: its dates as an all-day span when both ends were written as
+ * dates (the usual "2023-10-15" to "2023-10-31"), else from..to.
+ */
+static int
+ical_phase(struct ical_ctx *x, const struct model_campaign *c,
+    const struct ical_zone *z, const struct model_phase *ph)
+{
+	struct ical_item it = {
+		.c = c, .z = z, .item = ph->id, .category = "phase",
+		.title = ph->title != NULL ? ph->title : ph->id,
+		.start = ph->from.at, .end = ph->to.at,
+	};
+	int32_t d0, d1;
+
+	if (ph->from.date_only && ph->to.date_only) {
+		if (ical_day(x, c, ph->from.at, &d0) == -1 ||
+		    ical_day(x, c, ph->to.at, &d1) == -1)
+			return -1;
+		it.all_day = 1;
+		it.start = d0;
+		it.end = (d1 >= d0 ? d1 : d0) + 1;
+	} else if (it.end <= it.start)
+		it.end = it.start + HERALD_ITEM_EVENT_SECONDS;
+	it.summary = arena_printf(x->a, "【%s】阶段：%s", c->title, it.title);
+	it.description = arena_printf(x->a, "%s\n时间：%s至%s（%s）",
+	    ical_campaign_line(x, c), ph->from.text, ph->to.text, c->timezone);
+	return ical_event(x, &it);
+}
+
+/*
+ * A task: from its start (midnight when written as a date) to its due
+ * instant, with its reminders as alarms; a task with only a start is a
+ * short event then (a whole day when written as a date).
+ */
+static int
+ical_task(struct ical_ctx *x, const struct model_campaign *c,
+    const struct ical_zone *z, const struct model_task *t)
+{
+	struct ical_item it = {
+		.c = c, .z = z, .item = t->id, .category = "task",
+		.title = t->title != NULL ? t->title : t->id,
+		.alarm_lead = "距完成期限还有",
+	};
+	int32_t day;
+
+	if (t->due.text != NULL) {
+		it.start = it.end = t->due.at;
+		if (t->start.text != NULL && t->start.date_only) {
+			if (ical_midnight(x, c, t->start.at, &it.start) == -1)
+				return -1;
+		} else if (t->start.text != NULL)
+			it.start = t->start.at;
+		if (it.start >= it.end) {
+			it.start = t->due.at;
+			it.end = t->due.at + HERALD_ITEM_EVENT_SECONDS;
+		}
+		it.alarms = t->remind;
+		it.n_alarms = t->n_remind;
+		it.alarm_kind = JOB_TASK;
+		it.alarm_at = t->due.at;
+	} else if (t->start.text != NULL && t->start.date_only) {
+		if (ical_day(x, c, t->start.at, &day) == -1)
+			return -1;
+		it.all_day = 1;
+		it.start = day;
+		it.end = day + 1;
+	} else if (t->start.text != NULL) {
+		it.start = t->start.at;
+		it.end = t->start.at + HERALD_ITEM_EVENT_SECONDS;
+	} else
+		return 0;	/* no date: nothing to put in a calendar */
+	it.summary = arena_printf(x->a, "【%s】任务：%s", c->title, it.title);
+	it.description = arena_printf(x->a, "%s%s%s%s%s%s",
+	    ical_campaign_line(x, c),
+	    t->start.text != NULL ? arena_printf(x->a, "\n开始：%s",
+	    t->start.text) : "",
+	    t->due.text != NULL ? arena_printf(x->a, "\n完成期限：%s（%s）",
+	    t->due.text, c->timezone) : "",
+	    ical_offsets_line(x, "提醒", t->remind, t->due.text != NULL ?
+	    t->n_remind : 0),
+	    t->lead != NULL ? ical_units_line(x, "牵头单位", &t->lead, 1) : "",
+	    ical_units_line(x, "配合单位", t->cooperate, t->n_cooperate));
+	return ical_event(x, &it);
+}
+
 static int
 ical_campaign(struct ical_ctx *x, const struct model_campaign *c)
 {
@@ -448,6 +627,12 @@ ical_campaign(struct ical_ctx *x, const struct model_campaign *c)
 	for (size_t i = 0; i < c->n_slots; i++)
 		if (c->slots[i].stage != NULL &&
 		    ical_slot(x, c, z, &c->slots[i]) == -1)
+			return -1;
+	for (size_t i = 0; i < c->n_phases; i++)
+		if (ical_phase(x, c, z, &c->phases[i]) == -1)
+			return -1;
+	for (size_t i = 0; i < c->n_tasks; i++)
+		if (ical_task(x, c, z, &c->tasks[i]) == -1)
 			return -1;
 	return 0;
 }

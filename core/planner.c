@@ -345,31 +345,26 @@ plan_slotted_index_cmp(const void *a, const void *b)
 }
 
 /*
- * Reminders of one item (deadline or task): each offset before due, moved
- * by the calendar when its kind moves, dropped at or after due, merged
+ * Resolve the n reminder offsets of one item (deadline or task) due at
+ * due into s (n entries, left in offset order): each offset before due,
+ * moved by the calendar when kind moves, dropped at or after due, merged
  * with a larger offset that lands on the same instant.
  */
 static int
-plan_reminders(struct plan_ctx *p, enum job_kind kind, int64_t due,
+plan_resolve(struct plan_ctx *p, enum job_kind kind, int64_t due,
     const struct model_offset *remind, size_t n_remind,
-    const struct plan_to *to)
+    struct plan_slotted *s)
 {
-	struct plan_slotted *s;
-	int rc = -1;
-
-	if (n_remind == 0)
-		return 0;
-	s = xcalloc(n_remind, sizeof(*s));
 	for (size_t i = 0; i < n_remind; i++) {
 		s[i].index = i;
 		s[i].seconds = remind[i].seconds;
 		if (plan_shift(p, due, &remind[i], -1, &s[i].at) == -1)
-			goto fail;
+			return -1;
 		/* At or after due is no reminder, even if the calendar would
 		 * pull it back before the deadline. */
 		s[i].keep = s[i].at < due;
 		if (plan_workday(p, kind, &s[i].at, &s[i].moved) == -1)
-			goto fail;
+			return -1;
 		s[i].keep = s[i].keep && s[i].at < due;
 	}
 	qsort(s, n_remind, sizeof(*s), plan_slotted_cmp);
@@ -382,6 +377,23 @@ plan_reminders(struct plan_ctx *p, enum job_kind kind, int64_t due,
 			kept = i;
 	}
 	qsort(s, n_remind, sizeof(*s), plan_slotted_index_cmp);
+	return 0;
+}
+
+/* Emit the reminders of one item (plan_resolve() says when). */
+static int
+plan_reminders(struct plan_ctx *p, enum job_kind kind, int64_t due,
+    const struct model_offset *remind, size_t n_remind,
+    const struct plan_to *to)
+{
+	struct plan_slotted *s;
+	int rc = -1;
+
+	if (n_remind == 0)
+		return 0;
+	s = xcalloc(n_remind, sizeof(*s));
+	if (plan_resolve(p, kind, due, remind, n_remind, s) == -1)
+		goto fail;
 
 	p->j.kind = kind;
 	p->j.item_at = due;
@@ -590,13 +602,18 @@ plan_digest(struct plan_ctx *p)
 	return 0;
 }
 
+static const char *
+plan_zone(const struct model *m, const struct model_campaign *c)
+{
+	return c->timezone != NULL ? c->timezone :
+	    m->daemon.timezone != NULL ? m->daemon.timezone : "Asia/Shanghai";
+}
+
 static int
 plan_campaign(struct plan_ctx *p, const struct model_campaign *c)
 {
 	p->c = c;
-	p->zone = c->timezone != NULL ? c->timezone :
-	    p->m->daemon.timezone != NULL ? p->m->daemon.timezone :
-	    "Asia/Shanghai";
+	p->zone = plan_zone(p->m, c);
 	p->has_earliest = 0;
 	p->last_day = INT32_MIN;
 	p->cached = 0;
@@ -642,4 +659,45 @@ plan_model(const struct model *m, plan_emit_fn emit, void *arg,
 		if (plan_campaign(&p, &m->campaigns[i]) == -1)
 			return -1;
 	return 0;
+}
+
+int
+plan_instants(const struct model *m, const struct model_campaign *c,
+    enum job_kind kind, int64_t at, const struct model_offset *offsets,
+    size_t n, struct plan_instant *out)
+{
+	struct plan_counts counts;
+	struct plan_slotted *s;
+	struct plan_ctx p;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.m = m;
+	p.c = c;
+	p.zone = plan_zone(m, c);
+	p.counts = &counts;
+	s = xcalloc(n, sizeof(*s));
+	if (kind == JOB_REMINDER || kind == JOB_TASK) {
+		if (plan_resolve(&p, kind, at, offsets, n, s) == -1)
+			goto fail;
+	} else {
+		/* Countdowns and slot reminders: never moved, never merged
+		 * (plan_launch, plan_slot). */
+		for (size_t i = 0; i < n; i++) {
+			if (plan_shift(&p, at, &offsets[i], -1, &s[i].at) == -1)
+				goto fail;
+			s[i].keep = s[i].at < at;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		out[i].at = s[i].at;
+		out[i].keep = s[i].keep;
+		out[i].moved = s[i].moved;
+	}
+	rc = 0;
+fail:
+	free(s);
+	return rc;
 }

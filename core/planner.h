@@ -72,6 +72,27 @@ char *plan_slot_item(const struct model_slot *s, char *buf, size_t len);
 const struct model_slot *plan_slot_find(const struct model_campaign *c,
     const char *item);
 
+/* One offset of an item resolved by plan_instants(). */
+struct plan_instant {
+	int64_t at;		/* when the notice goes out */
+	int keep;		/* 0: dropped (at or after the item, or on the
+				 * same instant as a larger offset) */
+	int moved;		/* the work calendar moved it */
+};
+
+/*
+ * When the notices at n offsets before the instant at of an item of c go
+ * out, exactly as plan_model() plans the jobs of kind: JOB_REMINDER and
+ * JOB_TASK move off non-workdays (when engine.workday_kinds says so) and
+ * merge; JOB_COUNTDOWN and JOB_SLOT never move.  out[i] (n entries,
+ * caller's) answers offsets[i].  For calendar alarms (ical.c), so a
+ * calendar rings when herald sends.  Returns 0, or -1 when c's zone
+ * cannot be read.  Sets TZ like every civil conversion: loop thread only.
+ */
+int plan_instants(const struct model *m, const struct model_campaign *c,
+    enum job_kind kind, int64_t at, const struct model_offset *offsets,
+    size_t n, struct plan_instant *out);
+
 #define PLAN_SLOT_ITEM_MAX	256
 #define PLAN_DIGEST_ITEM	"digest"
 #define PLAN_LAUNCH_ITEM	"launch"

@@ -33,6 +33,8 @@ struct fixture {
 static const char config[] =
     "herald = { timezone = \"Asia/Shanghai\"; };\n"
     "channels = ( { name = \"log\"; plugin = \"log\"; } );\n"
+    /* Weekends move reminders (issue 11: so must the alarms). */
+    "calendar = { weekend = [ \"sat\", \"sun\" ]; };\n"
     "units = ( { id = \"beijing\"; name = \"北京市商务局\"; },\n"
     "          { id = \"hebei\"; name = \"河北省商务厅\"; } );\n"
     "contacts = (\n"
@@ -205,9 +207,13 @@ check_time(struct fixture *f, icalcomponent *ev, icalproperty_kind kind,
 	icaltimezone_free(z, 1);
 }
 
-/* The event's alarms, in order: DISPLAY, before the start by these. */
+/*
+ * The event's alarms, in order: DISPLAY, at these instants (UTC), where
+ * herald's own reminders go out: moved off weekends by the planner
+ * (issue 11).  The instants are date(1)'s, not herald's.
+ */
 static void
-check_alarms(icalcomponent *ev, const int *days, const int *seconds, int n)
+check_alarms(icalcomponent *ev, const int64_t *at, int n)
 {
 	icalcomponent *al;
 	int i = 0;
@@ -223,14 +229,9 @@ check_alarms(icalcomponent *ev, const int *days, const int *seconds, int n)
 		assert_true(i < n);
 		assert_non_null(p);
 		trg = icalproperty_get_trigger(p);
-		assert_true(icaltime_is_null_time(trg.time));
-		assert_int_equal(trg.duration.is_neg, 1);
-		/* Days stay days: "7d" is civil, like RFC 5545's "P7D". */
-		assert_int_equal(trg.duration.days + 7 * trg.duration.weeks,
-		    days[i]);
-		assert_int_equal(trg.duration.hours * 3600 +
-		    trg.duration.minutes * 60 + trg.duration.seconds,
-		    seconds[i]);
+		assert_false(icaltime_is_null_time(trg.time));
+		assert_true(icaltime_is_utc(trg.time));
+		assert_int_equal(icaltime_as_timet(trg.time), at[i]);
 		assert_int_equal(icalproperty_get_action(
 		    icalcomponent_get_first_property(al,
 		    ICAL_ACTION_PROPERTY)), ICAL_ACTION_DISPLAY);
@@ -251,14 +252,15 @@ static void
 test_calendar(void **state)
 {
 	struct fixture *f = *state;
-	static const int dl_days[] = { 7, 1, 0 };
-	static const int dl_secs[] = { 0, 12 * 3600, 2 * 3600 };
-	static const int ln_days[] = { 1, 0, 0 };
-	static const int ln_secs[] = { 0, 3600, 600 };
-	static const int sl_days[] = { 0 };
-	static const int sl_secs[] = { 1800 };
-	static const int ny_days[] = { 7 };
-	static const int ny_secs[] = { 0 };
+	/* Due Saturday 2023-08-05 17:00 +0800: "7d" (Saturday) and "2h"
+	 * move to Friday at the same wall time, "1d12h" is Friday 05:00. */
+	static const int64_t dl_at[] = { 1690534800, 1691096400, 1691132400 };
+	/* Countdowns never move. */
+	static const int64_t ln_at[] = { 1694138400, 1694221200, 1694224200 };
+	static const int64_t sl_at[] = { 1694224800 };
+	/* Seven civil days across the end of DST: 09:00 EDT, not 08:00. */
+	static const int64_t edt_at[] = { 1697202000 };
+	static const int64_t est_at[] = { 1698670800 };
 	icalcomponent *ev;
 	icalproperty *p;
 	struct icaltimetype t;
@@ -283,8 +285,10 @@ test_calendar(void **state)
 	ev = event(f, "xfcjy-2023/liaison-list@herald");
 	check_time(f, ev, ICAL_DTSTART_PROPERTY, "Asia/Shanghai",
 	    "2023-08-05 17:00:00", 1691226000);
-	assert_null(icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY));
-	check_alarms(ev, dl_days, dl_secs, 3);
+	/* Issue 11: a DTEND after the start (HERALD_ITEM_EVENT_SECONDS). */
+	check_time(f, ev, ICAL_DTEND_PROPERTY, "Asia/Shanghai",
+	    "2023-08-05 17:30:00", 1691227800);
+	check_alarms(ev, dl_at, 3);
 	assert_string_equal(category(ev), "deadline");
 	assert_string_equal(icalcomponent_get_summary(ev),
 	    "【2023年全国消费促进月】截止："
@@ -300,15 +304,18 @@ test_calendar(void **state)
 	ev = event(f, "xfcjy-2023/launch@herald");
 	check_time(f, ev, ICAL_DTSTART_PROPERTY, "Asia/Shanghai",
 	    "2023-09-09 10:00:00", 1694224800);
-	check_alarms(ev, ln_days, ln_secs, 3);
+	check_time(f, ev, ICAL_DTEND_PROPERTY, "Asia/Shanghai",
+	    "2023-09-09 10:30:00", 1694226600);
+	check_alarms(ev, ln_at, 3);
 	assert_string_equal(category(ev), "launch");
 
-	ev = event(f, "xfcjy-2023/cctv@2023-09-09 10:30@herald");
+	/* The slot's item "cctv@2023-09-09 10:30", percent-encoded: no space. */
+	ev = event(f, "xfcjy-2023/cctv%402023-09-09%2010%3A30@herald");
 	check_time(f, ev, ICAL_DTSTART_PROPERTY, "Asia/Shanghai",
 	    "2023-09-09 10:30:00", 1694226600);
 	check_time(f, ev, ICAL_DTEND_PROPERTY, "Asia/Shanghai",
 	    "2023-09-09 11:30:00", 1694230200);
-	check_alarms(ev, sl_days, sl_secs, 1);
+	check_alarms(ev, sl_at, 1);
 	assert_string_equal(category(ev), "livestream");
 	assert_string_equal(icalcomponent_get_location(ev), "总台直播间");
 
@@ -316,10 +323,11 @@ test_calendar(void **state)
 	ev = event(f, "ny/edt@herald");
 	check_time(f, ev, ICAL_DTSTART_PROPERTY, "America/New_York",
 	    "2023-10-20 09:00:00", 1697806800);
-	check_alarms(ev, ny_days, ny_secs, 1);
+	check_alarms(ev, edt_at, 1);
 	ev = event(f, "ny/est@herald");
 	check_time(f, ev, ICAL_DTSTART_PROPERTY, "America/New_York",
 	    "2023-11-06 09:00:00", 1699279200);
+	check_alarms(ev, est_at, 1);
 
 	/* UTC: a "Z" time, no TZID. */
 	ev = event(f, "u/d@herald");
