@@ -526,6 +526,7 @@ email_render(struct email_channel *ec, const struct herald_message *msg)
 {
 	struct mime_message mm = { 0 };
 	char *id = NULL, *ics = NULL, *text = NULL;
+	const char *uid;
 	int with_ics;
 
 	with_ics = msg->item_due != 0 && msg->kind != NULL &&
@@ -534,7 +535,12 @@ email_render(struct email_channel *ec, const struct herald_message *msg)
 	/* The same job key, the same Message-ID: re-sends dedup downstream. */
 	if (asprintf(&id, "%s@%s", msg->key, ec->id_domain) < 0)
 		return NULL;
-	if (with_ics && (ics = mime_ics(msg->key, msg->item_due, time(NULL),
+	/* The deadline's UID (ABI 1.4), the one of its event in GET
+	 * /v1/agenda.ics: every reminder updates one calendar event.  An
+	 * older host gives none; the job key then keeps each unique. */
+	uid = ec->host->abi_minor >= 4 && msg->item_uid != NULL ?
+	    msg->item_uid : msg->key;
+	if (with_ics && (ics = mime_ics(uid, msg->item_due, time(NULL),
 	    msg->item_title ? msg->item_title : (msg->subject ?
 	    msg->subject : ""))) == NULL)
 		goto out;

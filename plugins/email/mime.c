@@ -17,6 +17,8 @@
  */
 #include "mime.h"
 
+#include "herald-plugin.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,7 +406,7 @@ ics_line(FILE *fp, const char *name, const char *value, int escape)
 char *
 mime_ics(const char *uid, int64_t due, int64_t now, const char *summary)
 {
-	char *buf = NULL, start[32], stamp[32];
+	char *buf = NULL, start[32], end[32], stamp[32];
 	size_t len;
 	int bad = 0;
 	FILE *fp;
@@ -412,6 +414,7 @@ mime_ics(const char *uid, int64_t due, int64_t now, const char *summary)
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return NULL;
 	ics_time(due, start, sizeof(start));
+	ics_time(due + HERALD_ITEM_EVENT_SECONDS, end, sizeof(end));
 	ics_time(now, stamp, sizeof(stamp));
 	fputs("BEGIN:VCALENDAR\r\n"
 	    "VERSION:2.0\r\n"
@@ -421,8 +424,10 @@ mime_ics(const char *uid, int64_t due, int64_t now, const char *summary)
 	    "BEGIN:VEVENT\r\n", fp);
 	bad |= ics_line(fp, "UID", uid, 0);
 	bad |= ics_line(fp, "DTSTAMP", stamp, 0);
-	/* No DTEND: the event is the instant of the deadline itself. */
+	/* DTEND after DTSTART (RFC 5545 3.8.2.2), as long as the event of
+	 * GET /v1/agenda.ics, which has the same UID. */
 	bad |= ics_line(fp, "DTSTART", start, 0);
+	bad |= ics_line(fp, "DTEND", end, 0);
 	bad |= ics_line(fp, "SUMMARY", summary, 1);
 	fputs("TRANSP:TRANSPARENT\r\n"
 	    "BEGIN:VALARM\r\n"

@@ -47,9 +47,10 @@ char *mime_base64(const void *data, size_t len);
 void mime_date(int64_t t, char *buf, size_t len);
 
 /*
- * A VCALENDAR (METHOD:PUBLISH) with one VEVENT: UID uid, DTSTART and
- * DTEND due (UTC), DTSTAMP now, SUMMARY summary (escaped, folded at 75
- * octets on UTF-8 boundaries) and a display VALARM an hour before.
+ * A VCALENDAR (METHOD:PUBLISH) with one VEVENT: UID uid, DTSTART due and
+ * DTEND due + HERALD_ITEM_EVENT_SECONDS (UTC), DTSTAMP now, SUMMARY
+ * summary (escaped, folded at 75 octets on UTF-8 boundaries) and a
+ * display VALARM an hour before.
  */
 char *mime_ics(const char *uid, int64_t due, int64_t now, const char *summary);
 

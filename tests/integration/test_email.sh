@@ -151,7 +151,7 @@ for p in m.iter_attachments():
     if p.get_content_type() == 'text/calendar':
         ics = p.get_content().replace('\r\n ', '')
         for line in ics.split('\r\n'):
-            if line.startswith(('DTSTART', 'UID', 'SUMMARY', 'METHOD')):
+            if line.startswith(('DTSTART', 'DTEND', 'UID', 'SUMMARY', 'METHOD')):
                 print("ics." + line)
 PY
 )
@@ -166,9 +166,34 @@ is "$(field xid)" "$key" "X-Herald-Id is the job key"
 is "$(field date_ok) $(field defects) $(field crlf_only) $(field ascii)" \
     "True 0 True True" "Date parses, no parser defects, CRLF only, 7-bit"
 like "$(field maxline)" '^([0-9]|[1-6][0-9]|7[0-6])$' "no line longer than 76 characters"
+# Issue 11: the UID is the deadline's ("<campaign>/<item>@herald"), not the
+# job key, so every reminder of one deadline updates one calendar event,
+# the one GET /v1/agenda.ics gives; the event ends
+# HERALD_ITEM_EVENT_SECONDS (30 minutes) after it starts.
+expect_end=$(date -u -d "@$((due + 1800))" +%Y%m%dT%H%M%SZ)
+UID_WANT='xfcjy-2023/liaison-list@herald'
 is "$(printf '%s\n' "$parsed" | grep '^ics\.' | sort | tr '\n' ' ')" \
-    "ics.DTSTART:$expect_dt ics.METHOD:PUBLISH ics.SUMMARY:$TITLE ics.UID:$key " \
-    "the .ics part: METHOD:PUBLISH, UID = key, DTSTART = the deadline in UTC"
+    "ics.DTEND:$expect_end ics.DTSTART:$expect_dt ics.METHOD:PUBLISH ics.SUMMARY:$TITLE ics.UID:$UID_WANT " \
+    "the .ics part: METHOD:PUBLISH, UID = the deadline's, DTSTART = the deadline in UTC, a DTEND"
+uids=$($PY - "$T"/tls/*.eml <<'PY' 2>&1
+import sys, email, email.policy, re
+for path in sys.argv[1:]:
+    m = email.message_from_bytes(open(path, 'rb').read(), policy=email.policy.default)
+    for p in m.iter_attachments():
+        if p.get_content_type() == 'text/calendar':
+            ics = p.get_content().replace('\r\n ', '')
+            print(" ".join(re.findall(r'^UID:(.*?)\r?$', ics, re.M)))
+PY
+)
+is "$(printf '%s\n' "$uids" | sort -u | tr '\n' ' ')" "$UID_WANT " \
+    "every .ics of the deadline ($(printf '%s\n' "$uids" | grep -c .) mails: reminders, overdue notices) carries one UID"
+if wait_listen "$T/heraldd.log"; then
+	curl -s -o export.ics "$API/v1/agenda.ics"
+	like "$(tr -d '\r' <export.ics | grep '^UID:')" "^UID:$UID_WANT\$" \
+	    "... the UID GET /v1/agenda.ics gives the deadline's event"
+else
+	not_ok "... the UID GET /v1/agenda.ics gives the deadline's event" "no listen line"
+fi
 
 # --- STARTTLS required, server without it --------------------------------
 if wait_until 20 q_ge "SELECT count(*) FROM jobs
