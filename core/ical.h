@@ -3,11 +3,12 @@
  * the people herald reminds can also see them in their calendar app
  * (GET /v1/agenda.ics, heraldctl agenda --ics).
  *
- * One VEVENT per deadline, launch and livestream slot; alarms mirror the
- * reminder, countdown and host-reminder offsets.  The messages herald
- * itself sends are not in it: they are jobs (GET /v1/agenda).  Tasks,
- * phases and emergency plans are left out on purpose: tasks and phases
- * are spans of work, not appointments, and plans have no date.
+ * One VEVENT per deadline, launch, livestream slot, phase and dated task,
+ * each with a DTEND; alarms ring when the reminders, countdowns and
+ * host reminders are sent (plan_instants(): moved off non-workdays like
+ * the messages).  The messages herald itself sends are not in it: they
+ * are jobs (GET /v1/agenda).  Emergency plans are left out: they have no
+ * date.
  *
  * libical builds and serializes the calendar, so escaping, CRLF line
  * endings and line folding are the library's.
