@@ -436,6 +436,50 @@ test_launch_never_moves(void **state)
 	free(f);
 }
 
+/*
+ * plan_instants() (the calendar's alarms, ical.c) answers what
+ * plan_model() does: the moved reminder instants, the task's, the
+ * countdowns and the slot reminder unmoved.
+ */
+static void
+test_instants_match_jobs(void **state)
+{
+	struct fx *f = fx_new();
+	const struct model_campaign *c = &f->m.campaigns[0];
+	struct plan_instant pi[4];
+	const int64_t dl[4] = { T_JUL28_1700, T_AUG02_1700, T_AUG04_1700,
+	    T_AUG04_1500 };
+	const int64_t cd[3] = { T_SEP09_1000, T_SEP10_0900, T_SEP10_0950 };
+	struct recs rs;
+	const struct job *j[8];
+
+	(void)state;
+	assert_int_equal(plan_instants(&f->m, c, JOB_REMINDER,
+	    c->deadlines[0].due.at, c->deadlines[0].remind,
+	    c->deadlines[0].n_remind, pi), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_true(pi[i].keep);
+		assert_int_equal(pi[i].at, dl[i]);
+	}
+	assert_true(pi[0].moved && !pi[1].moved && pi[3].moved);
+	assert_int_equal(plan_instants(&f->m, c, JOB_COUNTDOWN,
+	    c->launch.at.at, c->launch.countdown, c->launch.n_countdown, pi), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pi[i].at, cd[i]);
+	assert_int_equal(plan_instants(&f->m, c, JOB_SLOT, c->slots[0].from.at,
+	    c->slots[0].remind, c->slots[0].n_remind, pi), 0);
+	assert_int_equal(pi[0].at, T_SLOT_REMIND);
+	/* The task's, against the jobs the planner emits. */
+	plan(f, &rs, NULL);
+	assert_true(pick(&rs, JOB_TASK, NULL, NULL, j, 8) >= 1);
+	assert_int_equal(plan_instants(&f->m, c, JOB_TASK, c->tasks[0].due.at,
+	    c->tasks[0].remind, c->tasks[0].n_remind, pi), 0);
+	assert_true(pi[0].keep);
+	assert_int_equal(pi[0].at, j[0]->due);
+	free(rs.r);
+	free(f);
+}
+
 static void
 test_reminder_at_or_after_due_dropped(void **state)
 {
@@ -723,6 +767,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_liaison_list_reminders),
 	cmocka_unit_test(test_overdue_and_escalation),
 	cmocka_unit_test(test_launch_never_moves),
+	cmocka_unit_test(test_instants_match_jobs),
 	cmocka_unit_test(test_reminder_at_or_after_due_dropped),
 	cmocka_unit_test(test_merged_reminders_keep_larger_offset),
 	cmocka_unit_test(test_deterministic_and_unique_keys),
