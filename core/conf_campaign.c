@@ -495,8 +495,16 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 	has_coord = conf_get_audience(cx, g, "coordinators", 0, 0,
 	    arena_printf(cx->a, "coordinators of %s", conf_owner(what)),
 	    &c->digest.to);
-	if (conf_get_string(cx, g, "digest", 0, what, &digest) == 1) {
-		s = config_setting_get_member(g, "digest");
+	s = config_setting_get_member(g, "digest");
+	/* digest = true: at the start of the working day. */
+	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		if (config_setting_get_bool(s) && has_coord == 0)
+			conf_err(cx, s, "digest needs coordinators %s", what);
+		else if (config_setting_get_bool(s)) {
+			c->digest.at_min = c->day_start_min;
+			c->digest.set = 1;
+		}
+	} else if (conf_get_string(cx, g, "digest", 0, what, &digest) == 1) {
 		if (civil_parse_hhmm(digest, &c->digest.at_min) < 0)
 			conf_err(cx, s, "digest \"%s\" must be a time of day HH:MM",
 			    digest);

@@ -3,10 +3,10 @@
 # heraldd under faketime:
 #   1. a date-only due is the end of that working day (herald.engine.day_end,
 #      default 17:30, per campaign overridable), and date-only notices
-#      (phase starts) go out at day_start (default 09:00): reminders,
-#      overdue notice and escalation are planned there, the overdue notice
-#      fires at 17:30 and not at midnight, and heraldd -t prints the
-#      resolved times;
+#      (phase starts, digest = true) go out at day_start (default 09:00):
+#      reminders, overdue notice and escalation are planned there, the
+#      overdue notice fires at 17:30 and not at midnight, and heraldd -t
+#      prints the resolved times;
 #   2. without a calendar group Saturdays and Sundays are days off: a
 #      reminder that lands on a Saturday moves to the Friday;
 #   3. a campaign year the calendar does not cover is a warning that
@@ -81,6 +81,7 @@ campaigns = ( {
 }, {
   id = "c2"; title = "另一活动"; period = [ "2030-11-01", "2030-11-30" ];
   day_start = "08:30"; day_end = "16:00";
+  coordinators = [ "desk" ]; digest = true;
   phases = ( { id = "p"; title = "阶段"; from = "2030-11-25"; to = "2030-11-30";
                notify = [ "bj-wang" ]; } );
   deadlines = ( { id = "d"; title = "报送"; due = "2030-11-27";
@@ -124,6 +125,11 @@ is "$(dues c2 overdue d)" "$(py_epoch '2030-11-27 16:00')" \
     "campaign day_end \"16:00\" overrides the default for its due dates"
 is "$(dues c2 phase p)" "$(py_epoch '2030-11-25 08:30')" \
     "campaign day_start \"08:30\" overrides the default for its notices"
+is "$(dues c2 digest digest | python3 -c 'import sys, datetime, zoneinfo
+z = zoneinfo.ZoneInfo("Asia/Shanghai")
+print(" ".join(sorted({datetime.datetime.fromtimestamp(int(l), z).strftime("%H:%M")
+    for l in sys.stdin if l.strip()})) or "none")')" "08:30" \
+    "digest = true: every daily digest at the campaign's day_start, 08:30"
 
 # Fire it: from 17:29:57 the overdue notice must reach the channel at 17:30.
 rm -f "$DB"* sent.log
