@@ -141,18 +141,23 @@ api_status_clock(const struct engine_status *es, const char *zone)
 	    "checked_at", api_json_time(es->clock_checked_at, zone));
 }
 
-/* {"at", "ok", "errors"}: the errors only (warnings are logged).
- * Caller owns the object. */
+/* {"at", "ok", "errors", "warnings"}: the last reload's errors, and the
+ * warnings of the config in use (after a failed reload, still the old
+ * one's).  Caller owns the object. */
 static json_t *
 api_status_reload(const struct daemon *d, const char *zone)
 {
-	json_t *errors = json_array();
+	json_t *errors = json_array(), *warnings = json_array();
 
 	for (size_t i = 0; i < d->n_reload_errors; i++)
 		json_array_append_new(errors, json_string(d->reload_errors[i]));
-	return json_pack("{s:o,s:b,s:o}",
+	for (size_t i = 0; i < d->n_config_warnings; i++)
+		json_array_append_new(warnings,
+		    json_string(d->config_warnings[i]));
+	return json_pack("{s:o,s:b,s:o,s:o}",
 	    "at", api_json_time((int64_t)d->last_reload_at, zone),
-	    "ok", d->last_reload_ok == 0, "errors", errors);
+	    "ok", d->last_reload_ok == 0, "errors", errors,
+	    "warnings", warnings);
 }
 
 /* The campaigns of the running config with their deadline ids, so that

@@ -167,6 +167,22 @@ civil_digits(const char **p, int n, int *out)
 	return 0;
 }
 
+/*
+ * Does text hold a full-width digit (U+FF10..U+FF19) or colon (U+FF1A)?
+ * A Chinese input method types them unless switched to half-width, and
+ * they look like the ASCII ones in most fonts.
+ */
+static int
+civil_has_fullwidth(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	for (; p[0] != '\0'; p++)
+		if (p[0] == 0xef && p[1] == 0xbc && p[2] >= 0x90 && p[2] <= 0x9a)
+			return 1;
+	return 0;
+}
+
 int
 civil_parse(const char *text, struct civil *out, int *date_only, char *err,
     size_t errlen)
@@ -203,7 +219,12 @@ civil_parse(const char *text, struct civil *out, int *date_only, char *err,
 	return 0;
 
 syntax:
-	snprintf(err, errlen, "bad date-time \"%s\": " CIVIL_FORMS, text);
+	if (civil_has_fullwidth(text))
+		snprintf(err, errlen, "bad date-time \"%s\": full-width (全角) "
+		    "digits or colon; write them in ASCII", text);
+	else
+		snprintf(err, errlen, "bad date-time \"%s\": " CIVIL_FORMS,
+		    text);
 	return -1;
 }
 

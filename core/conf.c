@@ -170,56 +170,382 @@ conf_scan_integers(struct conf_ctx *cx, const char *shown, const char *buf,
 	}
 }
 
+/* A file being scanned: as shown in messages, and its real path for loops. */
+struct conf_scan_file {
+	char *shown, *real;
+};
+
+/* A file reached through @include and the main file's @include line
+ * that leads to it. */
+struct conf_reach {
+	char *shown;
+	int top_line;
+};
+
 /*
- * Check the bytes of the file at open (reported as shown) and recurse into
- * the files it @includes.  An unreadable file is left to libconfig, which
- * reports it at the @include line.
+ * The state of the @include scan.  libconfig 1.5 stops at the first
+ * problem with an @include and often reports it somewhere else (a loop as
+ * "nesting too deep", an unclosed group at a later line of the including
+ * file), so the scan finds them first, reports them where they are, and
+ * names the main file's @include lines that libconfig must not follow.
+ */
+struct conf_scan {
+	struct conf_ctx *cx;
+	struct conf_scan_file stack[CONF_INCLUDE_DEPTH + 2];
+	size_t depth;
+	struct conf_reach *reach;	/* xmalloc'd */
+	size_t n_reach;
+	int *blank;			/* main-file lines, xmalloc'd */
+	size_t n_blank;
+	/* The bracket each main-file line's @include stands in, for what
+	 * replaces a blanked one; xmalloc'd. */
+	struct conf_directive *main_dirs;
+	size_t n_main_dirs;
+};
+
+/* An @include directive: its line, whether something precedes it on the
+ * line (libconfig refuses that), and the file named (xmalloc'd). */
+struct conf_directive {
+	int line;
+	int is_inline;
+	char ctx;		/* innermost open bracket there, or 0 */
+	char *name;
+};
+
+static void
+conf_scan_blank(struct conf_scan *sc, int line)
+{
+	for (size_t i = 0; i < sc->n_blank; i++)
+		if (sc->blank[i] == line)
+			return;
+	sc->blank = xrealloc(sc->blank, (sc->n_blank + 1) * sizeof(int));
+	sc->blank[sc->n_blank++] = line;
+}
+
+/*
+ * Walk buf as libconfig's scanner would (strings and comments skipped):
+ * collect its @include directives into *dirs (caller frees each name and
+ * the array) and, when a bracket is still open at the end, the line and
+ * character of the innermost one into *open_line and *open_ch (else 0).
  */
 static void
-conf_scan_file(struct conf_ctx *cx, const char *open, const char *shown,
-    int depth)
+conf_scan_tokens(const char *buf, size_t len, struct conf_directive **dirs,
+    size_t *n_dirs, int *open_line, char *open_ch)
 {
-	char *buf;
-	size_t len, bad;
+	struct { char ch; int line; } *stack = NULL;
+	size_t depth = 0, cap = 0, i = 0;
+	int line = 1, token = 0;
 
-	if (conf_slurp(open, &buf, &len) < 0)
-		return;		/* libconfig reports it with the @include line */
-	if (!utf8_is_valid(buf, len, &bad))
-		errlist_add(cx->errs, shown, conf_line_at(buf, bad),
-		    "invalid UTF-8");
-	conf_scan_integers(cx, shown, buf, len);
-	for (char *p = buf; p != NULL && *p != '\0';) {
-		char *q = p, *end;
+	*dirs = NULL;
+	*n_dirs = 0;
+	*open_line = 0;
+	*open_ch = '\0';
+	while (i < len) {
+		char c = buf[i];
 
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (strncmp(q, "@include", 8) == 0 && depth < CONF_INCLUDE_DEPTH) {
-			q += 8;
+		if (c == '\n') {
+			line++;
+			token = 0;
+			i++;
+		} else if (c == '"') {
+			for (i++; i < len && buf[i] != '"' && buf[i] != '\n'; i++)
+				if (buf[i] == '\\')
+					i++;
+			i++;
+			token = 1;
+		} else if (c == '#' || (c == '/' && i + 1 < len &&
+		    buf[i + 1] == '/')) {
+			while (i < len && buf[i] != '\n')
+				i++;
+		} else if (c == '/' && i + 1 < len && buf[i + 1] == '*') {
+			for (i += 2; i + 1 < len && !(buf[i] == '*' &&
+			    buf[i + 1] == '/'); i++)
+				if (buf[i] == '\n')
+					line++;
+			i += 2;
+		} else if (c == '@' && len - i > 8 &&
+		    strncmp(buf + i, "@include", 8) == 0) {
+			const char *q = buf + i + 8, *end;
+
 			while (*q == ' ' || *q == '\t')
 				q++;
 			if (*q == '"' && (end = strpbrk(q + 1, "\"\n")) != NULL &&
 			    *end == '"') {
-				char *inc = xstrndup(q + 1, (size_t)(end - q - 1));
-				char *path, *disp;
-
-				/* libconfig resolves every @include against
-				 * the include dir, the main file's dir. */
-				if (inc[0] == '/' || strcmp(cx->main_dir, ".") == 0)
-					path = xstrdup(inc);
-				else
-					path = xasprintf("%s/%s", cx->main_dir, inc);
-				disp = xstrdup(path);
-				conf_scan_file(cx, path, disp, depth + 1);
-				free(disp);
-				free(path);
-				free(inc);
+				*dirs = xrealloc(*dirs, (*n_dirs + 1) *
+				    sizeof(**dirs));
+				(*dirs)[*n_dirs].line = line;
+				(*dirs)[*n_dirs].is_inline = token;
+				(*dirs)[*n_dirs].ctx = depth > 0 ?
+				    stack[depth - 1].ch : '\0';
+				(*dirs)[*n_dirs].name = xstrndup(q + 1,
+				    (size_t)(end - q - 1));
+				(*n_dirs)++;
+				i = (size_t)(end - buf) + 1;
+			} else
+				i += 8;
+			token = 1;
+		} else if (c == '{' || c == '(' || c == '[') {
+			if (depth == cap) {
+				cap = cap ? 2 * cap : 16;
+				stack = xrealloc(stack, cap * sizeof(*stack));
 			}
+			stack[depth].ch = c;
+			stack[depth++].line = line;
+			token = 1;
+			i++;
+		} else if (c == '}' || c == ')' || c == ']') {
+			if (depth > 0)
+				depth--;
+			token = 1;
+			i++;
+		} else {
+			if (c != ' ' && c != '\t' && c != '\r')
+				token = 1;
+			i++;
 		}
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
 	}
+	if (depth > 0) {
+		*open_line = stack[depth - 1].line;
+		*open_ch = stack[depth - 1].ch;
+	}
+	free(stack);
+}
+
+/* "include loop: a.conf → b.conf → a.conf" from the scan stack entry k
+ * to the file named again.  Caller frees. */
+static char *
+conf_scan_loop_text(const struct conf_scan *sc, size_t k, const char *again)
+{
+	char *s = xstrdup("include loop: "), *t;
+
+	for (; k < sc->depth; k++) {
+		t = xasprintf("%s%s → ", s, sc->stack[k].shown);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s%s", s, again);
+	free(s);
+	return t;
+}
+
+/*
+ * Check the bytes of the file at open (reported as shown) and recurse into
+ * the files it @includes.  top_line: the main file's @include line that
+ * led here (0 for the main file itself).  The caller has checked that the
+ * file opens.
+ */
+static void
+conf_scan_file(struct conf_scan *sc, const char *open, const char *shown,
+    int top_line)
+{
+	struct conf_ctx *cx = sc->cx;
+	struct conf_directive *dirs;
+	size_t len, bad, n_dirs;
+	int open_line;
+	char *buf, open_ch;
+
+	if (conf_slurp(open, &buf, &len) < 0)
+		return;
+	if (!utf8_is_valid(buf, len, &bad))
+		errlist_add(cx->errs, shown, conf_line_at(buf, bad),
+		    "invalid UTF-8");
+	conf_scan_integers(cx, shown, buf, len);
+	conf_scan_tokens(buf, len, &dirs, &n_dirs, &open_line, &open_ch);
 	free(buf);
+	/* In the main file libconfig says this well enough itself. */
+	if (top_line > 0 && open_line > 0) {
+		errlist_add(cx->errs, shown, open_line, "unclosed \"%c\" (the "
+		    "file ends before it is closed)", open_ch);
+		conf_scan_blank(sc, top_line);
+	}
+	sc->stack[sc->depth].shown = xstrdup(shown);
+	sc->stack[sc->depth].real = realpath(open, NULL);
+	sc->depth++;
+	for (size_t i = 0; i < n_dirs; i++) {
+		const struct conf_directive *d = &dirs[i];
+		int top = top_line > 0 ? top_line : d->line;
+		char *path, *real;
+		size_t k;
+		FILE *fp;
+
+		if (d->is_inline) {
+			errlist_add(cx->errs, shown, d->line, "@include must "
+			    "stand on its own line");
+			conf_scan_blank(sc, top);
+			continue;
+		}
+		/* libconfig resolves every @include against the include
+		 * dir, the main file's dir. */
+		if (d->name[0] == '/' || strcmp(cx->main_dir, ".") == 0)
+			path = xstrdup(d->name);
+		else
+			path = xasprintf("%s/%s", cx->main_dir, d->name);
+		real = realpath(path, NULL);
+		for (k = 0; k < sc->depth; k++)
+			if (strcmp(sc->stack[k].shown, path) == 0 ||
+			    (real != NULL && sc->stack[k].real != NULL &&
+			    strcmp(sc->stack[k].real, real) == 0))
+				break;
+		if (k < sc->depth) {
+			char *text = conf_scan_loop_text(sc, k, path);
+
+			errlist_add(cx->errs, shown, d->line, "%s", text);
+			free(text);
+			conf_scan_blank(sc, top);
+		} else if (sc->depth > CONF_INCLUDE_DEPTH) {
+			errlist_add(cx->errs, shown, d->line, "@include nested "
+			    "more than %d files deep", CONF_INCLUDE_DEPTH);
+			conf_scan_blank(sc, top);
+		} else if ((fp = fopen(path, "rb")) == NULL) {
+			errlist_add(cx->errs, shown, d->line, "cannot open "
+			    "include file \"%s\" (tried %s): %s", d->name, path,
+			    strerror(errno));
+			conf_scan_blank(sc, top);
+		} else {
+			fclose(fp);
+			sc->reach = xrealloc(sc->reach, (sc->n_reach + 1) *
+			    sizeof(*sc->reach));
+			sc->reach[sc->n_reach].shown = xstrdup(path);
+			sc->reach[sc->n_reach++].top_line = top;
+			conf_scan_file(sc, path, path, top);
+		}
+		free(real);
+		free(path);
+	}
+	sc->depth--;
+	free(sc->stack[sc->depth].shown);
+	free(sc->stack[sc->depth].real);
+	if (top_line == 0) {
+		sc->main_dirs = dirs;
+		sc->n_main_dirs = n_dirs;
+		return;
+	}
+	for (size_t i = 0; i < n_dirs; i++)
+		free(dirs[i].name);
+	free(dirs);
+}
+
+/*
+ * The main file's text with the @include directives of the blanked lines
+ * replaced by something that parses where they stand (a 0 in a list, a
+ * dummy setting in a group), so that the commas around them still parse
+ * and line numbers stay.  Caller frees.
+ */
+static char *
+conf_scan_blanked(const struct conf_scan *sc, const char *buf, size_t len)
+{
+	char *out = xstrdup(""), *t;
+	size_t from = 0;
+	int line = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *q;
+		char ctx = '\0';
+		size_t b, k;
+
+		if (buf[i] == '\n') {
+			line++;
+			continue;
+		}
+		if (buf[i] != '@' || strncmp(buf + i, "@include", 8) != 0)
+			continue;
+		for (b = 0; b < sc->n_blank && sc->blank[b] != line; b++)
+			;
+		q = strchr(buf + i + 8, '"');
+		if (b == sc->n_blank || q == NULL ||
+		    (q = strpbrk(q + 1, "\"\n")) == NULL || *q != '"')
+			continue;
+		for (k = 0; k < sc->n_main_dirs; k++)
+			if (sc->main_dirs[k].line == line)
+				ctx = sc->main_dirs[k].ctx;
+		t = xasprintf("%s%.*s%s", out, (int)(i - from), buf + from,
+		    ctx == '(' || ctx == '[' ? "0" :
+		    "herald_blanked_include = 0;");
+		free(out);
+		out = t;
+		from = (size_t)(q - buf) + 1;
+		i = from - 1;
+	}
+	t = xasprintf("%s%s", out, buf + from);
+	free(out);
+	return t;
+}
+
+static void
+conf_scan_free(struct conf_scan *sc)
+{
+	for (size_t i = 0; i < sc->n_reach; i++)
+		free(sc->reach[i].shown);
+	free(sc->reach);
+	free(sc->blank);
+	for (size_t i = 0; i < sc->n_main_dirs; i++)
+		free(sc->main_dirs[i].name);
+	free(sc->main_dirs);
+}
+
+/*
+ * Parse the main file with libconfig.  A parse error inside an included
+ * file is reported, that file's @include in the main file is blanked and
+ * the parse starts again, so one run names every file that does not
+ * parse; an error in the main file itself ends it.  Returns 0 when a parse
+ * went through with nothing blanked, -1 otherwise (cf then holds the last
+ * parse, or nothing).
+ */
+static int
+conf_parse(struct conf_scan *sc, const char *path, config_t *cf)
+{
+	struct conf_ctx *cx = sc->cx;
+	char *buf, *text;
+	size_t len;
+
+	if (conf_slurp(path, &buf, &len) < 0) {
+		errlist_add(cx->errs, path, 0, "cannot read: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Each round blanks one more line, or stops. */
+	for (int round = 0; round < 64; round++) {
+		const char *file, *shown;
+		int top = 0, ok;
+
+		config_init(cf);
+		config_set_include_dir(cf, cx->main_dir);
+		/* From the file while nothing is blanked, so that settings
+		 * know their file (conf_loc); a string parse only hunts for
+		 * further errors. */
+		if (sc->n_blank == 0)
+			ok = config_read_file(cf, path);
+		else {
+			text = conf_scan_blanked(sc, buf, len);
+			ok = config_read_string(cf, text);
+			free(text);
+		}
+		if (ok) {
+			free(buf);
+			return sc->n_blank == 0 ? 0 : -1;
+		}
+		file = config_error_file(cf);
+		shown = file == NULL || strcmp(file, path) == 0 ? path :
+		    file[0] == '/' || strcmp(cx->main_dir, ".") == 0 ? file :
+		    arena_printf(cx->a, "%s/%s", cx->main_dir, file);
+		errlist_add(cx->errs, shown, config_error_line(cf), "%s",
+		    config_error_text(cf));
+		config_destroy(cf);
+		for (size_t i = 0; i < sc->n_reach && shown != path; i++)
+			if (strcmp(sc->reach[i].shown, shown) == 0)
+				top = sc->reach[i].top_line;
+		if (top == 0)
+			break;
+		for (size_t i = 0; i < sc->n_blank; i++)
+			if (sc->blank[i] == top)
+				top = 0;
+		if (top == 0)
+			break;
+		conf_scan_blank(sc, top);
+	}
+	config_init(cf);
+	free(buf);
+	return -1;
 }
 
 static const char *
@@ -433,23 +759,31 @@ conf_sections(struct conf_ctx *cx, config_t *cf)
 	if (groups != NULL)
 		conf_groups(cx, groups);
 
+	/* herald.conf(5): without a calendar group, Saturdays and Sundays
+	 * are the days off. */
+	cx->m->calendar.weekend_mask = 1u << 0 | 1u << 6;
 	if ((cal = conf_get_group(cx, root, "calendar", 0, top)) != NULL)
 		conf_calendar(cx, cal);
 	if ((campaigns = conf_get_groups(cx, root, "campaigns", 0, top)) != NULL)
 		conf_campaigns(cx, campaigns);
+	conf_calendar_coverage(cx);
 	if ((templates = conf_get_group(cx, root, "templates", 0, top)) != NULL)
 		conf_templates(cx, templates);
 }
 
-struct model *
-conf_load(const char *path, struct errlist *errs)
+/* conf_load() and conf_load_check(): keep says whether a model with
+ * errors is returned (when the files parsed).  Caller owns the model. */
+static struct model *
+conf_load_model(const char *path, struct errlist *errs, int keep)
 {
 	struct conf_ctx cx;
 	struct model *m;
+	struct conf_scan sc;
 	config_t cf;
 	size_t errors_before = errs->n_errors;
 	char *abs;
 	FILE *fp;
+	int rc, parsed = 0;
 
 	memset(&cx, 0, sizeof(cx));
 	cx.errs = errs;
@@ -471,23 +805,21 @@ conf_load(const char *path, struct errlist *errs)
 		goto out;
 	}
 	fclose(fp);
-	conf_scan_file(&cx, path, path, 0);
-
-	config_init(&cf);
-	config_set_include_dir(&cf, cx.main_dir);
-	if (!config_read_file(&cf, path)) {
-		const char *file = config_error_file(&cf);
-		const char *shown = file == NULL || strcmp(file, path) == 0 ?
-		    path : file[0] == '/' || strcmp(cx.main_dir, ".") == 0 ?
-		    file : arena_printf(cx.a, "%s/%s", cx.main_dir, file);
-
-		errlist_add(errs, shown, config_error_line(&cf), "%s",
-		    config_error_text(&cf));
+	memset(&sc, 0, sizeof(sc));
+	sc.cx = &cx;
+	conf_scan_file(&sc, path, path, 0);
+	/* After any problem with the files themselves the sections are not
+	 * checked: a missing contacts file would only add an "unknown
+	 * contact" for every audience. */
+	rc = conf_parse(&sc, path, &cf);
+	conf_scan_free(&sc);
+	if (rc == -1) {
 		config_destroy(&cf);
 		goto out;
 	}
 	conf_sections(&cx, &cf);
 	config_destroy(&cf);
+	parsed = 1;
 out:
 	while (cx.files != NULL) {
 		struct conf_file *next = cx.files->next;
@@ -502,9 +834,23 @@ out:
 	free(cx.group_stack);
 	free(cx.main_dir);
 	if (errs->n_errors > errors_before) {
+		if (keep && parsed)
+			return m;
 		model_free(m);
 		return NULL;
 	}
 	model_index(m);
 	return m;
+}
+
+struct model *
+conf_load(const char *path, struct errlist *errs)
+{
+	return conf_load_model(path, errs, 0);
+}
+
+struct model *
+conf_load_check(const char *path, struct errlist *errs)
+{
+	return conf_load_model(path, errs, 1);
 }

@@ -23,4 +23,13 @@
  */
 struct model *conf_load(const char *path, struct errlist *errs);
 
+/*
+ * For heraldd -t: like conf_load(), but the model is returned even when
+ * errs got errors, as long as the files parsed, so that the channels'
+ * plugins can still check their blocks and every error shows in one run.
+ * Such a model is incomplete: use only its channels and daemon settings,
+ * then model_free() it.  NULL when the files did not parse.
+ */
+struct model *conf_load_check(const char *path, struct errlist *errs);
+
 #endif

@@ -250,6 +250,108 @@ conf_calendar(struct conf_ctx *cx, const config_setting_t *g)
 	qsort(cal->years, cal->n_years, sizeof(*cal->years), conf_day_cmp);
 }
 
+/* The years seen so far in one campaign, reported or covered. */
+struct conf_years {
+	int32_t seen[64];
+	size_t n;
+};
+
+/*
+ * Warn at loc once per campaign for each year of [from, to] (instants in
+ * c's zone) that the calendar does not list.
+ */
+static void
+conf_cover(struct conf_ctx *cx, const struct model_campaign *c,
+    struct model_loc loc, int64_t from, int64_t to, struct conf_years *ys)
+{
+	const struct model_calendar *cal = &cx->m->calendar;
+	struct civil a, b;
+
+	if (civil_from_instant(from, c->timezone, &a, NULL) < 0 ||
+	    civil_from_instant(to, c->timezone, &b, NULL) < 0)
+		return;
+	for (int y = a.year; y <= b.year && y - a.year < 100; y++) {
+		char *list = NULL, *t;
+		size_t i;
+
+		for (i = 0; i < cal->n_years && cal->years[i] != y; i++)
+			;
+		if (i < cal->n_years)
+			continue;
+		for (i = 0; i < ys->n && ys->seen[i] != y; i++)
+			;
+		if (i < ys->n || ys->n == sizeof(ys->seen) / sizeof(ys->seen[0]))
+			continue;
+		ys->seen[ys->n++] = y;
+		for (i = 0; i < cal->n_years; i++) {
+			t = xasprintf("%s%s%d", list ? list : "", list ? ", " : "",
+			    (int)cal->years[i]);
+			free(list);
+			list = t;
+		}
+		errlist_warn(cx->errs, loc.file, loc.line, "campaign \"%s\" has "
+		    "dates in %d, a year the calendar does not cover (calendar "
+		    "years: %s): only weekends are days off there", c->id, y,
+		    list);
+		free(list);
+	}
+}
+
+/* The earliest instant of offsets before at (the largest offset). */
+static int64_t
+conf_first_before(int64_t at, const struct model_offset *off, size_t n,
+    const char *zone)
+{
+	return n > 0 ? conf_offset_before(at, &off[0], zone) : at;
+}
+
+void
+conf_calendar_coverage(struct conf_ctx *cx)
+{
+	const struct model *m = cx->m;
+
+	if (m->calendar.n_years == 0)
+		return;		/* "weekends only", as the summary says */
+	for (size_t i = 0; i < m->n_campaigns; i++) {
+		const struct model_campaign *c = &m->campaigns[i];
+		const char *z = c->timezone;
+		struct conf_years ys = { .n = 0 };
+
+		/* In the order of the file, so the warning names the first
+		 * setting that reaches into the year. */
+		if (c->period_from.text != NULL && c->period_to.text != NULL)
+			conf_cover(cx, c, c->loc, c->period_from.at,
+			    c->period_to.at, &ys);
+		for (size_t k = 0; k < c->n_phases; k++)
+			conf_cover(cx, c, c->phases[k].loc, c->phases[k].from.at,
+			    c->phases[k].to.at, &ys);
+		if (c->launch.set && c->launch.at.text != NULL)
+			conf_cover(cx, c, c->launch.loc, conf_first_before(
+			    c->launch.at.at, c->launch.countdown,
+			    c->launch.n_countdown, z), c->launch.at.at, &ys);
+		for (size_t k = 0; k < c->n_deadlines; k++) {
+			const struct model_deadline *d = &c->deadlines[k];
+
+			if (d->due.text != NULL)
+				conf_cover(cx, c, d->loc, conf_first_before(
+				    d->due.at, d->remind, d->n_remind, z),
+				    d->due.at + (d->escalate != NULL ?
+				    d->escalate->after.seconds : 0), &ys);
+		}
+		for (size_t k = 0; k < c->n_tasks; k++) {
+			const struct model_task *t = &c->tasks[k];
+
+			if (t->due.text != NULL)
+				conf_cover(cx, c, t->loc, conf_first_before(
+				    t->due.at, t->remind, t->n_remind, z),
+				    t->due.at, &ys);
+		}
+		for (size_t k = 0; k < c->n_slots; k++)
+			conf_cover(cx, c, c->slots[k].loc, c->slots[k].from.at,
+			    c->slots[k].to.at, &ys);
+	}
+}
+
 /* Check the {{placeholders}} of one template text. */
 static void
 conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
@@ -260,11 +362,13 @@ conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
 
 	while ((p = strstr(p, "{{")) != NULL) {
 		const char *end = strstr(p + 2, "}}");
+		const char *next = strstr(p + 2, "{{");
 		const char *near;
 		char *name;
 		size_t k;
 
-		if (end == NULL) {
+		/* "{{title 于{{due}}": the first one is the unclosed one. */
+		if (end == NULL || (next != NULL && next < end)) {
 			conf_err(cx, s, "unclosed \"{{\" in template \"%s\"", kind);
 			return;
 		}

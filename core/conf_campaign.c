@@ -17,7 +17,8 @@
 
 static const char *const conf_campaign_keys[] = {
 	"id", "title", "brand", "timezone", "period", "coordinators", "digest",
-	"phases", "launch", "deadlines", "tasks", "plans", "livestream", NULL
+	"phases", "launch", "deadlines", "tasks", "plans", "livestream",
+	"day_start", "day_end", NULL
 };
 static const char *const conf_phase_keys[] = {
 	"id", "title", "from", "to", "notify", NULL
@@ -106,10 +107,10 @@ conf_phases(struct conf_ctx *cx, const config_setting_t *list,
 		conf_check_keys(cx, g, conf_phase_keys, what);
 		p->loc = conf_loc(cx, g);
 		conf_get_string(cx, g, "title", 1, what, &p->title);
-		ok = conf_get_time(cx, g, "from", 1, c->timezone, 0, what,
-		    &p->from) == 1;
-		ok &= conf_get_time(cx, g, "to", 1, c->timezone, 1, what,
-		    &p->to) == 1;
+		ok = conf_get_time(cx, g, "from", 1, c->timezone,
+		    c->day_start_min * 60, what, &p->from) == 1;
+		ok &= conf_get_time(cx, g, "to", 1, c->timezone,
+		    CONF_DAY_LAST_SECOND, what, &p->to) == 1;
 		if (ok && p->from.at > p->to.at)
 			conf_err(cx, config_setting_get_member(g, "from"),
 			    "phase \"%s\" starts after it ends (\"%s\" > \"%s\")",
@@ -138,9 +139,19 @@ conf_launch(struct conf_ctx *cx, const config_setting_t *g,
 	l->loc = conf_loc(cx, g);
 	l->set = 1;
 	conf_get_string(cx, g, "title", 1, what, &l->title);
-	if (conf_get_time(cx, g, "at", 1, c->timezone, 0, what, &l->at) == 1)
-		conf_get_offsets(cx, g, "countdown", what, c->timezone, &l->at,
-		    &l->countdown, &l->n_countdown);
+	if (conf_get_time(cx, g, "at", 1, c->timezone, c->day_start_min * 60,
+	    what, &l->at) != 1)
+		goto audience;
+	conf_get_offsets(cx, g, "countdown", what, c->timezone, &l->at,
+	    &l->countdown, &l->n_countdown);
+	/* Allowed (a ceremony may open the period the day before), but
+	 * more often a typo in one of the two dates. */
+	if (c->period_from.text != NULL && c->period_to.text != NULL &&
+	    (l->at.at < c->period_from.at || l->at.at > c->period_to.at))
+		conf_warn(cx, config_setting_get_member(g, "at"), "launch of "
+		    "campaign \"%s\" at \"%s\" is outside its period %s .. %s",
+		    c->id, l->at.text, c->period_from.text, c->period_to.text);
+audience:
 	conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
 	    "audience of launch of campaign \"%s\"", c->id), &l->audience);
 }
@@ -168,8 +179,8 @@ conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
 		d->loc = conf_loc(cx, g);
 		d->overdue = 1;
 		conf_get_string(cx, g, "title", 1, what, &d->title);
-		if (conf_get_time(cx, g, "due", 1, c->timezone, 0, what,
-		    &d->due) == 1)
+		if (conf_get_time(cx, g, "due", 1, c->timezone,
+		    c->day_end_min * 60, what, &d->due) == 1)
 			conf_get_offsets(cx, g, "remind", what, c->timezone,
 			    &d->due, &d->remind, &d->n_remind);
 		conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
@@ -221,9 +232,10 @@ conf_tasks(struct conf_ctx *cx, const config_setting_t *list,
 			    "lead"), arena_printf(cx->a, "lead of %s", owner));
 		conf_get_units(cx, g, "cooperate", arena_printf(cx->a,
 		    "cooperate of %s", owner), &t->cooperate, &t->n_cooperate);
-		conf_get_time(cx, g, "start", 0, c->timezone, 0, what, &t->start);
-		has_due = conf_get_time(cx, g, "due", 0, c->timezone, 0, what,
-		    &t->due);
+		conf_get_time(cx, g, "start", 0, c->timezone,
+		    c->day_start_min * 60, what, &t->start);
+		has_due = conf_get_time(cx, g, "due", 0, c->timezone,
+		    c->day_end_min * 60, what, &t->due);
 		if (has_due == 1)
 			conf_get_offsets(cx, g, "remind", what, c->timezone,
 			    &t->due, &t->remind, &t->n_remind);
@@ -282,6 +294,18 @@ conf_plans(struct conf_ctx *cx, const config_setting_t *list,
 				conf_escalation(cx, config_setting_get_elem(esc, j),
 				    owner, &p->escalate[p->n_escalate++]);
 		}
+		/* Escalating before the first repeat tells the next level
+		 * before the people alerted were even asked twice. */
+		for (size_t j = 0; p->repeat.text != NULL && j < p->n_escalate;
+		    j++)
+			if (p->escalate[j].after.text != NULL &&
+			    p->escalate[j].after.seconds < p->repeat.seconds)
+				conf_warn(cx, config_setting_get_member(
+				    config_setting_get_elem(esc, (unsigned)j),
+				    "after"), "escalation after \"%s\" of %s "
+				    "comes before its first repeat (\"%s\")",
+				    p->escalate[j].after.text, owner,
+				    p->repeat.text);
 		if (p->id == NULL)
 			continue;
 		ids[c->n_plans] = p->id;
@@ -368,10 +392,10 @@ conf_slots(struct conf_ctx *cx, const config_setting_t *list,
 				    "unknown stage \"%s\" in %s", stage,
 				    conf_owner(what));
 		}
-		ok &= conf_get_time(cx, g, "from", 1, c->timezone, 0, what,
-		    &sl->from) == 1;
-		ok &= conf_get_time(cx, g, "to", 1, c->timezone, 0, what,
-		    &sl->to) == 1;
+		ok &= conf_get_time(cx, g, "from", 1, c->timezone,
+		    CONF_DAY_MIDNIGHT, what, &sl->from) == 1;
+		ok &= conf_get_time(cx, g, "to", 1, c->timezone,
+		    CONF_DAY_MIDNIGHT, what, &sl->to) == 1;
 		if (ok && sl->from.at >= sl->to.at) {
 			conf_err(cx, config_setting_get_member(g, "to"),
 			    "%s must end after it starts (\"%s\" .. \"%s\")",
@@ -443,6 +467,9 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 		    "unknown time zone \"%s\"", c->timezone);
 		c->timezone = cx->m->daemon.timezone;
 	}
+	c->day_start_min = cx->m->daemon.engine.day_start_min;
+	c->day_end_min = cx->m->daemon.engine.day_end_min;
+	conf_get_day_times(cx, g, what, &c->day_start_min, &c->day_end_min);
 
 	s = config_setting_get_member(g, "period");
 	if (s == NULL)
@@ -455,10 +482,11 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 		const char *f = arena_printf(cx->a, "period of %s",
 		    conf_owner(what));
 
-		if (conf_time(cx, config_setting_get_elem(s, 0), c->timezone, 0,
-		    f, &c->period_from) == 0 && conf_time(cx,
-		    config_setting_get_elem(s, 1), c->timezone, 1, f,
-		    &c->period_to) == 0 && c->period_from.at > c->period_to.at)
+		if (conf_time(cx, config_setting_get_elem(s, 0), c->timezone,
+		    CONF_DAY_MIDNIGHT, f, &c->period_from) == 0 && conf_time(cx,
+		    config_setting_get_elem(s, 1), c->timezone,
+		    CONF_DAY_LAST_SECOND, f, &c->period_to) == 0 &&
+		    c->period_from.at > c->period_to.at)
 			conf_err(cx, s, "period of %s starts after it ends "
 			    "(\"%s\" > \"%s\")", conf_owner(what),
 			    c->period_from.text, c->period_to.text);
@@ -467,8 +495,16 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 	has_coord = conf_get_audience(cx, g, "coordinators", 0, 0,
 	    arena_printf(cx->a, "coordinators of %s", conf_owner(what)),
 	    &c->digest.to);
-	if (conf_get_string(cx, g, "digest", 0, what, &digest) == 1) {
-		s = config_setting_get_member(g, "digest");
+	s = config_setting_get_member(g, "digest");
+	/* digest = true: at the start of the working day. */
+	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		if (config_setting_get_bool(s) && has_coord == 0)
+			conf_err(cx, s, "digest needs coordinators %s", what);
+		else if (config_setting_get_bool(s)) {
+			c->digest.at_min = c->day_start_min;
+			c->digest.set = 1;
+		}
+	} else if (conf_get_string(cx, g, "digest", 0, what, &digest) == 1) {
 		if (civil_parse_hhmm(digest, &c->digest.at_min) < 0)
 			conf_err(cx, s, "digest \"%s\" must be a time of day HH:MM",
 			    digest);

@@ -1,15 +1,18 @@
 /*
  * conf_engine.c - herald.engine: misfire grace per kind, the kinds that
- * keep to workdays, retry policy, prefetch window and claim lease.
+ * keep to workdays, retry policy, prefetch window and claim lease, and
+ * the working day (what a date without a time means).
  */
 #include <string.h>
 
 #include "arena.h"
+#include "civil.h"
 #include "conf_internal.h"
 #include "job.h"
 
 static const char *const conf_engine_keys[] = {
-	"grace", "workdays_only", "retry", "prefetch", "lease", "workers", NULL
+	"grace", "workdays_only", "retry", "prefetch", "lease", "workers",
+	"day_start", "day_end", NULL
 };
 
 static const char *const conf_retry_keys[] = {
@@ -81,6 +84,42 @@ conf_engine_workdays(struct conf_ctx *cx, const config_setting_t *list,
 	}
 }
 
+int
+conf_get_day_times(struct conf_ctx *cx, const config_setting_t *g,
+    const char *what, int *start_min, int *end_min)
+{
+	static const char *const keys[] = { "day_start", "day_end" };
+	int v[2] = { *start_min, *end_min };
+	int bad = 0;
+
+	for (int i = 0; i < 2; i++) {
+		const char *text;
+		int r = conf_get_string(cx, g, keys[i], 0, what, &text);
+
+		if (r == -1)
+			bad = 1;
+		else if (r == 1 && civil_parse_hhmm(text, &v[i]) == -1) {
+			conf_err(cx, config_setting_get_member(g, keys[i]),
+			    "%s \"%s\" must be a time of day HH:MM (00:00 to "
+			    "23:59)", keys[i], text);
+			bad = 1;
+		}
+	}
+	if (bad)
+		return -1;
+	if (v[0] >= v[1]) {
+		conf_err(cx, config_setting_get_member(g, "day_end") ?
+		    config_setting_get_member(g, "day_end") :
+		    config_setting_get_member(g, "day_start"),
+		    "day_end %02d:%02d must be later than day_start %02d:%02d",
+		    v[1] / 60, v[1] % 60, v[0] / 60, v[0] % 60);
+		return -1;
+	}
+	*start_min = v[0];
+	*end_min = v[1];
+	return 0;
+}
+
 void
 conf_engine(struct conf_ctx *cx, const config_setting_t *g)
 {
@@ -113,4 +152,5 @@ conf_engine(struct conf_ctx *cx, const config_setting_t *g)
 	conf_engine_seconds(cx, g, "lease", w, &e->lease);
 	if (conf_get_int(cx, g, "workers", 0, w, 1, 256, &workers) == 1)
 		e->workers = (unsigned)workers;
+	conf_get_day_times(cx, g, w, &e->day_start_min, &e->day_end_min);
 }

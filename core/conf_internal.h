@@ -111,17 +111,23 @@ int conf_check_id(struct conf_ctx *cx, const config_setting_t *s,
 const char *conf_get_id(struct conf_ctx *cx, const config_setting_t *g,
     const char *key, const char *kind, int index, const char **what);
 
+/* Times of day a bare DATE can mean, in seconds after midnight. */
+#define CONF_DAY_MIDNIGHT	0
+#define CONF_DAY_LAST_SECOND	86399	/* the end of a range: 23:59:59 */
+
 /*
- * Parse a DATE or DATETIME setting s (a string) in zone.  end_of_day: a
- * bare DATE means 23:59:59 instead of 00:00.  field names the setting in
- * messages ("due of deadline \"d1\"").  Returns 0 or -1 after reporting.
+ * Parse a DATE or DATETIME setting s (a string) in zone.  date_sec: what a
+ * bare DATE means, in seconds after midnight (a deadline's day_end, a
+ * notice's day_start, a range's CONF_DAY_LAST_SECOND).  field names the
+ * setting in messages ("due of deadline \"d1\"").  Returns 0 or -1 after
+ * reporting.
  */
 int conf_time(struct conf_ctx *cx, const config_setting_t *s,
-    const char *zone, int end_of_day, const char *field,
+    const char *zone, int date_sec, const char *field,
     struct model_time *out);
 /* Member key of g via conf_time; returns like the getters. */
 int conf_get_time(struct conf_ctx *cx, const config_setting_t *g,
-    const char *key, int required, const char *zone, int end_of_day,
+    const char *key, int required, const char *zone, int date_sec,
     const char *what, struct model_time *out);
 
 /* Parse a DURATION string setting.  Returns 0 or -1 after reporting. */
@@ -147,6 +153,13 @@ const char *conf_path(struct conf_ctx *cx, const char *path);
 
 /* conf_engine.c: herald.engine (g may be NULL: defaults only). */
 void conf_engine(struct conf_ctx *cx, const config_setting_t *g);
+/*
+ * day_start and day_end of g ("HH:MM"), where present, over *start_min and
+ * *end_min (minutes after midnight); day_end must come after day_start.
+ * Returns 0, or -1 after reporting (outputs untouched).
+ */
+int conf_get_day_times(struct conf_ctx *cx, const config_setting_t *g,
+    const char *what, int *start_min, int *end_min);
 
 /* conf_people.c */
 void conf_channels(struct conf_ctx *cx, const config_setting_t *list);
@@ -179,6 +192,9 @@ void conf_campaigns(struct conf_ctx *cx, const config_setting_t *list);
 
 /* conf_calendar.c */
 void conf_calendar(struct conf_ctx *cx, const config_setting_t *g);
+/* Warn about each campaign year the calendar's years leave out (when it
+ * lists any): its holidays would silently count as workdays. */
+void conf_calendar_coverage(struct conf_ctx *cx);
 void conf_templates(struct conf_ctx *cx, const config_setting_t *g);
 
 #endif

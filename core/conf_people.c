@@ -129,6 +129,7 @@ conf_channel(struct conf_ctx *cx, const config_setting_t *g, int index)
 		conf_err(cx, config_setting_get_member(g, "plugin"),
 		    "plugin \"%s\" must be a bare name (a-z, 0-9, _ and -)",
 		    ch->plugin);
+		ch->plugin = NULL;	/* heraldd -t must not try to load it */
 	}
 	if (conf_get_int(cx, g, "concurrency", 0, what, 1, 10000, &v) == 1)
 		ch->concurrency = (unsigned)v;
@@ -329,6 +330,14 @@ conf_email_is_valid(const char *s)
 	    s[strlen(s) - 1] != '.' && strpbrk(s, " \t<>,;") == NULL;
 }
 
+/* Is t written HH:MM but beyond 23:59 ("24:00", "25:00", "22:60")? */
+static int
+conf_quiet_is_out_of_day(const char *t)
+{
+	return strlen(t) == 5 && t[2] == ':' && strspn(t, "0123456789:") == 5 &&
+	    (atoi(t) > 23 || atoi(t + 3) > 59);
+}
+
 static void
 conf_quiet(struct conf_ctx *cx, const config_setting_t *g, const char *what,
     struct model_quiet *q)
@@ -346,6 +355,15 @@ conf_quiet(struct conf_ctx *cx, const config_setting_t *g, const char *what,
 		    civil_parse_hhmm(dash + 1, &q->to_min) == 0 &&
 		    q->from_min != q->to_min) {
 			q->set = 1;
+			return;
+		}
+		/* "25:00" has the form but is no time: say which one. */
+		if (conf_quiet_is_out_of_day(from) ||
+		    conf_quiet_is_out_of_day(dash + 1)) {
+			conf_err(cx, config_setting_get_member(g, "quiet"),
+			    "quiet hours \"%s\": %s is not a time of day "
+			    "(00:00 to 23:59)", text,
+			    conf_quiet_is_out_of_day(from) ? from : dash + 1);
 			return;
 		}
 	}

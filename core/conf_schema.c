@@ -335,7 +335,7 @@ conf_get_id(struct conf_ctx *cx, const config_setting_t *g, const char *key,
 
 int
 conf_time(struct conf_ctx *cx, const config_setting_t *s, const char *zone,
-    int end_of_day, const char *field, struct model_time *out)
+    int date_sec, const char *field, struct model_time *out)
 {
 	struct civil c;
 	enum civil_fold fold = CIVIL_EXACT;
@@ -356,10 +356,10 @@ conf_time(struct conf_ctx *cx, const config_setting_t *s, const char *zone,
 		conf_err(cx, s, "%s: %s", field, err);
 		return -1;
 	}
-	if (date_only && end_of_day) {
-		c.hour = 23;
-		c.min = 59;
-		c.sec = 59;
+	if (date_only) {
+		c.hour = date_sec / 3600;
+		c.min = date_sec / 60 % 60;
+		c.sec = date_sec % 60;
 	}
 	if (civil_to_instant(&c, zone, &at, &fold) < 0) {
 		conf_err(cx, s, "cannot convert \"%s\" to time zone %s", text,
@@ -380,7 +380,7 @@ conf_time(struct conf_ctx *cx, const config_setting_t *s, const char *zone,
 
 int
 conf_get_time(struct conf_ctx *cx, const config_setting_t *g, const char *key,
-    int required, const char *zone, int end_of_day, const char *what,
+    int required, const char *zone, int date_sec, const char *what,
     struct model_time *out)
 {
 	config_setting_t *s = conf_member(cx, g, key, required, what);
@@ -391,7 +391,7 @@ conf_get_time(struct conf_ctx *cx, const config_setting_t *g, const char *key,
 	/* "in deadline \"d1\"" -> "due of deadline \"d1\"" */
 	field = arena_printf(cx->a, "%s of %s", key,
 	    strncmp(what, "in ", 3) == 0 ? what + 3 : what);
-	return conf_time(cx, s, zone, end_of_day, field, out) < 0 ? -1 : 1;
+	return conf_time(cx, s, zone, date_sec, field, out) < 0 ? -1 : 1;
 }
 
 int

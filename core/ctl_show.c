@@ -139,6 +139,11 @@ ctl_show_status(const json_t *o, FILE *fp)
 	ctl_pair(t, "last reload:", line);
 	json_array_foreach(json_object_get(reload, "errors"), i, e)
 		ctl_pair(t, "", json_string_value(e));
+	/* The running config's warnings, one a line (a calendar that does
+	 * not cover a campaign's year, say). */
+	json_array_foreach(json_object_get(reload, "warnings"), i, e)
+		ctl_pair(t, i == 0 ? "config warnings:" : "",
+		    json_string_value(e));
 	off = 0;
 	line[0] = '\0';
 	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]) &&

@@ -71,10 +71,31 @@ daemon_open_config(struct daemon *d, struct errlist *errs,
 	return 0;
 }
 
+/* Keep the warnings of errs as those of the config in use (NULL: none). */
+static void
+daemon_keep_config_warnings(struct daemon *d, const struct errlist *errs)
+{
+	for (size_t i = 0; i < d->n_config_warnings; i++)
+		free(d->config_warnings[i]);
+	free(d->config_warnings);
+	d->config_warnings = NULL;
+	d->n_config_warnings = 0;
+	if (errs == NULL || errs->n_warnings == 0)
+		return;
+	d->config_warnings = xcalloc(errs->n_warnings, sizeof(char *));
+	for (size_t i = 0; i < errs->n; i++)
+		if (errs->v[i].warning)
+			d->config_warnings[d->n_config_warnings++] =
+			    errlist_format(errs, i);
+}
+
 int
 daemon_load(struct daemon *d, struct errlist *errs)
 {
-	return daemon_open_config(d, errs, &d->model, &d->channels);
+	if (daemon_open_config(d, errs, &d->model, &d->channels) == -1)
+		return -1;
+	daemon_keep_config_warnings(d, errs);
+	return 0;
 }
 
 static void
@@ -304,6 +325,7 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 	}
 	d->model = m;
 	d->channels = cs;
+	daemon_keep_config_warnings(d, errs);
 	d->generation++;
 	d->last_reload_ok = 0;
 	daemon_keep_reload_errors(d, NULL);
@@ -330,6 +352,7 @@ daemon_free(struct daemon *d)
 	httpd_free(d->httpd);
 	d->httpd = NULL;
 	daemon_keep_reload_errors(d, NULL);
+	daemon_keep_config_warnings(d, NULL);
 	free(d->listen);
 	d->listen = NULL;
 	if (d->engine != NULL) {

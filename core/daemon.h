@@ -47,6 +47,10 @@ struct daemon {
 	time_t last_reload_at;		/* 0: never reloaded */
 	char **reload_errors;		/* "file:line: message"; owned */
 	size_t n_reload_errors;
+	/* The warnings of the config in use ("file:line: warning: ..."),
+	 * for status: a coordinator should not need the log.  Owned. */
+	char **config_warnings;
+	size_t n_config_warnings;
 	char *listen;			/* herald.listen at start; owned */
 };
 

@@ -42,6 +42,12 @@ duration_unit_index(char c)
 	return -1;
 }
 
+static int
+duration_is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 int
 duration_parse(const char *text, int64_t *seconds, int *days, char *err,
     size_t errlen)
@@ -78,6 +84,17 @@ duration_parse(const char *text, int64_t *seconds, int *days, char *err,
 			snprintf(err, errlen, "bad duration \"%s\": missing unit "
 			    "after %.*s (use " DURATION_UNITS ")", text,
 			    (int)(p - num), num);
+			return -1;
+		}
+		/* A word ("3days", "2hours") is one unknown unit, not a
+		 * known letter followed by a missing number. */
+		if (duration_is_letter(p[0]) && duration_is_letter(p[1])) {
+			size_t w = 0;
+
+			while (duration_is_letter(p[w]))
+				w++;
+			snprintf(err, errlen, "bad duration \"%s\": unknown unit "
+			    "\"%.*s\" (use " DURATION_UNITS ")", text, (int)w, p);
 			return -1;
 		}
 		if ((u = duration_unit_index(*p)) < 0) {

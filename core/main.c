@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 
+#include "acklink.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -80,6 +81,7 @@ struct sms_seg {
 	const char *campaign, *channel;
 	const char *signature;		/* borrowed from the channel block */
 	long long cap;
+	int split;			/* over the cap is sent in several */
 	size_t max[JOB_KIND_COUNT];
 	int seen[JOB_KIND_COUNT];
 };
@@ -89,6 +91,47 @@ struct sms_segs {
 	struct sms_seg *v;
 	size_t n;
 };
+
+/* Every contact of a, by name, joined by "、": the longest not-submitted
+ * list a message can carry.  Caller frees. */
+static char *
+sms_all_names(const struct model_audience *a)
+{
+	char *s = xstrdup(""), *t;
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct model_contact *mc = a->contacts[i];
+
+		t = xasprintf("%s%s%s", s, i > 0 ? "、" : "",
+		    mc->name != NULL ? mc->name : mc->id);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/*
+ * The digest as the dispatcher writes it (dispatch_digest_text) on a day
+ * when nobody has submitted anything: its longest form.  Caller frees.
+ */
+static char *
+sms_worst_digest(const struct model_campaign *c)
+{
+	char *s = xstrdup(""), *t, *names;
+
+	for (size_t i = 0; i < c->n_deadlines; i++) {
+		const struct model_deadline *dl = &c->deadlines[i];
+
+		names = sms_all_names(&dl->audience);
+		t = xasprintf("%s%s：已报送 0/%zu%s%s\n", s, dl->title,
+		    dl->audience.n, dl->audience.n > 0 ? "，未报送：" : "",
+		    names);
+		free(names);
+		free(s);
+		s = t;
+	}
+	return s;
+}
 
 /*
  * Render every planned job on an "sms" channel as it would be sent (the
@@ -101,10 +144,15 @@ sms_seg_job(void *arg, const struct job *j)
 {
 	struct sms_segs *ss = arg;
 	const struct model_channel *ch = model_channel_find(ss->m, j->channel);
+	const struct model_campaign *c = model_campaign_find(ss->m, j->campaign);
+	const struct model_deadline *dl;
+	const struct model_daemon *md = &ss->m->daemon;
 	struct render_extra x = { .now = j->due };
 	struct sms_seg *e = NULL;
 	struct smslen len;
 	char *subject = NULL, *body = NULL, *text, err[256];
+	char *digest = NULL, *names = NULL, *ack = NULL;
+	int rc;
 
 	if (ch == NULL || strcmp(ch->plugin, "sms") != 0)
 		return 0;
@@ -128,9 +176,26 @@ sms_seg_job(void *arg, const struct job *j)
 			else if (strcmp(st->name, "max_segments") == 0 &&
 			    st->type == HERALD_SETTING_INT)
 				e->cap = st->integer;
+			else if (strcmp(st->name, "split") == 0 &&
+			    st->type == HERALD_SETTING_BOOL)
+				e->split = st->integer != 0;
 		}
 	}
-	if (render_job(ss->m, j, &x, &subject, &body, err, sizeof(err)) == -1)
+	/* The longest values the message can really carry: nobody has
+	 * submitted yet, and the signed link when links are on. */
+	if (c != NULL && j->kind == JOB_DIGEST)
+		x.digest_text = digest = sms_worst_digest(c);
+	if (c != NULL && j->kind == JOB_ESCALATION &&
+	    (dl = model_deadline_find(c, j->item)) != NULL)
+		x.not_submitted = names = sms_all_names(&dl->audience);
+	if (md->public_url != NULL && md->ack_secret != NULL)
+		x.ack_url = ack = acklink_url(md->public_url, md->ack_secret,
+		    md->ack_secret_len, j->key);
+	rc = render_job(ss->m, j, &x, &subject, &body, err, sizeof(err));
+	free(digest);
+	free(names);
+	free(ack);
+	if (rc == -1)
 		return 0;
 	text = xasprintf("%s%s", e->signature ? e->signature : "", body);
 	if (smslen_measure(text, strlen(text), &len) == 0 &&
@@ -143,36 +208,84 @@ sms_seg_job(void *arg, const struct job *j)
 	return 0;
 }
 
-/* "sms templates: campaign C channel sms: reminder 1 segment, overdue 2
- * segments" (over the channel's cap: "(over cap 3)"). */
-static void
-print_sms_segments(const struct model *m, FILE *fp)
+/* Where the text of kind on channel comes from: its template, the
+ * kind's default template, else the channel block (built-in text). */
+static struct model_loc
+sms_text_loc(const struct model *m, const char *kind, const char *channel)
 {
-	struct sms_segs ss = { .m = m };
+	const struct model_template *dflt = NULL;
+
+	for (size_t i = 0; i < m->n_templates; i++) {
+		const struct model_template *t = &m->templates[i];
+
+		if (strcmp(t->kind, kind) != 0 || strcmp(t->field, "body") != 0)
+			continue;
+		if (strcmp(t->channel, channel) == 0)
+			return t->loc;
+		if (dflt == NULL && strcmp(t->channel, "default") == 0)
+			dflt = t;
+	}
+	if (dflt != NULL)
+		return dflt->loc;
+	return model_channel_find(m, channel)->loc;
+}
+
+/*
+ * Measure every SMS the model plans (sms_seg_job) into *ss and warn in
+ * errs about each kind whose longest message needs more segments than its
+ * channel's max_segments without split: the plugin would refuse it.
+ * Caller frees ss->v.
+ */
+static void
+check_sms_segments(const struct model *m, struct sms_segs *ss,
+    struct errlist *errs)
+{
 	struct plan_counts pc;
 
-	if (plan_model(m, sms_seg_job, &ss, &pc) == -1) {
-		free(ss.v);
+	if (plan_model(m, sms_seg_job, ss, &pc) == -1)
 		return;
+	for (size_t i = 0; i < ss->n; i++) {
+		const struct sms_seg *e = &ss->v[i];
+
+		for (int k = 0; k < JOB_KIND_COUNT; k++) {
+			const char *kind = job_kind_name((enum job_kind)k);
+			struct model_loc loc;
+
+			if (!e->seen[k] || e->split ||
+			    (long long)e->max[k] <= e->cap)
+				continue;
+			loc = sms_text_loc(m, kind, e->channel);
+			errlist_warn(errs, loc.file, loc.line, "%s messages of "
+			    "campaign \"%s\" on channel \"%s\" need up to %zu "
+			    "SMS segments, over its max_segments %lld: the channel "
+			    "would refuse them (shorten the text or set split)",
+			    kind, e->campaign, e->channel, e->max[k], e->cap);
+		}
 	}
-	for (size_t i = 0; i < ss.n; i++) {
+}
+
+/* "sms templates: campaign C channel sms: reminder 1 segment, overdue 2
+ * segments" (over the channel's cap: "(over cap)"). */
+static void
+print_sms_segments(const struct sms_segs *ss, FILE *fp)
+{
+	for (size_t i = 0; i < ss->n; i++) {
 		const char *sep = ": ";
 
 		fprintf(fp, "sms templates: campaign %s channel %s",
-		    ss.v[i].campaign, ss.v[i].channel);
+		    ss->v[i].campaign, ss->v[i].channel);
 		for (int k = 0; k < JOB_KIND_COUNT; k++) {
-			if (!ss.v[i].seen[k])
+			if (!ss->v[i].seen[k])
 				continue;
 			fprintf(fp, "%s%s %zu segment%s%s", sep,
-			    job_kind_name((enum job_kind)k), ss.v[i].max[k],
-			    ss.v[i].max[k] == 1 ? "" : "s",
-			    (long long)ss.v[i].max[k] > ss.v[i].cap ?
+			    job_kind_name((enum job_kind)k), ss->v[i].max[k],
+			    ss->v[i].max[k] == 1 ? "" : "s",
+			    (long long)ss->v[i].max[k] > ss->v[i].cap ?
 			    " (over cap)" : "");
 			sep = ", ";
 		}
 		fputc('\n', fp);
 	}
-	free(ss.v);
 }
 
 /* heraldd -t: print every diagnostic, then the summary if valid. */
@@ -181,23 +294,30 @@ check_config(const char *path, const char *plugin_flag)
 {
 	struct errlist errs = { 0 };
 	struct channel_set *cs = NULL;
+	struct sms_segs ss = { 0 };
 	struct model *m;
 	int rc = 1;
 
-	m = conf_load(path, &errs);
+	/* The plugins check their blocks even when the core found errors,
+	 * so that one run lists every error. */
+	m = conf_load_check(path, &errs);
 	if (m != NULL)
 		channel_set_open(daemon_plugin_dir(plugin_flag, m), m, NULL, 1,
 		    &errs, &cs);
+	ss.m = m;
+	if (m != NULL && errs.n_errors == 0)
+		check_sms_segments(m, &ss, &errs);
 	errlist_print(&errs, stderr);
 	if (m != NULL && errs.n_errors == 0) {
 		summary_print(m, stdout);
 		print_plan_counts(m, stdout);
-		print_sms_segments(m, stdout);
+		print_sms_segments(&ss, stdout);
 		rc = 0;
 	} else {
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n_errors,
 		    errs.n_errors == 1 ? "" : "s");
 	}
+	free(ss.v);
 	channel_set_free(cs);
 	model_free(m);
 	errlist_clear(&errs);

@@ -212,4 +212,6 @@ model_engine_defaults(struct model_engine *e)
 	e->prefetch = 10;
 	e->lease = 300;
 	e->workers = 4;
+	e->day_start_min = 9 * 60;
+	e->day_end_min = 17 * 60 + 30;
 }

@@ -227,6 +227,7 @@ struct model_campaign {
 	struct model_slot *slots;
 	size_t n_slots;
 	struct model_digest digest;
+	int day_start_min, day_end_min;	/* herald.engine's unless set here */
 };
 
 /* A message template: kind ("reminder"...) x channel name or "default". */
@@ -270,6 +271,9 @@ struct model_engine {
 	int64_t lease;			/* claim lease, seconds */
 	unsigned workers;		/* threads lent to plugins for blocking
 					 * libraries (libesmtp) */
+	/* What a date without a time means, minutes after midnight: a due
+	 * date its day_end (17:30), a notice's date its day_start (09:00). */
+	int day_start_min, day_end_min;
 };
 
 /* Fill e with the documented defaults. */

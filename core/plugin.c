@@ -469,6 +469,10 @@ channel_open(struct channel_set *cs, const char *dir, struct channel *ch)
 	ch->conf.check_only = cs->check_only;
 	ch->used = xcalloc(ch->conf.n_settings + 1, 1);
 
+	/* No usable plugin name: the config error is already reported (only
+	 * heraldd -t opens channels of a config with errors). */
+	if (mc->plugin == NULL)
+		return;
 	if ((ch->plugin = channel_set_plugin(cs, dir, mc)) == NULL)
 		return;
 	d = ch->plugin->desc;

@@ -10,6 +10,27 @@
 
 #include <inttypes.h>
 
+#include "civil.h"
+
+/*
+ * A time as written, or for a bare date the instant it was resolved to
+ * and why: "2020-11-30 17:30 (day_end)", so the coordinator sees that
+ * "11月30日前" means the end of the working day, not its first minute.
+ */
+static void
+summary_time(const struct model_time *t, const char *zone, const char *rule,
+    FILE *fp)
+{
+	char buf[64];
+
+	if (!t->date_only) {
+		fputs(t->text, fp);
+		return;
+	}
+	fprintf(fp, "%s (%s)", civil_format(t->at, zone, buf, sizeof(buf)),
+	    rule);
+}
+
 /* "1 campaign", "3 campaigns" */
 static void
 summary_count(FILE *fp, size_t n, const char *one, const char *many,
@@ -67,11 +88,19 @@ summary_campaign(const struct model_campaign *c, FILE *fp)
 {
 	fprintf(fp, "campaign %s \"%s\" %s .. %s (%s)\n", c->id, c->title,
 	    c->period_from.text, c->period_to.text, c->timezone);
-	for (size_t i = 0; i < c->n_phases; i++)
-		fprintf(fp, "  phase %s %s .. %s\n", c->phases[i].id,
-		    c->phases[i].from.text, c->phases[i].to.text);
+	if (c->day_start_min != 9 * 60 || c->day_end_min != 17 * 60 + 30)
+		fprintf(fp, "  working day %02d:%02d .. %02d:%02d\n",
+		    c->day_start_min / 60, c->day_start_min % 60,
+		    c->day_end_min / 60, c->day_end_min % 60);
+	for (size_t i = 0; i < c->n_phases; i++) {
+		fprintf(fp, "  phase %s ", c->phases[i].id);
+		summary_time(&c->phases[i].from, c->timezone, "day_start", fp);
+		fprintf(fp, " .. %s\n", c->phases[i].to.text);
+	}
 	if (c->launch.set) {
-		fprintf(fp, "  launch at %s, ", c->launch.at.text);
+		fprintf(fp, "  launch at ");
+		summary_time(&c->launch.at, c->timezone, "day_start", fp);
+		fprintf(fp, ", ");
 		summary_count(fp, c->launch.audience.n, "recipient",
 		    "recipients", ", ");
 		summary_count(fp, c->launch.n_countdown, "countdown notice",
@@ -80,7 +109,9 @@ summary_campaign(const struct model_campaign *c, FILE *fp)
 	for (size_t i = 0; i < c->n_deadlines; i++) {
 		const struct model_deadline *d = &c->deadlines[i];
 
-		fprintf(fp, "  deadline %s due %s, ", d->id, d->due.text);
+		fprintf(fp, "  deadline %s due ", d->id);
+		summary_time(&d->due, c->timezone, "day_end", fp);
+		fprintf(fp, ", ");
 		summary_count(fp, d->audience.n, "recipient", "recipients", ", ");
 		summary_count(fp, d->n_remind, "reminder", "reminders", "\n");
 	}
@@ -89,8 +120,10 @@ summary_campaign(const struct model_campaign *c, FILE *fp)
 
 		fprintf(fp, "  task %s lead %s", t->id, t->lead ? t->lead->id :
 		    "-");
-		if (t->due.text != NULL)
-			fprintf(fp, ", due %s", t->due.text);
+		if (t->due.text != NULL) {
+			fprintf(fp, ", due ");
+			summary_time(&t->due, c->timezone, "day_end", fp);
+		}
 		fprintf(fp, ", ");
 		summary_count(fp, t->n_remind, "reminder", "reminders", "\n");
 	}

@@ -22,6 +22,8 @@ plugin_parse_ms(const char *s, long max_ms)
 		ms = v;
 	else if (strcmp(end, "m") == 0)
 		ms = v <= max_ms / 60000 ? v * 60000 : -1;
+	else if (strcmp(end, "h") == 0)
+		ms = v <= max_ms / 3600000 ? v * 3600000 : -1;
 	else
 		return -1;
 	return ms > max_ms ? -1 : ms;

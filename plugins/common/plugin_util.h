@@ -12,7 +12,7 @@
 #include "herald-plugin.h"
 
 /*
- * "10s", "500ms", "2m" or a bare number of seconds, into milliseconds.
+ * "10s", "500ms", "2m", "1h" or a bare number of seconds, into milliseconds.
  * Returns the value, or -1 when malformed, not positive or above max_ms.
  */
 long plugin_parse_ms(const char *s, long max_ms);

@@ -196,7 +196,7 @@ import json
 j = json.load(open("status1.json"))
 assert j["clock"]["synchronized"] in (True, False, None), j["clock"]
 assert set(j["clock"]) == {"synchronized", "checked_at"}, j["clock"]
-assert j["last_reload"] == {"at": None, "ok": True, "errors": []}, j["last_reload"]'
+assert j["last_reload"] == {"at": None, "ok": True, "errors": [], "warnings": []}, j["last_reload"]'
 
 # --- /v1/agenda -------------------------------------------------------
 # The default: pending from now, earliest first.

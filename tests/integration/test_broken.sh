@@ -1,11 +1,13 @@
 #!/bin/bash
 # test_broken.sh - every config in broken/ must fail `heraldd -t` with
-# exit status 1 and exactly the `file:line: message` lines its comments
-# announce:
+# exit status 1 (or the expect-status given) and exactly the
+# `file:line: message` lines its comments announce:
 #   # expect: broken/NAME.conf:7: unknown setting "remnd" in ...
 #       one line per expected error or warning, compared exactly;
 #   # expect-prefix: broken/NAME.conf:4:
-#       an error line starting so (for messages owned by another layer).
+#       an error line starting so (for messages owned by another layer);
+#   # expect-status: 0
+#       for a config that is valid but must draw warnings (default 1).
 # Every file:line line on stderr must be expected, and every expectation
 # must be met.  Paths are relative to tests/integration/, where heraldd
 # runs, so they read as a user would type them.
@@ -27,13 +29,15 @@ for conf in "${cases[@]}"; do
 
 	expect=$(sed -n 's/^# expect: //p' "$conf" | sort)
 	prefixes=$(sed -n 's/^# expect-prefix: //p' "$conf")
+	want=$(sed -n 's/^# expect-status: //p' "$conf")
+	want=${want:-1}
 	# Diagnostics: "file:line: msg", or "file: msg" when no line applies
 	# (a missing top-level section); not main.c's "file: N errors" tally.
 	actual=$(grep -E '^[^ ]+:([0-9]+:)? ' "$err" |
 	    grep -v -E '^[^ ]+: [0-9]+ (errors?|warnings?)' | sort)
 	problem=
-	if [ "$status" -ne 1 ]; then
-		problem="exit status $status, not 1"
+	if [ "$status" -ne "$want" ]; then
+		problem="exit status $status, not $want"
 	elif [ -z "$expect" ] && [ -z "$prefixes" ]; then
 		problem="no expectations in $conf"
 	else

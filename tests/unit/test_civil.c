@@ -107,6 +107,11 @@ test_parse_invalid(void **state)
 		{ "2023-08-05 ", "expected YYYY-MM-DD[ HH:MM[:SS]]" },
 		{ "", "expected YYYY-MM-DD[ HH:MM[:SS]]" },
 		{ "20230805", "expected YYYY-MM-DD[ HH:MM[:SS]]" },
+		/* A Chinese input method's full-width digits and colon. */
+		{ "２０２３-08-05", "full-width (全角) digits or colon; write "
+		    "them in ASCII" },
+		{ "2023-08-05 17：00", "full-width (全角) digits or colon; "
+		    "write them in ASCII" },
 	};
 
 	(void)state;

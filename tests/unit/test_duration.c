@@ -72,6 +72,11 @@ test_parse_invalid(void **state)
 		    "(use s, m, h, d or w)" },
 		{ "5S", "bad duration \"5S\": unknown unit 'S' "
 		    "(use s, m, h, d or w)" },
+		/* A word is named whole, not as "d" then "ays". */
+		{ "3days", "bad duration \"3days\": unknown unit \"days\" "
+		    "(use s, m, h, d or w)" },
+		{ "1d2hours", "bad duration \"1d2hours\": unknown unit "
+		    "\"hours\" (use s, m, h, d or w)" },
 		{ "-1d", "bad duration \"-1d\": duration must be positive" },
 		{ "0s", "bad duration \"0s\": duration must be positive" },
 		{ "0d0h", "bad duration \"0d0h\": duration must be positive" },
