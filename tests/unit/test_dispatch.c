@@ -482,6 +482,42 @@ transient_round(struct fixture *f, const char *key)
 	return g.j.next_at - now;
 }
 
+/*
+ * The backoff keeps milliseconds: with base = cap = 1 s the old code
+ * rounded every jittered delay to exactly 1 s, so a burst of failures
+ * came back in the same second.  Expected values: 1000 ms * (0.8 + 0.4 r).
+ * After a timeout the base is retry.after_timeout, doubling up to
+ * max(cap, after_timeout).
+ */
+static void
+test_backoff_ms(void **state)
+{
+	struct model_engine e;
+
+	(void)state;
+	model_engine_defaults(&e);
+	e.retry_base = 1;
+	e.retry_cap = 1;
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.0), 800);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.25), 900);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.3), 920);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.5), 1000);
+	assert_int_equal(dispatch_backoff_ms(&e, 3, 0, 0.7), 1080);
+	/* Defaults: 30 s doubling, capped at 30 min. */
+	model_engine_defaults(&e);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.5), 30000);
+	assert_int_equal(dispatch_backoff_ms(&e, 2, 0, 0.5), 120000);
+	assert_int_equal(dispatch_backoff_ms(&e, 2, 0, 0.123), 120000 * (0.8 + 0.4 * 0.123) + 0.5);
+	assert_int_equal(dispatch_backoff_ms(&e, 20, 0, 0.5), 1800000);
+	/* After a timeout: retry.after_timeout (default 5 min), doubling. */
+	assert_int_equal(e.retry_after_timeout, 300);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 1, 0.5), 300000);
+	assert_int_equal(dispatch_backoff_ms(&e, 1, 1, 0.5), 600000);
+	assert_int_equal(dispatch_backoff_ms(&e, 9, 1, 0.5), 1800000);
+	e.retry_cap = 60;
+	assert_int_equal(dispatch_backoff_ms(&e, 9, 1, 0.0), 240000);
+}
+
 static void
 test_backoff_exhaust_fallback(void **state)
 {
@@ -1041,6 +1077,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+	cmocka_unit_test(test_backoff_ms),
 	cmocka_unit_test_setup_teardown(test_backoff_exhaust_fallback, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),
