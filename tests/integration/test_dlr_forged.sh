@@ -37,6 +37,7 @@ is_4xx() { case $1 in 4??) echo yes ;; *) echo "no ($1)" ;; esac; }
 cd "$T" || exit 1
 printf 'kannel-pw\n' >kannel.pw
 printf 'dlr-S3cret-回执\n' >dlr.sec
+chmod 600 dlr.sec
 kannel_write_conf "$T/k" herald kannel-pw
 if kannel_start "$T/k"; then
 	ok "Kannel (bearerbox, fake SMSC, smsbox) is up"

@@ -30,6 +30,7 @@ PASSWORD='kannel-Pa55-不外传'
 printf '%s\n' "$PASSWORD" >kannel.pw
 printf 'wrong\n' >bad.pw
 printf 'dlr-secret\n' >dlr.sec
+chmod 600 dlr.sec
 kannel_write_conf "$T/k" herald "$PASSWORD"
 if kannel_start "$T/k"; then
 	ok "Kannel (bearerbox, fake SMSC, smsbox) is up"
