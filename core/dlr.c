@@ -155,6 +155,7 @@ done:
 struct dlr_job {
 	int found;
 	enum job_state state;
+	unsigned attempts;
 	char channel[64];
 };
 
@@ -166,6 +167,7 @@ dlr_job_found(void *arg, const struct job *j)
 
 	dj->found = 1;
 	dj->state = j->state;
+	dj->attempts = j->attempts;
 	snprintf(dj->channel, sizeof(dj->channel), "%s", j->channel);
 }
 
@@ -254,7 +256,13 @@ dlr_check(struct engine *e, const struct dlr_report *r, int64_t now,
 		    "delivery reports named \"%s\"", r->key, r->channel);
 		return 409;
 	}
-	if (dj.state != JOB_DELIVERED) {
+	/*
+	 * Sent means handed to the gateway at least once.  Part 1 of a long
+	 * message is reported while part 2 is still going out (inflight),
+	 * and a part that got through before a failure is reported too.
+	 */
+	if ((dj.state == JOB_PENDING && dj.attempts == 0) ||
+	    dj.state == JOB_MISSED || dj.state == JOB_CANCELLED) {
 		snprintf(err, errlen, "job %s was not sent (%s)", r->key,
 		    job_state_name(dj.state));
 		return 409;
