@@ -227,8 +227,8 @@ dlr_check(struct engine *e, const struct dlr_report *r, int64_t now,
 		return 400;
 	}
 	if (r->type != 1 && r->type != 2 && r->type != 4 && r->type != 8 &&
-	    r->type != 16) {
-		snprintf(err, errlen, "\"type\" must be 1, 2, 4, 8 or 16");
+	    r->type != 16 && r->type != 32) {
+		snprintf(err, errlen, "\"type\" must be 1, 2, 4, 8, 16 or 32");
 		return 400;
 	}
 	/* Near the send: not long before it, not in our future, not after

@@ -33,8 +33,8 @@ struct httpd;
 
 /* Characters of a signature, with the NUL. */
 #define DLR_SIG_LEN 33
-/* Reports kept per part: one of each Kannel type (1, 2, 4, 8, 16). */
-#define DLR_MAX_PER_PART 5
+/* Reports kept per part: one of each Kannel type (1, 2, 4, 8, 16, 32). */
+#define DLR_MAX_PER_PART 6
 /* How far "at" may lie from the send: before it (clocks of the gateway
  * and ours differ) and after it (an SMSC keeps trying for days). */
 #define DLR_AT_BEFORE 300
