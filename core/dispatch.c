@@ -345,12 +345,13 @@ dispatch_timeouts_before(const struct job *j)
 
 /*
  * A failed try that may come good later: retry with backoff, or give up.
- * timeout is the plugin's HERALD_TIMED_OUT or HERALD_UNCERTAIN (0 for a
- * plain transient failure): the peer may hold the message already.
+ * outcome is HERALD_TRANSIENT, or HERALD_TIMED_OUT / HERALD_UNCERTAIN
+ * when the request timed out after it went out: the peer may hold the
+ * message already.
  */
 static void
 dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
-    const char *reason, enum herald_outcome timeout)
+    const char *reason, enum herald_outcome outcome)
 {
 	const struct model_engine *e = &d->cur->m->daemon.engine;
 	const struct job *j = &ds->sj->j;
@@ -360,9 +361,10 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
 	int64_t next, earliest;
 	const char *why = reason != NULL ? reason : "transient failure";
 	char buf[512], what[384];
-	int keeps_copies = timeout == HERALD_UNCERTAIN;
+	int keeps_copies = outcome == HERALD_UNCERTAIN;
+	int timed_out = keeps_copies || outcome == HERALD_TIMED_OUT;
 
-	if (timeout != 0) {
+	if (timed_out) {
 		ch->st.timeouts++;
 		timeouts = dispatch_timeouts_before(j) + 1;
 		snprintf(what, sizeof(what), "timeout %u: %s", timeouts, why);
@@ -386,7 +388,7 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
 		dispatch_fail_with(d, ds, buf, !keeps_copies);
 		return;
 	}
-	next = now_us + dispatch_backoff_ms(e, j->attempts, timeout != 0,
+	next = now_us + dispatch_backoff_ms(e, j->attempts, timed_out,
 	    dispatch_random(d)) * 1000;
 	/* The store keeps whole seconds: round the peer's Retry-After up from
 	 * the exact time, or a 3 s answer could be retried after 2.1 s. */
@@ -427,8 +429,6 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
 		dispatch_park(d, ds, STORE_DELIVERED, delivered_detail);
 		break;
 	case HERALD_TRANSIENT:
-		dispatch_retry(d, ds, retry_after_ms, reason, 0);
-		break;
 	case HERALD_TIMED_OUT:
 	case HERALD_UNCERTAIN:
 		dispatch_retry(d, ds, retry_after_ms, reason, outcome);

@@ -54,6 +54,10 @@ dlr_sign(const char *secret, size_t secret_len, const char *channel,
 	out[DLR_SIG_LEN - 1] = '\0';
 }
 
+/* 9999-12-31T23:59:59Z: beyond it a time has no ISO 8601 form, and
+ * sums of such times cannot overflow. */
+#define DLR_TIME_MAX 253402300799LL
+
 /* A decimal in [lo, hi]; -1 when s is not one. */
 static int
 dlr_int(const char *s, long long lo, long long hi, long long *out)
@@ -118,7 +122,7 @@ dlr_parse(const char *query, struct dlr_report *out, char *err, size_t errlen)
 	r.type = (int)v;
 	/* %T is empty when the gateway has no time: take ours then. */
 	if (at != NULL && *at != '\0') {
-		if (dlr_int(at, 0, INT64_MAX, &v) == -1) {
+		if (dlr_int(at, 0, DLR_TIME_MAX, &v) == -1) {
 			snprintf(err, errlen, "\"at\" must be Unix seconds");
 			goto done;
 		}
@@ -132,14 +136,19 @@ dlr_parse(const char *query, struct dlr_report *out, char *err, size_t errlen)
 		r.parts = (int)v;
 	}
 	if (sent != NULL) {
-		if (dlr_int(sent, 1, INT64_MAX, &v) == -1) {
+		if (dlr_int(sent, 1, DLR_TIME_MAX, &v) == -1) {
 			snprintf(err, errlen, "\"sent\" must be Unix seconds");
 			goto done;
 		}
 		r.sent = v;
 	}
-	if (sig != NULL)
-		snprintf(r.sig, sizeof(r.sig), "%s", sig);
+	if (sig != NULL) {
+		if (strlen(sig) != DLR_SIG_LEN - 1) {
+			snprintf(err, errlen, "malformed \"sig\"");
+			goto done;
+		}
+		memcpy(r.sig, sig, DLR_SIG_LEN);
+	}
 	if (reply != NULL)
 		snprintf(r.detail, sizeof(r.detail), "%s", reply);
 	if (channel != NULL)

@@ -104,6 +104,14 @@ else
 	not_ok "Kannel's genuine, signed delivery report is recorded" \
 	    "$(q "SELECT * FROM receipts")" "$(grep -i dlr "$T/heraldd.log" | tail -5)"
 fi
+wait_until 10 q_ge "SELECT count(*) FROM jobs WHERE key = '$key' AND state = 'delivered'" 1
+at1=$(q "SELECT at FROM receipts WHERE key = '$key' AND type = 1")
+is "$(curl -s "http://127.0.0.1:$HPORT/v1/jobs/$key" | $PY -c '
+import json, sys
+r = [x for x in json.load(sys.stdin)["receipts"] if x["type"] == 1]
+print(r[0]["part"], r[0]["at"]) if r else print("none")')" \
+    "1 $(TZ=Asia/Shanghai date -d "@$at1" '+%Y-%m-%dT%H:%M:%S+08:00')" \
+    "/v1/jobs/KEY lists the genuine receipt, its time in ISO 8601"
 wait_until 10 q_ge "SELECT count(*) FROM jobs WHERE key = '$logkey' AND state = 'delivered'" 1
 is "$(q "SELECT state FROM jobs WHERE key = '$unsent'")" pending "the later SMS job is not sent yet"
 base=$(q "SELECT count(*) FROM receipts")

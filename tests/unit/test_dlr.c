@@ -191,13 +191,19 @@ test_parse_signed_upper(void **state)
 
 	(void)state;
 	if (dlr_parse("channel=sms&key=D900C826-9893-502B-AB1F-55204994E9FA"
-	    "&part=2&parts=2&sent=1690189200&sig=abc&type=1", &r, err,
+	    "&part=2&parts=2&sent=1690189200"
+	    "&sig=f91cc2d009be64aabfdf9fcf79e1ab8f&type=1", &r, err,
 	    sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(r.key, KEY);
 	assert_int_equal(r.parts, 2);
 	assert_int_equal(r.sent, 1690189200);
-	assert_string_equal(r.sig, "abc");
+	assert_string_equal(r.sig, "f91cc2d009be64aabfdf9fcf79e1ab8f");
+	/* A signature with anything added is not the signature. */
+	assert_int_equal(dlr_parse("key=" KEY "&type=1&sig="
+	    "f91cc2d009be64aabfdf9fcf79e1ab8fXX", &r, err, sizeof(err)), -1);
+	assert_int_equal(dlr_parse("key=" KEY "&type=1"
+	    "&at=9223372036854775807", &r, err, sizeof(err)), -1);
 	/* Not a UUID, though 36 characters long. */
 	assert_int_equal(dlr_parse("key=d900c826-9893-502b-ab1f-55204994e9fz"
 	    "&type=1", &r, err, sizeof(err)), -1);
