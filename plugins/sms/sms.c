@@ -41,7 +41,9 @@
  *   split         = false;              over the cap: refuse, or send as
  *                                       several messages
  *   dlr_url       = "http://127.0.0.1:8025/v1/dlr";  herald's delivery-
- *                                       report endpoint; optional
+ *                                       report endpoint; optional; needs
+ *                                       herald.dlr_secret_file: the host
+ *                                       signs each URL (host->dlr_params)
  *   dlr_mask      = 9;                  Kannel dlr-mask bits (1..63)
  *   mainland_only = false;              refuse numbers outside +86
  *   smsc          = "...";              optional Kannel route
