@@ -115,7 +115,7 @@ api_status_channels(struct engine *e)
 		else if (st.last_failed_at > st.last_delivered_at)
 			health = "failing";
 		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:b,"
-		    "s:I,s:I,s:I,s:I,s:s}",
+		    "s:I,s:I,s:I,s:I,s:I,s:s}",
 		    "name", ch->name, "plugin", ch->plugin,
 		    "queued", (json_int_t)st.queued,
 		    "in_flight", (json_int_t)st.in_flight,
@@ -123,6 +123,7 @@ api_status_channels(struct engine *e)
 		    "sent", (json_int_t)st.sent,
 		    "delivered", (json_int_t)st.delivered,
 		    "retried", (json_int_t)st.retried,
+		    "timeouts", (json_int_t)st.timeouts,
 		    "failed", (json_int_t)st.failed,
 		    "health", health));
 	}

@@ -37,7 +37,8 @@ static const char *const conf_top_keys[] = {
 
 static const char *const conf_herald_keys[] = {
 	"timezone", "store", "listen", "public_url", "api_token_file",
-	"ack_secret_file", "sms_reply_token_file", "api_read_auth",
+	"ack_secret_file", "sms_reply_token_file", "dlr_secret_file",
+	"api_read_auth",
 	"metrics_auth", "api_max_body", "plugin_dir", "pid_file", "log_level",
 	"log_target", "engine", NULL
 };
@@ -679,6 +680,8 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	    &d->ack_secret_file, &d->ack_secret_len);
 	d->sms_reply_token = conf_secret(cx, g, "sms_reply_token_file",
 	    &d->sms_reply_token_file, &d->sms_reply_token_len);
+	d->dlr_secret = conf_secret(cx, g, "dlr_secret_file",
+	    &d->dlr_secret_file, &d->dlr_secret_len);
 	if (d->ack_secret != NULL && d->public_url == NULL)
 		conf_warn(cx, config_setting_get_member(g, "ack_secret_file"),
 		    "ack_secret_file without public_url: messages carry no "

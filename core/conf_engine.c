@@ -16,7 +16,7 @@ static const char *const conf_engine_keys[] = {
 };
 
 static const char *const conf_retry_keys[] = {
-	"attempts", "base", "cap", "max_age", NULL
+	"attempts", "base", "cap", "max_age", "after_timeout", "timeouts", NULL
 };
 
 /*
@@ -145,6 +145,11 @@ conf_engine(struct conf_ctx *cx, const config_setting_t *g)
 		conf_engine_seconds(cx, s, "base", rw, &e->retry_base);
 		conf_engine_seconds(cx, s, "cap", rw, &e->retry_cap);
 		conf_engine_seconds(cx, s, "max_age", rw, &e->retry_max_age);
+		conf_engine_seconds(cx, s, "after_timeout", rw,
+		    &e->retry_after_timeout);
+		if (conf_get_int(cx, s, "timeouts", 0, rw, 1, 100,
+		    &attempts) == 1)
+			e->retry_timeouts = (unsigned)attempts;
 		if (e->retry_cap < e->retry_base)
 			conf_err(cx, s, "retry cap must not be shorter than base");
 	}

@@ -272,15 +272,17 @@ dispatch_fallback_channel(const struct dispatch *d, const struct job *j)
 	return NULL;
 }
 
+/* Fail ds for good; with fallback, queue the contact's next channel. */
 static void
-dispatch_fail(struct dispatch *d, struct dsend *ds, const char *reason)
+dispatch_fail_with(struct dispatch *d, struct dsend *ds, const char *reason,
+    int fallback)
 {
 	const struct job *j = &ds->sj->j;
 	const struct model_channel *next;
 
 	if (ds->sj->chan != NULL)
 		((struct dchan *)ds->sj->chan)->st.failed++;
-	next = dispatch_fallback_channel(d, j);
+	next = fallback ? dispatch_fallback_channel(d, j) : NULL;
 	if (next != NULL) {
 		ds->has_fallback = 1;
 		ds->fallback = *j;
@@ -296,52 +298,118 @@ dispatch_fail(struct dispatch *d, struct dsend *ds, const char *reason)
 	dispatch_park(d, ds, STORE_FAILED, reason);
 }
 
-/* Transient failure: retry with backoff, or give up. */
+static void
+dispatch_fail(struct dispatch *d, struct dsend *ds, const char *reason)
+{
+	dispatch_fail_with(d, ds, reason, 1);
+}
+
+int64_t
+dispatch_backoff_ms(const struct model_engine *e, unsigned attempts,
+    int timed_out, double r)
+{
+	int64_t base = timed_out ? e->retry_after_timeout : e->retry_base;
+	int64_t cap = e->retry_cap, delay;
+
+	if (base < 1)
+		base = 1;
+	if (timed_out && cap < base)
+		cap = base;
+	delay = base * 1000;
+	for (unsigned i = 0; i < attempts && i < 40 &&
+	    (cap <= 0 || delay < cap * 1000); i++)
+		delay *= 2;
+	if (cap > 0 && delay > cap * 1000)
+		delay = cap * 1000;
+	/* +-20% so a peer that failed many sends at once is not hit by all
+	 * the retries in the same second; in milliseconds, or a 1 s base
+	 * would always round back to exactly 1 s. */
+	return (int64_t)((double)delay * (0.8 + 0.4 * r) + 0.5);
+}
+
+/*
+ * How many tries in a row timed out before this one: the core writes
+ * "timeout N: ..." as the detail of a timed-out try (dispatch_retry()),
+ * and the store gives the last detail back with the job.  Counting there
+ * keeps the store's schema as it is; a try that ended otherwise starts
+ * the count again, which is what "in a row" means.
+ */
+static unsigned
+dispatch_timeouts_before(const struct job *j)
+{
+	unsigned n;
+
+	if (j->detail == NULL || sscanf(j->detail, "timeout %u:", &n) != 1)
+		return 0;
+	return n;
+}
+
+/*
+ * A failed try that may come good later: retry with backoff, or give up.
+ * outcome is HERALD_TRANSIENT, or HERALD_TIMED_OUT / HERALD_UNCERTAIN
+ * when the request timed out after it went out: the peer may hold the
+ * message already.
+ */
 static void
 dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
-    const char *reason)
+    const char *reason, enum herald_outcome outcome)
 {
 	const struct model_engine *e = &d->cur->m->daemon.engine;
 	const struct job *j = &ds->sj->j;
-	unsigned tries = j->attempts + 1;
+	struct dchan *ch = ds->sj->chan;
+	unsigned tries = j->attempts + 1, timeouts = 0;
 	int64_t now_us = dispatch_now_us(d), now = now_us / 1000000;
-	int64_t delay, earliest;
-	char buf[512];
-	double f;
+	int64_t next, earliest;
+	const char *why = reason != NULL ? reason : "transient failure";
+	char buf[512], what[384];
+	int keeps_copies = outcome == HERALD_UNCERTAIN;
+	int timed_out = keeps_copies || outcome == HERALD_TIMED_OUT;
 
+	if (timed_out) {
+		ch->st.timeouts++;
+		timeouts = dispatch_timeouts_before(j) + 1;
+		snprintf(what, sizeof(what), "timeout %u: %s", timeouts, why);
+		why = what;
+	}
+	/*
+	 * A peer that keeps every copy has probably got one each time: stop
+	 * after retry.timeouts of them, and send it nowhere else either.
+	 */
+	if (keeps_copies && timeouts >= e->retry_timeouts) {
+		snprintf(buf, sizeof(buf), "gave up after %u timeouts in a "
+		    "row, may have been delivered (not sent to another "
+		    "channel): %s", timeouts, reason != NULL ? reason :
+		    "timed out");
+		dispatch_fail_with(d, ds, buf, 0);
+		return;
+	}
 	if (e->retry_attempts > 0 && tries >= e->retry_attempts) {
 		snprintf(buf, sizeof(buf), "gave up after %u attempts: %s",
-		    tries, reason != NULL ? reason : "transient failure");
-		dispatch_fail(d, ds, buf);
+		    tries, why);
+		dispatch_fail_with(d, ds, buf, !keeps_copies);
 		return;
 	}
-	delay = e->retry_base > 0 ? e->retry_base : 1;
-	for (unsigned i = 0; i < j->attempts && i < 40 &&
-	    (e->retry_cap <= 0 || delay < e->retry_cap); i++)
-		delay *= 2;
-	if (e->retry_cap > 0 && delay > e->retry_cap)
-		delay = e->retry_cap;
-	/* +-20% so a peer that failed many sends at once is not hit by all
-	 * the retries in the same second. */
-	f = 0.8 + 0.4 * dispatch_random(d);
-	delay = (int64_t)((double)delay * f + 0.5);
-	if (delay < 1)
-		delay = 1;
+	next = now_us + dispatch_backoff_ms(e, j->attempts, timed_out,
+	    dispatch_random(d)) * 1000;
 	/* The store keeps whole seconds: round the peer's Retry-After up from
 	 * the exact time, or a 3 s answer could be retried after 2.1 s. */
-	earliest = (now_us + (int64_t)retry_after_ms * 1000 + 999999) / 1000000;
-	if (now + delay < earliest)
-		delay = earliest - now;
-	if (e->retry_max_age > 0 && now + delay > j->due + e->retry_max_age) {
+	earliest = now_us + (int64_t)retry_after_ms * 1000;
+	if (next < earliest)
+		next = earliest + 999999;
+	else
+		next += 500000;		/* nearest second */
+	next /= 1000000;
+	if (next <= now)
+		next = now + 1;
+	if (e->retry_max_age > 0 && next > j->due + e->retry_max_age) {
 		snprintf(buf, sizeof(buf), "gave up after %u attempts, past "
-		    "the retry age: %s", tries,
-		    reason != NULL ? reason : "transient failure");
-		dispatch_fail(d, ds, buf);
+		    "the retry age: %s", tries, why);
+		dispatch_fail_with(d, ds, buf, !keeps_copies);
 		return;
 	}
-	ds->res.next_at = now + delay;
-	((struct dchan *)ds->sj->chan)->st.retried++;
-	dispatch_park(d, ds, STORE_RETRY, reason);
+	ds->res.next_at = next;
+	ch->st.retried++;
+	dispatch_park(d, ds, STORE_RETRY, why);
 }
 
 /* Record one job's outcome; takes ownership of ds. */
@@ -362,7 +430,9 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
 		dispatch_park(d, ds, STORE_DELIVERED, delivered_detail);
 		break;
 	case HERALD_TRANSIENT:
-		dispatch_retry(d, ds, retry_after_ms, reason);
+	case HERALD_TIMED_OUT:
+	case HERALD_UNCERTAIN:
+		dispatch_retry(d, ds, retry_after_ms, reason, outcome);
 		break;
 	default:
 		dispatch_fail(d, ds, reason != NULL ? reason :
@@ -873,6 +943,16 @@ dispatch_in_flight(const struct dispatch *d)
 	for (const struct dchan *ch = d->chans; ch != NULL; ch = ch->next)
 		n += ch->st.in_flight;
 	return n;
+}
+
+const struct herald_caps *
+dispatch_channel_caps(const struct dispatch *d, const char *name)
+{
+	const struct dchan *ch = dispatch_chan(d, name);
+
+	if (ch == NULL || !ch->present)
+		return NULL;
+	return channel_set_caps(d->cur->cs, ch->idx);
 }
 
 int

@@ -93,12 +93,29 @@ struct dispatch_latency {
 struct dispatch_stats {
 	size_t queued, in_flight, max_in_flight;
 	uint64_t sent, delivered, retried, failed, cancelled, deferred;
+	/* Sends that timed out after the request went out (the peer may
+	 * have the message); also counted in retried or failed. */
+	uint64_t timeouts;
 	/* Unix seconds of the channel's last delivery and last failed or
 	 * retried send; 0: never.  Status calls a channel "failing" when
 	 * the last failure is newer than the last delivery. */
 	int64_t last_delivered_at, last_failed_at;
 	struct dispatch_latency latency;
 };
+/*
+ * The delay before retry number attempts + 1, in milliseconds: base *
+ * 2^attempts, capped, times 0.8 + 0.4 * r for r in [0, 1).  The base is
+ * e->retry_base, or e->retry_after_timeout when the last try timed out
+ * (capped then at the larger of the cap and that base).
+ */
+int64_t dispatch_backoff_ms(const struct model_engine *e, unsigned attempts,
+    int timed_out, double r);
+
+/* The capabilities of the current channel called name (borrowed until
+ * the next reload), or NULL when there is none. */
+const struct herald_caps *dispatch_channel_caps(const struct dispatch *d,
+    const char *name);
+
 /* Returns 0, or -1 when no channel of that name was ever seen. */
 int dispatch_channel_stats(const struct dispatch *d, const char *name,
     struct dispatch_stats *out);

@@ -61,11 +61,31 @@ extern "C" {
 
 struct event_base;
 
-/* What a send came to.  See rule 4 above. */
+/*
+ * What a send came to.  See rule 4 above.
+ *
+ * ABI minor 4 adds the two timeouts.  A request that timed out after it
+ * was sent is not a refusal: the peer may have taken the message and
+ * merely answered late, so a retry may deliver it twice and a fallback
+ * certainly does.  The host counts both apart from other failures and
+ * backs off for engine.retry.after_timeout before trying again.  A
+ * timeout before anything was sent (connecting) is HERALD_TRANSIENT.
+ * Hosts before minor 4 never see these values from plugins built for
+ * them; a plugin built for minor 4 that runs on an older host (abi_minor
+ * < 4 in struct herald_host) reports HERALD_TRANSIENT instead.
+ */
 enum herald_outcome {
 	HERALD_DELIVERED = 0,
 	HERALD_TRANSIENT = 1,
 	HERALD_PERMANENT = 2,
+	/* Timed out, may have been delivered; the peer drops a repeat of
+	 * msg->key (a generic receiver keyed on X-Herald-Id), so retries
+	 * are harmless and a fallback is allowed once they run out. */
+	HERALD_TIMED_OUT = 3,
+	/* Timed out, may have been delivered, and the peer keeps every copy
+	 * (group robots, Kannel, SMTP after DATA): retried at most
+	 * engine.retry.timeouts times in a row, never sent elsewhere. */
+	HERALD_UNCERTAIN = 4,
 };
 
 /* How a channel counts message length, so the core can plan around it. */
@@ -224,6 +244,12 @@ struct herald_http_response {
 	unsigned retry_after_ms;	/* from a Retry-After header; 0 when none */
 	const char *content_type;	/* may be NULL */
 	double total_ms;		/* time the request took */
+	/*
+	 * ABI minor 4.  The whole request was written to the peer before
+	 * it failed or timed out, so the peer may have acted on it.  0 for
+	 * a timeout while connecting.
+	 */
+	int request_sent;
 };
 
 /* Opaque handle identifying one send() until it completes. */
@@ -297,6 +323,18 @@ struct herald_host {
 	    const struct herald_http_request *req,
 	    void (*done)(void *arg, const struct herald_http_response *resp),
 	    void *arg);
+
+	/*
+	 * ABI minor 4.  The query parameters a delivery-receipt callback
+	 * URL must carry for the receipt to be accepted by GET /v1/dlr
+	 * (doc/api.txt): "parts=N&sent=T&sig=S", signed for this channel,
+	 * msg_key and a message of `parts` parts (1..255), written into buf
+	 * as a NUL-terminated string.  Returns 0, or -1 when the host has
+	 * no receipt secret (herald.dlr_secret_file) or buf is too small;
+	 * a plugin then asks for no receipts.
+	 */
+	int (*dlr_params)(const struct herald_channel_conf *ch,
+	    const char *msg_key, unsigned parts, char *buf, size_t len);
 };
 
 struct herald_plugin {

@@ -207,7 +207,7 @@ http_check_done(struct http_client *hc)
 	CURLMsg *msg;
 	int left;
 	char *ct;
-	curl_off_t total_us;
+	curl_off_t total_us, pre_us;
 	void *priv;
 
 	while ((msg = curl_multi_info_read(hc->multi, &left)) != NULL) {
@@ -229,6 +229,14 @@ http_check_done(struct http_client *hc)
 			    curl_easy_strerror(msg->data.result);
 			resp.timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
 		}
+		/*
+		 * Past the pre-transfer point the request has started going
+		 * out: a timeout after that may have reached the peer.  A
+		 * timeout while connecting (pre-transfer time 0) cannot.
+		 */
+		pre_us = 0;
+		curl_easy_getinfo(r->easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
+		resp.request_sent = pre_us > 0;
 		total_us = 0;
 		curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total_us);
 		resp.total_ms = (double)total_us / 1000.0;

@@ -50,6 +50,7 @@ enum metrics_stat {
 	METRICS_DELIVERED,
 	METRICS_FAILED,
 	METRICS_RETRIED,
+	METRICS_TIMEOUTS,
 	METRICS_DEFERRED,
 	METRICS_CANCELLED,
 	METRICS_SATURATED,
@@ -81,6 +82,10 @@ static const struct metrics_family {
 	{ "herald_retries_total", "counter",
 	    "Transient failures put back for another attempt.",
 	    METRICS_RETRIED },
+	{ "herald_timeouts_total", "counter",
+	    "Sends that timed out after the request went out: the peer may "
+	    "have the message (also counted as retries or failures).",
+	    METRICS_TIMEOUTS },
 	{ "herald_deferred_total", "counter",
 	    "Jobs put back unsent without an attempt (quiet hours, reload, "
 	    "stop).", METRICS_DEFERRED },
@@ -111,6 +116,8 @@ metrics_stat_value(const struct metrics_chan *c, enum metrics_stat s)
 		return c->st.failed;
 	case METRICS_RETRIED:
 		return c->st.retried;
+	case METRICS_TIMEOUTS:
+		return c->st.timeouts;
 	case METRICS_DEFERRED:
 		return c->st.deferred;
 	case METRICS_CANCELLED:

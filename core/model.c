@@ -209,6 +209,10 @@ model_engine_defaults(struct model_engine *e)
 	e->retry_base = 30;
 	e->retry_cap = 30 * 60;
 	e->retry_max_age = 12 * 3600;
+	/* A peer that answers after the timeout probably took the message:
+	 * wait long before paying it again, and not often. */
+	e->retry_after_timeout = 5 * 60;
+	e->retry_timeouts = 2;
 	e->prefetch = 10;
 	e->lease = 300;
 	e->workers = 4;

@@ -267,6 +267,9 @@ struct model_engine {
 	unsigned retry_attempts;	/* give up after this many tries */
 	int64_t retry_base, retry_cap;	/* backoff: base * 2^n, capped, jittered */
 	int64_t retry_max_age;		/* give up this long after due */
+	int64_t retry_after_timeout;	/* backoff base after a timed-out send */
+	unsigned retry_timeouts;	/* timed-out tries in a row before a send
+					 * to a peer that keeps duplicates fails */
 	int64_t prefetch;		/* claim jobs due within this window */
 	int64_t lease;			/* claim lease, seconds */
 	unsigned workers;		/* threads lent to plugins for blocking
@@ -295,6 +298,9 @@ struct model_daemon {
 	const char *sms_reply_token_file; /* resolved path or NULL */
 	const char *sms_reply_token;	/* Kannel MO callback's token */
 	size_t sms_reply_token_len;
+	const char *dlr_secret_file;	/* resolved path or NULL */
+	const char *dlr_secret;		/* HMAC key of delivery-receipt URLs */
+	size_t dlr_secret_len;
 	int api_read_auth;		/* GET /v1/... needs the token too */
 	int metrics_auth;		/* GET /metrics needs the token too */
 	size_t api_max_body;		/* request body cap, bytes */

@@ -38,7 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "dlr.h"
 #include "http.h"
 #include "log.h"
 #include "workpool.h"
@@ -373,7 +375,8 @@ host_complete(struct herald_completion *c, enum herald_outcome outcome,
 		return;
 	}
 	if (outcome != HERALD_DELIVERED && outcome != HERALD_TRANSIENT &&
-	    outcome != HERALD_PERMANENT) {
+	    outcome != HERALD_PERMANENT && outcome != HERALD_TIMED_OUT &&
+	    outcome != HERALD_UNCERTAIN) {
 		log_msg(HERALD_LOG_ERR, "channel \"%s\": plugin \"%s\" "
 		    "reported outcome %d; taken as transient", ch->conf.name,
 		    ch->plugin->name, (int)outcome);
@@ -414,6 +417,26 @@ host_http(const struct herald_channel_conf *conf,
 		return -1;
 	}
 	return 0;
+}
+
+/* The receipt parameters of one send, signed with the daemon's secret
+ * (dlr_sign()); the send time is now. */
+static int
+host_dlr_params(const struct herald_channel_conf *conf, const char *key,
+    unsigned parts, char *buf, size_t len)
+{
+	const struct model_daemon *md = &channel_of(conf)->set->m->daemon;
+	char sig[DLR_SIG_LEN];
+	int64_t sent = (int64_t)time(NULL);
+	int n;
+
+	if (md->dlr_secret == NULL || key == NULL || parts < 1 || parts > 255)
+		return -1;
+	dlr_sign(md->dlr_secret, md->dlr_secret_len, conf->name, key, parts,
+	    sent, sig);
+	n = snprintf(buf, len, "parts=%u&sent=%lld&sig=%s", parts,
+	    (long long)sent, sig);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 /* --- channel sets --------------------------------------------------- */
@@ -525,6 +548,7 @@ channel_set_open(const char *dir, const struct model *m,
 	cs->host.complete = host_complete;
 	cs->host.offload = host_offload;
 	cs->host.http = host_http;
+	cs->host.dlr_params = host_dlr_params;
 	/* Plugins may offload from open(): the pool comes first. */
 	if (!check_only && workpool_new(base, m->daemon.engine.workers ?
 	    m->daemon.engine.workers : 4, &cs->pool, err, sizeof(err)) == -1)

@@ -74,14 +74,16 @@ sched_clock_now(const struct sched_clock *c)
 struct sched_job *
 sched_job_new(const struct job *j)
 {
-	const char *src[5] = { j->campaign, j->item, j->contact, j->channel,
-	    j->fallback_of };
-	const char **dst[5];
+	/* The detail too: the dispatcher reads the last outcome's detail to
+	 * count timeouts in a row. */
+	const char *src[6] = { j->campaign, j->item, j->contact, j->channel,
+	    j->fallback_of, j->detail };
+	const char **dst[6];
 	struct sched_job *sj;
 	size_t len = 0, i;
 	char *p;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		len += src[i] != NULL ? strlen(src[i]) + 1 : 0;
 	sj = xcalloc(1, sizeof(*sj) + len);
 	sj->j = *j;
@@ -90,8 +92,9 @@ sched_job_new(const struct job *j)
 	dst[2] = &sj->j.contact;
 	dst[3] = &sj->j.channel;
 	dst[4] = &sj->j.fallback_of;
+	dst[5] = &sj->j.detail;
 	p = sj->str;
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		if (src[i] == NULL) {
 			*dst[i] = NULL;
 			continue;

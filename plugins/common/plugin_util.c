@@ -131,3 +131,12 @@ plugin_buf_urlenc(struct plugin_buf *b, const char *s, size_t n)
 		plugin_buf_add(b, e, 3);
 	}
 }
+
+enum herald_outcome
+plugin_timeout_outcome(const struct herald_host *host,
+    const struct herald_http_response *resp, int peer_dedupes)
+{
+	if (host->abi_minor < 4 || !resp->request_sent)
+		return HERALD_TRANSIENT;
+	return peer_dedupes ? HERALD_TIMED_OUT : HERALD_UNCERTAIN;
+}

@@ -18,6 +18,16 @@
 long plugin_parse_ms(const char *s, long max_ms);
 
 /*
+ * The outcome of an HTTP request that timed out (resp->timed_out):
+ * HERALD_TRANSIENT when nothing was sent (a connect timeout) or the host
+ * is older than ABI minor 4 (it knows neither resp->request_sent nor the
+ * timeout outcomes); otherwise HERALD_TIMED_OUT when the peer drops
+ * repeats of the job key (peer_dedupes), else HERALD_UNCERTAIN.
+ */
+enum herald_outcome plugin_timeout_outcome(const struct herald_host *host,
+    const struct herald_http_response *resp, int peer_dedupes);
+
+/*
  * The first line of a secret file (password, robot key).  Caller owns the
  * result and should wipe it before freeing; NULL with a reason in err,
  * which names the file but never its content.

@@ -16,9 +16,11 @@
  * Outcomes come from libESMTP's per-message and per-recipient status, not
  * from the session's return value, which says "success" even when TLS or
  * AUTH failed: 2xx delivered; 4xx, refused connections and timeouts are
- * transient; 5xx permanent; a server that does not offer STARTTLS when it
- * is required, or a certificate we do not trust, is permanent with a
- * reason that says so.
+ * transient, except a session lost after the recipient was accepted,
+ * which may have delivered the message (HERALD_UNCERTAIN, ABI 1.4); 5xx
+ * permanent; a server that does not offer STARTTLS when it is required,
+ * or a certificate we do not trust, is permanent with a reason that says
+ * so.
  *
  * libESMTP facts this code relies on (../shared/PEERS.md): include
  * <openssl/ssl.h> and <auth-client.h> before <libesmtp.h>; always hand it
@@ -398,6 +400,7 @@ email_job_outcome(struct email_channel *ec, struct email_job *j,
     const struct email_session *es, int started, const char *session_err)
 {
 	const smtp_status_t *ts = smtp_message_transfer_status(j->m);
+	const smtp_status_t *rs;
 
 	if (ts != NULL && ts->code >= 200 && ts->code < 300) {
 		j->outcome = HERALD_DELIVERED;
@@ -420,7 +423,21 @@ email_job_outcome(struct email_channel *ec, struct email_job *j,
 	    "recipient refused") ||
 	    email_classify(j, ts, "message refused"))
 		return;
-	/* Nothing answered: refused connection, timeout, dropped link. */
+	/*
+	 * Nothing answered: refused connection, timeout, dropped link.  Once
+	 * the recipient was accepted the body may have gone out and the
+	 * server may have queued it without our hearing the final 250: mail
+	 * servers and readers keep every copy, so say "may have been
+	 * delivered" (the core retries it sparingly, never elsewhere).
+	 */
+	rs = smtp_recipient_status(j->r);
+	if (started && rs != NULL && rs->code >= 200 && rs->code < 300 &&
+	    ec->host->abi_minor >= 4) {
+		j->outcome = HERALD_UNCERTAIN;
+		snprintf(j->reason, sizeof(j->reason), "no answer after the "
+		    "message was sent: may have been accepted");
+		return;
+	}
 	j->outcome = HERALD_TRANSIENT;
 	snprintf(j->reason, sizeof(j->reason), "%s", started ?
 	    "session ended before the message was accepted" : session_err);

@@ -41,7 +41,9 @@
  *   split         = false;              over the cap: refuse, or send as
  *                                       several messages
  *   dlr_url       = "http://127.0.0.1:8025/v1/dlr";  herald's delivery-
- *                                       report endpoint; optional
+ *                                       report endpoint; optional; needs
+ *                                       herald.dlr_secret_file: the host
+ *                                       signs each URL (host->dlr_params)
  *   dlr_mask      = 9;                  Kannel dlr-mask bits (1..63)
  *   mainland_only = false;              refuse numbers outside +86
  *   smsc          = "...";              optional Kannel route
@@ -427,6 +429,19 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		host->conf_error(conf, dlr, "\"dlr_url\" must be an http(s) URL "
 		    "without a query, e.g. \"http://127.0.0.1:8025/v1/dlr\"");
 		ok = 0;
+	} else if (dlr_s != NULL) {
+		char probe[160];
+
+		/* heraldd signs every report URL and refuses the unsigned:
+		 * without its secret, dlr_url would only collect 403s. */
+		if (host->abi_minor < 4 || host->dlr_params(conf,
+		    "00000000-0000-0000-0000-000000000000", 1, probe,
+		    sizeof(probe)) == -1) {
+			host->conf_error(conf, dlr, "\"dlr_url\" needs "
+			    "herald.dlr_secret_file: heraldd refuses unsigned "
+			    "delivery reports");
+			ok = 0;
+		}
 	}
 	sc->dlr_mask = (unsigned)sms_int(host, conf, mask, 1, 63,
 	    SMS_DLR_MASK_DEFAULT, &ok);
@@ -486,7 +501,8 @@ fail:
 static char *
 sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
     const char *to, const char *text, size_t len, enum smslen_coding coding,
-    unsigned ref, unsigned total, unsigned seq, unsigned part_no)
+    unsigned ref, unsigned total, unsigned seq, unsigned part_no,
+    const char *dlr_params)
 {
 	struct plugin_buf b = { 0 }, dlr = { 0 };
 	char num[16];
@@ -513,7 +529,7 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
 	}
 	if (sc->smsc != NULL)
 		sms_buf_param(&b, "smsc", sc->smsc);
-	if (sc->dlr_url != NULL) {
+	if (sc->dlr_url != NULL && dlr_params != NULL) {
 		snprintf(num, sizeof(num), "%u", sc->dlr_mask);
 		sms_buf_param(&b, "dlr-mask", num);
 		/* Kannel expands %d (type), %A (SMSC answer), %F (SMSC id),
@@ -526,6 +542,10 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
 		snprintf(num, sizeof(num), "%u", part_no);
 		plugin_buf_str(&dlr, "&part=");
 		plugin_buf_str(&dlr, num);
+		/* The host's signature (parts, send time): GET /v1/dlr refuses
+		 * a report without it. */
+		plugin_buf_str(&dlr, "&");
+		plugin_buf_str(&dlr, dlr_params);
 		plugin_buf_str(&dlr, "&type=%d&at=%T&id=%F&kid=%I&reply=%A");
 		if (dlr.failed)
 			b.failed = 1;
@@ -638,7 +658,10 @@ sms_on_reply(void *arg, const struct herald_http_response *resp)
 		sms_send_free(ss);
 		return;
 	} else if (resp->status == 0) {
-		o = HERALD_TRANSIENT;
+		/* Kannel and the HTTP gateways drop no duplicates: a request
+		 * that timed out once sent may have been queued already. */
+		o = resp->timed_out ? plugin_timeout_outcome(host, resp, 0) :
+		    HERALD_TRANSIENT;
 		snprintf(reason, sizeof(reason), "%s: %s", who,
 		    resp->timed_out ? "timed out" :
 		    resp->error ? resp->error : "no answer");
@@ -771,6 +794,7 @@ sms_send(void *state, const struct herald_message *msg,
 	struct sms_send *ss = NULL;
 	struct smslen len;
 	char to[32], err[256], masked[32], reason[SMS_REASON_MAX];
+	char dlr_params[160];
 	char *text = NULL;
 	size_t *ends = NULL, n, tlen, start;
 	const char *body = msg->body ? msg->body : "";
@@ -847,6 +871,13 @@ sms_send(void *state, const struct herald_message *msg,
 		n = ngroups;
 		goto ready;
 	}
+	if (sc->dlr_url != NULL && (host->abi_minor < 4 ||
+	    host->dlr_params(sc->conf, msg->key, (unsigned)n, dlr_params,
+	    sizeof(dlr_params)) == -1)) {
+		host->log(sc->conf, HERALD_LOG_WARNING, "cannot sign the "
+		    "delivery-report URL: sent without asking for reports");
+		dlr_params[0] = '\0';
+	}
 	start = 0;
 	for (size_t i = 0; i < n; i++) {
 		/* Groups of at most max_segments parts, each with its own
@@ -859,7 +890,7 @@ sms_send(void *state, const struct herald_message *msg,
 		ss->urls[i] = sms_part_url(sc, msg, to, text + start,
 		    ends[i] - start, len.coding, sms_ref(msg->key, group),
 		    (unsigned)gtotal, (unsigned)(i - gfirst + 1),
-		    (unsigned)i + 1);
+		    (unsigned)i + 1, dlr_params[0] != '\0' ? dlr_params : NULL);
 		if (ss->urls[i] == NULL)
 			goto oom;
 		ss->n++;

@@ -44,8 +44,14 @@
  *                 generic HMAC-SHA256 key (X-Herald-Signature); not wecom
  *   msgtype     = "text";    wecom/dingtalk "text"|"markdown", feishu "text"|"post"
  *   mention     = false;     @ the recipients (wecom, dingtalk, feishu)
- *   timeout     = "10s";     per request
+ *   timeout     = "10s";     per request; default 10 s generic, 30 s robots
  *   ca_file     = "certs/ca.pem";  extra CA bundle (tests)
+ *
+ * Timeouts.  A request that timed out after it went out may have been
+ * posted: the generic flavour reports HERALD_TIMED_OUT (the receiver has
+ * X-Herald-Id to drop a repeat by), the robots HERALD_UNCERTAIN (WeCom,
+ * DingTalk and Feishu post every copy, so the core retries sparingly and
+ * never falls back).  A connect timeout is plainly transient.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -62,6 +68,8 @@
 
 #define WEBHOOK_RESUME_SLOTS 64
 #define WEBHOOK_REASON_MAX 256
+#define WEBHOOK_GENERIC_TIMEOUT_MS 10000
+#define WEBHOOK_ROBOT_TIMEOUT_MS 30000
 
 /* Parts of a message delivered before a transient failure. */
 struct webhook_resume {
@@ -218,7 +226,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 	}
 	wc->host = host;
 	wc->conf = conf;
-	wc->timeout_ms = 10000;
+	wc->timeout_ms = WEBHOOK_GENERIC_TIMEOUT_MS;
 
 	if ((v = plugin_str(host, conf, flavour, &ok)) != NULL) {
 		if (strcmp(v, "generic") == 0)
@@ -285,6 +293,14 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		} else
 			wc->mention = mention->integer != 0;
 	}
+	/*
+	 * The robots' servers answer in seconds when they are busy (a
+	 * launch posts to every group at once), and a post that times out
+	 * may well have reached the group, which then sees it twice: wait
+	 * 30 s for them.  A generic receiver is ours to keep fast.
+	 */
+	if (wc->flavour != WEBHOOK_GENERIC)
+		wc->timeout_ms = WEBHOOK_ROBOT_TIMEOUT_MS;
 	if ((v = plugin_str(host, conf, timeout, &ok)) != NULL) {
 		if ((ms = plugin_parse_ms(v, 3600000)) < 0) {
 			host->conf_error(conf, timeout, "\"timeout\" must be a "
@@ -462,6 +478,14 @@ webhook_on_answer(void *arg, const struct herald_http_response *r)
 	unsigned retry_ms;
 
 	o = webhook_classify(wc->flavour, r, &retry_ms, reason, sizeof(reason));
+	/*
+	 * A timeout after the request went out may have been delivered.
+	 * Only a generic receiver is told the job key (X-Herald-Id) to
+	 * drop a repeat by; the robots post every copy to the group.
+	 */
+	if (r->status == 0 && r->timed_out)
+		o = plugin_timeout_outcome(wc->host, r,
+		    wc->flavour == WEBHOOK_GENERIC);
 	if (o == HERALD_DELIVERED) {
 		if (++ws->next < ws->n_parts) {
 			if (webhook_send_part(ws, reason, sizeof(reason)) == 0)

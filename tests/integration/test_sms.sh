@@ -29,6 +29,8 @@ cd "$T" || exit 1
 PASSWORD='kannel-Pa55-不外传'
 printf '%s\n' "$PASSWORD" >kannel.pw
 printf 'wrong\n' >bad.pw
+printf 'dlr-secret\n' >dlr.sec
+chmod 600 dlr.sec
 kannel_write_conf "$T/k" herald "$PASSWORD"
 if kannel_start "$T/k"; then
 	ok "Kannel (bearerbox, fake SMSC, smsbox) is up"
@@ -53,6 +55,7 @@ herald = {
   timezone = "Asia/Shanghai";
   store = "sqlite:sms.db";
   listen = "127.0.0.1:$HPORT";
+  dlr_secret_file = "dlr.sec";
   engine = { workdays_only = [ ];
              retry = { attempts = 100; base = "1s"; cap = "1s"; max_age = "1h"; }; };
 };

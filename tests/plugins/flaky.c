@@ -5,7 +5,8 @@
  * "key kind attempt" so tests see what reached the channel and in what
  * order.
  *
- * Settings: mode = "ok" | "transient" | "permanent" (default "ok");
+ * Settings: mode = "ok" | "transient" | "permanent" | "timed-out" |
+ *   "uncertain" (default "ok");
  * retry_after_ms = N; delay_ms = N (0: complete inside send());
  * record = "/path" (optional).
  */
@@ -45,6 +46,10 @@ flaky_open(const struct herald_host *host,
 	if (mode != NULL && mode->str != NULL) {
 		if (strcmp(mode->str, "transient") == 0)
 			o = HERALD_TRANSIENT;
+		else if (strcmp(mode->str, "timed-out") == 0)
+			o = HERALD_TIMED_OUT;
+		else if (strcmp(mode->str, "uncertain") == 0)
+			o = HERALD_UNCERTAIN;
 		else if (strcmp(mode->str, "permanent") == 0)
 			o = HERALD_PERMANENT;
 		else if (strcmp(mode->str, "ok") != 0) {

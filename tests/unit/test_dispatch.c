@@ -115,6 +115,8 @@ build_model(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
 	m->daemon.engine.retry_base = 60;
 	m->daemon.engine.retry_cap = 200;
 	m->daemon.engine.retry_max_age = 86400;
+	m->daemon.engine.retry_after_timeout = 600;
+	m->daemon.engine.retry_timeouts = 2;
 
 	m->channels = arena_alloc(a, 2 * sizeof(*m->channels));
 	memset(m->channels, 0, 2 * sizeof(*m->channels));
@@ -480,6 +482,102 @@ transient_round(struct fixture *f, const char *key)
 	if (g.j.state != JOB_PENDING)
 		return -1;
 	return g.j.next_at - now;
+}
+
+/*
+ * The backoff keeps milliseconds: with base = cap = 1 s the old code
+ * rounded every jittered delay to exactly 1 s, so a burst of failures
+ * came back in the same second.  Expected values: 1000 ms * (0.8 + 0.4 r).
+ * After a timeout the base is retry.after_timeout, doubling up to
+ * max(cap, after_timeout).
+ */
+static void
+test_backoff_ms(void **state)
+{
+	struct model_engine e;
+
+	(void)state;
+	model_engine_defaults(&e);
+	e.retry_base = 1;
+	e.retry_cap = 1;
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.0), 800);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.25), 900);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.3), 920);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.5), 1000);
+	assert_int_equal(dispatch_backoff_ms(&e, 3, 0, 0.7), 1080);
+	/* Defaults: 30 s doubling, capped at 30 min. */
+	model_engine_defaults(&e);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 0, 0.5), 30000);
+	assert_int_equal(dispatch_backoff_ms(&e, 2, 0, 0.5), 120000);
+	assert_int_equal(dispatch_backoff_ms(&e, 2, 0, 0.123), 120000 * (0.8 + 0.4 * 0.123) + 0.5);
+	assert_int_equal(dispatch_backoff_ms(&e, 20, 0, 0.5), 1800000);
+	/* After a timeout: retry.after_timeout (default 5 min), doubling. */
+	assert_int_equal(e.retry_after_timeout, 300);
+	assert_int_equal(dispatch_backoff_ms(&e, 0, 1, 0.5), 300000);
+	assert_int_equal(dispatch_backoff_ms(&e, 1, 1, 0.5), 600000);
+	assert_int_equal(dispatch_backoff_ms(&e, 9, 1, 0.5), 1800000);
+	e.retry_cap = 60;
+	assert_int_equal(dispatch_backoff_ms(&e, 9, 1, 0.0), 240000);
+}
+
+/*
+ * A timeout that may have delivered: backoff from retry.after_timeout,
+ * counted apart; a peer that keeps every copy (uncertain) fails after
+ * retry.timeouts in a row with no fallback; one that drops repeats
+ * (timed-out) falls back as usual once attempts run out.
+ */
+static void
+test_timeout_no_fallback(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "uncertain", .concurrency = 1 },
+		{ .mode = "ok", .concurrency = 1 },
+	};
+	struct dispatch_stats st;
+	char key[JOB_KEY_LEN], fb[JOB_KEY_LEN];
+	int64_t d;
+	struct got g;
+
+	open_dispatch(f, cs, -1, 0);
+	add_job(f, JOB_OVERDUE, "a", "one", 0, T0 + 86400, key);
+	d = transient_round(f, key);
+	assert_true(d >= 480 && d <= 720);
+	assert_non_null(strstr(get(f, key).detail, "timeout 1:"));
+	f->now_us += d * 1000000;
+	assert_int_equal(transient_round(f, key), -1);
+	g = get(f, key);
+	assert_int_equal(g.j.state, JOB_FAILED);
+	assert_non_null(strstr(g.detail, "may have been delivered"));
+	job_make_key(fb, "c", "d", JOB_OVERDUE, 0, "a", "two");
+	assert_false(get(f, fb).found);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.timeouts, 2);
+	assert_int_equal(st.failed, 1);
+}
+
+static void
+test_timed_out_falls_back(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "timed-out", .concurrency = 1 },
+		{ .mode = "ok", .concurrency = 1 },
+	};
+	const struct model_engine *e;
+	char key[JOB_KEY_LEN], fb[JOB_KEY_LEN];
+	int64_t d;
+	int i;
+
+	open_dispatch(f, cs, -1, 0);
+	e = &dispatch_model(f->d)->daemon.engine;
+	add_job(f, JOB_OVERDUE, "a", "one", 0, T0 + 86400, key);
+	/* retry_attempts tries, then a fallback, timeouts or not. */
+	for (i = 1; (d = transient_round(f, key)) != -1; i++)
+		f->now_us += d * 1000000;
+	assert_int_equal(i, (int)e->retry_attempts);
+	job_make_key(fb, "c", "d", JOB_OVERDUE, 0, "a", "two");
+	assert_true(get(f, fb).found);
 }
 
 static void
@@ -1044,6 +1142,11 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+	cmocka_unit_test(test_backoff_ms),
+	cmocka_unit_test_setup_teardown(test_timeout_no_fallback, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_timed_out_falls_back, setup,
+	    teardown),
 	cmocka_unit_test_setup_teardown(test_backoff_exhaust_fallback, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),

@@ -164,11 +164,60 @@ test_store_receipt(void **state)
 	rmdir(dir);
 }
 
+/*
+ * The signature doc/api.txt defines, recomputed with Python's hmac:
+ * hmac.new("回执-key".encode(), b"sms\0KEY\0" b"2\0" b"1690189200",
+ * sha256).hexdigest()[:32].
+ */
+static void
+test_sign(void **state)
+{
+	const char *secret = "回执-key";
+	char sig[DLR_SIG_LEN];
+
+	(void)state;
+	dlr_sign(secret, strlen(secret), "sms", KEY, 2, 1690189200, sig);
+	assert_string_equal(sig, "f91cc2d009be64aabfdf9fcf79e1ab8f");
+	dlr_sign(secret, strlen(secret), "sms", KEY, 1, 1690189200, sig);
+	assert_string_not_equal(sig, "f91cc2d009be64aabfdf9fcf79e1ab8f");
+}
+
+/* An uppercase key is the same UUID; parts, sent and sig are read. */
+static void
+test_parse_signed_upper(void **state)
+{
+	struct dlr_report r;
+	char err[128] = "";
+
+	(void)state;
+	if (dlr_parse("channel=sms&key=D900C826-9893-502B-AB1F-55204994E9FA"
+	    "&part=2&parts=2&sent=1690189200"
+	    "&sig=f91cc2d009be64aabfdf9fcf79e1ab8f&type=1", &r, err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(r.key, KEY);
+	assert_int_equal(r.parts, 2);
+	assert_int_equal(r.sent, 1690189200);
+	assert_string_equal(r.sig, "f91cc2d009be64aabfdf9fcf79e1ab8f");
+	/* A signature with anything added is not the signature. */
+	assert_int_equal(dlr_parse("key=" KEY "&type=1&sig="
+	    "f91cc2d009be64aabfdf9fcf79e1ab8fXX", &r, err, sizeof(err)), -1);
+	assert_int_equal(dlr_parse("key=" KEY "&type=1"
+	    "&at=9223372036854775807", &r, err, sizeof(err)), -1);
+	/* Not a UUID, though 36 characters long. */
+	assert_int_equal(dlr_parse("key=d900c826-9893-502b-ab1f-55204994e9fz"
+	    "&type=1", &r, err, sizeof(err)), -1);
+	assert_int_equal(dlr_parse("key=" KEY "&type=1&parts=0", &r, err,
+	    sizeof(err)), -1);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_parse_full),
 	cmocka_unit_test(test_parse_defaults),
 	cmocka_unit_test(test_parse_errors),
 	cmocka_unit_test(test_store_receipt),
+	cmocka_unit_test(test_sign),
+	cmocka_unit_test(test_parse_signed_upper),
 };
 
 UNIT_MAIN(tests)
