@@ -19,6 +19,7 @@
 #include "model.h"
 #include "render.h"
 #include "store.h"
+#include "submission.h"
 #include "xmalloc.h"
 
 static int
@@ -27,8 +28,8 @@ dispatch_submitted(struct dispatch *d, const char *campaign,
 {
 	int sub = 0;
 
-	if (store_is_submitted(d->st, campaign, deadline, contact, &sub,
-	    NULL) == -1) {
+	if (submission_is_done(d->st, d->cur->m, campaign, deadline, contact,
+	    &sub, NULL) == -1) {
 		/* Sending once too often beats silently not sending. */
 		log_errx("dispatch: %s", store_error(d->st));
 		return 0;

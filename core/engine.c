@@ -446,23 +446,6 @@ engine_drain(struct engine *e, int timeout_ms, void (*done)(void *),
 	event_active(e->ev_drain, EV_TIMEOUT, 0);
 }
 
-int
-engine_submit(struct engine *e, const char *campaign, const char *deadline,
-    const char *contact, const char *via, size_t *n_cancelled, char *err,
-    size_t errlen)
-{
-	size_t n = 0;
-
-	if (store_submit(e->st, campaign, deadline, contact, engine_now(e),
-	    via, &n) == -1) {
-		snprintf(err, errlen, "%s", store_error(e->st));
-		return -1;
-	}
-	if (n_cancelled != NULL)
-		*n_cancelled = n;
-	return 0;
-}
-
 int64_t
 engine_time(const struct engine *e)
 {
