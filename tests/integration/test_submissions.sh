@@ -9,7 +9,10 @@
 #   - GET /v1/submissions: one row per unit (or unit-less contact), one
 #     cell per deadline, checked against the store with sqlite3;
 #   - withdrawing a submission (recorded in submission_log, reminders
-#     revived while the deadline is ahead).
+#     revived while the deadline is ahead);
+#   - heraldctl: submissions, status counts, submit of a unit without
+#     --unit, --withdraw, the nearest id for a typo, check with the global
+#     options, agenda --state delivered looking back by default.
 . "$top_srcdir/tests/integration/lib.sh"
 export LC_ALL=C
 
@@ -125,6 +128,113 @@ is "$(q "SELECT group_concat(DISTINCT state || ':' || last_detail) FROM jobs WHE
     "cancelled:submitted" "store: hb-sun's \"list\" jobs are cancelled as submitted"
 is "$(q "SELECT count(*) FROM jobs WHERE contact = 'hb-sun' AND item = 'report' AND state = 'pending'")" 3 \
     "store: hb-sun's \"report\" reminders and overdue (not submitted) stay pending"
+
+# --- the board: GET /v1/submissions ------------------------------------
+call GET '/v1/submissions?campaign=c'
+is "$CODE" 200 "GET /v1/submissions?campaign=c"
+cp body board1.json
+# Expected cells from the store and the config, computed here.
+check "board: u-hb, free-li, free-wu x list, report; cells as the store says" $PY -c '
+import datetime, json, sqlite3, sys, zoneinfo
+j = json.load(open("board1.json", encoding="utf-8"))
+db = sqlite3.connect("h.db")
+tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+iso = lambda t: datetime.datetime.fromtimestamp(t, tz).isoformat()
+(c,) = j["campaigns"]
+assert c["id"] == "c" and [d["id"] for d in c["deadlines"]] == ["list", "report"], c
+assert [(r["unit"], r["contact"], r["name"]) for r in c["rows"]] == [
+    ("u-hb", None, "河北省商务厅"), (None, "free-li", "李自由"), (None, "free-wu", "吴自由")], c["rows"]
+hb, li, wu = c["rows"]
+assert hb["contacts"] == ["hb-sun"] and hb["liaison"] == "hb-sun", hb
+(at,) = db.execute("SELECT at FROM submissions WHERE campaign = ? AND deadline = ? AND unit = ?", ("c", "list", "u-hb")).fetchone()
+cell = hb["cells"][0]
+want = {"deadline": "list", "state": "submitted", "label": "已报送", "at": iso(at),
+        "late": False, "via": "api", "by": "hb-zhang", "by_name": None}
+assert cell == want, (cell, want)
+assert li["cells"][0]["state"] == "submitted" and li["cells"][0]["by"] == "free-li", li
+assert (wu["cells"][0]["state"], wu["cells"][0]["label"]) == ("overdue", "逾期"), wu
+assert all((r["cells"][1]["state"], r["cells"][1]["label"]) == ("pending", "未报送") for r in c["rows"]), c["rows"]
+due = int(sys.argv[1])
+dl = c["deadlines"][0]
+assert dl["due"] == iso(due) and dl["passed"] is True, dl
+assert dl["counts"] == {"asked": 3, "submitted": 2, "pending": 0, "overdue": 1}, dl
+assert c["deadlines"][1]["counts"] == {"asked": 3, "submitted": 0, "pending": 3, "overdue": 0}, c["deadlines"][1]
+' "$due"
+call GET '/v1/submissions?campaign=c&deadline=report'
+is "$CODE $(jv '[[d["id"] for d in c["deadlines"]] + [len(r["cells"]) for r in c["rows"]] for c in j["campaigns"]]')" \
+    '200 [["report", 1, 1, 1]]' "?deadline=report: one column"
+call GET '/v1/submissions?campaign=c&deadline=lsit'
+is "$CODE $(jv 'j["error"]')" '404 campaign "c" has no deadline "lsit"; did you mean "list"?' \
+    "a mistyped deadline: 404 with the nearest id"
+call GET '/v1/submissions?campaign=x'
+is "$CODE" 404 "an unknown campaign: 404"
+call GET '/v1/submissions?bogus=1'
+is "$CODE" 400 "an unknown parameter: 400"
+
+# --- heraldctl submissions and status ------------------------------------
+: "${HERALDCTL:=$top_builddir/core/heraldctl}"
+ctl() {
+	"$HERALDCTL" "$@" >"$T/ctl.out" 2>"$T/ctl.err"
+	RC=$?
+	OUT=$(cat "$T/ctl.out")
+	ERR=$(cat "$T/ctl.err")
+}
+ctl -u "$API" submissions --campaign c
+is "$RC" 0 "heraldctl submissions exits 0"
+hb_at=$(TZ=Asia/Shanghai date -d "@$(q "SELECT at FROM submissions WHERE unit = 'u-hb' AND deadline = 'list'")" '+%Y-%m-%d %H:%M')
+is "$(awk '$1 == "u-hb" { print $3, $4, $5, $6 }' ctl.out)" "$hb_at api 未报送" \
+    "the u-hb row: list submitted at $hb_at through api, report 未报送"
+is "$(awk '$1 == "free-wu" { print $3, $4 }' ctl.out)" "逾期 未报送" "the free-wu row: 逾期, 未报送"
+is "$(awk '$1 == "已报送" { print $2, $3 }' ctl.out)" "2/3 0/3" "the last row counts the submitted"
+ctl -u "$API" status
+like "$(grep -E '^c +list ' ctl.out)" "^c +list +$(TZ=Asia/Shanghai date -d "@$due" '+%Y-%m-%d %H:%M') +2/3 +0 +1\$" \
+    "heraldctl status: list 2/3 submitted, none pending, 1 overdue"
+
+# --- submit without --unit, withdraw ---------------------------------------
+n_sun=$(q "SELECT count(*) FROM jobs WHERE contact = 'hb-sun' AND item = 'report' AND state = 'pending'")
+ctl -u "$API" -T token submit report u-hb
+is "$RC" 0 "submit report u-hb, without --unit, exits 0"
+is "$OUT" "report of campaign c submitted for unit u-hb: hb-sun; $n_sun pending notices cancelled" \
+    "it finds the unit and cancels hb-sun's $n_sun notices"
+is "$(q "SELECT ifnull(contact, '-') || ' ' || via FROM submissions WHERE unit = 'u-hb' AND deadline = 'report'")" '- api' \
+    "store: a row for the whole unit"
+ctl -u "$API" -T token submit --withdraw report u-hb
+is "$RC" 0 "submit --withdraw report u-hb exits 0"
+is "$OUT" "report of campaign c withdrawn for unit u-hb: hb-sun; $n_sun notices revived" \
+    "the $n_sun notices, still ahead, are revived"
+is "$(q "SELECT count(*) FROM jobs WHERE contact = 'hb-sun' AND item = 'report' AND state = 'pending'") $(q "SELECT count(*) FROM submissions WHERE deadline = 'report'")" \
+    "$n_sun 0" "store: hb-sun's report notices pending again, no submission"
+is "$(q "SELECT group_concat(action || ' ' || unit, ', ') FROM (SELECT * FROM submission_log WHERE deadline = 'report' ORDER BY rowid)")" \
+    "submitted u-hb, withdrawn u-hb" "store: the log has both"
+k=$(q "SELECT key FROM jobs WHERE contact = 'hb-sun' AND item = 'report' LIMIT 1")
+is "$(q "SELECT state || ': ' || detail FROM events WHERE key = '$k' ORDER BY at DESC, rowid DESC LIMIT 1")" \
+    "pending: revived: submission withdrawn" "the job's history says why it is back"
+like "$(grep 'withdrawn' d.log)" 'submission of c/report by unit u-hb withdrawn; 3 notices revived' "the log records the withdrawal"
+ctl -u "$API" -T token submit --withdraw report u-hb
+is "$RC $ERR" '1 heraldctl: unit "u-hb" has not submitted report of c: nothing to withdraw (HTTP 409)' \
+    "withdrawing again: exit 1, nothing to withdraw"
+ctl -u "$API" -T token submit --withdraw list free-li
+is "$RC $OUT" "0 list of campaign c withdrawn for free-li; 0 notices revived" \
+    "withdrawn after the deadline: nothing comes back"
+call GET '/v1/submissions?campaign=c&deadline=list'
+is "$(jv '[r["cells"][0]["state"] for r in j["campaigns"][0]["rows"]]')" '["submitted", "overdue", "overdue"]' \
+    "the board shows free-li overdue again"
+
+# --- heraldctl friction ----------------------------------------------------
+ctl -u "$API" -T token submit lsit free-wu
+is "$RC" 1 "submit with a mistyped deadline exits 1"
+is "$ERR" 'heraldctl: no campaign has a deadline "lsit"; did you mean "list"?' \
+    "it suggests the nearest deadline id"
+ctl -u "$API" -T token submit --campaign c reprot free-wu
+like "$ERR" 'did you mean "report"\?' "with --campaign the server suggests it"
+PATH="$(dirname "$HERALDD"):$PATH" ctl -u "$API" -T token --json check h.conf
+is "$RC" 0 "check takes the global options -u, -T and --json"
+
+# --- agenda of a past state looks back -------------------------------------
+ctl -u "$API" agenda --state delivered --campaign c
+n_del=$(q "SELECT count(*) FROM jobs WHERE campaign = 'c' AND state = 'delivered'")
+is "$(grep -c 'delivered' ctl.out)" "$n_del" "agenda --state delivered lists the $n_del delivered jobs without --from"
+like "$(grep -c 'free-wu' ctl.out)" '^[1-9]' "(free-wu's reminder and overdue among them)"
 
 kill -TERM "$HPID"
 wait_exit "$HPID" 15
