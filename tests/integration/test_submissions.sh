@@ -67,15 +67,18 @@ channels = ( { name = "log"; plugin = "log"; file = "sent.log"; format = "json";
 units = ( { id = "u-hb"; name = "河北省商务厅"; liaison = "$1"; } );
 contacts = (
   $2
-  { id = "free-li"; name = "李自由"; prefer = [ "log" ]; },
-  { id = "free-wu"; name = "吴自由"; prefer = [ "log" ]; }
+  { id = "free-li"; name = "李自由"; prefer = [ "log" ]; supervisor = "boss"; },
+  { id = "free-wu"; name = "吴自由"; prefer = [ "log" ]; supervisor = "boss"; },
+  { id = "boss"; name = "王处长"; prefer = [ "log" ]; },
+  { id = "boss2"; name = "赵处长"; prefer = [ "log" ]; }
 );
 campaigns = ( {
   id = "c"; title = "消费促进月";
   period = [ "$(sh_civil "$now")", "$(sh_civil $((now + 30 * 86400)))" ];
   deadlines = (
     { id = "list"; title = "报送名单"; due = "$(sh_civil $due)";
-      audience = [ "u-hb", "free-li", "free-wu" ]; remind = [ "15s" ]; },
+      audience = [ "u-hb", "free-li", "free-wu" ]; remind = [ "15s" ];
+      escalate = { after = "5s"; }; },
     { id = "report"; title = "报送总结"; due = "$(sh_civil $later)";
       audience = [ "u-hb", "free-li", "free-wu" ]; remind = [ "3d", "1d" ]; }
   );
@@ -83,8 +86,8 @@ campaigns = ( {
 CONF
 }
 
-ZHANG='{ id = "hb-zhang"; name = "张伟"; unit = "u-hb"; prefer = [ "log" ]; },'
-SUN='{ id = "hb-sun"; name = "孙丽"; unit = "u-hb"; prefer = [ "log" ]; },'
+ZHANG='{ id = "hb-zhang"; name = "张伟"; unit = "u-hb"; prefer = [ "log" ]; supervisor = "boss2"; },'
+SUN='{ id = "hb-sun"; name = "孙丽"; unit = "u-hb"; prefer = [ "log" ]; supervisor = "boss2"; },'
 write_conf hb-zhang "$ZHANG"
 start_bg "$T/d.log" "$HERALDD" -f -c h.conf
 HPID=$BG_PID
@@ -128,6 +131,23 @@ is "$(q "SELECT group_concat(DISTINCT state || ':' || last_detail) FROM jobs WHE
     "cancelled:submitted" "store: hb-sun's \"list\" jobs are cancelled as submitted"
 is "$(q "SELECT count(*) FROM jobs WHERE contact = 'hb-sun' AND item = 'report' AND state = 'pending'")" 3 \
     "store: hb-sun's \"report\" reminders and overdue (not submitted) stay pending"
+
+# --- escalations without "to" go to the supervisors -------------------------
+is "$(q "SELECT group_concat(contact, ' ') FROM (SELECT contact FROM jobs WHERE kind = 'escalation' ORDER BY contact)")" \
+    "boss boss2" "escalate without \"to\": one escalation per supervisor of the audience"
+esc_done() { [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'escalation' AND state IN ('pending', 'inflight')")" = 0 ]; }
+if wait_until $((due + 5 - $(date +%s) + 20)) esc_done; then
+	ok "both escalations came due"
+else
+	not_ok "both escalations came due" "$(q "SELECT contact, state FROM jobs WHERE kind = 'escalation'")"
+fi
+check "boss hears about 吴自由 only: 李自由 submitted" $PY -c '
+import json, sys
+got = [m for m in map(json.loads, open("sent.log", encoding="utf-8")) if m["kind"] == "escalation"]
+assert [m["contact"] for m in got] == ["boss"], got
+assert "吴自由" in got[0]["body"] and "李自由" not in got[0]["body"], got[0]["body"]'
+is "$(q "SELECT state || ':' || last_detail FROM jobs WHERE kind = 'escalation' AND contact = 'boss2'")" \
+    "cancelled:all submitted" "boss2's escalation is cancelled: u-hb submitted"
 
 # --- the board: GET /v1/submissions ------------------------------------
 call GET '/v1/submissions?campaign=c'
