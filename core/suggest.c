@@ -8,14 +8,13 @@
 
 #include "xmalloc.h"
 
-/* Edit distance of a and b, stopping early past limit. */
-static size_t
-suggest_distance(const char *a, const char *b, size_t limit)
+size_t
+suggest_distance(const char *a, const char *b, size_t cap)
 {
 	size_t na = strlen(a), nb = strlen(b), d, *row, prev, tmp;
 
-	if ((na > nb ? na - nb : nb - na) > limit)
-		return limit + 1;
+	if ((na > nb ? na - nb : nb - na) > cap)
+		return cap + 1;
 	row = xcalloc(nb + 1, sizeof(*row));
 	for (size_t j = 0; j <= nb; j++)
 		row[j] = j;
@@ -35,7 +34,7 @@ suggest_distance(const char *a, const char *b, size_t limit)
 	}
 	d = row[nb];
 	free(row);
-	return d;
+	return d > cap ? cap + 1 : d;
 }
 
 void

@@ -17,6 +17,10 @@ struct suggest {
 	size_t best_d;
 };
 
+/* Levenshtein distance of a and b over bytes; cap + 1 for anything
+ * further than cap (which it stops computing early). */
+size_t suggest_distance(const char *a, const char *b, size_t cap);
+
 /* Start looking for the id nearest to want (borrowed until the end). */
 void suggest_init(struct suggest *sg, const char *want);
 /* Consider cand (borrowed until suggest_best()); NULL is ignored. */
