@@ -22,6 +22,7 @@
 #include "planner.h"
 #include "plugin.h"
 #include "store.h"
+#include "submission.h"
 #include "xmalloc.h"
 
 #define ENGINE_CLOCK_RECHECK 3600	/* seconds between checks per launch */
@@ -254,6 +255,7 @@ engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
 	struct store_plan_stats ps = { 0 };
 	struct plan_counts pc;
 	char revived[40] = "";
+	size_t swept;
 
 	if (store_plan_begin(e->st) == -1)
 		goto fail;
@@ -265,6 +267,13 @@ engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
 	}
 	if (store_plan_end(e->st, &ps) == -1)
 		goto fail;
+	/* Not fatal: the dispatcher checks submissions at send time too. */
+	if (submission_sweep(e->st, m, engine_now(e), &swept) == -1)
+		log_warnx("planning: cannot cancel the notices of units that "
+		    "have submitted: %s", store_error(e->st));
+	else if (swept > 0)
+		log_info("planning: %zu notices cancelled: their units have "
+		    "submitted", swept);
 	e->status.planned = pc.total;
 	e->status.inserted += ps.inserted;
 	e->status.updated += ps.updated;

@@ -120,3 +120,75 @@ submission_withdraw(struct engine *e, const char *campaign,
 		sched_poke(engine_sched(e));
 	return 0;
 }
+
+/* The units' submissions of one campaign, copied out of the store. */
+struct submission_sweep_list {
+	char **deadline, **unit, **contact;
+	size_t n;
+};
+
+static void
+submission_sweep_add(void *arg, const struct store_submission *sub)
+{
+	struct submission_sweep_list *l = arg;
+
+	if (sub->unit == NULL)
+		return;		/* a contact's own: its jobs are its own */
+	l->deadline = xrealloc(l->deadline, (l->n + 1) * sizeof(char *));
+	l->unit = xrealloc(l->unit, (l->n + 1) * sizeof(char *));
+	l->contact = xrealloc(l->contact, (l->n + 1) * sizeof(char *));
+	l->deadline[l->n] = xstrdup(sub->deadline);
+	l->unit[l->n] = xstrdup(sub->unit);
+	l->contact[l->n] = sub->contact != NULL ? xstrdup(sub->contact) :
+	    NULL;
+	l->n++;
+}
+
+static void
+submission_sweep_clear(struct submission_sweep_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->deadline[i]);
+		free(l->unit[i]);
+		free(l->contact[i]);
+	}
+	free(l->deadline);
+	free(l->unit);
+	free(l->contact);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * A repeat of a unit's submission records nothing (the first wins) and
+ * cancels what its members have pending: that is the whole sweep.
+ */
+int
+submission_sweep(struct store *st, const struct model *m, int64_t now,
+    size_t *n)
+{
+	struct submission_sweep_list l = { 0 };
+	struct submission_result r;
+	struct store_party p;
+	size_t k;
+	char err[64];
+	int rc = 0, first;
+
+	*n = 0;
+	for (size_t c = 0; c < m->n_campaigns && rc == 0; c++) {
+		if (store_submissions(st, m->campaigns[c].id,
+		    submission_sweep_add, &l) == -1)
+			rc = -1;
+		for (size_t i = 0; i < l.n && rc == 0; i++) {
+			if (submission_party(m, l.unit[i], NULL, &p, &r, err,
+			    sizeof(err)) == -1)
+				continue;	/* the unit left the config */
+			p.contact = l.contact[i];
+			rc = store_submit(st, m->campaigns[c].id,
+			    l.deadline[i], &p, now, NULL, &first, &k);
+			*n += k;
+			submission_result_clear(&r);
+		}
+		submission_sweep_clear(&l);
+	}
+	return rc;
+}

@@ -114,6 +114,8 @@ if wait_until 10 log_has "$T/d.log" 'config generation 2'; then
 else
 	not_ok "SIGHUP reload" "$(tail -5 "$T/d.log")"
 fi
+is "$(q "SELECT group_concat(DISTINCT state || ':' || last_detail) FROM jobs WHERE contact = 'hb-sun' AND item = 'list'")" \
+    "cancelled:submitted" "the reload cancels hb-sun's \"list\" notices at once: the agenda is honest"
 
 # Past the deadline, with a margin for a loaded machine: free-wu's
 # overdue notice is the sign that the overdue round went out.
@@ -227,8 +229,8 @@ is "$(q "SELECT count(*) FROM jobs WHERE contact = 'hb-sun' AND item = 'report' 
 is "$(q "SELECT group_concat(action || ' ' || unit, ', ') FROM (SELECT * FROM submission_log WHERE deadline = 'report' ORDER BY rowid)")" \
     "submitted u-hb, withdrawn u-hb" "store: the log has both"
 k=$(q "SELECT key FROM jobs WHERE contact = 'hb-sun' AND item = 'report' LIMIT 1")
-is "$(q "SELECT state || ': ' || detail FROM events WHERE key = '$k' ORDER BY at DESC, rowid DESC LIMIT 1")" \
-    "pending: revived: submission withdrawn" "the job's history says why it is back"
+is "$(q "SELECT state || ': ' || last_detail FROM jobs WHERE key = '$k'") $(q "SELECT count(*) FROM events WHERE key = '$k' AND state = 'pending' AND detail = 'revived: submission withdrawn'")" \
+    "pending: revived: submission withdrawn 1" "the job's history says why it is back"
 like "$(grep 'withdrawn' d.log)" 'submission of c/report by unit u-hb withdrawn; 3 notices revived' "the log records the withdrawal"
 ctl -u "$API" -T token submit --withdraw report u-hb
 is "$RC $ERR" '1 heraldctl: unit "u-hb" has not submitted report of c: nothing to withdraw (HTTP 409)' \
