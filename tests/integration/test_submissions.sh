@@ -242,6 +242,14 @@ call GET '/v1/submissions?campaign=c&deadline=list'
 is "$(jv '[r["cells"][0]["state"] for r in j["campaigns"][0]["rows"]]')" '["submitted", "overdue", "overdue"]' \
     "the board shows free-li overdue again"
 
+# An acknowledgement ("submitted") takes the same path: for the unit.
+k=$(q "SELECT key FROM jobs WHERE contact = 'hb-sun' AND item = 'report' AND kind = 'reminder' LIMIT 1")
+post /v1/acks "{\"key\": \"$k\", \"action\": \"submitted\"}"
+is "$CODE $(jv '[j["action"], j["already"], j["cancelled"]]')" "200 [\"submitted\", false, 3]" \
+    "hb-sun acks a report reminder as submitted: her 3 notices cancelled"
+is "$(q "SELECT unit || ' ' || contact || ' ' || via FROM submissions WHERE deadline = 'report'")" "u-hb hb-sun api" \
+    "store: recorded for u-hb, by hb-sun"
+
 # --- heraldctl friction ----------------------------------------------------
 ctl -u "$API" -T token submit lsit free-wu
 is "$RC" 1 "submit with a mistyped deadline exits 1"
