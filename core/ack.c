@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "store.h"
+#include "submission.h"
 
 const char *
 ack_action_name(enum ack_action a)
@@ -65,8 +66,9 @@ ack_lookup(struct engine *e, const char *key, struct ack_outcome *out)
 	if (!found)
 		return ack_fail(out, ACK_NO_JOB, "no such notice");
 	if (store_is_acked(s, key, &acked, &out->at) == -1 ||
-	    (ack_kind_has_deadline(out->kind) && store_is_submitted(s,
-	    out->campaign, out->item, out->contact, &submitted, NULL) == -1))
+	    (ack_kind_has_deadline(out->kind) && submission_is_done(s,
+	    engine_model(e), out->campaign, out->item, out->contact,
+	    &submitted, NULL) == -1))
 		return ack_fail(out, ACK_ERROR, store_error(s));
 	/* A job cancelled by its own submission is not a "cancelled"
 	 * notice to the person who submitted: it is done. */
@@ -84,6 +86,7 @@ ack_apply(struct engine *e, const char *key, enum ack_action a,
 {
 	struct store *s = engine_store(e);
 	int64_t now = engine_time(e);
+	struct submission_result sr;
 	int done = 0;
 	char err[256];
 
@@ -93,17 +96,20 @@ ack_apply(struct engine *e, const char *key, enum ack_action a,
 		if (!ack_kind_has_deadline(out->kind))
 			return ack_fail(out, ACK_NOT_DEADLINE,
 			    "this notice has no deadline to submit");
-		/* A repeat reports the first submission's time. */
-		if (store_is_submitted(s, out->campaign, out->item,
-		    out->contact, &done, &out->at) == -1)
+		/* A repeat reports the first submission's time, which
+		 * may be another member's of the unit. */
+		if (submission_is_done(s, engine_model(e), out->campaign,
+		    out->item, out->contact, &done, &out->at) == -1)
 			return ack_fail(out, ACK_ERROR, store_error(s));
 		if (done) {
 			out->result = ACK_ALREADY;
 			return 0;
 		}
-		if (engine_submit(e, out->campaign, out->item, out->contact,
-		    via, &out->n_cancelled, err, sizeof(err)) == -1)
+		if (submission_record(e, out->campaign, out->item, NULL,
+		    out->contact, via, &sr, err, sizeof(err)) == -1)
 			return ack_fail(out, ACK_ERROR, err);
+		out->n_cancelled = sr.n_changed;
+		submission_result_clear(&sr);
 	}
 	/* Submitting implies having seen it: record both. */
 	if (store_is_acked(s, key, &done, &out->at) == -1)

@@ -4,9 +4,10 @@
  * The API (POST /v1/acks), the signed link page (/a/TOKEN) and SMS replies
  * all end here, so they agree on what an acknowledgement means: "seen"
  * records that a person read a notice; "submitted" marks the notice's
- * deadline submitted for that contact, which cancels their remaining
- * reminders for it (DESIGN.md rule 7).  Both are idempotent: a repeat
- * reports the first time and changes nothing.
+ * deadline submitted for the contact's unit (or the contact alone when
+ * it has none), which cancels the remaining reminders for it of every
+ * member (DESIGN.md rule 7, submission.h).  Both are idempotent: a
+ * repeat reports the first time and changes nothing.
  */
 #ifndef HERALD_ACK_H
 #define HERALD_ACK_H

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "render.h"
 #include "store.h"
+#include "submission.h"
 
 /* "action=submitted" is 16 bytes; anything much longer is not our form. */
 #define ACKPAGE_BODY_MAX	256
@@ -221,7 +222,7 @@ ackpage_view(const struct daemon *d, const char *key,
 	if (c != NULL)
 		ackpage_item(c, o, v);
 	if (store_is_acked(s, key, &v->acked, &v->acked_at) == -1 ||
-	    (ack_kind_has_deadline(o->kind) && store_is_submitted(s,
+	    (ack_kind_has_deadline(o->kind) && submission_is_done(s, m,
 	    o->campaign, o->item, o->contact, &v->submitted, NULL) == -1)) {
 		snprintf(err, errlen, "%s", store_error(s));
 		return -1;

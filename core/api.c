@@ -22,6 +22,8 @@
 #include "daemon.h"
 #include "dlr.h"
 #include "httpd.h"
+#include "model.h"
+#include "suggest.h"
 
 int
 api_secret_equal(const char *secret, size_t secret_len, const char *given)
@@ -249,6 +251,86 @@ api_parse_time(const char *s, const char *zone, int end_of_day,
 	return civil_to_instant(&c, zone, out, NULL);
 }
 
+/* "; did you mean \"x\"?" for sg's best offer, or "". */
+static const char *
+api_did_you_mean(const struct suggest *sg, char *buf, size_t len)
+{
+	const char *best = suggest_best(sg);
+
+	if (best == NULL)
+		return "";
+	snprintf(buf, len, "; did you mean \"%s\"?", best);
+	return buf;
+}
+
+const struct model_campaign *
+api_find_campaign(struct evhttp_request *req, const struct model *m,
+    const char *id)
+{
+	const struct model_campaign *c = model_campaign_find(m, id);
+	struct suggest sg;
+	char buf[300];
+
+	if (c != NULL)
+		return c;
+	suggest_init(&sg, id);
+	for (size_t i = 0; i < m->n_campaigns; i++)
+		suggest_offer(&sg, m->campaigns[i].id);
+	httpd_reply_error(req, 404, "unknown campaign \"%s\"%s", id,
+	    api_did_you_mean(&sg, buf, sizeof(buf)));
+	return NULL;
+}
+
+const struct model_deadline *
+api_find_deadline(struct evhttp_request *req, const struct model_campaign *c,
+    const char *id)
+{
+	const struct model_deadline *dl = model_deadline_find(c, id);
+	struct suggest sg;
+	char buf[300];
+
+	if (dl != NULL)
+		return dl;
+	suggest_init(&sg, id);
+	for (size_t i = 0; i < c->n_deadlines; i++)
+		suggest_offer(&sg, c->deadlines[i].id);
+	httpd_reply_error(req, 404, "campaign \"%s\" has no deadline "
+	    "\"%s\"%s", c->id, id, api_did_you_mean(&sg, buf, sizeof(buf)));
+	return NULL;
+}
+
+int
+api_find_any_deadline(struct evhttp_request *req, const struct model *m,
+    const char *id, const struct model_campaign **c,
+    const struct model_deadline **dl)
+{
+	struct suggest sg;
+	size_t n = 0;
+	char buf[300];
+
+	suggest_init(&sg, id);
+	for (size_t i = 0; i < m->n_campaigns; i++) {
+		const struct model_campaign *k = &m->campaigns[i];
+		const struct model_deadline *x = model_deadline_find(k, id);
+
+		if (x != NULL && n++ == 0) {
+			*c = k;
+			*dl = x;
+		}
+		for (size_t j = 0; j < k->n_deadlines; j++)
+			suggest_offer(&sg, k->deadlines[j].id);
+	}
+	if (n == 1)
+		return 0;
+	if (n > 1)
+		httpd_reply_error(req, 400, "deadline \"%s\" is in %zu "
+		    "campaigns: name one with \"campaign\"", id, n);
+	else
+		httpd_reply_error(req, 404, "no campaign has a deadline "
+		    "\"%s\"%s", id, api_did_you_mean(&sg, buf, sizeof(buf)));
+	return -1;
+}
+
 /* GET /healthz: alive, and not on the way out. */
 static void
 api_healthz(struct evhttp_request *req, void *arg)
@@ -272,6 +354,7 @@ api_route(struct httpd *h, struct daemon *d)
 		{ "GET", "/v1/agenda", api_agenda },
 		{ "GET", "/v1/agenda.ics", api_agenda_ics },
 		{ "GET", "/v1/jobs/", api_job },
+		{ "GET", "/v1/submissions", api_board },
 		{ "POST", "/v1/submissions", api_submissions },
 		{ "POST", "/v1/acks", api_acks },
 		{ "POST", "/v1/reload", api_reload },

@@ -18,6 +18,10 @@
 struct daemon;
 struct evhttp_request;
 struct evkeyvalq;
+struct model;
+struct model_campaign;
+struct model_deadline;
+struct store;
 
 /*
  * Does given equal the secret (secret_len bytes)?  Both are hashed with
@@ -90,10 +94,36 @@ int api_parse_time(const char *s, const char *zone, int end_of_day,
  */
 int api_key_parse(const char *s, char *out, size_t len);
 
+/*
+ * Look an id of the request up in the model in use; an unknown one
+ * answers 404 with the nearest known id ("did you mean") and gives NULL
+ * (-1).  api_find_any_deadline() looks in every campaign: a deadline id
+ * in two of them answers 400.  Results are borrowed from the model.
+ */
+const struct model_campaign *api_find_campaign(struct evhttp_request *req,
+    const struct model *m, const char *id);
+const struct model_deadline *api_find_deadline(struct evhttp_request *req,
+    const struct model_campaign *c, const char *id);
+int api_find_any_deadline(struct evhttp_request *req, const struct model *m,
+    const char *id, const struct model_campaign **c,
+    const struct model_deadline **dl);
+
+/*
+ * The submissions board of campaign c at now (api_board.c): its
+ * deadlines (only that one when only is set) with counts of parties
+ * asked, submitted, pending and overdue, and with rows set one row per
+ * unit or contact without a unit.  Caller owns the object; NULL with
+ * err when the store fails.
+ */
+json_t *api_board_campaign(struct store *st, const struct model *m,
+    const struct model_campaign *c, const struct model_deadline *only,
+    int64_t now, int rows, char *err, size_t errlen);
+
 /* Handlers, one file per concern. */
 void api_status(struct evhttp_request *req, void *arg);	/* api_status.c */
 void api_agenda(struct evhttp_request *req, void *arg);	/* api_jobs.c */
 void api_job(struct evhttp_request *req, void *arg);		/* api_jobs.c */
+void api_board(struct evhttp_request *req, void *arg);	/* api_board.c */
 void api_submissions(struct evhttp_request *req, void *arg); /* api_write.c */
 void api_acks(struct evhttp_request *req, void *arg);		/* api_write.c */
 void api_reload(struct evhttp_request *req, void *arg);	/* api_write.c */

@@ -122,15 +122,50 @@ api_agenda_limit(const char *s, size_t *out)
 	return 0;
 }
 
+static void
+api_agenda_earliest(void *arg, const struct job *j)
+{
+	int64_t *at = arg;
+
+	*at = j->next_at;
+}
+
+/*
+ * Where a look back starts: the campaign's start (of every campaign when
+ * campaign is NULL), or its first job when that came earlier, as the
+ * reminders of a deadline before the period do.  0 when the store
+ * cannot say.
+ */
+static int64_t
+api_agenda_start(const struct model *m, struct store *st,
+    const char *campaign)
+{
+	struct store_filter all = { .campaign = campaign, .state = -1,
+	    .limit = 1 };
+	int64_t start = INT64_MAX, first = INT64_MAX;
+
+	for (size_t i = 0; i < m->n_campaigns; i++)
+		if ((campaign == NULL || strcmp(m->campaigns[i].id,
+		    campaign) == 0) && m->campaigns[i].period_from.at < start)
+			start = m->campaigns[i].period_from.at;
+	if (store_list(st, &all, api_agenda_earliest, &first) == -1)
+		return 0;
+	if (first < start)
+		start = first;
+	return start != INT64_MAX ? start : 0;
+}
+
 /*
  * Turn the query into a store filter: answers 400 (bad value) or 404 (a
  * campaign, contact or channel the model does not know) and returns -1.
- * The filter's strings are borrowed from q.
+ * Without "from", the window starts now for pending jobs and at the
+ * campaign's start for any other state: what was delivered, failed or
+ * cancelled lies in the past.  The filter's strings are borrowed from q.
  */
 static int
 api_agenda_filter(struct evhttp_request *req, struct evkeyvalq *q,
-    const struct model *m, int64_t now, struct store_filter *f,
-    int *has_to)
+    const struct model *m, struct store *store, int64_t now,
+    struct store_filter *f, int *has_to)
 {
 	const char *zone = m->daemon.timezone, *v;
 	struct evkeyval *kv;
@@ -162,10 +197,6 @@ api_agenda_filter(struct evhttp_request *req, struct evkeyvalq *q,
 			return -1;
 		}
 		*has_to = 1;
-	}
-	if (f->to <= f->from) {
-		httpd_reply_error(req, 400, "\"to\" must be after \"from\"");
-		return -1;
 	}
 	if ((v = evhttp_find_header(q, "limit")) != NULL &&
 	    api_agenda_limit(v, &f->limit) == -1) {
@@ -204,6 +235,15 @@ api_agenda_filter(struct evhttp_request *req, struct evkeyvalq *q,
 		    f->channel);
 		return -1;
 	}
+	if (evhttp_find_header(q, "from") == NULL &&
+	    f->state != JOB_PENDING)
+		f->from = api_agenda_start(m, store, f->campaign);
+	if (f->to <= f->from) {
+		httpd_reply_error(req, 400, "\"to\" must be after \"from\"%s",
+		    evhttp_find_header(q, "from") == NULL ? " (now, or the "
+		    "campaign's start for a state other than pending)" : "");
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,7 +265,7 @@ api_agenda(struct evhttp_request *req, void *arg)
 		return;
 	ctx.m = engine_model(d->engine);
 	st = engine_store(d->engine);
-	if (api_agenda_filter(req, &q, ctx.m, engine_time(d->engine), &f,
+	if (api_agenda_filter(req, &q, ctx.m, st, engine_time(d->engine), &f,
 	    &has_to) == -1) {
 		evhttp_clear_headers(&q);
 		return;

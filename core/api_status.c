@@ -161,13 +161,19 @@ api_status_reload(const struct daemon *d, const char *zone)
 	    "warnings", warnings);
 }
 
-/* The campaigns of the running config with their deadline ids, so that
- * a client can name them (heraldctl submit without --campaign).  Caller
- * owns the array. */
+/*
+ * The campaigns of the running config with their deadline ids, so that
+ * a client can name them (heraldctl submit without --campaign), and each
+ * deadline's submission counts as GET /v1/submissions has them
+ * ("submissions": null when the store could not say).  Caller owns the
+ * array.
+ */
 static json_t *
-api_status_campaigns(const struct model *m)
+api_status_campaigns(struct engine *e)
 {
-	json_t *a = json_array(), *dl;
+	const struct model *m = engine_model(e);
+	json_t *a = json_array(), *dl, *board, *counts;
+	char err[256];
 
 	for (size_t i = 0; i < m->n_campaigns; i++) {
 		const struct model_campaign *c = &m->campaigns[i];
@@ -176,8 +182,14 @@ api_status_campaigns(const struct model *m)
 		for (size_t k = 0; k < c->n_deadlines; k++)
 			json_array_append_new(dl,
 			    json_string(c->deadlines[k].id));
-		json_array_append_new(a, json_pack("{s:s,s:s,s:o}", "id",
-		    c->id, "title", c->title, "deadlines", dl));
+		board = api_board_campaign(engine_store(e), m, c, NULL,
+		    engine_time(e), 0, err, sizeof(err));
+		counts = board != NULL ? json_incref(json_object_get(board,
+		    "deadlines")) : json_null();
+		json_decref(board);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:o}", "id",
+		    c->id, "title", c->title, "deadlines", dl,
+		    "submissions", counts));
 	}
 	return a;
 }
@@ -217,5 +229,5 @@ api_status(struct evhttp_request *req, void *arg)
 	    "channels", api_status_channels(d->engine),
 	    "clock", api_status_clock(engine_status(d->engine), zone),
 	    "last_reload", api_status_reload(d, zone),
-	    "campaigns", api_status_campaigns(m)));
+	    "campaigns", api_status_campaigns(d->engine)));
 }

@@ -1,6 +1,6 @@
 /*
- * api_write.c - the API's writes: POST /v1/submissions, /v1/acks and
- * /v1/reload (doc/api.txt).
+ * api_write.c - the API's writes: POST /v1/submissions (and withdrawals),
+ * /v1/acks and /v1/reload (doc/api.txt).
  *
  * Each one checks the bearer token before reading the body, so a caller
  * without the token learns nothing about what a valid request looks
@@ -23,62 +23,95 @@
 #include "httpd.h"
 #include "job.h"
 #include "log.h"
+#include "model.h"
+#include "submission.h"
 
 /*
- * The contacts a submission names: the one contact, or every member of
- * the unit.  Sets *v (borrowed from m) and *n; answers 400/404 and
+ * Who a submission names: exactly one of "contact" and "unit", known to
+ * m.  Sets *contact or *unit (borrowed from body); answers 400/404 and
  * returns -1.
  */
 static int
 api_submission_who(struct evhttp_request *req, json_t *body,
-    const struct model *m, const struct model_contact *const **v,
-    size_t *n, const struct model_contact **one)
+    const struct model *m, const char **contact, const char **unit)
 {
-	const char *contact = NULL, *unit = NULL;
-	const struct model_unit *u;
 	int rc_c, rc_u;
 
-	if ((rc_c = api_string(req, body, "contact", 0, &contact)) == -1 ||
-	    (rc_u = api_string(req, body, "unit", 0, &unit)) == -1)
+	*contact = *unit = NULL;
+	if ((rc_c = api_string(req, body, "contact", 0, contact)) == -1 ||
+	    (rc_u = api_string(req, body, "unit", 0, unit)) == -1)
 		return -1;
 	if ((rc_c == 0) == (rc_u == 0)) {
 		httpd_reply_error(req, 400, "give exactly one of \"contact\" "
 		    "and \"unit\"");
 		return -1;
 	}
-	if (contact != NULL) {
-		if ((*one = model_contact_find(m, contact)) == NULL) {
+	if (*contact != NULL && model_contact_find(m, *contact) == NULL) {
+		if (model_unit_find(m, *contact) != NULL)
+			httpd_reply_error(req, 404, "unknown contact \"%s\": "
+			    "it is a unit, give \"unit\"", *contact);
+		else
 			httpd_reply_error(req, 404, "unknown contact \"%s\"",
-			    contact);
-			return -1;
-		}
-		*v = one;
-		*n = 1;
-		return 0;
-	}
-	if ((u = model_unit_find(m, unit)) == NULL) {
-		httpd_reply_error(req, 404, "unknown unit \"%s\"", unit);
+			    *contact);
 		return -1;
 	}
-	*v = u->members;
-	*n = u->n_members;
+	if (*unit != NULL && model_unit_find(m, *unit) == NULL) {
+		if (model_contact_find(m, *unit) != NULL)
+			httpd_reply_error(req, 404, "unknown unit \"%s\": it "
+			    "is a contact, give \"contact\"", *unit);
+		else
+			httpd_reply_error(req, 404, "unknown unit \"%s\"",
+			    *unit);
+		return -1;
+	}
 	return 0;
 }
 
+/* The optional boolean "withdraw": 0 or 1, or -1 after answering 400. */
+static int
+api_submission_withdraw(struct evhttp_request *req, json_t *body)
+{
+	json_t *v = json_object_get(body, "withdraw");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v)) {
+		httpd_reply_error(req, 400, "field \"withdraw\" must be true "
+		    "or false");
+		return -1;
+	}
+	return json_is_true(v);
+}
+
+/* The contacts sr covers as a JSON array; caller owns it. */
+static json_t *
+api_submission_contacts(const struct submission_result *sr)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sr->n_members; i++)
+		json_array_append_new(a, json_string(sr->members[i]));
+	return a;
+}
+
+/*
+ * A submission closes the deadline for the named contact's unit (or the
+ * contact alone when it has none), or for the named unit; "withdraw"
+ * undoes a mistaken one (submission.h).
+ */
 void
 api_submissions(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { "campaign", "deadline",
-	    "contact", "unit", "via", NULL };
+	    "contact", "unit", "via", "withdraw", NULL };
 	struct daemon *d = arg;
 	const struct model *m;
 	const struct model_campaign *c;
-	const struct model_contact *one = NULL;
-	const struct model_contact *const *who;
-	const char *campaign, *deadline, *via = "api";
-	json_t *body, *contacts = NULL;
-	size_t n_who, total = 0, n;
+	struct submission_result sr;
+	const char *campaign, *deadline, *via = "api", *contact, *unit;
+	json_t *body;
 	char err[512];
+	int withdraw;
 
 	if (api_authorize(req, d, API_WRITE) == -1 ||
 	    (body = api_body(req, d, allowed)) == NULL)
@@ -87,35 +120,54 @@ api_submissions(struct evhttp_request *req, void *arg)
 	if (api_string(req, body, "campaign", 1, &campaign) == -1 ||
 	    api_string(req, body, "deadline", 1, &deadline) == -1 ||
 	    api_string(req, body, "via", 0, &via) == -1 ||
-	    api_submission_who(req, body, m, &who, &n_who, &one) == -1)
+	    (withdraw = api_submission_withdraw(req, body)) == -1 ||
+	    api_submission_who(req, body, m, &contact, &unit) == -1 ||
+	    (c = api_find_campaign(req, m, campaign)) == NULL ||
+	    api_find_deadline(req, c, deadline) == NULL)
 		goto done;
-	if ((c = model_campaign_find(m, campaign)) == NULL) {
-		httpd_reply_error(req, 404, "unknown campaign \"%s\"",
-		    campaign);
-		goto done;
-	}
-	if (model_deadline_find(c, deadline) == NULL) {
-		httpd_reply_error(req, 404, "campaign \"%s\" has no deadline "
-		    "\"%s\"", campaign, deadline);
-		goto done;
-	}
-	contacts = json_array();
-	for (size_t i = 0; i < n_who; i++) {
-		/* Each submission is its own transaction: one that fails
-		 * leaves the earlier ones recorded, and the 500 says so. */
-		if (engine_submit(d->engine, campaign, deadline, who[i]->id,
-		    via, &n, err, sizeof(err)) == -1) {
-			httpd_reply_error(req, 500, "store: %s (after %zu of "
-			    "%zu contacts)", err, i, n_who);
+	if (withdraw) {
+		if (submission_withdraw(d->engine, campaign, deadline, unit,
+		    contact, via, &sr, err, sizeof(err)) == -1) {
+			httpd_reply_error(req, 500, "store: %s", err);
 			goto done;
 		}
-		total += n;
-		json_array_append_new(contacts, json_string(who[i]->id));
+		if (!sr.found) {
+			httpd_reply_error(req, 409, "%s \"%s\" has not "
+			    "submitted %s of %s: nothing to withdraw",
+			    sr.unit != NULL ? "unit" : "contact",
+			    sr.unit != NULL ? sr.unit : contact, deadline,
+			    campaign);
+			submission_result_clear(&sr);
+			goto done;
+		}
+		/* Logged: a withdrawal revives notices, and the log is
+		 * where a coordinator looks for why one went out. */
+		log_notice("api: submission of %s/%s by %s %s withdrawn; %zu "
+		    "notices revived", campaign, deadline,
+		    sr.unit != NULL ? "unit" : "contact",
+		    sr.unit != NULL ? sr.unit : contact, sr.n_changed);
+		api_reply(req, 200, json_pack("{s:b,s:o,s:o,s:I}",
+		    "withdrawn", 1,
+		    "unit", sr.unit != NULL ? json_string(sr.unit) : json_null(),
+		    "contacts", api_submission_contacts(&sr),
+		    "revived", (json_int_t)sr.n_changed));
+		submission_result_clear(&sr);
+		goto done;
 	}
-	api_reply(req, 200, json_pack("{s:b,s:O,s:I}", "submitted", 1,
-	    "contacts", contacts, "cancelled", (json_int_t)total));
+	if (submission_record(d->engine, campaign, deadline, unit, contact,
+	    via, &sr, err, sizeof(err)) == -1) {
+		httpd_reply_error(req, 500, "store: %s", err);
+		goto done;
+	}
+	api_reply(req, 200, json_pack("{s:b,s:o,s:o,s:I,s:b,s:o}",
+	    "submitted", 1,
+	    "unit", sr.unit != NULL ? json_string(sr.unit) : json_null(),
+	    "contacts", api_submission_contacts(&sr),
+	    "cancelled", (json_int_t)sr.n_changed,
+	    "already", !sr.first,
+	    "at", api_json_time(sr.at, c->timezone)));
+	submission_result_clear(&sr);
 done:
-	json_decref(contacts);
 	json_decref(body);
 }
 

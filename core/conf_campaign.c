@@ -73,17 +73,55 @@ conf_item_id(struct conf_ctx *cx, const config_setting_t *g, const char *kind,
 	return id;
 }
 
+/*
+ * The supervisors of audience's contacts, each once, in audience order:
+ * a deadline's escalation without "to".  0 when none has one.
+ */
+static size_t
+conf_supervisors(struct conf_ctx *cx, const struct model_audience *audience,
+    struct model_audience *out)
+{
+	const struct model_contact *sup;
+	size_t k;
+
+	out->contacts = arena_alloc(cx->a, (audience->n + 1) *
+	    sizeof(*out->contacts));
+	out->n = 0;
+	for (size_t i = 0; i < audience->n; i++) {
+		if ((sup = audience->contacts[i]->supervisor) == NULL)
+			continue;
+		for (k = 0; k < out->n && out->contacts[k] != sup; k++)
+			;
+		if (k == out->n)
+			out->contacts[out->n++] = sup;
+	}
+	return out->n;
+}
+
+/*
+ * An escalation; audience is the deadline's (NULL for a plan's, whose
+ * "to" is required): without "to", a deadline escalates to the
+ * supervisors of whoever has not submitted.
+ */
 static void
 conf_escalation(struct conf_ctx *cx, const config_setting_t *g,
-    const char *owner, struct model_escalation *e)
+    const char *owner, const struct model_audience *audience,
+    struct model_escalation *e)
 {
 	const char *what = arena_printf(cx->a, "in escalate of %s", owner);
 
 	conf_check_keys(cx, g, conf_escalate_keys, what);
 	e->loc = conf_loc(cx, g);
 	conf_get_offset(cx, g, "after", 1, what, &e->after);
-	conf_get_audience(cx, g, "to", 1, 0, arena_printf(cx->a,
-	    "escalation of %s", owner), &e->to);
+	if (audience == NULL || config_setting_get_member(g, "to") != NULL) {
+		conf_get_audience(cx, g, "to", 1, 0, arena_printf(cx->a,
+		    "escalation of %s", owner), &e->to);
+		return;
+	}
+	e->to_supervisors = 1;
+	if (audience->n > 0 && conf_supervisors(cx, audience, &e->to) == 0)
+		conf_err(cx, g, "escalate of %s has no \"to\", and no "
+		    "contact of its audience has a supervisor", owner);
 }
 
 static void
@@ -188,7 +226,8 @@ conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
 		conf_get_bool(cx, g, "overdue", what, &d->overdue);
 		if ((s = conf_get_group(cx, g, "escalate", 0, what)) != NULL) {
 			d->escalate = arena_alloc(cx->a, sizeof(*d->escalate));
-			conf_escalation(cx, s, owner, d->escalate);
+			conf_escalation(cx, s, owner, &d->audience,
+			    d->escalate);
 		}
 		if (conf_get_string(cx, g, "lead", 0, what, &lead) == 1)
 			d->lead = conf_unit_ref(cx, config_setting_get_member(g,
@@ -292,7 +331,7 @@ conf_plans(struct conf_ctx *cx, const config_setting_t *list,
 			    sizeof(*p->escalate));
 			for (int j = 0; j < k; j++)
 				conf_escalation(cx, config_setting_get_elem(esc, j),
-				    owner, &p->escalate[p->n_escalate++]);
+				    owner, NULL, &p->escalate[p->n_escalate++]);
 		}
 		/* Escalating before the first repeat tells the next level
 		 * before the people alerted were even asked twice. */

@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "civil.h"
 #include "duration.h"
+#include "suggest.h"
 #include "xmalloc.h"
 
 static const char *
@@ -78,36 +79,11 @@ conf_warn(struct conf_ctx *cx, const config_setting_t *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One edit distance for the config and the API's suggestions. */
 int
 conf_distance(const char *a, const char *b, int cap)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	int *prev, *cur, *tmp, d;
-
-	if ((la > lb ? la - lb : lb - la) > (size_t)cap)
-		return cap + 1;
-	prev = xcalloc(lb + 1, sizeof(int));
-	cur = xcalloc(lb + 1, sizeof(int));
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			int del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? sub : del;
-			if (ins < cur[j])
-				cur[j] = ins;
-		}
-		tmp = prev;
-		prev = cur;
-		cur = tmp;
-	}
-	d = prev[lb];
-	free(prev);
-	free(cur);
-	return d > cap ? cap + 1 : d;
+	return (int)suggest_distance(a, b, (size_t)cap);
 }
 
 const char *

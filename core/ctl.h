@@ -27,9 +27,9 @@ struct ctl_client;
  * from argv or the environment. */
 struct ctl_args {
 	const char	*url, *token_file;
-	int		 json, ics, unit, submitted;
+	int		 json, ics, unit, submitted, withdraw;
 	const char	*from, *to, *campaign, *contact, *channel, *state;
-	const char	*limit, *via;
+	const char	*limit, *via, *deadline;
 	unsigned	 seen;		/* option bits, see ctl_opt_bit() */
 	char		**argv;		/* the command's operands */
 	int		 argc;
@@ -101,6 +101,18 @@ void ctl_print_json(const json_t *v);
 int ctl_write_submit(struct ctl_args *a);
 int ctl_write_ack(struct ctl_args *a);
 int ctl_write_reload(struct ctl_args *a);
+
+/*
+ * The submissions board (ctl_submissions.c): the `submissions` command;
+ * the per-deadline counts of a GET /v1/status answer (o borrowed), which
+ * ctl_show_status() prints; and whether who is a unit rather than a
+ * contact of campaign, for `submit` without --unit (*is_unit; a contact
+ * of the same id wins).  The commands return the exit code.
+ */
+int ctl_submissions(struct ctl_args *a);
+void ctl_show_deadline_counts(const json_t *o, FILE *fp);
+int ctl_submissions_who(struct ctl_args *a, const char *campaign,
+    const char *who, int *is_unit);
 
 /* A table printed with its columns aligned: cells are copied. */
 struct ctl_table;

@@ -167,6 +167,7 @@ ctl_show_status(const json_t *o, FILE *fp)
 	fputc('\n', fp);
 	ctl_table_print(t, fp);
 	ctl_table_free(t);
+	ctl_show_deadline_counts(o, fp);
 }
 
 /* The state of a job with what qualifies it: "pending, late, 2 tries". */

@@ -13,12 +13,14 @@
 #include "dispatch_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "civil.h"
 #include "log.h"
 #include "model.h"
 #include "render.h"
 #include "store.h"
+#include "submission.h"
 #include "xmalloc.h"
 
 static int
@@ -27,8 +29,8 @@ dispatch_submitted(struct dispatch *d, const char *campaign,
 {
 	int sub = 0;
 
-	if (store_is_submitted(d->st, campaign, deadline, contact, &sub,
-	    NULL) == -1) {
+	if (submission_is_done(d->st, d->cur->m, campaign, deadline, contact,
+	    &sub, NULL) == -1) {
 		/* Sending once too often beats silently not sending. */
 		log_errx("dispatch: %s", store_error(d->st));
 		return 0;
@@ -36,10 +38,11 @@ dispatch_submitted(struct dispatch *d, const char *campaign,
 	return sub;
 }
 
-/* Names of a's contacts that have not submitted dl, joined by "、". */
+/* Names of dl's contacts that have not submitted dl, joined by "、";
+ * only those whose supervisor is sup when sup is set. */
 static char *
 dispatch_pending_names(struct dispatch *d, const struct model_campaign *c,
-    const struct model_deadline *dl, size_t *n_pending)
+    const struct model_deadline *dl, const char *sup, size_t *n_pending)
 {
 	char *s = NULL, *t;
 
@@ -47,6 +50,9 @@ dispatch_pending_names(struct dispatch *d, const struct model_campaign *c,
 	for (size_t i = 0; i < dl->audience.n; i++) {
 		const struct model_contact *mc = dl->audience.contacts[i];
 
+		if (sup != NULL && (mc->supervisor == NULL ||
+		    strcmp(mc->supervisor->id, sup) != 0))
+			continue;
 		if (dispatch_submitted(d, c->id, dl->id, mc->id))
 			continue;
 		t = xasprintf("%s%s%s", s != NULL ? s : "",
@@ -68,7 +74,7 @@ dispatch_digest_text(struct dispatch *d, const struct model_campaign *c)
 	for (size_t i = 0; i < c->n_deadlines; i++) {
 		const struct model_deadline *dl = &c->deadlines[i];
 
-		names = dispatch_pending_names(d, c, dl, &pending);
+		names = dispatch_pending_names(d, c, dl, NULL, &pending);
 		t = xasprintf("%s%s：已报送 %zu/%zu%s%s\n", s, dl->title,
 		    dl->audience.n - pending, dl->audience.n,
 		    pending > 0 ? "，未报送：" : "",
@@ -148,7 +154,10 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 	}
 	if (j->kind == JOB_ESCALATION) {
 		dl = model_deadline_find(c, j->item);
-		out->not_submitted = dispatch_pending_names(d, c, dl, &pending);
+		/* A supervisor hears about the people it supervises. */
+		out->not_submitted = dispatch_pending_names(d, c, dl,
+		    dl->escalate != NULL && dl->escalate->to_supervisors ?
+		    j->contact : NULL, &pending);
 		if (pending == 0) {
 			out->reason = "all submitted";
 			return CHECK_CANCEL;

@@ -22,6 +22,7 @@
 #include "planner.h"
 #include "plugin.h"
 #include "store.h"
+#include "submission.h"
 #include "xmalloc.h"
 
 #define ENGINE_CLOCK_RECHECK 3600	/* seconds between checks per launch */
@@ -254,6 +255,7 @@ engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
 	struct store_plan_stats ps = { 0 };
 	struct plan_counts pc;
 	char revived[40] = "";
+	size_t swept;
 
 	if (store_plan_begin(e->st) == -1)
 		goto fail;
@@ -265,6 +267,13 @@ engine_plan(struct engine *e, const struct model *m, char *err, size_t errlen)
 	}
 	if (store_plan_end(e->st, &ps) == -1)
 		goto fail;
+	/* Not fatal: the dispatcher checks submissions at send time too. */
+	if (submission_sweep(e->st, m, engine_now(e), &swept) == -1)
+		log_warnx("planning: cannot cancel the notices of units that "
+		    "have submitted: %s", store_error(e->st));
+	else if (swept > 0)
+		log_info("planning: %zu notices cancelled: their units have "
+		    "submitted", swept);
 	e->status.planned = pc.total;
 	e->status.inserted += ps.inserted;
 	e->status.updated += ps.updated;
@@ -444,23 +453,6 @@ engine_drain(struct engine *e, int timeout_ms, void (*done)(void *),
 		return;
 	}
 	event_active(e->ev_drain, EV_TIMEOUT, 0);
-}
-
-int
-engine_submit(struct engine *e, const char *campaign, const char *deadline,
-    const char *contact, const char *via, size_t *n_cancelled, char *err,
-    size_t errlen)
-{
-	size_t n = 0;
-
-	if (store_submit(e->st, campaign, deadline, contact, engine_now(e),
-	    via, &n) == -1) {
-		snprintf(err, errlen, "%s", store_error(e->st));
-		return -1;
-	}
-	if (n_cancelled != NULL)
-		*n_cancelled = n;
-	return 0;
 }
 
 int64_t

@@ -78,12 +78,6 @@ int engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
 void engine_drain(struct engine *e, int timeout_ms, void (*done)(void *),
     void *arg);
 
-/* Record a submission (cancels that contact's reminders and escalation);
- * via says through what ("api", "link", "sms"). */
-int engine_submit(struct engine *e, const char *campaign,
-    const char *deadline, const char *contact, const char *via,
-    size_t *n_cancelled, char *err, size_t errlen);
-
 /* The engine's clock, Unix seconds (faketime-consistent with sends). */
 int64_t engine_time(const struct engine *e);
 

@@ -34,13 +34,18 @@
 #define C_RELOAD	0x20
 #define C_CHECK		0x40
 #define C_HELP		0x80
+#define C_SUBMISSIONS	0x100
 #define C_API		(C_STATUS | C_AGENDA | C_JOB | C_SUBMIT | C_ACK | \
-			    C_RELOAD)
+			    C_RELOAD | C_SUBMISSIONS)
+/* The global options: every command takes them, even those that do not
+ * talk to heraldd (check, help), so that an alias or a script that always
+ * passes -u and -T works with every command. */
+#define C_ALL		(C_API | C_CHECK | C_HELP)
 
 enum {
 	O_URL = 'u', O_TOKEN = 'T', O_JSON = 'j', O_HELP = 'h',
 	O_FROM = 256, O_TO, O_CAMPAIGN, O_CONTACT, O_CHANNEL, O_STATE,
-	O_LIMIT, O_ICS, O_UNIT, O_VIA, O_SUBMITTED
+	O_LIMIT, O_ICS, O_UNIT, O_VIA, O_SUBMITTED, O_DEADLINE, O_WITHDRAW
 };
 
 static const struct option ctl_longopts[] = {
@@ -59,6 +64,8 @@ static const struct option ctl_longopts[] = {
 	{ "unit", no_argument, NULL, O_UNIT },
 	{ "via", required_argument, NULL, O_VIA },
 	{ "submitted", no_argument, NULL, O_SUBMITTED },
+	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "withdraw", no_argument, NULL, O_WITHDRAW },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -66,12 +73,14 @@ static const struct option ctl_longopts[] = {
 static const struct {
 	int opt, cmds;
 } ctl_opt_cmds[] = {
-	{ O_URL, C_API }, { O_TOKEN, C_API }, { O_JSON, C_API },
+	{ O_URL, C_ALL }, { O_TOKEN, C_ALL }, { O_JSON, C_ALL },
 	{ O_FROM, C_AGENDA }, { O_TO, C_AGENDA },
-	{ O_CAMPAIGN, C_AGENDA | C_SUBMIT }, { O_CONTACT, C_AGENDA },
+	{ O_CAMPAIGN, C_AGENDA | C_SUBMIT | C_SUBMISSIONS },
+	{ O_CONTACT, C_AGENDA },
 	{ O_CHANNEL, C_AGENDA }, { O_STATE, C_AGENDA }, { O_LIMIT, C_AGENDA },
 	{ O_ICS, C_AGENDA }, { O_UNIT, C_SUBMIT }, { O_VIA, C_SUBMIT },
-	{ O_SUBMITTED, C_ACK },
+	{ O_SUBMITTED, C_ACK }, { O_DEADLINE, C_SUBMISSIONS },
+	{ O_WITHDRAW, C_SUBMIT },
 };
 
 static void
@@ -88,12 +97,17 @@ usage(FILE *fp)
 "                             YYYY-MM-DD, YYYY-MM-DDTHH:MM or Unix seconds;\n"
 "                             S is a job state or \"any\" (default pending)\n"
 "  job KEY                    one notification and its history\n"
-"  submit [--campaign ID] [--unit] [--via TEXT] DEADLINE CONTACT|UNIT\n"
-"                             record a deadline as submitted by a contact\n"
-"                             (or, with --unit, by every contact of a unit)\n"
+"  submit [--campaign ID] [--unit] [--via TEXT] [--withdraw]\n"
+"         DEADLINE CONTACT|UNIT\n"
+"                             record a deadline as submitted for a unit\n"
+"                             (a contact submits for its unit); --withdraw\n"
+"                             undoes a mistaken submission\n"
+"  submissions [--campaign ID] [--deadline ID]\n"
+"                             who has submitted: units x deadlines\n"
 "  ack [--submitted] KEY      mark a notice seen (or its item submitted)\n"
 "  reload                     make heraldd re-read its configuration\n"
-"  check FILE                 validate a config file (runs heraldd -t)\n"
+"  check FILE                 validate a config file (runs heraldd -t;\n"
+"                             takes and ignores -u, -T and --json)\n"
 "  help                       this text\n"
 "\n"
 "options:\n"
@@ -268,6 +282,7 @@ static const struct {
 	{ "submit", C_SUBMIT, 2, ctl_write_submit },
 	{ "ack", C_ACK, 1, ctl_write_ack },
 	{ "reload", C_RELOAD, 0, ctl_write_reload },
+	{ "submissions", C_SUBMISSIONS, 0, ctl_submissions },
 	{ "check", C_CHECK, 1, cmd_check },
 	{ "help", C_HELP, 0, cmd_help },
 };
@@ -300,6 +315,8 @@ ctl_parse(int argc, char **argv, struct ctl_args *a)
 		case O_UNIT: a->unit = 1; break;
 		case O_VIA: a->via = optarg; break;
 		case O_SUBMITTED: a->submitted = 1; break;
+		case O_DEADLINE: a->deadline = optarg; break;
+		case O_WITHDRAW: a->withdraw = 1; break;
 		case ':':
 			fprintf(stderr, "heraldctl: %s needs a value\n",
 			    argv[optind - 1]);

@@ -123,6 +123,10 @@ struct model_escalation {
 	struct model_loc loc;
 	struct model_offset after;
 	struct model_audience to;
+	/* A deadline's escalation without "to": to holds the supervisors
+	 * of its audience, and each hears only about the contacts it
+	 * supervises. */
+	int to_supervisors;
 };
 
 struct model_phase {

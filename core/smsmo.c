@@ -71,6 +71,7 @@
 #include "phone.h"
 #include "render.h"
 #include "store.h"
+#include "submission.h"
 #include "xmalloc.h"
 
 /* Titles in answers are cut to this many UTF-16 units, so that the
@@ -416,8 +417,8 @@ smsmo_gather(struct engine *e, const struct model *m, const char *number,
  * Sets *end past its copies.  Returns 1 open, 0 closed, -1 store failure.
  */
 static int
-smsmo_is_open(struct store *s, const struct smsmo_list *l, size_t i,
-    size_t *end, enum ack_action a)
+smsmo_is_open(struct store *s, const struct model *m,
+    const struct smsmo_list *l, size_t i, size_t *end, enum ack_action a)
 {
 	const struct smsmo_cand *c = &l->v[i];
 	int done = 0;
@@ -428,8 +429,8 @@ smsmo_is_open(struct store *s, const struct smsmo_list *l, size_t i,
 	if (a == ACK_SUBMITTED && !ack_kind_has_deadline(c->kind))
 		return 0;
 	if (ack_kind_has_deadline(c->kind)) {
-		if (store_is_submitted(s, c->campaign, c->item, c->contact,
-		    &done, NULL) == -1)
+		if (submission_is_done(s, m, c->campaign, c->item,
+		    c->contact, &done, NULL) == -1)
 			return -1;
 		if (done)
 			return 0;
@@ -523,7 +524,7 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 			end = i + 1;
 			continue;
 		}
-		if ((open = smsmo_is_open(s, &l, i, &end, action)) != 0)
+		if ((open = smsmo_is_open(s, m, &l, i, &end, action)) != 0)
 			break;
 	}
 	if (open == -1) {

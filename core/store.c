@@ -273,28 +273,66 @@ store_expire(struct store *s, int64_t now,
 	return s->ops->expire(s, now, grace, fn, arg, n != NULL ? n : &dummy);
 }
 
+/* A party is a unit, or a contact without one. */
+static int
+store_party_is_valid(const struct store_party *p)
+{
+	return p != NULL && (p->unit != NULL || p->contact != NULL) &&
+	    (p->n_members == 0 || p->members != NULL);
+}
+
 int
 store_submit(struct store *s, const char *campaign, const char *deadline,
-    const char *contact, int64_t at, const char *via, size_t *n_cancelled)
+    const struct store_party *p, int64_t at, const char *via, int *first,
+    size_t *n_cancelled)
 {
 	size_t dummy;
+	int f;
 
-	if (campaign == NULL || deadline == NULL || contact == NULL)
-		return store_seterr(s, "submit: campaign, deadline and "
-		    "contact are required");
-	return s->ops->submit(s, campaign, deadline, contact, at, via,
+	if (campaign == NULL || deadline == NULL || !store_party_is_valid(p))
+		return store_seterr(s, "submit: campaign, deadline and a "
+		    "unit or contact are required");
+	return s->ops->submit(s, campaign, deadline, p, at, via,
+	    first != NULL ? first : &f,
 	    n_cancelled != NULL ? n_cancelled : &dummy);
 }
 
 int
 store_is_submitted(struct store *s, const char *campaign,
-    const char *deadline, const char *contact, int *submitted, int64_t *at)
+    const char *deadline, const char *unit, const char *contact,
+    int *submitted, int64_t *at)
 {
 	if (campaign == NULL || deadline == NULL || contact == NULL)
 		return store_seterr(s, "campaign, deadline and contact are "
 		    "required");
-	return s->ops->is_submitted(s, campaign, deadline, contact,
+	return s->ops->is_submitted(s, campaign, deadline, unit, contact,
 	    submitted, at);
+}
+
+int
+store_withdraw(struct store *s, const char *campaign, const char *deadline,
+    const struct store_party *p, int64_t at, const char *via, int *found,
+    size_t *n_revived)
+{
+	size_t dummy;
+	int f;
+
+	if (campaign == NULL || deadline == NULL || !store_party_is_valid(p))
+		return store_seterr(s, "withdraw: campaign, deadline and a "
+		    "unit or contact are required");
+	return s->ops->withdraw(s, campaign, deadline, p, at, via,
+	    found != NULL ? found : &f,
+	    n_revived != NULL ? n_revived : &dummy);
+}
+
+int
+store_submissions(struct store *s, const char *campaign,
+    store_submission_fn fn, void *arg)
+{
+	if (campaign == NULL || fn == NULL)
+		return store_seterr(s, "submissions: campaign and a callback "
+		    "are required");
+	return s->ops->submissions(s, campaign, fn, arg);
 }
 
 int

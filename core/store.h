@@ -116,15 +116,56 @@ int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUN
     store_job_fn fn, void *arg, size_t *n);
 
 /*
- * Submissions and acknowledgements.  The first submission of a deadline
- * by a contact wins: a repeat keeps its time and via (and cancels what
- * became pending since, if anything).  is_submitted gives the time in
- * *at (may be NULL).
+ * Submissions.  A submission closes a deadline for a party (DESIGN.md
+ * rule 7): a unit (units report, people change) or a contact without a
+ * unit.  The first submission of a party wins: a repeat keeps its time,
+ * contact and via (and cancels what became pending since, if anything).
+ * Every submission and withdrawal is appended to the submission log.
  */
+struct store_party {
+	const char *unit;	/* the unit; NULL: the party is contact */
+	const char *contact;	/* who submitted; NULL: for the whole unit */
+	/* The contacts whose pending reminders and overdue notices a
+	 * submission cancels, and a withdrawal revives. */
+	const char *const *members;
+	size_t n_members;
+};
+/* *first: 1 when this call recorded it, 0 when the party had already
+ * submitted. */
 int store_submit(struct store *s, const char *campaign, const char *deadline,
-    const char *contact, int64_t at, const char *via, size_t *n_cancelled);
+    const struct store_party *p, int64_t at, const char *via, int *first,
+    size_t *n_cancelled);
+/* Is deadline closed for contact, member of unit (NULL: none)?  The
+ * unit's submission, or the contact's own, counts; *at (may be NULL)
+ * gets its time. */
 int store_is_submitted(struct store *s, const char *campaign,
-    const char *deadline, const char *contact, int *submitted, int64_t *at);
+    const char *deadline, const char *unit, const char *contact,
+    int *submitted, int64_t *at);
+/*
+ * Undo the party's submission (a mistaken one): the row goes, the log
+ * says "withdrawn", and the members' notices that the submission
+ * cancelled come back to pending when they are still ahead
+ * (next_at > at), each with a "revived" event.  *found = 0 when the
+ * party had not submitted (nothing changes then).
+ */
+int store_withdraw(struct store *s, const char *campaign,
+    const char *deadline, const struct store_party *p, int64_t at,
+    const char *via, int *found, size_t *n_revived);
+/* One recorded submission; the strings are valid during the call. */
+struct store_submission {
+	const char *deadline;
+	const char *unit;	/* NULL: a contact's own */
+	const char *contact;	/* NULL: for the whole unit */
+	const char *via;	/* may be NULL */
+	int64_t at;
+};
+typedef void (*store_submission_fn)(void *arg,
+    const struct store_submission *sub);
+/* The submissions in force for campaign, oldest first. */
+int store_submissions(struct store *s, const char *campaign,
+    store_submission_fn fn, void *arg);
+
+/* Acknowledgements: the first one of a job wins. */
 int store_ack(struct store *s, const char *key, int64_t at, const char *via);
 
 /* Whether key was acknowledged, and when first (at may be NULL). */
@@ -202,11 +243,16 @@ struct store_ops {
 	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
 	    size_t *n);
 	int (*submit)(struct store *s, const char *campaign,
-	    const char *deadline, const char *contact, int64_t at,
-	    const char *via, size_t *n_cancelled);
+	    const char *deadline, const struct store_party *p, int64_t at,
+	    const char *via, int *first, size_t *n_cancelled);
 	int (*is_submitted)(struct store *s, const char *campaign,
-	    const char *deadline, const char *contact, int *submitted,
-	    int64_t *at);
+	    const char *deadline, const char *unit, const char *contact,
+	    int *submitted, int64_t *at);
+	int (*withdraw)(struct store *s, const char *campaign,
+	    const char *deadline, const struct store_party *p, int64_t at,
+	    const char *via, int *found, size_t *n_revived);
+	int (*submissions)(struct store *s, const char *campaign,
+	    store_submission_fn fn, void *arg);
 	int (*ack)(struct store *s, const char *key, int64_t at,
 	    const char *via);
 	int (*is_acked)(struct store *s, const char *key, int *acked,

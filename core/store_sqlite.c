@@ -108,7 +108,10 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "WHERE state = 'pending' AND priority IN (0, 1, 2, 3) "
 	    "AND next_at < ?1 AND kind <> 'emergency'",
 	[ST_SUBMIT] = "INSERT OR IGNORE INTO submissions (campaign, "
-	    "deadline, contact, at, via) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "deadline, unit, contact, at, via) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_SUBMIT_LOG] = "INSERT INTO submission_log (campaign, deadline, "
+	    "unit, contact, at, action, via) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_SUBMIT_EVENTS] = "INSERT INTO job_events (job, at, state, "
 	    "detail) SELECT id, ?4, 'cancelled', 'submitted' FROM job_rows "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
@@ -117,8 +120,28 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "updated = ?4, last_detail = 'submitted' "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
 	    "AND state = 'pending' AND kind IN ('reminder', 'overdue')",
-	[ST_IS_SUBMITTED] = "SELECT at FROM submissions WHERE campaign = ?1 "
-	    "AND deadline = ?2 AND contact = ?3",
+	/* A unit's row, or the contact's own (no unit, or from before
+	 * version 6); ?3 NULL matches no unit. */
+	[ST_IS_SUBMITTED] = "SELECT at, contact, via FROM submissions "
+	    "WHERE campaign = ?1 AND deadline = ?2 "
+	    "AND (unit = ?3 OR (unit IS NULL AND contact = ?4)) "
+	    "ORDER BY at LIMIT 1",
+	[ST_WITHDRAW_UNIT] = "DELETE FROM submissions WHERE campaign = ?1 "
+	    "AND deadline = ?2 AND unit = ?3",
+	[ST_WITHDRAW_CONTACT] = "DELETE FROM submissions WHERE campaign = ?1 "
+	    "AND deadline = ?2 AND unit IS NULL AND contact = ?3",
+	[ST_REVIVE_EVENTS] = "INSERT INTO job_events (job, at, state, "
+	    "detail) SELECT id, ?4, 'pending', 'revived: submission "
+	    "withdrawn' FROM job_rows WHERE campaign = ?1 AND item = ?2 "
+	    "AND contact = ?3 AND state = 'cancelled' "
+	    "AND last_detail = 'submitted' AND next_at > ?4",
+	[ST_REVIVE] = "UPDATE job_rows SET state = 'pending', updated = ?4, "
+	    "last_detail = 'revived: submission withdrawn' "
+	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
+	    "AND state = 'cancelled' AND last_detail = 'submitted' "
+	    "AND next_at > ?4",
+	[ST_SUBMISSIONS] = "SELECT deadline, unit, contact, at, via "
+	    "FROM submissions WHERE campaign = ?1 ORDER BY at, rowid",
 	[ST_ACK] = "INSERT OR IGNORE INTO job_acks (job, at, via) "
 	    "SELECT id, ?2, ?3 FROM job_rows WHERE key = ?1",
 	[ST_IS_ACKED] = "SELECT a.at FROM job_acks a JOIN job_rows r "
@@ -532,6 +555,8 @@ const struct store_ops store_sqlite_ops = {
 	.expire = sq_expire,
 	.submit = sq_submit,
 	.is_submitted = sq_is_submitted,
+	.withdraw = sq_withdraw,
+	.submissions = sq_submissions,
 	.ack = sq_ack,
 	.is_acked = sq_is_acked,
 	.receipt = sq_receipt,

@@ -52,9 +52,15 @@ enum sq_st {
 	ST_RECOVER,
 	ST_EXPIRE_SELECT,
 	ST_SUBMIT,
+	ST_SUBMIT_LOG,
 	ST_SUBMIT_EVENTS,
 	ST_SUBMIT_CANCEL,
 	ST_IS_SUBMITTED,
+	ST_WITHDRAW_UNIT,
+	ST_WITHDRAW_CONTACT,
+	ST_REVIVE_EVENTS,
+	ST_REVIVE,
+	ST_SUBMISSIONS,
 	ST_ACK,
 	ST_IS_ACKED,
 	ST_GET,
@@ -153,9 +159,16 @@ int sq_expire(struct store *s, int64_t now,
 /* store_sqlite_query.c: the store_ops entries of the same names. */
 
 int sq_submit(struct store *s, const char *campaign, const char *deadline,
-    const char *contact, int64_t at, const char *via, size_t *n_cancelled);
+    const struct store_party *p, int64_t at, const char *via, int *first,
+    size_t *n_cancelled);
 int sq_is_submitted(struct store *s, const char *campaign,
-    const char *deadline, const char *contact, int *submitted, int64_t *at);
+    const char *deadline, const char *unit, const char *contact,
+    int *submitted, int64_t *at);
+int sq_withdraw(struct store *s, const char *campaign, const char *deadline,
+    const struct store_party *p, int64_t at, const char *via, int *found,
+    size_t *n_revived);
+int sq_submissions(struct store *s, const char *campaign,
+    store_submission_fn fn, void *arg);
 int sq_ack(struct store *s, const char *key, int64_t at, const char *via);
 int sq_is_acked(struct store *s, const char *key, int *acked, int64_t *at);
 int sq_receipt(struct store *s, const char *key, int part, int type,

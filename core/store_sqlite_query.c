@@ -17,47 +17,104 @@
 
 /* Submissions and acknowledgements */
 
+/* Bind campaign, deadline, a contact and an instant as ?1..?4, the
+ * shape of the cancel and revive statements. */
+static void
+sq_bind_member(sqlite3_stmt *st, const char *campaign, const char *deadline,
+    const char *contact, int64_t at)
+{
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, at);
+}
+
 /*
- * Only the contact's own reminders and overdue notices go: escalations are
+ * Run the statement pair ids (events first: the update makes the rows
+ * unfindable) for each member of p; *n gets the rows updated.
+ */
+static int
+sq_members_run(struct store *s, struct sq *q, const enum sq_st ids[2],
+    const char *campaign, const char *deadline, const struct store_party *p,
+    int64_t at, size_t *n)
+{
+	sqlite3_stmt *st;
+
+	*n = 0;
+	for (size_t m = 0; m < p->n_members; m++) {
+		for (size_t i = 0; i < 2; i++) {
+			if ((st = sq_stmt(s, q, ids[i])) == NULL)
+				return -1;
+			sq_bind_member(st, campaign, deadline, p->members[m],
+			    at);
+			if (sq_run(s, q, st, "update the members' notices") ==
+			    -1)
+				return -1;
+		}
+		*n += (size_t)sqlite3_changes(q->db);
+	}
+	return 0;
+}
+
+/* Append to the submission log. */
+static int
+sq_submission_log(struct store *s, struct sq *q, const char *campaign,
+    const char *deadline, const struct store_party *p, int64_t at,
+    const char *action, const char *via)
+{
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(s, q, ST_SUBMIT_LOG)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
+	sq_bind_text(st, 3, p->unit);
+	sq_bind_text(st, 4, p->contact);
+	sqlite3_bind_int64(st, 5, at);
+	sqlite3_bind_text(st, 6, action, -1, SQLITE_STATIC);
+	sq_bind_text(st, 7, via);
+	return sq_run(s, q, st, "log the submission");
+}
+
+/*
+ * Only the members' own reminders and overdue notices go: escalations are
  * addressed to supervisors about several contacts, and the runtime decides
  * at send time whether one still has anyone to report.
  */
 int
 sq_submit(struct store *s, const char *campaign, const char *deadline,
-    const char *contact, int64_t at, const char *via, size_t *n_cancelled)
+    const struct store_party *p, int64_t at, const char *via, int *first,
+    size_t *n_cancelled)
 {
+	static const enum sq_st ids[2] = { ST_SUBMIT_EVENTS, ST_SUBMIT_CANCEL };
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
-	enum sq_st ids[] = { ST_SUBMIT_EVENTS, ST_SUBMIT_CANCEL };
-	size_t i, n;
-	int outer;
+	size_t n;
+	int outer, f;
 
 	*n_cancelled = 0;
+	*first = 0;
 	if (sq_tx_begin(s, q, &outer) == -1)
 		return -1;
 	if ((st = sq_stmt(s, q, ST_SUBMIT)) == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, at);
-	sq_bind_text(st, 5, via);
+	sq_bind_text(st, 3, p->unit);
+	sq_bind_text(st, 4, p->contact);
+	sqlite3_bind_int64(st, 5, at);
+	sq_bind_text(st, 6, via);
 	if (sq_run(s, q, st, "record submission") == -1)
 		goto fail;
-	/* Events first: the update makes the rows unfindable. */
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		if ((st = sq_stmt(s, q, ids[i])) == NULL)
-			goto fail;
-		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, at);
-		if (sq_run(s, q, st, "cancel reminders") == -1)
-			goto fail;
-	}
-	n = (size_t)sqlite3_changes(q->db);
+	f = sqlite3_changes(q->db) > 0;
+	if (f && sq_submission_log(s, q, campaign, deadline, p, at,
+	    "submitted", via) == -1)
+		goto fail;
+	if (sq_members_run(s, q, ids, campaign, deadline, p, at, &n) == -1)
+		goto fail;
 	if (sq_tx_end(s, q, outer, 1) == -1)
 		return -1;
+	*first = f;
 	*n_cancelled = n;
 	return 0;
 fail:
@@ -67,7 +124,7 @@ fail:
 
 int
 sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
-    const char *contact, int *submitted, int64_t *at)
+    const char *unit, const char *contact, int *submitted, int64_t *at)
 {
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
@@ -77,7 +134,8 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
 		return -1;
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
+	sq_bind_text(st, 3, unit);
+	sqlite3_bind_text(st, 4, contact, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		sq_fail(s, q, "look up submission");
@@ -87,6 +145,90 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
 	*submitted = rc == SQLITE_ROW;
 	if (*submitted && at != NULL)
 		*at = sqlite3_column_int64(st, 0);
+	sq_reset(st);
+	return 0;
+}
+
+/*
+ * The unit's row and the members' own rows from before version 6 go
+ * together: either would keep the deadline closed for them.
+ */
+int
+sq_withdraw(struct store *s, const char *campaign, const char *deadline,
+    const struct store_party *p, int64_t at, const char *via, int *found,
+    size_t *n_revived)
+{
+	static const enum sq_st ids[2] = { ST_REVIVE_EVENTS, ST_REVIVE };
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	const char *const self[1] = { p->contact };
+	const char *const *who = p->unit != NULL ? p->members : self;
+	size_t n_who = p->unit != NULL ? p->n_members : 1, n = 0;
+	int outer, deleted = 0;
+
+	*found = 0;
+	*n_revived = 0;
+	if (sq_tx_begin(s, q, &outer) == -1)
+		return -1;
+	if (p->unit != NULL) {
+		if ((st = sq_stmt(s, q, ST_WITHDRAW_UNIT)) == NULL)
+			goto fail;
+		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, p->unit, -1, SQLITE_STATIC);
+		if (sq_run(s, q, st, "withdraw submission") == -1)
+			goto fail;
+		deleted += sqlite3_changes(q->db);
+	}
+	for (size_t i = 0; i < n_who; i++) {
+		if ((st = sq_stmt(s, q, ST_WITHDRAW_CONTACT)) == NULL)
+			goto fail;
+		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, who[i], -1, SQLITE_STATIC);
+		if (sq_run(s, q, st, "withdraw submission") == -1)
+			goto fail;
+		deleted += sqlite3_changes(q->db);
+	}
+	if (deleted > 0 && (sq_submission_log(s, q, campaign, deadline, p,
+	    at, "withdrawn", via) == -1 || sq_members_run(s, q, ids,
+	    campaign, deadline, p, at, &n) == -1))
+		goto fail;
+	if (sq_tx_end(s, q, outer, 1) == -1)
+		return -1;
+	*found = deleted > 0;
+	*n_revived = n;
+	return 0;
+fail:
+	sq_tx_end(s, q, outer, 0);
+	return -1;
+}
+
+int
+sq_submissions(struct store *s, const char *campaign,
+    store_submission_fn fn, void *arg)
+{
+	struct sq *q = sq_of(s);
+	struct store_submission sub;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = sq_stmt(s, q, ST_SUBMISSIONS)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sub.deadline = sq_col_text(st, 0);
+		sub.unit = sq_col_text(st, 1);
+		sub.contact = sq_col_text(st, 2);
+		sub.at = sqlite3_column_int64(st, 3);
+		sub.via = sq_col_text(st, 4);
+		fn(arg, &sub);
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, q, "list submissions");
+		sq_reset(st);
+		return -1;
+	}
 	sq_reset(st);
 	return 0;
 }

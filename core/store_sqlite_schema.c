@@ -188,6 +188,52 @@ static const char *const sq_migrations[] = {
 	"CREATE INDEX IF NOT EXISTS jobs_next ON job_rows (next_at);"
 	"CREATE INDEX IF NOT EXISTS jobs_contact_next ON job_rows "
 	"  (contact, next_at);",
+
+	/*
+	 * 6: submissions belong to a party, not to a person: the unit of
+	 * the contact who submitted (units report, people change), or the
+	 * contact when it has no unit (unit NULL).  contact says who
+	 * submitted; NULL when it was recorded for the unit as a whole.
+	 * One row per party and deadline, by a unique index over the
+	 * party (a unit and a contact may share an id).  Rows of version 5
+	 * were per contact and stay so, valid for that contact alone.
+	 * submission_log keeps every submission and withdrawal, since a
+	 * withdrawal deletes the row.  The IF EXISTS steps let a file
+	 * rolled back to an older user_version by hand migrate again; its
+	 * units' rows then become their submitters' own.
+	 */
+	"DROP TABLE IF EXISTS submissions_v5;"
+	"DROP INDEX IF EXISTS submissions_party;"
+	"ALTER TABLE submissions RENAME TO submissions_v5;"
+	"CREATE TABLE submissions ("
+	"  campaign TEXT NOT NULL,"
+	"  deadline TEXT NOT NULL,"
+	"  unit TEXT,"
+	"  contact TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  via TEXT,"
+	"  CHECK (unit IS NOT NULL OR contact IS NOT NULL));"
+	"INSERT OR IGNORE INTO submissions (campaign, deadline, unit, contact,"
+	"  at, via) SELECT campaign, deadline, NULL, contact, at, via"
+	"  FROM submissions_v5 WHERE contact IS NOT NULL ORDER BY at;"
+	"DROP TABLE submissions_v5;"
+	"CREATE UNIQUE INDEX submissions_party ON submissions (campaign,"
+	"  deadline, ifnull(unit, ''),"
+	"  CASE WHEN unit IS NULL THEN contact ELSE '' END);"
+	"CREATE TABLE IF NOT EXISTS submission_log ("
+	"  campaign TEXT NOT NULL,"
+	"  deadline TEXT NOT NULL,"
+	"  unit TEXT,"
+	"  contact TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  action TEXT NOT NULL,"	/* submitted, withdrawn */
+	"  via TEXT);"
+	"CREATE INDEX IF NOT EXISTS submission_log_deadline ON submission_log"
+	"  (campaign, deadline, at);"
+	"INSERT INTO submission_log (campaign, deadline, unit, contact, at,"
+	"  action, via) SELECT campaign, deadline, NULL, contact, at,"
+	"  'submitted', via FROM submissions"
+	"  WHERE NOT EXISTS (SELECT 1 FROM submission_log);",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 

@@ -404,11 +404,16 @@ pending_of() {	# pending_of CONTACT ITEM
 	q "SELECT count(*) FROM jobs WHERE state = 'pending' AND contact = '$1' AND item = '$2'"
 }
 n_wang=$(pending_of bj-wang liaison)
+n_li=$(pending_of bj-li liaison)
 post /v1/submissions '{"campaign": "xfcjy", "deadline": "liaison", "contact": "bj-wang"}'
 expect_code 200 "POST /v1/submissions for one contact"
-is "$(jv 'j')" "{\"submitted\": true, \"contacts\": [\"bj-wang\"], \"cancelled\": $n_wang}" \
-    "the answer lists the contact and the $n_wang reminders cancelled"
-is "$n_wang" 4 "(bj-wang had three reminders and an overdue notice pending)"
+# Submissions belong to the unit (issue 10): bj-wang submits for u-bj,
+# which closes the deadline for bj-li too.
+is "$(jv '[j[k] for k in ("submitted", "unit", "contacts", "cancelled", "already")]')" \
+    "[true, \"u-bj\", [\"bj-wang\", \"bj-li\"], $((n_wang + n_li)), false]" \
+    "the answer names u-bj, its contacts and the $((n_wang + n_li)) reminders cancelled"
+is "$n_wang $n_li" "4 4" "(bj-wang and bj-li each had three reminders and an overdue notice pending)"
+is "$(pending_of bj-li liaison)" 0 "store: bj-li's liaison jobs are no longer pending either"
 is "$(pending_of bj-wang liaison)" 0 "store: bj-wang's liaison jobs are no longer pending"
 is "$(q "SELECT count(*) FROM jobs WHERE state = 'cancelled' AND contact = 'bj-wang' AND item = 'liaison'")" 4 \
     "store: they are cancelled"
@@ -428,13 +433,13 @@ is "$(jv 'j["contacts"], j["cancelled"]')" "[[\"bj-wang\", \"bj-li\"], $n_unit]"
     "every contact of the unit, $n_unit reminders cancelled"
 is "$(q "SELECT count(*) FROM jobs WHERE state = 'pending' AND item = 'summary'")" 0 \
     "store: no summary job pending"
-is "$(q "SELECT group_concat(via) FROM submissions WHERE deadline = 'summary'")" 'phone,phone' \
-    "store: \"via\" is recorded"
+is "$(q "SELECT group_concat(unit || ' ' || ifnull(contact, '-') || ' ' || via) FROM submissions WHERE deadline = 'summary'")" 'u-bj - phone' \
+    "store: one row for the unit, \"via\" recorded"
 get '/v1/agenda?contact=bj-li'
-is "$(jv 'sorted({x["item"] for x in j["jobs"]})')" '["liaison"]' "agenda: bj-li keeps only liaison jobs"
+is "$(jv 'sorted({x["item"] for x in j["jobs"]})')" '[]' "agenda: bj-li has nothing left (u-bj submitted both)"
 
 post /v1/submissions '{"campaign": "xfcjy", "deadline": "liaison", "contact": "bj-wang"}'
-is "$CODE $(jv 'j')" '200 {"submitted": true, "contacts": ["bj-wang"], "cancelled": 0}' \
+is "$CODE $(jv '[j[k] for k in ("contacts", "cancelled", "already")]')" '200 [["bj-wang", "bj-li"], 0, true]' \
     "a repeated submission cancels nothing more"
 post /v1/submissions '{"campaign": "xfcjy", "deadline": "liaison", "contact": "bj-wang", "unit": "u-bj"}'
 expect_error 400 "contact and unit together -> 400"
@@ -456,7 +461,7 @@ post /v1/submissions '{"campaign": "xfcjy", "deadline": "liaison", "unit": "nope
 expect_error 404 "unknown unit -> 404"
 post /v1/submissions '{"campaign": "xfcjy", "deadline": "liaison", "contact": "sh-chen", "extra": 1}'
 expect_error 400 "an unknown field in a submission -> 400"
-is "$(q "SELECT count(*) FROM submissions")" 3 "refused submissions recorded nothing"
+is "$(q "SELECT count(*) FROM submissions")" 2 "refused submissions recorded nothing (one row per unit and deadline)"
 
 # --- acks -------------------------------------------------------------
 PKEY=$(q "SELECT key FROM jobs WHERE item = 'kickoff' AND contact = 'bj-wang'")

@@ -246,8 +246,8 @@ is "$(sql "SELECT count(*) FROM submissions WHERE campaign = 'c'
 ctl -u "$API" -T api.token submit --unit --campaign c --via 电话 --json final bj
 is "$(printf '%s' "$OUT" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["contacts"], d["cancelled"])')" \
     "['bj-wang'] 2" "submit --unit submits for the unit's contact"
-is "$(sql "SELECT contact || ' ' || via FROM submissions WHERE deadline = 'final'")" \
-    "bj-wang 电话" "submit --via is recorded"
+is "$(sql "SELECT unit || ' ' || via FROM submissions WHERE deadline = 'final'")" \
+    "bj 电话" "submit --via is recorded (one row, for the unit)"
 ctl -u "$API" -T api.token submit --campaign c later nobody
 is "$RC" 1 "submit for an unknown contact exits 1"
 ctl -u "$API" agenda --state any --campaign c

@@ -373,6 +373,17 @@ static const struct chan_spec ok1[2] = {
 	{ .mode = "ok", .concurrency = 1 }, { .mode = "ok", .concurrency = 1 },
 };
 
+/* A submission by contact, who has no unit: the party is the contact. */
+static int
+submit_one(struct store *s, const char *campaign, const char *deadline,
+    const char *contact, int64_t at, const char *via, size_t *n)
+{
+	const char *const members[1] = { contact };
+	struct store_party p = { NULL, contact, members, 1 };
+
+	return store_submit(s, campaign, deadline, &p, at, via, NULL, n);
+}
+
 static void
 test_priority(void **state)
 {
@@ -745,7 +756,7 @@ test_submitted_cancels(void **state)
 	open_dispatch(f, ok1, -1, 0);
 	add_job(f, JOB_REMINDER, "a", "one", 60, T0 + 86400, k1);
 	assert_int_equal(claim(f), 1);		/* in memory, inflight */
-	assert_int_equal(store_submit(f->st, "c", "d", "a", T0, "test", &n), 0);
+	assert_int_equal(submit_one(f->st, "c", "d", "a", T0, "test", &n), 0);
 	add_job(f, JOB_ESCALATION, "b", "two", 0, T0 + 86400, k2);
 	assert_int_equal(claim(f), 1);
 	dispatch_pump(f->d);
@@ -773,12 +784,12 @@ test_all_submitted_cancels_escalation(void **state)
 	add_job(f, JOB_REMINDER, "a", "one", 3600, T0 + 86400, rem);
 	add_job(f, JOB_OVERDUE, "a", "one", 0, T0 + 86400, over);
 	add_job(f, JOB_ESCALATION, "b", "two", -86400, T0 + 86400, esc);
-	assert_int_equal(store_submit(f->st, "c", "d", "a", T0, "test", &n), 0);
+	assert_int_equal(submit_one(f->st, "c", "d", "a", T0, "test", &n), 0);
 	assert_int_equal(n, 2);		/* a's reminder and overdue notice */
 	assert_int_equal(get(f, rem).j.state, JOB_CANCELLED);
 	assert_int_equal(get(f, over).j.state, JOB_CANCELLED);
 	assert_int_equal(get(f, esc).j.state, JOB_PENDING);
-	assert_int_equal(store_submit(f->st, "c", "d", "b", T0, "test", &n), 0);
+	assert_int_equal(submit_one(f->st, "c", "d", "b", T0, "test", &n), 0);
 	assert_int_equal(claim(f), 1);		/* only the escalation is left */
 	dispatch_pump(f->d);
 	spin(f);

@@ -176,6 +176,17 @@ sql_int(const char *path, const char *sql)
 	return v;
 }
 
+/* A submission by contact, who has no unit: the party is the contact. */
+static int
+submit_one(struct store *s, const char *campaign, const char *deadline,
+    const char *contact, int64_t at, const char *via, size_t *n)
+{
+	const char *const members[1] = { contact };
+	struct store_party p = { NULL, contact, members, 1 };
+
+	return store_submit(s, campaign, deadline, &p, at, via, NULL, n);
+}
+
 static void
 test_open_schema(void **state)
 {
@@ -183,8 +194,8 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 5);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
 	    "'submissions', 'job_acks', 'meta')"), 5);
@@ -217,7 +228,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -684,24 +695,24 @@ test_submit(void **state)
 	assert_int_equal(n, 1);
 	record(f->s, v[6].key, STORE_DELIVERED, 60, 0, NULL);
 
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub,
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1", &sub,
 	    NULL), 0);
 	assert_false(sub);
-	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 150, "api",
+	assert_int_equal(submit_one(f->s, "cpm", "d1", "p1", 150, "api",
 	    &n), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub,
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1", &sub,
 	    &sub_at), 0);
 	assert_true(sub);
 	assert_int_equal(sub_at, 150);
 	/* The first submission wins: a repeat keeps its time. */
-	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 170, "sms",
+	assert_int_equal(submit_one(f->s, "cpm", "d1", "p1", 170, "sms",
 	    &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p1", &sub,
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1", &sub,
 	    &sub_at), 0);
 	assert_int_equal(sub_at, 150);
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2", &sub,
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p2", &sub,
 	    NULL), 0);
 	assert_false(sub);
 	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
@@ -717,11 +728,86 @@ test_submit(void **state)
 	assert_string_equal(h.detail[1], "submitted");
 	assert_int_equal(h.at[1], 150);
 	/* Submitting again cancels nothing more and keeps one row. */
-	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 160, "sms",
+	assert_int_equal(submit_one(f->s, "cpm", "d1", "p1", 160, "sms",
 	    &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM submissions"),
 	    1);
+}
+
+/*
+ * A unit's submission closes the deadline for every member and cancels
+ * their notices; a withdrawal revives the ones still ahead and leaves
+ * both steps in the submission log.
+ */
+static void
+test_submit_unit_withdraw(void **state)
+{
+	struct fixture *f = *state;
+	const char *const members[2] = { "p1", "p2" };
+	struct store_party u = { "U", "p1", members, 2 };
+	struct store_party u2 = { "U", "p2", members, 2 };
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[4];
+	size_t n;
+	int sub, first, found;
+	int64_t at = 0;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 86400, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p1", "sms", 1000);
+	job_init(&v[2], "d1", JOB_OVERDUE, 0, "p2", "sms", 1000);
+	job_init(&v[3], "d1", JOB_REMINDER, 3600, "p3", "sms", 1000);
+	plan(f->s, v, 4, &st);
+	assert_int_equal(store_submit(f->s, "cpm", "d1", &u, 150, "api",
+	    &first, &n), 0);
+	assert_true(first);
+	assert_int_equal(n, 3);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[3].key), JOB_PENDING);
+	/* Any member of U, even one not named, finds it closed. */
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "U", "p9",
+	    &sub, &at), 0);
+	assert_true(sub);
+	assert_int_equal(at, 150);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1",
+	    &sub, NULL), 0);
+	assert_false(sub);
+	/* Another member's submission is a repeat: the first one stays. */
+	assert_int_equal(store_submit(f->s, "cpm", "d1", &u2, 170, "sms",
+	    &first, &n), 0);
+	assert_false(first);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM submissions "
+	    "WHERE unit = 'U' AND contact = 'p1' AND at = 150"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM submissions"),
+	    1);
+
+	/* Withdrawn at 200: v[0] (due at 100) stays cancelled. */
+	assert_int_equal(store_withdraw(f->s, "cpm", "d1", &u2, 200, "cli",
+	    &found, &n), 0);
+	assert_true(found);
+	assert_int_equal(n, 2);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[2].key), JOB_PENDING);
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	assert_int_equal(h.n, 3);
+	assert_string_equal(h.state[2], "pending");
+	assert_string_equal(h.detail[2], "revived: submission withdrawn");
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "U", "p1",
+	    &sub, NULL), 0);
+	assert_false(sub);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM submissions"),
+	    0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM "
+	    "submission_log WHERE unit = 'U' AND ((action = 'submitted' AND "
+	    "contact = 'p1' AND at = 150) OR (action = 'withdrawn' AND "
+	    "contact = 'p2' AND at = 200 AND via = 'cli'))"), 2);
+	/* Nothing left to withdraw. */
+	assert_int_equal(store_withdraw(f->s, "cpm", "d1", &u2, 210, "cli",
+	    &found, &n), 0);
+	assert_false(found);
+	assert_int_equal(n, 0);
 }
 
 static void
@@ -957,7 +1043,7 @@ test_migrate_v1(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
 	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
@@ -975,7 +1061,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(store_is_acked(f->s, v[1].key, &acked, &at), 0);
 	assert_true(acked);
 	assert_int_equal(at, 1600);
-	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", "p2",
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p2",
 	    &submitted, NULL), 0);
 	assert_true(submitted);
 	/* The views show the same text keys as version 1 did. */
@@ -1112,7 +1198,7 @@ test_plan_revives_only_plan_cancelled(void **state)
 	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 100);
 	job_init(&v[2], "d1", JOB_REMINDER, 3600, "p3", "email", 1000);
 	plan(f->s, v, 3, &st);
-	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 50, "api",
+	assert_int_equal(submit_one(f->s, "cpm", "d1", "p1", 50, "api",
 	    &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 9999, NULL, NULL,
@@ -1188,7 +1274,7 @@ test_migrate_v2_plan_cancelled(void **state)
 	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
 	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
 	plan(f->s, v, 2, &st);
-	assert_int_equal(store_submit(f->s, "cpm", "d1", "p1", 50, "api",
+	assert_int_equal(submit_one(f->s, "cpm", "d1", "p1", 50, "api",
 	    &n), 0);
 	plan(f->s, v, 0, &st);
 	assert_int_equal(st.cancelled, 1);
@@ -1203,7 +1289,7 @@ test_migrate_v2_plan_cancelled(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 5);
+	assert_int_equal(store_schema_version(f->s), 6);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
 	    "WHERE plan_cancelled IS NOT NULL"), 1);
 	plan(f->s, v, 2, &st);
@@ -1234,6 +1320,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_record_batch),
 	T(test_expire),
 	T(test_submit),
+	T(test_submit_unit_withdraw),
 	T(test_ack),
 	T(test_insert_fallback),
 	T(test_list_and_counts),
