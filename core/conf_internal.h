@@ -180,5 +180,8 @@ void conf_campaigns(struct conf_ctx *cx, const config_setting_t *list);
 /* conf_calendar.c */
 void conf_calendar(struct conf_ctx *cx, const config_setting_t *g);
 void conf_templates(struct conf_ctx *cx, const config_setting_t *g);
+/* Report unknown or unclosed {{placeholders}} in the string setting s. */
+void conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
+    const char *kind);
 
 #endif

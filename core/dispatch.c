@@ -572,8 +572,12 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	}
 	ds->ack_url = dispatch_ack_url(d->cur->m, sj->j.key);
 	x = (struct render_extra){ .not_submitted = co.not_submitted,
-	    .digest_text = co.digest_text, .ack_url = ds->ack_url,
-	    .now = now_us / 1000000 };
+	    .submitted = co.submitted, .n_pending = co.n_pending,
+	    .n_total = co.n_total, .digest_text = co.digest_text,
+	    .ack_url = ds->ack_url, .now = now_us / 1000000,
+	    .link_ok = caps->ack_links,
+	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
+	    d->cur->m->daemon.sms_reply_token != NULL };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
 		dispatch_fail(d, ds, err);
 		ds = NULL;
@@ -595,6 +599,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->attempt = sj->j.attempts + 1;
 done:
 	free(co.not_submitted);
+	free(co.submitted);
 	free(co.digest_text);
 	return ds;
 }

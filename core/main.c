@@ -101,7 +101,8 @@ sms_seg_job(void *arg, const struct job *j)
 {
 	struct sms_segs *ss = arg;
 	const struct model_channel *ch = model_channel_find(ss->m, j->channel);
-	struct render_extra x = { .now = j->due };
+	struct render_extra x = { .now = j->due,
+	    .sms_replies = ss->m->daemon.sms_reply_token != NULL };
 	struct sms_seg *e = NULL;
 	struct smslen len;
 	char *subject = NULL, *body = NULL, *text, err[256];

@@ -169,7 +169,8 @@ static char *
 render(struct fx *f, const struct job *j, int64_t now, const char *ack,
     char **subject)
 {
-	struct render_extra x = { ack, NULL, NULL, now };
+	/* Every channel of the fixture carries links. */
+	struct render_extra x = { .ack_url = ack, .now = now, .link_ok = 1 };
 	char err[256], *body = NULL, *subj = NULL;
 
 	assert_int_equal(render_job(&f->m, j, &x, &subj, &body, err,
@@ -193,16 +194,20 @@ test_reminder(void **state)
 	(void)state;
 	/* The "7 days before" reminder went out on Friday Jul 28: 8 days. */
 	body = render(f, &j, T_JUL28_1700, NULL, &subject);
-	assert_string_equal(body, "【提醒】2023年全国消费促进月：" TITLE
-	    "将于8月5日 17:00截止，还剩8天，请按时报送。");
+	/* Issue 11: the campaign in the text, the weekday of a deadline
+	 * that is not today. */
+	assert_string_equal(body, "【提醒】2023年全国消费促进月“" TITLE
+	    "”将于8月5日 17:00（星期六）截止，还剩8天，请按时报送。");
 	assert_string_equal(subject, "【提醒】" TITLE "（8月5日 17:00截止）");
 	free(body);
 	free(subject);
 
 	/* With acks on, the link is appended. */
 	body = render(f, &j, T_JUL28_1700, ACK, NULL);
-	assert_string_equal(body, "【提醒】2023年全国消费促进月：" TITLE
-	    "将于8月5日 17:00截止，还剩8天，请按时报送。 确认请点：" ACK);
+	/* Issue 11: no ASCII space before the Chinese. */
+	assert_string_equal(body, "【提醒】2023年全国消费促进月“" TITLE
+	    "”将于8月5日 17:00（星期六）截止，还剩8天，请按时报送。确认请点："
+	    ACK);
 	free(body);
 
 	/* "2 hours before" moved to Friday 15:00: 1 day 2 hours left. */
@@ -223,8 +228,9 @@ test_overdue_escalation(void **state)
 {
 	struct fx *f = fx_new();
 	struct job j = job(JOB_OVERDUE, "liaison-list", 0, T_DUE, T_DUE);
-	struct render_extra x = { NULL, NULL, "河北省商务厅、山西省商务厅",
-	    T_AUG06_1700 };
+	struct render_extra x = { .not_submitted = "河北省商务厅、山西省商务厅",
+	    .submitted = "北京市商务局", .n_pending = 2, .n_total = 3,
+	    .now = T_AUG06_1700 };
 	char err[128], *body, *subject;
 
 	(void)state;
@@ -238,8 +244,10 @@ test_overdue_escalation(void **state)
 	j.channel = "mail";
 	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
 	    sizeof(err)), 0);
-	assert_string_equal(body, "【督办】" TITLE "已逾期，以下单位尚未报送："
-	    "河北省商务厅、山西省商务厅");
+	/* Issue 11: units, counted. */
+	assert_string_equal(body, "【督办】2023年全国消费促进月“" TITLE
+	    "”已于8月5日 17:00截止，已报送1/3，以下单位尚未报送："
+	    "河北省商务厅、山西省商务厅。");
 	assert_string_equal(subject, "【督办】" TITLE);
 	free(body);
 	free(subject);
@@ -256,8 +264,9 @@ test_launch_kinds(void **state)
 
 	(void)state;
 	body = render(f, &j, T_SEP10_0900, NULL, NULL);
+	/* Issue 11: the weekday; the launch is the same day. */
 	assert_string_equal(body, "【倒计时】全国消费促进月启动仪式将于"
-	    "9月10日 10:00举行，还剩1小时。");
+	    "9月10日 10:00（今天）举行，还剩1小时。");
 	free(body);
 
 	j = job(JOB_COUNTDOWN, "launch", 600, T_LAUNCH - 600, T_LAUNCH);
@@ -278,8 +287,8 @@ test_other_kinds(void **state)
 {
 	struct fx *f = fx_new();
 	struct job j;
-	struct render_extra x = { NULL, "已报送：北京\n未报送：河北", NULL,
-	    T_JUL28_0900 };
+	struct render_extra x = { .digest_text = "已报送：北京\n未报送：河北",
+	    .now = T_JUL28_0900 };
 	char err[128], *body, *subject;
 
 	(void)state;
@@ -316,7 +325,7 @@ test_other_kinds(void **state)
 	j = job(JOB_EMERGENCY, "stampede", 0, T_INCIDENT, T_INCIDENT);
 	body = render(f, &j, T_INCIDENT, ACK, NULL);
 	assert_string_equal(body, "【应急】促销场所踩踏事故应急预案（1级）："
-	    "1. 立即疏散人群 2. 报告属地应急管理部门 确认请点：" ACK);
+	    "1. 立即疏散人群 2. 报告属地应急管理部门。确认请点：" ACK);
 	free(body);
 	free(f);
 }
