@@ -18,6 +18,7 @@
 #include "model.h"
 #include "sched.h"
 #include "store.h"
+#include "tally.h"
 #include "tbucket.h"
 
 struct event;
@@ -91,9 +92,7 @@ enum check { CHECK_SEND, CHECK_CANCEL, CHECK_DEFER };
 struct check_out {
 	const char *reason;
 	int64_t until;			/* CHECK_DEFER */
-	char *not_submitted;		/* owned; units, for escalations */
-	char *submitted;		/* owned; likewise */
-	size_t n_pending, n_total;	/* units */
+	struct tally units;		/* owned; escalations */
 	char *digest_text;		/* owned */
 	const char *item_title;
 };
@@ -115,8 +114,8 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
 
 /* dispatch_check.c */
 
-/* Whether sj may go now; out->not_submitted, out->submitted and
- * out->digest_text are the caller's to free. */
+/* Whether sj may go now; out->units and out->digest_text are the
+ * caller's to free. */
 enum check dispatch_check(struct dispatch *, const struct sched_job *,
     int64_t, struct check_out *);
 
