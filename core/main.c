@@ -24,6 +24,7 @@
 #include "plugin.h"
 #include "render.h"
 #include "smslen.h"
+#include "smssig.h"
 #include "summary.h"
 #include "xmalloc.h"
 
@@ -133,7 +134,8 @@ sms_seg_job(void *arg, const struct job *j)
 	}
 	if (render_job(ss->m, j, &x, &subject, &body, err, sizeof(err)) == -1)
 		return 0;
-	text = xasprintf("%s%s", e->signature ? e->signature : "", body);
+	if ((text = smssig_apply(e->signature, body)) == NULL)
+		abort();	/* out of memory, as xmalloc would */
 	if (smslen_measure(text, strlen(text), &len) == 0 &&
 	    len.segments > e->max[j->kind])
 		e->max[j->kind] = len.segments;

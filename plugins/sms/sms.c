@@ -28,10 +28,8 @@
  * may show a duplicate part; the UDH reference is the same, so a phone
  * that saw the first attempt's part drops the repeat).
  *
- * One 【】 block per SMS: carriers refuse a message whose text carries a
- * second one besides the signature.  With a signature set, a body that
- * opens with "【提醒】" opens with "提醒：" instead, and any other 【】 in
- * it becomes 〔〕 (sms_unbracket); without one, the body is left alone.
+ * One 【】 block per SMS, the signature: core/smssig.c (compiled in)
+ * turns a body's own 【提醒】 into "提醒：" and other 【】 into 〔〕.
  *
  * The password goes in the request URL, as sendsms wants: the URL is
  * never logged, and reasons never carry it or a full phone number.
@@ -83,6 +81,7 @@
 #include "../common/plugin_util.h"
 #include "phone.h"
 #include "smslen.h"
+#include "smssig.h"
 #include "smsgw.h"
 
 #define SMS_MAX_SEGMENTS_DEFAULT 3
@@ -756,42 +755,6 @@ oom:
 	return -1;
 }
 
-/*
- * body with its 【】 blocks taken apart (see the top of this file): the
- * signature is to be the only one.  Caller frees; NULL when out of memory.
- */
-static char *
-sms_unbracket(const char *body)
-{
-	static const char open[] = "【", close[] = "】";
-	struct plugin_buf b = { 0 };
-	const char *p = body, *end;
-
-	if (strncmp(p, open, sizeof(open) - 1) == 0 &&
-	    (end = strstr(p, close)) != NULL) {
-		plugin_buf_add(&b, p + sizeof(open) - 1,
-		    (size_t)(end - p) - (sizeof(open) - 1));
-		plugin_buf_str(&b, "：");
-		p = end + sizeof(close) - 1;
-	}
-	for (; *p != '\0'; p++) {
-		if (strncmp(p, open, sizeof(open) - 1) == 0) {
-			plugin_buf_str(&b, "〔");
-			p += sizeof(open) - 2;
-		} else if (strncmp(p, close, sizeof(close) - 1) == 0) {
-			plugin_buf_str(&b, "〕");
-			p += sizeof(close) - 2;
-		} else
-			plugin_buf_add(&b, p, 1);
-	}
-	plugin_buf_add(&b, "", 0);
-	if (b.failed) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
-}
-
 /* The message's UDH reference: the same for every attempt of a job. */
 static unsigned
 sms_ref(const char *key, unsigned group)
@@ -832,16 +795,7 @@ sms_send(void *state, const struct herald_message *msg,
 		host->complete(c, HERALD_PERMANENT, 0, reason);
 		return;
 	}
-	if (sc->signature != NULL) {
-		char *plain = sms_unbracket(body);
-
-		if (plain == NULL || asprintf(&text, "%s%s", sc->signature,
-		    plain) < 0)
-			text = NULL;
-		free(plain);
-	} else
-		text = strdup(body);
-	if (text == NULL) {
+	if ((text = smssig_apply(sc->signature, body)) == NULL) {
 		host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
 		return;
 	}

@@ -151,7 +151,7 @@ if printf '%s' "$sms" | $PY -c 'import sys,re; sys.exit(0 if re.search(r" [\u4e0
 else
 	ok "... no ASCII space before Chinese text"
 fi
-wecom=$(grep -h 'liaison-list' "$T/wecom-bj.log" | grep '"kind":"reminder"' | head -1)
+wecom=$(grep -h '"kind":"reminder"' "$T/wecom-bj.log" | grep -F "$TITLE" | head -1)
 like "$wecom" "确认请点：http://127\\.0\\.0\\.1:$HPORT/a/" "the WeCom copy (overridden template) carries the link"
 if printf '%s' "$wecom" | grep -q '回复1'; then
 	not_ok "... but not the SMS reply hint" "$wecom"
@@ -160,6 +160,9 @@ else
 fi
 
 # --- Hebei replies "2" -------------------------------------------------------
+# bearerbox takes one fake SMSC at a time: the resident one makes way for
+# the one that sends the reply and receives the answer.
+kannel_stop_smsc
 start_bg "$T/k/mo.err" sh -c "exec $KANNEL_FAKE -v 0 -H 127.0.0.1 \
     -r $KANNEL_SMSC_PORT -m 1 '$HB_PHONE 10657000 text 2' >>'$T/k/fakesmsc.out' 2>&1"
 MO_PID=$BG_PID
