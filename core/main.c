@@ -25,6 +25,7 @@
 #include "render.h"
 #include "smslen.h"
 #include "smssig.h"
+#include "preview.h"
 #include "summary.h"
 #include "xmalloc.h"
 
@@ -32,10 +33,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: heraldd [-ftVh] [-c file] [-p plugindir] [-P pidfile]\n"
+	    "usage: heraldd [-fmtVh] [-c file] [-p plugindir] [-P pidfile]\n"
 	    "  -c file       config file (default %s/herald/herald.conf)\n"
 	    "  -f            stay in the foreground, log to stderr\n"
 	    "  -t            check the config, print a summary or every error, exit\n"
+	    "  -m            check the config, print one message of each kind per\n"
+	    "                channel as recipients will read it (Markdown), exit\n"
 	    "  -p plugindir  load channel plugins from plugindir\n"
 	    "                (default: $HERALD_PLUGIN_DIR, herald.plugin_dir, %s)\n"
 	    "  -P pidfile    pid file when daemonized (default: herald.pid_file,\n"
@@ -178,9 +181,10 @@ print_sms_segments(const struct model *m, FILE *fp)
 	free(ss.v);
 }
 
-/* heraldd -t: print every diagnostic, then the summary if valid. */
+/* heraldd -t: print every diagnostic, then the summary if valid; with
+ * preview (-m), the sample messages instead of the summary. */
 static int
-check_config(const char *path, const char *plugin_flag)
+check_config(const char *path, const char *plugin_flag, int preview)
 {
 	struct errlist errs = { 0 };
 	struct channel_set *cs = NULL;
@@ -192,7 +196,9 @@ check_config(const char *path, const char *plugin_flag)
 		channel_set_open(daemon_plugin_dir(plugin_flag, m), m, NULL, 1,
 		    &errs, &cs);
 	errlist_print(&errs, stderr);
-	if (m != NULL && errs.n_errors == 0) {
+	if (m != NULL && errs.n_errors == 0 && preview) {
+		rc = preview_print(m, cs, stdout) == 0 ? 0 : 1;
+	} else if (m != NULL && errs.n_errors == 0) {
 		summary_print(m, stdout);
 		print_plan_counts(m, stdout);
 		print_sms_segments(m, stdout);
@@ -288,10 +294,10 @@ main(int argc, char **argv)
 	struct daemon d = { 0 };
 	struct errlist errs = { 0 };
 	char *abs_config = NULL;
-	int foreground = 0, test = 0, ch, rc = 1, pid_fd = -1;
+	int foreground = 0, test = 0, preview = 0, ch, rc = 1, pid_fd = -1;
 	const char *pid_path = NULL;
 
-	while ((ch = getopt(argc, argv, "c:fhtVp:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fhmtVp:P:")) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
@@ -301,6 +307,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'm':
+			test = preview = 1;
 			break;
 		case 'p':
 			plugin_flag = optarg;
@@ -325,7 +334,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (test)
-		return check_config(config, plugin_flag);
+		return check_config(config, plugin_flag, preview);
 
 	log_init("heraldd", "stderr", HERALD_LOG_INFO);
 	/*

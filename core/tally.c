@@ -107,8 +107,9 @@ tally_digest(const struct model_campaign *c, int64_t now,
 	}
 	if (lines == 0) {
 		free(s);
-		s = xasprintf("%lld天内没有截止的报送事项。\n",
+		s = xasprintf("%lld天内没有截止的报送事项。",
 		    (long long)((c->digest.horizon + 86399) / 86400));
-	}
+	} else
+		s[strlen(s) - 1] = '\0';	/* lines, not a trailing newline */
 	return s;
 }

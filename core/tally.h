@@ -40,8 +40,8 @@ void tally_clear(struct tally *t);
 /*
  * The digest of c at now: one line per deadline due within the digest's
  * horizon, and per past one some unit still owes ("TITLE（8月5日 17:00
- * 截止）：已报送3/6，未报送：A、B"), or one line saying nothing is due.
- * Caller frees.
+ * 截止）：已报送3/6，未报送：A、B"), joined by newlines, or one line
+ * saying nothing is due.  Caller frees.
  */
 char *tally_digest(const struct model_campaign *c, int64_t now,
     tally_submitted_fn submitted, void *arg);
