@@ -48,6 +48,8 @@
  *     changes nothing.  An unknown number gets nothing at all: we do not
  *     answer strangers, and an auto-responder cannot start an SMS
  *     ping-pong with us.
+ * Answers carry the signature of the sms channel that sent the notice
+ * (smsmo_signature): Kannel sends them as they are.
  * Logs carry the masked number ("138****8000") and the job key; never the
  * token, the full number or the text.
  */

@@ -24,7 +24,7 @@ else
 fi
 # What the document must show, whatever the templates say: an SMS signed
 # once, an escalation naming units, a link under an overridden template.
-sms=$(grep -A3 '### 截止提醒 · sms' "$T/messages.md" | grep '^【')
+sms=$(grep -A6 '### 截止提醒 · sms' "$T/messages.md" | grep '^【')
 is "$(printf '%s' "$sms" | head -1 | grep -o '【' | wc -l)" 1 "the SMS reminder carries one 【】 block"
 like "$sms" '回复1已收到，回复2已报送。确认请点：https://' "... the reply hint and the link"
 like "$(grep -A8 '### 逾期督办 · mail' "$T/messages.md")" '尚未报送：河北省商务厅' \

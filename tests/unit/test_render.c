@@ -376,6 +376,97 @@ test_template_choice(void **state)
 	free(f);
 }
 
+/* Issue 11: item wording, the role in a task, the ack link and the SMS
+ * reply hint under an overridden template. */
+static void
+test_wording_and_ack(void **state)
+{
+	struct fx *f = fx_new();
+	struct model_unit desk = { .id = "mofcom-xfcj", .name = "商务部消费促进司" };
+	const struct model_unit *coop[1] = { &f->unit[0] };
+	struct model_template own = { .kind = "reminder", .channel = "default",
+	    .field = "body", .text = "{{title}}{{note}}{{verb}}{{ack_url}}" };
+	struct job j = job(JOB_REMINDER, "liaison-list", 7 * DAY,
+	    T_JUL28_1700, T_DUE);
+	struct render_extra x = { .ack_url = ACK, .now = T_JUL28_1700,
+	    .link_ok = 1, .sms_replies = 1 };
+	char err[128], *body, *subject;
+
+	(void)state;
+	f->tpl[0] = (struct model_template){ .kind = "reminder",
+	    .channel = "default", .field = "body",
+	    .text = "请于{{due}}（{{weekday}}）前{{title}}。{{note}}" };
+	f->m.templates = f->tpl;
+	f->m.n_templates = 1;
+	f->dl[0].words.note = "材料请发至cuiwenjia@mofcom.gov.cn。";
+
+	/* Overridden: the hint and the link still come, no ASCII space. */
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_string_equal(body, "请于8月5日 17:00（星期六）前" TITLE "。"
+	    "材料请发至cuiwenjia@mofcom.gov.cn。回复1已收到，回复2已报送。"
+	    "确认请点：" ACK);
+	free(body);
+	free(subject);
+
+	/* A channel that cannot carry a link, no SMS replies: neither. */
+	x.link_ok = 0;
+	x.sms_replies = 0;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_null(strstr(body, "确认请点"));
+	assert_null(strstr(body, "回复1"));
+	free(body);
+	free(subject);
+
+	/* The item's own text wins and places the link itself; its verb. */
+	f->dl[0].words.templates = &own;
+	f->dl[0].words.n_templates = 1;
+	f->dl[0].words.verb = "发放";
+	x.link_ok = 1;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_string_equal(body, TITLE "材料请发至cuiwenjia@mofcom.gov.cn。"
+	    "发放" ACK);
+	free(body);
+	free(subject);
+
+	/* ack_link = false: nothing appended. */
+	f->dl[0].words.n_templates = 0;
+	f->m.no_ack_link = 1u << JOB_REMINDER;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_null(strstr(body, "确认请点"));
+	free(body);
+	free(subject);
+
+	/* The day itself reads "今天". */
+	j = job(JOB_REMINDER, "liaison-list", 2 * HOUR, T_DUE - 2 * HOUR, T_DUE);
+	x.now = T_DUE - 2 * HOUR;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_non_null(strstr(body, "（今天）前"));
+	free(body);
+	free(subject);
+
+	/* A task: the lead unit reads it leads; a cooperating unit reads
+	 * who leads. */
+	f->task[0].lead = &desk;
+	f->task[0].cooperate = coop;
+	f->task[0].n_cooperate = 1;
+	j = job(JOB_TASK, "promo-events", DAY, T_AUG04_1700, T_AUG07_1700);
+	body = render(f, &j, T_AUG04_1700, NULL, NULL);
+	assert_non_null(strstr(body, "“组织重点促消费活动”由商务部消费促进司牵头，"
+	    "贵单位配合，请于8月7日 17:00（星期一）前完成"));
+	free(body);
+	f->task[0].lead = &f->unit[0];
+	f->task[0].n_cooperate = 0;
+	body = render(f, &j, T_AUG04_1700, NULL, NULL);
+	assert_non_null(strstr(body, "”由贵单位牵头，"));
+	free(body);
+	free(f);
+}
+
 static void
 test_gone_from_model(void **state)
 {
@@ -500,6 +591,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_launch_kinds),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_template_choice),
+	cmocka_unit_test(test_wording_and_ack),
 	cmocka_unit_test(test_gone_from_model),
 	cmocka_unit_test(test_check),
 	cmocka_unit_test(test_left),
