@@ -145,6 +145,14 @@ exp=$(expected digest beijing '2023-08-04 09:00:00')
 is "$(field body "$got")" "$(field body "$exp")" \
     "digest: deadlines due within 7 days only, 已报送1/6 and the missing units"
 is "$(field subject "$got")" "$(field subject "$exp")" "digest: its subject"
+# Whatever the template: the tally by unit is in it, the far deadlines not.
+like "$(field body "$got")" '已报送1/6，未报送：河北省商务厅、' "digest: ... counts units and names the missing ones"
+far=$(sed -n 's/.*title *= *"\(报送重点城市[^"]*\)".*/\1/p' "$T/digest/conf/examples/xfcjy-2023.conf")
+if [ -n "$far" ] && ! printf '%s' "$(field body "$got")" | grep -qF "$far"; then
+	ok "digest: ... and leaves out the Aug 15 deadline, 11 days away"
+else
+	not_ok "digest: ... and leaves out the Aug 15 deadline, 11 days away" "$(field body "$got")"
+fi
 kill -TERM "$HPID"; wait_exit "$HPID" 15
 is "$(unexpected_warnings "$T/digest.log" "$ALLOWED")" "" "digest: no unexpected warnings"
 
