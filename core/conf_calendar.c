@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "civil.h"
+#include "job.h"
 #include "render.h"
 #include "xmalloc.h"
 
@@ -352,8 +353,9 @@ conf_calendar_coverage(struct conf_ctx *cx)
 	}
 }
 
-/* Check the {{placeholders}} of one template text. */
-static void
+/* Check the {{placeholders}} of one template text (also for the templates
+ * of one item, conf_campaign.c). */
+void
 conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
     const char *kind)
 {
@@ -391,6 +393,42 @@ conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
 	}
 }
 
+/*
+ * With ack links on, a reminder or overdue notice whose kind turned the
+ * appended link off (ack_link = false) and whose texts place no
+ * {{ack_url}} leaves the liaison officer no way to say "submitted": say
+ * so at load time.  A warning, not an error: a desk may want that.
+ */
+static void
+conf_templates_ack_check(struct conf_ctx *cx, const config_setting_t *g)
+{
+	static const char *const kinds[] = { "reminder", "overdue", NULL };
+	const struct model *m = cx->m;
+
+	if (m->daemon.public_url == NULL || m->daemon.ack_secret == NULL)
+		return;
+	for (size_t k = 0; kinds[k] != NULL; k++) {
+		config_setting_t *kg = config_setting_get_member(g, kinds[k]);
+		int jk = job_kind_parse(kinds[k]), placed = 0;
+
+		if (kg == NULL || jk < 0 || !(m->no_ack_link & (1u << jk)))
+			continue;
+		for (size_t i = 0; i < m->n_templates; i++) {
+			const struct model_template *t = &m->templates[i];
+
+			if (strcmp(t->kind, kinds[k]) == 0 &&
+			    strcmp(t->field, "body") == 0 &&
+			    strstr(t->text, "ack_url") != NULL)
+				placed = 1;
+		}
+		if (!placed)
+			conf_warn(cx, config_setting_get_member(kg, "ack_link"),
+			    "template \"%s\" has ack_link = false and no "
+			    "{{ack_url}}: its messages give no way to "
+			    "acknowledge while ack links are on", kinds[k]);
+	}
+}
+
 void
 conf_templates(struct conf_ctx *cx, const config_setting_t *g)
 {
@@ -406,11 +444,12 @@ conf_templates(struct conf_ctx *cx, const config_setting_t *g)
 	m->templates = arena_alloc(cx->a, (cap + 1) * sizeof(*m->templates));
 
 	/* The keys a kind accepts, for the did-you-mean. */
-	names = xcalloc(m->n_channels + 3, sizeof(*names));
+	names = xcalloc(m->n_channels + 4, sizeof(*names));
 	names[0] = "default";
 	names[1] = "subject";
+	names[2] = "ack_link";
 	for (size_t i = 0; i < m->n_channels; i++)
-		names[i + 2] = m->channels[i].name;
+		names[i + 3] = m->channels[i].name;
 
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *kg = config_setting_get_elem(g, i);
@@ -431,7 +470,19 @@ conf_templates(struct conf_ctx *cx, const config_setting_t *g)
 			config_setting_t *s = config_setting_get_elem(kg, j);
 			const char *key = config_setting_name(s), *near;
 			struct model_template *t = &m->templates[n];
+			int on = 1, jk;
 
+			/* Not a text: whether the ack link and the SMS reply
+			 * hint are appended to this kind (render.c). */
+			if (strcmp(key, "ack_link") == 0) {
+				if (conf_get_bool(cx, kg, key, arena_printf(cx->a,
+				    "in template \"%s\"", kind), &on) == 1 &&
+				    !on && (jk = job_kind_parse(kind)) >= 0) {
+					m->no_ack_link |= 1u << jk;
+					m->ack_link_loc[jk] = conf_loc(cx, s);
+				}
+				continue;
+			}
 			if (strcmp(key, "default") != 0 &&
 			    strcmp(key, "subject") != 0 &&
 			    model_channel_find(m, key) == NULL) {
@@ -461,4 +512,5 @@ conf_templates(struct conf_ctx *cx, const config_setting_t *g)
 	}
 	m->n_templates = n;
 	free(names);
+	conf_templates_ack_check(cx, g);
 }

@@ -17,22 +17,24 @@
 
 static const char *const conf_campaign_keys[] = {
 	"id", "title", "brand", "timezone", "period", "coordinators", "digest",
-	"phases", "launch", "deadlines", "tasks", "plans", "livestream",
-	"day_start", "day_end", NULL
+	"digest_horizon", "phases", "launch", "deadlines", "tasks", "plans",
+	"livestream", "day_start", "day_end", NULL
 };
 static const char *const conf_phase_keys[] = {
 	"id", "title", "from", "to", "notify", NULL
 };
 static const char *const conf_launch_keys[] = {
-	"title", "at", "countdown", "audience", NULL
+	"title", "at", "countdown", "audience", "note", "verb", "templates",
+	NULL
 };
 static const char *const conf_deadline_keys[] = {
 	"id", "title", "due", "audience", "remind", "overdue", "escalate",
-	"lead", "cooperate", NULL
+	"lead", "cooperate", "note", "verb", "templates", NULL
 };
 static const char *const conf_escalate_keys[] = { "after", "to", NULL };
 static const char *const conf_task_keys[] = {
-	"id", "title", "lead", "cooperate", "start", "due", "remind", NULL
+	"id", "title", "lead", "cooperate", "start", "due", "remind", "note",
+	"verb", "templates", NULL
 };
 static const char *const conf_plan_keys[] = {
 	"id", "title", "level", "alert", "repeat", "escalate", "steps", NULL
@@ -40,14 +42,68 @@ static const char *const conf_plan_keys[] = {
 static const char *const conf_livestream_keys[] = { "stages", "slots", NULL };
 static const char *const conf_stage_keys[] = { "id", "title", "channel", NULL };
 static const char *const conf_slot_keys[] = {
-	"stage", "title", "from", "to", "host", "remind", NULL
+	"stage", "title", "from", "to", "host", "remind", "note", "verb",
+	"templates", NULL
 };
+
+/* The kinds an item's own templates may word, per item kind. */
+static const char *const conf_launch_kinds[] = { "countdown", "launch", NULL };
+static const char *const conf_deadline_kinds[] = {
+	"reminder", "overdue", "escalation", NULL
+};
+static const char *const conf_task_kinds[] = { "task", NULL };
+static const char *const conf_slot_kinds[] = { "slot", NULL };
 
 /* "in deadline \"d1\"" -> "deadline \"d1\"" */
 static const char *
 conf_owner(const char *what)
 {
 	return strncmp(what, "in ", 3) == 0 ? what + 3 : what;
+}
+
+/*
+ * An item's note, verb and own templates (a group of kind = "text", the
+ * kinds limited to those the item has), into w.
+ */
+static void
+conf_wording(struct conf_ctx *cx, const config_setting_t *g,
+    const char *what, const char *const *kinds, struct model_wording *w)
+{
+	config_setting_t *tg;
+	int n;
+
+	conf_get_string(cx, g, "note", 0, what, &w->note);
+	conf_get_string(cx, g, "verb", 0, what, &w->verb);
+	if ((tg = conf_get_group(cx, g, "templates", 0, what)) == NULL)
+		return;
+	conf_check_keys(cx, tg, kinds, arena_printf(cx->a, "in templates of "
+	    "%s", conf_owner(what)));
+	n = config_setting_length(tg);
+	w->templates = arena_alloc(cx->a, (size_t)(n + 1) *
+	    sizeof(*w->templates));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(tg, i);
+		const char *kind = config_setting_name(s);
+		struct model_template *t = &w->templates[w->n_templates];
+		size_t k;
+
+		for (k = 0; kinds[k] != NULL; k++)
+			if (strcmp(kinds[k], kind) == 0)
+				break;
+		if (kinds[k] == NULL)
+			continue;	/* reported by conf_check_keys */
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			conf_err(cx, s, "\"%s\" must be a string", kind);
+			continue;
+		}
+		conf_template_text(cx, s, kind);
+		t->loc = conf_loc(cx, s);
+		t->kind = kinds[k];
+		t->channel = "default";
+		t->field = "body";
+		t->text = arena_strdup(cx->a, config_setting_get_string(s));
+		w->n_templates++;
+	}
 }
 
 /*
@@ -192,6 +248,7 @@ conf_launch(struct conf_ctx *cx, const config_setting_t *g,
 audience:
 	conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
 	    "audience of launch of campaign \"%s\"", c->id), &l->audience);
+	conf_wording(cx, g, what, conf_launch_kinds, &l->words);
 }
 
 static void
@@ -234,6 +291,7 @@ conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
 			    "lead"), arena_printf(cx->a, "lead of %s", owner));
 		conf_get_units(cx, g, "cooperate", arena_printf(cx->a,
 		    "cooperate of %s", owner), &d->cooperate, &d->n_cooperate);
+		conf_wording(cx, g, what, conf_deadline_kinds, &d->words);
 		if (d->id == NULL)
 			continue;
 		ids[c->n_deadlines] = d->id;
@@ -271,6 +329,7 @@ conf_tasks(struct conf_ctx *cx, const config_setting_t *list,
 			    "lead"), arena_printf(cx->a, "lead of %s", owner));
 		conf_get_units(cx, g, "cooperate", arena_printf(cx->a,
 		    "cooperate of %s", owner), &t->cooperate, &t->n_cooperate);
+		conf_wording(cx, g, what, conf_task_kinds, &t->words);
 		conf_get_time(cx, g, "start", 0, c->timezone,
 		    c->day_start_min * 60, what, &t->start);
 		has_due = conf_get_time(cx, g, "due", 0, c->timezone,
@@ -448,6 +507,7 @@ conf_slots(struct conf_ctx *cx, const config_setting_t *list,
 		if (sl->from.text != NULL)
 			conf_get_offsets(cx, g, "remind", what, c->timezone,
 			    &sl->from, &sl->remind, &sl->n_remind);
+		conf_wording(cx, g, what, conf_slot_kinds, &sl->words);
 		s = config_setting_get_member(g, "stage");
 		if (ok && sl->stage != NULL && sl->title != NULL && s != NULL)
 			c->n_slots++;
@@ -551,6 +611,22 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 			conf_err(cx, s, "digest needs coordinators %s", what);
 		else
 			c->digest.set = 1;
+	}
+	/* A digest a week ahead by default: the desk acts on what is due
+	 * soon, and three weeks of deadlines bury it. */
+	c->digest.horizon = 7 * 86400;
+	if ((s = config_setting_get_member(g, "digest_horizon")) != NULL) {
+		struct model_offset h;
+
+		if (conf_offset(cx, s, "digest_horizon", &h) == 0) {
+			if (h.seconds <= 0)
+				conf_err(cx, s, "digest_horizon must be longer "
+				    "than 0");
+			else
+				c->digest.horizon = h.seconds;
+		}
+		if (config_setting_get_member(g, "digest") == NULL)
+			conf_err(cx, s, "digest_horizon needs digest %s", what);
 	}
 
 	if ((s = conf_get_groups(cx, g, "phases", 0, what)) != NULL)

@@ -196,5 +196,8 @@ void conf_calendar(struct conf_ctx *cx, const config_setting_t *g);
  * lists any): its holidays would silently count as workdays. */
 void conf_calendar_coverage(struct conf_ctx *cx);
 void conf_templates(struct conf_ctx *cx, const config_setting_t *g);
+/* Report unknown or unclosed {{placeholders}} in the string setting s. */
+void conf_template_text(struct conf_ctx *cx, const config_setting_t *s,
+    const char *kind);
 
 #endif

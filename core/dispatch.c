@@ -684,9 +684,13 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 		goto done;
 	}
 	ds->ack_url = dispatch_ack_url(d->cur->m, sj->j.key);
-	x = (struct render_extra){ .not_submitted = co.not_submitted,
-	    .digest_text = co.digest_text, .ack_url = ds->ack_url,
-	    .now = now_us / 1000000 };
+	x = (struct render_extra){ .not_submitted = co.units.pending,
+	    .submitted = co.units.submitted, .n_pending = co.units.n_pending,
+	    .n_total = co.units.n_total, .digest_text = co.digest_text,
+	    .ack_url = ds->ack_url, .now = now_us / 1000000,
+	    .link_ok = caps->ack_links,
+	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
+	    d->cur->m->daemon.sms_reply_token != NULL };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
 		dispatch_fail(d, ds, err);
 		ds = NULL;
@@ -709,7 +713,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->due = sj->j.due;
 	msg->attempt = sj->j.attempts + 1;
 done:
-	free(co.not_submitted);
+	tally_clear(&co.units);
 	free(co.digest_text);
 	return ds;
 }

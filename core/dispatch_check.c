@@ -5,7 +5,7 @@
  * config may have dropped it, its deadline may have passed, its contact
  * may have submitted, or quiet hours may have begun.  dispatch_check()
  * asks all of that, in a fixed order, and gathers what the render needs
- * (who has not submitted, the digest text).  It reads the current model
+ * (which units have not submitted, the digest text; tally.c).  It reads the current model
  * and the store and changes neither, so it is kept apart from the queues
  * and outcomes in dispatch.c.
  */
@@ -21,6 +21,7 @@
 #include "render.h"
 #include "store.h"
 #include "submission.h"
+#include "tally.h"
 #include "xmalloc.h"
 
 static int
@@ -38,52 +39,12 @@ dispatch_submitted(struct dispatch *d, const char *campaign,
 	return sub;
 }
 
-/* Names of dl's contacts that have not submitted dl, joined by "、";
- * only those whose supervisor is sup when sup is set. */
-static char *
-dispatch_pending_names(struct dispatch *d, const struct model_campaign *c,
-    const struct model_deadline *dl, const char *sup, size_t *n_pending)
+/* tally_submitted_fn over the store. */
+static int
+dispatch_tally_submitted(void *arg, const char *campaign, const char *deadline,
+    const char *contact)
 {
-	char *s = NULL, *t;
-
-	*n_pending = 0;
-	for (size_t i = 0; i < dl->audience.n; i++) {
-		const struct model_contact *mc = dl->audience.contacts[i];
-
-		if (sup != NULL && (mc->supervisor == NULL ||
-		    strcmp(mc->supervisor->id, sup) != 0))
-			continue;
-		if (dispatch_submitted(d, c->id, dl->id, mc->id))
-			continue;
-		t = xasprintf("%s%s%s", s != NULL ? s : "",
-		    s != NULL ? "、" : "", mc->name != NULL ? mc->name : mc->id);
-		free(s);
-		s = t;
-		(*n_pending)++;
-	}
-	return s;
-}
-
-/* One line per deadline: title, submitted/audience, who is missing. */
-static char *
-dispatch_digest_text(struct dispatch *d, const struct model_campaign *c)
-{
-	char *s = xstrdup(""), *t, *names;
-	size_t pending;
-
-	for (size_t i = 0; i < c->n_deadlines; i++) {
-		const struct model_deadline *dl = &c->deadlines[i];
-
-		names = dispatch_pending_names(d, c, dl, NULL, &pending);
-		t = xasprintf("%s%s：已报送 %zu/%zu%s%s\n", s, dl->title,
-		    dl->audience.n - pending, dl->audience.n,
-		    pending > 0 ? "，未报送：" : "",
-		    names != NULL ? names : "");
-		free(names);
-		free(s);
-		s = t;
-	}
-	return s;
+	return dispatch_submitted(arg, campaign, deadline, contact);
 }
 
 int
@@ -133,7 +94,6 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 	const struct model_campaign *c;
 	const struct model_contact *mc;
 	const struct model_deadline *dl;
-	size_t pending;
 
 	c = model_campaign_find(m, j->campaign);
 	mc = model_contact_find(m, j->contact);
@@ -155,10 +115,10 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 	if (j->kind == JOB_ESCALATION) {
 		dl = model_deadline_find(c, j->item);
 		/* A supervisor hears about the people it supervises. */
-		out->not_submitted = dispatch_pending_names(d, c, dl,
-		    dl->escalate != NULL && dl->escalate->to_supervisors ?
-		    j->contact : NULL, &pending);
-		if (pending == 0) {
+		tally_deadline(c, dl, dl->escalate != NULL &&
+		    dl->escalate->to_supervisors ? j->contact : NULL,
+		    dispatch_tally_submitted, d, &out->units);
+		if (out->units.n_pending == 0) {
 			out->reason = "all submitted";
 			return CHECK_CANCEL;
 		}
@@ -169,6 +129,7 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 		return CHECK_DEFER;
 	}
 	if (j->kind == JOB_DIGEST)
-		out->digest_text = dispatch_digest_text(d, c);
+		out->digest_text = tally_digest(c, now, dispatch_tally_submitted,
+		    d);
 	return CHECK_SEND;
 }

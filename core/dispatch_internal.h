@@ -18,6 +18,7 @@
 #include "model.h"
 #include "sched.h"
 #include "store.h"
+#include "tally.h"
 #include "tbucket.h"
 
 struct event;
@@ -93,7 +94,7 @@ enum check { CHECK_SEND, CHECK_CANCEL, CHECK_DEFER };
 struct check_out {
 	const char *reason;
 	int64_t until;			/* CHECK_DEFER */
-	char *not_submitted;		/* owned */
+	struct tally units;		/* owned; escalations */
 	char *digest_text;		/* owned */
 	const char *item_title;
 };
@@ -118,8 +119,8 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
 
 /* dispatch_check.c */
 
-/* Whether sj may go now; out->not_submitted and out->digest_text are
- * the caller's to free. */
+/* Whether sj may go now; out->units and out->digest_text are the
+ * caller's to free. */
 enum check dispatch_check(struct dispatch *, const struct sched_job *,
     int64_t, struct check_out *);
 

@@ -25,17 +25,22 @@
 #include "plugin.h"
 #include "render.h"
 #include "smslen.h"
+#include "smssig.h"
+#include "preview.h"
 #include "summary.h"
+#include "tally.h"
 #include "xmalloc.h"
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: heraldd [-ftVh] [-c file] [-p plugindir] [-P pidfile]\n"
+	    "usage: heraldd [-fmtVh] [-c file] [-p plugindir] [-P pidfile]\n"
 	    "  -c file       config file (default %s/herald/herald.conf)\n"
 	    "  -f            stay in the foreground, log to stderr\n"
 	    "  -t            check the config, print a summary or every error, exit\n"
+	    "  -m            check the config, print one message of each kind per\n"
+	    "                channel as recipients will read it (Markdown), exit\n"
 	    "  -p plugindir  load channel plugins from plugindir\n"
 	    "                (default: $HERALD_PLUGIN_DIR, herald.plugin_dir, %s)\n"
 	    "  -P pidfile    pid file when daemonized (default: herald.pid_file,\n"
@@ -92,45 +97,13 @@ struct sms_segs {
 	size_t n;
 };
 
-/* Every contact of a, by name, joined by "、": the longest not-submitted
- * list a message can carry.  Caller frees. */
-static char *
-sms_all_names(const struct model_audience *a)
+/* tally_submitted_fn of the worst case: nobody has submitted anything,
+ * so every list of units is as long as it gets. */
+static int
+sms_nobody_submitted(void *arg, const char *campaign, const char *deadline,
+    const char *contact)
 {
-	char *s = xstrdup(""), *t;
-
-	for (size_t i = 0; i < a->n; i++) {
-		const struct model_contact *mc = a->contacts[i];
-
-		t = xasprintf("%s%s%s", s, i > 0 ? "、" : "",
-		    mc->name != NULL ? mc->name : mc->id);
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
-/*
- * The digest as the dispatcher writes it (dispatch_digest_text) on a day
- * when nobody has submitted anything: its longest form.  Caller frees.
- */
-static char *
-sms_worst_digest(const struct model_campaign *c)
-{
-	char *s = xstrdup(""), *t, *names;
-
-	for (size_t i = 0; i < c->n_deadlines; i++) {
-		const struct model_deadline *dl = &c->deadlines[i];
-
-		names = sms_all_names(&dl->audience);
-		t = xasprintf("%s%s：已报送 0/%zu%s%s\n", s, dl->title,
-		    dl->audience.n, dl->audience.n > 0 ? "，未报送：" : "",
-		    names);
-		free(names);
-		free(s);
-		s = t;
-	}
-	return s;
+	return 0;
 }
 
 /*
@@ -147,11 +120,13 @@ sms_seg_job(void *arg, const struct job *j)
 	const struct model_campaign *c = model_campaign_find(ss->m, j->campaign);
 	const struct model_deadline *dl;
 	const struct model_daemon *md = &ss->m->daemon;
-	struct render_extra x = { .now = j->due };
+	struct render_extra x = { .now = j->due,
+	    .sms_replies = md->sms_reply_token != NULL };
 	struct sms_seg *e = NULL;
 	struct smslen len;
 	char *subject = NULL, *body = NULL, *text, err[256];
-	char *digest = NULL, *names = NULL, *ack = NULL;
+	char *digest = NULL, *ack = NULL;
+	struct tally t = { 0 };
 	int rc;
 
 	if (ch == NULL || strcmp(ch->plugin, "sms") != 0)
@@ -184,20 +159,29 @@ sms_seg_job(void *arg, const struct job *j)
 	/* The longest values the message can really carry: nobody has
 	 * submitted yet, and the signed link when links are on. */
 	if (c != NULL && j->kind == JOB_DIGEST)
-		x.digest_text = digest = sms_worst_digest(c);
+		x.digest_text = digest = tally_digest(c, j->due,
+		    sms_nobody_submitted, NULL);
 	if (c != NULL && j->kind == JOB_ESCALATION &&
-	    (dl = model_deadline_find(c, j->item)) != NULL)
-		x.not_submitted = names = sms_all_names(&dl->audience);
-	if (md->public_url != NULL && md->ack_secret != NULL)
+	    (dl = model_deadline_find(c, j->item)) != NULL) {
+		tally_deadline(c, dl, NULL, sms_nobody_submitted, NULL, &t);
+		x.not_submitted = t.pending;
+		x.submitted = t.submitted;
+		x.n_pending = t.n_pending;
+		x.n_total = t.n_total;
+	}
+	if (md->public_url != NULL && md->ack_secret != NULL) {
 		x.ack_url = ack = acklink_url(md->public_url, md->ack_secret,
 		    md->ack_secret_len, j->key);
+		x.link_ok = 1;	/* the sms plugin carries links */
+	}
 	rc = render_job(ss->m, j, &x, &subject, &body, err, sizeof(err));
 	free(digest);
-	free(names);
+	tally_clear(&t);
 	free(ack);
 	if (rc == -1)
 		return 0;
-	text = xasprintf("%s%s", e->signature ? e->signature : "", body);
+	if ((text = smssig_apply(e->signature, body)) == NULL)
+		abort();	/* out of memory, as xmalloc would */
 	if (smslen_measure(text, strlen(text), &len) == 0 &&
 	    len.segments > e->max[j->kind])
 		e->max[j->kind] = len.segments;
@@ -288,9 +272,10 @@ print_sms_segments(const struct sms_segs *ss, FILE *fp)
 	}
 }
 
-/* heraldd -t: print every diagnostic, then the summary if valid. */
+/* heraldd -t: print every diagnostic, then the summary if valid; with
+ * preview (-m), the sample messages instead of the summary. */
 static int
-check_config(const char *path, const char *plugin_flag)
+check_config(const char *path, const char *plugin_flag, int preview)
 {
 	struct errlist errs = { 0 };
 	struct channel_set *cs = NULL;
@@ -308,7 +293,9 @@ check_config(const char *path, const char *plugin_flag)
 	if (m != NULL && errs.n_errors == 0)
 		check_sms_segments(m, &ss, &errs);
 	errlist_print(&errs, stderr);
-	if (m != NULL && errs.n_errors == 0) {
+	if (m != NULL && errs.n_errors == 0 && preview) {
+		rc = preview_print(m, cs, stdout) == 0 ? 0 : 1;
+	} else if (m != NULL && errs.n_errors == 0) {
 		summary_print(m, stdout);
 		print_plan_counts(m, stdout);
 		print_sms_segments(&ss, stdout);
@@ -405,10 +392,10 @@ main(int argc, char **argv)
 	struct daemon d = { 0 };
 	struct errlist errs = { 0 };
 	char *abs_config = NULL;
-	int foreground = 0, test = 0, ch, rc = 1, pid_fd = -1;
+	int foreground = 0, test = 0, preview = 0, ch, rc = 1, pid_fd = -1;
 	const char *pid_path = NULL;
 
-	while ((ch = getopt(argc, argv, "c:fhtVp:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fhmtVp:P:")) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
@@ -418,6 +405,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'm':
+			test = preview = 1;
 			break;
 		case 'p':
 			plugin_flag = optarg;
@@ -442,7 +432,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (test)
-		return check_config(config, plugin_flag);
+		return check_config(config, plugin_flag, preview);
 
 	log_init("heraldd", "stderr", HERALD_LOG_INFO);
 	/*

@@ -119,6 +119,21 @@ struct model_offset {
 	int days;		/* civil part when the text was in d or w */
 };
 
+/*
+ * How one item (deadline, task, launch, slot) words its messages; every
+ * field may be NULL.  One text per kind does not fit every item: a
+ * voucher issuance is "发放", not "举行", and a deadline may name the
+ * address and phone submissions go to.
+ */
+struct model_wording {
+	const char *note;		/* {{note}}: extra detail for this item */
+	const char *verb;		/* {{verb}}; NULL: the kind's default */
+	/* Body texts for this item only, by kind (channel "default");
+	 * they win over the templates block. */
+	struct model_template *templates;
+	size_t n_templates;
+};
+
 struct model_escalation {
 	struct model_loc loc;
 	struct model_offset after;
@@ -145,6 +160,7 @@ struct model_launch {
 	struct model_offset *countdown;
 	size_t n_countdown;
 	struct model_audience audience;
+	struct model_wording words;
 };
 
 struct model_deadline {
@@ -160,6 +176,7 @@ struct model_deadline {
 	const struct model_unit *lead;	/* may be NULL */
 	const struct model_unit **cooperate;
 	size_t n_cooperate;
+	struct model_wording words;
 };
 
 struct model_task {
@@ -173,6 +190,7 @@ struct model_task {
 	struct model_time due;		/* optional */
 	struct model_offset *remind;
 	size_t n_remind;
+	struct model_wording words;
 };
 
 struct model_plan {
@@ -202,11 +220,15 @@ struct model_slot {
 	const struct model_contact *host; /* may be NULL */
 	struct model_offset *remind;	/* host reminders */
 	size_t n_remind;
+	struct model_wording words;
 };
 
 struct model_digest {
 	int set;
 	int at_min;			/* minutes after local midnight */
+	/* Deadlines due within this many seconds of the digest are listed
+	 * (with the overdue ones some unit still owes); default 7 days. */
+	int64_t horizon;
 	struct model_audience to;
 };
 
@@ -342,6 +364,10 @@ struct model {
 	size_t n_campaigns;
 	struct model_template *templates;
 	size_t n_templates;
+	/* Kinds (bit 1 << enum job_kind) whose templates set ack_link =
+	 * false: no link or SMS reply hint is appended; where each was set. */
+	unsigned no_ack_link;
+	struct model_loc ack_link_loc[MODEL_KINDS];
 	struct model_calendar calendar;
 	/* By id (channels by name); filled by model_index(). */
 	struct model_index channel_idx, contact_idx, unit_idx, campaign_idx;

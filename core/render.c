@@ -34,6 +34,16 @@ enum render_var {
 	RV_PHASE,
 	RV_DIGEST,
 	RV_PENDING,
+	RV_PENDING_UNITS,
+	RV_SUBMITTED_UNITS,
+	RV_PENDING_COUNT,
+	RV_SUBMITTED_COUNT,
+	RV_TOTAL_COUNT,
+	RV_NOTE,
+	RV_VERB,
+	RV_WEEKDAY,
+	RV_LEAD,
+	RV_ROLE,
 	RV_COUNT
 };
 
@@ -53,43 +63,66 @@ static const char *const render_names[RV_COUNT + 1] = {	/* NULL-terminated */
 	[RV_PHASE] = "phase",
 	[RV_DIGEST] = "digest",
 	[RV_PENDING] = "pending",
+	[RV_PENDING_UNITS] = "pending_units",
+	[RV_SUBMITTED_UNITS] = "submitted_units",
+	[RV_PENDING_COUNT] = "pending_count",
+	[RV_SUBMITTED_COUNT] = "submitted_count",
+	[RV_TOTAL_COUNT] = "total_count",
+	[RV_NOTE] = "note",
+	[RV_VERB] = "verb",
+	[RV_WEEKDAY] = "weekday",
+	[RV_LEAD] = "lead",
+	[RV_ROLE] = "role",
 };
 
-/* Built-in texts per kind; "ack" kinds get the link appended when set. */
+/*
+ * Built-in texts per kind.  "ack" kinds get the SMS reply hint and the
+ * ack link appended (render_job).  No ASCII space before Chinese text,
+ * and the campaign goes in the text, not in a second 【】 block: the SMS
+ * channel's signature is the one block carriers accept.  {{weekday}} is
+ * "今天" for an item due the day the message goes out.
+ */
 struct render_builtin {
 	const char *subject;
 	const char *body;
 	int ack;
+	const char *verb;	/* {{verb}} unless the item names its own */
 };
 
 static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 	[JOB_COUNTDOWN] = { "【倒计时】{{title}}",
-	    "【倒计时】{{title}}将于{{due}}举行，还剩{{left}}。", 0 },
+	    "【倒计时】{{title}}将于{{due}}（{{weekday}}）{{verb}}，还剩{{left}}。"
+	    "{{note}}", 0, "举行" },
 	[JOB_LAUNCH] = { "【启动】{{title}}",
-	    "【启动】{{title}}现在开始！", 0 },
+	    "【启动】{{title}}现在开始！{{note}}", 0, "举行" },
 	[JOB_REMINDER] = { "【提醒】{{title}}（{{due}}截止）",
-	    "【提醒】{{campaign}}：{{title}}将于{{due}}截止，还剩{{left}}，"
-	    "请按时报送。", 1 },
+	    "【提醒】{{campaign}}“{{title}}”将于{{due}}（{{weekday}}）截止，"
+	    "还剩{{left}}，请按时{{verb}}。{{note}}", 1, "报送" },
 	[JOB_OVERDUE] = { "【逾期】{{title}}（{{due}}截止）",
-	    "【逾期】{{title}}已于{{due}}截止，贵单位尚未报送，请尽快报送。", 1 },
+	    "【逾期】{{title}}已于{{due}}截止，贵单位尚未{{verb}}，"
+	    "请尽快{{verb}}。{{note}}", 1, "报送" },
 	[JOB_ESCALATION] = { "【督办】{{title}}",
-	    "【督办】{{title}}已逾期，以下单位尚未报送：{{pending}}", 0 },
+	    "【督办】{{campaign}}“{{title}}”已于{{due}}截止，已{{verb}}"
+	    "{{submitted_count}}/{{total_count}}，以下单位尚未{{verb}}："
+	    "{{pending_units}}。", 0, "报送" },
 	[JOB_TASK] = { "【任务提醒】{{title}}（{{due}}到期）",
-	    "【任务提醒】{{campaign}}：{{title}}将于{{due}}到期，还剩{{left}}，"
-	    "请牵头单位和配合单位抓紧落实。", 1 },
+	    "【任务提醒】{{campaign}}“{{title}}”{{role}}，请于{{due}}"
+	    "（{{weekday}}）前{{verb}}，还剩{{left}}。{{note}}", 1, "完成" },
 	[JOB_PHASE] = { "【阶段通知】{{campaign}}{{title}}",
 	    "【阶段通知】{{campaign}}{{title}}自{{from}}开始，至{{to}}结束，"
-	    "请做好相关工作。", 0 },
+	    "请做好相关工作。", 0, NULL },
 	[JOB_DIGEST] = { "【每日汇总】{{campaign}}（{{due}}）",
-	    "【每日汇总】{{campaign}}（{{due}}）\n{{digest}}", 0 },
+	    "【每日汇总】{{campaign}}（{{due}}）\n{{digest}}", 0, "报送" },
 	[JOB_SLOT] = { "【直播提醒】{{stage}}《{{title}}》",
-	    "【直播提醒】{{stage}}《{{title}}》将于{{from}}开播，还剩{{left}}。",
-	    0 },
+	    "【直播提醒】{{stage}}《{{title}}》将于{{from}}{{verb}}，还剩{{left}}。"
+	    "{{note}}", 0, "开播" },
 	[JOB_EMERGENCY] = { "【应急】{{title}}（{{level}}级）",
-	    "【应急】{{title}}（{{level}}级）：{{steps}}", 1 },
+	    "【应急】{{title}}（{{level}}级）：{{steps}}", 1, NULL },
 };
 
-#define RENDER_ACK_SUFFIX	" 确认请点：{{ack_url}}"
+/* Appended to ack kinds (render_job): how to answer by SMS, the link. */
+#define RENDER_REPLY_HINT	"回复1已收到，回复2已报送。"
+#define RENDER_ACK_SUFFIX	"确认请点：{{ack_url}}"
 
 /* A growing output string. */
 struct render_buf {
@@ -224,8 +257,7 @@ render_left(int64_t seconds, char *buf, size_t len)
 	return buf;
 }
 
-/* "8月5日 17:00", or "8月5日" for a date written without a time. */
-static const char *
+const char *
 render_when(int64_t t, const char *zone, int date_only, char *buf,
     size_t len)
 {
@@ -244,7 +276,53 @@ render_when(int64_t t, const char *zone, int date_only, char *buf,
 struct render_vars {
 	const char *v[RV_COUNT];
 	char due[64], left[64], from[64], to[64], level[16];
+	char n_pending[24], n_submitted[24], n_total[24], role[256];
+	const struct model_wording *words;	/* the item's, or NULL */
+	const struct model_unit *lead;		/* the item's lead unit */
+	const struct model_unit *const *cooperate;
+	size_t n_cooperate;
 };
+
+/* "星期五", or "今天" when at falls on the same civil day as now. */
+static const char *
+render_weekday(int64_t at, int64_t now, const char *zone)
+{
+	static const char *const names[7] = { "星期日", "星期一", "星期二",
+	    "星期三", "星期四", "星期五", "星期六" };
+	struct civil a, n;
+	int32_t day;
+
+	if (civil_from_instant(at, zone, &a, NULL) == -1)
+		return NULL;
+	if (now != 0 && civil_from_instant(now, zone, &n, NULL) == 0 &&
+	    n.year == a.year && n.month == a.month && n.day == a.day)
+		return "今天";
+	day = civil_days_from_date(a.year, a.month, a.day);
+	return names[civil_weekday(day)];
+}
+
+/*
+ * Who leads and who helps, as the recipient's unit k reads it: "由贵单位
+ * 牵头", "由商务部消费促进司牵头，贵单位配合", or "由...牵头" for a
+ * recipient in neither.  NULL when the item names no lead.
+ */
+static const char *
+render_role(struct render_vars *rv, const struct model_unit *k)
+{
+	int helps = 0;
+
+	if (rv->lead == NULL)
+		return NULL;
+	if (k != NULL && k == rv->lead)
+		return "由贵单位牵头";
+	for (size_t i = 0; i < rv->n_cooperate && k != NULL; i++)
+		if (rv->cooperate[i] == k)
+			helps = 1;
+	snprintf(rv->role, sizeof(rv->role), "由%s牵头%s",
+	    rv->lead->name != NULL ? rv->lead->name : rv->lead->id,
+	    helps ? "，贵单位配合" : "");
+	return rv->role;
+}
 
 static const char *
 render_vars_lookup(void *arg, const char *name, size_t len)
@@ -400,6 +478,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		if (!c->launch.set || strcmp(j->item, PLAN_LAUNCH_ITEM) != 0)
 			return -1;
 		rv->v[RV_TITLE] = c->launch.title;
+		rv->words = &c->launch.words;
 		*at = c->launch.at.at;
 		break;
 	case JOB_REMINDER:
@@ -410,6 +489,10 @@ render_item(const struct model_campaign *c, const struct job *j,
 		if (d == NULL)
 			return -1;
 		rv->v[RV_TITLE] = d->title;
+		rv->words = &d->words;
+		rv->lead = d->lead;
+		rv->cooperate = d->cooperate;
+		rv->n_cooperate = d->n_cooperate;
 		*at = d->due.at;
 		*date_only = d->due.date_only;
 		break;
@@ -420,6 +503,10 @@ render_item(const struct model_campaign *c, const struct job *j,
 		if (t == NULL)
 			return -1;
 		rv->v[RV_TITLE] = t->title;
+		rv->words = &t->words;
+		rv->lead = t->lead;
+		rv->cooperate = t->cooperate;
+		rv->n_cooperate = t->n_cooperate;
 		*at = t->due.text != NULL ? t->due.at : j->item_at;
 		*date_only = t->due.date_only;
 		if (t->start.text != NULL)
@@ -450,6 +537,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		if (s == NULL)
 			return -1;
 		rv->v[RV_TITLE] = s->title;
+		rv->words = &s->words;
 		rv->v[RV_STAGE] = s->stage != NULL ? s->stage->title : NULL;
 		*at = s->from.at;
 		from = &s->from;
@@ -485,12 +573,18 @@ render_item(const struct model_campaign *c, const struct job *j,
 	return 0;
 }
 
-/* The model's template text for kind x channel x field, or NULL. */
+/* The model's template text for kind x channel x field, or NULL.  The
+ * item's own body text (w, may be NULL) wins over the templates block. */
 static const char *
-render_template_find(const struct model *m, const char *kind,
-    const char *channel, const char *field)
+render_template_find(const struct model *m, const struct model_wording *w,
+    const char *kind, const char *channel, const char *field)
 {
 	const char *fallback = NULL;
+
+	for (size_t i = 0; w != NULL && i < w->n_templates; i++)
+		if (strcmp(w->templates[i].kind, kind) == 0 &&
+		    strcmp(field, "body") == 0)
+			return w->templates[i].text;
 
 	for (size_t i = 0; i < m->n_templates; i++) {
 		const struct model_template *t = &m->templates[i];
@@ -506,6 +600,62 @@ render_template_find(const struct model *m, const char *kind,
 			fallback = t->text;
 	}
 	return fallback;
+}
+
+/* Does text place {{name}} itself (blanks inside the braces allowed)? */
+static int
+render_places(const char *text, const char *name)
+{
+	const char *p = text, *open, *close;
+
+	while ((open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		const char *n = open + 2;
+		size_t len = (size_t)(close - n);
+
+		render_trim(&n, &len);
+		if (len == strlen(name) && memcmp(n, name, len) == 0)
+			return 1;
+		p = close + 2;
+	}
+	return 0;
+}
+
+/*
+ * Give a notice that can be acknowledged a way to do it, whatever its
+ * template: on SMS with replies on, how to reply (deadline notices: "2"
+ * submits); on a channel that carries links, the link, unless the text
+ * placed {{ack_url}} itself.  *body is replaced (caller owns it).
+ */
+static void
+render_ack_append(char **body, const char *text, enum job_kind kind,
+    const struct render_extra *x, struct render_vars *rv)
+{
+	static const char *const ends[] = { "。", "！", "？", "\n", NULL };
+	int hint = x->sms_replies && (kind == JOB_REMINDER ||
+	    kind == JOB_OVERDUE);
+	int link = x->link_ok && rv->v[RV_ACK_URL] != NULL &&
+	    !render_places(text, "ack_url");
+	size_t len = strlen(*body);
+	const char *stop = "。";
+	char *suffix, *t;
+
+	if (!hint && !link)
+		return;
+	/* A sentence ends before what is appended; no ASCII space. */
+	for (size_t i = 0; ends[i] != NULL; i++)
+		if (len >= strlen(ends[i]) &&
+		    strcmp(*body + len - strlen(ends[i]), ends[i]) == 0)
+			stop = "";
+	if (len == 0)
+		stop = "";
+	suffix = render_text(link ? RENDER_ACK_SUFFIX : "", render_vars_lookup,
+	    rv);
+	t = xasprintf("%s%s%s%s", *body, stop, hint ? RENDER_REPLY_HINT : "",
+	    suffix);
+	free(suffix);
+	free(*body);
+	*body = t;
 }
 
 /* Caller owns *subject and *body. */
@@ -548,6 +698,14 @@ render_job(const struct model *m, const struct job *j,
 	rv.v[RV_UNIT] = k->unit != NULL ? k->unit->name : NULL;
 	rv.v[RV_DUE] = render_when(at, c->timezone, date_only, rv.due,
 	    sizeof(rv.due));
+	rv.v[RV_WEEKDAY] = render_weekday(at, x != NULL ? x->now : 0,
+	    c->timezone);
+	bi = &render_builtins[j->kind];
+	rv.v[RV_NOTE] = rv.words != NULL ? rv.words->note : NULL;
+	rv.v[RV_VERB] = rv.words != NULL && rv.words->verb != NULL ?
+	    rv.words->verb : bi->verb;
+	rv.v[RV_LEAD] = rv.lead != NULL ? rv.lead->name : NULL;
+	rv.v[RV_ROLE] = render_role(&rv, k->unit);
 	if (x != NULL) {
 		rv.v[RV_LEFT] = render_left(at - x->now, rv.left,
 		    sizeof(rv.left));
@@ -555,20 +713,29 @@ render_job(const struct model *m, const struct job *j,
 			rv.v[RV_ACK_URL] = x->ack_url;
 		rv.v[RV_DIGEST] = x->digest_text;
 		rv.v[RV_PENDING] = x->not_submitted;
+		rv.v[RV_PENDING_UNITS] = x->not_submitted;
+		rv.v[RV_SUBMITTED_UNITS] = x->submitted;
+		if (x->n_total > 0) {
+			snprintf(rv.n_pending, sizeof(rv.n_pending), "%zu",
+			    x->n_pending);
+			snprintf(rv.n_submitted, sizeof(rv.n_submitted), "%zu",
+			    x->n_total - x->n_pending);
+			snprintf(rv.n_total, sizeof(rv.n_total), "%zu",
+			    x->n_total);
+			rv.v[RV_PENDING_COUNT] = rv.n_pending;
+			rv.v[RV_SUBMITTED_COUNT] = rv.n_submitted;
+			rv.v[RV_TOTAL_COUNT] = rv.n_total;
+		}
 	}
 
-	bi = &render_builtins[j->kind];
-	if ((text = render_template_find(m, kind, j->channel, "body")) != NULL)
-		*body = render_text(text, render_vars_lookup, &rv);
-	else if (bi->ack && rv.v[RV_ACK_URL] != NULL) {
-		char *full = xasprintf("%s%s", bi->body, RENDER_ACK_SUFFIX);
-
-		*body = render_text(full, render_vars_lookup, &rv);
-		free(full);
-	} else
-		*body = render_text(bi->body, render_vars_lookup, &rv);
-	if ((text = render_template_find(m, kind, j->channel, "subject")) ==
-	    NULL)
+	if ((text = render_template_find(m, rv.words, kind, j->channel,
+	    "body")) == NULL)
+		text = bi->body;
+	*body = render_text(text, render_vars_lookup, &rv);
+	if (bi->ack && x != NULL && !(m->no_ack_link & (1u << j->kind)))
+		render_ack_append(body, text, j->kind, x, &rv);
+	if ((text = render_template_find(m, rv.words, kind, j->channel,
+	    "subject")) == NULL)
 		text = bi->subject;
 	*subject = text != NULL ? render_text(text, render_vars_lookup, &rv) :
 	    NULL;

@@ -13,11 +13,27 @@
  *   steps, level         an emergency plan's procedure and level
  *   stage, from, to      a slot's stage and times; a phase's dates
  *   phase     the phase (of a phase notice, or the one the item falls in)
- *   digest    the digest text;  pending  the units that have not submitted
+ *   digest    the digest text
+ *   pending_units, submitted_units   the deadline's units that have not /
+ *             have submitted ("河北省商务厅、山西省商务厅"); pending is the
+ *             old name of pending_units
+ *   pending_count, submitted_count, total_count   the same, counted
+ *   note, verb   the item's note and verb ("报送", "举行"; per kind)
+ *   weekday   the item's day, "星期五", or "今天" when it is the send day
+ *   lead, role   a task's (or deadline's) lead unit, and the recipient's
+ *             part: "由贵单位牵头" / "由...牵头，贵单位配合"
  *
- * A placeholder with no value renders empty.  Template choice: the model's
- * template for the job's kind and channel, else its "default" for the
- * kind, else the built-in one; the subject likewise from field "subject".
+ * Ack kinds (reminder, overdue, task, emergency) get, after the text, the
+ * SMS reply hint (reminder and overdue, when the channel is SMS and SMS
+ * replies are on) and the ack link (when the channel carries one and the
+ * text has no {{ack_url}}), unless the kind's templates set ack_link =
+ * false.
+ *
+ * A placeholder with no value renders empty.  Template choice: the item's
+ * own body text for the kind, else the model's template for the job's kind
+ * and channel, else its "default" for the kind, else the built-in one; the
+ * subject likewise from field "subject" (items have no subject of their
+ * own).
  */
 #ifndef HERALD_RENDER_H
 #define HERALD_RENDER_H
@@ -32,8 +48,16 @@
 struct render_extra {
 	const char *ack_url;		/* NULL: no ack link */
 	const char *digest_text;	/* the digest's body, for digests */
-	const char *not_submitted;	/* "河北省商务厅、山西省商务厅" */
+	const char *not_submitted;	/* units: "河北省商务厅、山西省商务厅" */
 	int64_t now;			/* for {{left}}, Unix seconds */
+	const char *submitted;		/* units that have, joined likewise */
+	size_t n_pending, n_total;	/* units; n_total 0: counts unknown */
+	/* The channel carries a link (caps.ack_links): the ack link is
+	 * appended to ack kinds whose text does not place {{ack_url}}. */
+	int link_ok;
+	/* The channel is SMS and SMS replies are on: reminders and overdue
+	 * notices say how to reply. */
+	int sms_replies;
 };
 
 /*
@@ -78,6 +102,11 @@ int render_item_find(const struct model_campaign *c, enum job_kind kind,
  * gone from the config.  Borrowed from c. */
 const char *render_item_title(const struct model_campaign *c,
     const struct job *j);
+
+/* "8月5日 17:00" (t in zone), or "8月5日" when date_only, into buf;
+ * NULL when the zone cannot convert t. */
+const char *render_when(int64_t t, const char *zone, int date_only,
+    char *buf, size_t len);
 
 /* "7天", "2小时", "1天3小时", "10分钟", under a minute "30秒" into buf
  * (minutes rounded up); seconds <= 0: "0分钟". */

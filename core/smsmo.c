@@ -48,6 +48,8 @@
  *     changes nothing.  An unknown number gets nothing at all: we do not
  *     answer strangers, and an auto-responder cannot start an SMS
  *     ping-pong with us.
+ * Answers carry the signature of the sms channel that sent the notice
+ * (smsmo_signature): Kannel sends them as they are.
  * Logs carry the masked number ("138****8000") and the job key; never the
  * token, the full number or the text.
  */
@@ -85,7 +87,7 @@ struct smsmo_cand {
 	char key[JOB_KEY_LEN];
 	enum job_kind kind;
 	int64_t due, offset;
-	char *campaign, *item, *contact;	/* owned */
+	char *campaign, *item, *contact, *channel;	/* owned */
 };
 
 struct smsmo_list {
@@ -112,6 +114,7 @@ smsmo_collect(void *arg, const struct job *j)
 	c->campaign = xstrdup(j->campaign);
 	c->item = xstrdup(j->item);
 	c->contact = xstrdup(j->contact);
+	c->channel = xstrdup(j->channel);
 }
 
 static void
@@ -121,6 +124,7 @@ smsmo_list_free(struct smsmo_list *l)
 		free(l->v[i].campaign);
 		free(l->v[i].item);
 		free(l->v[i].contact);
+		free(l->v[i].channel);
 	}
 	free(l->v);
 	l->v = NULL;
@@ -360,9 +364,42 @@ smsmo_answer(const char *prefix, const char *title)
 	return xasprintf("%s%s", prefix, title);
 }
 
-/* Answer 200 text/plain with body (may be empty: Kannel sends nothing). */
+/*
+ * The signature ("【商务部】") our answers carry, as the notices did:
+ * that of channel when it is an SMS channel with one, else that of the
+ * first SMS channel with one, else "".  Borrowed from m.  Carriers
+ * refuse unsigned SMS from an official sender, and Kannel sends our
+ * answer as it is, without the sms plugin that signs the notices.
+ */
+static const char *
+smsmo_signature(const struct model *m, const char *channel)
+{
+	const char *first = NULL;
+
+	for (size_t i = 0; i < m->n_channels; i++) {
+		const struct model_channel *ch = &m->channels[i];
+
+		if (strcmp(ch->plugin, "sms") != 0)
+			continue;
+		for (size_t k = 0; k < ch->conf.n_settings; k++) {
+			const struct herald_setting *st = &ch->conf.settings[k];
+
+			if (strcmp(st->name, "signature") != 0 ||
+			    st->type != HERALD_SETTING_STRING)
+				continue;
+			if (channel != NULL && strcmp(ch->name, channel) == 0)
+				return st->str;
+			if (first == NULL)
+				first = st->str;
+		}
+	}
+	return first != NULL ? first : "";
+}
+
+/* Answer 200 text/plain with sig + body (body may be empty: Kannel sends
+ * nothing). */
 static void
-smsmo_reply(struct evhttp_request *req, const char *body)
+smsmo_reply(struct evhttp_request *req, const char *sig, const char *body)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *b = evbuffer_new();
@@ -371,8 +408,8 @@ smsmo_reply(struct evhttp_request *req, const char *body)
 	/* UCS-2, or Kannel squeezes the Chinese into GSM 7-bit. */
 	if (*body != '\0')
 		evhttp_add_header(h, "X-Kannel-Coding", "2");
-	if (b != NULL)
-		evbuffer_add(b, body, strlen(body));
+	if (b != NULL && *body != '\0')
+		evbuffer_add_printf(b, "%s%s", sig, body);
 	evhttp_send_reply(req, 200, "OK", b);
 	if (b != NULL)
 		evbuffer_free(b);
@@ -508,13 +545,13 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 	}
 	if (n_contacts == 0) {
 		log_notice("sms reply from unknown number %s ignored", masked);
-		smsmo_reply(req, "");
+		smsmo_reply(req, "", "");
 		goto done;
 	}
 	if (action == -1) {
 		log_info("sms reply from %s (contact %s): neither 1 nor 2, "
 		    "help sent", masked, contact);
-		smsmo_reply(req, SMSMO_HELP);
+		smsmo_reply(req, smsmo_signature(m, NULL), SMSMO_HELP);
 		goto done;
 	}
 
@@ -535,7 +572,8 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 	if (!open) {
 		log_info("sms reply from %s (contact %s): %s, but nothing is "
 		    "open", masked, contact, ack_action_name(action));
-		smsmo_reply(req, action == ACK_SUBMITTED ? "没有待报送的通知" :
+		smsmo_reply(req, smsmo_signature(m, NULL),
+		    action == ACK_SUBMITTED ? "没有待报送的通知" :
 		    "没有待确认的通知");
 		goto done;
 	}
@@ -551,7 +589,8 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 		 * reload, nothing the sender can act on. */
 		log_info("sms reply from %s: job %s: %s", masked, l.v[i].key,
 		    out.detail);
-		smsmo_reply(req, "没有待确认的通知");
+		smsmo_reply(req, smsmo_signature(m, l.v[i].channel),
+		    "没有待确认的通知");
 		goto done;
 	}
 	/* The other copies of the notice are seen too. */
@@ -574,7 +613,7 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 		    out.result == ACK_ALREADY ? " (already)" : "");
 	answer = smsmo_answer(action == ACK_SUBMITTED ? "已报送登记：" :
 	    "已收到确认：", smsmo_title(m, &l.v[i]));
-	smsmo_reply(req, answer);
+	smsmo_reply(req, smsmo_signature(m, l.v[i].channel), answer);
 done:
 	free(answer);
 	smsmo_list_free(&l);

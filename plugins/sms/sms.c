@@ -28,6 +28,9 @@
  * may show a duplicate part; the UDH reference is the same, so a phone
  * that saw the first attempt's part drops the repeat).
  *
+ * One 【】 block per SMS, the signature: core/smssig.c (compiled in)
+ * turns a body's own 【提醒】 into "提醒：" and other 【】 into 〔〕.
+ *
  * The password goes in the request URL, as sendsms wants: the URL is
  * never logged, and reasons never carry it or a full phone number.
  *
@@ -80,6 +83,7 @@
 #include "../common/plugin_util.h"
 #include "phone.h"
 #include "smslen.h"
+#include "smssig.h"
 #include "smsgw.h"
 
 #define SMS_MAX_SEGMENTS_DEFAULT 3
@@ -815,8 +819,7 @@ sms_send(void *state, const struct herald_message *msg,
 		host->complete(c, HERALD_PERMANENT, 0, reason);
 		return;
 	}
-	if (asprintf(&text, "%s%s", sc->signature ? sc->signature : "",
-	    body) < 0) {
+	if ((text = smssig_apply(sc->signature, body)) == NULL) {
 		host->complete(c, HERALD_TRANSIENT, 0, "out of memory");
 		return;
 	}

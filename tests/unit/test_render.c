@@ -169,7 +169,8 @@ static char *
 render(struct fx *f, const struct job *j, int64_t now, const char *ack,
     char **subject)
 {
-	struct render_extra x = { ack, NULL, NULL, now };
+	/* Every channel of the fixture carries links. */
+	struct render_extra x = { .ack_url = ack, .now = now, .link_ok = 1 };
 	char err[256], *body = NULL, *subj = NULL;
 
 	assert_int_equal(render_job(&f->m, j, &x, &subj, &body, err,
@@ -193,16 +194,20 @@ test_reminder(void **state)
 	(void)state;
 	/* The "7 days before" reminder went out on Friday Jul 28: 8 days. */
 	body = render(f, &j, T_JUL28_1700, NULL, &subject);
-	assert_string_equal(body, "【提醒】2023年全国消费促进月：" TITLE
-	    "将于8月5日 17:00截止，还剩8天，请按时报送。");
+	/* Issue 11: the campaign in the text, the weekday of a deadline
+	 * that is not today. */
+	assert_string_equal(body, "【提醒】2023年全国消费促进月“" TITLE
+	    "”将于8月5日 17:00（星期六）截止，还剩8天，请按时报送。");
 	assert_string_equal(subject, "【提醒】" TITLE "（8月5日 17:00截止）");
 	free(body);
 	free(subject);
 
 	/* With acks on, the link is appended. */
 	body = render(f, &j, T_JUL28_1700, ACK, NULL);
-	assert_string_equal(body, "【提醒】2023年全国消费促进月：" TITLE
-	    "将于8月5日 17:00截止，还剩8天，请按时报送。 确认请点：" ACK);
+	/* Issue 11: no ASCII space before the Chinese. */
+	assert_string_equal(body, "【提醒】2023年全国消费促进月“" TITLE
+	    "”将于8月5日 17:00（星期六）截止，还剩8天，请按时报送。确认请点："
+	    ACK);
 	free(body);
 
 	/* "2 hours before" moved to Friday 15:00: 1 day 2 hours left. */
@@ -223,8 +228,9 @@ test_overdue_escalation(void **state)
 {
 	struct fx *f = fx_new();
 	struct job j = job(JOB_OVERDUE, "liaison-list", 0, T_DUE, T_DUE);
-	struct render_extra x = { NULL, NULL, "河北省商务厅、山西省商务厅",
-	    T_AUG06_1700 };
+	struct render_extra x = { .not_submitted = "河北省商务厅、山西省商务厅",
+	    .submitted = "北京市商务局", .n_pending = 2, .n_total = 3,
+	    .now = T_AUG06_1700 };
 	char err[128], *body, *subject;
 
 	(void)state;
@@ -238,8 +244,10 @@ test_overdue_escalation(void **state)
 	j.channel = "mail";
 	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
 	    sizeof(err)), 0);
-	assert_string_equal(body, "【督办】" TITLE "已逾期，以下单位尚未报送："
-	    "河北省商务厅、山西省商务厅");
+	/* Issue 11: units, counted. */
+	assert_string_equal(body, "【督办】2023年全国消费促进月“" TITLE
+	    "”已于8月5日 17:00截止，已报送1/3，以下单位尚未报送："
+	    "河北省商务厅、山西省商务厅。");
 	assert_string_equal(subject, "【督办】" TITLE);
 	free(body);
 	free(subject);
@@ -256,8 +264,9 @@ test_launch_kinds(void **state)
 
 	(void)state;
 	body = render(f, &j, T_SEP10_0900, NULL, NULL);
+	/* Issue 11: the weekday; the launch is the same day. */
 	assert_string_equal(body, "【倒计时】全国消费促进月启动仪式将于"
-	    "9月10日 10:00举行，还剩1小时。");
+	    "9月10日 10:00（今天）举行，还剩1小时。");
 	free(body);
 
 	j = job(JOB_COUNTDOWN, "launch", 600, T_LAUNCH - 600, T_LAUNCH);
@@ -278,8 +287,8 @@ test_other_kinds(void **state)
 {
 	struct fx *f = fx_new();
 	struct job j;
-	struct render_extra x = { NULL, "已报送：北京\n未报送：河北", NULL,
-	    T_JUL28_0900 };
+	struct render_extra x = { .digest_text = "已报送：北京\n未报送：河北",
+	    .now = T_JUL28_0900 };
 	char err[128], *body, *subject;
 
 	(void)state;
@@ -316,7 +325,7 @@ test_other_kinds(void **state)
 	j = job(JOB_EMERGENCY, "stampede", 0, T_INCIDENT, T_INCIDENT);
 	body = render(f, &j, T_INCIDENT, ACK, NULL);
 	assert_string_equal(body, "【应急】促销场所踩踏事故应急预案（1级）："
-	    "1. 立即疏散人群 2. 报告属地应急管理部门 确认请点：" ACK);
+	    "1. 立即疏散人群 2. 报告属地应急管理部门。确认请点：" ACK);
 	free(body);
 	free(f);
 }
@@ -364,6 +373,97 @@ test_template_choice(void **state)
 	assert_string_equal(subject, "【逾期】" TITLE "（8月5日 17:00截止）");
 	free(body);
 	free(subject);
+	free(f);
+}
+
+/* Issue 11: item wording, the role in a task, the ack link and the SMS
+ * reply hint under an overridden template. */
+static void
+test_wording_and_ack(void **state)
+{
+	struct fx *f = fx_new();
+	struct model_unit desk = { .id = "mofcom-xfcj", .name = "商务部消费促进司" };
+	const struct model_unit *coop[1] = { &f->unit[0] };
+	struct model_template own = { .kind = "reminder", .channel = "default",
+	    .field = "body", .text = "{{title}}{{note}}{{verb}}{{ack_url}}" };
+	struct job j = job(JOB_REMINDER, "liaison-list", 7 * DAY,
+	    T_JUL28_1700, T_DUE);
+	struct render_extra x = { .ack_url = ACK, .now = T_JUL28_1700,
+	    .link_ok = 1, .sms_replies = 1 };
+	char err[128], *body, *subject;
+
+	(void)state;
+	f->tpl[0] = (struct model_template){ .kind = "reminder",
+	    .channel = "default", .field = "body",
+	    .text = "请于{{due}}（{{weekday}}）前{{title}}。{{note}}" };
+	f->m.templates = f->tpl;
+	f->m.n_templates = 1;
+	f->dl[0].words.note = "材料请发至cuiwenjia@mofcom.gov.cn。";
+
+	/* Overridden: the hint and the link still come, no ASCII space. */
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_string_equal(body, "请于8月5日 17:00（星期六）前" TITLE "。"
+	    "材料请发至cuiwenjia@mofcom.gov.cn。回复1已收到，回复2已报送。"
+	    "确认请点：" ACK);
+	free(body);
+	free(subject);
+
+	/* A channel that cannot carry a link, no SMS replies: neither. */
+	x.link_ok = 0;
+	x.sms_replies = 0;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_null(strstr(body, "确认请点"));
+	assert_null(strstr(body, "回复1"));
+	free(body);
+	free(subject);
+
+	/* The item's own text wins and places the link itself; its verb. */
+	f->dl[0].words.templates = &own;
+	f->dl[0].words.n_templates = 1;
+	f->dl[0].words.verb = "发放";
+	x.link_ok = 1;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_string_equal(body, TITLE "材料请发至cuiwenjia@mofcom.gov.cn。"
+	    "发放" ACK);
+	free(body);
+	free(subject);
+
+	/* ack_link = false: nothing appended. */
+	f->dl[0].words.n_templates = 0;
+	f->m.no_ack_link = 1u << JOB_REMINDER;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_null(strstr(body, "确认请点"));
+	free(body);
+	free(subject);
+
+	/* The day itself reads "今天". */
+	j = job(JOB_REMINDER, "liaison-list", 2 * HOUR, T_DUE - 2 * HOUR, T_DUE);
+	x.now = T_DUE - 2 * HOUR;
+	assert_int_equal(render_job(&f->m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_non_null(strstr(body, "（今天）前"));
+	free(body);
+	free(subject);
+
+	/* A task: the lead unit reads it leads; a cooperating unit reads
+	 * who leads. */
+	f->task[0].lead = &desk;
+	f->task[0].cooperate = coop;
+	f->task[0].n_cooperate = 1;
+	j = job(JOB_TASK, "promo-events", DAY, T_AUG04_1700, T_AUG07_1700);
+	body = render(f, &j, T_AUG04_1700, NULL, NULL);
+	assert_non_null(strstr(body, "“组织重点促消费活动”由商务部消费促进司牵头，"
+	    "贵单位配合，请于8月7日 17:00（星期一）前完成"));
+	free(body);
+	f->task[0].lead = &f->unit[0];
+	f->task[0].n_cooperate = 0;
+	body = render(f, &j, T_AUG04_1700, NULL, NULL);
+	assert_non_null(strstr(body, "”由贵单位牵头，"));
+	free(body);
 	free(f);
 }
 
@@ -491,6 +591,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_launch_kinds),
 	cmocka_unit_test(test_other_kinds),
 	cmocka_unit_test(test_template_choice),
+	cmocka_unit_test(test_wording_and_ack),
 	cmocka_unit_test(test_gone_from_model),
 	cmocka_unit_test(test_check),
 	cmocka_unit_test(test_left),
