@@ -236,7 +236,7 @@ store_record(struct store *s, const char *key, const struct store_result *r)
 	if (store_check_key(s, key) == -1)
 		return -1;
 	if (r == NULL || r->outcome < STORE_DELIVERED ||
-	    r->outcome > STORE_CANCELLED)
+	    r->outcome > STORE_SUPERSEDED)
 		return store_seterr(s, "job %s: invalid outcome", key);
 	return s->ops->record(s, key, r);
 }
@@ -271,6 +271,16 @@ store_expire(struct store *s, int64_t now,
 	if (grace == NULL)
 		return store_seterr(s, "expire: no grace table");
 	return s->ops->expire(s, now, grace, fn, arg, n != NULL ? n : &dummy);
+}
+
+int
+store_later(struct store *s, const struct job *j, int64_t until,
+    char later[JOB_KEY_LEN], int *found)
+{
+	*found = 0;
+	if (store_check_job(s, j) == -1)
+		return -1;
+	return s->ops->later(s, j, until, later, found);
 }
 
 int
