@@ -5,9 +5,9 @@
  * config may have dropped it, its deadline may have passed, its contact
  * may have submitted, its grace may have run out (a stalled process), a
  * later reminder of the same deadline may be due with it, or quiet hours
- * may have begun.  dispatch_check()
- * asks all of that, in a fixed order, and gathers what the render needs
- * (who has not submitted, the digest text).  It reads the current model
+ * may have begun.  dispatch_check() asks all of that, in a fixed order,
+ * and gathers what the render needs (who has not submitted, the digest
+ * text).  It reads the current model
  * and the store and changes neither, so it is kept apart from the queues
  * and outcomes in dispatch.c.
  */
@@ -120,20 +120,20 @@ dispatch_quiet_until(const struct model_quiet *q, const char *zone,
 }
 
 /*
- * Whether a later reminder of j's item for j's contact is due by the time
- * j would go (within MISFIRE_TOGETHER), or already went: its key into
- * out->later.  A store error sends j: once too often beats not at all.
+ * Whether j gives way to a later reminder of its item for its contact
+ * (misfire_supersede_range()): its key into out->later.  A store error
+ * sends j: once too often beats not at all.
  */
 static int
 dispatch_superseded(struct dispatch *d, const struct job *j, int64_t now,
     struct check_out *out)
 {
+	int64_t after, until;
 	int found = 0;
 
-	if (!misfire_may_supersede(j, now))
+	if (!misfire_supersede_range(j, now, &after, &until))
 		return 0;
-	if (store_later(d->st, j, now + MISFIRE_TOGETHER, out->later,
-	    &found) == -1) {
+	if (store_later(d->st, j, after, until, out->later, &found) == -1) {
 		log_errx("dispatch: %s", store_error(d->st));
 		return 0;
 	}

@@ -2,10 +2,10 @@
  * engine.c - wire store, planner, scheduler and dispatcher together.
  *
  * The engine is glue and policy that spans the parts: planning on open and
- * reload, the misfire pass after each (misfire.h), launch staging and its hand-off spreads, the
- * clock check before launches, and the asynchronous drain on stop.  The
- * scheduler and dispatcher never see each other; they talk through the
- * hooks set up here.
+ * reload, the misfire pass after each (misfire.h), launch staging and its
+ * hand-off spreads, the clock check before launches, and the asynchronous
+ * drain on stop.  The scheduler and dispatcher never see each other; they
+ * talk through the hooks set up here.
  */
 #include "engine.h"
 

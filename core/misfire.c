@@ -49,18 +49,24 @@ misfire_is_late(const struct job *j, int64_t now_us)
 }
 
 int
-misfire_may_supersede(const struct job *j, int64_t now)
+misfire_supersede_range(const struct job *j, int64_t now, int64_t *after,
+    int64_t *until)
 {
 	/*
 	 * Only reminders: each one restates the same thing ("还剩1天"), so
-	 * the latest says all the earlier ones would.  Only late ones: two
-	 * reminders a minute apart on time are what the config asked for.
-	 * Late against due, so that a retry waiting past the next reminder
-	 * is superseded too.
+	 * the latest says all the earlier ones would.  The later one must
+	 * be planned more than MISFIRE_TOGETHER after j (else the config
+	 * asked for both, that close) and due by MISFIRE_TOGETHER from now
+	 * (else j is not late enough to run into it).  A j on time can
+	 * never meet both; a j that downtime, a stall or retries delayed
+	 * into the next reminder does, and so does one whose later
+	 * reminder already went.
 	 */
 	if (j->kind != JOB_REMINDER && j->kind != JOB_TASK)
 		return 0;
-	return misfire_is_late(j, now * 1000000);
+	*after = j->due + MISFIRE_TOGETHER;
+	*until = now + MISFIRE_TOGETHER;
+	return *after < *until;
 }
 
 void

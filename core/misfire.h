@@ -24,8 +24,12 @@
  * its planned instant (microseconds). */
 #define MISFIRE_LATE_US 1000000
 
-/* Reminders of one deadline for one contact due within this many seconds
- * of a late one's hand-off are "due together": only the latest is sent. */
+/*
+ * Reminders of one deadline (or task) for one contact planned more than
+ * this many seconds apart that a delay brings within it of each other are
+ * "due together": only the latest is sent.  Reminders planned closer than
+ * that are what the config asked for and go as planned.
+ */
 #define MISFIRE_TOGETHER 60
 
 /* The grace of kind k under e, seconds; INT64_MAX for emergency alerts
@@ -44,9 +48,14 @@ int misfire_is_missed(const struct model_engine *e, const struct job *j,
 /* Whether j, handed off at now_us (microseconds), counts as late. */
 int misfire_is_late(const struct job *j, int64_t now_us);
 
-/* Whether a later notice of the same item may stand in for j, handed
- * off at now: j is a reminder (deadline or task) and late. */
-int misfire_may_supersede(const struct job *j, int64_t now);
+/*
+ * Whether j, handed off at now, gives way to a later reminder of its item
+ * for its contact that is due in [*after, *until] (and is pending, in
+ * flight or delivered: store_later()).  0 when j is not a reminder or no
+ * such reminder can exist.
+ */
+int misfire_supersede_range(const struct job *j, int64_t now,
+    int64_t *after, int64_t *until);
 
 /* Log the miss of j once, as a warning naming its due time in its
  * campaign's zone and the grace of m it went beyond.  j is borrowed. */

@@ -274,13 +274,13 @@ store_expire(struct store *s, int64_t now,
 }
 
 int
-store_later(struct store *s, const struct job *j, int64_t until,
-    char later[JOB_KEY_LEN], int *found)
+store_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found)
 {
 	*found = 0;
 	if (store_check_job(s, j) == -1)
 		return -1;
-	return s->ops->later(s, j, until, later, found);
+	return s->ops->later(s, j, after, until, later, found);
 }
 
 int

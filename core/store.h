@@ -119,13 +119,13 @@ int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUN
     store_job_fn fn, void *arg, size_t *n);
 
 /*
- * Another job of j's campaign, item, contact and kind, due after j and at
- * or before until, that is pending, in flight or delivered: the latest
+ * A job of j's campaign, item, contact and kind, due after `after` and at
+ * or before `until`, that is pending, in flight or delivered: the latest
  * such job's key into later and *found = 1, else *found = 0.  Which job
  * gives way to which is the caller's policy (misfire.h).
  */
-int store_later(struct store *s, const struct job *j, int64_t until,
-    char later[JOB_KEY_LEN], int *found);
+int store_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found);
 
 /*
  * Submissions and acknowledgements.  The first submission of a deadline
@@ -213,8 +213,8 @@ struct store_ops {
 	int (*expire)(struct store *s, int64_t now,
 	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
 	    size_t *n);
-	int (*later)(struct store *s, const struct job *j, int64_t until,
-	    char later[JOB_KEY_LEN], int *found);
+	int (*later)(struct store *s, const struct job *j, int64_t after,
+	    int64_t until, char later[JOB_KEY_LEN], int *found);
 	int (*submit)(struct store *s, const char *campaign,
 	    const char *deadline, const char *contact, int64_t at,
 	    const char *via, size_t *n_cancelled);

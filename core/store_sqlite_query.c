@@ -94,8 +94,8 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
 }
 
 int
-sq_later(struct store *s, const struct job *j, int64_t until,
-    char later[JOB_KEY_LEN], int *found)
+sq_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found)
 {
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
@@ -108,7 +108,7 @@ sq_later(struct store *s, const struct job *j, int64_t until,
 	sqlite3_bind_text(st, 2, j->item, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, j->contact, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, job_kind_name(j->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, j->due);
+	sqlite3_bind_int64(st, 5, after);
 	sqlite3_bind_int64(st, 6, until);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

@@ -1,12 +1,12 @@
 #!/bin/bash
 # test_engine_supersede.sh - after downtime, two reminders of one deadline
-# for one contact that both fell due (both inside their grace) send only
-# the latest; the earlier is recorded as superseded, and that state shows
-# in the store, GET /v1/jobs/KEY, the agenda (API and heraldctl) and
-# /metrics.  A reminder of another deadline due in the same downtime is
-# sent late as usual.
+# for one contact, planned more than a minute apart, that both fell due
+# (both inside their grace) send only the latest; the earlier is recorded
+# as superseded, and that state shows in the store, GET /v1/jobs/KEY, the
+# agenda (API and heraldctl), /v1/status and /metrics.  A reminder of
+# another deadline due in the same downtime is sent late as usual.
 #
-#   deadline d:  reminders at A = T+10 ("590s") and B = T+12 ("588s")
+#   deadline d:  reminders at A = T+10 and B = T+75 (65 s apart)
 #   deadline e:  one reminder at T+11
 . "$top_srcdir/tests/integration/lib.sh"
 : "${HERALDCTL:=$top_builddir/core/heraldctl}"
@@ -27,7 +27,7 @@ settled() {	# settled -- no job is pending or inflight
 
 now=$(date +%s)
 A=$((now + 10))
-B=$((now + 12))
+B=$((now + 75))
 E=$((now + 11))
 DUE=$((now + 600))
 cat >"$T/h.conf" <<CONF
@@ -74,7 +74,7 @@ KA=$(sql "SELECT key FROM jobs WHERE item = 'd' AND due = $A")
 KB=$(sql "SELECT key FROM jobs WHERE item = 'd' AND due = $B")
 
 # Downtime across all three instants: back 3 s after the last.
-if wait_until 30 past $((B + 3)); then
+if wait_until 90 past $((B + 3)); then
 	ok "3 s past the last instant"
 else
 	not_ok "3 s past the last instant"

@@ -65,19 +65,23 @@ test_late_and_supersede(void **state)
 	struct job r = job_at(JOB_REMINDER, 1000, 1000);
 	struct job t = job_at(JOB_TASK, 1000, 1000);
 	struct job o = job_at(JOB_OVERDUE, 1000, 1000);
+	int64_t after = 0, until = 0;
 
 	(void)state;
 	assert_false(misfire_is_late(&r, 1000 * 1000000LL + MISFIRE_LATE_US));
 	assert_true(misfire_is_late(&r, 1000 * 1000000LL + MISFIRE_LATE_US + 1));
-	/* On time, never superseded; late, a reminder or task may be;
-	 * other kinds never. */
-	assert_false(misfire_may_supersede(&r, 1000));
-	assert_true(misfire_may_supersede(&r, 1002));
-	assert_true(misfire_may_supersede(&t, 1002));
-	assert_false(misfire_may_supersede(&o, 5000));
-	/* Late against due even when a retry moved next_at. */
-	r.next_at = 3000;
-	assert_true(misfire_may_supersede(&r, 3000));
+	/* On time: no later reminder can be both planned more than the
+	 * window after it and due within the window. */
+	assert_false(misfire_supersede_range(&r, 1000, &after, &until));
+	/* Late: reminders planned more than a minute after it and due by a
+	 * minute from now. */
+	assert_true(misfire_supersede_range(&r, 1001, &after, &until));
+	assert_int_equal(after, 1000 + MISFIRE_TOGETHER);
+	assert_int_equal(until, 1001 + MISFIRE_TOGETHER);
+	assert_true(misfire_supersede_range(&t, 7200, &after, &until));
+	assert_int_equal(until, 7200 + MISFIRE_TOGETHER);
+	/* Other kinds never. */
+	assert_false(misfire_supersede_range(&o, 5000, &after, &until));
 }
 
 static const struct CMUnitTest tests[] = {

@@ -1213,9 +1213,9 @@ test_migrate_v2_plan_cancelled(void **state)
 }
 
 /*
- * store_later: the latest other job of the same item, contact and kind,
- * due after the job and by `until`, pending, in flight or delivered; and
- * the superseded outcome it leads to.
+ * store_later: the latest job of the same item, contact and kind, due
+ * after `after` and by `until`, pending, in flight or delivered; and the
+ * superseded outcome it leads to.
  */
 static void
 test_later_and_superseded(void **state)
@@ -1236,29 +1236,34 @@ test_later_and_superseded(void **state)
 
 	/* Up to 1100: only v[1]; another contact's and another kind's
 	 * jobs never count. */
-	assert_int_equal(store_later(f->s, &v[0], 1100, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1100, later, &found), 0);
 	assert_int_equal(found, 1);
 	assert_string_equal(later, v[1].key);
 	/* Up to 1200: the latest, v[2]. */
-	assert_int_equal(store_later(f->s, &v[0], 1200, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1200, later, &found), 0);
 	assert_int_equal(found, 1);
 	assert_string_equal(later, v[2].key);
+	/* Only after `after`. */
+	assert_int_equal(store_later(f->s, &v[0], 1100, 1200, later, &found), 0);
+	assert_string_equal(later, v[2].key);
+	assert_int_equal(store_later(f->s, &v[0], 1150, 1199, later, &found), 0);
+	assert_int_equal(found, 0);
 	/* Nothing after the last one; nothing due yet. */
-	assert_int_equal(store_later(f->s, &v[2], 5000, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[2], 1200, 5000, later, &found), 0);
 	assert_int_equal(found, 0);
-	assert_int_equal(store_later(f->s, &v[0], 1099, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1099, later, &found), 0);
 	assert_int_equal(found, 0);
-	assert_int_equal(store_later(f->s, &v[3], 5000, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[3], 1100, 5000, later, &found), 0);
 	assert_int_equal(found, 0);
 
 	/* A delivered later job still counts; a missed or cancelled one
 	 * does not. */
 	record(f->s, v[1].key, STORE_DELIVERED, 1101, 0, NULL);
-	assert_int_equal(store_later(f->s, &v[0], 1100, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1100, later, &found), 0);
 	assert_int_equal(found, 1);
 	assert_string_equal(later, v[1].key);
 	record(f->s, v[2].key, STORE_MISSED, 1300, 0, NULL);
-	assert_int_equal(store_later(f->s, &v[0], 1200, later, &found), 0);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1200, later, &found), 0);
 	assert_string_equal(later, v[1].key);
 
 	record(f->s, v[0].key, STORE_SUPERSEDED, 1102, 0, "superseded by x");
