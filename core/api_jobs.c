@@ -212,7 +212,7 @@ api_agenda_filter(struct evhttp_request *req, struct evkeyvalq *q,
 		else {
 			httpd_reply_error(req, 400, "bad \"state\" \"%s\": "
 			    "want pending, inflight, delivered, failed, "
-			    "missed, cancelled or any", v);
+			    "missed, cancelled, superseded or any", v);
 			return -1;
 		}
 	}

@@ -93,7 +93,7 @@ void
 ctl_show_status(const json_t *o, FILE *fp)
 {
 	static const char *const jobs[] = { "pending", "inflight", "delivered",
-	    "failed", "missed", "cancelled" };
+	    "failed", "missed", "cancelled", "superseded" };
 	static const char *const head[] = { "CHANNEL", "PLUGIN", "HEALTH",
 	    "QUEUED", "IN FLIGHT", "SENT", "DELIVERED", "RETRIED", "FAILED" };
 	static const char *const keys[] = { "name", "plugin", "health",

@@ -29,6 +29,7 @@
 #include "acklink.h"
 #include "ical.h"
 #include "log.h"
+#include "misfire.h"
 #include "model.h"
 #include "planner.h"
 #include "plugin.h"
@@ -39,7 +40,6 @@
 
 #define DISPATCH_DEFAULT_CONCURRENCY 4
 #define DISPATCH_QUEUE_SLACK 256
-#define DISPATCH_LATE_US 1000000
 
 const int64_t dispatch_latency_bounds_us[DISPATCH_LATENCY_BUCKETS] = {
 	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
@@ -424,7 +424,7 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
 
 	switch (outcome) {
 	case HERALD_DELIVERED:
-		ds->res.late = late_us > DISPATCH_LATE_US;
+		ds->res.late = misfire_is_late(&sj->j, sj->handoff_us);
 		ds->res.lateness_ms = late_us / 1000;
 		ch->st.delivered++;
 		dispatch_park(d, ds, STORE_DELIVERED, delivered_detail);
@@ -638,6 +638,39 @@ dispatch_stage(struct dispatch *d, struct sched_job *sj)
 	return 0;
 }
 
+/* Park sj (ownership taken) with what the checks decided instead of a
+ * send, and say so in the log. */
+static void
+dispatch_not_sent(struct dispatch *d, struct sched_job *sj, enum check r,
+    const struct check_out *co)
+{
+	const struct job *j = &sj->j;
+	enum store_outcome o;
+
+	switch (r) {
+	case CHECK_CANCEL:
+		log_info("cancelled: %s %s/%s for %s via %s: %s",
+		    job_kind_name(j->kind), j->campaign, j->item, j->contact,
+		    j->channel, co->reason);
+		o = STORE_CANCELLED;
+		break;
+	case CHECK_MISSED:
+		misfire_log_missed(d->cur->m, j);
+		o = STORE_MISSED;
+		break;
+	case CHECK_SUPERSEDED:
+		log_info("superseded: %s %s/%s for %s via %s by %s",
+		    job_kind_name(j->kind), j->campaign, j->item, j->contact,
+		    j->channel, co->later);
+		o = STORE_SUPERSEDED;
+		break;
+	default:
+		o = STORE_DEFER;
+		break;
+	}
+	dispatch_park_job(d, sj, o, co->until, co->reason);
+}
+
 /*
  * Run the checks on sj, then address and render it.  Returns the send,
  * not yet handed over (caller owns it), or NULL when the job was parked
@@ -659,13 +692,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	memset(&co, 0, sizeof(co));
 	r = dispatch_check(d, sj, now_us / 1000000, &co);
 	if (r != CHECK_SEND) {
-		if (r == CHECK_CANCEL)
-			log_info("cancelled: %s %s/%s for %s via %s: %s",
-			    job_kind_name(sj->j.kind), sj->j.campaign,
-			    sj->j.item, sj->j.contact, sj->j.channel,
-			    co.reason);
-		dispatch_park_job(d, sj, r == CHECK_CANCEL ?
-		    STORE_CANCELLED : STORE_DEFER, co.until, co.reason);
+		dispatch_not_sent(d, sj, r, &co);
 		goto done;
 	}
 	mc = model_contact_find(d->cur->m, sj->j.contact);

@@ -3,20 +3,25 @@
  *
  * A job is planned ahead; by the time its slot and token come up the
  * config may have dropped it, its deadline may have passed, its contact
- * may have submitted, or quiet hours may have begun.  dispatch_check()
- * asks all of that, in a fixed order, and gathers what the render needs
- * (which units have not submitted, the digest text; tally.c).  It reads the current model
+ * may have submitted, its grace may have run out (a stalled process), a
+ * later reminder of the same deadline may be due with it, or quiet hours
+ * may have begun.  dispatch_check() asks all of that, in a fixed order,
+ * and gathers what the render needs (which units have not submitted, the
+ * digest text; tally.c).  It reads the current model
  * and the store and changes neither, so it is kept apart from the queues
  * and outcomes in dispatch.c.
  */
 #include "dispatch.h"
 #include "dispatch_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "civil.h"
 #include "log.h"
+#include "misfire.h"
 #include "model.h"
 #include "render.h"
 #include "store.h"
@@ -82,8 +87,37 @@ dispatch_quiet_until(const struct model_quiet *q, const char *zone,
 }
 
 /*
+ * Whether j gives way to a later reminder of its item for its contact
+ * (misfire_supersede_range()): its key into out->later.  A store error
+ * sends j: once too often beats not at all.
+ */
+static int
+dispatch_superseded(struct dispatch *d, const struct job *j, int64_t now,
+    struct check_out *out)
+{
+	int64_t after, until;
+	int found = 0;
+
+	if (!misfire_supersede_range(j, now, &after, &until))
+		return 0;
+	if (store_later(d->st, j, after, until, out->later, &found) == -1) {
+		log_errx("dispatch: %s", store_error(d->st));
+		return 0;
+	}
+	if (!found)
+		return 0;
+	snprintf(out->buf, sizeof(out->buf), "superseded by %s", out->later);
+	out->reason = out->buf;
+	return 1;
+}
+
+/*
  * Everything that may have changed since the job was planned, in a fixed
- * order: the config, its deadline, a submission, quiet hours.
+ * order: the config, its deadline, a submission, its grace, a later
+ * reminder due with it, quiet hours.  The grace comes after the
+ * cancellations, so that a job nobody needs any more is not reported as
+ * missed, and before quiet hours, so that a job past its grace is not put
+ * off to a new instant instead.
  */
 enum check
 dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
@@ -94,6 +128,7 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 	const struct model_campaign *c;
 	const struct model_contact *mc;
 	const struct model_deadline *dl;
+	int64_t overdue;
 
 	c = model_campaign_find(m, j->campaign);
 	mc = model_contact_find(m, j->contact);
@@ -123,6 +158,14 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 			return CHECK_CANCEL;
 		}
 	}
+	if (misfire_is_missed(&m->daemon.engine, j, now, &overdue)) {
+		snprintf(out->buf, sizeof(out->buf), "missed: overdue by %"
+		    PRId64 "s beyond grace", overdue);
+		out->reason = out->buf;
+		return CHECK_MISSED;
+	}
+	if (dispatch_superseded(d, j, now, out))
+		return CHECK_SUPERSEDED;
 	if (j->kind != JOB_EMERGENCY &&
 	    dispatch_quiet_until(&mc->quiet, c->timezone, now, &out->until)) {
 		out->reason = "quiet hours";

@@ -88,11 +88,19 @@ struct dispatch {
 };
 
 /* What dispatch_check() decided for a job. */
-enum check { CHECK_SEND, CHECK_CANCEL, CHECK_DEFER };
+enum check {
+	CHECK_SEND,
+	CHECK_CANCEL,
+	CHECK_DEFER,
+	CHECK_MISSED,		/* overdue beyond its grace (misfire.h) */
+	CHECK_SUPERSEDED,	/* a later reminder of its item goes instead */
+};
 
 /* What the checks found that the render or the outcome needs. */
 struct check_out {
-	const char *reason;
+	const char *reason;		/* may point into buf */
+	char buf[96];
+	char later[JOB_KEY_LEN];	/* CHECK_SUPERSEDED: by which job */
 	int64_t until;			/* CHECK_DEFER */
 	struct tally units;		/* owned; escalations */
 	char *digest_text;		/* owned */

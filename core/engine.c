@@ -2,10 +2,10 @@
  * engine.c - wire store, planner, scheduler and dispatcher together.
  *
  * The engine is glue and policy that spans the parts: planning on open and
- * reload, the misfire pass, launch staging and its hand-off spreads, the
- * clock check before launches, and the asynchronous drain on stop.  The
- * scheduler and dispatcher never see each other; they talk through the
- * hooks set up here.
+ * reload, the misfire pass after each (misfire.h), launch staging and its
+ * hand-off spreads, the clock check before launches, and the asynchronous
+ * drain on stop.  The scheduler and dispatcher never see each other; they
+ * talk through the hooks set up here.
  */
 #include "engine.h"
 
@@ -15,10 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "civil.h"
 #include "dispatch.h"
-#include "duration.h"
 #include "log.h"
+#include "misfire.h"
 #include "planner.h"
 #include "plugin.h"
 #include "store.h"
@@ -289,26 +288,30 @@ fail:
 	return -1;
 }
 
-struct engine_missed {
-	struct engine *e;
-	const struct model *m;
-};
-
 static void
 engine_on_missed(void *arg, const struct job *j)
 {
-	struct engine_missed *em = arg;
-	const struct model_campaign *c = model_campaign_find(em->m, j->campaign);
-	const char *zone = c != NULL ? c->timezone : em->m->daemon.timezone;
-	char due[64], grace[64];
-	int64_t g = j->kind < MODEL_KINDS ?
-	    em->m->daemon.engine.grace[j->kind] : 0;
+	misfire_log_missed(arg, j);
+}
 
-	civil_format(j->due, zone != NULL ? zone : "UTC", due, sizeof(due));
-	duration_format(g, grace, sizeof(grace));
-	log_warnx("missed: %s %s/%s for %s via %s, due %s, overdue beyond "
-	    "grace %s", job_kind_name(j->kind), j->campaign, j->item,
-	    j->contact, j->channel, due, grace);
+/*
+ * The misfire pass over the whole store under m's grace: after the plan
+ * at start, and after every re-plan, since a reload may add, re-time or
+ * revive a job whose instant lies further back than its grace.  The
+ * dispatcher judges each job again at hand-off (a stalled process).
+ */
+static int
+engine_expire(struct engine *e, const struct model *m)
+{
+	int64_t grace[JOB_KIND_COUNT];
+	size_t n = 0;
+
+	misfire_grace_table(&m->daemon.engine, grace);
+	if (store_expire(e->st, engine_now(e), grace, engine_on_missed,
+	    (void *)m, &n) == -1)
+		return -1;
+	e->status.missed += n;
+	return 0;
 }
 
 static void
@@ -336,7 +339,6 @@ engine_open(struct event_base *base, struct model *m, struct channel_set *cs,
 	    .sent = engine_on_sent };
 	struct sched_settings set;
 	struct engine *e = xcalloc(1, sizeof(*e));
-	struct engine_missed em = { e, m };
 	char host[64], *owner;
 	int64_t now;
 	int rc;
@@ -360,8 +362,7 @@ engine_open(struct event_base *base, struct model *m, struct channel_set *cs,
 		    e->status.recovered);
 	if (engine_plan(e, m, err, errlen) == -1)
 		goto fail;
-	if (store_expire(e->st, now, m->daemon.engine.grace, engine_on_missed,
-	    &em, &e->status.missed) == -1)
+	if (engine_expire(e, m) == -1)
 		goto fail_store;
 
 	for (size_t i = 0; i < m->n_campaigns; i++) {
@@ -410,6 +411,10 @@ engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
 		sched_poke(e->sched);
 		return -1;
 	}
+	/* The plan is committed and m is what runs from now on: a failed
+	 * pass is logged, and the hand-off check still catches each miss. */
+	if (engine_expire(e, m) == -1)
+		log_errx("reload: misfire pass: %s", store_error(e->st));
 	dispatch_swap(e->disp, m, cs);
 	engine_sched_settings(m, &set);
 	sched_set_settings(e->sched, &set);

@@ -47,6 +47,7 @@ static const char *const job_state_names[JOB_STATE_COUNT] = {
 	[JOB_FAILED] = "failed",
 	[JOB_MISSED] = "missed",
 	[JOB_CANCELLED] = "cancelled",
+	[JOB_SUPERSEDED] = "superseded",
 };
 
 const char *

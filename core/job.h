@@ -16,6 +16,11 @@
  *      +-- re-plan: vanished key -----------------> cancelled
  *      +-- submission of its deadline ------------> cancelled
  *      +-- overdue beyond its kind's grace -------> missed
+ *      +-- a later reminder of its item due with it -> superseded
+ *
+ * missed and superseded are decided by the misfire policy (misfire.h), at
+ * start, after a reload and again at hand-off; a job in flight is judged
+ * at hand-off.
  *
  * inflight rows left by a crash go back to pending on start (at-least-once).
  */
@@ -49,6 +54,7 @@ enum job_state {
 	JOB_FAILED,
 	JOB_MISSED,
 	JOB_CANCELLED,
+	JOB_SUPERSEDED,		/* a later reminder of its item went instead */
 	JOB_STATE_COUNT
 };
 

@@ -236,7 +236,7 @@ store_record(struct store *s, const char *key, const struct store_result *r)
 	if (store_check_key(s, key) == -1)
 		return -1;
 	if (r == NULL || r->outcome < STORE_DELIVERED ||
-	    r->outcome > STORE_CANCELLED)
+	    r->outcome > STORE_SUPERSEDED)
 		return store_seterr(s, "job %s: invalid outcome", key);
 	return s->ops->record(s, key, r);
 }
@@ -279,6 +279,16 @@ store_party_is_valid(const struct store_party *p)
 {
 	return p != NULL && (p->unit != NULL || p->contact != NULL) &&
 	    (p->n_members == 0 || p->members != NULL);
+}
+
+int
+store_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found)
+{
+	*found = 0;
+	if (store_check_job(s, j) == -1)
+		return -1;
+	return s->ops->later(s, j, after, until, later, found);
 }
 
 int

@@ -87,12 +87,14 @@ enum store_outcome {
 	STORE_FAILED,
 	STORE_MISSED,
 	STORE_CANCELLED,
+	STORE_SUPERSEDED,	/* a later reminder of its item is sent instead;
+				 * detail names it */
 };
 struct store_result {
 	enum store_outcome outcome;
 	int64_t at;		/* when it happened */
 	int64_t next_at;	/* STORE_RETRY */
-	int late;		/* STORE_DELIVERED after the job's grace-free window */
+	int late;		/* STORE_DELIVERED: misfire_is_late() */
 	int64_t lateness_ms;	/* hand-off minus due */
 	const char *detail;	/* reason, channel answer; may be NULL */
 };
@@ -109,11 +111,21 @@ int store_commit(struct store *s);
 int store_recover(struct store *s, int64_t now, size_t *n);
 
 /*
- * Pending jobs with next_at < now - grace(kind) become missed (emergency
- * never); fn is called for each, so the caller can log them once.
+ * Pending jobs with next_at < now - grace[kind] become missed (emergency
+ * never); fn is called for each, so the caller can log them once.  The
+ * caller decides the grace (misfire_grace_table()).
  */
 int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
     store_job_fn fn, void *arg, size_t *n);
+
+/*
+ * A job of j's campaign, item, contact and kind, due after `after` and at
+ * or before `until`, that is pending, in flight or delivered: the latest
+ * such job's key into later and *found = 1, else *found = 0.  Which job
+ * gives way to which is the caller's policy (misfire.h).
+ */
+int store_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found);
 
 /*
  * Submissions.  A submission closes a deadline for a party (DESIGN.md
@@ -242,6 +254,8 @@ struct store_ops {
 	int (*expire)(struct store *s, int64_t now,
 	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
 	    size_t *n);
+	int (*later)(struct store *s, const struct job *j, int64_t after,
+	    int64_t until, char later[JOB_KEY_LEN], int *found);
 	int (*submit)(struct store *s, const char *campaign,
 	    const char *deadline, const struct store_party *p, int64_t at,
 	    const char *via, int *first, size_t *n_cancelled);

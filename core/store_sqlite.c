@@ -159,6 +159,12 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_RECEIPTS] = "SELECT c.part, c.type, c.at, c.detail "
 	    "FROM job_receipts c JOIN job_rows r ON r.id = c.job "
 	    "WHERE r.key = ?1 ORDER BY c.at, c.rowid",
+	/* On jobs_item_contact: a deadline's jobs for one contact are few. */
+	[ST_LATER] = "SELECT " SQ_JOB_COLS " FROM job_rows "
+	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 AND kind = ?4 "
+	    "AND due > ?5 AND due <= ?6 "
+	    "AND state IN ('pending', 'inflight', 'delivered') "
+	    "ORDER BY due DESC LIMIT 1",
 };
 
 /*
@@ -553,6 +559,7 @@ const struct store_ops store_sqlite_ops = {
 	.commit = sq_commit,
 	.recover = sq_recover,
 	.expire = sq_expire,
+	.later = sq_later,
 	.submit = sq_submit,
 	.is_submitted = sq_is_submitted,
 	.withdraw = sq_withdraw,

@@ -70,6 +70,7 @@ enum sq_st {
 	ST_USER_VERSION,
 	ST_RECEIPT,
 	ST_RECEIPTS,
+	ST_LATER,
 	ST__COUNT
 };
 
@@ -155,6 +156,8 @@ int sq_recover(struct store *s, int64_t now, size_t *n);
 int sq_expire(struct store *s, int64_t now,
     const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
     size_t *n);
+int sq_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found);
 
 /* store_sqlite_query.c: the store_ops entries of the same names. */
 

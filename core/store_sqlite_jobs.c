@@ -222,6 +222,7 @@ sq_record(struct store *s, const char *key, const struct store_result *r)
 		[STORE_FAILED] = "failed",
 		[STORE_MISSED] = "missed",
 		[STORE_CANCELLED] = "cancelled",
+		[STORE_SUPERSEDED] = "superseded",
 	};
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
@@ -242,6 +243,9 @@ sq_record(struct store *s, const char *key, const struct store_result *r)
 		break;
 	case STORE_MISSED:
 		to = JOB_MISSED;
+		break;
+	case STORE_SUPERSEDED:
+		to = JOB_SUPERSEDED;
 		break;
 	default:
 		to = JOB_CANCELLED;

@@ -1,13 +1,15 @@
 /*
  * store_sqlite_query.c - what the SQLite store hears from outside and
  * tells back: submissions, acknowledgements and delivery receipts, and
- * the read side (list, get, history, counts).
+ * the read side (list, get, history, counts, the later reminder that
+ * supersedes a late one).
  *
  * Apart from the run side because none of it claims or schedules: these
  * are the API's and heraldctl's entries, short and independent.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -228,6 +230,38 @@ sq_submissions(struct store *s, const char *campaign,
 		sq_fail(s, q, "list submissions");
 		sq_reset(st);
 		return -1;
+	}
+	sq_reset(st);
+	return 0;
+}
+
+int
+sq_later(struct store *s, const struct job *j, int64_t after,
+    int64_t until, char later[JOB_KEY_LEN], int *found)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	struct job row;
+	int rc;
+
+	if ((st = sq_stmt(s, q, ST_LATER)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, j->campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, j->item, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->contact, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, job_kind_name(j->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, after);
+	sqlite3_bind_int64(st, 6, until);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_fail(s, q, "look up a later job");
+		sq_reset(st);
+		return -1;
+	}
+	*found = rc == SQLITE_ROW;
+	if (*found) {
+		sq_job_read(st, &row);
+		memcpy(later, row.key, JOB_KEY_LEN);
 	}
 	sq_reset(st);
 	return 0;

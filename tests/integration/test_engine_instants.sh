@@ -213,12 +213,15 @@ line=$(grep -F "\"due\":\"$five_z\"" "$WECOM")
 is "$(json_field "$line" contact) $(json_field "$line" kind)" "bj-wang reminder" \
     "... to bj-wang, as a reminder"
 # 15:00 (the 2h reminder, moved from Saturday) is 1h59m50s old at the start:
-# inside the default 2h grace, so sent late; 07-28 and 08-02 are missed.
+# inside the default 2h grace, but the 17:00 one of the same deadline is
+# due 10 s later, so it is superseded rather than sent late seconds before
+# it (issue 10, defect 5: officers got two identical 还剩1天); 07-28 and
+# 08-02 are missed.
 is "$(sqlite3 -batch "$DB" "SELECT state, late FROM jobs WHERE
     kind = 'reminder' AND item = 'liaison-list' AND contact = 'bj-wang'
     AND channel = 'wecom-bj' ORDER BY due")" \
-    "$(printf '%s\n' 'missed|0' 'missed|0' 'delivered|1' 'delivered|0')" \
-    "at the start, older reminders are missed and the 15:00 one (inside grace) is sent late"
+    "$(printf '%s\n' 'missed|0' 'missed|0' 'superseded|0' 'delivered|0')" \
+    "at the start, older reminders are missed and the 15:00 one (inside grace) is superseded by the 17:00 one"
 kill -TERM "$pid"
 wait_exit "$pid" 10
 is "$EXIT_STATUS" 0 "the faketime daemon stops on SIGTERM"

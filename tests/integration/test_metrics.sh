@@ -270,7 +270,8 @@ def num(v):
 
 # Sources outside the daemon.
 db = sqlite3.connect(sys.argv[2], timeout=5)
-states = ["pending", "inflight", "delivered", "failed", "missed", "cancelled"]
+states = ["pending", "inflight", "delivered", "failed", "missed", "cancelled",
+          "superseded"]
 by = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state"))
 out("jobs.sqlite", " ".join("%s:%d" % (s, by.get(s, 0)) for s in states))
 out("jobs.metrics", " ".join("%s:%s" % (s, num(val("herald_jobs", state=s))) for s in states))

@@ -111,6 +111,9 @@ build_model(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
 	m->arena = a;
 	m->daemon.base_dir = arena_strdup(a, f->dir);
 	m->daemon.timezone = "Asia/Shanghai";
+	/* The documented graces: a zeroed table would miss every job the
+	 * rate limits hold back for more than a second. */
+	model_engine_defaults(&m->daemon.engine);
 	m->daemon.engine.retry_attempts = 4;
 	m->daemon.engine.retry_base = 60;
 	m->daemon.engine.retry_cap = 200;

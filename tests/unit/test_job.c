@@ -32,7 +32,7 @@ test_state_names(void **state)
 {
 	static const char *const names[JOB_STATE_COUNT] = {
 		"pending", "inflight", "delivered", "failed", "missed",
-		"cancelled",
+		"cancelled", "superseded",
 	};
 	int s;
 

@@ -1298,6 +1298,69 @@ test_migrate_v2_plan_cancelled(void **state)
 	assert_int_equal(state_of(f->s, v[1].key), JOB_PENDING);
 }
 
+/*
+ * store_later: the latest job of the same item, contact and kind, due
+ * after `after` and by `until`, pending, in flight or delivered; and the
+ * superseded outcome it leads to.
+ */
+static void
+test_later_and_superseded(void **state)
+{
+	struct fixture *f = *state;
+	struct job v[5];
+	char later[JOB_KEY_LEN];
+	int found = -1;
+	struct history h = { 0 };
+	size_t counts[JOB_STATE_COUNT];
+
+	job_init(&v[0], "dl", JOB_REMINDER, 300, "bj", "sms", 1000);
+	job_init(&v[1], "dl", JOB_REMINDER, 200, "bj", "sms", 1100);
+	job_init(&v[2], "dl", JOB_REMINDER, 100, "bj", "sms", 1200);
+	job_init(&v[3], "dl", JOB_REMINDER, 200, "sh", "sms", 1100);
+	job_init(&v[4], "dl", JOB_OVERDUE, 0, "bj", "sms", 1150);
+	plan(f->s, v, 5, NULL);
+
+	/* Up to 1100: only v[1]; another contact's and another kind's
+	 * jobs never count. */
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1100, later, &found), 0);
+	assert_int_equal(found, 1);
+	assert_string_equal(later, v[1].key);
+	/* Up to 1200: the latest, v[2]. */
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1200, later, &found), 0);
+	assert_int_equal(found, 1);
+	assert_string_equal(later, v[2].key);
+	/* Only after `after`. */
+	assert_int_equal(store_later(f->s, &v[0], 1100, 1200, later, &found), 0);
+	assert_string_equal(later, v[2].key);
+	assert_int_equal(store_later(f->s, &v[0], 1150, 1199, later, &found), 0);
+	assert_int_equal(found, 0);
+	/* Nothing after the last one; nothing due yet. */
+	assert_int_equal(store_later(f->s, &v[2], 1200, 5000, later, &found), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1099, later, &found), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(store_later(f->s, &v[3], 1100, 5000, later, &found), 0);
+	assert_int_equal(found, 0);
+
+	/* A delivered later job still counts; a missed or cancelled one
+	 * does not. */
+	record(f->s, v[1].key, STORE_DELIVERED, 1101, 0, NULL);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1100, later, &found), 0);
+	assert_int_equal(found, 1);
+	assert_string_equal(later, v[1].key);
+	record(f->s, v[2].key, STORE_MISSED, 1300, 0, NULL);
+	assert_int_equal(store_later(f->s, &v[0], 1000, 1200, later, &found), 0);
+	assert_string_equal(later, v[1].key);
+
+	record(f->s, v[0].key, STORE_SUPERSEDED, 1102, 0, "superseded by x");
+	assert_int_equal(state_of(f->s, v[0].key), JOB_SUPERSEDED);
+	assert_int_equal(store_history(f->s, v[0].key, seen_event, &h), 0);
+	assert_string_equal(h.state[h.n - 1], "superseded");
+	assert_string_equal(h.detail[h.n - 1], "superseded by x");
+	assert_int_equal(store_count_states(f->s, counts), 0);
+	assert_int_equal(counts[JOB_SUPERSEDED], 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1319,6 +1382,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_record_outcomes),
 	T(test_record_batch),
 	T(test_expire),
+	T(test_later_and_superseded),
 	T(test_submit),
 	T(test_submit_unit_withdraw),
 	T(test_ack),
