@@ -15,9 +15,10 @@ PY=/usr/bin/python3
 ALLOWED='CLOCK NOT SYNCHRONIZED|dlr: key .*伪造的告警'
 
 cd "$T" || exit 1
-# 60 contacts, one deadline ten days ahead with three reminders and the
-# overdue notice: 4 x 60 jobs, 60 at each of four instants.
-N_CONTACTS=60
+# 260 contacts, one deadline ten days ahead with three reminders and the
+# overdue notice: 4 x 260 jobs (more than the old default of 1000), 260
+# at each of four instants.
+N_CONTACTS=260
 now=$(date +%s)
 contacts=
 audience=
