@@ -40,7 +40,8 @@ static const char *const conf_herald_keys[] = {
 	"ack_secret_file", "sms_reply_token_file", "dlr_secret_file",
 	"api_read_auth",
 	"metrics_auth", "api_max_body", "plugin_dir", "pid_file", "log_level",
-	"log_target", "engine", NULL
+	"log_target", "engine", "api_request_timeout", "api_max_connections",
+	"api_max_connections_per_peer", NULL
 };
 
 /* Read a whole file.  Caller owns *out.  Returns 0 or -1 with errno. */
@@ -636,12 +637,16 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	struct model_daemon *d = &cx->m->daemon;
 	const char *w = "in herald";
 	const char *store = "sqlite:herald.db", *level = "info";
-	long long body_max;
+	long long body_max, n;
+	struct model_offset off;
 	config_setting_t *s;
 
 	d->timezone = "Asia/Shanghai";
 	d->listen = "127.0.0.1:8025";
 	d->api_max_body = 65536;
+	d->api_request_timeout = 10;
+	d->api_max_connections = 512;
+	d->api_max_connections_per_peer = 64;
 	d->log_target = "stderr";
 	d->log_level = HERALD_LOG_INFO;
 	conf_engine(cx, g ? config_setting_get_member(g, "engine") : NULL);
@@ -691,6 +696,21 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	if (conf_get_int(cx, g, "api_max_body", 0, w, 1024, 16 << 20,
 	    &body_max) == 1)
 		d->api_max_body = (size_t)body_max;
+	/* What one API client may hold (core/httpd.c says why). */
+	if (conf_get_offset(cx, g, "api_request_timeout", 0, w, &off) == 1) {
+		if (off.seconds < 1 || off.seconds > 3600)
+			conf_err(cx, config_setting_get_member(g,
+			    "api_request_timeout"), "api_request_timeout must "
+			    "be 1s to 1h");
+		else
+			d->api_request_timeout = (int)off.seconds;
+	}
+	if (conf_get_int(cx, g, "api_max_connections", 0, w, 1, 1 << 20,
+	    &n) == 1)
+		d->api_max_connections = (size_t)n;
+	if (conf_get_int(cx, g, "api_max_connections_per_peer", 0, w, 1,
+	    1 << 20, &n) == 1)
+		d->api_max_connections_per_peer = (size_t)n;
 	if ((d->api_read_auth || d->metrics_auth) && d->api_token == NULL)
 		conf_err(cx, g, "api_read_auth and metrics_auth need "
 		    "api_token_file");

@@ -91,6 +91,16 @@ const char *ctl_reply_error(const struct ctl_reply *r, char *buf,
  */
 int ctl_call(struct ctl_args *a, const char *method, const char *path,
     const json_t *body, struct ctl_reply *r);
+/*
+ * GET a paged list (path has its query, or none) and follow its "next"
+ * cursors ("after=") until the server has no more or max items (0: no
+ * cap) are in.  On CTL_OK *out (caller owns) is the first page with every
+ * page's "jobs" in it, "count" their number, and "truncated" and "next"
+ * those of the last page, or of the cap.  Errors are printed as by
+ * ctl_call().
+ */
+int ctl_get_pages(struct ctl_args *a, const char *path, size_t max,
+    json_t **out);
 /* Print why an answer is not 2xx, as ctl_call() does; its exit code. */
 int ctl_fail(const struct ctl_args *a, const struct ctl_reply *r);
 /* Print v as indented JSON on stdout. */

@@ -298,3 +298,62 @@ ctl_print_json(const json_t *v)
 	json_dumpf(v, stdout, JSON_INDENT(2));
 	putchar('\n');
 }
+
+int
+ctl_get_pages(struct ctl_args *a, const char *path, size_t max, json_t **out)
+{
+	json_t *all = NULL, *jobs, *page_jobs, *next;
+	struct ctl_reply r;
+	char *url = xstrdup(path), *e;
+	size_t n;
+	int rc;
+
+	for (;;) {
+		if ((rc = ctl_call(a, "GET", url, NULL, &r)) != CTL_OK)
+			goto fail;
+		page_jobs = json_object_get(r.json, "jobs");
+		if (all == NULL) {
+			all = json_incref(r.json);
+		} else {
+			jobs = json_object_get(all, "jobs");
+			json_array_extend(jobs, page_jobs);
+			json_object_set(all, "truncated",
+			    json_object_get(r.json, "truncated"));
+			json_object_set(all, "next", json_object_get(r.json,
+			    "next"));
+		}
+		next = json_object_get(r.json, "next");
+		jobs = json_object_get(all, "jobs");
+		n = json_array_size(jobs);
+		if (max > 0 && n >= max) {
+			/* A last page may bring more than asked. */
+			if (n > max) {
+				while (json_array_size(jobs) > max)
+					json_array_remove(jobs,
+					    json_array_size(jobs) - 1);
+				json_object_set_new(all, "truncated",
+				    json_true());
+			}
+			next = NULL;
+		}
+		if (!json_is_string(next)) {
+			ctl_reply_clear(&r);
+			break;
+		}
+		e = ctl_escape(a->client, json_string_value(next));
+		free(url);
+		url = xasprintf("%s%cafter=%s", path, strchr(path, '?') ?
+		    '&' : '?', e);
+		free(e);
+		ctl_reply_clear(&r);
+	}
+	json_object_set_new(all, "count", json_integer((json_int_t)
+	    json_array_size(json_object_get(all, "jobs"))));
+	free(url);
+	*out = all;
+	return CTL_OK;
+fail:
+	json_decref(all);
+	free(url);
+	return rc;
+}

@@ -141,6 +141,14 @@ daemon_on_term(evutil_socket_t fd, short what, void *arg)
 	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
 }
 
+/* What one API client may hold; at start and at every reload. */
+static void
+daemon_http_limits(struct httpd *h, const struct model_daemon *md)
+{
+	httpd_set_limits(h, md->api_request_timeout, md->api_max_connections,
+	    md->api_max_connections_per_peer);
+}
+
 /*
  * The HTTP server on herald.listen: the control API, acknowledgement
  * links, SMS replies and delivery reports.  A coordinator who cannot
@@ -164,6 +172,7 @@ daemon_http_start(struct daemon *d)
 		return -1;
 	}
 	httpd_set_max_body(d->httpd, d->model->daemon.api_max_body);
+	daemon_http_limits(d->httpd, &d->model->daemon);
 	d->listen = xstrdup(d->model->daemon.listen);
 	log_info("http: listening on %s", httpd_address(d->httpd));
 	return 0;
@@ -333,8 +342,10 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 		log_notice("reload: listen \"%s\" takes effect at the next "
 		    "start; still on %s", m->daemon.listen,
 		    httpd_address(d->httpd));
-	if (d->httpd != NULL)
+	if (d->httpd != NULL) {
 		httpd_set_max_body(d->httpd, m->daemon.api_max_body);
+		daemon_http_limits(d->httpd, &m->daemon);
+	}
 	return 0;
 }
 

@@ -211,7 +211,8 @@ static int
 cmd_agenda(struct ctl_args *a)
 {
 	char *path, *q, *end;
-	long limit;
+	long limit = 0;
+	json_t *all;
 	int rc;
 
 	if (a->ics)
@@ -233,12 +234,28 @@ cmd_agenda(struct ctl_args *a)
 	ctl_query_add(a, &q, "contact", a->contact);
 	ctl_query_add(a, &q, "channel", a->channel);
 	ctl_query_add(a, &q, "state", a->state);
-	ctl_query_add(a, &q, "limit", a->limit);
+	/* The server answers in pages; --limit caps the whole (and the
+	 * pages, when it is small), and without it the agenda is printed in
+	 * full. */
+	if (a->limit != NULL) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%ld", limit < 10000 ? limit : 10000);
+		ctl_query_add(a, &q, "limit", n);
+	}
 	path = xasprintf("/v1/agenda%s", q);
 	free(q);
-	rc = ctl_get_show(a, path, ctl_show_agenda);
+	rc = ctl_get_pages(a, path, a->limit != NULL ? (size_t)limit : 0,
+	    &all);
 	free(path);
-	return rc;
+	if (rc != CTL_OK)
+		return rc;
+	if (a->json)
+		ctl_print_json(all);
+	else
+		ctl_show_agenda(all, stdout);
+	json_decref(all);
+	return CTL_OK;
 }
 
 static int

@@ -41,6 +41,16 @@ const char *httpd_address(const struct httpd *h);
 void httpd_set_max_body(struct httpd *h, size_t max);
 
 /*
+ * What one client may hold (herald.conf(5)): a request must arrive whole
+ * within request_timeout_s of the connection's opening or of the previous
+ * request; at most max_conns connections (never more than half the soft
+ * descriptor limit) and max_per_peer from one address.  httpd_open sets
+ * the documented defaults; a reload may call this again.
+ */
+void httpd_set_limits(struct httpd *h, int request_timeout_s, size_t max_conns,
+    size_t max_per_peer);
+
+/*
  * Route method ("GET"...; NULL: any) and path to fn(req, arg).  arg is
  * borrowed until httpd_free().  Returns 0, or -1 when the table is full.
  */

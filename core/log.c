@@ -15,6 +15,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "xmalloc.h"
+
 static struct {
 	int use_syslog;
 	int level;
@@ -62,15 +64,67 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+/*
+ * Copy in to out (room for 4 * strlen(in) + 1 bytes) with every byte
+ * below 0x20 and DEL escaped: \n \r \t, the others as \xNN.  Messages
+ * carry values from requests ("%0a" in a query string), and a raw line
+ * feed would start a line that looks like heraldd's own ("heraldd[err]
+ * ...") or a terminal escape would rewrite what an operator sees.  Done
+ * here, once, so no caller can forget it.  Bytes from 0x80 up pass as
+ * they are: Chinese names and titles stay readable.  A backslash is left
+ * alone on purpose: the log is for reading, not for parsing back.
+ */
+static void
+log_escape(const char *in, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)in; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			*out++ = (char)*p;
+			continue;
+		}
+		*out++ = '\\';
+		switch (*p) {
+		case '\n': *out++ = 'n'; break;
+		case '\r': *out++ = 'r'; break;
+		case '\t': *out++ = 't'; break;
+		default:
+			*out++ = 'x';
+			*out++ = hex[*p >> 4];
+			*out++ = hex[*p & 0xf];
+			break;
+		}
+	}
+	*out = '\0';
+}
+
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
 	int saved = errno;
+	char small[1024], esc_small[4 * sizeof(small)];
+	char *msg = small, *esc = esc_small;
+	va_list ap2;
+	int n;
 
 	if (level > log_state.level)
 		return;
+	/* Most lines fit on the stack; a longer one costs two mallocs. */
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		n = 0, small[0] = '\0';
+	if ((size_t)n >= sizeof(small)) {
+		msg = xmalloc((size_t)n + 1);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		esc = xmalloc(4 * (size_t)n + 1);
+	}
+	log_escape(msg, esc);
 	if (log_state.use_syslog) {
-		vsyslog(level, fmt, ap);
+		syslog(level, "%s", esc);
 	} else {
 		struct timespec ts;
 		struct tm tm;
@@ -81,13 +135,15 @@ log_vmsg(int level, const char *fmt, va_list ap)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 		flockfile(stderr);
-		fprintf(stderr, "%s.%03ldZ %s[%s] ", stamp, ts.tv_nsec / 1000000,
-		    log_state.ident,
+		fprintf(stderr, "%s.%03ldZ %s[%s] %s\n", stamp,
+		    ts.tv_nsec / 1000000, log_state.ident,
 		    level >= 0 && level <= HERALD_LOG_DEBUG && log_names[level] ?
-		    log_names[level] : "?");
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		    log_names[level] : "?", esc);
 		funlockfile(stderr);
+	}
+	if (msg != small) {
+		free(msg);
+		free(esc);
 	}
 	errno = saved;
 }

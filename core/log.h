@@ -19,6 +19,11 @@ int log_get_level(void);
 /* Parse "err", "warning", "notice", "info", "debug"; -1 when unknown. */
 int log_level_parse(const char *name);
 
+/*
+ * Every message is written with the bytes below 0x20 and DEL escaped
+ * (\n, \r, \t, \xNN), so a value from a request cannot start a line of
+ * its own; UTF-8 passes as it is.
+ */
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int level, const char *fmt, va_list ap);
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

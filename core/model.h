@@ -330,6 +330,9 @@ struct model_daemon {
 	int api_read_auth;		/* GET /v1/... needs the token too */
 	int metrics_auth;		/* GET /metrics needs the token too */
 	size_t api_max_body;		/* request body cap, bytes */
+	int api_request_timeout;	/* whole request within, seconds */
+	size_t api_max_connections;	/* API connections at once */
+	size_t api_max_connections_per_peer; /* ... from one address */
 	const char *plugin_dir;		/* NULL: compiled-in default */
 	const char *pid_file;		/* resolved path or NULL */
 	const char *log_target;		/* "stderr" or "syslog" */

@@ -206,6 +206,11 @@ struct store_filter {
 	const char *campaign, *contact, *channel;
 	int state;		/* -1: any */
 	size_t limit;		/* 0: no limit */
+	/* Keyset paging: only the jobs listed after the job after_key, last
+	 * seen at after_at, in the list's (next_at, row) order; NULL: from
+	 * the start.  Pages never repeat or skip a job that stays put. */
+	int64_t after_at;
+	const char *after_key;
 };
 int store_list(struct store *s, const struct store_filter *f,
     store_job_fn fn, void *arg);

@@ -407,9 +407,13 @@ sq_list(struct store *s, const struct store_filter *f, store_job_fn fn,
 
 	if (f->limit > 0)
 		snprintf(limit, sizeof(limit), " LIMIT %zu", f->limit);
-	sql = xasprintf("SELECT " SQ_JOB_COLS " FROM job_rows WHERE 1%s%s%s%s%s "
+	sql = xasprintf("SELECT " SQ_JOB_COLS " FROM job_rows WHERE 1%s%s%s%s%s%s "
 	    "ORDER BY next_at, rowid%s",
 	    any_time ? "" : " AND next_at >= ? AND next_at < ?",
+	    /* The row of after_key, found by its unique index; the
+	     * next_at bound lets jobs_next start the walk there. */
+	    f->after_key ? " AND next_at >= ? AND (next_at > ? OR rowid > "
+	    "coalesce((SELECT id FROM job_rows WHERE key = ?), 0))" : "",
 	    f->campaign ? " AND campaign = ?" : "",
 	    f->contact ? " AND contact = ?" : "",
 	    f->channel ? " AND channel = ?" : "",
@@ -426,6 +430,11 @@ sq_list(struct store *s, const struct store_filter *f, store_job_fn fn,
 	if (!any_time) {
 		sqlite3_bind_int64(st, i++, f->from);
 		sqlite3_bind_int64(st, i++, f->to);
+	}
+	if (f->after_key) {
+		sqlite3_bind_int64(st, i++, f->after_at);
+		sqlite3_bind_int64(st, i++, f->after_at);
+		sq_bind_key(st, i++, f->after_key);
 	}
 	if (f->campaign)
 		sqlite3_bind_text(st, i++, f->campaign, -1, SQLITE_STATIC);
