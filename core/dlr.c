@@ -101,9 +101,14 @@ dlr_parse(const char *query, struct dlr_report *out, char *err, size_t errlen)
 	reply = evhttp_find_header(&q, "reply");
 	channel = evhttp_find_header(&q, "channel");
 
-	if (key == NULL || strlen(key) != JOB_KEY_LEN - 1 ||
-	    uuid_parse(key, u) == -1) {
-		snprintf(err, errlen, "missing or malformed \"key\"");
+	if (key == NULL) {
+		snprintf(err, errlen, "missing \"key\"");
+		goto done;
+	}
+	/* The value is named so an operator sees what the gateway sent; the
+	 * log layer escapes its control bytes. */
+	if (strlen(key) != JOB_KEY_LEN - 1 || uuid_parse(key, u) == -1) {
+		snprintf(err, errlen, "malformed \"key\" \"%.64s\"", key);
 		goto done;
 	}
 	for (size_t i = 0; i < JOB_KEY_LEN; i++)
