@@ -176,6 +176,27 @@ api_status_campaigns(const struct model *m)
 	return a;
 }
 
+/*
+ * {"url", "schema", "health", "since", "error", "held"}: health "failing"
+ * while outcomes or claims cannot be written; held counts the outcomes
+ * kept in memory meanwhile.  Caller owns the object.
+ */
+static json_t *
+api_status_store(struct engine *e, struct store *st, const char *url,
+    const char *zone)
+{
+	const struct engine_status *es = engine_status(e);
+	size_t held = 0;
+
+	(void)dispatch_holding(engine_dispatch(e), &held, NULL);
+	return json_pack("{s:s,s:i,s:s,s:o,s:o,s:I}", "url", url,
+	    "schema", store_schema_version(st),
+	    "health", es->store_failing ? "failing" : "ok",
+	    "since", api_json_time(es->store_failing_since, zone),
+	    "error", es->store_failing ? json_string(es->store_error) :
+	    json_null(), "held", (json_int_t)held);
+}
+
 void
 api_status(struct evhttp_request *req, void *arg)
 {
@@ -199,14 +220,13 @@ api_status(struct evhttp_request *req, void *arg)
 	if ((jobs = api_status_jobs(req, st)) == NULL)
 		return;
 	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,"
-	    "s:{s:s,s:i},s:o,s:o,s:o,s:o,s:o}",
+	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "version", PACKAGE_VERSION,
 	    "uptime", (json_int_t)(now > d->started ? now - d->started : 0),
 	    "started", api_json_time((int64_t)d->started, zone),
 	    "generation", (json_int_t)d->generation,
-	    "store",
-	    "url", api_status_store_url(m->daemon.store, url, sizeof(url)),
-	    "schema", store_schema_version(st),
+	    "store", api_status_store(d->engine, st,
+	    api_status_store_url(m->daemon.store, url, sizeof(url)), zone),
 	    "jobs", jobs,
 	    "channels", api_status_channels(d->engine),
 	    "clock", api_status_clock(engine_status(d->engine), zone),

@@ -38,6 +38,10 @@ struct dispatch_hooks {
 	 * contact's unit region or "-".  Optional. */
 	void (*sent)(void *arg, const struct sched_job *sj, const char *region,
 	    int64_t handoff_us);
+	/* The store stopped taking outcomes (err, borrowed for the call) or
+	 * took them again (err NULL): called on each change only.
+	 * Optional. */
+	void (*store)(void *arg, const char *err);
 	void *arg;
 };
 
@@ -69,9 +73,21 @@ int dispatch_stage(struct dispatch *d, struct sched_job *sj);
 /* Names of saturated channels; the array is borrowed until the next call. */
 size_t dispatch_saturated(struct dispatch *d, const char *const **names);
 
-/* Commit the outcomes gathered so far (normally done once per loop
- * iteration by an event).  Returns 0 or -1 when the store failed. */
+/*
+ * Commit the outcomes gathered so far (normally done once per loop
+ * iteration by an event).  Returns 0 or -1 when the store failed.
+ *
+ * When the storage fails (disk full, read-only: store_is_fault()), the
+ * outcomes are kept in memory, their slots stay held and nothing more is
+ * handed off, so at most `concurrency` sends per channel wait without a
+ * recorded outcome; a timer retries the commit with backoff and sending
+ * resumes once it succeeds (DESIGN.md rule 3).
+ */
 int dispatch_flush(struct dispatch *d);
+/* Outcomes waiting for the store, and failed commit attempts so far;
+ * returns whether the dispatcher is holding for the store. */
+int dispatch_holding(const struct dispatch *d, size_t *held,
+    uint64_t *commit_failures);
 /* Put every queued, unsent job back in the store (deferred), then flush. */
 void dispatch_requeue(struct dispatch *d);
 /* Sends whose outcome is not committed yet, over all channels. */

@@ -244,6 +244,30 @@ metrics_daemon(struct evbuffer *b, const struct daemon *d)
 	    d->started));
 }
 
+/* Whether the store takes outcomes, and what waits for it meanwhile. */
+static void
+metrics_store(struct evbuffer *b, const struct engine *e)
+{
+	const struct engine_status *es = engine_status(e);
+	uint64_t failures = 0;
+	size_t held = 0;
+
+	(void)dispatch_holding(engine_dispatch(e), &held, &failures);
+	metrics_single(b, "herald_store_healthy", "gauge",
+	    "1 while the store records outcomes; 0 while it cannot (disk "
+	    "full, read-only) and nothing is handed off.",
+	    es->store_failing ? 0 : 1);
+	metrics_single(b, "herald_store_faults_total", "counter",
+	    "Times the store began failing to record outcomes or claims.",
+	    (int64_t)es->store_faults);
+	metrics_single(b, "herald_store_commit_failures_total", "counter",
+	    "Outcome commits that failed in the storage and were kept in "
+	    "memory to be retried.", (int64_t)failures);
+	metrics_single(b, "herald_store_held_outcomes", "gauge",
+	    "Outcomes kept in memory because the store could not record "
+	    "them.", (int64_t)held);
+}
+
 /* Clock check and jobs by state.  Returns 0, or -1 when the store failed. */
 static int
 metrics_engine(struct evbuffer *b, const struct engine *e)
@@ -257,6 +281,7 @@ metrics_engine(struct evbuffer *b, const struct engine *e)
 		metrics_single(b, "herald_clock_synchronized", "gauge",
 		    "1 when the kernel said the clock is synchronized at the "
 		    "last check (before launches).", es->clock.synced ? 1 : 0);
+	metrics_store(b, e);
 	memset(counts, 0, sizeof(counts));
 	if (store_count_states(engine_store(e), counts) == -1)
 		return -1;

@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <sqlite3.h>
 #include <uuid/uuid.h>
 
@@ -154,16 +156,87 @@ sq_of(struct store *s)
 	return store_backend(s);
 }
 
+/*
+ * Errors of the storage rather than of the statement: the same write may
+ * succeed later (space freed, file system writable again, lock gone), so
+ * callers keep what they could not record (store_is_fault()).  Corrupt
+ * files are counted too: nothing can be recorded there either.
+ */
+static int
+sq_is_fault(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_PERM:
+	case SQLITE_PROTOCOL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_NOLFS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * What an operator can do about a storage fault, into buf ("" for other
+ * errors).  A full disk also stops the write-ahead log from being folded
+ * back into the file, which then refuses a start: say how much waits.
+ */
+static void
+sq_advice(const struct sq *q, int code, char *buf, size_t len)
+{
+	struct stat sb;
+	char *wal;
+
+	buf[0] = '\0';
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+		wal = xasprintf("%s-wal", q->path);
+		if (stat(wal, &sb) == 0 && sb.st_size > 0)
+			snprintf(buf, len, "; free space on the file system "
+			    "that holds it (its write-ahead log %s holds "
+			    "%lld bytes to fold in)", wal,
+			    (long long)sb.st_size);
+		else
+			snprintf(buf, len, "; free space on the file system "
+			    "that holds it");
+		free(wal);
+		break;
+	case SQLITE_READONLY:
+		snprintf(buf, len, "; the file or its file system is "
+		    "read-only: remount it read-write (see dmesg) or fix the "
+		    "permissions of the store and its -wal and -shm files");
+		break;
+	case SQLITE_IOERR:
+		snprintf(buf, len, "; the disk reports I/O errors: see dmesg");
+		break;
+	default:
+		break;
+	}
+}
+
 int
 sq_fail(struct store *s, struct sq *q, const char *what)
 {
 	int e = sqlite3_system_errno(q->db);
+	int code = sqlite3_extended_errcode(q->db);
+	char advice[320];
 
+	if (sq_is_fault(code))
+		store_setfault(s);
+	sq_advice(q, code, advice, sizeof(advice));
 	if (e != 0 && sqlite3_errcode(q->db) != SQLITE_CONSTRAINT)
-		return store_seterr(s, "%s: %s: %s (%s)", q->path, what,
-		    sqlite3_errmsg(q->db), strerror(e));
-	return store_seterr(s, "%s: %s: %s", q->path, what,
-	    sqlite3_errmsg(q->db));
+		return store_seterr(s, "%s: %s: %s (%s)%s", q->path, what,
+		    sqlite3_errmsg(q->db), strerror(e), advice);
+	return store_seterr(s, "%s: %s: %s%s", q->path, what,
+	    sqlite3_errmsg(q->db), advice);
 }
 
 sqlite3_stmt *
@@ -507,10 +580,27 @@ sq_commit(struct store *s)
 	if (!q->batch)
 		return store_seterr(s, "commit without begin");
 	q->batch = 0;
-	if (sqlite3_get_autocommit(q->db))
+	/* SQLite rolls a transaction back by itself after SQLITE_FULL or
+	 * an I/O error: a storage fault. */
+	if (sqlite3_get_autocommit(q->db)) {
+		store_setfault(s);
 		return store_seterr(s, "%s: the batch was rolled back by an "
 		    "earlier error", q->path);
+	}
 	return sq_tx_end(s, q, 1, 1);
+}
+
+static int
+sq_rollback(struct store *s)
+{
+	struct sq *q = sq_of(s);
+
+	if (!q->batch)
+		return store_seterr(s, "rollback without begin");
+	q->batch = 0;
+	if (sqlite3_get_autocommit(q->db))
+		return 0;
+	return sq_exec(s, q, ST_ROLLBACK, "rollback");
 }
 
 const struct store_ops store_sqlite_ops = {
@@ -528,6 +618,7 @@ const struct store_ops store_sqlite_ops = {
 	.record = sq_record,
 	.begin = sq_begin,
 	.commit = sq_commit,
+	.rollback = sq_rollback,
 	.recover = sq_recover,
 	.expire = sq_expire,
 	.submit = sq_submit,
