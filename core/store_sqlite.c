@@ -32,11 +32,14 @@
  * outcomes, recovery and expiry; store_sqlite_query.c submissions, acks,
  * receipts and the read side.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 #include <uuid/uuid.h>
@@ -494,6 +497,35 @@ sq_close(void *state)
 	free(q);
 }
 
+/*
+ * Create the store file 0640 before SQLite does: SQLite creates it 0644
+ * less the umask, and `heraldd -f` runs under the caller's (022 as a
+ * rule), which left the agenda and its contacts world-readable.  SQLite
+ * gives the -wal and -shm files the mode of the store file.  A file that
+ * exists keeps the mode its owner chose.
+ */
+static int
+sq_create_private(struct store *s, const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return errno == EEXIST ? 0 : store_seterr(s, "%s: cannot "
+		    "create store: %s", path, strerror(errno));
+	/* The umask may have taken the group's read bit. */
+	if (fchmod(fd, 0640) == -1) {
+		store_seterr(s, "%s: cannot create store: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Sets *state to a new struct sq that sq_close() frees. */
 static int
 sq_open(struct store *s, const char *where, void **state)
@@ -506,6 +538,8 @@ sq_open(struct store *s, const char *where, void **state)
 	q = xcalloc(1, sizeof(*q));
 	q->path = xstrdup(where);
 	memory = strcmp(where, ":memory:") == 0;
+	if (sq_create_private(s, where) == -1)
+		goto fail;
 	rc = sqlite3_open_v2(where, &q->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
