@@ -93,7 +93,7 @@ api_status_is_saturated(const char *name, const char *const *names, size_t n)
  * shows zeros.  Caller owns the array.
  */
 static json_t *
-api_status_channels(struct engine *e)
+api_status_channels(struct engine *e, const char *zone)
 {
 	const struct model *m = engine_model(e);
 	struct dispatch *disp = engine_dispatch(e);
@@ -112,10 +112,10 @@ api_status_channels(struct engine *e)
 		saturated = api_status_is_saturated(ch->name, sat, n_sat);
 		if (saturated)
 			health = "saturated";
-		else if (st.last_failed_at > st.last_delivered_at)
+		else if (st.failing)
 			health = "failing";
 		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:b,"
-		    "s:I,s:I,s:I,s:I,s:s}",
+		    "s:I,s:I,s:I,s:I,s:s,s:o,s:o}",
 		    "name", ch->name, "plugin", ch->plugin,
 		    "queued", (json_int_t)st.queued,
 		    "in_flight", (json_int_t)st.in_flight,
@@ -124,7 +124,10 @@ api_status_channels(struct engine *e)
 		    "delivered", (json_int_t)st.delivered,
 		    "retried", (json_int_t)st.retried,
 		    "failed", (json_int_t)st.failed,
-		    "health", health));
+		    "health", health,
+		    "failing_since", api_json_time(st.failing_since, zone),
+		    "last_error", st.failing ? json_string(st.last_error) :
+		    json_null()));
 	}
 	return a;
 }
@@ -228,7 +231,7 @@ api_status(struct evhttp_request *req, void *arg)
 	    "store", api_status_store(d->engine, st,
 	    api_status_store_url(m->daemon.store, url, sizeof(url)), zone),
 	    "jobs", jobs,
-	    "channels", api_status_channels(d->engine),
+	    "channels", api_status_channels(d->engine, zone),
 	    "clock", api_status_clock(engine_status(d->engine), zone),
 	    "last_reload", api_status_reload(d, zone),
 	    "campaigns", api_status_campaigns(m)));

@@ -21,12 +21,14 @@
 #include "dispatch_internal.h"
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "acklink.h"
+#include "duration.h"
 #include "log.h"
 #include "model.h"
 #include "planner.h"
@@ -383,6 +385,46 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
 }
 
 /*
+ * Follow the channel's health from the plugin's answers: log when it
+ * starts failing (with the error) and when it delivers again, once each
+ * however many sends fail between.  Only answers from the peer count: a
+ * contact without an address or a template that does not render says
+ * nothing about the channel.
+ */
+static void
+dispatch_chan_health(struct dispatch *d, struct dchan *ch,
+    enum herald_outcome outcome, const char *reason)
+{
+	int64_t now = dispatch_now_us(d) / 1000000;
+	char took[64];
+
+	if (outcome == HERALD_DELIVERED) {
+		if (!ch->st.failing)
+			return;
+		duration_format(now > ch->st.failing_since ?
+		    now - ch->st.failing_since : 0, took, sizeof(took));
+		log_notice("channel %s: recovered after %s (%" PRIu64
+		    " failed sends; the last: %s)", ch->name, took,
+		    ch->st.failing_sends, ch->st.last_error);
+		ch->st.failing = 0;
+		ch->st.failing_since = 0;
+		ch->st.failing_sends = 0;
+		return;
+	}
+	snprintf(ch->st.last_error, sizeof(ch->st.last_error), "%s",
+	    reason != NULL ? reason : outcome == HERALD_TRANSIENT ?
+	    "transient failure" : "permanent failure");
+	ch->st.failing_sends++;
+	if (ch->st.failing)
+		return;
+	ch->st.failing = 1;
+	ch->st.failing_since = now;
+	log_warnx("channel %s: failing: %s failure: %s", ch->name,
+	    outcome == HERALD_TRANSIENT ? "transient" : "permanent",
+	    ch->st.last_error);
+}
+
+/*
  * The plugin's answer; may run inside channel_set_send().  A merged send's
  * outcome is every merged job's outcome.
  */
@@ -401,6 +443,7 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 	 * wait for the batch's commit. */
 	dispatch_latency_add(&ch->st.latency,
 	    dispatch_now_us(d) - ds->sj->handoff_us);
+	dispatch_chan_health(d, ch, outcome, reason);
 	if (rest != NULL) {
 		snprintf(merged, sizeof(merged), "merged into one message "
 		    "with %zu others (key %s)", ds->n_merged, ds->sj->j.key);

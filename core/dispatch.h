@@ -110,9 +110,15 @@ struct dispatch_stats {
 	size_t queued, in_flight, max_in_flight;
 	uint64_t sent, delivered, retried, failed, cancelled, deferred;
 	/* Unix seconds of the channel's last delivery and last failed or
-	 * retried send; 0: never.  Status calls a channel "failing" when
-	 * the last failure is newer than the last delivery. */
+	 * retried send; 0: never. */
 	int64_t last_delivered_at, last_failed_at;
+	/* Failing: the last send the plugin answered failed (transient or
+	 * permanent), since failing_since (Unix seconds), with last_error;
+	 * a delivery ends it.  Each change is logged once. */
+	int failing;
+	int64_t failing_since;
+	uint64_t failing_sends;		/* failed answers since then */
+	char last_error[200];
 	struct dispatch_latency latency;
 };
 /* Returns 0, or -1 when no channel of that name was ever seen. */

@@ -53,6 +53,7 @@ enum metrics_stat {
 	METRICS_DEFERRED,
 	METRICS_CANCELLED,
 	METRICS_SATURATED,
+	METRICS_FAILING,
 	METRICS_LAST_DELIVERED,
 	METRICS_LAST_FAILED,
 };
@@ -70,6 +71,9 @@ static const struct metrics_family {
 	{ "herald_channel_saturated", "gauge",
 	    "1 while the channel's queue is full and its jobs are not "
 	    "claimed.", METRICS_SATURATED },
+	{ "herald_channel_failing", "gauge",
+	    "1 while the channel's last answered send failed (the peer down, "
+	    "refusing, erring); a delivery ends it.", METRICS_FAILING },
 	{ "herald_channel_sent_total", "counter",
 	    "Jobs handed to the channel's plugin, retries included.",
 	    METRICS_SENT },
@@ -117,6 +121,8 @@ metrics_stat_value(const struct metrics_chan *c, enum metrics_stat s)
 		return c->st.cancelled;
 	case METRICS_SATURATED:
 		return c->saturated ? 1 : 0;
+	case METRICS_FAILING:
+		return c->st.failing ? 1 : 0;
 	case METRICS_LAST_DELIVERED:
 		return c->st.last_delivered_at > 0 ?
 		    (uint64_t)c->st.last_delivered_at : 0;
