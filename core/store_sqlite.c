@@ -3,8 +3,12 @@
  *
  * One node owns the file, so leases only matter for crash recovery, where
  * every in-flight row is ours.  WAL lets heraldctl read while the daemon
- * writes; synchronous=NORMAL loses at most the last transactions on power
- * loss, never the file.
+ * writes.  synchronous=FULL syncs the log at every commit: with NORMAL,
+ * outcomes committed in the seconds before a power loss or a file system
+ * gone read-only after a disk error were lost with the page cache, and
+ * those sends were repeated at the next start (18 beyond the concurrency
+ * in test_store_readonly.sh).  A commit carries a whole loop iteration's
+ * outcomes, so the cost is one sync per batch, not per job.
  *
  * Speed comes from a few habits: every statement is prepared once and
  * cached; planning runs in one transaction and writes one row per job (no
@@ -187,6 +191,23 @@ sq_is_fault(int code)
 	}
 }
 
+/* Whether creating a file beside path fails with EROFS. */
+static int
+sq_is_readonly_fs(const char *path)
+{
+	char *probe = xasprintf("%s.probe", path);
+	int fd, rofs;
+
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	rofs = fd == -1 && errno == EROFS;
+	if (fd != -1) {
+		close(fd);
+		unlink(probe);
+	}
+	free(probe);
+	return rofs;
+}
+
 /*
  * What an operator can do about a storage fault, into buf ("" for other
  * errors).  A full disk also stops the write-ahead log from being folded
@@ -213,12 +234,22 @@ sq_advice(const struct sq *q, int code, char *buf, size_t len)
 		free(wal);
 		break;
 	case SQLITE_READONLY:
-		snprintf(buf, len, "; the file or its file system is "
-		    "read-only: remount it read-write (see dmesg) or fix the "
-		    "permissions of the store and its -wal and -shm files");
-		break;
 	case SQLITE_IOERR:
-		snprintf(buf, len, "; the disk reports I/O errors: see dmesg");
+		/* A file system the kernel made read-only after a disk
+		 * error answers SQLite with I/O errors, and ext4's
+		 * emergency read-only state shows neither in statvfs() nor
+		 * in access(): only a write tells. */
+		if (sq_is_readonly_fs(q->path))
+			snprintf(buf, len, "; its file system is read-only "
+			    "(remounted after a disk error? see dmesg): check "
+			    "it and mount it read-write");
+		else if ((code & 0xff) == SQLITE_READONLY)
+			snprintf(buf, len, "; the store is read-only: fix the "
+			    "permissions of the store and its -wal and -shm "
+			    "files");
+		else
+			snprintf(buf, len, "; the disk reports I/O errors: "
+			    "see dmesg");
 		break;
 	default:
 		break;
@@ -514,10 +545,10 @@ sq_create_private(struct store *s, const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return errno == EEXIST ? 0 : store_seterr(s, "%s: cannot "
-		    "create store: %s", path, strerror(errno));
+		    "open store: %s", path, strerror(errno));
 	/* The umask may have taken the group's read bit. */
 	if (fchmod(fd, 0640) == -1) {
-		store_seterr(s, "%s: cannot create store: %s", path,
+		store_seterr(s, "%s: cannot open store: %s", path,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -569,7 +600,7 @@ sq_open(struct store *s, const char *where, void **state)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_exec(q->db, "PRAGMA synchronous = NORMAL;"
+	if (sqlite3_exec(q->db, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA temp_store = MEMORY;"
 	    "PRAGMA cache_size = " SQ_CACHE_KB ";", NULL, NULL,
