@@ -21,6 +21,7 @@
 #include "civil.h"
 #include "daemon.h"
 #include "dlr.h"
+#include "engine.h"
 #include "httpd.h"
 #include "model.h"
 #include "suggest.h"
@@ -331,14 +332,29 @@ api_find_any_deadline(struct evhttp_request *req, const struct model *m,
 	return -1;
 }
 
-/* GET /healthz: alive, and not on the way out. */
+/*
+ * GET /healthz: alive, not on the way out, and able to record outcomes.
+ * A store that cannot write makes the daemon unhealthy (503): it holds
+ * its sends until the store answers again, so a monitor should page.
+ */
 static void
 api_healthz(struct evhttp_request *req, void *arg)
 {
 	struct daemon *d = arg;
+	const struct engine_status *es = d->engine != NULL ?
+	    engine_status(d->engine) : NULL;
+	int store_ok = es == NULL || !es->store_failing;
+	int ok = !d->draining && store_ok;
+	json_t *o;
 
-	api_reply(req, d->draining ? 503 : 200, json_pack("{s:b,s:I}", "ok",
-	    !d->draining, "generation", (json_int_t)d->generation));
+	o = json_pack("{s:b,s:I,s:s}", "ok", ok, "generation",
+	    (json_int_t)d->generation, "store", store_ok ? "ok" : "failing");
+	if (d->draining)
+		json_object_set_new(o, "reason", json_string("stopping"));
+	else if (!store_ok)
+		json_object_set_new(o, "reason", json_sprintf("the store cannot "
+		    "record outcomes: %s", es->store_error));
+	api_reply(req, ok ? 200 : 503, o);
 }
 
 int

@@ -93,7 +93,7 @@ api_status_is_saturated(const char *name, const char *const *names, size_t n)
  * shows zeros.  Caller owns the array.
  */
 static json_t *
-api_status_channels(struct engine *e)
+api_status_channels(struct engine *e, const char *zone)
 {
 	const struct model *m = engine_model(e);
 	struct dispatch *disp = engine_dispatch(e);
@@ -112,10 +112,10 @@ api_status_channels(struct engine *e)
 		saturated = api_status_is_saturated(ch->name, sat, n_sat);
 		if (saturated)
 			health = "saturated";
-		else if (st.last_failed_at > st.last_delivered_at)
+		else if (st.failing)
 			health = "failing";
 		json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:b,"
-		    "s:I,s:I,s:I,s:I,s:I,s:s}",
+		    "s:I,s:I,s:I,s:I,s:I,s:s,s:o,s:o}",
 		    "name", ch->name, "plugin", ch->plugin,
 		    "queued", (json_int_t)st.queued,
 		    "in_flight", (json_int_t)st.in_flight,
@@ -125,7 +125,10 @@ api_status_channels(struct engine *e)
 		    "retried", (json_int_t)st.retried,
 		    "timeouts", (json_int_t)st.timeouts,
 		    "failed", (json_int_t)st.failed,
-		    "health", health));
+		    "health", health,
+		    "failing_since", api_json_time(st.failing_since, zone),
+		    "last_error", st.failing ? json_string(st.last_error) :
+		    json_null()));
 	}
 	return a;
 }
@@ -194,6 +197,27 @@ api_status_campaigns(struct engine *e)
 	return a;
 }
 
+/*
+ * {"url", "schema", "health", "since", "error", "held"}: health "failing"
+ * while outcomes or claims cannot be written; held counts the outcomes
+ * kept in memory meanwhile.  Caller owns the object.
+ */
+static json_t *
+api_status_store(struct engine *e, struct store *st, const char *url,
+    const char *zone)
+{
+	const struct engine_status *es = engine_status(e);
+	size_t held = 0;
+
+	(void)dispatch_holding(engine_dispatch(e), &held, NULL);
+	return json_pack("{s:s,s:i,s:s,s:o,s:o,s:I}", "url", url,
+	    "schema", store_schema_version(st),
+	    "health", es->store_failing ? "failing" : "ok",
+	    "since", api_json_time(es->store_failing_since, zone),
+	    "error", es->store_failing ? json_string(es->store_error) :
+	    json_null(), "held", (json_int_t)held);
+}
+
 void
 api_status(struct evhttp_request *req, void *arg)
 {
@@ -217,16 +241,15 @@ api_status(struct evhttp_request *req, void *arg)
 	if ((jobs = api_status_jobs(req, st)) == NULL)
 		return;
 	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,"
-	    "s:{s:s,s:i},s:o,s:o,s:o,s:o,s:o}",
+	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "version", PACKAGE_VERSION,
 	    "uptime", (json_int_t)(now > d->started ? now - d->started : 0),
 	    "started", api_json_time((int64_t)d->started, zone),
 	    "generation", (json_int_t)d->generation,
-	    "store",
-	    "url", api_status_store_url(m->daemon.store, url, sizeof(url)),
-	    "schema", store_schema_version(st),
+	    "store", api_status_store(d->engine, st,
+	    api_status_store_url(m->daemon.store, url, sizeof(url)), zone),
 	    "jobs", jobs,
-	    "channels", api_status_channels(d->engine),
+	    "channels", api_status_channels(d->engine, zone),
 	    "clock", api_status_clock(engine_status(d->engine), zone),
 	    "last_reload", api_status_reload(d, zone),
 	    "campaigns", api_status_campaigns(d->engine)));

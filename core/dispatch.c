@@ -21,12 +21,14 @@
 #include "dispatch_internal.h"
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "acklink.h"
+#include "duration.h"
 #include "ical.h"
 #include "log.h"
 #include "misfire.h"
@@ -40,6 +42,10 @@
 
 #define DISPATCH_DEFAULT_CONCURRENCY 4
 #define DISPATCH_QUEUE_SLACK 256
+/* Commit retries while the store fails: fast at first (a transient lock),
+ * then every few seconds, so a freed disk is noticed soon. */
+#define DISPATCH_RETRY_MIN_US 250000
+#define DISPATCH_RETRY_MAX_US 5000000
 
 const int64_t dispatch_latency_bounds_us[DISPATCH_LATENCY_BUCKETS] = {
 	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
@@ -200,7 +206,15 @@ dispatch_on_flush(evutil_socket_t fd, short what, void *arg)
 	struct dispatch *d = arg;
 
 	d->flush_armed = 0;
-	dispatch_flush(d);
+	/* While holding, only the retry timer tries the store. */
+	if (!d->holding)
+		dispatch_flush(d);
+}
+
+static void
+dispatch_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	dispatch_flush(arg);
 }
 
 /*
@@ -442,6 +456,46 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
 }
 
 /*
+ * Follow the channel's health from the plugin's answers: log when it
+ * starts failing (with the error) and when it delivers again, once each
+ * however many sends fail between.  Only answers from the peer count: a
+ * contact without an address or a template that does not render says
+ * nothing about the channel.
+ */
+static void
+dispatch_chan_health(struct dispatch *d, struct dchan *ch,
+    enum herald_outcome outcome, const char *reason)
+{
+	int64_t now = dispatch_now_us(d) / 1000000;
+	char took[64];
+
+	if (outcome == HERALD_DELIVERED) {
+		if (!ch->st.failing)
+			return;
+		duration_format(now > ch->st.failing_since ?
+		    now - ch->st.failing_since : 0, took, sizeof(took));
+		log_notice("channel %s: recovered after %s (%" PRIu64
+		    " failed sends; the last: %s)", ch->name, took,
+		    ch->st.failing_sends, ch->st.last_error);
+		ch->st.failing = 0;
+		ch->st.failing_since = 0;
+		ch->st.failing_sends = 0;
+		return;
+	}
+	snprintf(ch->st.last_error, sizeof(ch->st.last_error), "%s",
+	    reason != NULL ? reason : outcome == HERALD_TRANSIENT ?
+	    "transient failure" : "permanent failure");
+	ch->st.failing_sends++;
+	if (ch->st.failing)
+		return;
+	ch->st.failing = 1;
+	ch->st.failing_since = now;
+	log_warnx("channel %s: failing: %s failure: %s", ch->name,
+	    outcome == HERALD_TRANSIENT ? "transient" : "permanent",
+	    ch->st.last_error);
+}
+
+/*
  * The plugin's answer; may run inside channel_set_send().  A merged send's
  * outcome is every merged job's outcome.
  */
@@ -460,6 +514,7 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 	 * wait for the batch's commit. */
 	dispatch_latency_add(&ch->st.latency,
 	    dispatch_now_us(d) - ds->sj->handoff_us);
+	dispatch_chan_health(d, ch, outcome, reason);
 	if (rest != NULL) {
 		snprintf(merged, sizeof(merged), "merged into one message "
 		    "with %zu others (key %s)", ds->n_merged, ds->sj->j.key);
@@ -477,52 +532,78 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 	}
 }
 
-int
-dispatch_flush(struct dispatch *d)
+/*
+ * Record every outcome of list in one transaction.  Returns 0, or -1 when
+ * the storage failed and nothing of the batch was written.  An outcome the
+ * store refuses for itself (a job already recorded) is logged and
+ * dropped: trying it again could not help.
+ */
+static int
+dispatch_commit(struct dispatch *d, struct dsend *list)
 {
-	struct dsend *ds, *next, *list = d->done_head;
-	struct dchan *ch;
-	int rc = 0;
+	struct dsend *ds;
 
-	if (list == NULL)
-		return 0;
-	d->done_head = d->done_tail = NULL;
-	if (store_begin(d->st) == -1) {
-		log_errx("dispatch: %s", store_error(d->st));
-		rc = -1;
-	}
+	if (store_begin(d->st) == -1)
+		return -1;
 	for (ds = list; ds != NULL; ds = ds->next) {
 		if (store_record(d->st, ds->sj->j.key, &ds->res) == -1) {
+			if (store_is_fault(d->st))
+				goto fault;
 			log_errx("dispatch: record %s: %s", ds->sj->j.key,
 			    store_error(d->st));
-			rc = -1;
 		}
 		if (ds->has_fallback && store_insert(d->st, &ds->fallback) == -1) {
+			if (store_is_fault(d->st))
+				goto fault;
 			log_errx("dispatch: fallback for %s: %s", ds->sj->j.key,
 			    store_error(d->st));
-			rc = -1;
 		}
-		if (ds->res.outcome != STORE_DELIVERED &&
-		    ds->res.outcome != STORE_CANCELLED)
-			d->need_poke = 1;
 	}
-	if (store_commit(d->st) == -1) {
-		log_errx("dispatch: commit: %s", store_error(d->st));
-		rc = -1;
-	}
-	/*
-	 * Slots are freed only now, committed or not: a failed commit
-	 * leaves the rows inflight for store_recover(), and holding the
-	 * slots forever would stop the channel.
-	 */
+	/* A failed commit is the storage's whatever it says: the batch is
+	 * gone either way. */
+	return store_commit(d->st);
+fault:
+	store_rollback(d->st);
+	return -1;
+}
+
+/* The commit failed: keep the outcomes, hold the slots, try again later. */
+static void
+dispatch_hold(struct dispatch *d)
+{
+	struct timeval tv;
+
+	d->commit_failures++;
+	if (!d->holding) {
+		d->holding = 1;
+		d->retry_us = DISPATCH_RETRY_MIN_US;
+		if (d->hooks.store != NULL)
+			d->hooks.store(d->hooks.arg, store_error(d->st));
+	} else if ((d->retry_us *= 2) > DISPATCH_RETRY_MAX_US)
+		d->retry_us = DISPATCH_RETRY_MAX_US;
+	tv.tv_sec = d->retry_us / 1000000;
+	tv.tv_usec = d->retry_us % 1000000;
+	evtimer_add(d->ev_retry, &tv);
+}
+
+/* Free the sends of list and the slots they hold. */
+static void
+dispatch_release(struct dispatch *d, struct dsend *list, int log_failed)
+{
+	struct dsend *ds, *next;
+	struct dchan *ch;
+
 	for (ds = list; ds != NULL; ds = next) {
 		next = ds->next;
-		if (ds->res.outcome == STORE_FAILED)
+		if (log_failed && ds->res.outcome == STORE_FAILED)
 			log_warnx("failed: %s %s/%s for %s via %s: %s",
 			    job_kind_name(ds->sj->j.kind), ds->sj->j.campaign,
 			    ds->sj->j.item, ds->sj->j.contact,
 			    ds->sj->j.channel, ds->detail != NULL ?
 			    ds->detail : "-");
+		if (ds->res.outcome != STORE_DELIVERED &&
+		    ds->res.outcome != STORE_CANCELLED)
+			d->need_poke = 1;
 		ch = ds->sj->chan;
 		if (ds->sj->holds_slot) {
 			ch->st.in_flight--;
@@ -533,8 +614,51 @@ dispatch_flush(struct dispatch *d)
 		sched_job_free(ds->sj);
 		dispatch_send_free(ds);
 	}
+}
+
+int
+dispatch_flush(struct dispatch *d)
+{
+	struct dsend *list = d->done_head;
+
+	if (list == NULL)
+		return 0;
+	/*
+	 * Slots are freed only once the outcomes are on disk.  When the
+	 * store cannot take them they stay on the done list (later outcomes
+	 * join them there) and the slots stay held: the sends without a
+	 * recorded outcome never exceed the channel's concurrency, and a
+	 * crash meanwhile repeats no more than those.
+	 */
+	if (dispatch_commit(d, list) == -1) {
+		dispatch_hold(d);
+		return -1;
+	}
+	d->done_head = d->done_tail = NULL;
+	if (d->holding) {
+		d->holding = 0;
+		evtimer_del(d->ev_retry);
+		if (d->hooks.store != NULL)
+			d->hooks.store(d->hooks.arg, NULL);
+	}
+	dispatch_release(d, list, 1);
 	dispatch_pump(d);
-	return rc;
+	return 0;
+}
+
+int
+dispatch_holding(const struct dispatch *d, size_t *held,
+    uint64_t *commit_failures)
+{
+	size_t n = 0;
+
+	for (const struct dsend *ds = d->done_head; ds != NULL; ds = ds->next)
+		n++;
+	if (held != NULL)
+		*held = n;
+	if (commit_failures != NULL)
+		*commit_failures = d->commit_failures;
+	return d->holding;
 }
 
 /* --- sending --- */
@@ -785,7 +909,8 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 	int64_t now_us, wait;
 	int sent;
 
-	while (ch->present && ch->st.queued > 0 &&
+	/* Nothing is handed off while outcomes cannot be recorded. */
+	while (!d->holding && ch->present && ch->st.queued > 0 &&
 	    ch->st.in_flight < ch->concurrency) {
 		now_us = dispatch_now_us(d);
 		if ((wait = tbucket_take(&ch->tb, now_us)) > 0) {
@@ -873,7 +998,12 @@ dispatch_open(struct event_base *base, struct store *st,
 	if (d->rng == 0)
 		d->rng = 1;
 	d->ev_flush = event_new(base, -1, 0, dispatch_on_flush, d);
-	if (d->ev_flush == NULL) {
+	d->ev_retry = evtimer_new(base, dispatch_on_retry, d);
+	if (d->ev_flush == NULL || d->ev_retry == NULL) {
+		if (d->ev_flush != NULL)
+			event_free(d->ev_flush);
+		if (d->ev_retry != NULL)
+			event_free(d->ev_retry);
 		free(d);
 		return -1;
 	}
@@ -1006,6 +1136,10 @@ dispatch_free(struct dispatch *d)
 	if (d == NULL)
 		return;
 	dispatch_requeue(d);
+	/* Outcomes the store never took: their rows stay inflight and the
+	 * next start sends them again (at most the held slots). */
+	dispatch_release(d, d->done_head, 0);
+	d->done_head = d->done_tail = NULL;
 	for (ch = d->chans; ch != NULL; ch = next) {
 		next = ch->next;
 		if (ch->ev_tokens != NULL)
@@ -1015,6 +1149,7 @@ dispatch_free(struct dispatch *d)
 	}
 	dgen_unref(d->cur);
 	event_free(d->ev_flush);
+	event_free(d->ev_retry);
 	free(d->skip);
 	free(d);
 }

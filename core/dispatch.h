@@ -38,6 +38,10 @@ struct dispatch_hooks {
 	 * contact's unit region or "-".  Optional. */
 	void (*sent)(void *arg, const struct sched_job *sj, const char *region,
 	    int64_t handoff_us);
+	/* The store stopped taking outcomes (err, borrowed for the call) or
+	 * took them again (err NULL): called on each change only.
+	 * Optional. */
+	void (*store)(void *arg, const char *err);
 	void *arg;
 };
 
@@ -69,9 +73,21 @@ int dispatch_stage(struct dispatch *d, struct sched_job *sj);
 /* Names of saturated channels; the array is borrowed until the next call. */
 size_t dispatch_saturated(struct dispatch *d, const char *const **names);
 
-/* Commit the outcomes gathered so far (normally done once per loop
- * iteration by an event).  Returns 0 or -1 when the store failed. */
+/*
+ * Commit the outcomes gathered so far (normally done once per loop
+ * iteration by an event).  Returns 0 or -1 when the store failed.
+ *
+ * When the storage fails (disk full, read-only: store_is_fault()), the
+ * outcomes are kept in memory, their slots stay held and nothing more is
+ * handed off, so at most `concurrency` sends per channel wait without a
+ * recorded outcome; a timer retries the commit with backoff and sending
+ * resumes once it succeeds (DESIGN.md rule 3).
+ */
 int dispatch_flush(struct dispatch *d);
+/* Outcomes waiting for the store, and failed commit attempts so far;
+ * returns whether the dispatcher is holding for the store. */
+int dispatch_holding(const struct dispatch *d, size_t *held,
+    uint64_t *commit_failures);
 /* Put every queued, unsent job back in the store (deferred), then flush. */
 void dispatch_requeue(struct dispatch *d);
 /* Sends whose outcome is not committed yet, over all channels. */
@@ -97,9 +113,15 @@ struct dispatch_stats {
 	 * have the message); also counted in retried or failed. */
 	uint64_t timeouts;
 	/* Unix seconds of the channel's last delivery and last failed or
-	 * retried send; 0: never.  Status calls a channel "failing" when
-	 * the last failure is newer than the last delivery. */
+	 * retried send; 0: never. */
 	int64_t last_delivered_at, last_failed_at;
+	/* Failing: the last send the plugin answered failed (transient or
+	 * permanent), since failing_since (Unix seconds), with last_error;
+	 * a delivery ends it.  Each change is logged once. */
+	int failing;
+	int64_t failing_since;
+	uint64_t failing_sends;		/* failed answers since then */
+	char last_error[200];
 	struct dispatch_latency latency;
 };
 /*

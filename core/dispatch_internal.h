@@ -85,6 +85,15 @@ struct dispatch {
 	const char **skip;
 	size_t n_skip_alloc;
 	uint64_t rng;
+	/*
+	 * The store could not commit: outcomes stay on the done list, their
+	 * slots stay held, nothing is handed off, and ev_retry tries the
+	 * commit again after retry_us (doubling up to a cap).
+	 */
+	int holding;
+	struct event *ev_retry;
+	int64_t retry_us;
+	uint64_t commit_failures;
 };
 
 /* What dispatch_check() decided for a job. */

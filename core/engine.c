@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "duration.h"
 #include "log.h"
 #include "misfire.h"
 #include "planner.h"
@@ -34,6 +35,9 @@ struct engine {
 	struct sched *sched;
 	struct dispatch *disp;
 	struct engine_status status;
+
+	/* Which parts see the store failing (engine_status has the sum). */
+	int store_disp_down, store_sched_down;
 
 	struct event *ev_drain;
 	int64_t drain_deadline_us;
@@ -240,6 +244,56 @@ engine_on_poke(void *arg)
 		sched_poke(e->sched);
 }
 
+/* --- the store's health --- */
+
+/*
+ * The dispatcher (commits) or the scheduler (claims) found the store
+ * failing (err) or working again (NULL).  One line when the store as a
+ * whole starts failing and one when it works again, not one per job.
+ */
+static void
+engine_store_report(struct engine *e, int *down, const char *err)
+{
+	struct engine_status *s = &e->status;
+	int was = s->store_failing;
+	int64_t now = engine_now(e);
+	char took[64];
+
+	*down = err != NULL;
+	if (err != NULL)
+		snprintf(s->store_error, sizeof(s->store_error), "%s", err);
+	s->store_failing = e->store_disp_down || e->store_sched_down;
+	if (!was && s->store_failing) {
+		s->store_failing_since = now;
+		s->store_faults++;
+		log_errx("store: cannot record outcomes: %s; nothing more is "
+		    "handed off until it can (sends held, retrying)", err);
+	} else if (was && !s->store_failing) {
+		duration_format(now > s->store_failing_since ?
+		    now - s->store_failing_since : 0, took, sizeof(took));
+		log_notice("store: recording again after %s; held outcomes "
+		    "recorded, sending resumes", took);
+		s->store_failing_since = 0;
+		s->store_error[0] = '\0';
+	}
+}
+
+static void
+engine_on_disp_store(void *arg, const char *err)
+{
+	struct engine *e = arg;
+
+	engine_store_report(e, &e->store_disp_down, err);
+}
+
+static void
+engine_on_sched_store(void *arg, const char *err)
+{
+	struct engine *e = arg;
+
+	engine_store_report(e, &e->store_sched_down, err);
+}
+
 /* --- planning and misfires --- */
 
 static int
@@ -334,9 +388,9 @@ engine_open(struct event_base *base, struct model *m, struct channel_set *cs,
 {
 	struct sched_hooks sh = { .handoff = engine_on_handoff,
 	    .handoff_done = engine_on_handoff_done, .skip = engine_on_skip,
-	    .claimed = engine_on_claimed };
+	    .claimed = engine_on_claimed, .store = engine_on_sched_store };
 	struct dispatch_hooks dh = { .poke = engine_on_poke,
-	    .sent = engine_on_sent };
+	    .sent = engine_on_sent, .store = engine_on_disp_store };
 	struct sched_settings set;
 	struct engine *e = xcalloc(1, sizeof(*e));
 	char host[64], *owner;
@@ -433,7 +487,11 @@ engine_on_drain(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(e->ev_drain, &tv);
 		return;
 	}
-	if (n > 0)
+	if (n > 0 && e->status.store_failing)
+		log_warnx("stop: the store could not record the outcomes of "
+		    "%zu sends (%s); they will be sent again at the next "
+		    "start", n, e->status.store_error);
+	else if (n > 0)
 		log_warnx("stop: %zu sends still in flight; they will be "
 		    "retried at the next start", n);
 	if (e->drain_done != NULL)

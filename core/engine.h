@@ -52,6 +52,12 @@ struct engine_status {
 	struct engine_launch *launches;
 	size_t n_launches;
 	size_t planned, inserted, updated, cancelled, recovered, missed;
+	/* The store: failing while outcomes or claims cannot be written
+	 * (disk full, read-only); nothing is handed off meanwhile. */
+	int store_failing;
+	int64_t store_failing_since;	/* Unix seconds; 0 when ok */
+	char store_error[256];		/* the last failure; "" when ok */
+	uint64_t store_faults;		/* times it began failing */
 };
 
 /*

@@ -54,6 +54,7 @@ enum metrics_stat {
 	METRICS_DEFERRED,
 	METRICS_CANCELLED,
 	METRICS_SATURATED,
+	METRICS_FAILING,
 	METRICS_LAST_DELIVERED,
 	METRICS_LAST_FAILED,
 };
@@ -71,6 +72,9 @@ static const struct metrics_family {
 	{ "herald_channel_saturated", "gauge",
 	    "1 while the channel's queue is full and its jobs are not "
 	    "claimed.", METRICS_SATURATED },
+	{ "herald_channel_failing", "gauge",
+	    "1 while the channel's last answered send failed (the peer down, "
+	    "refusing, erring); a delivery ends it.", METRICS_FAILING },
 	{ "herald_channel_sent_total", "counter",
 	    "Jobs handed to the channel's plugin, retries included.",
 	    METRICS_SENT },
@@ -124,6 +128,8 @@ metrics_stat_value(const struct metrics_chan *c, enum metrics_stat s)
 		return c->st.cancelled;
 	case METRICS_SATURATED:
 		return c->saturated ? 1 : 0;
+	case METRICS_FAILING:
+		return c->st.failing ? 1 : 0;
 	case METRICS_LAST_DELIVERED:
 		return c->st.last_delivered_at > 0 ?
 		    (uint64_t)c->st.last_delivered_at : 0;
@@ -251,6 +257,30 @@ metrics_daemon(struct evbuffer *b, const struct daemon *d)
 	    d->started));
 }
 
+/* Whether the store takes outcomes, and what waits for it meanwhile. */
+static void
+metrics_store(struct evbuffer *b, const struct engine *e)
+{
+	const struct engine_status *es = engine_status(e);
+	uint64_t failures = 0;
+	size_t held = 0;
+
+	(void)dispatch_holding(engine_dispatch(e), &held, &failures);
+	metrics_single(b, "herald_store_healthy", "gauge",
+	    "1 while the store records outcomes; 0 while it cannot (disk "
+	    "full, read-only) and nothing is handed off.",
+	    es->store_failing ? 0 : 1);
+	metrics_single(b, "herald_store_faults_total", "counter",
+	    "Times the store began failing to record outcomes or claims.",
+	    (int64_t)es->store_faults);
+	metrics_single(b, "herald_store_commit_failures_total", "counter",
+	    "Outcome commits that failed in the storage and were kept in "
+	    "memory to be retried.", (int64_t)failures);
+	metrics_single(b, "herald_store_held_outcomes", "gauge",
+	    "Outcomes kept in memory because the store could not record "
+	    "them.", (int64_t)held);
+}
+
 /* Clock check and jobs by state.  Returns 0, or -1 when the store failed. */
 static int
 metrics_engine(struct evbuffer *b, const struct engine *e)
@@ -264,6 +294,7 @@ metrics_engine(struct evbuffer *b, const struct engine *e)
 		metrics_single(b, "herald_clock_synchronized", "gauge",
 		    "1 when the kernel said the clock is synchronized at the "
 		    "last check (before launches).", es->clock.synced ? 1 : 0);
+	metrics_store(b, e);
 	memset(counts, 0, sizeof(counts));
 	if (store_count_states(engine_store(e), counts) == -1)
 		return -1;

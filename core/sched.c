@@ -53,6 +53,7 @@ struct sched {
 	int64_t timer_at;	/* clock us; -1 disarmed */
 	int stopped;
 	int running;		/* inside sched_run(): pokes are redundant */
+	int store_failing;	/* the last claim failed */
 
 	struct sched_job **heap;
 	size_t n, alloc;	/* held; room in heap[] */
@@ -261,6 +262,24 @@ sched_poke(struct sched *s)
 	sched_arm(s, 0, 0);
 }
 
+/* A store call of sched_run() failed (what) or all succeeded (NULL):
+ * tell the hook on a change, or log each failure without one. */
+static void
+sched_store_result(struct sched *s, const char *what)
+{
+	int failing = what != NULL;
+
+	if (s->hooks.store == NULL) {
+		if (failing)
+			log_errx("scheduler: %s: %s", what, store_error(s->st));
+		return;
+	}
+	if (failing != s->store_failing)
+		s->hooks.store(s->hooks.arg, failing ?
+		    store_error(s->st) : NULL);
+	s->store_failing = failing;
+}
+
 /* Hand off every job due at now.  Returns how many. */
 static size_t
 sched_handoff(struct sched *s, int64_t now_us)
@@ -296,6 +315,7 @@ sched_run(struct sched *s)
 	size_t n_skip = 0, n_claimed, room;
 	int64_t now_us, now, next, at;
 	int found, handed = 0, rc = 0;
+	const char *failed = NULL;
 
 	if (s->stopped)
 		return 0;
@@ -323,7 +343,7 @@ sched_run(struct sched *s)
 		if (store_claim(s->st, now + s->set.prefetch, room, skip,
 		    n_skip, now + s->set.lease, sched_on_claim, s,
 		    &n_claimed) == -1) {
-			log_errx("scheduler: claim: %s", store_error(s->st));
+			failed = "claim";
 			rc = -1;
 			break;
 		}
@@ -346,7 +366,7 @@ sched_run(struct sched *s)
 		at = s->heap[0]->j.next_at * 1000000;
 	if (rc == 0 && !handed && s->n_capped < s->set.cap) {
 		if (store_next_due(s->st, &next, &found) == -1) {
-			log_errx("scheduler: next due: %s", store_error(s->st));
+			failed = "next due";
 			rc = -1;
 		} else if (found) {
 			int64_t want = (next - s->set.prefetch) * 1000000;
@@ -361,6 +381,9 @@ sched_run(struct sched *s)
 	}
 	if (rc == -1 && (at == -1 || at > now_us + SCHED_POLL_US))
 		at = now_us + SCHED_POLL_US;
+	/* A run that only handed off tried nothing in the store. */
+	if (rc == -1 || !handed)
+		sched_store_result(s, failed);
 	s->running = 0;
 	/* The clock again: claiming and staging a launch takes a while, and
 	 * a timer computed from the old reading would fire that much late. */
@@ -386,10 +409,16 @@ sched_release(struct sched *s)
 	struct store_result r;
 	struct sched_job *sj;
 
+	size_t n_held = s->n, n_fault = 0;
+
 	if (s->n == 0)
 		return;
-	if (store_begin(s->st) == -1)
-		log_errx("scheduler: %s", store_error(s->st));
+	if (store_begin(s->st) == -1) {
+		if (store_is_fault(s->st))
+			n_fault = 1;
+		else
+			log_errx("scheduler: %s", store_error(s->st));
+	}
 	while (s->n > 0) {
 		sj = sched_heap_pop(s);
 		memset(&r, 0, sizeof(r));
@@ -397,12 +426,23 @@ sched_release(struct sched *s)
 		r.at = sched_clock_now(&s->clock) / 1000000;
 		r.next_at = sj->j.next_at;
 		r.detail = "released by the scheduler";
-		if (store_record(s->st, sj->j.key, &r) == -1)
-			log_errx("scheduler: put back %s: %s", sj->j.key,
-			    store_error(s->st));
+		/* A store that cannot write fails every job alike: one line
+		 * for all of them (below), not one per job. */
+		if (n_fault == 0 && store_record(s->st, sj->j.key, &r) == -1) {
+			if (store_is_fault(s->st))
+				n_fault = 1;
+			else
+				log_errx("scheduler: put back %s: %s",
+				    sj->j.key, store_error(s->st));
+		}
 		sched_job_free(sj);
 	}
-	if (store_commit(s->st) == -1)
+	if (n_fault > 0) {
+		log_errx("scheduler: cannot put back %zu held jobs (%s); "
+		    "the next start recovers them", n_held,
+		    store_error(s->st));
+		store_rollback(s->st);
+	} else if (store_commit(s->st) == -1)
 		log_errx("scheduler: %s", store_error(s->st));
 }
 

@@ -69,6 +69,10 @@ struct sched_hooks {
 	/* A job was just claimed (launch staging, clock check); it is
 	 * borrowed.  Optional. */
 	void (*claimed)(void *arg, struct sched_job *sj);
+	/* The store failed a claim (err, borrowed for the call) or answered
+	 * again after failing (err NULL): called on each change only.
+	 * Without it the scheduler logs each failure itself.  Optional. */
+	void (*store)(void *arg, const char *err);
 	void *arg;
 };
 

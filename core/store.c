@@ -19,6 +19,7 @@ struct store {
 	void *be;		/* the backend's state */
 	char *owner;
 	char err[512];
+	int fault;		/* the last failure was the storage's */
 };
 
 static const struct store_ops *const store_backends[] = {
@@ -52,6 +53,18 @@ const char *
 store_error(const struct store *s)
 {
 	return s->err;
+}
+
+void
+store_setfault(struct store *s)
+{
+	s->fault = 1;
+}
+
+int
+store_is_fault(const struct store *s)
+{
+	return s->fault;
 }
 
 /* Keys come from outside (ack links, the API): refuse anything that is
@@ -199,6 +212,7 @@ store_plan_abort(struct store *s)
 int
 store_insert(struct store *s, const struct job *j)
 {
+	s->fault = 0;
 	if (store_check_job(s, j) == -1)
 		return -1;
 	if (j->fallback_of != NULL && store_check_key(s, j->fallback_of) == -1)
@@ -213,6 +227,7 @@ store_claim(struct store *s, int64_t until, size_t max,
 {
 	size_t dummy;
 
+	s->fault = 0;
 	if (n_claimed == NULL)
 		n_claimed = &dummy;
 	*n_claimed = 0;
@@ -233,6 +248,7 @@ store_next_due(struct store *s, int64_t *next_at, int *found)
 int
 store_record(struct store *s, const char *key, const struct store_result *r)
 {
+	s->fault = 0;
 	if (store_check_key(s, key) == -1)
 		return -1;
 	if (r == NULL || r->outcome < STORE_DELIVERED ||
@@ -244,13 +260,21 @@ store_record(struct store *s, const char *key, const struct store_result *r)
 int
 store_begin(struct store *s)
 {
+	s->fault = 0;
 	return s->ops->begin(s);
 }
 
 int
 store_commit(struct store *s)
 {
+	s->fault = 0;
 	return s->ops->commit(s);
+}
+
+int
+store_rollback(struct store *s)
+{
+	return s->ops->rollback(s);
 }
 
 int

@@ -39,6 +39,15 @@ int store_open(const char *url, const char *owner, struct store **out,
 void store_close(struct store *s);
 /* The last error of s. */
 const char *store_error(const struct store *s);
+/*
+ * Whether the last failed store_begin, store_record, store_insert,
+ * store_commit or store_claim failed in the storage itself (disk full,
+ * file system read-only, I/O error, database locked or corrupt) rather
+ * than on the request (unknown key, job already recorded).  Such a
+ * failure says nothing about the request: the same call may succeed
+ * later, and a caller that must not lose it keeps it and tries again.
+ */
+int store_is_fault(const struct store *s);
 /* Schema version in use. */
 int store_schema_version(struct store *s);
 
@@ -100,9 +109,11 @@ struct store_result {
 };
 int store_record(struct store *s, const char *key, const struct store_result *r);
 
-/* Batch several store_record calls in one transaction. */
+/* Batch several store_record calls in one transaction; store_rollback
+ * abandons the batch (nothing of it is written). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+int store_rollback(struct store *s);
 
 /*
  * Start-up recovery: inflight jobs whose lease expired (all of them for a
@@ -255,6 +266,7 @@ struct store_ops {
 	    const struct store_result *r);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
+	int (*rollback)(struct store *s);
 	int (*recover)(struct store *s, int64_t now, size_t *n);
 	int (*expire)(struct store *s, int64_t now,
 	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
@@ -292,10 +304,12 @@ struct store_ops {
 extern const struct store_ops store_sqlite_ops;
 
 /* For backends: their state, the owner named at open (never NULL), and
- * the error buffer.  Both return -1 for `return store_seterr(...)`. */
+ * the error buffer.  Both return -1 for `return store_seterr(...)`.
+ * store_setfault() marks the error as the storage's (store_is_fault()). */
 void *store_backend(const struct store *s);
 const char *store_owner(const struct store *s);
 int store_seterr(struct store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void store_setfault(struct store *s);
 
 #endif

@@ -3,8 +3,12 @@
  *
  * One node owns the file, so leases only matter for crash recovery, where
  * every in-flight row is ours.  WAL lets heraldctl read while the daemon
- * writes; synchronous=NORMAL loses at most the last transactions on power
- * loss, never the file.
+ * writes.  synchronous=FULL syncs the log at every commit: with NORMAL,
+ * outcomes committed in the seconds before a power loss or a file system
+ * gone read-only after a disk error were lost with the page cache, and
+ * those sends were repeated at the next start (18 beyond the concurrency
+ * in test_store_readonly.sh).  A commit carries a whole loop iteration's
+ * outcomes, so the cost is one sync per batch, not per job.
  *
  * Speed comes from a few habits: every statement is prepared once and
  * cached; planning runs in one transaction and writes one row per job (no
@@ -32,9 +36,14 @@
  * outcomes, recovery and expiry; store_sqlite_query.c submissions, acks,
  * receipts and the read side.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 #include <uuid/uuid.h>
@@ -183,16 +192,114 @@ sq_of(struct store *s)
 	return store_backend(s);
 }
 
+/*
+ * Errors of the storage rather than of the statement: the same write may
+ * succeed later (space freed, file system writable again, lock gone), so
+ * callers keep what they could not record (store_is_fault()).  Corrupt
+ * files are counted too: nothing can be recorded there either.
+ */
+static int
+sq_is_fault(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_PERM:
+	case SQLITE_PROTOCOL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_NOLFS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Whether creating a file beside path fails with EROFS. */
+static int
+sq_is_readonly_fs(const char *path)
+{
+	char *probe = xasprintf("%s.probe", path);
+	int fd, rofs;
+
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	rofs = fd == -1 && errno == EROFS;
+	if (fd != -1) {
+		close(fd);
+		unlink(probe);
+	}
+	free(probe);
+	return rofs;
+}
+
+/*
+ * What an operator can do about a storage fault, into buf ("" for other
+ * errors).  A full disk also stops the write-ahead log from being folded
+ * back into the file, which then refuses a start: say how much waits.
+ */
+static void
+sq_advice(const struct sq *q, int code, char *buf, size_t len)
+{
+	struct stat sb;
+	char *wal;
+
+	buf[0] = '\0';
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+		wal = xasprintf("%s-wal", q->path);
+		if (stat(wal, &sb) == 0 && sb.st_size > 0)
+			snprintf(buf, len, "; free space on the file system "
+			    "that holds it (its write-ahead log %s holds "
+			    "%lld bytes to fold in)", wal,
+			    (long long)sb.st_size);
+		else
+			snprintf(buf, len, "; free space on the file system "
+			    "that holds it");
+		free(wal);
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+		/* A file system the kernel made read-only after a disk
+		 * error answers SQLite with I/O errors, and ext4's
+		 * emergency read-only state shows neither in statvfs() nor
+		 * in access(): only a write tells. */
+		if (sq_is_readonly_fs(q->path))
+			snprintf(buf, len, "; its file system is read-only "
+			    "(remounted after a disk error? see dmesg): check "
+			    "it and mount it read-write");
+		else if ((code & 0xff) == SQLITE_READONLY)
+			snprintf(buf, len, "; the store is read-only: fix the "
+			    "permissions of the store and its -wal and -shm "
+			    "files");
+		else
+			snprintf(buf, len, "; the disk reports I/O errors: "
+			    "see dmesg");
+		break;
+	default:
+		break;
+	}
+}
+
 int
 sq_fail(struct store *s, struct sq *q, const char *what)
 {
 	int e = sqlite3_system_errno(q->db);
+	int code = sqlite3_extended_errcode(q->db);
+	char advice[320];
 
+	if (sq_is_fault(code))
+		store_setfault(s);
+	sq_advice(q, code, advice, sizeof(advice));
 	if (e != 0 && sqlite3_errcode(q->db) != SQLITE_CONSTRAINT)
-		return store_seterr(s, "%s: %s: %s (%s)", q->path, what,
-		    sqlite3_errmsg(q->db), strerror(e));
-	return store_seterr(s, "%s: %s: %s", q->path, what,
-	    sqlite3_errmsg(q->db));
+		return store_seterr(s, "%s: %s: %s (%s)%s", q->path, what,
+		    sqlite3_errmsg(q->db), strerror(e), advice);
+	return store_seterr(s, "%s: %s: %s%s", q->path, what,
+	    sqlite3_errmsg(q->db), advice);
 }
 
 sqlite3_stmt *
@@ -450,6 +557,35 @@ sq_close(void *state)
 	free(q);
 }
 
+/*
+ * Create the store file 0640 before SQLite does: SQLite creates it 0644
+ * less the umask, and `heraldd -f` runs under the caller's (022 as a
+ * rule), which left the agenda and its contacts world-readable.  SQLite
+ * gives the -wal and -shm files the mode of the store file.  A file that
+ * exists keeps the mode its owner chose.
+ */
+static int
+sq_create_private(struct store *s, const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return errno == EEXIST ? 0 : store_seterr(s, "%s: cannot "
+		    "open store: %s", path, strerror(errno));
+	/* The umask may have taken the group's read bit. */
+	if (fchmod(fd, 0640) == -1) {
+		store_seterr(s, "%s: cannot open store: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Sets *state to a new struct sq that sq_close() frees. */
 static int
 sq_open(struct store *s, const char *where, void **state)
@@ -462,6 +598,8 @@ sq_open(struct store *s, const char *where, void **state)
 	q = xcalloc(1, sizeof(*q));
 	q->path = xstrdup(where);
 	memory = strcmp(where, ":memory:") == 0;
+	if (sq_create_private(s, where) == -1)
+		goto fail;
 	rc = sqlite3_open_v2(where, &q->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
@@ -491,7 +629,7 @@ sq_open(struct store *s, const char *where, void **state)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_exec(q->db, "PRAGMA synchronous = NORMAL;"
+	if (sqlite3_exec(q->db, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA temp_store = MEMORY;"
 	    "PRAGMA cache_size = " SQ_CACHE_KB ";", NULL, NULL,
@@ -536,10 +674,27 @@ sq_commit(struct store *s)
 	if (!q->batch)
 		return store_seterr(s, "commit without begin");
 	q->batch = 0;
-	if (sqlite3_get_autocommit(q->db))
+	/* SQLite rolls a transaction back by itself after SQLITE_FULL or
+	 * an I/O error: a storage fault. */
+	if (sqlite3_get_autocommit(q->db)) {
+		store_setfault(s);
 		return store_seterr(s, "%s: the batch was rolled back by an "
 		    "earlier error", q->path);
+	}
 	return sq_tx_end(s, q, 1, 1);
+}
+
+static int
+sq_rollback(struct store *s)
+{
+	struct sq *q = sq_of(s);
+
+	if (!q->batch)
+		return store_seterr(s, "rollback without begin");
+	q->batch = 0;
+	if (sqlite3_get_autocommit(q->db))
+		return 0;
+	return sq_exec(s, q, ST_ROLLBACK, "rollback");
 }
 
 const struct store_ops store_sqlite_ops = {
@@ -557,6 +712,7 @@ const struct store_ops store_sqlite_ops = {
 	.record = sq_record,
 	.begin = sq_begin,
 	.commit = sq_commit,
+	.rollback = sq_rollback,
 	.recover = sq_recover,
 	.expire = sq_expire,
 	.later = sq_later,

@@ -16,7 +16,7 @@
 PY=/usr/bin/python3
 RECEIVER=$top_srcdir/tests/integration/webhook_receiver.py
 CT='text/plain; version=0.0.4; charset=utf-8'
-ALLOWED='CLOCK NOT SYNCHRONIZED|cannot check clock|failed: reminder m/d1 for b[0-9] via bad|reload: m.conf:[0-9]+: syntax error|reload failed: keeping'
+ALLOWED='CLOCK NOT SYNCHRONIZED|cannot check clock|failed: reminder m/d1 for b[0-9] via bad|channel bad: failing: |reload: m.conf:[0-9]+: syntax error|reload failed: keeping'
 
 if [ ! -f "$HERALD_PLUGIN_DIR/webhook.so" ]; then
 	echo "1..0 # SKIP the webhook plugin was not built"

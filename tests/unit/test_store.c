@@ -3,6 +3,8 @@
  * schema, idempotent planning and revival, claims, outcomes, history,
  * expiry, submissions and acknowledgements.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1361,6 +1363,40 @@ test_later_and_superseded(void **state)
 	assert_int_equal(counts[JOB_SUPERSEDED], 1);
 }
 
+/* A batch rolled back leaves nothing; a refusal of the request itself
+ * (an outcome recorded twice) is not a storage fault, so a caller drops
+ * it instead of holding it; a new store file is 0640 whatever the umask. */
+static void
+test_rollback_and_faults(void **state)
+{
+	struct fixture *f = *state;
+	struct store_result r = { .outcome = STORE_DELIVERED, .at = 1000 };
+	struct job v[2];
+	struct stat sb;
+
+	job_init(&v[0], "d1", JOB_REMINDER, -3600, "bj", "sms", 5000);
+	job_init(&v[1], "d1", JOB_REMINDER, -3600, "sh", "sms", 5000);
+	plan(f->s, v, 2, NULL);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_record(f->s, v[0].key, &r), 0);
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(sql_int(f->path,
+	    "SELECT count(*) FROM events WHERE state = 'delivered'"), 0);
+
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_record(f->s, v[0].key, &r), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_DELIVERED);
+	assert_int_equal(store_record(f->s, v[0].key, &r), -1);
+	assert_non_null(strstr(store_error(f->s), "already delivered"));
+	assert_false(store_is_fault(f->s));
+	assert_int_equal(store_rollback(f->s), -1);	/* no batch open */
+
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1381,6 +1417,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_recover),
 	T(test_record_outcomes),
 	T(test_record_batch),
+	T(test_rollback_and_faults),
 	T(test_expire),
 	T(test_later_and_superseded),
 	T(test_submit),
