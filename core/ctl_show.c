@@ -95,16 +95,19 @@ ctl_show_status(const json_t *o, FILE *fp)
 	static const char *const jobs[] = { "pending", "inflight", "delivered",
 	    "failed", "missed", "cancelled", "superseded" };
 	static const char *const head[] = { "CHANNEL", "PLUGIN", "HEALTH",
-	    "QUEUED", "IN FLIGHT", "SENT", "DELIVERED", "RETRIED", "FAILED" };
+	    "QUEUED", "IN FLIGHT", "SENT", "DELIVERED", "RETRIED", "TIMEOUTS",
+	    "FAILED" };
 	static const char *const keys[] = { "name", "plugin", "health",
-	    "queued", "in_flight", "sent", "delivered", "retried", "failed" };
+	    "queued", "in_flight", "sent", "delivered", "retried", "timeouts",
+	    "failed" };
+	enum { NCOLS = sizeof(keys) / sizeof(keys[0]) };
 	const json_t *store = json_object_get(o, "store");
 	const json_t *clock = json_object_get(o, "clock");
 	const json_t *reload = json_object_get(o, "last_reload");
 	const json_t *ch, *sync, *e;
 	struct ctl_table *t;
 	char b1[64], b2[64], up[48], line[512];
-	const char *row[9];
+	const char *row[NCOLS];
 	size_t i, j, off;
 
 	ctl_duration(json_integer_value(json_object_get(o, "uptime")), up,
@@ -120,6 +123,18 @@ ctl_show_status(const json_t *o, FILE *fp)
 	    ctl_or(json_string_value(json_object_get(store, "url"))),
 	    ctl_or(ctl_get(store, "schema", b1, sizeof(b1))));
 	ctl_pair(t, "store:", line);
+	/* A store that cannot record outcomes holds every send: say so
+	 * where an operator looks first. */
+	if (strcmp(ctl_or(json_string_value(json_object_get(store, "health"))),
+	    "failing") == 0) {
+		snprintf(line, sizeof(line), "FAILING since %s: %s (%s "
+		    "outcomes held, nothing sent until it records again)",
+		    ctl_or(ctl_time(json_object_get(store, "since"), b1,
+		    sizeof(b1))), ctl_or(json_string_value(json_object_get(
+		    store, "error"))), ctl_or(ctl_get(store, "held", b2,
+		    sizeof(b2))));
+		ctl_pair(t, "", line);
+	}
 	sync = json_object_get(clock, "synchronized");
 	snprintf(line, sizeof(line), "%s", json_is_true(sync) ?
 	    "synchronized" : json_is_false(sync) ? "NOT SYNCHRONIZED" :
@@ -155,11 +170,11 @@ ctl_show_status(const json_t *o, FILE *fp)
 	ctl_table_print(t, fp);
 	ctl_table_free(t);
 
-	t = ctl_table_new(9, head);
+	t = ctl_table_new(NCOLS, head);
 	json_array_foreach(json_object_get(o, "channels"), i, ch) {
-		char cells[9][32];
+		char cells[NCOLS][32];
 
-		for (j = 0; j < 9; j++)
+		for (j = 0; j < NCOLS; j++)
 			row[j] = ctl_get(ch, keys[j], cells[j],
 			    sizeof(cells[j]));
 		ctl_table_add(t, row);
@@ -167,6 +182,14 @@ ctl_show_status(const json_t *o, FILE *fp)
 	fputc('\n', fp);
 	ctl_table_print(t, fp);
 	ctl_table_free(t);
+	json_array_foreach(json_object_get(o, "channels"), i, ch)
+		if (json_is_string(json_object_get(ch, "last_error")))
+			fprintf(fp, "channel %s failing since %s: %s\n",
+			    ctl_or(json_string_value(json_object_get(ch,
+			    "name"))), ctl_or(ctl_time(json_object_get(ch,
+			    "failing_since"), b1, sizeof(b1))),
+			    json_string_value(json_object_get(ch,
+			    "last_error")));
 	ctl_show_deadline_counts(o, fp);
 }
 

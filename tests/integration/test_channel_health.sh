@@ -101,6 +101,9 @@ else
 	not_ok "many sends fail meanwhile" "$(metric 'herald_retries_total{channel="mail"}') retries"
 fi
 check "status: channel mail is failing" health_is failing
+like "$("${HERALDCTL:-$top_builddir/core/heraldctl}" -u "$API" status 2>&1)" \
+    'channel mail failing since [0-9-]+ [0-9:]+: .*refused' \
+    "heraldctl status names the failing channel, since when and its last error"
 is "$(metric 'herald_channel_failing{channel="mail"}')" 1 "metric herald_channel_failing is 1"
 is "$(log_count "$T/d.log" 'channel mail: failing')" 1 "one failing line, not one per failed send"
 like "$(grep 'channel mail: failing' "$T/d.log")" '\[warning\].*channel mail: failing: transient failure: .*[Cc]onnection refused' \
