@@ -384,7 +384,13 @@ email_on_event(smtp_session_t s, int event, void *arg, ...)
 static int
 email_classify(struct email_job *j, const smtp_status_t *st, const char *what)
 {
-	if (st == NULL || st->code == 0 || (st->code >= 200 && st->code < 300))
+	/*
+	 * Only 4xx and 5xx are refusals.  A 354 left as the message's status
+	 * means the server took DATA and the body went out, but its final
+	 * answer never came (transfer_timeout): not a refusal but "may have
+	 * been delivered", which the caller decides below.
+	 */
+	if (st == NULL || st->code < 400)
 		return 0;
 	j->outcome = st->code >= 500 ? HERALD_PERMANENT : HERALD_TRANSIENT;
 	if (st->enh_class > 0)

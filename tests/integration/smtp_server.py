@@ -7,12 +7,16 @@ envelope: MAIL FROM and RCPT TO lines); the envelope is written first and
 the message renamed into place, so a complete .eml means a complete
 message.  Recipients whose local part starts with "tempfail" get 451,
 "reject" get 550
-(a tempfail recipient is accepted after --tempfail-times refusals).  Once listening it writes its port to --port-file.
+(a tempfail recipient is accepted after --tempfail-times refusals).  A
+message to a "stall" recipient is recorded, then answered only after
+--stall-data seconds: a server that took the message but whose 250 came
+too late.  Once listening it writes its port to --port-file.
 
 Options: --tls-cert/--tls-key offer STARTTLS (and require it when
 --require-tls); --user/--password require AUTH PLAIN/LOGIN.
 """
 import argparse
+import asyncio
 import itertools
 import os
 import signal
@@ -26,9 +30,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Recorder:
-    def __init__(self, dir_, tempfail_times):
+    def __init__(self, dir_, tempfail_times, stall_data=0.0):
         self.dir = dir_
         self.tempfail_times = tempfail_times
+        self.stall_data = stall_data
         self.tempfails = {}
         self.seq = itertools.count(1)
         self.lock = threading.Lock()
@@ -62,6 +67,10 @@ class Recorder:
         with open(base + ".tmp", "wb") as f:
             f.write(data)
         os.rename(base + ".tmp", base + ".eml")
+        if self.stall_data > 0 and any(
+                r.split("@", 1)[0].lower().startswith("stall")
+                for r in envelope.rcpt_tos):
+            await asyncio.sleep(self.stall_data)
         return "250 2.0.0 OK queued as %06d" % n
 
 
@@ -77,6 +86,8 @@ def main():
     ap.add_argument("--password")
     ap.add_argument("--tempfail-times", type=int, default=1 << 30,
                     help="answer 451 to a tempfail* recipient this often")
+    ap.add_argument("--stall-data", type=float, default=0.0,
+                    help="answer a stall* recipient's DATA this late (s)")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 
@@ -104,7 +115,7 @@ def main():
         # Without TLS the test still wants AUTH over loopback.
         kw["auth_require_tls"] = bool(a.tls_cert)
 
-    ctl = Controller(Recorder(a.dir, a.tempfail_times), hostname="127.0.0.1", port=port,
+    ctl = Controller(Recorder(a.dir, a.tempfail_times, a.stall_data), hostname="127.0.0.1", port=port,
                      ready_timeout=10, **kw)
     ctl.start()
     tmp = a.port_file + ".tmp"
