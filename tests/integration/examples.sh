@@ -1,9 +1,8 @@
 # tests/integration/examples.sh - the shipped examples run against real
 # peers, under libfaketime.  Source it after lib.sh.
 #
-#   FAKETIME_LIB                  libfaketime's path, empty when missing
-#   fake_at "Y-M-D H:M:S" CMD...  exec CMD with its clock starting there
-#                                 (Asia/Shanghai); use as start_bg's command
+#   FAKETIME_LIB, fake_at         from lib.sh: libfaketime, and a command
+#                                 run with its clock starting at a time
 #   example_copy DIR YEAR         conf/examples and conf/calendars under
 #                                 DIR/conf, DIR/var for the store; sets
 #                                 EXAMPLE (the copy of xfcjy-YEAR.conf)
@@ -16,19 +15,7 @@
 #                                 values for the expected texts
 # The copy listens on any free port (wait_listen).
 
-FAKETIME_LIB=
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 \
-    /usr/local/lib/faketime/libfaketime.so.1; do
-	[ -f "$f" ] && { FAKETIME_LIB=$f; break; }
-done
-
-fake_at() {
-	local start
-	start=$(TZ=Asia/Shanghai date -d "$1" '+%Y-%m-%d %H:%M:%S') || return 1
-	shift
-	exec env TZ=Asia/Shanghai LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$start" \
-	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
-}
+# FAKETIME_LIB and fake_at come from lib.sh.
 
 example_copy() {
 	rm -rf "$1"

@@ -18,22 +18,7 @@
 
 : "${HERALDCTL:=$top_builddir/core/heraldctl}"
 
-FAKETIME_LIB=
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 \
-    /usr/local/lib/faketime/libfaketime.so.1; do
-	[ -f "$f" ] && { FAKETIME_LIB=$f; break; }
-done
-
-# fake_at "YYYY-MM-DD HH:MM:SS" CMD... -- exec CMD with its clock starting
-# there (Asia/Shanghai) and running at normal speed (see
-# test_engine_instants.sh).  Use it only as start_bg's command.
-fake_at() {
-	local start
-	start=$(TZ=Asia/Shanghai date -d "$1" '+%Y-%m-%d %H:%M:%S') || return 1
-	shift
-	exec env TZ=Asia/Shanghai LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$start" \
-	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
-}
+# FAKETIME_LIB and fake_at come from lib.sh.
 
 # py_epoch "YYYY-MM-DD HH:MM" [ZONE] -- civil time -> Unix, by zoneinfo.
 py_epoch() {

@@ -18,27 +18,8 @@ json_field() {	# json_field LINE NAME -- a string or number from a log line
 	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p"
 }
 
-# libfaketime preloaded into heraldd itself rather than through the
-# faketime(1) wrapper, which would stand between the test and the daemon's
-# signals and exit status.
-FAKETIME_LIB=
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 \
-    /usr/local/lib/faketime/libfaketime.so.1; do
-	[ -f "$f" ] && { FAKETIME_LIB=$f; break; }
-done
-
-# fake_at "YYYY-MM-DD HH:MM:SS" CMD... -- exec CMD with its clock starting
-# there (Asia/Shanghai) and running at normal speed.  It execs, so use it
-# only as start_bg's command: $BG_PID is then the daemon itself.
-fake_at() {
-	local start
-	start=$(TZ=Asia/Shanghai date -d "$1" '+%Y-%m-%d %H:%M:%S') || return 1
-	shift
-	# A sanitizer build wants its runtime first in the preload list;
-	# libfaketime there is deliberate, so tell ASan not to object.
-	exec env TZ=Asia/Shanghai LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$start" \
-	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
-}
+# FAKETIME_LIB and fake_at (libfaketime preloaded into heraldd) come from
+# lib.sh.
 
 # copy_example DIR -- conf/examples and conf/calendars under DIR/conf, with
 # DIR/var for the store and the channel files (the example's store is
