@@ -9,6 +9,7 @@
 #include "model.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +159,68 @@ model_deadline_find(const struct model_campaign *c, const char *id)
 	for (size_t i = 0; i < c->n_deadlines; i++)
 		if (strcmp(c->deadlines[i].id, id) == 0)
 			return &c->deadlines[i];
+	return NULL;
+}
+
+/* The phase of c that the instant at falls in, or NULL. */
+const struct model_phase *
+model_phase_at(const struct model_campaign *c, int64_t at)
+{
+	for (size_t i = 0; i < c->n_phases; i++) {
+		const struct model_phase *ph = &c->phases[i];
+		/* A date-only end means through that whole day. */
+		int64_t end = ph->to.at + (ph->to.date_only ? 86400 : 1);
+
+		if (at >= ph->from.at && at < end)
+			return ph;
+	}
+	return NULL;
+}
+
+const struct model_task *
+model_task_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_tasks; i++)
+		if (strcmp(c->tasks[i].id, id) == 0)
+			return &c->tasks[i];
+	return NULL;
+}
+
+const struct model_phase *
+model_phase_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_phases; i++)
+		if (strcmp(c->phases[i].id, id) == 0)
+			return &c->phases[i];
+	return NULL;
+}
+
+const struct model_plan *
+model_plan_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_plans; i++)
+		if (strcmp(c->plans[i].id, id) == 0)
+			return &c->plans[i];
+	return NULL;
+}
+
+char *
+model_slot_item(const struct model_slot *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s@%s", s->stage != NULL ? s->stage->id : "",
+	    s->from.text != NULL ? s->from.text : "");
+	return buf;
+}
+
+const struct model_slot *
+model_slot_find(const struct model_campaign *c, const char *item)
+{
+	char buf[MODEL_SLOT_ITEM_MAX];
+
+	for (size_t i = 0; i < c->n_slots; i++)
+		if (strcmp(model_slot_item(&c->slots[i], buf, sizeof(buf)),
+		    item) == 0)
+			return &c->slots[i];
 	return NULL;
 }
 

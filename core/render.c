@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "civil.h"
-#include "planner.h"
 #include "xmalloc.h"
 
 enum render_var {
@@ -333,48 +332,6 @@ render_vars_lookup(void *arg, const char *name, size_t len)
 	return i == -1 ? NULL : rv->v[i];
 }
 
-/* The phase of c that the instant at falls in, or NULL. */
-static const struct model_phase *
-render_phase_at(const struct model_campaign *c, int64_t at)
-{
-	for (size_t i = 0; i < c->n_phases; i++) {
-		const struct model_phase *ph = &c->phases[i];
-		/* A date-only end means through that whole day. */
-		int64_t end = ph->to.at + (ph->to.date_only ? 86400 : 1);
-
-		if (at >= ph->from.at && at < end)
-			return ph;
-	}
-	return NULL;
-}
-
-static const struct model_task *
-render_task_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_tasks; i++)
-		if (strcmp(c->tasks[i].id, id) == 0)
-			return &c->tasks[i];
-	return NULL;
-}
-
-static const struct model_phase *
-render_phase_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_phases; i++)
-		if (strcmp(c->phases[i].id, id) == 0)
-			return &c->phases[i];
-	return NULL;
-}
-
-static const struct model_plan *
-render_plan_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_plans; i++)
-		if (strcmp(c->plans[i].id, id) == 0)
-			return &c->plans[i];
-	return NULL;
-}
-
 const char *
 render_item_title(const struct model_campaign *c, const struct job *j)
 {
@@ -394,7 +351,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 	switch (kind) {
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
-		if (!c->launch.set || strcmp(item, PLAN_LAUNCH_ITEM) != 0)
+		if (!c->launch.set || strcmp(item, MODEL_LAUNCH_ITEM) != 0)
 			return -1;
 		name = c->launch.title != NULL ? c->launch.title : c->title;
 		t = &c->launch.at;
@@ -411,7 +368,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 		break;
 	}
 	case JOB_TASK: {
-		const struct model_task *tk = render_task_find(c, item);
+		const struct model_task *tk = model_task_find(c, item);
 
 		if (tk == NULL)
 			return -1;
@@ -420,7 +377,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 		break;
 	}
 	case JOB_PHASE: {
-		const struct model_phase *ph = render_phase_find(c, item);
+		const struct model_phase *ph = model_phase_find(c, item);
 
 		if (ph == NULL)
 			return -1;
@@ -429,7 +386,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 		break;
 	}
 	case JOB_SLOT: {
-		const struct model_slot *sl = plan_slot_find(c, item);
+		const struct model_slot *sl = model_slot_find(c, item);
 
 		if (sl == NULL)
 			return -1;
@@ -438,7 +395,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 		break;
 	}
 	case JOB_EMERGENCY: {
-		const struct model_plan *pl = render_plan_find(c, item);
+		const struct model_plan *pl = model_plan_find(c, item);
 
 		if (pl == NULL)
 			return -1;
@@ -446,7 +403,7 @@ render_item_find(const struct model_campaign *c, enum job_kind kind,
 		break;
 	}
 	case JOB_DIGEST:
-		if (strcmp(item, PLAN_DIGEST_ITEM) != 0)
+		if (strcmp(item, MODEL_DIGEST_ITEM) != 0)
 			return -1;
 		name = c->title;
 		break;
@@ -475,7 +432,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 	switch (j->kind) {
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
-		if (!c->launch.set || strcmp(j->item, PLAN_LAUNCH_ITEM) != 0)
+		if (!c->launch.set || strcmp(j->item, MODEL_LAUNCH_ITEM) != 0)
 			return -1;
 		rv->v[RV_TITLE] = c->launch.title;
 		rv->words = &c->launch.words;
@@ -498,7 +455,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	case JOB_TASK: {
-		const struct model_task *t = render_task_find(c, j->item);
+		const struct model_task *t = model_task_find(c, j->item);
 
 		if (t == NULL)
 			return -1;
@@ -516,7 +473,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	case JOB_PHASE:
-		if ((ph = render_phase_find(c, j->item)) == NULL)
+		if ((ph = model_phase_find(c, j->item)) == NULL)
 			return -1;
 		rv->v[RV_TITLE] = ph->title;
 		*at = ph->from.at;
@@ -525,14 +482,14 @@ render_item(const struct model_campaign *c, const struct job *j,
 		to = &ph->to;
 		break;
 	case JOB_DIGEST:
-		if (strcmp(j->item, PLAN_DIGEST_ITEM) != 0)
+		if (strcmp(j->item, MODEL_DIGEST_ITEM) != 0)
 			return -1;
 		rv->v[RV_TITLE] = c->title;
 		*at = j->item_at;
 		*date_only = 1;
 		break;
 	case JOB_SLOT: {
-		const struct model_slot *s = plan_slot_find(c, j->item);
+		const struct model_slot *s = model_slot_find(c, j->item);
 
 		if (s == NULL)
 			return -1;
@@ -545,7 +502,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	case JOB_EMERGENCY: {
-		const struct model_plan *pl = render_plan_find(c, j->item);
+		const struct model_plan *pl = model_plan_find(c, j->item);
 
 		if (pl == NULL)
 			return -1;
@@ -567,7 +524,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		rv->v[RV_TO] = render_when(to->at, zone, to->date_only, rv->to,
 		    sizeof(rv->to));
 	if (ph == NULL)
-		ph = render_phase_at(c, *at);
+		ph = model_phase_at(c, *at);
 	if (ph != NULL)
 		rv->v[RV_PHASE] = ph->title;
 	return 0;
