@@ -33,7 +33,6 @@
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
-#include "planner.h"
 #include "plugin.h"
 #include "render.h"
 #include "store.h"
@@ -839,7 +838,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	    .submitted = co.units.submitted, .n_pending = co.units.n_pending,
 	    .n_total = co.units.n_total, .digest_text = co.digest_text,
 	    .ack_url = ds->ack_url, .now = now_us / 1000000,
-	    .link_ok = caps->ack_links,
+	    .link_ok = caps->ack_links, .item = &co.item,
 	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
 	    d->cur->m->daemon.sms_reply_token != NULL };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
@@ -852,7 +851,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->priority = sj->j.priority;
 	msg->campaign = sj->j.campaign;
 	msg->item = sj->j.item;
-	msg->item_title = co.item_title;
+	msg->item_title = co.item.title;
 	msg->item_due = sj->j.item_at;
 	msg->contact = sj->j.contact;
 	msg->contact_name = mc->name;

@@ -113,7 +113,7 @@ struct check_out {
 	int64_t until;			/* CHECK_DEFER */
 	struct tally units;		/* owned; escalations */
 	char *digest_text;		/* owned */
-	const char *item_title;
+	struct model_item item;		/* the job's, borrowed from the model */
 };
 
 /* dispatch.c */

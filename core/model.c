@@ -225,6 +225,64 @@ model_slot_find(const struct model_campaign *c, const char *item)
 }
 
 int
+model_item_find(const struct model_campaign *c, enum job_kind kind,
+    const char *item, struct model_item *out)
+{
+	struct model_item it;
+
+	memset(&it, 0, sizeof(it));
+	switch (kind) {
+	case JOB_COUNTDOWN:
+	case JOB_LAUNCH:
+		if (!c->launch.set || strcmp(item, MODEL_LAUNCH_ITEM) != 0)
+			return -1;
+		it.title = c->launch.title != NULL ? c->launch.title : c->title;
+		it.when = &c->launch.at;
+		break;
+	case JOB_REMINDER:
+	case JOB_OVERDUE:
+	case JOB_ESCALATION:
+		if ((it.deadline = model_deadline_find(c, item)) == NULL)
+			return -1;
+		it.title = it.deadline->title;
+		it.when = &it.deadline->due;
+		break;
+	case JOB_TASK:
+		if ((it.task = model_task_find(c, item)) == NULL)
+			return -1;
+		it.title = it.task->title;
+		it.when = it.task->due.text != NULL ? &it.task->due : NULL;
+		break;
+	case JOB_PHASE:
+		if ((it.phase = model_phase_find(c, item)) == NULL)
+			return -1;
+		it.title = it.phase->title;
+		it.when = &it.phase->from;
+		break;
+	case JOB_SLOT:
+		if ((it.slot = model_slot_find(c, item)) == NULL)
+			return -1;
+		it.title = it.slot->title;
+		it.when = &it.slot->from;
+		break;
+	case JOB_EMERGENCY:
+		if ((it.plan = model_plan_find(c, item)) == NULL)
+			return -1;
+		it.title = it.plan->title;
+		break;
+	case JOB_DIGEST:
+		if (strcmp(item, MODEL_DIGEST_ITEM) != 0)
+			return -1;
+		it.title = c->title;
+		break;
+	default:
+		return -1;
+	}
+	*out = it;
+	return 0;
+}
+
+int
 model_calendar_is_workday(const struct model_calendar *cal, int32_t day)
 {
 	size_t lo = 0, hi = cal->n_workdays;

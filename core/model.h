@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "herald-plugin.h"
+#include "job.h"
 
 struct arena;
 
@@ -421,6 +422,27 @@ char *model_slot_item(const struct model_slot *s, char *buf, size_t len);
 /* The slot of c whose item is item, or NULL. */
 const struct model_slot *model_slot_find(const struct model_campaign *c,
     const char *item);
+
+/*
+ * The item a job of kind is about, in campaign c: the one pointer of its
+ * kind (deadline for reminders, overdue and escalations, task, phase,
+ * slot, plan; none for launches and digests), its title (the campaign
+ * title for digests and untitled launches) and the instant messages show
+ * for it (when NULL for digests, emergency plans and tasks without a due
+ * time).  Everything borrowed from c.  Returns 0, or -1 (out untouched)
+ * when the item is not in c.
+ */
+struct model_item {
+	const char *title;
+	const struct model_time *when;
+	const struct model_deadline *deadline;
+	const struct model_task *task;
+	const struct model_phase *phase;
+	const struct model_slot *slot;
+	const struct model_plan *plan;
+};
+int model_item_find(const struct model_campaign *c, enum job_kind kind,
+    const char *item, struct model_item *out);
 
 /* Is the civil day (days since epoch) a workday under the calendar? */
 int model_calendar_is_workday(const struct model_calendar *cal, int32_t day);
