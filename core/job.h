@@ -98,4 +98,27 @@ void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
     const char *item, enum job_kind kind, int64_t offset,
     const char *contact, const char *channel);
 
+/*
+ * A claimed job with its own copies of every string: it outlives the
+ * claim callback and any model.  The scheduler owns it in its heap; the
+ * dispatcher owns it from hand-off until its outcome is committed.
+ */
+struct sched_job {
+	struct job j;		/* strings point into str[] */
+	char *subject, *body;	/* staged rendering (launch), owned, or NULL */
+	int staged;
+	size_t heap_idx;	/* scheduler's */
+	/* The dispatcher's bookkeeping while it owns the job. */
+	struct sched_job *next;
+	void *chan, *gen;
+	int holds_slot;
+	int64_t handoff_us;
+	char str[];
+};
+
+/* Caller owns the result (sched_job_free()). */
+struct sched_job *sched_job_new(const struct job *j);
+/* Accepts NULL. */
+void sched_job_free(struct sched_job *sj);
+
 #endif

@@ -61,63 +61,6 @@ struct sched {
 	struct sched_lateness lateness;
 };
 
-int64_t
-sched_clock_now(const struct sched_clock *c)
-{
-	struct timespec ts;
-
-	if (c != NULL && c->now_us != NULL)
-		return c->now_us(c->arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-struct sched_job *
-sched_job_new(const struct job *j)
-{
-	/* The detail too: the dispatcher reads the last outcome's detail to
-	 * count timeouts in a row. */
-	const char *src[6] = { j->campaign, j->item, j->contact, j->channel,
-	    j->fallback_of, j->detail };
-	const char **dst[6];
-	struct sched_job *sj;
-	size_t len = 0, i;
-	char *p;
-
-	for (i = 0; i < 6; i++)
-		len += src[i] != NULL ? strlen(src[i]) + 1 : 0;
-	sj = xcalloc(1, sizeof(*sj) + len);
-	sj->j = *j;
-	dst[0] = &sj->j.campaign;
-	dst[1] = &sj->j.item;
-	dst[2] = &sj->j.contact;
-	dst[3] = &sj->j.channel;
-	dst[4] = &sj->j.fallback_of;
-	dst[5] = &sj->j.detail;
-	p = sj->str;
-	for (i = 0; i < 6; i++) {
-		if (src[i] == NULL) {
-			*dst[i] = NULL;
-			continue;
-		}
-		len = strlen(src[i]) + 1;
-		memcpy(p, src[i], len);
-		*dst[i] = p;
-		p += len;
-	}
-	return sj;
-}
-
-void
-sched_job_free(struct sched_job *sj)
-{
-	if (sj == NULL)
-		return;
-	free(sj->subject);
-	free(sj->body);
-	free(sj);
-}
-
 void
 sched_lateness_add(struct sched_lateness *l, int64_t ms)
 {
