@@ -119,7 +119,7 @@ dispatch_superseded(struct dispatch *d, const struct job *j, int64_t now,
  * off to a new instant instead.
  */
 enum check
-dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
+dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
     struct check_out *out)
 {
 	const struct model *m = d->cur->m;

@@ -152,15 +152,15 @@ job_make_key(char out[JOB_KEY_LEN], const char *campaign, const char *item,
 		free(buf);
 }
 
-struct sched_job *
-sched_job_new(const struct job *j)
+struct job_claim *
+job_claim_new(const struct job *j)
 {
 	/* The detail too: the dispatcher reads the last outcome's detail to
 	 * count timeouts in a row. */
 	const char *src[6] = { j->campaign, j->item, j->contact, j->channel,
 	    j->fallback_of, j->detail };
 	const char **dst[6];
-	struct sched_job *sj;
+	struct job_claim *sj;
 	size_t len = 0, i;
 	char *p;
 
@@ -189,7 +189,7 @@ sched_job_new(const struct job *j)
 }
 
 void
-sched_job_free(struct sched_job *sj)
+job_claim_free(struct job_claim *sj)
 {
 	if (sj == NULL)
 		return;

@@ -27,6 +27,7 @@
 #ifndef HERALD_JOB_H
 #define HERALD_JOB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "herald-plugin.h"
@@ -103,22 +104,22 @@ void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
  * claim callback and any model.  The scheduler owns it in its heap; the
  * dispatcher owns it from hand-off until its outcome is committed.
  */
-struct sched_job {
+struct job_claim {
 	struct job j;		/* strings point into str[] */
 	char *subject, *body;	/* staged rendering (launch), owned, or NULL */
 	int staged;
 	size_t heap_idx;	/* scheduler's */
 	/* The dispatcher's bookkeeping while it owns the job. */
-	struct sched_job *next;
+	struct job_claim *next;
 	void *chan, *gen;
 	int holds_slot;
 	int64_t handoff_us;
 	char str[];
 };
 
-/* Caller owns the result (sched_job_free()). */
-struct sched_job *sched_job_new(const struct job *j);
+/* Caller owns the result (job_claim_free()). */
+struct job_claim *job_claim_new(const struct job *j);
 /* Accepts NULL. */
-void sched_job_free(struct sched_job *sj);
+void job_claim_free(struct job_claim *sj);
 
 #endif

@@ -30,7 +30,7 @@ struct sched;
 /* What the scheduler calls; arg is passed back. */
 struct sched_hooks {
 	/* Take ownership of a due job.  Required. */
-	void (*handoff)(void *arg, struct sched_job *sj);
+	void (*handoff)(void *arg, struct job_claim *sj);
 	/* The jobs handed off so far may be sent now: called after each
 	 * batch of hand-offs, before the scheduler claims more.  Optional. */
 	void (*handoff_done)(void *arg);
@@ -39,7 +39,7 @@ struct sched_hooks {
 	size_t (*skip)(void *arg, const char *const **names);
 	/* A job was just claimed (launch staging, clock check); it is
 	 * borrowed.  Optional. */
-	void (*claimed)(void *arg, struct sched_job *sj);
+	void (*claimed)(void *arg, struct job_claim *sj);
 	/* The store failed a claim (err, borrowed for the call) or answered
 	 * again after failing (err NULL): called on each change only.
 	 * Without it the scheduler logs each failure itself.  Optional. */
