@@ -294,7 +294,7 @@ dispatch_fail_with(struct dispatch *d, struct dsend *ds, const char *reason,
 	const struct model_channel *next;
 
 	if (ds->sj->chan != NULL)
-		((struct dchan *)ds->sj->chan)->st.failed++;
+		ds->sj->chan->st.failed++;
 	next = fallback ? dispatch_fallback_channel(d, j) : NULL;
 	if (next != NULL) {
 		ds->has_fallback = 1;

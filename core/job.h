@@ -99,6 +99,9 @@ void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
     const char *item, enum job_kind kind, int64_t offset,
     const char *contact, const char *channel);
 
+struct dchan;
+struct dgen;
+
 /*
  * A claimed job with its own copies of every string: it outlives the
  * claim callback and any model.  The scheduler owns it in its heap; the
@@ -109,9 +112,11 @@ struct job_claim {
 	char *subject, *body;	/* staged rendering (launch), owned, or NULL */
 	int staged;
 	size_t heap_idx;	/* scheduler's */
-	/* The dispatcher's bookkeeping while it owns the job. */
+	/* The dispatcher's bookkeeping while it owns the job (its types
+	 * stay private to dispatch_internal.h). */
 	struct job_claim *next;
-	void *chan, *gen;
+	struct dchan *chan;
+	struct dgen *gen;
 	int holds_slot;
 	int64_t handoff_us;
 	char str[];
