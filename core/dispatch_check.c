@@ -131,8 +131,11 @@ dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
 
 	c = model_campaign_find(m, j->campaign);
 	mc = model_contact_find(m, j->contact);
+	/* An item without a title counts as gone, as it always has (the
+	 * config requires titles; hand-built models may lack them). */
 	if (c == NULL || mc == NULL ||
-	    model_item_find(c, j->kind, j->item, &out->item) == -1) {
+	    model_item_find(c, j->kind, j->item, &out->item) == -1 ||
+	    out->item.title == NULL) {
 		out->reason = "removed from config";
 		return CHECK_CANCEL;
 	}
