@@ -39,7 +39,6 @@
 #include "engine.h"
 #include "httpd.h"
 #include "log.h"
-#include "render.h"
 #include "store.h"
 #include "submission.h"
 
@@ -185,13 +184,16 @@ ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
 		[JOB_ESCALATION] = "截止时间", [JOB_TASK] = "到期时间",
 		[JOB_PHASE] = "开始时间", [JOB_SLOT] = "开播时间",
 	};
-	const struct model_time *t = NULL;
+	const struct model_time *t;
+	struct model_item it;
 
 	v->when_label = NULL;
-	if (render_item_find(c, o->kind, o->item, &v->title, &t) == -1) {
+	if (model_item_find(c, o->kind, o->item, &it) == -1) {
 		v->title = NULL;
 		return;
 	}
+	v->title = it.title;
+	t = it.when;
 	if (t == NULL || o->kind >= JOB_KIND_COUNT || label[o->kind] == NULL)
 		return;
 	v->when_label = label[o->kind];

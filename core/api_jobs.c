@@ -23,7 +23,6 @@
 #include "engine.h"
 #include "httpd.h"
 #include "job.h"
-#include "render.h"
 #include "store.h"
 
 /*
@@ -76,6 +75,7 @@ api_job_json(const struct model *m, const struct job *j, const char **zonep)
 	const struct model_campaign *c = model_campaign_find(m, j->campaign);
 	const struct model_contact *ct = model_contact_find(m, j->contact);
 	const char *zone = c != NULL ? c->timezone : m->daemon.timezone;
+	struct model_item it;
 
 	if (zonep != NULL)
 		*zonep = zone;
@@ -91,7 +91,8 @@ api_job_json(const struct model *m, const struct job *j, const char **zonep)
 	    "state", job_state_name(j->state),
 	    "attempts", (json_int_t)j->attempts,
 	    "late", j->late != 0,
-	    "title", c != NULL ? render_item_title(c, j) : NULL,
+	    "title", c != NULL && model_item_find(c, j->kind, j->item,
+	    &it) == 0 ? it.title : NULL,
 	    "detail", j->detail);
 }
 

@@ -33,7 +33,6 @@
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
-#include "planner.h"
 #include "plugin.h"
 #include "render.h"
 #include "store.h"
@@ -139,7 +138,7 @@ dispatch_chan_update(struct dchan *ch)
 }
 
 static void
-dispatch_enqueue(struct dchan *ch, struct sched_job *sj, int front)
+dispatch_enqueue(struct dchan *ch, struct job_claim *sj, int front)
 {
 	int p = sj->j.priority;
 
@@ -163,10 +162,10 @@ dispatch_enqueue(struct dchan *ch, struct sched_job *sj, int front)
 	dispatch_chan_update(ch);
 }
 
-struct sched_job *
+struct job_claim *
 dispatch_dequeue(struct dchan *ch)
 {
-	struct sched_job *sj;
+	struct job_claim *sj;
 	int p;
 
 	for (p = 0; p < DISPATCH_PRIOS; p++) {
@@ -250,7 +249,7 @@ dispatch_park(struct dispatch *d, struct dsend *ds, enum store_outcome o,
 
 /* An outcome that never reached a plugin (cancel, defer): no slot held. */
 static void
-dispatch_park_job(struct dispatch *d, struct sched_job *sj,
+dispatch_park_job(struct dispatch *d, struct job_claim *sj,
     enum store_outcome o, int64_t next_at, const char *detail)
 {
 	struct dsend *ds = xcalloc(1, sizeof(*ds));
@@ -295,7 +294,7 @@ dispatch_fail_with(struct dispatch *d, struct dsend *ds, const char *reason,
 	const struct model_channel *next;
 
 	if (ds->sj->chan != NULL)
-		((struct dchan *)ds->sj->chan)->st.failed++;
+		ds->sj->chan->st.failed++;
 	next = fallback ? dispatch_fallback_channel(d, j) : NULL;
 	if (next != NULL) {
 		ds->has_fallback = 1;
@@ -432,7 +431,7 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
     enum herald_outcome outcome, unsigned retry_after_ms, const char *reason,
     const char *delivered_detail)
 {
-	struct sched_job *sj = ds->sj;
+	struct job_claim *sj = ds->sj;
 	struct dchan *ch = sj->chan;
 	int64_t late_us = sj->handoff_us - sj->j.due * 1000000;
 
@@ -504,7 +503,7 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
     unsigned retry_after_ms, const char *reason)
 {
 	struct dsend *ds = arg, *mds;
-	struct sched_job *sj, *rest = ds->merged;
+	struct job_claim *sj, *rest = ds->merged;
 	struct dchan *ch = ds->sj->chan;
 	struct dispatch *d = ch->d;
 	char merged[160];
@@ -611,7 +610,7 @@ dispatch_release(struct dispatch *d, struct dsend *list, int log_failed)
 		}
 		if (ch != NULL)
 			dispatch_chan_update(ch);
-		sched_job_free(ds->sj);
+		job_claim_free(ds->sj);
 		dispatch_send_free(ds);
 	}
 }
@@ -681,7 +680,7 @@ dispatch_send_free(struct dsend *ds)
  * calendar export (ical.c); NULL for digests and incidents.  Caller frees.
  */
 static char *
-dispatch_item_uid(const struct sched_job *sj)
+dispatch_item_uid(const struct job_claim *sj)
 {
 	switch (sj->j.kind) {
 	case JOB_DIGEST:
@@ -735,7 +734,7 @@ dispatch_ack_url(const struct model *m, const char *key)
 }
 
 static int
-dispatch_render(struct dispatch *d, struct sched_job *sj,
+dispatch_render(struct dispatch *d, struct job_claim *sj,
     const struct render_extra *x, char *err, size_t errlen)
 {
 	char *subject = NULL, *body = NULL;
@@ -751,7 +750,7 @@ dispatch_render(struct dispatch *d, struct sched_job *sj,
 }
 
 int
-dispatch_stage(struct dispatch *d, struct sched_job *sj)
+dispatch_stage(struct dispatch *d, struct job_claim *sj)
 {
 	struct render_extra x = { .now = sj->j.next_at };
 	char err[256];
@@ -765,7 +764,7 @@ dispatch_stage(struct dispatch *d, struct sched_job *sj)
 /* Park sj (ownership taken) with what the checks decided instead of a
  * send, and say so in the log. */
 static void
-dispatch_not_sent(struct dispatch *d, struct sched_job *sj, enum check r,
+dispatch_not_sent(struct dispatch *d, struct job_claim *sj, enum check r,
     const struct check_out *co)
 {
 	const struct job *j = &sj->j;
@@ -801,7 +800,7 @@ dispatch_not_sent(struct dispatch *d, struct sched_job *sj, enum check r,
  * instead (cancelled, deferred or failed; no slot used).
  */
 struct dsend *
-dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
+dispatch_ready(struct dispatch *d, struct dchan *ch, struct job_claim *sj,
     int64_t now_us)
 {
 	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
@@ -839,7 +838,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	    .submitted = co.units.submitted, .n_pending = co.units.n_pending,
 	    .n_total = co.units.n_total, .digest_text = co.digest_text,
 	    .ack_url = ds->ack_url, .now = now_us / 1000000,
-	    .link_ok = caps->ack_links,
+	    .link_ok = caps->ack_links, .item = &co.item,
 	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
 	    d->cur->m->daemon.sms_reply_token != NULL };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
@@ -852,7 +851,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
 	msg->priority = sj->j.priority;
 	msg->campaign = sj->j.campaign;
 	msg->item = sj->j.item;
-	msg->item_title = co.item_title;
+	msg->item_title = co.item.title;
 	msg->item_due = sj->j.item_at;
 	msg->contact = sj->j.contact;
 	msg->contact_name = mc->name;
@@ -870,7 +869,7 @@ done:
 }
 
 static void
-dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct sched_job *sj,
+dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct job_claim *sj,
     int64_t now_us)
 {
 	const struct model_contact *mc = model_contact_find(d->cur->m,
@@ -888,7 +887,7 @@ void
 dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
     int64_t now_us)
 {
-	struct sched_job *sj = ds->sj;
+	struct job_claim *sj = ds->sj;
 
 	sj->gen = d->cur;
 	d->cur->refs++;
@@ -964,7 +963,7 @@ dispatch_pump(struct dispatch *d)
 }
 
 void
-dispatch_push(struct dispatch *d, struct sched_job *sj)
+dispatch_push(struct dispatch *d, struct job_claim *sj)
 {
 	struct dchan *ch = dispatch_chan(d, sj->j.channel);
 
@@ -1017,7 +1016,7 @@ dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs)
 {
 	struct dgen *g = xcalloc(1, sizeof(*g)), *old = d->cur;
 	int64_t now_us = dispatch_now_us(d);
-	struct sched_job *sj;
+	struct job_claim *sj;
 	struct dchan *ch;
 	size_t i;
 
@@ -1081,7 +1080,7 @@ dispatch_saturated(struct dispatch *d, const char *const **names)
 void
 dispatch_requeue(struct dispatch *d)
 {
-	struct sched_job *sj;
+	struct job_claim *sj;
 
 	for (struct dchan *ch = d->chans; ch != NULL; ch = ch->next) {
 		if (ch->ev_tokens != NULL)

@@ -25,10 +25,13 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "sched.h"
+#include "job.h"
+#include "sched_clock.h"
 
 struct channel_set;
+struct event_base;
 struct dispatch;
+struct store;
 
 struct dispatch_hooks {
 	/* The store changed in a way the scheduler should look at
@@ -36,7 +39,7 @@ struct dispatch_hooks {
 	void (*poke)(void *arg);
 	/* A job was handed to its channel at handoff_us; region is the
 	 * contact's unit region or "-".  Optional. */
-	void (*sent)(void *arg, const struct sched_job *sj, const char *region,
+	void (*sent)(void *arg, const struct job_claim *sj, const char *region,
 	    int64_t handoff_us);
 	/* The store stopped taking outcomes (err, borrowed for the call) or
 	 * took them again (err NULL): called on each change only.
@@ -64,11 +67,11 @@ void dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs);
 const struct model *dispatch_model(const struct dispatch *d);
 
 /* Queue a due job (ownership taken); dispatch_pump() sends. */
-void dispatch_push(struct dispatch *d, struct sched_job *sj);
+void dispatch_push(struct dispatch *d, struct job_claim *sj);
 /* Send whatever concurrency and tokens allow, on every channel. */
 void dispatch_pump(struct dispatch *d);
 /* Render ahead of time (launch go-notices).  Returns 0 or -1. */
-int dispatch_stage(struct dispatch *d, struct sched_job *sj);
+int dispatch_stage(struct dispatch *d, struct job_claim *sj);
 
 /* Names of saturated channels; the array is borrowed until the next call. */
 size_t dispatch_saturated(struct dispatch *d, const char *const **names);

@@ -23,7 +23,6 @@
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
-#include "render.h"
 #include "store.h"
 #include "submission.h"
 #include "tally.h"
@@ -120,7 +119,7 @@ dispatch_superseded(struct dispatch *d, const struct job *j, int64_t now,
  * off to a new instant instead.
  */
 enum check
-dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
+dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
     struct check_out *out)
 {
 	const struct model *m = d->cur->m;
@@ -132,8 +131,11 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 
 	c = model_campaign_find(m, j->campaign);
 	mc = model_contact_find(m, j->contact);
+	/* An item without a title counts as gone, as it always has (the
+	 * config requires titles; hand-built models may lack them). */
 	if (c == NULL || mc == NULL ||
-	    (out->item_title = render_item_title(c, j)) == NULL) {
+	    model_item_find(c, j->kind, j->item, &out->item) == -1 ||
+	    out->item.title == NULL) {
 		out->reason = "removed from config";
 		return CHECK_CANCEL;
 	}
@@ -148,7 +150,7 @@ dispatch_check(struct dispatch *d, const struct sched_job *sj, int64_t now,
 		return CHECK_CANCEL;
 	}
 	if (j->kind == JOB_ESCALATION) {
-		dl = model_deadline_find(c, j->item);
+		dl = out->item.deadline;
 		/* A supervisor hears about the people it supervises. */
 		tally_deadline(c, dl, dl->escalate != NULL &&
 		    dl->escalate->to_supervisors ? j->contact : NULL,

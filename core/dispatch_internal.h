@@ -40,7 +40,7 @@ struct dchan {
 	struct dispatch *d;
 	size_t idx;		/* index in the current set */
 	int present;		/* in the current set */
-	struct sched_job *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
+	struct job_claim *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
 	size_t cap;		/* queue length at which it is saturated */
 	size_t concurrency;
 	int saturated;
@@ -55,8 +55,8 @@ struct dchan {
 /* One send in flight, or one outcome waiting to be committed. */
 struct dsend {
 	struct herald_message msg;	/* borrowed by the plugin */
-	struct sched_job *sj;
-	struct sched_job *merged;	/* the other jobs of a merged send,
+	struct job_claim *sj;
+	struct job_claim *merged;	/* the other jobs of a merged send,
 					 * linked by next; owned */
 	size_t n_merged;
 	struct store_result res;
@@ -113,13 +113,13 @@ struct check_out {
 	int64_t until;			/* CHECK_DEFER */
 	struct tally units;		/* owned; escalations */
 	char *digest_text;		/* owned */
-	const char *item_title;
+	struct model_item item;		/* the job's, borrowed from the model */
 };
 
 /* dispatch.c */
 
 /* Take the next job of ch by priority, or NULL; caller owns it. */
-struct sched_job *dispatch_dequeue(struct dchan *);
+struct job_claim *dispatch_dequeue(struct dchan *);
 /* Where a contact is reached on channel; borrowed from mc, or NULL. */
 const char *dispatch_address(const struct model_contact *, const char *,
     enum herald_address_kind);
@@ -129,7 +129,7 @@ void dispatch_recipient(const struct model_contact *mc, const char *channel,
 /* Check, address and render sj (ownership taken); the send, or NULL when
  * the job was parked instead. */
 struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
-    struct sched_job *, int64_t);
+    struct job_claim *, int64_t);
 /* Hand ds (ownership taken) to ch's plugin; it takes a slot. */
 void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
     int64_t);
@@ -138,7 +138,7 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
 
 /* Whether sj may go now; out->units and out->digest_text are the
  * caller's to free. */
-enum check dispatch_check(struct dispatch *, const struct sched_job *,
+enum check dispatch_check(struct dispatch *, const struct job_claim *,
     int64_t, struct check_out *);
 
 /* Free what ds owns besides its job, then ds itself.  NULL is fine. */

@@ -53,11 +53,11 @@ dispatch_merge_due(const struct dchan *ch, int64_t wait_us)
  */
 static void
 dispatch_merge_recipients(struct dispatch *d, const struct dchan *ch,
-    struct dsend *ds, const struct sched_job *rest, size_t n)
+    struct dsend *ds, const struct job_claim *rest, size_t n)
 {
 	struct herald_recipient *r;
 	const struct model_contact *mc;
-	const struct sched_job *sj;
+	const struct job_claim *sj;
 	size_t k = ds->msg.n_recipients, i;
 
 	r = xcalloc(k + n, sizeof(*r));
@@ -84,9 +84,9 @@ dispatch_merge_recipients(struct dispatch *d, const struct dchan *ch,
  */
 static void
 dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
-    struct dsend *ds, struct sched_job *rest, size_t n)
+    struct dsend *ds, struct job_claim *rest, size_t n)
 {
-	struct sched_job *lead = ds->sj, *sj;
+	struct job_claim *lead = ds->sj, *sj;
 	size_t len = 0, i = 1;
 	char *body, *p;
 
@@ -111,7 +111,7 @@ dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
 }
 
 /* The job dispatch_dequeue() would return next, left in place. */
-static struct sched_job *
+static struct job_claim *
 dispatch_peek(const struct dchan *ch)
 {
 	for (int p = 0; p < DISPATCH_PRIOS; p++)
@@ -128,7 +128,7 @@ dispatch_peek(const struct dchan *ch)
  */
 static int
 dispatch_same_target(struct dispatch *d, const struct dchan *ch,
-    const struct dsend *lead, const struct sched_job *sj)
+    const struct dsend *lead, const struct job_claim *sj)
 {
 	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
 	const struct model_contact *mc = model_contact_find(d->cur->m,
@@ -156,7 +156,7 @@ int
 dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
 {
 	struct dsend *lead = NULL, *ds;
-	struct sched_job *sj, *rest = NULL, **tail = &rest;
+	struct job_claim *sj, *rest = NULL, **tail = &rest;
 	size_t n = 0;
 
 	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&

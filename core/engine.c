@@ -21,6 +21,7 @@
 #include "misfire.h"
 #include "planner.h"
 #include "plugin.h"
+#include "sched.h"
 #include "store.h"
 #include "submission.h"
 #include "xmalloc.h"
@@ -143,7 +144,7 @@ engine_spread_text(const struct engine_spread *v, size_t n)
 }
 
 static void
-engine_on_sent(void *arg, const struct sched_job *sj, const char *region,
+engine_on_sent(void *arg, const struct job_claim *sj, const char *region,
     int64_t handoff_us)
 {
 	struct engine *e = arg;
@@ -194,7 +195,7 @@ engine_status_free(struct engine_status *s)
 /* --- scheduler and dispatcher hooks --- */
 
 static void
-engine_on_claimed(void *arg, struct sched_job *sj)
+engine_on_claimed(void *arg, struct job_claim *sj)
 {
 	struct engine *e = arg;
 	struct engine_launch *l;
@@ -212,7 +213,7 @@ engine_on_claimed(void *arg, struct sched_job *sj)
 }
 
 static void
-engine_on_handoff(void *arg, struct sched_job *sj)
+engine_on_handoff(void *arg, struct job_claim *sj)
 {
 	struct engine *e = arg;
 

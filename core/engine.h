@@ -18,11 +18,12 @@
 
 #include "clocksync.h"
 #include "model.h"
-#include "sched.h"
+#include "sched_clock.h"
 
 struct channel_set;
 struct dispatch;
 struct engine;
+struct sched;
 struct event_base;
 struct store;
 

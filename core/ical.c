@@ -449,7 +449,7 @@ ical_launch(struct ical_ctx *x, const struct model_campaign *c,
 {
 	const struct model_launch *l = &c->launch;
 	struct ical_item it = {
-		.c = c, .z = z, .item = PLAN_LAUNCH_ITEM, .category = "launch",
+		.c = c, .z = z, .item = MODEL_LAUNCH_ITEM, .category = "launch",
 		.start = l->at.at, .end = l->at.at + HERALD_ITEM_EVENT_SECONDS,
 		.alarms = l->countdown, .n_alarms = l->n_countdown,
 		.alarm_kind = JOB_COUNTDOWN, .alarm_at = l->at.at,
@@ -469,7 +469,7 @@ static int
 ical_slot(struct ical_ctx *x, const struct model_campaign *c,
     const struct ical_zone *z, const struct model_slot *s)
 {
-	char item[PLAN_SLOT_ITEM_MAX], from[64], to[64];
+	char item[MODEL_SLOT_ITEM_MAX], from[64], to[64];
 	const char *stage = s->stage->title != NULL ? s->stage->title :
 	    s->stage->id;
 	struct ical_item it = {
@@ -481,7 +481,7 @@ ical_slot(struct ical_ctx *x, const struct model_campaign *c,
 		.location = stage,
 	};
 
-	it.item = plan_slot_item(s, item, sizeof(item));
+	it.item = model_slot_item(s, item, sizeof(item));
 	it.summary = arena_printf(x->a, "【%s】直播：%s", c->title, s->title);
 	civil_format(s->from.at, c->timezone, from, sizeof(from));
 	civil_format(s->to.at, c->timezone, to, sizeof(to));

@@ -151,3 +151,49 @@ job_make_key(char out[JOB_KEY_LEN], const char *campaign, const char *item,
 	if (buf != stack)
 		free(buf);
 }
+
+struct job_claim *
+job_claim_new(const struct job *j)
+{
+	/* The detail too: the dispatcher reads the last outcome's detail to
+	 * count timeouts in a row. */
+	const char *src[6] = { j->campaign, j->item, j->contact, j->channel,
+	    j->fallback_of, j->detail };
+	const char **dst[6];
+	struct job_claim *sj;
+	size_t len = 0, i;
+	char *p;
+
+	for (i = 0; i < 6; i++)
+		len += src[i] != NULL ? strlen(src[i]) + 1 : 0;
+	sj = xcalloc(1, sizeof(*sj) + len);
+	sj->j = *j;
+	dst[0] = &sj->j.campaign;
+	dst[1] = &sj->j.item;
+	dst[2] = &sj->j.contact;
+	dst[3] = &sj->j.channel;
+	dst[4] = &sj->j.fallback_of;
+	dst[5] = &sj->j.detail;
+	p = sj->str;
+	for (i = 0; i < 6; i++) {
+		if (src[i] == NULL) {
+			*dst[i] = NULL;
+			continue;
+		}
+		len = strlen(src[i]) + 1;
+		memcpy(p, src[i], len);
+		*dst[i] = p;
+		p += len;
+	}
+	return sj;
+}
+
+void
+job_claim_free(struct job_claim *sj)
+{
+	if (sj == NULL)
+		return;
+	free(sj->subject);
+	free(sj->body);
+	free(sj);
+}

@@ -27,6 +27,7 @@
 #ifndef HERALD_JOB_H
 #define HERALD_JOB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "herald-plugin.h"
@@ -97,5 +98,33 @@ enum herald_priority job_kind_priority(enum job_kind k);
 void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
     const char *item, enum job_kind kind, int64_t offset,
     const char *contact, const char *channel);
+
+struct dchan;
+struct dgen;
+
+/*
+ * A claimed job with its own copies of every string: it outlives the
+ * claim callback and any model.  The scheduler owns it in its heap; the
+ * dispatcher owns it from hand-off until its outcome is committed.
+ */
+struct job_claim {
+	struct job j;		/* strings point into str[] */
+	char *subject, *body;	/* staged rendering (launch), owned, or NULL */
+	int staged;
+	size_t heap_idx;	/* scheduler's */
+	/* The dispatcher's bookkeeping while it owns the job (its types
+	 * stay private to dispatch_internal.h). */
+	struct job_claim *next;
+	struct dchan *chan;
+	struct dgen *gen;
+	int holds_slot;
+	int64_t handoff_us;
+	char str[];
+};
+
+/* Caller owns the result (job_claim_free()). */
+struct job_claim *job_claim_new(const struct job *j);
+/* Accepts NULL. */
+void job_claim_free(struct job_claim *sj);
 
 #endif

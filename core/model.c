@@ -9,6 +9,7 @@
 #include "model.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +160,126 @@ model_deadline_find(const struct model_campaign *c, const char *id)
 		if (strcmp(c->deadlines[i].id, id) == 0)
 			return &c->deadlines[i];
 	return NULL;
+}
+
+/* The phase of c that the instant at falls in, or NULL. */
+const struct model_phase *
+model_phase_at(const struct model_campaign *c, int64_t at)
+{
+	for (size_t i = 0; i < c->n_phases; i++) {
+		const struct model_phase *ph = &c->phases[i];
+		/* A date-only end means through that whole day. */
+		int64_t end = ph->to.at + (ph->to.date_only ? 86400 : 1);
+
+		if (at >= ph->from.at && at < end)
+			return ph;
+	}
+	return NULL;
+}
+
+const struct model_task *
+model_task_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_tasks; i++)
+		if (strcmp(c->tasks[i].id, id) == 0)
+			return &c->tasks[i];
+	return NULL;
+}
+
+const struct model_phase *
+model_phase_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_phases; i++)
+		if (strcmp(c->phases[i].id, id) == 0)
+			return &c->phases[i];
+	return NULL;
+}
+
+const struct model_plan *
+model_plan_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_plans; i++)
+		if (strcmp(c->plans[i].id, id) == 0)
+			return &c->plans[i];
+	return NULL;
+}
+
+char *
+model_slot_item(const struct model_slot *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s@%s", s->stage != NULL ? s->stage->id : "",
+	    s->from.text != NULL ? s->from.text : "");
+	return buf;
+}
+
+const struct model_slot *
+model_slot_find(const struct model_campaign *c, const char *item)
+{
+	char buf[MODEL_SLOT_ITEM_MAX];
+
+	for (size_t i = 0; i < c->n_slots; i++)
+		if (strcmp(model_slot_item(&c->slots[i], buf, sizeof(buf)),
+		    item) == 0)
+			return &c->slots[i];
+	return NULL;
+}
+
+int
+model_item_find(const struct model_campaign *c, enum job_kind kind,
+    const char *item, struct model_item *out)
+{
+	struct model_item it;
+
+	memset(&it, 0, sizeof(it));
+	switch (kind) {
+	case JOB_COUNTDOWN:
+	case JOB_LAUNCH:
+		if (!c->launch.set || strcmp(item, MODEL_LAUNCH_ITEM) != 0)
+			return -1;
+		it.title = c->launch.title != NULL ? c->launch.title : c->title;
+		it.when = &c->launch.at;
+		break;
+	case JOB_REMINDER:
+	case JOB_OVERDUE:
+	case JOB_ESCALATION:
+		if ((it.deadline = model_deadline_find(c, item)) == NULL)
+			return -1;
+		it.title = it.deadline->title;
+		it.when = &it.deadline->due;
+		break;
+	case JOB_TASK:
+		if ((it.task = model_task_find(c, item)) == NULL)
+			return -1;
+		it.title = it.task->title;
+		it.when = it.task->due.text != NULL ? &it.task->due : NULL;
+		break;
+	case JOB_PHASE:
+		if ((it.phase = model_phase_find(c, item)) == NULL)
+			return -1;
+		it.title = it.phase->title;
+		it.when = &it.phase->from;
+		break;
+	case JOB_SLOT:
+		if ((it.slot = model_slot_find(c, item)) == NULL)
+			return -1;
+		it.title = it.slot->title;
+		it.when = &it.slot->from;
+		break;
+	case JOB_EMERGENCY:
+		if ((it.plan = model_plan_find(c, item)) == NULL)
+			return -1;
+		it.title = it.plan->title;
+		break;
+	case JOB_DIGEST:
+		if (strcmp(item, MODEL_DIGEST_ITEM) != 0)
+			return -1;
+		it.title = c->title;
+		break;
+	default:
+		return -1;
+	}
+	*out = it;
+	return 0;
 }
 
 int

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "herald-plugin.h"
+#include "job.h"
 
 struct arena;
 
@@ -395,6 +396,53 @@ const struct model_campaign *model_campaign_find(const struct model *m, const ch
 /* A deadline of campaign c by id (linear: campaigns have a handful). */
 const struct model_deadline *model_deadline_find(const struct model_campaign *c,
     const char *id);
+
+/* The other items of c by id, or NULL (linear, like deadlines). */
+const struct model_task *model_task_find(const struct model_campaign *c,
+    const char *id);
+const struct model_phase *model_phase_find(const struct model_campaign *c,
+    const char *id);
+const struct model_plan *model_plan_find(const struct model_campaign *c,
+    const char *id);
+/* The phase of c that the instant at falls in, or NULL. */
+const struct model_phase *model_phase_at(const struct model_campaign *c,
+    int64_t at);
+
+/* The item ids of the campaign-wide jobs, and room for a slot's. */
+#define MODEL_SLOT_ITEM_MAX	256
+#define MODEL_DIGEST_ITEM	"digest"
+#define MODEL_LAUNCH_ITEM	"launch"
+
+/*
+ * Slots have no id in the config: their jobs use "<stage>@<from>" as item
+ * ("cctv@2023-09-09 19:00"), unique because slots of one stage never
+ * overlap.  Writes it into buf (size len) and returns buf.
+ */
+char *model_slot_item(const struct model_slot *s, char *buf, size_t len);
+/* The slot of c whose item is item, or NULL. */
+const struct model_slot *model_slot_find(const struct model_campaign *c,
+    const char *item);
+
+/*
+ * The item a job of kind is about, in campaign c: the one pointer of its
+ * kind (deadline for reminders, overdue and escalations, task, phase,
+ * slot, plan; none for launches and digests), its title (the campaign
+ * title for digests and untitled launches) and the instant messages show
+ * for it (when NULL for digests, emergency plans and tasks without a due
+ * time).  Everything borrowed from c.  Returns 0, or -1 (out untouched)
+ * when the item is not in c.
+ */
+struct model_item {
+	const char *title;
+	const struct model_time *when;
+	const struct model_deadline *deadline;
+	const struct model_task *task;
+	const struct model_phase *phase;
+	const struct model_slot *slot;
+	const struct model_plan *plan;
+};
+int model_item_find(const struct model_campaign *c, enum job_kind kind,
+    const char *item, struct model_item *out);
 
 /* Is the civil day (days since epoch) a workday under the calendar? */
 int model_calendar_is_workday(const struct model_calendar *cal, int32_t day);

@@ -47,7 +47,7 @@ struct plan_ctx {
 	int64_t cached_at;
 	int cached;
 	struct civil cached_civil;
-	char slot_item[PLAN_SLOT_ITEM_MAX];
+	char slot_item[MODEL_SLOT_ITEM_MAX];
 };
 
 /* Recipients of an item: an audience, or units (lead + cooperating). */
@@ -67,26 +67,6 @@ struct plan_slotted {
 	int moved;
 	int keep;
 };
-
-char *
-plan_slot_item(const struct model_slot *s, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s@%s", s->stage != NULL ? s->stage->id : "",
-	    s->from.text != NULL ? s->from.text : "");
-	return buf;
-}
-
-const struct model_slot *
-plan_slot_find(const struct model_campaign *c, const char *item)
-{
-	char buf[PLAN_SLOT_ITEM_MAX];
-
-	for (size_t i = 0; i < c->n_slots; i++)
-		if (strcmp(plan_slot_item(&c->slots[i], buf, sizeof(buf)),
-		    item) == 0)
-			return &c->slots[i];
-	return NULL;
-}
 
 static void
 plan_warn_fold(struct plan_ctx *p, enum civil_fold fold)
@@ -428,7 +408,7 @@ plan_launch(struct plan_ctx *p)
 
 	if (!l->set)
 		return 0;
-	p->j.item = PLAN_LAUNCH_ITEM;
+	p->j.item = MODEL_LAUNCH_ITEM;
 	p->j.item_at = l->at.at;
 	p->j.kind = JOB_COUNTDOWN;
 	for (size_t i = 0; i < l->n_countdown; i++) {
@@ -526,7 +506,7 @@ plan_slot(struct plan_ctx *p, const struct model_slot *s)
 
 	if (s->host == NULL)
 		return 0;
-	p->j.item = plan_slot_item(s, p->slot_item, sizeof(p->slot_item));
+	p->j.item = model_slot_item(s, p->slot_item, sizeof(p->slot_item));
 	p->j.kind = JOB_SLOT;
 	p->j.item_at = s->from.at;
 	for (size_t i = 0; i < s->n_remind; i++) {
@@ -576,7 +556,7 @@ plan_digest(struct plan_ctx *p)
 		p->counts->warnings++;
 		last = first + PLAN_DIGEST_MAX_DAYS - 1;
 	}
-	p->j.item = PLAN_DIGEST_ITEM;
+	p->j.item = MODEL_DIGEST_ITEM;
 	p->j.kind = JOB_DIGEST;
 	for (day = first; day <= last; day++) {
 		struct civil c = { 0, 0, 0, 0, 0, 0 };

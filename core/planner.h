@@ -62,16 +62,6 @@ struct plan_counts {
 int plan_model(const struct model *m, plan_emit_fn emit, void *arg,
     struct plan_counts *counts);
 
-/*
- * Slots have no id in the config: their jobs use "<stage>@<from>" as item
- * ("cctv@2023-09-09 19:00"), unique because slots of one stage never
- * overlap.  Writes it into buf (size len) and returns buf.
- */
-char *plan_slot_item(const struct model_slot *s, char *buf, size_t len);
-/* The slot of c whose item is item, or NULL. */
-const struct model_slot *plan_slot_find(const struct model_campaign *c,
-    const char *item);
-
 /* One offset of an item resolved by plan_instants(). */
 struct plan_instant {
 	int64_t at;		/* when the notice goes out */
@@ -92,9 +82,5 @@ struct plan_instant {
 int plan_instants(const struct model *m, const struct model_campaign *c,
     enum job_kind kind, int64_t at, const struct model_offset *offsets,
     size_t n, struct plan_instant *out);
-
-#define PLAN_SLOT_ITEM_MAX	256
-#define PLAN_DIGEST_ITEM	"digest"
-#define PLAN_LAUNCH_ITEM	"launch"
 
 #endif

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "civil.h"
-#include "planner.h"
 #include "xmalloc.h"
 
 enum render_var {
@@ -333,139 +332,14 @@ render_vars_lookup(void *arg, const char *name, size_t len)
 	return i == -1 ? NULL : rv->v[i];
 }
 
-/* The phase of c that the instant at falls in, or NULL. */
-static const struct model_phase *
-render_phase_at(const struct model_campaign *c, int64_t at)
-{
-	for (size_t i = 0; i < c->n_phases; i++) {
-		const struct model_phase *ph = &c->phases[i];
-		/* A date-only end means through that whole day. */
-		int64_t end = ph->to.at + (ph->to.date_only ? 86400 : 1);
-
-		if (at >= ph->from.at && at < end)
-			return ph;
-	}
-	return NULL;
-}
-
-static const struct model_task *
-render_task_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_tasks; i++)
-		if (strcmp(c->tasks[i].id, id) == 0)
-			return &c->tasks[i];
-	return NULL;
-}
-
-static const struct model_phase *
-render_phase_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_phases; i++)
-		if (strcmp(c->phases[i].id, id) == 0)
-			return &c->phases[i];
-	return NULL;
-}
-
-static const struct model_plan *
-render_plan_find(const struct model_campaign *c, const char *id)
-{
-	for (size_t i = 0; i < c->n_plans; i++)
-		if (strcmp(c->plans[i].id, id) == 0)
-			return &c->plans[i];
-	return NULL;
-}
-
-const char *
-render_item_title(const struct model_campaign *c, const struct job *j)
-{
-	const char *title;
-
-	return render_item_find(c, j->kind, j->item, &title, NULL) == 0 ?
-	    title : NULL;
-}
-
-int
-render_item_find(const struct model_campaign *c, enum job_kind kind,
-    const char *item, const char **title, const struct model_time **when)
-{
-	const struct model_time *t = NULL;
-	const char *name = NULL;
-
-	switch (kind) {
-	case JOB_COUNTDOWN:
-	case JOB_LAUNCH:
-		if (!c->launch.set || strcmp(item, PLAN_LAUNCH_ITEM) != 0)
-			return -1;
-		name = c->launch.title != NULL ? c->launch.title : c->title;
-		t = &c->launch.at;
-		break;
-	case JOB_REMINDER:
-	case JOB_OVERDUE:
-	case JOB_ESCALATION: {
-		const struct model_deadline *d = model_deadline_find(c, item);
-
-		if (d == NULL)
-			return -1;
-		name = d->title;
-		t = &d->due;
-		break;
-	}
-	case JOB_TASK: {
-		const struct model_task *tk = render_task_find(c, item);
-
-		if (tk == NULL)
-			return -1;
-		name = tk->title;
-		t = tk->due.text != NULL ? &tk->due : NULL;
-		break;
-	}
-	case JOB_PHASE: {
-		const struct model_phase *ph = render_phase_find(c, item);
-
-		if (ph == NULL)
-			return -1;
-		name = ph->title;
-		t = &ph->from;
-		break;
-	}
-	case JOB_SLOT: {
-		const struct model_slot *sl = plan_slot_find(c, item);
-
-		if (sl == NULL)
-			return -1;
-		name = sl->title;
-		t = &sl->from;
-		break;
-	}
-	case JOB_EMERGENCY: {
-		const struct model_plan *pl = render_plan_find(c, item);
-
-		if (pl == NULL)
-			return -1;
-		name = pl->title;
-		break;
-	}
-	case JOB_DIGEST:
-		if (strcmp(item, PLAN_DIGEST_ITEM) != 0)
-			return -1;
-		name = c->title;
-		break;
-	default:
-		return -1;
-	}
-	*title = name;
-	if (when != NULL)
-		*when = t;
-	return 0;
-}
-
 /*
- * Fill rv for job j of campaign c.  Returns 0, or -1 when the item is
- * gone from the model.
+ * Fill rv for job j of campaign c, whose item it is (model_item_find(),
+ * borrowed).  Only the template variables: the item was resolved before.
  */
-static int
+static void
 render_item(const struct model_campaign *c, const struct job *j,
-    struct render_vars *rv, int64_t *at, int *date_only)
+    const struct model_item *it, struct render_vars *rv, int64_t *at,
+    int *date_only)
 {
 	const char *zone = c->timezone;
 	const struct model_time *from = &c->period_from, *to = &c->period_to;
@@ -475,8 +349,6 @@ render_item(const struct model_campaign *c, const struct job *j,
 	switch (j->kind) {
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
-		if (!c->launch.set || strcmp(j->item, PLAN_LAUNCH_ITEM) != 0)
-			return -1;
 		rv->v[RV_TITLE] = c->launch.title;
 		rv->words = &c->launch.words;
 		*at = c->launch.at.at;
@@ -484,10 +356,8 @@ render_item(const struct model_campaign *c, const struct job *j,
 	case JOB_REMINDER:
 	case JOB_OVERDUE:
 	case JOB_ESCALATION: {
-		const struct model_deadline *d = model_deadline_find(c, j->item);
+		const struct model_deadline *d = it->deadline;
 
-		if (d == NULL)
-			return -1;
 		rv->v[RV_TITLE] = d->title;
 		rv->words = &d->words;
 		rv->lead = d->lead;
@@ -498,10 +368,8 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	case JOB_TASK: {
-		const struct model_task *t = render_task_find(c, j->item);
+		const struct model_task *t = it->task;
 
-		if (t == NULL)
-			return -1;
 		rv->v[RV_TITLE] = t->title;
 		rv->words = &t->words;
 		rv->lead = t->lead;
@@ -516,8 +384,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	case JOB_PHASE:
-		if ((ph = render_phase_find(c, j->item)) == NULL)
-			return -1;
+		ph = it->phase;
 		rv->v[RV_TITLE] = ph->title;
 		*at = ph->from.at;
 		*date_only = ph->from.date_only;
@@ -525,17 +392,13 @@ render_item(const struct model_campaign *c, const struct job *j,
 		to = &ph->to;
 		break;
 	case JOB_DIGEST:
-		if (strcmp(j->item, PLAN_DIGEST_ITEM) != 0)
-			return -1;
 		rv->v[RV_TITLE] = c->title;
 		*at = j->item_at;
 		*date_only = 1;
 		break;
 	case JOB_SLOT: {
-		const struct model_slot *s = plan_slot_find(c, j->item);
+		const struct model_slot *s = it->slot;
 
-		if (s == NULL)
-			return -1;
 		rv->v[RV_TITLE] = s->title;
 		rv->words = &s->words;
 		rv->v[RV_STAGE] = s->stage != NULL ? s->stage->title : NULL;
@@ -545,10 +408,8 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	case JOB_EMERGENCY: {
-		const struct model_plan *pl = render_plan_find(c, j->item);
+		const struct model_plan *pl = it->plan;
 
-		if (pl == NULL)
-			return -1;
 		rv->v[RV_TITLE] = pl->title;
 		rv->v[RV_STEPS] = pl->steps;
 		snprintf(rv->level, sizeof(rv->level), "%d", pl->level);
@@ -558,7 +419,7 @@ render_item(const struct model_campaign *c, const struct job *j,
 		break;
 	}
 	default:
-		return -1;
+		break;
 	}
 	if (from->text != NULL)
 		rv->v[RV_FROM] = render_when(from->at, zone, from->date_only,
@@ -567,10 +428,9 @@ render_item(const struct model_campaign *c, const struct job *j,
 		rv->v[RV_TO] = render_when(to->at, zone, to->date_only, rv->to,
 		    sizeof(rv->to));
 	if (ph == NULL)
-		ph = render_phase_at(c, *at);
+		ph = model_phase_at(c, *at);
 	if (ph != NULL)
 		rv->v[RV_PHASE] = ph->title;
-	return 0;
 }
 
 /* The model's template text for kind x channel x field, or NULL.  The
@@ -669,6 +529,8 @@ render_job(const struct model *m, const struct job *j,
 	const struct render_builtin *bi;
 	const char *kind, *text;
 	struct render_vars rv;
+	struct model_item own;
+	const struct model_item *it;
 	int64_t at = 0;
 	int date_only;
 
@@ -687,12 +549,19 @@ render_job(const struct model *m, const struct job *j,
 		    j->key, j->contact);
 		return -1;
 	}
-	memset(&rv, 0, sizeof(rv));
-	if (render_item(c, j, &rv, &at, &date_only) == -1) {
-		snprintf(err, errlen, "job %s: %s \"%s\" no longer exists in "
-		    "campaign \"%s\"", j->key, kind, j->item, j->campaign);
-		return -1;
+	/* The dispatcher resolved the item in its checks already. */
+	it = x != NULL ? x->item : NULL;
+	if (it == NULL) {
+		if (model_item_find(c, j->kind, j->item, &own) == -1) {
+			snprintf(err, errlen, "job %s: %s \"%s\" no longer "
+			    "exists in campaign \"%s\"", j->key, kind, j->item,
+			    j->campaign);
+			return -1;
+		}
+		it = &own;
 	}
+	memset(&rv, 0, sizeof(rv));
+	render_item(c, j, it, &rv, &at, &date_only);
 	rv.v[RV_CAMPAIGN] = c->title;
 	rv.v[RV_CONTACT] = k->name;
 	rv.v[RV_UNIT] = k->unit != NULL ? k->unit->name : NULL;

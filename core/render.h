@@ -58,6 +58,9 @@ struct render_extra {
 	/* The channel is SMS and SMS replies are on: reminders and overdue
 	 * notices say how to reply. */
 	int sms_replies;
+	/* j's item, resolved in j's campaign of m (model_item_find()) by a
+	 * caller that needed it already; NULL: render_job() resolves it. */
+	const struct model_item *item;
 };
 
 /*
@@ -87,21 +90,6 @@ const char *const *render_placeholders(void);
 char *render_text(const char *text,
     const char *(*lookup)(void *arg, const char *name, size_t len),
     void *arg);
-
-/*
- * The item a job of kind is about, in campaign c: its title (the campaign
- * title for digests and untitled launches) and the instant messages show
- * for it (*when NULL for digests, emergency plans and tasks without a
- * due time).  Both borrowed from c; when may be NULL.  Returns 0, or -1
- * when the item is no longer in c.
- */
-int render_item_find(const struct model_campaign *c, enum job_kind kind,
-    const char *item, const char **title, const struct model_time **when);
-
-/* The title of j's item in c (render_item_find), or NULL when the item is
- * gone from the config.  Borrowed from c. */
-const char *render_item_title(const struct model_campaign *c,
-    const struct job *j);
 
 /* "8月5日 17:00" (t in zone), or "8月5日" when date_only, into buf;
  * NULL when the zone cannot convert t. */

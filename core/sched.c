@@ -55,68 +55,11 @@ struct sched {
 	int running;		/* inside sched_run(): pokes are redundant */
 	int store_failing;	/* the last claim failed */
 
-	struct sched_job **heap;
+	struct job_claim **heap;
 	size_t n, alloc;	/* held; room in heap[] */
 	size_t n_capped;	/* held jobs that count against set.cap */
 	struct sched_lateness lateness;
 };
-
-int64_t
-sched_clock_now(const struct sched_clock *c)
-{
-	struct timespec ts;
-
-	if (c != NULL && c->now_us != NULL)
-		return c->now_us(c->arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-struct sched_job *
-sched_job_new(const struct job *j)
-{
-	/* The detail too: the dispatcher reads the last outcome's detail to
-	 * count timeouts in a row. */
-	const char *src[6] = { j->campaign, j->item, j->contact, j->channel,
-	    j->fallback_of, j->detail };
-	const char **dst[6];
-	struct sched_job *sj;
-	size_t len = 0, i;
-	char *p;
-
-	for (i = 0; i < 6; i++)
-		len += src[i] != NULL ? strlen(src[i]) + 1 : 0;
-	sj = xcalloc(1, sizeof(*sj) + len);
-	sj->j = *j;
-	dst[0] = &sj->j.campaign;
-	dst[1] = &sj->j.item;
-	dst[2] = &sj->j.contact;
-	dst[3] = &sj->j.channel;
-	dst[4] = &sj->j.fallback_of;
-	dst[5] = &sj->j.detail;
-	p = sj->str;
-	for (i = 0; i < 6; i++) {
-		if (src[i] == NULL) {
-			*dst[i] = NULL;
-			continue;
-		}
-		len = strlen(src[i]) + 1;
-		memcpy(p, src[i], len);
-		*dst[i] = p;
-		p += len;
-	}
-	return sj;
-}
-
-void
-sched_job_free(struct sched_job *sj)
-{
-	if (sj == NULL)
-		return;
-	free(sj->subject);
-	free(sj->body);
-	free(sj);
-}
 
 void
 sched_lateness_add(struct sched_lateness *l, int64_t ms)
@@ -139,13 +82,13 @@ sched_lateness_add(struct sched_lateness *l, int64_t ms)
 
 /* Launch and emergency jobs are claimed regardless of the cap. */
 static int
-sched_is_capped(const struct sched_job *sj)
+sched_is_capped(const struct job_claim *sj)
 {
 	return sj->j.priority > HERALD_PRIO_LAUNCH;
 }
 
 static int
-sched_before(const struct sched_job *a, const struct sched_job *b)
+sched_before(const struct job_claim *a, const struct job_claim *b)
 {
 	if (a->j.next_at != b->j.next_at)
 		return a->j.next_at < b->j.next_at;
@@ -153,14 +96,14 @@ sched_before(const struct sched_job *a, const struct sched_job *b)
 }
 
 static void
-sched_heap_set(struct sched *s, size_t i, struct sched_job *sj)
+sched_heap_set(struct sched *s, size_t i, struct job_claim *sj)
 {
 	s->heap[i] = sj;
 	sj->heap_idx = i;
 }
 
 static void
-sched_heap_push(struct sched *s, struct sched_job *sj)
+sched_heap_push(struct sched *s, struct job_claim *sj)
 {
 	size_t i;
 
@@ -177,10 +120,10 @@ sched_heap_push(struct sched *s, struct sched_job *sj)
 	sched_heap_set(s, i, sj);
 }
 
-static struct sched_job *
+static struct job_claim *
 sched_heap_pop(struct sched *s)
 {
-	struct sched_job *top = s->heap[0], *last;
+	struct job_claim *top = s->heap[0], *last;
 	size_t i = 0, c;
 
 	s->n_capped -= sched_is_capped(top);
@@ -284,7 +227,7 @@ sched_store_result(struct sched *s, const char *what)
 static size_t
 sched_handoff(struct sched *s, int64_t now_us)
 {
-	struct sched_job *sj;
+	struct job_claim *sj;
 	size_t n = 0;
 
 	while (s->n > 0 && s->heap[0]->j.next_at * 1000000 <= now_us) {
@@ -301,7 +244,7 @@ static void
 sched_on_claim(void *arg, const struct job *j)
 {
 	struct sched *s = arg;
-	struct sched_job *sj = sched_job_new(j);
+	struct job_claim *sj = job_claim_new(j);
 
 	if (s->hooks.claimed != NULL)
 		s->hooks.claimed(s->hooks.arg, sj);
@@ -407,7 +350,7 @@ void
 sched_release(struct sched *s)
 {
 	struct store_result r;
-	struct sched_job *sj;
+	struct job_claim *sj;
 
 	size_t n_held = s->n, n_fault = 0;
 
@@ -435,7 +378,7 @@ sched_release(struct sched *s)
 				log_errx("scheduler: put back %s: %s",
 				    sj->j.key, store_error(s->st));
 		}
-		sched_job_free(sj);
+		job_claim_free(sj);
 	}
 	if (n_fault > 0) {
 		log_errx("scheduler: cannot put back %zu held jobs (%s); "

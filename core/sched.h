@@ -21,45 +21,16 @@
 #include <stdint.h>
 
 #include "job.h"
+#include "sched_clock.h"
 
 struct event_base;
 struct store;
 struct sched;
 
-/* Microseconds since the epoch.  now_us NULL: CLOCK_REALTIME. */
-struct sched_clock {
-	int64_t (*now_us)(void *arg);
-	void *arg;
-};
-int64_t sched_clock_now(const struct sched_clock *c);
-
-/*
- * A claimed job with its own copies of every string: it outlives the
- * claim callback and any model.  The scheduler owns it in its heap; the
- * dispatcher owns it from hand-off until its outcome is committed.
- */
-struct sched_job {
-	struct job j;		/* strings point into str[] */
-	char *subject, *body;	/* staged rendering (launch), owned, or NULL */
-	int staged;
-	size_t heap_idx;	/* scheduler's */
-	/* The dispatcher's bookkeeping while it owns the job. */
-	struct sched_job *next;
-	void *chan, *gen;
-	int holds_slot;
-	int64_t handoff_us;
-	char str[];
-};
-
-/* Caller owns the result (sched_job_free()). */
-struct sched_job *sched_job_new(const struct job *j);
-/* Accepts NULL. */
-void sched_job_free(struct sched_job *sj);
-
 /* What the scheduler calls; arg is passed back. */
 struct sched_hooks {
 	/* Take ownership of a due job.  Required. */
-	void (*handoff)(void *arg, struct sched_job *sj);
+	void (*handoff)(void *arg, struct job_claim *sj);
 	/* The jobs handed off so far may be sent now: called after each
 	 * batch of hand-offs, before the scheduler claims more.  Optional. */
 	void (*handoff_done)(void *arg);
@@ -68,7 +39,7 @@ struct sched_hooks {
 	size_t (*skip)(void *arg, const char *const **names);
 	/* A job was just claimed (launch staging, clock check); it is
 	 * borrowed.  Optional. */
-	void (*claimed)(void *arg, struct sched_job *sj);
+	void (*claimed)(void *arg, struct job_claim *sj);
 	/* The store failed a claim (err, borrowed for the call) or answered
 	 * again after failing (err NULL): called on each change only.
 	 * Without it the scheduler logs each failure itself.  Optional. */

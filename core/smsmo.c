@@ -71,7 +71,6 @@
 #include "job.h"
 #include "log.h"
 #include "phone.h"
-#include "render.h"
 #include "store.h"
 #include "submission.h"
 #include "xmalloc.h"
@@ -334,12 +333,11 @@ static const char *
 smsmo_title(const struct model *m, const struct smsmo_cand *c)
 {
 	const struct model_campaign *cp = model_campaign_find(m, c->campaign);
-	const char *title;
+	struct model_item it;
 
-	if (cp == NULL ||
-	    render_item_find(cp, c->kind, c->item, &title, NULL) == -1)
+	if (cp == NULL || model_item_find(cp, c->kind, c->item, &it) == -1)
 		return c->item;
-	return title;
+	return it.title;
 }
 
 /*

@@ -312,7 +312,7 @@ on_claim(void *arg, const struct job *j)
 {
 	struct fixture *f = arg;
 
-	dispatch_push(f->d, sched_job_new(j));
+	dispatch_push(f->d, job_claim_new(j));
 }
 
 /* Claim every pending job due by now and queue it. */

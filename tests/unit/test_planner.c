@@ -255,7 +255,7 @@ fx_new(void)
 /* What the tests keep of each emitted job. */
 struct rec {
 	struct job j;
-	char item[PLAN_SLOT_ITEM_MAX];
+	char item[MODEL_SLOT_ITEM_MAX];
 };
 
 struct recs {
@@ -709,9 +709,9 @@ test_task_phase_slot(void **state)
 	assert_int_equal(j[0]->due, T_SLOT_REMIND);
 	assert_int_equal(j[0]->item_at, T_SLOT_FROM);
 	assert_int_equal(j[0]->offset, HOUR);
-	assert_ptr_equal(plan_slot_find(&f->c, "cctv@2023-09-09 19:00"),
+	assert_ptr_equal(model_slot_find(&f->c, "cctv@2023-09-09 19:00"),
 	    &f->slot[0]);
-	assert_null(plan_slot_find(&f->c, "cctv@2023-09-09 19:30"));
+	assert_null(model_slot_find(&f->c, "cctv@2023-09-09 19:30"));
 	free(rs.r);
 
 	/* A task without a due date and a phase nobody hears plan nothing. */

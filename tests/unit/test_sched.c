@@ -33,7 +33,7 @@ fake_now(void *arg)
 }
 
 static void
-on_handoff(void *arg, struct sched_job *sj)
+on_handoff(void *arg, struct job_claim *sj)
 {
 	struct fixture *f = arg;
 
@@ -41,11 +41,11 @@ on_handoff(void *arg, struct sched_job *sj)
 	if (sj->j.next_at < f->last_due)
 		f->order_ok = 0;
 	f->last_due = sj->j.next_at;
-	sched_job_free(sj);
+	job_claim_free(sj);
 }
 
 static void
-on_claimed(void *arg, struct sched_job *sj)
+on_claimed(void *arg, struct job_claim *sj)
 {
 	struct fixture *f = arg;
 	size_t held = sched_held(f->s) + 1;
