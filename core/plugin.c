@@ -241,6 +241,12 @@ plugin_descriptor(const struct plugin *p)
 	return p->desc;
 }
 
+const char *
+plugin_name(const struct plugin *p)
+{
+	return p->name;
+}
+
 void
 plugin_unload(struct plugin *p)
 {
@@ -368,7 +374,7 @@ host_complete(struct herald_completion *c, enum herald_outcome outcome,
 		if (ch != NULL)
 			log_msg(HERALD_LOG_ERR, "channel \"%s\": plugin \"%s\" "
 			    "completed a send twice; ignored", ch->conf.name,
-			    ch->plugin->name);
+			    plugin_name(ch->plugin));
 		else
 			log_msg(HERALD_LOG_ERR, "a plugin completed a send it "
 			    "never got; ignored");
@@ -379,7 +385,7 @@ host_complete(struct herald_completion *c, enum herald_outcome outcome,
 	    outcome != HERALD_UNCERTAIN) {
 		log_msg(HERALD_LOG_ERR, "channel \"%s\": plugin \"%s\" "
 		    "reported outcome %d; taken as transient", ch->conf.name,
-		    ch->plugin->name, (int)outcome);
+		    plugin_name(ch->plugin), (int)outcome);
 		outcome = HERALD_TRANSIENT;
 	}
 	/* Release first: done() may well start the next send. */
@@ -452,7 +458,7 @@ channel_set_plugin(struct channel_set *cs, const char *dir,
 	int rc;
 
 	for (i = 0; i < cs->n_plugins; i++)
-		if (strcmp(cs->plugins[i]->name, mc->plugin) == 0)
+		if (strcmp(plugin_name(cs->plugins[i]), mc->plugin) == 0)
 			return cs->plugins[i];
 	rc = plugin_load(dir, mc->plugin, &p, err, sizeof(err));
 	if (rc == -ENOENT) {
@@ -498,7 +504,7 @@ channel_open(struct channel_set *cs, const char *dir, struct channel *ch)
 		return;
 	if ((ch->plugin = channel_set_plugin(cs, dir, mc)) == NULL)
 		return;
-	d = ch->plugin->desc;
+	d = plugin_descriptor(ch->plugin);
 	if (d->open != NULL)
 		rc = d->open(&cs->host, &ch->conf, &ch->state);
 	if (rc == 0)
@@ -597,8 +603,8 @@ channel_set_free(struct channel_set *cs)
 		if (ch->in_flight > 0)
 			log_msg(HERALD_LOG_ERR, "channel \"%s\": closed with "
 			    "%zu sends in flight", ch->conf.name, ch->in_flight);
-		if (ch->is_open && ch->plugin->desc->close != NULL)
-			ch->plugin->desc->close(ch->state);
+		if (ch->is_open && plugin_descriptor(ch->plugin)->close != NULL)
+			plugin_descriptor(ch->plugin)->close(ch->state);
 		free(ch->used);
 	}
 	/* Plugins go last: a channel's close() is code in its plugin. */
@@ -633,7 +639,7 @@ channel_set_find(const struct channel_set *cs, const char *name)
 const struct herald_caps *
 channel_set_caps(const struct channel_set *cs, size_t i)
 {
-	return &cs->channels[i].plugin->desc->caps;
+	return &plugin_descriptor(cs->channels[i].plugin)->caps;
 }
 
 const struct model_channel *
@@ -656,5 +662,5 @@ channel_set_send(struct channel_set *cs, size_t i,
 	c->done = done;
 	c->arg = arg;
 	ch->in_flight++;
-	ch->plugin->desc->send(ch->state, msg, c);
+	plugin_descriptor(ch->plugin)->send(ch->state, msg, c);
 }

@@ -25,6 +25,8 @@ struct plugin;
 int plugin_load(const char *dir, const char *name, struct plugin **out,
     char *err, size_t errlen);
 const struct herald_plugin *plugin_descriptor(const struct plugin *p);
+/* The bare name it was loaded by; lives as long as p. */
+const char *plugin_name(const struct plugin *p);
 /* Accepts NULL. */
 void plugin_unload(struct plugin *p);
 
