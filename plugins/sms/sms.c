@@ -85,39 +85,7 @@
 #include "smslen.h"
 #include "smssig.h"
 #include "smsgw.h"
-
-#define SMS_MAX_SEGMENTS_DEFAULT 3
-#define SMS_DLR_MASK_DEFAULT 9
-#define SMS_TIMEOUT_DEFAULT 10000
-#define SMS_REASON_MAX 256
-
-struct sms_channel {
-	const struct herald_host *host;
-	const struct herald_channel_conf *conf;
-	char *url, *user, *password, *from, *signature, *dlr_url, *smsc;
-	unsigned max_segments;
-	int split;
-	unsigned dlr_mask;
-	int mainland_only;
-	unsigned timeout_ms;
-	/* gateway = "generic" */
-	int generic;
-	const char *method;
-	char *body_tmpl, *query_tmpl, *content_type;
-	char **headers;
-	size_t n_headers;
-	char *succ_field, *succ_value;
-};
-
-/* One message in flight: its requests, sent in order. */
-struct sms_send {
-	struct sms_channel *sc;
-	struct herald_completion *c;
-	char **urls;
-	char **bodies;		/* generic POST; else NULL */
-	char ***hdrs;		/* generic; NULL-terminated lists */
-	size_t n, next;
-};
+#include "sms.h"
 
 static void
 sms_buf_param(struct plugin_buf *b, const char *name, const char *value)
@@ -192,7 +160,7 @@ sms_free(struct sms_channel *sc)
 }
 
 /* strdup of v into *dst unless v is NULL; 0 only on out of memory. */
-static int
+int
 sms_keep(char **dst, const char *v)
 {
 	if (v == NULL)
@@ -201,7 +169,7 @@ sms_keep(char **dst, const char *v)
 }
 
 /* Does any generic template use {{password}}?  (Then it is required.) */
-static int
+int
 sms_uses_password(const struct sms_channel *sc)
 {
 	static const char p[] = "{{password}}";
@@ -220,7 +188,7 @@ sms_uses_password(const struct sms_channel *sc)
  * The generic gateway's settings into sc; 0 on error (reported).  The
  * Kannel-only settings are refused here, the others checked by the caller.
  */
-static int
+int
 sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
     const struct herald_setting *body, const struct herald_setting *query,
     const struct herald_setting *ctype, const struct herald_setting *headers,
@@ -565,7 +533,7 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
 }
 
 /* Wipe (it may hold the password) and free a string. */
-static void
+void
 sms_wipe(char *s)
 {
 	if (s == NULL)
@@ -718,7 +686,7 @@ sms_send_next(struct sms_send *ss)
  * The generic gateway's request i of ss: the group of parts text[a, b)
  * as one request.  0, or -1 with a reason (naming no value) in err.
  */
-static int
+int
 sms_generic_req(struct sms_send *ss, size_t i, const struct herald_message *msg,
     const char *to, const char *text, size_t a, size_t b, unsigned parts,
     char *err, size_t errlen)
