@@ -173,30 +173,37 @@ herald_conf_judge(const struct herald_host *host,
 }
 
 /*
- * Look up every row's setting in conf, then judge each one, filling the
- * struct herald_conf_value at out + row->offset.  Every setting is looked
- * up before any is judged, so the host reports only real strangers as
- * unknown.  Returns 1 when every row is good, else 0 after reporting
- * each problem with host->conf_error().  out is the caller's; the
- * strings it is left pointing to live as long as conf.
+ * The two halves of herald_conf_read(), for a plugin whose rows depend
+ * on another setting (the sms gateway): herald_conf_find() looks every
+ * row up (marking it used, so the host does not call it unknown) and
+ * resets its value; herald_conf_check() then judges the rows found.
  */
-static inline int
-herald_conf_read(const struct herald_host *host,
+static inline void
+herald_conf_find(const struct herald_host *host,
     const struct herald_channel_conf *conf, const struct herald_conf_row *rows,
     size_t n_rows, void *out)
 {
 	struct herald_conf_value *v;
-	size_t i;
-	int ok = 1;
 
-	for (i = 0; i < n_rows; i++) {
+	for (size_t i = 0; i < n_rows; i++) {
 		v = (struct herald_conf_value *)((char *)out + rows[i].offset);
 		v->at = host->setting(conf, rows[i].name);
 		v->is_set = 0;
 		v->str = NULL;
 		v->num = rows[i].def;
 	}
-	for (i = 0; i < n_rows; i++) {
+}
+
+/* 1 when every row is good, else 0 after reporting each problem. */
+static inline int
+herald_conf_check(const struct herald_host *host,
+    const struct herald_channel_conf *conf, const struct herald_conf_row *rows,
+    size_t n_rows, void *out)
+{
+	struct herald_conf_value *v;
+	int ok = 1;
+
+	for (size_t i = 0; i < n_rows; i++) {
 		v = (struct herald_conf_value *)((char *)out + rows[i].offset);
 		if (v->at == NULL) {
 			if (rows[i].missing != NULL) {
@@ -210,6 +217,23 @@ herald_conf_read(const struct herald_host *host,
 			ok = 0;
 	}
 	return ok;
+}
+
+/*
+ * Look up every row's setting in conf, then judge each one, filling the
+ * struct herald_conf_value at out + row->offset.  Every setting is looked
+ * up before any is judged, so the host reports only real strangers as
+ * unknown.  Returns 1 when every row is good, else 0 after reporting
+ * each problem with host->conf_error().  out is the caller's; the
+ * strings it is left pointing to live as long as conf.
+ */
+static inline int
+herald_conf_read(const struct herald_host *host,
+    const struct herald_channel_conf *conf, const struct herald_conf_row *rows,
+    size_t n_rows, void *out)
+{
+	herald_conf_find(host, conf, rows, n_rows, out);
+	return herald_conf_check(host, conf, rows, n_rows, out);
 }
 
 #endif
