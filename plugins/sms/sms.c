@@ -79,38 +79,6 @@ sms_buf_param(struct plugin_buf *b, const char *name, const char *value)
 }
 
 static int
-sms_bool(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, int dflt, int *ok)
-{
-	if (s == NULL)
-		return dflt;
-	if (s->type != HERALD_SETTING_BOOL) {
-		host->conf_error(conf, s, "\"%s\" must be true or false",
-		    s->name);
-		*ok = 0;
-		return dflt;
-	}
-	return s->integer != 0;
-}
-
-static long long
-sms_int(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, long long lo, long long hi,
-    long long dflt, int *ok)
-{
-	if (s == NULL)
-		return dflt;
-	if (s->type != HERALD_SETTING_INT || s->integer < lo ||
-	    s->integer > hi) {
-		host->conf_error(conf, s, "\"%s\" must be an integer from %lld "
-		    "to %lld", s->name, lo, hi);
-		*ok = 0;
-		return dflt;
-	}
-	return s->integer;
-}
-
-static int
 sms_is_http_url(const char *s)
 {
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
@@ -150,40 +118,53 @@ sms_keep(char **dst, const char *v)
 	return (*dst = strdup(v)) != NULL;
 }
 
+#define SMS_ROW(n, t, f) HERALD_CONF_ROW(struct sms_settings, n, t, f)
+/* The settings both gateways read; the generic ones are sms_generic.c's. */
+static const struct herald_conf_row sms_rows[] = {
+	/* Required, but its error depends on the gateway: sms_open(). */
+	{ SMS_ROW("url", STRING, url) },
+	{ SMS_ROW("user", STRING, user) },
+	{ SMS_ROW("password_file", STRING, pwfile) },
+	{ SMS_ROW("from", STRING, from) },
+	{ SMS_ROW("signature", STRING, sig) },
+	{ SMS_ROW("max_segments", INT, maxseg),
+	    .def = SMS_MAX_SEGMENTS_DEFAULT, .min = 1, .max = 255 },
+	{ SMS_ROW("split", BOOL, split) },
+	{ SMS_ROW("dlr_url", STRING, dlr) },
+	{ SMS_ROW("dlr_mask", INT, mask), .def = SMS_DLR_MASK_DEFAULT,
+	    .min = 1, .max = 63 },
+	{ SMS_ROW("mainland_only", BOOL, mainland) },
+	{ SMS_ROW("smsc", STRING, smsc) },
+	{ SMS_ROW("timeout", DURATION, timeout), .def = SMS_TIMEOUT_DEFAULT,
+	    .max = 3600000 },
+	{ SMS_ROW("gateway", STRING, gateway) },
+};
+
+/* A row read well or not given at all. */
+static int
+sms_row_is_good(const struct herald_conf_value *v)
+{
+	return v->at == NULL || v->is_set;
+}
+
 static int
 sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
     void **state)
 {
-	const struct herald_setting *url, *user, *pwfile, *from, *sig, *maxseg,
-	    *split, *dlr, *mask, *mainland, *smsc, *timeout, *gateway, *method,
-	    *body, *query, *ctype, *headers, *success;
+	struct sms_settings set;
 	const char *url_s, *user_s, *pw_s, *from_s, *sig_s, *dlr_s, *smsc_s,
-	    *to_s, *gw_s;
+	    *gw_s;
 	struct sms_channel *sc;
 	struct smslen len;
 	char *path = NULL, err[512];
-	int ok = 1;
-	long ms;
+	int ok = 1, rows_ok;
 
-	url = host->setting(conf, "url");
-	user = host->setting(conf, "user");
-	pwfile = host->setting(conf, "password_file");
-	from = host->setting(conf, "from");
-	sig = host->setting(conf, "signature");
-	maxseg = host->setting(conf, "max_segments");
-	split = host->setting(conf, "split");
-	dlr = host->setting(conf, "dlr_url");
-	mask = host->setting(conf, "dlr_mask");
-	mainland = host->setting(conf, "mainland_only");
-	smsc = host->setting(conf, "smsc");
-	timeout = host->setting(conf, "timeout");
-	gateway = host->setting(conf, "gateway");
-	method = host->setting(conf, "method");
-	body = host->setting(conf, "body");
-	query = host->setting(conf, "query");
-	ctype = host->setting(conf, "content_type");
-	headers = host->setting(conf, "headers");
-	success = host->setting(conf, "success_json");
+	/* Every setting is looked up before any is judged. */
+	herald_conf_find(host, conf, sms_rows,
+	    sizeof(sms_rows) / sizeof(sms_rows[0]), &set);
+	sms_generic_find(host, conf, &set);
+	rows_ok = herald_conf_check(host, conf, sms_rows,
+	    sizeof(sms_rows) / sizeof(sms_rows[0]), &set);
 
 	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		host->conf_error(conf, NULL, "out of memory");
@@ -192,70 +173,69 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->host = host;
 	sc->conf = conf;
 
-	if ((gw_s = plugin_str(host, conf, gateway, &ok)) != NULL) {
+	/*
+	 * ok collects what is judged before the gateway's own settings, as
+	 * it did before the rows: {{password}} needs "password_file" is
+	 * said only when those are good.
+	 */
+	ok = sms_row_is_good(&set.gateway) && sms_row_is_good(&set.url) &&
+	    sms_row_is_good(&set.user) && sms_row_is_good(&set.pwfile);
+	if ((gw_s = set.gateway.str) != NULL) {
 		if (strcmp(gw_s, "generic") == 0)
 			sc->generic = 1;
 		else if (strcmp(gw_s, "kannel") != 0) {
-			host->conf_error(conf, gateway, "\"gateway\" must be "
-			    "\"kannel\" or \"generic\"");
+			host->conf_error(conf, set.gateway.at, "\"gateway\" "
+			    "must be \"kannel\" or \"generic\"");
 			ok = 0;
 		}
 	}
-	url_s = plugin_str(host, conf, url, &ok);
-	if (url == NULL) {
+	url_s = set.url.str;
+	if (set.url.at == NULL) {
 		host->conf_error(conf, NULL, "missing \"url\" (%s)", sc->generic ?
 		    "the gateway's HTTP API" : "Kannel's sendsms URL, e.g. "
 		    "\"http://127.0.0.1:13013/cgi-bin/sendsms\"");
 		ok = 0;
 	} else if (url_s != NULL && !sms_is_http_url(url_s)) {
-		host->conf_error(conf, url, "\"url\" must start with http:// "
-		    "or https://");
+		host->conf_error(conf, set.url.at, "\"url\" must start with "
+		    "http:// or https://");
 		ok = 0;
 	}
-	user_s = plugin_str(host, conf, user, &ok);
-	pw_s = plugin_str(host, conf, pwfile, &ok);
+	user_s = set.user.str;
+	pw_s = set.pwfile.str;
 	if (sc->generic) {
-		const struct herald_setting *kannel[] = { user, from, dlr,
-		    mask, smsc };
-
-		if (!sms_open_generic(sc, method, body, query, ctype, headers,
-		    success, kannel, sizeof(kannel) / sizeof(kannel[0])))
+		if (!sms_open_generic(sc, &set))
 			ok = 0;
-		if (ok && sms_uses_password(sc) && pwfile == NULL) {
+		if (ok && sms_uses_password(sc) && set.pwfile.at == NULL) {
 			host->conf_error(conf, NULL, "{{password}} needs "
 			    "\"password_file\"");
 			ok = 0;
 		}
 	} else {
-		const struct herald_setting *gen[] = { method, body, query,
-		    ctype, headers, success };
-
-		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
-			if (gen[i] != NULL) {
-				host->conf_error(conf, gen[i], "\"%s\" needs "
-				    "gateway = \"generic\"", gen[i]->name);
-				ok = 0;
-			}
-		if (user == NULL || pwfile == NULL) {
+		if (!sms_generic_refuse(host, conf, &set))
+			ok = 0;
+		if (set.user.at == NULL || set.pwfile.at == NULL) {
 			host->conf_error(conf, NULL, "missing \"%s\" (Kannel's "
 			    "sendsms-user needs a username and a password "
-			    "file)", user == NULL ? "user" : "password_file");
+			    "file)", set.user.at == NULL ? "user" :
+			    "password_file");
 			ok = 0;
 		}
 	}
-	from_s = plugin_str(host, conf, from, &ok);
-	sig_s = plugin_str(host, conf, sig, &ok);
+	if (!rows_ok)
+		ok = 0;
+	from_s = set.from.str;
+	sig_s = set.sig.str;
 	if (sig_s != NULL && smslen_measure(sig_s, strlen(sig_s), &len) == -1) {
-		host->conf_error(conf, sig, "\"signature\" is not valid UTF-8");
+		host->conf_error(conf, set.sig.at, "\"signature\" is not valid "
+		    "UTF-8");
 		ok = 0;
 	}
-	sc->max_segments = (unsigned)sms_int(host, conf, maxseg, 1, 255,
-	    SMS_MAX_SEGMENTS_DEFAULT, &ok);
-	sc->split = sms_bool(host, conf, split, 0, &ok);
-	dlr_s = plugin_str(host, conf, dlr, &ok);
+	sc->max_segments = (unsigned)set.maxseg.num;
+	sc->split = (int)set.split.num;
+	dlr_s = set.dlr.str;
 	if (dlr_s != NULL && (!sms_is_http_url(dlr_s) ||
 	    strchr(dlr_s, '?') != NULL)) {
-		host->conf_error(conf, dlr, "\"dlr_url\" must be an http(s) URL "
+		host->conf_error(conf, set.dlr.at, "\"dlr_url\" must be an http(s) URL "
 		    "without a query, e.g. \"http://127.0.0.1:8025/v1/dlr\"");
 		ok = 0;
 	} else if (dlr_s != NULL) {
@@ -266,30 +246,21 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		if (host->abi_minor < 4 || host->dlr_params(conf,
 		    "00000000-0000-0000-0000-000000000000", 1, probe,
 		    sizeof(probe)) == -1) {
-			host->conf_error(conf, dlr, "\"dlr_url\" needs "
+			host->conf_error(conf, set.dlr.at, "\"dlr_url\" needs "
 			    "herald.dlr_secret_file: heraldd refuses unsigned "
 			    "delivery reports");
 			ok = 0;
 		}
 	}
-	sc->dlr_mask = (unsigned)sms_int(host, conf, mask, 1, 63,
-	    SMS_DLR_MASK_DEFAULT, &ok);
-	if (mask != NULL && dlr == NULL && !sc->generic) {
-		host->conf_error(conf, mask, "\"dlr_mask\" needs \"dlr_url\"");
+	sc->dlr_mask = (unsigned)set.mask.num;
+	if (set.mask.at != NULL && set.dlr.at == NULL && !sc->generic) {
+		host->conf_error(conf, set.mask.at, "\"dlr_mask\" needs "
+		    "\"dlr_url\"");
 		ok = 0;
 	}
-	sc->mainland_only = sms_bool(host, conf, mainland, 0, &ok);
-	smsc_s = plugin_str(host, conf, smsc, &ok);
-	sc->timeout_ms = SMS_TIMEOUT_DEFAULT;
-	if ((to_s = plugin_str(host, conf, timeout, &ok)) != NULL) {
-		if ((ms = plugin_parse_ms(to_s, 3600000)) < 0) {
-			host->conf_error(conf, timeout, "\"timeout\" must be a "
-			    "duration like \"10s\"");
-			ok = 0;
-		} else {
-			sc->timeout_ms = (unsigned)ms;
-		}
-	}
+	sc->mainland_only = (int)set.mainland.num;
+	smsc_s = set.smsc.str;
+	sc->timeout_ms = (unsigned)set.timeout.num;
 	if (!ok)
 		goto fail;
 	if (conf->check_only) {
@@ -311,7 +282,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	}
 	if (path != NULL &&
 	    (sc->password = plugin_read_secret(path, err, sizeof(err))) == NULL) {
-		host->conf_error(conf, pwfile, "%s", err);
+		host->conf_error(conf, set.pwfile.at, "%s", err);
 		goto fail;
 	}
 	free(path);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "herald-plugin.h"
+#include "herald-plugin-conf.h"
 
 #define SMS_MAX_SEGMENTS_DEFAULT 3
 #define SMS_DLR_MASK_DEFAULT 9
@@ -33,6 +34,14 @@ struct sms_channel {
 	char *succ_field, *succ_value;
 };
 
+/* A block's settings: the rows of sms.c and of sms_generic.c. */
+struct sms_settings {
+	struct herald_conf_value url, user, pwfile, from, sig, maxseg, split,
+	    dlr, mask, mainland, smsc, timeout, gateway;
+	/* gateway = "generic" */
+	struct herald_conf_value method, body, query, ctype, headers, success;
+};
+
 /* One message in flight: its requests, sent in order. */
 struct sms_send {
 	struct sms_channel *sc;
@@ -51,12 +60,14 @@ void sms_wipe(char *s);
 /* The generic gateway. */
 /* Does any generic template use {{password}}? */
 int sms_uses_password(const struct sms_channel *sc);
-/* Its settings into sc; 0 on error (reported).  The pointers are borrowed. */
-int sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
-    const struct herald_setting *body, const struct herald_setting *query,
-    const struct herald_setting *ctype, const struct herald_setting *headers,
-    const struct herald_setting *success, const struct herald_setting **kannel,
-    size_t n_kannel);
+/* Look up the generic gateway's settings into set (herald_conf_find). */
+void sms_generic_find(const struct herald_host *host,
+    const struct herald_channel_conf *conf, struct sms_settings *set);
+/* With gateway = "kannel": report each generic setting given; 0 if any. */
+int sms_generic_refuse(const struct herald_host *host,
+    const struct herald_channel_conf *conf, const struct sms_settings *set);
+/* Its settings into sc; 0 on error (reported).  set is borrowed. */
+int sms_open_generic(struct sms_channel *sc, struct sms_settings *set);
 /* Request i of ss, owned by ss; 0, or -1 with a reason in err. */
 int sms_generic_req(struct sms_send *ss, size_t i,
     const struct herald_message *msg, const char *to, const char *text,

@@ -48,103 +48,139 @@ sms_uses_password(const struct sms_channel *sc)
 	return 0;
 }
 
+#define SMS_GEN_ROW(n, t, f) HERALD_CONF_ROW(struct sms_settings, n, t, f)
+static const struct herald_conf_row sms_generic_rows[] = {
+	{ SMS_GEN_ROW("method", STRING, method) },
+	{ SMS_GEN_ROW("body", STRING, body) },
+	{ SMS_GEN_ROW("query", STRING, query) },
+	{ SMS_GEN_ROW("content_type", STRING, ctype) },
+	{ SMS_GEN_ROW("headers", LIST, headers), .bad = "\"headers\" must be "
+	    "a list of \"Name: value\" strings" },
+	{ SMS_GEN_ROW("success_json", STRING, success) },
+};
+#define SMS_GEN_N_ROWS (sizeof(sms_generic_rows) / sizeof(sms_generic_rows[0]))
+
+void
+sms_generic_find(const struct herald_host *host,
+    const struct herald_channel_conf *conf, struct sms_settings *set)
+{
+	herald_conf_find(host, conf, sms_generic_rows, SMS_GEN_N_ROWS, set);
+}
+
+int
+sms_generic_refuse(const struct herald_host *host,
+    const struct herald_channel_conf *conf, const struct sms_settings *set)
+{
+	const struct herald_conf_value *v;
+	int ok = 1;
+
+	for (size_t i = 0; i < SMS_GEN_N_ROWS; i++) {
+		v = (const struct herald_conf_value *)((const char *)set +
+		    sms_generic_rows[i].offset);
+		if (v->at != NULL) {
+			host->conf_error(conf, v->at, "\"%s\" needs "
+			    "gateway = \"generic\"", v->at->name);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
 /*
  * The generic gateway's settings into sc; 0 on error (reported).  The
  * Kannel-only settings are refused here, the others checked by the caller.
  */
 int
-sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
-    const struct herald_setting *body, const struct herald_setting *query,
-    const struct herald_setting *ctype, const struct herald_setting *headers,
-    const struct herald_setting *success, const struct herald_setting **kannel,
-    size_t n_kannel)
+sms_open_generic(struct sms_channel *sc, struct sms_settings *set)
 {
 	const struct herald_host *host = sc->host;
 	const struct herald_channel_conf *conf = sc->conf;
+	const struct herald_conf_value *kannel[] = { &set->user, &set->from,
+	    &set->dlr, &set->mask, &set->smsc };
+	const struct herald_setting *headers = set->headers.at;
 	const char *m, *b, *q, *ct, *sj;
 	char err[256];
-	int ok = 1;
+	int ok;
 
-	for (size_t i = 0; i < n_kannel; i++)
-		if (kannel[i] != NULL) {
-			host->conf_error(conf, kannel[i], "\"%s\" is a Kannel "
-			    "setting; not used with gateway = \"generic\"",
-			    kannel[i]->name);
+	ok = herald_conf_check(host, conf, sms_generic_rows, SMS_GEN_N_ROWS,
+	    set);
+	for (size_t i = 0; i < sizeof(kannel) / sizeof(kannel[0]); i++)
+		if (kannel[i]->at != NULL) {
+			host->conf_error(conf, kannel[i]->at, "\"%s\" is a "
+			    "Kannel setting; not used with gateway = "
+			    "\"generic\"", kannel[i]->at->name);
 			ok = 0;
 		}
 	sc->method = "POST";
-	if ((m = plugin_str(host, conf, method, &ok)) != NULL) {
+	if ((m = set->method.str) != NULL) {
 		if (strcmp(m, "POST") == 0 || strcmp(m, "GET") == 0)
 			sc->method = strcmp(m, "GET") == 0 ? "GET" : "POST";
 		else {
-			host->conf_error(conf, method, "\"method\" must be "
+			host->conf_error(conf, set->method.at, "\"method\" must be "
 			    "\"POST\" or \"GET\"");
 			ok = 0;
 		}
 	}
-	b = plugin_str(host, conf, body, &ok);
-	q = plugin_str(host, conf, query, &ok);
-	ct = plugin_str(host, conf, ctype, &ok);
-	if (strcmp(sc->method, "POST") == 0 && body == NULL) {
+	b = set->body.str;
+	q = set->query.str;
+	ct = set->ctype.str;
+	if (strcmp(sc->method, "POST") == 0 && set->body.at == NULL) {
 		host->conf_error(conf, NULL, "gateway = \"generic\" with method "
 		    "POST needs a \"body\" template, e.g. "
 		    "'{\"to\":\"{{to}}\",\"text\":\"{{text}}\"}'");
 		ok = 0;
 	}
-	if (strcmp(sc->method, "GET") == 0 && (body != NULL || ctype != NULL)) {
-		host->conf_error(conf, body != NULL ? body : ctype, "\"%s\" "
-		    "needs method = \"POST\" (GET sends a \"query\")",
-		    body != NULL ? "body" : "content_type");
+	if (strcmp(sc->method, "GET") == 0 && (set->body.at != NULL ||
+	    set->ctype.at != NULL)) {
+		host->conf_error(conf, set->body.at != NULL ? set->body.at :
+		    set->ctype.at, "\"%s\" needs method = \"POST\" (GET "
+		    "sends a \"query\")", set->body.at != NULL ? "body" :
+		    "content_type");
 		ok = 0;
 	}
 	if (b != NULL && smsgw_check(b, err, sizeof(err)) == -1) {
-		host->conf_error(conf, body, "\"body\": %s", err);
+		host->conf_error(conf, set->body.at, "\"body\": %s", err);
 		ok = 0;
 	}
 	if (q != NULL && smsgw_check(q, err, sizeof(err)) == -1) {
-		host->conf_error(conf, query, "\"query\": %s", err);
+		host->conf_error(conf, set->query.at, "\"query\": %s", err);
 		ok = 0;
 	}
 	if (ct != NULL && strpbrk(ct, "\r\n") != NULL) {
-		host->conf_error(conf, ctype, "\"content_type\" must be one line");
+		host->conf_error(conf, set->ctype.at, "\"content_type\" must "
+		    "be one line");
 		ok = 0;
 	}
-	if (headers != NULL) {
-		if (headers->type != HERALD_SETTING_LIST) {
-			host->conf_error(conf, headers, "\"headers\" must be a "
-			    "list of \"Name: value\" strings");
-			ok = 0;
-		} else {
-			if ((sc->headers = calloc(headers->n_items + 1,
-			    sizeof(*sc->headers))) == NULL)
-				goto oom;
-			for (size_t i = 0; i < headers->n_items; i++) {
-				const char *h = headers->items[i];
-				const char *colon = strchr(h, ':');
+	if (set->headers.is_set) {
+		if ((sc->headers = calloc(headers->n_items + 1,
+		    sizeof(*sc->headers))) == NULL)
+			goto oom;
+		for (size_t i = 0; i < headers->n_items; i++) {
+			const char *h = headers->items[i];
+			const char *colon = strchr(h, ':');
 
-				if (colon == NULL || colon == h ||
-				    strpbrk(h, "\r\n") != NULL ||
-				    strcspn(h, " \t") < (size_t)(colon - h)) {
-					host->conf_error(conf, headers,
-					    "\"headers\" item %zu is not "
-					    "\"Name: value\"", i + 1);
-					ok = 0;
-				} else if (smsgw_check(h, err,
-				    sizeof(err)) == -1) {
-					host->conf_error(conf, headers,
-					    "\"headers\" item %zu: %s", i + 1,
-					    err);
-					ok = 0;
-				}
-				if ((sc->headers[i] = strdup(h)) == NULL)
-					goto oom;
-				sc->n_headers++;
+			if (colon == NULL || colon == h ||
+			    strpbrk(h, "\r\n") != NULL ||
+			    strcspn(h, " \t") < (size_t)(colon - h)) {
+				host->conf_error(conf, headers,
+				    "\"headers\" item %zu is not "
+				    "\"Name: value\"", i + 1);
+				ok = 0;
+			} else if (smsgw_check(h, err,
+			    sizeof(err)) == -1) {
+				host->conf_error(conf, headers,
+				    "\"headers\" item %zu: %s", i + 1,
+				    err);
+				ok = 0;
 			}
+			if ((sc->headers[i] = strdup(h)) == NULL)
+				goto oom;
+			sc->n_headers++;
 		}
 	}
-	if ((sj = plugin_str(host, conf, success, &ok)) != NULL &&
+	if ((sj = set->success.str) != NULL &&
 	    smsgw_parse_success(sj, &sc->succ_field, &sc->succ_value) == -1) {
-		host->conf_error(conf, success, "\"success_json\" must be "
+		host->conf_error(conf, set->success.at, "\"success_json\" must be "
 		    "\"field=value\", e.g. \"code=0\"");
 		ok = 0;
 	}
