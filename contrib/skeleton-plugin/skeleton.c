@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <herald-plugin.h>
+#include <herald-plugin-conf.h>
 
 /* Per channel block: open() makes one, close() frees it. */
 struct skeleton_channel {
@@ -24,29 +25,34 @@ struct skeleton_channel {
 	char *target;
 };
 
+/*
+ * The settings a block may carry, one row each: name, type, where the
+ * value goes, and for a required one the error when it is missing.  To
+ * add a setting, add a field and a row; herald_conf_read() looks every
+ * row up (whatever nobody asked for is reported to the user as an
+ * unknown setting, a typo usually) and reports bad types and bounds at
+ * the setting's file:line.  Rows take .def, .min, .max and .bad too.
+ */
+struct skeleton_settings {
+	struct herald_conf_value target;
+};
+
+#define SKELETON_ROW(n, t, f) HERALD_CONF_ROW(struct skeleton_settings, n, t, f)
+static const struct herald_conf_row skeleton_rows[] = {
+	{ SKELETON_ROW("target", STRING, target),
+	    .missing = "missing setting \"target\"" },
+};
+
 static int
 skeleton_open(const struct herald_host *host,
     const struct herald_channel_conf *conf, void **state)
 {
-	const struct herald_setting *target;
+	struct skeleton_settings set;
 	struct skeleton_channel *sc;
 
-	/*
-	 * Ask for every setting you know first: whatever nobody asked for is
-	 * reported to the user as an unknown setting (a typo, usually).
-	 */
-	target = host->setting(conf, "target");
-
-	/* Errors name the setting, so the user sees its file and line. */
-	if (target == NULL) {
-		host->conf_error(conf, NULL, "missing setting \"target\"");
+	if (!herald_conf_read(host, conf, skeleton_rows,
+	    sizeof(skeleton_rows) / sizeof(skeleton_rows[0]), &set))
 		return -1;
-	}
-	if (target->type != HERALD_SETTING_STRING || target->str[0] == '\0') {
-		host->conf_error(conf, target, "\"target\" must be a non-empty "
-		    "string");
-		return -1;
-	}
 
 	/* heraldd -t: the block is valid; connect to nothing. */
 	if (conf->check_only)
@@ -54,7 +60,7 @@ skeleton_open(const struct herald_host *host,
 
 	/* Plugins use plain malloc: they never link daemon symbols. */
 	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
-	    (sc->target = strdup(target->str)) == NULL) {
+	    (sc->target = strdup(set.target.str)) == NULL) {
 		free(sc);
 		host->conf_error(conf, NULL, "out of memory");
 		return -1;

@@ -6,29 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-long
-plugin_parse_ms(const char *s, long max_ms)
-{
-	long v, ms;
-	char *end;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0)
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		ms = v <= max_ms / 1000 ? v * 1000 : -1;
-	else if (strcmp(end, "ms") == 0)
-		ms = v;
-	else if (strcmp(end, "m") == 0)
-		ms = v <= max_ms / 60000 ? v * 60000 : -1;
-	else if (strcmp(end, "h") == 0)
-		ms = v <= max_ms / 3600000 ? v * 3600000 : -1;
-	else
-		return -1;
-	return ms > max_ms ? -1 : ms;
-}
-
 char *
 plugin_read_secret(const char *path, char *err, size_t errlen)
 {
@@ -51,21 +28,6 @@ plugin_read_secret(const char *path, char *err, size_t errlen)
 	s = strdup(buf);
 	memset(buf, 0, sizeof(buf));
 	return s;
-}
-
-const char *
-plugin_str(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, int *ok)
-{
-	if (s == NULL)
-		return NULL;
-	if (s->type != HERALD_SETTING_STRING || s->str[0] == '\0') {
-		host->conf_error(conf, s, "\"%s\" must be a non-empty string",
-		    s->name);
-		*ok = 0;
-		return NULL;
-	}
-	return s->str;
 }
 
 char *

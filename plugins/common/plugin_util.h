@@ -12,12 +12,6 @@
 #include "herald-plugin.h"
 
 /*
- * "10s", "500ms", "2m", "1h" or a bare number of seconds, into milliseconds.
- * Returns the value, or -1 when malformed, not positive or above max_ms.
- */
-long plugin_parse_ms(const char *s, long max_ms);
-
-/*
  * The outcome of an HTTP request that timed out (resp->timed_out):
  * HERALD_TRANSIENT when nothing was sent (a connect timeout) or the host
  * is older than ABI minor 4 (it knows neither resp->request_sent nor the
@@ -33,14 +27,6 @@ enum herald_outcome plugin_timeout_outcome(const struct herald_host *host,
  * which names the file but never its content.
  */
 char *plugin_read_secret(const char *path, char *err, size_t errlen);
-
-/*
- * A string setting, or NULL when s is NULL (absent).  Anything but a
- * non-empty string is reported at the setting and clears *ok.
- */
-const char *plugin_str(const struct herald_host *host,
-    const struct herald_channel_conf *conf, const struct herald_setting *s,
-    int *ok);
 
 /* p resolved against the config's directory unless absolute.  Caller
  * frees; NULL when out of memory. */

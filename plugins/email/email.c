@@ -55,6 +55,7 @@
 #include <libesmtp.h>
 
 #include "herald-plugin.h"
+#include "herald-plugin-conf.h"
 #include "../common/plugin_util.h"
 #include "mime.h"
 
@@ -133,16 +134,44 @@ email_free(struct email_channel *ec)
 	free(ec);
 }
 
+/* The block's settings, one value per row of email_rows. */
+struct email_settings {
+	struct herald_conf_value server, from, reply_to, starttls, tls, user,
+	    pwfile, ca, cto, tto, batch;
+};
+
+#define EMAIL_ROW(n, t, f) HERALD_CONF_ROW(struct email_settings, n, t, f)
+static const struct herald_conf_row email_rows[] = {
+	{ EMAIL_ROW("server", STRING, server),
+	    .missing = "missing \"server\" (host:port)" },
+	{ EMAIL_ROW("from", STRING, from), .missing = "missing \"from\" "
+	    "(e.g. \"Name <sender@example.gov.cn>\")" },
+	{ EMAIL_ROW("reply_to", STRING, reply_to) },
+	{ EMAIL_ROW("starttls", STRING, starttls) },
+	/* Only "false" is accepted; email_open() says why. */
+	{ EMAIL_ROW("tls", ANY, tls) },
+	{ EMAIL_ROW("user", STRING, user) },
+	{ EMAIL_ROW("password_file", STRING, pwfile) },
+	{ EMAIL_ROW("ca_file", STRING, ca) },
+	{ EMAIL_ROW("connect_timeout", DURATION, cto), .def = 10000,
+	    .max = 86400000 },
+	{ EMAIL_ROW("transfer_timeout", DURATION, tto), .def = 60000,
+	    .max = 86400000, .bad = "\"transfer_timeout\" must be a "
+	    "duration like \"60s\"" },
+	{ EMAIL_ROW("batch", INT, batch), .def = EMAIL_BATCH_DEFAULT,
+	    .min = 1, .max = 1000 },
+};
+
 static int
 email_open(const struct herald_host *host, const struct herald_channel_conf *conf,
     void **state)
 {
-	const struct herald_setting *server, *from, *reply_to, *starttls, *tls,
-	    *user, *pwfile, *ca, *cto, *tto, *batch;
-	const char *v, *ca_path_s = NULL, *pw_s = NULL;
+	struct email_settings set;
+	const struct herald_setting *tls;
+	const char *v, *ca_path_s, *pw_s;
 	struct email_channel *ec;
 	char *display = NULL, *addr = NULL, *path = NULL, err[512];
-	int ok = 1;
+	int ok;
 
 	if (host->size <= offsetof(struct herald_host, offload) ||
 	    host->offload == NULL) {
@@ -150,17 +179,8 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		    "with worker offload (herald ABI 1.1 or later)");
 		return -1;
 	}
-	server = host->setting(conf, "server");
-	from = host->setting(conf, "from");
-	reply_to = host->setting(conf, "reply_to");
-	starttls = host->setting(conf, "starttls");
-	tls = host->setting(conf, "tls");
-	user = host->setting(conf, "user");
-	pwfile = host->setting(conf, "password_file");
-	ca = host->setting(conf, "ca_file");
-	cto = host->setting(conf, "connect_timeout");
-	tto = host->setting(conf, "transfer_timeout");
-	batch = host->setting(conf, "batch");
+	ok = herald_conf_read(host, conf, email_rows,
+	    sizeof(email_rows) / sizeof(email_rows[0]), &set);
 
 	if ((ec = calloc(1, sizeof(*ec))) == NULL ||
 	    mtx_init(&ec->mu, mtx_plain) != thrd_success) {
@@ -171,28 +191,21 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 	ec->host = host;
 	ec->conf = conf;
 	ec->starttls = Starttls_REQUIRED;
-	ec->connect_ms = 10000;
-	ec->transfer_ms = 60000;
-	ec->batch = EMAIL_BATCH_DEFAULT;
+	ec->connect_ms = set.cto.num;
+	ec->transfer_ms = set.tto.num;
+	ec->batch = (unsigned)set.batch.num;
 
-	if (server == NULL) {
-		host->conf_error(conf, NULL, "missing \"server\" (host:port)");
-		ok = 0;
-	} else if ((v = plugin_str(host, conf, server, &ok)) != NULL) {
+	if ((v = set.server.str) != NULL) {
 		if (strchr(v, ':') == NULL || strpbrk(v, " \t\r\n") != NULL) {
-			host->conf_error(conf, server, "\"server\" must be "
-			    "host:port, e.g. \"smtp.example.gov.cn:587\"");
+			host->conf_error(conf, set.server.at, "\"server\" must "
+			    "be host:port, e.g. \"smtp.example.gov.cn:587\"");
 			ok = 0;
 		} else
 			ec->server = strdup(v);
 	}
-	if (from == NULL) {
-		host->conf_error(conf, NULL, "missing \"from\" (e.g. "
-		    "\"Name <sender@example.gov.cn>\")");
-		ok = 0;
-	} else if ((v = plugin_str(host, conf, from, &ok)) != NULL) {
+	if ((v = set.from.str) != NULL) {
 		if (mime_parse_address(v, &display, &addr) == -1) {
-			host->conf_error(conf, from, "\"from\" is not an "
+			host->conf_error(conf, set.from.at, "\"from\" is not an "
 			    "address like \"Name <sender@example.gov.cn>\"");
 			ok = 0;
 		} else {
@@ -201,17 +214,17 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 			ec->id_domain = strchr(addr, '@') + 1;
 		}
 	}
-	if ((v = plugin_str(host, conf, reply_to, &ok)) != NULL) {
+	if ((v = set.reply_to.str) != NULL) {
 		if (mime_parse_address(v, &display, &addr) == -1) {
-			host->conf_error(conf, reply_to, "\"reply_to\" is not "
-			    "an email address");
+			host->conf_error(conf, set.reply_to.at, "\"reply_to\" "
+			    "is not an email address");
 			ok = 0;
 		} else {
 			free(display);
 			ec->reply_to = addr;
 		}
 	}
-	if ((v = plugin_str(host, conf, starttls, &ok)) != NULL) {
+	if ((v = set.starttls.str) != NULL) {
 		if (strcmp(v, "required") == 0)
 			ec->starttls = Starttls_REQUIRED;
 		else if (strcmp(v, "if-available") == 0)
@@ -219,12 +232,13 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		else if (strcmp(v, "no") == 0)
 			ec->starttls = Starttls_DISABLED;
 		else {
-			host->conf_error(conf, starttls, "\"starttls\" must be "
-			    "\"required\", \"if-available\" or \"no\", not "
-			    "\"%s\"", v);
+			host->conf_error(conf, set.starttls.at, "\"starttls\" "
+			    "must be \"required\", \"if-available\" or \"no\", "
+			    "not \"%s\"", v);
 			ok = 0;
 		}
 	}
+	tls = set.tls.at;
 	if (tls != NULL && (tls->type != HERALD_SETTING_BOOL ||
 	    tls->integer != 0)) {
 		host->conf_error(conf, tls, "implicit TLS (\"tls = true\", "
@@ -232,37 +246,16 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		    "the submission port with starttls = \"required\"");
 		ok = 0;
 	}
-	if ((v = plugin_str(host, conf, user, &ok)) != NULL &&
-	    (ec->user = strdup(v)) == NULL)
+	if ((v = set.user.str) != NULL && (ec->user = strdup(v)) == NULL)
 		ok = 0;
-	pw_s = plugin_str(host, conf, pwfile, &ok);
-	if ((user == NULL) != (pwfile == NULL)) {
-		host->conf_error(conf, user ? user : pwfile, "\"user\" and "
-		    "\"password_file\" go together");
-		ok = 0;
-	}
-	ca_path_s = plugin_str(host, conf, ca, &ok);
-	if ((v = plugin_str(host, conf, cto, &ok)) != NULL &&
-	    (ec->connect_ms = plugin_parse_ms(v, 86400000)) <= 0) {
-		host->conf_error(conf, cto, "\"connect_timeout\" must be a "
-		    "duration like \"10s\"");
+	pw_s = set.pwfile.str;
+	if ((set.user.at == NULL) != (set.pwfile.at == NULL)) {
+		host->conf_error(conf, set.user.at ? set.user.at :
+		    set.pwfile.at, "\"user\" and \"password_file\" go "
+		    "together");
 		ok = 0;
 	}
-	if ((v = plugin_str(host, conf, tto, &ok)) != NULL &&
-	    (ec->transfer_ms = plugin_parse_ms(v, 86400000)) <= 0) {
-		host->conf_error(conf, tto, "\"transfer_timeout\" must be a "
-		    "duration like \"60s\"");
-		ok = 0;
-	}
-	if (batch != NULL) {
-		if (batch->type != HERALD_SETTING_INT || batch->integer < 1 ||
-		    batch->integer > 1000) {
-			host->conf_error(conf, batch, "\"batch\" must be an "
-			    "integer from 1 to 1000");
-			ok = 0;
-		} else
-			ec->batch = (unsigned)batch->integer;
-	}
+	ca_path_s = set.ca.str;
 	if (!ok || conf->check_only)
 		goto fail;
 
@@ -270,8 +263,8 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 		if ((path = plugin_path(conf, pw_s)) == NULL ||
 		    (ec->password = plugin_read_secret(path, err,
 		    sizeof(err))) == NULL) {
-			host->conf_error(conf, pwfile, "password_file: %s",
-			    path ? err : "out of memory");
+			host->conf_error(conf, set.pwfile.at, "password_file: "
+			    "%s", path ? err : "out of memory");
 			goto fail;
 		}
 		free(path);
@@ -286,7 +279,7 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 	if (ca_path_s != NULL) {
 		if ((path = plugin_path(conf, ca_path_s)) == NULL ||
 		    SSL_CTX_load_verify_locations(ec->ssl, path, NULL) != 1) {
-			host->conf_error(conf, ca, "ca_file: cannot load "
+			host->conf_error(conf, set.ca.at, "ca_file: cannot load "
 			    "certificates from %s", path ? path : ca_path_s);
 			goto fail;
 		}

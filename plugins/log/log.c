@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "herald-plugin.h"
+#include "herald-plugin-conf.h"
 
 struct log_channel {
 	const struct herald_host *host;
@@ -130,24 +131,33 @@ log_render_json(const struct herald_message *msg, size_t *len)
 	return line;
 }
 
+/* The block's settings, one value per row of log_rows. */
+struct log_settings {
+	struct herald_conf_value file, format;
+};
+
+#define LOG_ROW(n, t, f) HERALD_CONF_ROW(struct log_settings, n, t, f)
+static const struct herald_conf_row log_rows[] = {
+	{ LOG_ROW("file", STRING, file),
+	    .bad = "\"file\" must be a non-empty path" },
+	/* Judged in log_open(): its error quotes the value. */
+	{ LOG_ROW("format", ANY, format) },
+};
+
 static int
 log_open(const struct herald_host *host, const struct herald_channel_conf *conf,
     void **state)
 {
+	struct log_settings set;
 	const struct herald_setting *file, *format;
 	struct log_channel *lc;
 	char *path = NULL;
-	int json = 0, ok = 1;
+	int json = 0, ok;
 
-	/* Look every setting up before judging any: unlooked ones are "unknown". */
-	file = host->setting(conf, "file");
-	format = host->setting(conf, "format");
-
-	if (file != NULL && (file->type != HERALD_SETTING_STRING ||
-	    file->str[0] == '\0')) {
-		host->conf_error(conf, file, "\"file\" must be a non-empty path");
-		ok = 0;
-	}
+	ok = herald_conf_read(host, conf, log_rows,
+	    sizeof(log_rows) / sizeof(log_rows[0]), &set);
+	file = set.file.at;
+	format = set.format.at;
 	if (format != NULL) {
 		if (format->type == HERALD_SETTING_STRING &&
 		    strcmp(format->str, "json") == 0)

@@ -52,25 +52,7 @@
  *   smsc          = "...";              optional Kannel route
  *   timeout       = "10s";              per request
  *
- * Generic gateway (gateway = "generic"): any provider's HTTP API, the
- * request written as templates (smsgw.c).  Numbers, signature, segment
- * counting and the cap are the same as for Kannel; the provider does its
- * own concatenation, so one request carries the whole text (one request
- * per group of max_segments parts with split = true).  It has no
- * delivery reports.  Outcomes as above; with success_json a 2xx answer
- * must also carry the named top-level JSON field, else permanent.
- *   gateway       = "generic";          "kannel" (default) or "generic"
- *   method        = "POST";             or "GET"
- *   url           = "https://...";      required
- *   body          = "{...{{text}}...}"; POST: the body template
- *   query         = "to={{to}}&...";    GET: the query template
- *   content_type  = "application/json"; of the POST body
- *   headers       = [ "Authorization: Bearer {{password}}" ];
- *   password_file = "...";              for {{password}}; first line
- *   success_json  = "code=0";           optional answer check
- * Placeholders: {{to}} {{to_national}} {{text}} {{body}} {{signature}}
- * {{key}} {{password}} {{part}} {{parts}}.  Bodies with a JSON content
- * type get JSON string escaping, others and queries percent-encoding.
+ * The generic gateway (gateway = "generic") is sms_generic.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -85,39 +67,7 @@
 #include "smslen.h"
 #include "smssig.h"
 #include "smsgw.h"
-
-#define SMS_MAX_SEGMENTS_DEFAULT 3
-#define SMS_DLR_MASK_DEFAULT 9
-#define SMS_TIMEOUT_DEFAULT 10000
-#define SMS_REASON_MAX 256
-
-struct sms_channel {
-	const struct herald_host *host;
-	const struct herald_channel_conf *conf;
-	char *url, *user, *password, *from, *signature, *dlr_url, *smsc;
-	unsigned max_segments;
-	int split;
-	unsigned dlr_mask;
-	int mainland_only;
-	unsigned timeout_ms;
-	/* gateway = "generic" */
-	int generic;
-	const char *method;
-	char *body_tmpl, *query_tmpl, *content_type;
-	char **headers;
-	size_t n_headers;
-	char *succ_field, *succ_value;
-};
-
-/* One message in flight: its requests, sent in order. */
-struct sms_send {
-	struct sms_channel *sc;
-	struct herald_completion *c;
-	char **urls;
-	char **bodies;		/* generic POST; else NULL */
-	char ***hdrs;		/* generic; NULL-terminated lists */
-	size_t n, next;
-};
+#include "sms.h"
 
 static void
 sms_buf_param(struct plugin_buf *b, const char *name, const char *value)
@@ -126,38 +76,6 @@ sms_buf_param(struct plugin_buf *b, const char *name, const char *value)
 	plugin_buf_str(b, name);
 	plugin_buf_str(b, "=");
 	plugin_buf_urlenc(b, value, strlen(value));
-}
-
-static int
-sms_bool(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, int dflt, int *ok)
-{
-	if (s == NULL)
-		return dflt;
-	if (s->type != HERALD_SETTING_BOOL) {
-		host->conf_error(conf, s, "\"%s\" must be true or false",
-		    s->name);
-		*ok = 0;
-		return dflt;
-	}
-	return s->integer != 0;
-}
-
-static long long
-sms_int(const struct herald_host *host, const struct herald_channel_conf *conf,
-    const struct herald_setting *s, long long lo, long long hi,
-    long long dflt, int *ok)
-{
-	if (s == NULL)
-		return dflt;
-	if (s->type != HERALD_SETTING_INT || s->integer < lo ||
-	    s->integer > hi) {
-		host->conf_error(conf, s, "\"%s\" must be an integer from %lld "
-		    "to %lld", s->name, lo, hi);
-		*ok = 0;
-		return dflt;
-	}
-	return s->integer;
 }
 
 static int
@@ -192,7 +110,7 @@ sms_free(struct sms_channel *sc)
 }
 
 /* strdup of v into *dst unless v is NULL; 0 only on out of memory. */
-static int
+int
 sms_keep(char **dst, const char *v)
 {
 	if (v == NULL)
@@ -200,165 +118,53 @@ sms_keep(char **dst, const char *v)
 	return (*dst = strdup(v)) != NULL;
 }
 
-/* Does any generic template use {{password}}?  (Then it is required.) */
+#define SMS_ROW(n, t, f) HERALD_CONF_ROW(struct sms_settings, n, t, f)
+/* The settings both gateways read; the generic ones are sms_generic.c's. */
+static const struct herald_conf_row sms_rows[] = {
+	/* Required, but its error depends on the gateway: sms_open(). */
+	{ SMS_ROW("url", STRING, url) },
+	{ SMS_ROW("user", STRING, user) },
+	{ SMS_ROW("password_file", STRING, pwfile) },
+	{ SMS_ROW("from", STRING, from) },
+	{ SMS_ROW("signature", STRING, sig) },
+	{ SMS_ROW("max_segments", INT, maxseg),
+	    .def = SMS_MAX_SEGMENTS_DEFAULT, .min = 1, .max = 255 },
+	{ SMS_ROW("split", BOOL, split) },
+	{ SMS_ROW("dlr_url", STRING, dlr) },
+	{ SMS_ROW("dlr_mask", INT, mask), .def = SMS_DLR_MASK_DEFAULT,
+	    .min = 1, .max = 63 },
+	{ SMS_ROW("mainland_only", BOOL, mainland) },
+	{ SMS_ROW("smsc", STRING, smsc) },
+	{ SMS_ROW("timeout", DURATION, timeout), .def = SMS_TIMEOUT_DEFAULT,
+	    .max = 3600000 },
+	{ SMS_ROW("gateway", STRING, gateway) },
+};
+
+/* A row read well or not given at all. */
 static int
-sms_uses_password(const struct sms_channel *sc)
+sms_row_is_good(const struct herald_conf_value *v)
 {
-	static const char p[] = "{{password}}";
-
-	if (sc->body_tmpl != NULL && strstr(sc->body_tmpl, p) != NULL)
-		return 1;
-	if (sc->query_tmpl != NULL && strstr(sc->query_tmpl, p) != NULL)
-		return 1;
-	for (size_t i = 0; i < sc->n_headers; i++)
-		if (strstr(sc->headers[i], p) != NULL)
-			return 1;
-	return 0;
-}
-
-/*
- * The generic gateway's settings into sc; 0 on error (reported).  The
- * Kannel-only settings are refused here, the others checked by the caller.
- */
-static int
-sms_open_generic(struct sms_channel *sc, const struct herald_setting *method,
-    const struct herald_setting *body, const struct herald_setting *query,
-    const struct herald_setting *ctype, const struct herald_setting *headers,
-    const struct herald_setting *success, const struct herald_setting **kannel,
-    size_t n_kannel)
-{
-	const struct herald_host *host = sc->host;
-	const struct herald_channel_conf *conf = sc->conf;
-	const char *m, *b, *q, *ct, *sj;
-	char err[256];
-	int ok = 1;
-
-	for (size_t i = 0; i < n_kannel; i++)
-		if (kannel[i] != NULL) {
-			host->conf_error(conf, kannel[i], "\"%s\" is a Kannel "
-			    "setting; not used with gateway = \"generic\"",
-			    kannel[i]->name);
-			ok = 0;
-		}
-	sc->method = "POST";
-	if ((m = plugin_str(host, conf, method, &ok)) != NULL) {
-		if (strcmp(m, "POST") == 0 || strcmp(m, "GET") == 0)
-			sc->method = strcmp(m, "GET") == 0 ? "GET" : "POST";
-		else {
-			host->conf_error(conf, method, "\"method\" must be "
-			    "\"POST\" or \"GET\"");
-			ok = 0;
-		}
-	}
-	b = plugin_str(host, conf, body, &ok);
-	q = plugin_str(host, conf, query, &ok);
-	ct = plugin_str(host, conf, ctype, &ok);
-	if (strcmp(sc->method, "POST") == 0 && body == NULL) {
-		host->conf_error(conf, NULL, "gateway = \"generic\" with method "
-		    "POST needs a \"body\" template, e.g. "
-		    "'{\"to\":\"{{to}}\",\"text\":\"{{text}}\"}'");
-		ok = 0;
-	}
-	if (strcmp(sc->method, "GET") == 0 && (body != NULL || ctype != NULL)) {
-		host->conf_error(conf, body != NULL ? body : ctype, "\"%s\" "
-		    "needs method = \"POST\" (GET sends a \"query\")",
-		    body != NULL ? "body" : "content_type");
-		ok = 0;
-	}
-	if (b != NULL && smsgw_check(b, err, sizeof(err)) == -1) {
-		host->conf_error(conf, body, "\"body\": %s", err);
-		ok = 0;
-	}
-	if (q != NULL && smsgw_check(q, err, sizeof(err)) == -1) {
-		host->conf_error(conf, query, "\"query\": %s", err);
-		ok = 0;
-	}
-	if (ct != NULL && strpbrk(ct, "\r\n") != NULL) {
-		host->conf_error(conf, ctype, "\"content_type\" must be one line");
-		ok = 0;
-	}
-	if (headers != NULL) {
-		if (headers->type != HERALD_SETTING_LIST) {
-			host->conf_error(conf, headers, "\"headers\" must be a "
-			    "list of \"Name: value\" strings");
-			ok = 0;
-		} else {
-			if ((sc->headers = calloc(headers->n_items + 1,
-			    sizeof(*sc->headers))) == NULL)
-				goto oom;
-			for (size_t i = 0; i < headers->n_items; i++) {
-				const char *h = headers->items[i];
-				const char *colon = strchr(h, ':');
-
-				if (colon == NULL || colon == h ||
-				    strpbrk(h, "\r\n") != NULL ||
-				    strcspn(h, " \t") < (size_t)(colon - h)) {
-					host->conf_error(conf, headers,
-					    "\"headers\" item %zu is not "
-					    "\"Name: value\"", i + 1);
-					ok = 0;
-				} else if (smsgw_check(h, err,
-				    sizeof(err)) == -1) {
-					host->conf_error(conf, headers,
-					    "\"headers\" item %zu: %s", i + 1,
-					    err);
-					ok = 0;
-				}
-				if ((sc->headers[i] = strdup(h)) == NULL)
-					goto oom;
-				sc->n_headers++;
-			}
-		}
-	}
-	if ((sj = plugin_str(host, conf, success, &ok)) != NULL &&
-	    smsgw_parse_success(sj, &sc->succ_field, &sc->succ_value) == -1) {
-		host->conf_error(conf, success, "\"success_json\" must be "
-		    "\"field=value\", e.g. \"code=0\"");
-		ok = 0;
-	}
-	if (!sms_keep(&sc->body_tmpl, b) || !sms_keep(&sc->query_tmpl, q) ||
-	    !sms_keep(&sc->content_type, ct != NULL ? ct : "application/json"))
-		goto oom;
-	return ok;
-oom:
-	host->conf_error(conf, NULL, "out of memory");
-	return 0;
+	return v->at == NULL || v->is_set;
 }
 
 static int
 sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
     void **state)
 {
-	const struct herald_setting *url, *user, *pwfile, *from, *sig, *maxseg,
-	    *split, *dlr, *mask, *mainland, *smsc, *timeout, *gateway, *method,
-	    *body, *query, *ctype, *headers, *success;
+	struct sms_settings set;
 	const char *url_s, *user_s, *pw_s, *from_s, *sig_s, *dlr_s, *smsc_s,
-	    *to_s, *gw_s;
+	    *gw_s;
 	struct sms_channel *sc;
 	struct smslen len;
 	char *path = NULL, err[512];
-	int ok = 1;
-	long ms;
+	int ok = 1, rows_ok;
 
-	url = host->setting(conf, "url");
-	user = host->setting(conf, "user");
-	pwfile = host->setting(conf, "password_file");
-	from = host->setting(conf, "from");
-	sig = host->setting(conf, "signature");
-	maxseg = host->setting(conf, "max_segments");
-	split = host->setting(conf, "split");
-	dlr = host->setting(conf, "dlr_url");
-	mask = host->setting(conf, "dlr_mask");
-	mainland = host->setting(conf, "mainland_only");
-	smsc = host->setting(conf, "smsc");
-	timeout = host->setting(conf, "timeout");
-	gateway = host->setting(conf, "gateway");
-	method = host->setting(conf, "method");
-	body = host->setting(conf, "body");
-	query = host->setting(conf, "query");
-	ctype = host->setting(conf, "content_type");
-	headers = host->setting(conf, "headers");
-	success = host->setting(conf, "success_json");
+	/* Every setting is looked up before any is judged. */
+	herald_conf_find(host, conf, sms_rows,
+	    sizeof(sms_rows) / sizeof(sms_rows[0]), &set);
+	sms_generic_find(host, conf, &set);
+	rows_ok = herald_conf_check(host, conf, sms_rows,
+	    sizeof(sms_rows) / sizeof(sms_rows[0]), &set);
 
 	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		host->conf_error(conf, NULL, "out of memory");
@@ -367,70 +173,69 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->host = host;
 	sc->conf = conf;
 
-	if ((gw_s = plugin_str(host, conf, gateway, &ok)) != NULL) {
+	/*
+	 * ok collects what is judged before the gateway's own settings, as
+	 * it did before the rows: {{password}} needs "password_file" is
+	 * said only when those are good.
+	 */
+	ok = sms_row_is_good(&set.gateway) && sms_row_is_good(&set.url) &&
+	    sms_row_is_good(&set.user) && sms_row_is_good(&set.pwfile);
+	if ((gw_s = set.gateway.str) != NULL) {
 		if (strcmp(gw_s, "generic") == 0)
 			sc->generic = 1;
 		else if (strcmp(gw_s, "kannel") != 0) {
-			host->conf_error(conf, gateway, "\"gateway\" must be "
-			    "\"kannel\" or \"generic\"");
+			host->conf_error(conf, set.gateway.at, "\"gateway\" "
+			    "must be \"kannel\" or \"generic\"");
 			ok = 0;
 		}
 	}
-	url_s = plugin_str(host, conf, url, &ok);
-	if (url == NULL) {
+	url_s = set.url.str;
+	if (set.url.at == NULL) {
 		host->conf_error(conf, NULL, "missing \"url\" (%s)", sc->generic ?
 		    "the gateway's HTTP API" : "Kannel's sendsms URL, e.g. "
 		    "\"http://127.0.0.1:13013/cgi-bin/sendsms\"");
 		ok = 0;
 	} else if (url_s != NULL && !sms_is_http_url(url_s)) {
-		host->conf_error(conf, url, "\"url\" must start with http:// "
-		    "or https://");
+		host->conf_error(conf, set.url.at, "\"url\" must start with "
+		    "http:// or https://");
 		ok = 0;
 	}
-	user_s = plugin_str(host, conf, user, &ok);
-	pw_s = plugin_str(host, conf, pwfile, &ok);
+	user_s = set.user.str;
+	pw_s = set.pwfile.str;
 	if (sc->generic) {
-		const struct herald_setting *kannel[] = { user, from, dlr,
-		    mask, smsc };
-
-		if (!sms_open_generic(sc, method, body, query, ctype, headers,
-		    success, kannel, sizeof(kannel) / sizeof(kannel[0])))
+		if (!sms_open_generic(sc, &set))
 			ok = 0;
-		if (ok && sms_uses_password(sc) && pwfile == NULL) {
+		if (ok && sms_uses_password(sc) && set.pwfile.at == NULL) {
 			host->conf_error(conf, NULL, "{{password}} needs "
 			    "\"password_file\"");
 			ok = 0;
 		}
 	} else {
-		const struct herald_setting *gen[] = { method, body, query,
-		    ctype, headers, success };
-
-		for (size_t i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
-			if (gen[i] != NULL) {
-				host->conf_error(conf, gen[i], "\"%s\" needs "
-				    "gateway = \"generic\"", gen[i]->name);
-				ok = 0;
-			}
-		if (user == NULL || pwfile == NULL) {
+		if (!sms_generic_refuse(host, conf, &set))
+			ok = 0;
+		if (set.user.at == NULL || set.pwfile.at == NULL) {
 			host->conf_error(conf, NULL, "missing \"%s\" (Kannel's "
 			    "sendsms-user needs a username and a password "
-			    "file)", user == NULL ? "user" : "password_file");
+			    "file)", set.user.at == NULL ? "user" :
+			    "password_file");
 			ok = 0;
 		}
 	}
-	from_s = plugin_str(host, conf, from, &ok);
-	sig_s = plugin_str(host, conf, sig, &ok);
+	if (!rows_ok)
+		ok = 0;
+	from_s = set.from.str;
+	sig_s = set.sig.str;
 	if (sig_s != NULL && smslen_measure(sig_s, strlen(sig_s), &len) == -1) {
-		host->conf_error(conf, sig, "\"signature\" is not valid UTF-8");
+		host->conf_error(conf, set.sig.at, "\"signature\" is not valid "
+		    "UTF-8");
 		ok = 0;
 	}
-	sc->max_segments = (unsigned)sms_int(host, conf, maxseg, 1, 255,
-	    SMS_MAX_SEGMENTS_DEFAULT, &ok);
-	sc->split = sms_bool(host, conf, split, 0, &ok);
-	dlr_s = plugin_str(host, conf, dlr, &ok);
+	sc->max_segments = (unsigned)set.maxseg.num;
+	sc->split = (int)set.split.num;
+	dlr_s = set.dlr.str;
 	if (dlr_s != NULL && (!sms_is_http_url(dlr_s) ||
 	    strchr(dlr_s, '?') != NULL)) {
-		host->conf_error(conf, dlr, "\"dlr_url\" must be an http(s) URL "
+		host->conf_error(conf, set.dlr.at, "\"dlr_url\" must be an http(s) URL "
 		    "without a query, e.g. \"http://127.0.0.1:8025/v1/dlr\"");
 		ok = 0;
 	} else if (dlr_s != NULL) {
@@ -441,30 +246,21 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		if (host->abi_minor < 4 || host->dlr_params(conf,
 		    "00000000-0000-0000-0000-000000000000", 1, probe,
 		    sizeof(probe)) == -1) {
-			host->conf_error(conf, dlr, "\"dlr_url\" needs "
+			host->conf_error(conf, set.dlr.at, "\"dlr_url\" needs "
 			    "herald.dlr_secret_file: heraldd refuses unsigned "
 			    "delivery reports");
 			ok = 0;
 		}
 	}
-	sc->dlr_mask = (unsigned)sms_int(host, conf, mask, 1, 63,
-	    SMS_DLR_MASK_DEFAULT, &ok);
-	if (mask != NULL && dlr == NULL && !sc->generic) {
-		host->conf_error(conf, mask, "\"dlr_mask\" needs \"dlr_url\"");
+	sc->dlr_mask = (unsigned)set.mask.num;
+	if (set.mask.at != NULL && set.dlr.at == NULL && !sc->generic) {
+		host->conf_error(conf, set.mask.at, "\"dlr_mask\" needs "
+		    "\"dlr_url\"");
 		ok = 0;
 	}
-	sc->mainland_only = sms_bool(host, conf, mainland, 0, &ok);
-	smsc_s = plugin_str(host, conf, smsc, &ok);
-	sc->timeout_ms = SMS_TIMEOUT_DEFAULT;
-	if ((to_s = plugin_str(host, conf, timeout, &ok)) != NULL) {
-		if ((ms = plugin_parse_ms(to_s, 3600000)) < 0) {
-			host->conf_error(conf, timeout, "\"timeout\" must be a "
-			    "duration like \"10s\"");
-			ok = 0;
-		} else {
-			sc->timeout_ms = (unsigned)ms;
-		}
-	}
+	sc->mainland_only = (int)set.mainland.num;
+	smsc_s = set.smsc.str;
+	sc->timeout_ms = (unsigned)set.timeout.num;
 	if (!ok)
 		goto fail;
 	if (conf->check_only) {
@@ -486,7 +282,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	}
 	if (path != NULL &&
 	    (sc->password = plugin_read_secret(path, err, sizeof(err))) == NULL) {
-		host->conf_error(conf, pwfile, "%s", err);
+		host->conf_error(conf, set.pwfile.at, "%s", err);
 		goto fail;
 	}
 	free(path);
@@ -565,7 +361,7 @@ sms_part_url(const struct sms_channel *sc, const struct herald_message *msg,
 }
 
 /* Wipe (it may hold the password) and free a string. */
-static void
+void
 sms_wipe(char *s)
 {
 	if (s == NULL)
@@ -712,70 +508,6 @@ sms_send_next(struct sms_send *ss)
 		    "HTTP client unavailable");
 		sms_send_free(ss);
 	}
-}
-
-/*
- * The generic gateway's request i of ss: the group of parts text[a, b)
- * as one request.  0, or -1 with a reason (naming no value) in err.
- */
-static int
-sms_generic_req(struct sms_send *ss, size_t i, const struct herald_message *msg,
-    const char *to, const char *text, size_t a, size_t b, unsigned parts,
-    char *err, size_t errlen)
-{
-	const struct sms_channel *sc = ss->sc;
-	size_t siglen = sc->signature != NULL ? strlen(sc->signature) : 0;
-	struct smsgw_vars v = {
-		.to = to,
-		.to_national = strncmp(to, "+86", 3) == 0 && strlen(to) == 14 ?
-		    to + 3 : NULL,
-		.text = text + a,
-		.text_len = b - a,
-		.signature = sc->signature,
-		.key = msg->key,
-		.password = sc->password,
-		.part = (unsigned)i + 1,
-		.parts = parts,
-	};
-	char *q = NULL, **h;
-	size_t nh = 0, bs = a;
-
-	/* {{body}}: without the signature, which only the first group has. */
-	if (bs < siglen)
-		bs = siglen < b ? siglen : b;
-	v.body = text + bs;
-	v.body_len = b - bs;
-	if (sc->query_tmpl != NULL) {
-		if (smsgw_expand(sc->query_tmpl, SMSGW_QUERY, &v, &q, err,
-		    errlen) == -1)
-			return -1;
-		if (asprintf(&ss->urls[i], "%s%s%s", sc->url,
-		    strchr(sc->url, '?') != NULL ? "&" : "?", q) < 0)
-			ss->urls[i] = NULL;
-		sms_wipe(q);
-	} else
-		ss->urls[i] = strdup(sc->url);
-	if (ss->urls[i] == NULL)
-		goto oom;
-	if (sc->body_tmpl != NULL && smsgw_expand(sc->body_tmpl,
-	    strcasestr(sc->content_type, "json") != NULL ? SMSGW_JSON :
-	    SMSGW_QUERY, &v, &ss->bodies[i], err, errlen) == -1)
-		return -1;
-	if ((h = ss->hdrs[i] = calloc(sc->n_headers + 2, sizeof(*h))) == NULL)
-		goto oom;
-	for (size_t j = 0; j < sc->n_headers; j++)
-		if (smsgw_expand(sc->headers[j], SMSGW_HEADER, &v, &h[nh++],
-		    err, errlen) == -1)
-			return -1;
-	if (strcmp(sc->method, "POST") == 0 && asprintf(&h[nh],
-	    "Content-Type: %s", sc->content_type) < 0) {
-		h[nh] = NULL;
-		goto oom;
-	}
-	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 /* The message's UDH reference: the same for every attempt of a job. */

@@ -62,6 +62,7 @@
 #include <time.h>
 
 #include "herald-plugin.h"
+#include "herald-plugin-conf.h"
 #include "../common/plugin_util.h"
 #include "payload.h"
 #include "sign.h"
@@ -193,17 +194,35 @@ webhook_url_is_http(const char *u)
 	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
 }
 
+/* The block's settings, one value per row of webhook_rows. */
+struct webhook_settings {
+	struct herald_conf_value flavour, url, url_file, secret_file, msgtype,
+	    mention, timeout, ca;
+};
+
+#define WEBHOOK_ROW(n, t, f) HERALD_CONF_ROW(struct webhook_settings, n, t, f)
+static const struct herald_conf_row webhook_rows[] = {
+	{ WEBHOOK_ROW("flavour", STRING, flavour) },
+	{ WEBHOOK_ROW("url", STRING, url) },
+	{ WEBHOOK_ROW("url_file", STRING, url_file) },
+	{ WEBHOOK_ROW("secret_file", STRING, secret_file) },
+	{ WEBHOOK_ROW("msgtype", STRING, msgtype) },
+	{ WEBHOOK_ROW("mention", BOOL, mention) },
+	{ WEBHOOK_ROW("timeout", DURATION, timeout),
+	    .max = 3600000, .bad = "\"timeout\" must be a duration like "
+	    "\"10s\" (at most an hour)" },
+	{ WEBHOOK_ROW("ca_file", STRING, ca) },
+};
+
 static int
 webhook_open(const struct herald_host *host, const struct herald_channel_conf *conf,
     void **state)
 {
-	const struct herald_setting *flavour, *url, *url_file, *secret_file,
-	    *msgtype, *mention, *timeout, *ca;
-	const char *v, *url_s = NULL, *url_file_s, *secret_s, *ca_s, *mt = NULL;
+	struct webhook_settings set;
+	const char *v, *url_s, *url_file_s, *secret_s, *ca_s, *mt;
 	struct webhook_channel *wc;
 	char err[512];
-	int ok = 1;
-	long ms;
+	int ok;
 
 	if (host->size <= offsetof(struct herald_host, http) ||
 	    host->http == NULL) {
@@ -211,14 +230,8 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		    "with the HTTP client (herald ABI 1.2 or later)");
 		return -1;
 	}
-	flavour = host->setting(conf, "flavour");
-	url = host->setting(conf, "url");
-	url_file = host->setting(conf, "url_file");
-	secret_file = host->setting(conf, "secret_file");
-	msgtype = host->setting(conf, "msgtype");
-	mention = host->setting(conf, "mention");
-	timeout = host->setting(conf, "timeout");
-	ca = host->setting(conf, "ca_file");
+	ok = herald_conf_read(host, conf, webhook_rows,
+	    sizeof(webhook_rows) / sizeof(webhook_rows[0]), &set);
 
 	if ((wc = calloc(1, sizeof(*wc))) == NULL) {
 		host->conf_error(conf, NULL, "out of memory");
@@ -228,7 +241,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 	wc->conf = conf;
 	wc->timeout_ms = WEBHOOK_GENERIC_TIMEOUT_MS;
 
-	if ((v = plugin_str(host, conf, flavour, &ok)) != NULL) {
+	if ((v = set.flavour.str) != NULL) {
 		if (strcmp(v, "generic") == 0)
 			wc->flavour = WEBHOOK_GENERIC;
 		else if (strcmp(v, "wecom") == 0)
@@ -238,30 +251,31 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		else if (strcmp(v, "feishu") == 0)
 			wc->flavour = WEBHOOK_FEISHU;
 		else {
-			host->conf_error(conf, flavour, "\"flavour\" must be "
+			host->conf_error(conf, set.flavour.at, "\"flavour\" must be "
 			    "\"generic\", \"wecom\", \"dingtalk\" or \"feishu\"");
 			ok = 0;
 		}
 	}
-	url_s = plugin_str(host, conf, url, &ok);
-	url_file_s = plugin_str(host, conf, url_file, &ok);
-	if ((url == NULL) == (url_file == NULL)) {
-		host->conf_error(conf, url ? url : url_file, "give exactly one "
+	url_s = set.url.str;
+	url_file_s = set.url_file.str;
+	if ((set.url.at == NULL) == (set.url_file.at == NULL)) {
+		host->conf_error(conf, set.url.at ? set.url.at :
+		    set.url_file.at, "give exactly one "
 		    "of \"url\" and \"url_file\"");
 		ok = 0;
 	} else if (url_s != NULL && !webhook_url_is_http(url_s)) {
 		/* Say what is wrong without echoing the key. */
-		host->conf_error(conf, url, "\"url\" must start with http:// "
+		host->conf_error(conf, set.url.at, "\"url\" must start with http:// "
 		    "or https://");
 		ok = 0;
 	}
-	secret_s = plugin_str(host, conf, secret_file, &ok);
-	if (secret_file != NULL && wc->flavour == WEBHOOK_WECOM) {
-		host->conf_error(conf, secret_file, "WeCom robots are not "
+	secret_s = set.secret_file.str;
+	if (set.secret_file.at != NULL && wc->flavour == WEBHOOK_WECOM) {
+		host->conf_error(conf, set.secret_file.at, "WeCom robots are not "
 		    "signed: \"secret_file\" does not apply");
 		ok = 0;
 	}
-	if ((mt = plugin_str(host, conf, msgtype, &ok)) != NULL) {
+	if ((mt = set.msgtype.str) != NULL) {
 		if (strcmp(mt, "text") == 0)
 			wc->markdown = 0;
 		else if ((strcmp(mt, "markdown") == 0 &&
@@ -270,28 +284,25 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		    (strcmp(mt, "post") == 0 && wc->flavour == WEBHOOK_FEISHU))
 			wc->markdown = 1;
 		else {
-			host->conf_error(conf, msgtype, "\"msgtype\" must be "
+			host->conf_error(conf, set.msgtype.at, "\"msgtype\" must be "
 			    "\"text\" or \"%s\" for this flavour",
 			    wc->flavour == WEBHOOK_FEISHU ? "post" : "markdown");
 			ok = 0;
 		}
 		if (wc->flavour == WEBHOOK_GENERIC) {
-			host->conf_error(conf, msgtype, "\"msgtype\" does not "
+			host->conf_error(conf, set.msgtype.at, "\"msgtype\" does not "
 			    "apply to the generic flavour");
 			ok = 0;
 		}
 	}
-	if (mention != NULL) {
-		if (mention->type != HERALD_SETTING_BOOL) {
-			host->conf_error(conf, mention, "\"mention\" must be "
-			    "true or false");
-			ok = 0;
-		} else if (mention->integer && wc->flavour == WEBHOOK_GENERIC) {
-			host->conf_error(conf, mention, "\"mention\" works with "
-			    "the wecom, dingtalk and feishu flavours only");
+	if (set.mention.is_set) {
+		if (set.mention.num && wc->flavour == WEBHOOK_GENERIC) {
+			host->conf_error(conf, set.mention.at, "\"mention\" "
+			    "works with the wecom, dingtalk and feishu flavours "
+			    "only");
 			ok = 0;
 		} else
-			wc->mention = mention->integer != 0;
+			wc->mention = set.mention.num != 0;
 	}
 	/*
 	 * The robots' servers answer in seconds when they are busy (a
@@ -301,16 +312,9 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 	 */
 	if (wc->flavour != WEBHOOK_GENERIC)
 		wc->timeout_ms = WEBHOOK_ROBOT_TIMEOUT_MS;
-	if ((v = plugin_str(host, conf, timeout, &ok)) != NULL) {
-		if ((ms = plugin_parse_ms(v, 3600000)) < 0) {
-			host->conf_error(conf, timeout, "\"timeout\" must be a "
-			    "duration like \"10s\" (at most an hour)");
-			ok = 0;
-		} else {
-			wc->timeout_ms = (unsigned)ms;
-		}
-	}
-	ca_s = plugin_str(host, conf, ca, &ok);
+	if (set.timeout.is_set)
+		wc->timeout_ms = (unsigned)set.timeout.num;
+	ca_s = set.ca.str;
 	if (!ok || conf->check_only)
 		goto fail;
 
@@ -318,16 +322,16 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		wc->url = strdup(url_s);
 	else if ((wc->url = webhook_read_line(conf, url_file_s, err,
 	    sizeof(err))) == NULL) {
-		host->conf_error(conf, url_file, "url_file: %s", err);
+		host->conf_error(conf, set.url_file.at, "url_file: %s", err);
 		goto fail;
 	} else if (!webhook_url_is_http(wc->url)) {
-		host->conf_error(conf, url_file, "url_file: the URL must start "
+		host->conf_error(conf, set.url_file.at, "url_file: the URL must start "
 		    "with http:// or https://");
 		goto fail;
 	}
 	if (secret_s != NULL && (wc->secret = webhook_read_line(conf, secret_s,
 	    err, sizeof(err))) == NULL) {
-		host->conf_error(conf, secret_file, "secret_file: %s", err);
+		host->conf_error(conf, set.secret_file.at, "secret_file: %s", err);
 		goto fail;
 	}
 	if (ca_s != NULL && (wc->ca_file = plugin_path(conf, ca_s)) == NULL)

@@ -1,0 +1,51 @@
+/*
+ * channel_set.h - the open channels of one model and the host table their
+ * plugins are lent (core/channel_set.c).
+ */
+#ifndef HERALD_CHANNEL_SET_H
+#define HERALD_CHANNEL_SET_H
+
+#include <stddef.h>
+
+#include "errlist.h"
+#include "herald-plugin.h"
+#include "model.h"
+
+/* Called by the host for each outcome of one send. */
+typedef void (*plugin_done_fn)(void *arg, enum herald_outcome outcome,
+    unsigned retry_after_ms, const char *reason);
+
+/*
+ * The open channels of one model: each channel's plugin loaded and its
+ * open() called.  With check_only the plugins only validate their blocks
+ * (heraldd -t, reload checks) and nothing is opened.
+ */
+struct channel_set;
+
+/*
+ * Open (or with check_only, validate) every channel of m using plugins
+ * from dir.  Errors go to errs as "file:line: message" (a missing plugin,
+ * an ABI mismatch, the plugin's own complaints, settings nobody asked
+ * for).  Returns 0 with *out owned by the caller, or -1.  base may be NULL
+ * when check_only.  m must outlive the set.
+ */
+int channel_set_open(const char *dir, const struct model *m,
+    struct event_base *base, int check_only, struct errlist *errs,
+    struct channel_set **out);
+/* Close every channel (after in-flight sends completed).  Accepts NULL. */
+void channel_set_free(struct channel_set *cs);
+
+size_t channel_set_count(const struct channel_set *cs);
+/* Index of the channel named name, or -1. */
+int channel_set_find(const struct channel_set *cs, const char *name);
+const struct herald_caps *channel_set_caps(const struct channel_set *cs, size_t i);
+const struct model_channel *channel_set_model(const struct channel_set *cs, size_t i);
+
+/*
+ * Hand msg to channel i.  done(arg, ...) runs exactly once on the loop
+ * thread, possibly before this returns.  msg is borrowed until then.
+ */
+void channel_set_send(struct channel_set *cs, size_t i,
+    const struct herald_message *msg, plugin_done_fn done, void *arg);
+
+#endif
