@@ -24,7 +24,7 @@ bad=
 while IFS= read -r f; do
 	while IFS= read -r h; do
 		case $h in
-		herald-plugin.h | common/* | ../common/*) continue ;;
+		herald-plugin.h | herald-plugin-conf.h | common/* | ../common/*) continue ;;
 		esac
 		# A header next to the file or in plugins/common/ is the
 		# plugin's own; only one that exists in core/ is refused.
