@@ -89,7 +89,7 @@ run)
 	echo "quickstart: heraldd -f -c var/quickstart/herald.conf" \
 		"(a live demo: notices start in 15 s; Ctrl-C stops it)" >&2
 	echo "quickstart: meanwhile, in another terminal:" \
-		"$build/core/heraldctl -T var/quickstart/api.token agenda --state any" >&2
+		"$build/ctl/heraldctl -T var/quickstart/api.token agenda --state any" >&2
 	exec "${heraldd[@]}" -f -c "$demo/herald.conf"
 	;;
 test)

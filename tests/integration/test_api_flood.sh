@@ -17,7 +17,7 @@ SEED=${FLOOD_SEED:-20230904}
 SAN='AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:'
 # The server's idle timeout, from the source rather than from a log line.
 IDLE_S=$(sed -n 's/^#define HTTPD_TIMEOUT_S[[:space:]]*\([0-9]*\).*/\1/p' \
-    "$top_srcdir/core/httpd.c")
+    "$top_srcdir/core/api/httpd.c")
 [ -n "$IDLE_S" ] || IDLE_S=10
 
 kv() {		# kv NAME -- a key=value from the flood's summary

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 PY=/usr/bin/python3
-: "${HERALDCTL:=$top_builddir/core/heraldctl}"
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
 ALLOWED='CLOCK NOT SYNCHRONIZED|dlr: .*key.*伪造的告警'
 
 cd "$T" || exit 1

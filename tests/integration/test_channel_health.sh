@@ -101,7 +101,7 @@ else
 	not_ok "many sends fail meanwhile" "$(metric 'herald_retries_total{channel="mail"}') retries"
 fi
 check "status: channel mail is failing" health_is failing
-like "$("${HERALDCTL:-$top_builddir/core/heraldctl}" -u "$API" status 2>&1)" \
+like "$("${HERALDCTL:-$top_builddir/ctl/heraldctl}" -u "$API" status 2>&1)" \
     'channel mail failing since [0-9-]+ [0-9:]+: .*refused' \
     "heraldctl status names the failing channel, since when and its last error"
 is "$(metric 'herald_channel_failing{channel="mail"}')" 1 "metric herald_channel_failing is 1"

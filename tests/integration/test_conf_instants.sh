@@ -16,7 +16,7 @@
 # read back from herald.
 . "$top_srcdir/tests/integration/lib.sh"
 
-: "${HERALDCTL:=$top_builddir/core/heraldctl}"
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
 
 # FAKETIME_LIB and fake_at come from lib.sh.
 

@@ -9,7 +9,7 @@
 #   deadline d:  reminders at A = T+10 and B = T+75 (65 s apart)
 #   deadline e:  one reminder at T+11
 . "$top_srcdir/tests/integration/lib.sh"
-: "${HERALDCTL:=$top_builddir/core/heraldctl}"
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
 export LC_ALL=C
 unset HERALD_URL HERALD_TOKEN_FILE
 

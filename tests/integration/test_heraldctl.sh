@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 PY=/usr/bin/python3
-: "${HERALDCTL:=$top_builddir/core/heraldctl}"
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
 CTL=$HERALDCTL
 unset HERALD_URL HERALD_TOKEN_FILE
 TOKEN='ctl-测试-token-9f3b'

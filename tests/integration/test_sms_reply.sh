@@ -111,7 +111,7 @@ printf '%s\n' "$PASSWORD" >kannel.pw
 chmod 600 kannel.pw
 HPORT=$(_kannel_free_port)
 kannel_write_conf "$T/k" herald "$PASSWORD"
-# Our sms-service instead of kannel.sh's placeholder (see core/smsmo.c).
+# Our sms-service instead of kannel.sh's placeholder (see core/api/smsmo.c).
 sed -i '/^group = sms-service/,$d' "$KANNEL_CONF"
 cat >>"$KANNEL_CONF" <<CONF
 group = sms-service

@@ -85,7 +85,7 @@ is "$($PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["ok"], j[
 curl -s "$API/v1/status" >"$T/status.json"
 is "$($PY -c 'import json,sys; s=json.load(open(sys.argv[1]))["store"]; print(s["health"], "full" in (s["error"] or "").lower())' "$T/status.json")" \
     "failing True" "/v1/status: store health failing, and the error names the full disk"
-like "$("${HERALDCTL:-$top_builddir/core/heraldctl}" -u "$API" status 2>&1)" \
+like "$("${HERALDCTL:-$top_builddir/ctl/heraldctl}" -u "$API" status 2>&1)" \
     'FAILING since [0-9-]+ [0-9:]+: .*full.*\([0-9]+ outcomes held' \
     "heraldctl status: the store is failing, since when, its error and the outcomes held"
 is "$(metric herald_store_healthy)" 0 "metric herald_store_healthy is 0"

@@ -194,7 +194,7 @@ call GET '/v1/submissions?bogus=1'
 is "$CODE" 400 "an unknown parameter: 400"
 
 # --- heraldctl submissions and status ------------------------------------
-: "${HERALDCTL:=$top_builddir/core/heraldctl}"
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
 ctl() {
 	"$HERALDCTL" "$@" >"$T/ctl.out" 2>"$T/ctl.err"
 	RC=$?

@@ -115,7 +115,7 @@ like "$metrics" 'herald_timeouts_total\{channel="robot"\} 2' \
     "/metrics counts the 2 timeouts of the robot channel"
 like "$(curl -s "$API/v1/status")" '"timeouts": ?2' "/v1/status counts them too"
 # CHANNEL PLUGIN HEALTH QUEUED IN-FLIGHT SENT DELIVERED RETRIED TIMEOUTS FAILED
-like "$("${HERALDCTL:-$top_builddir/core/heraldctl}" -u "$API" status 2>&1)" \
+like "$("${HERALDCTL:-$top_builddir/ctl/heraldctl}" -u "$API" status 2>&1)" \
     '^robot +webhook +[a-z]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +2 +[0-9]+' \
     "heraldctl status shows the 2 timeouts in their column"
 is "$(unexpected_warnings "$T/heraldd.log" "$ALLOWED")" "" "no unexpected warnings in the log"

@@ -1,5 +1,5 @@
 /*
- * test_ical.c - the calendar of core/ical.c: a small config loaded with
+ * test_ical.c - the calendar of core/api/ical.c: a small config loaded with
  * conf_load(), turned into iCalendar, and read back with libical's own
  * parser.  Event times are checked twice: as written (local time and
  * TZID, which is what a calendar app shows) and as instants through the

@@ -696,7 +696,7 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	if (conf_get_int(cx, g, "api_max_body", 0, w, 1024, 16 << 20,
 	    &body_max) == 1)
 		d->api_max_body = (size_t)body_max;
-	/* What one API client may hold (core/httpd.c says why). */
+	/* What one API client may hold (core/api/httpd.c says why). */
 	if (conf_get_offset(cx, g, "api_request_timeout", 0, w, &off) == 1) {
 		if (off.seconds < 1 || off.seconds > 3600)
 			conf_err(cx, config_setting_get_member(g,
