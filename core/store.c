@@ -5,12 +5,19 @@
  * backend, and holds the error buffer and the owner name (the lease holder
  * in a cluster).  Callers never see which backend runs: adding PostgreSQL
  * is one more entry in store_backends[].
+ *
+ * What is a decision rather than storage is made here, from the core's
+ * policy (policy.h), and handed to the backend as data: the kinds a
+ * submission cancels and a withdrawal revives, and the kinds that are
+ * never missed (their grace made STORE_GRACE_NEVER).  A backend only
+ * stores.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -290,11 +297,17 @@ store_expire(struct store *s, int64_t now,
     const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
     size_t *n)
 {
+	int64_t g[JOB_KIND_COUNT];
 	size_t dummy;
 
 	if (grace == NULL)
 		return store_seterr(s, "expire: no grace table");
-	return s->ops->expire(s, now, grace, fn, arg, n != NULL ? n : &dummy);
+	/* Whatever the caller's table says, the policy's never-missed
+	 * kinds stay. */
+	for (int k = 0; k < JOB_KIND_COUNT; k++)
+		g[k] = policy_never_missed((enum job_kind)k) ?
+		    STORE_GRACE_NEVER : grace[k];
+	return s->ops->expire(s, now, g, fn, arg, n != NULL ? n : &dummy);
 }
 
 /* A party is a unit, or a contact without one. */
@@ -326,7 +339,8 @@ store_submit(struct store *s, const char *campaign, const char *deadline,
 	if (campaign == NULL || deadline == NULL || !store_party_is_valid(p))
 		return store_seterr(s, "submit: campaign, deadline and a "
 		    "unit or contact are required");
-	return s->ops->submit(s, campaign, deadline, p, at, via,
+	return s->ops->submit(s, campaign, deadline, p,
+	    policy_submission_kinds(), at, via,
 	    first != NULL ? first : &f,
 	    n_cancelled != NULL ? n_cancelled : &dummy);
 }
@@ -354,7 +368,8 @@ store_withdraw(struct store *s, const char *campaign, const char *deadline,
 	if (campaign == NULL || deadline == NULL || !store_party_is_valid(p))
 		return store_seterr(s, "withdraw: campaign, deadline and a "
 		    "unit or contact are required");
-	return s->ops->withdraw(s, campaign, deadline, p, at, via,
+	return s->ops->withdraw(s, campaign, deadline, p,
+	    policy_submission_kinds(), at, via,
 	    found != NULL ? found : &f,
 	    n_revived != NULL ? n_revived : &dummy);
 }

@@ -122,10 +122,13 @@ int store_rollback(struct store *s);
 int store_recover(struct store *s, int64_t now, size_t *n);
 
 /*
- * Pending jobs with next_at < now - grace[kind] become missed (emergency
- * never); fn is called for each, so the caller can log them once.  The
- * caller decides the grace (misfire_grace_table()).
+ * Pending jobs with next_at < now - grace[kind] become missed; fn is
+ * called for each, so the caller can log them once.  The caller decides
+ * the grace (misfire_grace_table()); a kind policy_never_missed() names
+ * (emergency) is never missed, whatever the table says: store.c hands the
+ * backend STORE_GRACE_NEVER for it.
  */
+#define STORE_GRACE_NEVER INT64_MAX
 int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
     store_job_fn fn, void *arg, size_t *n);
 
@@ -148,8 +151,9 @@ int store_later(struct store *s, const struct job *j, int64_t after,
 struct store_party {
 	const char *unit;	/* the unit; NULL: the party is contact */
 	const char *contact;	/* who submitted; NULL: for the whole unit */
-	/* The contacts whose pending reminders and overdue notices a
-	 * submission cancels, and a withdrawal revives. */
+	/* The contacts whose pending notices a submission cancels, and a
+	 * withdrawal revives (of the kinds policy_submission_cancels()
+	 * names: store.c hands them to the backend). */
 	const char *const *members;
 	size_t n_members;
 };
@@ -268,20 +272,25 @@ struct store_ops {
 	int (*commit)(struct store *s);
 	int (*rollback)(struct store *s);
 	int (*recover)(struct store *s, int64_t now, size_t *n);
+	/* grace[k] == STORE_GRACE_NEVER: kind k is never expired. */
 	int (*expire)(struct store *s, int64_t now,
 	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
 	    size_t *n);
 	int (*later)(struct store *s, const struct job *j, int64_t after,
 	    int64_t until, char later[JOB_KEY_LEN], int *found);
+	/* kinds: the set (bit 1u << kind) of the members' pending notices
+	 * that submit cancels and withdraw revives. */
 	int (*submit)(struct store *s, const char *campaign,
-	    const char *deadline, const struct store_party *p, int64_t at,
-	    const char *via, int *first, size_t *n_cancelled);
+	    const char *deadline, const struct store_party *p,
+	    unsigned kinds, int64_t at, const char *via, int *first,
+	    size_t *n_cancelled);
 	int (*is_submitted)(struct store *s, const char *campaign,
 	    const char *deadline, const char *unit, const char *contact,
 	    int *submitted, int64_t *at);
 	int (*withdraw)(struct store *s, const char *campaign,
-	    const char *deadline, const struct store_party *p, int64_t at,
-	    const char *via, int *found, size_t *n_revived);
+	    const char *deadline, const struct store_party *p,
+	    unsigned kinds, int64_t at, const char *via, int *found,
+	    size_t *n_revived);
 	int (*submissions)(struct store *s, const char *campaign,
 	    store_submission_fn fn, void *arg);
 	int (*ack)(struct store *s, const char *key, int64_t at,

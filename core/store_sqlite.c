@@ -115,20 +115,23 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "WHERE state = 'inflight'",
 	[ST_EXPIRE_SELECT] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE state = 'pending' AND priority IN (0, 1, 2, 3) "
-	    "AND next_at < ?1 AND kind <> 'emergency'",
+	    "AND next_at < ?1",
 	[ST_SUBMIT] = "INSERT OR IGNORE INTO submissions (campaign, "
 	    "deadline, unit, contact, at, via) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_SUBMIT_LOG] = "INSERT INTO submission_log (campaign, deadline, "
 	    "unit, contact, at, action, via) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* ?5 is a set of kinds, their names each between spaces
+	 * (sq_kinds_text()): which kinds a submission cancels is the
+	 * caller's to say. */
 	[ST_SUBMIT_EVENTS] = "INSERT INTO job_events (job, at, state, "
 	    "detail) SELECT id, ?4, 'cancelled', 'submitted' FROM job_rows "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
-	    "AND state = 'pending' AND kind IN ('reminder', 'overdue')",
+	    "AND state = 'pending' AND instr(?5, ' ' || kind || ' ') > 0",
 	[ST_SUBMIT_CANCEL] = "UPDATE job_rows SET state = 'cancelled', "
 	    "updated = ?4, last_detail = 'submitted' "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
-	    "AND state = 'pending' AND kind IN ('reminder', 'overdue')",
+	    "AND state = 'pending' AND instr(?5, ' ' || kind || ' ') > 0",
 	/* A unit's row, or the contact's own (no unit, or from before
 	 * version 6); ?3 NULL matches no unit. */
 	[ST_IS_SUBMITTED] = "SELECT at, contact, via FROM submissions "
@@ -143,12 +146,13 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "detail) SELECT id, ?4, 'pending', 'revived: submission "
 	    "withdrawn' FROM job_rows WHERE campaign = ?1 AND item = ?2 "
 	    "AND contact = ?3 AND state = 'cancelled' "
-	    "AND last_detail = 'submitted' AND next_at > ?4",
+	    "AND last_detail = 'submitted' AND next_at > ?4 "
+	    "AND instr(?5, ' ' || kind || ' ') > 0",
 	[ST_REVIVE] = "UPDATE job_rows SET state = 'pending', updated = ?4, "
 	    "last_detail = 'revived: submission withdrawn' "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
 	    "AND state = 'cancelled' AND last_detail = 'submitted' "
-	    "AND next_at > ?4",
+	    "AND next_at > ?4 AND instr(?5, ' ' || kind || ' ') > 0",
 	[ST_SUBMISSIONS] = "SELECT deadline, unit, contact, at, via "
 	    "FROM submissions WHERE campaign = ?1 ORDER BY at, rowid",
 	[ST_ACK] = "INSERT OR IGNORE INTO job_acks (job, at, via) "

@@ -162,14 +162,14 @@ int sq_later(struct store *s, const struct job *j, int64_t after,
 /* store_sqlite_query.c: the store_ops entries of the same names. */
 
 int sq_submit(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *first,
-    size_t *n_cancelled);
+    const struct store_party *p, unsigned kinds, int64_t at,
+    const char *via, int *first, size_t *n_cancelled);
 int sq_is_submitted(struct store *s, const char *campaign,
     const char *deadline, const char *unit, const char *contact,
     int *submitted, int64_t *at);
 int sq_withdraw(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *found,
-    size_t *n_revived);
+    const struct store_party *p, unsigned kinds, int64_t at,
+    const char *via, int *found, size_t *n_revived);
 int sq_submissions(struct store *s, const char *campaign,
     store_submission_fn fn, void *arg);
 int sq_ack(struct store *s, const char *key, int64_t at, const char *via);

@@ -19,36 +19,61 @@
 
 /* Submissions and acknowledgements */
 
-/* Bind campaign, deadline, a contact and an instant as ?1..?4, the
- * shape of the cancel and revive statements. */
+/* The longest set of kinds as text: every name and a space each. */
+#define SQ_KINDS_TEXT_LEN (JOB_KIND_COUNT * 16 + 2)
+
+/*
+ * The set kinds (bit 1u << kind) as " name name ", the form the cancel
+ * and revive statements match a row's kind against.  Kinds are stored by
+ * name, so the set is spelled in names too.
+ */
+static void
+sq_kinds_text(unsigned kinds, char out[SQ_KINDS_TEXT_LEN])
+{
+	size_t len = 1;
+
+	out[0] = ' ';
+	out[1] = '\0';
+	for (int k = 0; k < JOB_KIND_COUNT; k++)
+		if (kinds & (1u << k))
+			len += (size_t)snprintf(out + len, SQ_KINDS_TEXT_LEN -
+			    len, "%s ", job_kind_name((enum job_kind)k));
+}
+
+/* Bind campaign, deadline, a contact, an instant and the kinds as
+ * ?1..?5, the shape of the cancel and revive statements. */
 static void
 sq_bind_member(sqlite3_stmt *st, const char *campaign, const char *deadline,
-    const char *contact, int64_t at)
+    const char *contact, int64_t at, const char *kinds)
 {
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, at);
+	sqlite3_bind_text(st, 5, kinds, -1, SQLITE_STATIC);
 }
 
 /*
  * Run the statement pair ids (events first: the update makes the rows
- * unfindable) for each member of p; *n gets the rows updated.
+ * unfindable) for each member of p, on its notices of the set kinds; *n
+ * gets the rows updated.
  */
 static int
 sq_members_run(struct store *s, struct sq *q, const enum sq_st ids[2],
     const char *campaign, const char *deadline, const struct store_party *p,
-    int64_t at, size_t *n)
+    unsigned kinds, int64_t at, size_t *n)
 {
+	char text[SQ_KINDS_TEXT_LEN];
 	sqlite3_stmt *st;
 
 	*n = 0;
+	sq_kinds_text(kinds, text);
 	for (size_t m = 0; m < p->n_members; m++) {
 		for (size_t i = 0; i < 2; i++) {
 			if ((st = sq_stmt(s, q, ids[i])) == NULL)
 				return -1;
 			sq_bind_member(st, campaign, deadline, p->members[m],
-			    at);
+			    at, text);
 			if (sq_run(s, q, st, "update the members' notices") ==
 			    -1)
 				return -1;
@@ -79,14 +104,13 @@ sq_submission_log(struct store *s, struct sq *q, const char *campaign,
 }
 
 /*
- * Only the members' own reminders and overdue notices go: escalations are
- * addressed to supervisors about several contacts, and the runtime decides
- * at send time whether one still has anyone to report.
+ * Only the members' own notices of the kinds given go (policy.h says
+ * which: store.c passes them).
  */
 int
 sq_submit(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *first,
-    size_t *n_cancelled)
+    const struct store_party *p, unsigned kinds, int64_t at,
+    const char *via, int *first, size_t *n_cancelled)
 {
 	static const enum sq_st ids[2] = { ST_SUBMIT_EVENTS, ST_SUBMIT_CANCEL };
 	struct sq *q = sq_of(s);
@@ -112,7 +136,8 @@ sq_submit(struct store *s, const char *campaign, const char *deadline,
 	if (f && sq_submission_log(s, q, campaign, deadline, p, at,
 	    "submitted", via) == -1)
 		goto fail;
-	if (sq_members_run(s, q, ids, campaign, deadline, p, at, &n) == -1)
+	if (sq_members_run(s, q, ids, campaign, deadline, p, kinds, at,
+	    &n) == -1)
 		goto fail;
 	if (sq_tx_end(s, q, outer, 1) == -1)
 		return -1;
@@ -157,8 +182,8 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
  */
 int
 sq_withdraw(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *found,
-    size_t *n_revived)
+    const struct store_party *p, unsigned kinds, int64_t at,
+    const char *via, int *found, size_t *n_revived)
 {
 	static const enum sq_st ids[2] = { ST_REVIVE_EVENTS, ST_REVIVE };
 	struct sq *q = sq_of(s);
@@ -194,7 +219,7 @@ sq_withdraw(struct store *s, const char *campaign, const char *deadline,
 	}
 	if (deleted > 0 && (sq_submission_log(s, q, campaign, deadline, p,
 	    at, "withdrawn", via) == -1 || sq_members_run(s, q, ids,
-	    campaign, deadline, p, at, &n) == -1))
+	    campaign, deadline, p, kinds, at, &n) == -1))
 		goto fail;
 	if (sq_tx_end(s, q, outer, 1) == -1)
 		return -1;
