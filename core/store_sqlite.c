@@ -50,6 +50,10 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_jobs.h"
+#include "store_sqlite_plan.h"
+#include "store_sqlite_query.h"
+#include "store_sqlite_schema.h"
 #include "xmalloc.h"
 
 /* The text of each cached statement, by id (enum sq_st). */

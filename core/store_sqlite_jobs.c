@@ -14,6 +14,7 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_jobs.h"
 #include "xmalloc.h"
 
 /* A job read from a row, with its strings copied into one block so it

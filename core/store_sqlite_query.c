@@ -15,6 +15,7 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_query.h"
 #include "xmalloc.h"
 
 /* Submissions and acknowledgements */
