@@ -50,9 +50,6 @@
 
 #include "store.h"
 #include "store_sqlite.h"
-#include "store_sqlite_jobs.h"
-#include "store_sqlite_plan.h"
-#include "store_sqlite_query.h"
 #include "store_sqlite_schema.h"
 #include "xmalloc.h"
 
@@ -548,7 +545,7 @@ sq_state_of(struct store *s, struct sq *q, const char *key, int *state)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static void
+void
 sq_close(void *state)
 {
 	struct sq *q = state;
@@ -595,7 +592,7 @@ sq_create_private(struct store *s, const char *path)
 }
 
 /* Sets *state to a new struct sq that sq_close() frees. */
-static int
+int
 sq_open(struct store *s, const char *where, void **state)
 {
 	struct sq *q;
@@ -661,7 +658,7 @@ fail:
 	return -1;
 }
 
-static int
+int
 sq_begin(struct store *s)
 {
 	struct sq *q = sq_of(s);
@@ -674,7 +671,7 @@ sq_begin(struct store *s)
 	return 0;
 }
 
-static int
+int
 sq_commit(struct store *s)
 {
 	struct sq *q = sq_of(s);
@@ -692,7 +689,7 @@ sq_commit(struct store *s)
 	return sq_tx_end(s, q, 1, 1);
 }
 
-static int
+int
 sq_rollback(struct store *s)
 {
 	struct sq *q = sq_of(s);
@@ -704,36 +701,3 @@ sq_rollback(struct store *s)
 		return 0;
 	return sq_exec(s, q, ST_ROLLBACK, "rollback");
 }
-
-const struct store_ops store_sqlite_ops = {
-	.scheme = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.schema_version = sq_schema_version,
-	.plan_begin = sq_plan_begin,
-	.plan_put = sq_plan_put,
-	.plan_end = sq_plan_end,
-	.plan_abort = sq_plan_abort,
-	.insert = sq_insert,
-	.claim = sq_claim,
-	.next_due = sq_next_due,
-	.record = sq_record,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.recover = sq_recover,
-	.expire = sq_expire,
-	.later = sq_later,
-	.submit = sq_submit,
-	.is_submitted = sq_is_submitted,
-	.withdraw = sq_withdraw,
-	.submissions = sq_submissions,
-	.ack = sq_ack,
-	.is_acked = sq_is_acked,
-	.receipt = sq_receipt,
-	.receipts = sq_receipts,
-	.list = sq_list,
-	.get = sq_get,
-	.history = sq_history,
-	.count_states = sq_count_states,
-};

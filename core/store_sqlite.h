@@ -98,6 +98,14 @@ struct sq {
 
 /* store_sqlite.c */
 
+/* The store_ops entries of the same names: the connection and the
+ * batch.  sq_open sets *state to a struct sq that sq_close() frees. */
+int sq_open(struct store *s, const char *where, void **state);
+void sq_close(void *state);
+int sq_begin(struct store *s);
+int sq_commit(struct store *s);
+int sq_rollback(struct store *s);
+
 /* The backend state behind s; borrowed. */
 struct sq *sq_of(struct store *s);
 /* Fill the error buffer from the connection's last error; returns -1. */

@@ -1,0 +1,47 @@
+/*
+ * store_sqlite_ops.c - the SQLite backend as store.c sees it: the table
+ * of its operations, each implemented in the file that owns it.
+ *
+ * Apart from store_sqlite.c so that the shared helpers there sit below
+ * every file of the backend and call none of them: this file is the only
+ * one that knows them all.
+ */
+#include "store.h"
+#include "store_sqlite.h"
+#include "store_sqlite_jobs.h"
+#include "store_sqlite_plan.h"
+#include "store_sqlite_query.h"
+#include "store_sqlite_schema.h"
+
+const struct store_ops store_sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.plan_begin = sq_plan_begin,
+	.plan_put = sq_plan_put,
+	.plan_end = sq_plan_end,
+	.plan_abort = sq_plan_abort,
+	.insert = sq_insert,
+	.claim = sq_claim,
+	.next_due = sq_next_due,
+	.record = sq_record,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.recover = sq_recover,
+	.expire = sq_expire,
+	.later = sq_later,
+	.submit = sq_submit,
+	.is_submitted = sq_is_submitted,
+	.withdraw = sq_withdraw,
+	.submissions = sq_submissions,
+	.ack = sq_ack,
+	.is_acked = sq_is_acked,
+	.receipt = sq_receipt,
+	.receipts = sq_receipts,
+	.list = sq_list,
+	.get = sq_get,
+	.history = sq_history,
+	.count_states = sq_count_states,
+};
