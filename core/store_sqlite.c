@@ -28,13 +28,15 @@
  * Kinds and states are stored by name so that the file reads well in the
  * sqlite3 shell and survives any reordering of the C enums.
  *
- * The backend is split by job, all behind the one ops table at the end of
- * this file: store_sqlite.c opens and closes the file and holds the
- * statement cache, the transaction helpers and the row helpers the others
- * share (store_sqlite.h); store_sqlite_schema.c the migrations;
- * store_sqlite_plan.c planning and inserts; store_sqlite_jobs.c claims,
- * outcomes, recovery and expiry; store_sqlite_query.c submissions, acks,
- * receipts and the read side.
+ * The backend is split by job, in layers with no loop: store_sqlite.c,
+ * at the bottom, opens and closes the file and holds the statement
+ * cache, the transaction helpers and the row helpers the others share
+ * (store_sqlite.h), and calls none of them; on it stand
+ * store_sqlite_schema.c the migrations, store_sqlite_plan.c planning and
+ * inserts, store_sqlite_jobs.c claims, outcomes, recovery and expiry,
+ * and store_sqlite_query.c submissions, acks, receipts and the read
+ * side, each with its header; store_sqlite_ops.c, at the top, opens the
+ * store (connect, then migrate) and holds the ops tables.
  */
 #include <sys/stat.h>
 
@@ -50,7 +52,6 @@
 
 #include "store.h"
 #include "store_sqlite.h"
-#include "store_sqlite_schema.h"
 #include "xmalloc.h"
 
 /* The text of each cached statement, by id (enum sq_st). */
@@ -591,9 +592,14 @@ sq_create_private(struct store *s, const char *path)
 	return 0;
 }
 
-/* Sets *state to a new struct sq that sq_close() frees. */
+/*
+ * Open the file, configured, without touching its schema: migrating is
+ * store_sqlite_schema.c's, which builds on this file and so is called
+ * from above it (store_sqlite_ops.c), never from here.  Sets *out to a
+ * new struct sq that sq_close() frees.
+ */
 int
-sq_open(struct store *s, const char *where, void **state)
+sq_connect(struct store *s, const char *where, struct sq **out)
 {
 	struct sq *q;
 	sqlite3_stmt *st = NULL;
@@ -648,9 +654,7 @@ sq_open(struct store *s, const char *where, void **state)
 		sq_fail(s, q, "cannot configure store");
 		goto fail;
 	}
-	if (sq_migrate(s, q) == -1)
-		goto fail;
-	*state = q;
+	*out = q;
 	return 0;
 fail:
 	sqlite3_finalize(st);

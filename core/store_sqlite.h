@@ -98,9 +98,11 @@ struct sq {
 
 /* store_sqlite.c */
 
-/* The store_ops entries of the same names: the connection and the
- * batch.  sq_open sets *state to a struct sq that sq_close() frees. */
-int sq_open(struct store *s, const char *where, void **state);
+/* Open and configure the file named where, leaving its schema as it is
+ * (store_sqlite_ops.c migrates).  Sets *out to a new struct sq that
+ * sq_close() frees. */
+int sq_connect(struct store *s, const char *where, struct sq **out);
+/* The store_ops entries of the same names: closing and the batch. */
 void sq_close(void *state);
 int sq_begin(struct store *s);
 int sq_commit(struct store *s);

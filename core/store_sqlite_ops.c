@@ -13,6 +13,23 @@
 #include "store_sqlite_query.h"
 #include "store_sqlite_schema.h"
 
+/* Connect, then bring the file to the current schema.  Sets *state to a
+ * struct sq that sq_close() frees. */
+static int
+sq_open(struct store *s, const char *where, void **state)
+{
+	struct sq *q;
+
+	if (sq_connect(s, where, &q) == -1)
+		return -1;
+	if (sq_migrate(s, q) == -1) {
+		sq_close(q);
+		return -1;
+	}
+	*state = q;
+	return 0;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
