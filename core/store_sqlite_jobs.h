@@ -1,6 +1,6 @@
 /*
  * store_sqlite_jobs.h - the run side of the SQLite store
- * (store_sqlite_jobs.c): the store_ops entries of the same names.
+ * (store_sqlite_jobs.c): store_agenda_ops entries of the same names.
  *
  * Private to the SQLite backend, like store_sqlite.h, which it builds on.
  */

@@ -1,12 +1,15 @@
 /*
- * store_sqlite_ops.c - the SQLite backend as store.c sees it: the table
- * of its operations, each implemented in the file that owns it.
+ * store_sqlite_ops.c - the SQLite backend as store.c sees it: its
+ * agenda and ledger tables (store_agenda.h, store_ledger.h), each entry
+ * implemented in the file that owns it, and opening the store.
  *
  * Apart from store_sqlite.c so that the shared helpers there sit below
  * every file of the backend and call none of them: this file is the only
  * one that knows them all.
  */
 #include "store.h"
+#include "store_agenda.h"
+#include "store_ledger.h"
 #include "store_sqlite.h"
 #include "store_sqlite_jobs.h"
 #include "store_sqlite_plan.h"
@@ -30,11 +33,7 @@ sq_open(struct store *s, const char *where, void **state)
 	return 0;
 }
 
-const struct store_ops store_sqlite_ops = {
-	.scheme = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.schema_version = sq_schema_version,
+static const struct store_agenda_ops sq_agenda = {
 	.plan_begin = sq_plan_begin,
 	.plan_put = sq_plan_put,
 	.plan_end = sq_plan_end,
@@ -49,6 +48,9 @@ const struct store_ops store_sqlite_ops = {
 	.recover = sq_recover,
 	.expire = sq_expire,
 	.later = sq_later,
+};
+
+static const struct store_ledger_ops sq_ledger = {
 	.submit = sq_submit,
 	.is_submitted = sq_is_submitted,
 	.withdraw = sq_withdraw,
@@ -61,4 +63,13 @@ const struct store_ops store_sqlite_ops = {
 	.get = sq_get,
 	.history = sq_history,
 	.count_states = sq_count_states,
+};
+
+const struct store_ops store_sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.agenda = &sq_agenda,
+	.ledger = &sq_ledger,
 };

@@ -1,6 +1,6 @@
 /*
  * store_sqlite_plan.h - planning and inserts in the SQLite
- * store (store_sqlite_plan.c): the store_ops entries of the same names.
+ * store (store_sqlite_plan.c): store_agenda_ops entries of the same names.
  *
  * Private to the SQLite backend, like store_sqlite.h, which it builds on.
  */

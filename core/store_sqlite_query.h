@@ -1,7 +1,7 @@
 /*
  * store_sqlite_query.h - submissions, acks, receipts and the
- * read side of the SQLite store (store_sqlite_query.c): the store_ops
- * entries of the same names.
+ * read side of the SQLite store (store_sqlite_query.c): the
+ * store_ledger_ops entries of the same names, and the agenda's later.
  *
  * Private to the SQLite backend, like store_sqlite.h, which it builds on.
  */
