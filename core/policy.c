@@ -6,8 +6,9 @@
  */
 #include "policy.h"
 
-/* A set holds every kind in an unsigned. */
+/* A set holds every kind, or every state, in an unsigned. */
 _Static_assert(JOB_KIND_COUNT <= 32, "a kind set is 32 bits");
+_Static_assert(JOB_STATE_COUNT <= 32, "a state set is 32 bits");
 
 int
 policy_submission_cancels(enum job_kind k)
@@ -61,4 +62,33 @@ policy_never_missed(enum job_kind k)
 		break;
 	}
 	return 1;
+}
+
+int
+policy_supersedes(enum job_state st)
+{
+	switch (st) {
+	case JOB_PENDING:
+	case JOB_INFLIGHT:
+	case JOB_DELIVERED:
+		return 1;
+	case JOB_FAILED:
+	case JOB_MISSED:
+	case JOB_CANCELLED:
+	case JOB_SUPERSEDED:
+	case JOB_STATE_COUNT:
+		break;
+	}
+	return 0;
+}
+
+unsigned
+policy_superseding_states(void)
+{
+	unsigned set = 0;
+
+	for (int st = 0; st < JOB_STATE_COUNT; st++)
+		if (policy_supersedes((enum job_state)st))
+			set |= POLICY_STATE(st);
+	return set;
 }

@@ -9,8 +9,8 @@
  * What is a decision rather than storage is made here, from the core's
  * policy (policy.h), and handed to the backend as data: the kinds a
  * submission cancels and a withdrawal revives, and the kinds that are
- * never missed (their grace made STORE_GRACE_NEVER).  A backend only
- * stores.
+ * never missed (their grace made STORE_GRACE_NEVER), the states of a
+ * later reminder that supersedes a late one.  A backend only stores.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -327,7 +327,8 @@ store_later(struct store *s, const struct job *j, int64_t after,
 	*found = 0;
 	if (store_check_job(s, j) == -1)
 		return -1;
-	return s->ops->agenda->later(s, j, after, until, later, found);
+	return s->ops->agenda->later(s, j, after, until,
+	    policy_superseding_states(), later, found);
 }
 
 int

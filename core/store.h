@@ -134,9 +134,10 @@ int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUN
 
 /*
  * A job of j's campaign, item, contact and kind, due after `after` and at
- * or before `until`, that is pending, in flight or delivered: the latest
- * such job's key into later and *found = 1, else *found = 0.  Which job
- * gives way to which is the caller's policy (misfire.h).
+ * or before `until`, in a state policy_supersedes() names (pending, in
+ * flight or delivered): the latest such job's key into later and
+ * *found = 1, else *found = 0.  Which job gives way to which is the
+ * caller's policy (misfire.h, policy.h).
  */
 int store_later(struct store *s, const struct job *j, int64_t after,
     int64_t until, char later[JOB_KEY_LEN], int *found);

@@ -38,8 +38,10 @@ struct store_agenda_ops {
 	int (*expire)(struct store *s, int64_t now,
 	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
 	    size_t *n);
+	/* states: the set (bit 1u << state) a later job may be in. */
 	int (*later)(struct store *s, const struct job *j, int64_t after,
-	    int64_t until, char later[JOB_KEY_LEN], int *found);
+	    int64_t until, unsigned states, char later[JOB_KEY_LEN],
+	    int *found);
 };
 
 #endif

@@ -174,11 +174,12 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_RECEIPTS] = "SELECT c.part, c.type, c.at, c.detail "
 	    "FROM job_receipts c JOIN job_rows r ON r.id = c.job "
 	    "WHERE r.key = ?1 ORDER BY c.at, c.rowid",
-	/* On jobs_item_contact: a deadline's jobs for one contact are few. */
+	/* On jobs_item_contact: a deadline's jobs for one contact are few.
+	 * ?7 is a set of states, spelled like ?5 of the submit statements. */
 	[ST_LATER] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 AND kind = ?4 "
 	    "AND due > ?5 AND due <= ?6 "
-	    "AND state IN ('pending', 'inflight', 'delivered') "
+	    "AND instr(?7, ' ' || state || ' ') > 0 "
 	    "ORDER BY due DESC LIMIT 1",
 };
 

@@ -20,25 +20,29 @@
 
 /* Submissions and acknowledgements */
 
-/* The longest set of kinds as text: every name and a space each. */
-#define SQ_KINDS_TEXT_LEN (JOB_KIND_COUNT * 16 + 2)
+/* The longest set of kinds or states as text: every name and a space
+ * each. */
+#define SQ_SET_TEXT_LEN ((JOB_KIND_COUNT + JOB_STATE_COUNT) * 16 + 2)
 
 /*
- * The set kinds (bit 1u << kind) as " name name ", the form the cancel
- * and revive statements match a row's kind against.  Kinds are stored by
- * name, so the set is spelled in names too.
+ * A set of kinds (is_kinds) or states, bit 1u << value, as " name name ",
+ * the form the statements match a row's kind or state against with
+ * instr().  Both are stored by name, so the set is spelled in names too.
  */
 static void
-sq_kinds_text(unsigned kinds, char out[SQ_KINDS_TEXT_LEN])
+sq_set_text(unsigned set, int is_kinds, char out[SQ_SET_TEXT_LEN])
 {
+	int n = is_kinds ? JOB_KIND_COUNT : JOB_STATE_COUNT;
 	size_t len = 1;
 
 	out[0] = ' ';
 	out[1] = '\0';
-	for (int k = 0; k < JOB_KIND_COUNT; k++)
-		if (kinds & (1u << k))
-			len += (size_t)snprintf(out + len, SQ_KINDS_TEXT_LEN -
-			    len, "%s ", job_kind_name((enum job_kind)k));
+	for (int v = 0; v < n; v++)
+		if (set & (1u << v))
+			len += (size_t)snprintf(out + len, SQ_SET_TEXT_LEN -
+			    len, "%s ", is_kinds ?
+			    job_kind_name((enum job_kind)v) :
+			    job_state_name((enum job_state)v));
 }
 
 /* Bind campaign, deadline, a contact, an instant and the kinds as
@@ -64,11 +68,11 @@ sq_members_run(struct store *s, struct sq *q, const enum sq_st ids[2],
     const char *campaign, const char *deadline, const struct store_party *p,
     unsigned kinds, int64_t at, size_t *n)
 {
-	char text[SQ_KINDS_TEXT_LEN];
+	char text[SQ_SET_TEXT_LEN];
 	sqlite3_stmt *st;
 
 	*n = 0;
-	sq_kinds_text(kinds, text);
+	sq_set_text(kinds, 1, text);
 	for (size_t m = 0; m < p->n_members; m++) {
 		for (size_t i = 0; i < 2; i++) {
 			if ((st = sq_stmt(s, q, ids[i])) == NULL)
@@ -263,8 +267,9 @@ sq_submissions(struct store *s, const char *campaign,
 
 int
 sq_later(struct store *s, const struct job *j, int64_t after,
-    int64_t until, char later[JOB_KEY_LEN], int *found)
+    int64_t until, unsigned states, char later[JOB_KEY_LEN], int *found)
 {
+	char text[SQ_SET_TEXT_LEN];
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
 	struct job row;
@@ -278,6 +283,8 @@ sq_later(struct store *s, const struct job *j, int64_t after,
 	sqlite3_bind_text(st, 4, job_kind_name(j->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, after);
 	sqlite3_bind_int64(st, 6, until);
+	sq_set_text(states, 0, text);
+	sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		sq_fail(s, q, "look up a later job");

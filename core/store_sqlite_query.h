@@ -26,7 +26,7 @@ int sq_withdraw(struct store *s, const char *campaign, const char *deadline,
 int sq_submissions(struct store *s, const char *campaign,
     store_submission_fn fn, void *arg);
 int sq_later(struct store *s, const struct job *j, int64_t after,
-    int64_t until, char later[JOB_KEY_LEN], int *found);
+    int64_t until, unsigned states, char later[JOB_KEY_LEN], int *found);
 int sq_ack(struct store *s, const char *key, int64_t at, const char *via);
 int sq_is_acked(struct store *s, const char *key, int *acked, int64_t *at);
 int sq_receipt(struct store *s, const char *key, int part, int type,

@@ -47,6 +47,20 @@ test_never_missed(void **state)
 	assert_int_equal(policy_never_missed((enum job_kind)99), 1);
 }
 
+static void
+test_supersedes(void **state)
+{
+	(void)state;
+	/* A later reminder that will go or went says it all; one that
+	 * will not go says nothing. */
+	for (int st = 0; st < JOB_STATE_COUNT; st++)
+		assert_int_equal(policy_supersedes((enum job_state)st),
+		    st == JOB_PENDING || st == JOB_INFLIGHT ||
+		    st == JOB_DELIVERED);
+	assert_int_equal(policy_superseding_states(), (1u << JOB_PENDING) |
+	    (1u << JOB_INFLIGHT) | (1u << JOB_DELIVERED));
+}
+
 /* One job of every kind for contact p1 on item d1, due at `due`. */
 static void
 plan_every_kind(struct store *s, struct job v[JOB_KIND_COUNT], int64_t due)
@@ -162,7 +176,69 @@ test_store_expire_follows(void **state)
 	store_close(s);
 }
 
+/* Two reminders of d1 for p1, at 100 and 200: `later` is the second one. */
+static void
+plan_two_reminders(struct store *s, struct job v[2])
+{
+	struct store_plan_stats st;
+
+	assert_int_equal(store_plan_begin(s), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].kind = JOB_REMINDER;
+		v[i].priority = job_kind_priority(JOB_REMINDER);
+		v[i].campaign = "cpm";
+		v[i].item = "d1";
+		v[i].offset = 3600 * (2 - i);
+		v[i].contact = "p1";
+		v[i].channel = "sms";
+		v[i].due = v[i].next_at = 100 * (i + 1);
+		job_make_key(v[i].key, "cpm", "d1", JOB_REMINDER, v[i].offset,
+		    "p1", "sms");
+		assert_int_equal(store_plan_put(s, &v[i]), 0);
+	}
+	assert_int_equal(store_plan_end(s, &st), 0);
+}
+
+/* The later reminder supersedes while pending, in flight or delivered,
+ * and not once it failed. */
+static void
+test_store_later_follows(void **state)
+{
+	struct store_result r = { .outcome = STORE_DELIVERED, .at = 250 };
+	char later[JOB_KEY_LEN];
+	struct job v[2];
+	struct store *s;
+	size_t n;
+	int found;
+
+	(void)state;
+	for (int fail = 0; fail < 2; fail++) {
+		assert_int_equal(open_store(&s), 0);
+		plan_two_reminders(s, v);
+		assert_int_equal(store_later(s, &v[0], 150, 300, later,
+		    &found), 0);
+		assert_int_equal(found, 1);
+		assert_string_equal(later, v[1].key);
+		/* Claim both: both in flight. */
+		assert_int_equal(store_claim(s, 300, 10, NULL, 0, 400, NULL,
+		    NULL, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(store_later(s, &v[0], 150, 300, later,
+		    &found), 0);
+		assert_int_equal(found, 1);
+		r.outcome = fail ? STORE_FAILED : STORE_DELIVERED;
+		assert_int_equal(store_record(s, v[1].key, &r), 0);
+		assert_int_equal(store_later(s, &v[0], 150, 300, later,
+		    &found), 0);
+		assert_int_equal(found, !fail);
+		store_close(s);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_supersedes),
+	cmocka_unit_test(test_store_later_follows),
 	cmocka_unit_test(test_submission_cancels),
 	cmocka_unit_test(test_never_missed),
 	cmocka_unit_test(test_store_submit_follows),
