@@ -5,8 +5,9 @@
  * all end here, so they agree on what an acknowledgement means: "seen"
  * records that a person read a notice; "submitted" marks the notice's
  * deadline submitted for the contact's unit (or the contact alone when
- * it has none), which cancels the remaining reminders for it of every
- * member (DESIGN.md rule 7, submission.h).  Both are idempotent: a
+ * it has none), which cancels every member's remaining notices of the
+ * kinds policy_submission_cancels() names, reminders and overdue notices
+ * (DESIGN.md rule 7, submission.h).  Both are idempotent: a
  * repeat reports the first time and changes nothing.
  */
 #ifndef HERALD_ACK_H
@@ -33,7 +34,7 @@ enum ack_result {
 struct ack_outcome {
 	enum ack_result result;
 	int64_t at;		/* when recorded (now, or the first time) */
-	size_t n_cancelled;	/* reminders cancelled by a submission */
+	size_t n_cancelled;	/* notices cancelled by a submission */
 	enum job_kind kind;	/* of the job, when it exists */
 	enum job_state state;
 	char campaign[128], item[128], contact[128];

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
+#include "policy.h"
 #include "store.h"
 #include "submission.h"
 #include "tally.h"
@@ -144,7 +145,7 @@ dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
 		out->reason = "deadline passed";
 		return CHECK_CANCEL;
 	}
-	if ((j->kind == JOB_REMINDER || j->kind == JOB_OVERDUE) &&
+	if (policy_submission_cancels(j->kind) &&
 	    dispatch_submitted(d, j->campaign, j->item, j->contact)) {
 		out->reason = "submitted";
 		return CHECK_CANCEL;

@@ -10,13 +10,14 @@
 #include "civil.h"
 #include "duration.h"
 #include "log.h"
+#include "policy.h"
 
 int64_t
 misfire_grace(const struct model_engine *e, enum job_kind k)
 {
-	/* Emergency alerts are never skipped, whatever the table says;
-	 * conf_engine.c refuses a grace for them anyway. */
-	if (k == JOB_EMERGENCY || (unsigned)k >= JOB_KIND_COUNT)
+	/* Emergency alerts are never skipped, whatever the table says
+	 * (policy.h); conf_engine.c refuses a grace for them anyway. */
+	if (policy_never_missed(k) || (unsigned)k >= JOB_KIND_COUNT)
 		return INT64_MAX;
 	return e->grace[k];
 }

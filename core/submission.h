@@ -65,9 +65,9 @@ int submission_withdraw(struct engine *e, const char *campaign,
     size_t errlen);
 
 /*
- * After a plan: cancel the pending reminders and overdue notices that
- * the plan gave to members of units that have already submitted (a new
- * liaison), so the agenda shows what will be sent.  The dispatcher
+ * After a plan: cancel the pending notices of the kinds a submission
+ * cancels (policy.h: reminders and overdue notices) that the plan gave
+ * to members of units that have already submitted (a new liaison), so the agenda shows what will be sent.  The dispatcher
  * checks again at send time; this only keeps the agenda honest.  m is
  * the model just planned; *n gets the notices cancelled.  Returns 0, or
  * -1 with the reason in store_error(st).

@@ -5,13 +5,22 @@
  * backend, and holds the error buffer and the owner name (the lease holder
  * in a cluster).  Callers never see which backend runs: adding PostgreSQL
  * is one more entry in store_backends[].
+ *
+ * What is a decision rather than storage is made here, from the core's
+ * policy (policy.h), and handed to the backend as data: the kinds a
+ * submission cancels and a withdrawal revives, and the kinds that are
+ * never missed (their grace made STORE_GRACE_NEVER), the states of a
+ * later reminder that supersedes a late one.  A backend only stores.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "store.h"
+#include "store_agenda.h"
+#include "store_ledger.h"
 #include "xmalloc.h"
 
 struct store {
@@ -184,7 +193,7 @@ store_schema_version(struct store *s)
 int
 store_plan_begin(struct store *s)
 {
-	return s->ops->plan_begin(s);
+	return s->ops->agenda->plan_begin(s);
 }
 
 int
@@ -192,7 +201,7 @@ store_plan_put(struct store *s, const struct job *j)
 {
 	if (store_check_job(s, j) == -1)
 		return -1;
-	return s->ops->plan_put(s, j);
+	return s->ops->agenda->plan_put(s, j);
 }
 
 int
@@ -200,13 +209,13 @@ store_plan_end(struct store *s, struct store_plan_stats *stats)
 {
 	struct store_plan_stats dummy;
 
-	return s->ops->plan_end(s, stats != NULL ? stats : &dummy);
+	return s->ops->agenda->plan_end(s, stats != NULL ? stats : &dummy);
 }
 
 void
 store_plan_abort(struct store *s)
 {
-	s->ops->plan_abort(s);
+	s->ops->agenda->plan_abort(s);
 }
 
 int
@@ -217,7 +226,7 @@ store_insert(struct store *s, const struct job *j)
 		return -1;
 	if (j->fallback_of != NULL && store_check_key(s, j->fallback_of) == -1)
 		return -1;
-	return s->ops->insert(s, j);
+	return s->ops->agenda->insert(s, j);
 }
 
 int
@@ -235,14 +244,14 @@ store_claim(struct store *s, int64_t until, size_t max,
 		return 0;
 	if (n_skip > 0 && skip == NULL)
 		return store_seterr(s, "claim: skip list missing");
-	return s->ops->claim(s, until, max, skip, n_skip, lease_until, fn,
+	return s->ops->agenda->claim(s, until, max, skip, n_skip, lease_until, fn,
 	    arg, n_claimed);
 }
 
 int
 store_next_due(struct store *s, int64_t *next_at, int *found)
 {
-	return s->ops->next_due(s, next_at, found);
+	return s->ops->agenda->next_due(s, next_at, found);
 }
 
 int
@@ -254,27 +263,27 @@ store_record(struct store *s, const char *key, const struct store_result *r)
 	if (r == NULL || r->outcome < STORE_DELIVERED ||
 	    r->outcome > STORE_SUPERSEDED)
 		return store_seterr(s, "job %s: invalid outcome", key);
-	return s->ops->record(s, key, r);
+	return s->ops->agenda->record(s, key, r);
 }
 
 int
 store_begin(struct store *s)
 {
 	s->fault = 0;
-	return s->ops->begin(s);
+	return s->ops->agenda->begin(s);
 }
 
 int
 store_commit(struct store *s)
 {
 	s->fault = 0;
-	return s->ops->commit(s);
+	return s->ops->agenda->commit(s);
 }
 
 int
 store_rollback(struct store *s)
 {
-	return s->ops->rollback(s);
+	return s->ops->agenda->rollback(s);
 }
 
 int
@@ -282,7 +291,7 @@ store_recover(struct store *s, int64_t now, size_t *n)
 {
 	size_t dummy;
 
-	return s->ops->recover(s, now, n != NULL ? n : &dummy);
+	return s->ops->agenda->recover(s, now, n != NULL ? n : &dummy);
 }
 
 int
@@ -290,11 +299,17 @@ store_expire(struct store *s, int64_t now,
     const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
     size_t *n)
 {
+	int64_t g[JOB_KIND_COUNT];
 	size_t dummy;
 
 	if (grace == NULL)
 		return store_seterr(s, "expire: no grace table");
-	return s->ops->expire(s, now, grace, fn, arg, n != NULL ? n : &dummy);
+	/* Whatever the caller's table says, the policy's never-missed
+	 * kinds stay. */
+	for (int k = 0; k < JOB_KIND_COUNT; k++)
+		g[k] = policy_never_missed((enum job_kind)k) ?
+		    STORE_GRACE_NEVER : grace[k];
+	return s->ops->agenda->expire(s, now, g, fn, arg, n != NULL ? n : &dummy);
 }
 
 /* A party is a unit, or a contact without one. */
@@ -312,7 +327,8 @@ store_later(struct store *s, const struct job *j, int64_t after,
 	*found = 0;
 	if (store_check_job(s, j) == -1)
 		return -1;
-	return s->ops->later(s, j, after, until, later, found);
+	return s->ops->agenda->later(s, j, after, until,
+	    policy_superseding_states(), later, found);
 }
 
 int
@@ -326,7 +342,8 @@ store_submit(struct store *s, const char *campaign, const char *deadline,
 	if (campaign == NULL || deadline == NULL || !store_party_is_valid(p))
 		return store_seterr(s, "submit: campaign, deadline and a "
 		    "unit or contact are required");
-	return s->ops->submit(s, campaign, deadline, p, at, via,
+	return s->ops->ledger->submit(s, campaign, deadline, p,
+	    policy_submission_kinds(), at, via,
 	    first != NULL ? first : &f,
 	    n_cancelled != NULL ? n_cancelled : &dummy);
 }
@@ -339,7 +356,7 @@ store_is_submitted(struct store *s, const char *campaign,
 	if (campaign == NULL || deadline == NULL || contact == NULL)
 		return store_seterr(s, "campaign, deadline and contact are "
 		    "required");
-	return s->ops->is_submitted(s, campaign, deadline, unit, contact,
+	return s->ops->ledger->is_submitted(s, campaign, deadline, unit, contact,
 	    submitted, at);
 }
 
@@ -354,7 +371,8 @@ store_withdraw(struct store *s, const char *campaign, const char *deadline,
 	if (campaign == NULL || deadline == NULL || !store_party_is_valid(p))
 		return store_seterr(s, "withdraw: campaign, deadline and a "
 		    "unit or contact are required");
-	return s->ops->withdraw(s, campaign, deadline, p, at, via,
+	return s->ops->ledger->withdraw(s, campaign, deadline, p,
+	    policy_submission_kinds(), at, via,
 	    found != NULL ? found : &f,
 	    n_revived != NULL ? n_revived : &dummy);
 }
@@ -366,7 +384,7 @@ store_submissions(struct store *s, const char *campaign,
 	if (campaign == NULL || fn == NULL)
 		return store_seterr(s, "submissions: campaign and a callback "
 		    "are required");
-	return s->ops->submissions(s, campaign, fn, arg);
+	return s->ops->ledger->submissions(s, campaign, fn, arg);
 }
 
 int
@@ -374,7 +392,7 @@ store_ack(struct store *s, const char *key, int64_t at, const char *via)
 {
 	if (store_check_key(s, key) == -1)
 		return -1;
-	return s->ops->ack(s, key, at, via);
+	return s->ops->ledger->ack(s, key, at, via);
 }
 
 int
@@ -382,7 +400,7 @@ store_is_acked(struct store *s, const char *key, int *acked, int64_t *at)
 {
 	if (store_check_key(s, key) == -1)
 		return -1;
-	return s->ops->is_acked(s, key, acked, at);
+	return s->ops->ledger->is_acked(s, key, acked, at);
 }
 
 int
@@ -393,7 +411,7 @@ store_receipt(struct store *s, const char *key, int part, int type,
 		return -1;
 	if (part < 1 || part > 255)
 		return store_seterr(s, "receipt: part %d out of range", part);
-	return s->ops->receipt(s, key, part, type, at, detail);
+	return s->ops->ledger->receipt(s, key, part, type, at, detail);
 }
 
 int
@@ -404,7 +422,7 @@ store_receipts(struct store *s, const char *key, store_receipt_fn fn,
 
 	if (store_check_key(s, key) == -1)
 		return -1;
-	return s->ops->receipts(s, key, fn, arg, n != NULL ? n : &dummy);
+	return s->ops->ledger->receipts(s, key, fn, arg, n != NULL ? n : &dummy);
 }
 
 int
@@ -417,7 +435,7 @@ store_list(struct store *s, const struct store_filter *f, store_job_fn fn,
 		f = &all;
 	if (f->state < -1 || f->state >= JOB_STATE_COUNT)
 		return store_seterr(s, "list: invalid state %d", f->state);
-	return s->ops->list(s, f, fn, arg);
+	return s->ops->ledger->list(s, f, fn, arg);
 }
 
 int
@@ -431,7 +449,7 @@ store_get(struct store *s, const char *key, store_job_fn fn, void *arg,
 	*found = 0;
 	if (store_check_key(s, key) == -1)
 		return -1;
-	return s->ops->get(s, key, fn, arg, found);
+	return s->ops->ledger->get(s, key, fn, arg, found);
 }
 
 int
@@ -440,12 +458,12 @@ store_history(struct store *s, const char *key, store_event_fn fn,
 {
 	if (store_check_key(s, key) == -1)
 		return -1;
-	return s->ops->history(s, key, fn, arg);
+	return s->ops->ledger->history(s, key, fn, arg);
 }
 
 int
 store_count_states(struct store *s, size_t counts[JOB_STATE_COUNT])
 {
 	memset(counts, 0, sizeof(size_t) * JOB_STATE_COUNT);
-	return s->ops->count_states(s, counts);
+	return s->ops->ledger->count_states(s, counts);
 }

@@ -122,18 +122,22 @@ int store_rollback(struct store *s);
 int store_recover(struct store *s, int64_t now, size_t *n);
 
 /*
- * Pending jobs with next_at < now - grace[kind] become missed (emergency
- * never); fn is called for each, so the caller can log them once.  The
- * caller decides the grace (misfire_grace_table()).
+ * Pending jobs with next_at < now - grace[kind] become missed; fn is
+ * called for each, so the caller can log them once.  The caller decides
+ * the grace (misfire_grace_table()); a kind policy_never_missed() names
+ * (emergency) is never missed, whatever the table says: store.c hands the
+ * backend STORE_GRACE_NEVER for it.
  */
+#define STORE_GRACE_NEVER INT64_MAX
 int store_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
     store_job_fn fn, void *arg, size_t *n);
 
 /*
  * A job of j's campaign, item, contact and kind, due after `after` and at
- * or before `until`, that is pending, in flight or delivered: the latest
- * such job's key into later and *found = 1, else *found = 0.  Which job
- * gives way to which is the caller's policy (misfire.h).
+ * or before `until`, in a state policy_supersedes() names (pending, in
+ * flight or delivered): the latest such job's key into later and
+ * *found = 1, else *found = 0.  Which job gives way to which is the
+ * caller's policy (misfire.h, policy.h).
  */
 int store_later(struct store *s, const struct job *j, int64_t after,
     int64_t until, char later[JOB_KEY_LEN], int *found);
@@ -148,8 +152,9 @@ int store_later(struct store *s, const struct job *j, int64_t after,
 struct store_party {
 	const char *unit;	/* the unit; NULL: the party is contact */
 	const char *contact;	/* who submitted; NULL: for the whole unit */
-	/* The contacts whose pending reminders and overdue notices a
-	 * submission cancels, and a withdrawal revives. */
+	/* The contacts whose pending notices a submission cancels, and a
+	 * withdrawal revives (of the kinds policy_submission_cancels()
+	 * names: store.c hands them to the backend). */
 	const char *const *members;
 	size_t n_members;
 };
@@ -241,64 +246,36 @@ int store_count_states(struct store *s, size_t counts[JOB_STATE_COUNT]);
 
 /*
  * Backend interface: callers never use it.  store.c picks the backend by
- * the URL scheme and forwards every call after checking its arguments; a
- * backend keeps its own state behind store_backend(s), fills the error
- * buffer with store_seterr() and implements every entry (none may be
- * NULL) with the semantics and rules above.  Adding a backend (PostgreSQL)
- * means one more struct store_ops and one line in store.c's table.
+ * the URL scheme and forwards every call after checking its arguments
+ * and adding what the core's policy decides (policy.h: the kinds a
+ * submission cancels, the kinds never missed); a backend keeps its own
+ * state behind store_backend(s), fills the error buffer with
+ * store_seterr() and implements every entry (none may be NULL) with the
+ * semantics and rules above, and decides nothing but how to store.
+ *
+ * A backend provides two tables of operations on one connection, as
+ * OpenSMTPD splits its scheduler and queue backends:
+ *   - the agenda (struct store_agenda_ops, store_agenda.h): what the
+ *     engine runs on: planning and inserts, claims and the next due
+ *     instant, outcomes and their batches, recovery, expiry, and the
+ *     later reminder that supersedes a late one;
+ *   - the ledger (struct store_ledger_ops, store_ledger.h): what is told
+ *     from outside and asked back: submissions, acknowledgements,
+ *     delivery receipts, listings, history and counts.
+ * Adding a backend (PostgreSQL) means one struct store_ops with its two
+ * tables and one line in store.c's list.
  */
+struct store_agenda_ops;
+struct store_ledger_ops;
+
 struct store_ops {
 	const char *scheme;		/* "sqlite", the part before ':' */
 	/* where: the URL after "scheme:".  Sets *state on success. */
 	int (*open)(struct store *s, const char *where, void **state);
 	void (*close)(void *state);	/* must accept NULL */
 	int (*schema_version)(struct store *s);
-	int (*plan_begin)(struct store *s);
-	int (*plan_put)(struct store *s, const struct job *j);
-	int (*plan_end)(struct store *s, struct store_plan_stats *stats);
-	void (*plan_abort)(struct store *s);
-	int (*insert)(struct store *s, const struct job *j);
-	int (*claim)(struct store *s, int64_t until, size_t max,
-	    const char *const *skip, size_t n_skip, int64_t lease_until,
-	    store_job_fn fn, void *arg, size_t *n_claimed);
-	int (*next_due)(struct store *s, int64_t *next_at, int *found);
-	int (*record)(struct store *s, const char *key,
-	    const struct store_result *r);
-	int (*begin)(struct store *s);
-	int (*commit)(struct store *s);
-	int (*rollback)(struct store *s);
-	int (*recover)(struct store *s, int64_t now, size_t *n);
-	int (*expire)(struct store *s, int64_t now,
-	    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
-	    size_t *n);
-	int (*later)(struct store *s, const struct job *j, int64_t after,
-	    int64_t until, char later[JOB_KEY_LEN], int *found);
-	int (*submit)(struct store *s, const char *campaign,
-	    const char *deadline, const struct store_party *p, int64_t at,
-	    const char *via, int *first, size_t *n_cancelled);
-	int (*is_submitted)(struct store *s, const char *campaign,
-	    const char *deadline, const char *unit, const char *contact,
-	    int *submitted, int64_t *at);
-	int (*withdraw)(struct store *s, const char *campaign,
-	    const char *deadline, const struct store_party *p, int64_t at,
-	    const char *via, int *found, size_t *n_revived);
-	int (*submissions)(struct store *s, const char *campaign,
-	    store_submission_fn fn, void *arg);
-	int (*ack)(struct store *s, const char *key, int64_t at,
-	    const char *via);
-	int (*is_acked)(struct store *s, const char *key, int *acked,
-	    int64_t *at);
-	int (*receipt)(struct store *s, const char *key, int part, int type,
-	    int64_t at, const char *detail);
-	int (*receipts)(struct store *s, const char *key, store_receipt_fn fn,
-	    void *arg, size_t *n);
-	int (*list)(struct store *s, const struct store_filter *f,
-	    store_job_fn fn, void *arg);
-	int (*get)(struct store *s, const char *key, store_job_fn fn,
-	    void *arg, int *found);
-	int (*history)(struct store *s, const char *key, store_event_fn fn,
-	    void *arg);
-	int (*count_states)(struct store *s, size_t counts[JOB_STATE_COUNT]);
+	const struct store_agenda_ops *agenda;
+	const struct store_ledger_ops *ledger;
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -28,13 +28,15 @@
  * Kinds and states are stored by name so that the file reads well in the
  * sqlite3 shell and survives any reordering of the C enums.
  *
- * The backend is split by job, all behind the one ops table at the end of
- * this file: store_sqlite.c opens and closes the file and holds the
- * statement cache, the transaction helpers and the row helpers the others
- * share (store_sqlite.h); store_sqlite_schema.c the migrations;
- * store_sqlite_plan.c planning and inserts; store_sqlite_jobs.c claims,
- * outcomes, recovery and expiry; store_sqlite_query.c submissions, acks,
- * receipts and the read side.
+ * The backend is split by job, in layers with no loop: store_sqlite.c,
+ * at the bottom, opens and closes the file and holds the statement
+ * cache, the transaction helpers and the row helpers the others share
+ * (store_sqlite.h), and calls none of them; on it stand
+ * store_sqlite_schema.c the migrations, store_sqlite_plan.c planning and
+ * inserts, store_sqlite_jobs.c claims, outcomes, recovery and expiry,
+ * and store_sqlite_query.c submissions, acks, receipts and the read
+ * side, each with its header; store_sqlite_ops.c, at the top, opens the
+ * store (connect, then migrate) and holds the ops tables.
  */
 #include <sys/stat.h>
 
@@ -115,20 +117,23 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "WHERE state = 'inflight'",
 	[ST_EXPIRE_SELECT] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE state = 'pending' AND priority IN (0, 1, 2, 3) "
-	    "AND next_at < ?1 AND kind <> 'emergency'",
+	    "AND next_at < ?1",
 	[ST_SUBMIT] = "INSERT OR IGNORE INTO submissions (campaign, "
 	    "deadline, unit, contact, at, via) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_SUBMIT_LOG] = "INSERT INTO submission_log (campaign, deadline, "
 	    "unit, contact, at, action, via) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* ?5 is a set of kinds, their names each between spaces
+	 * (sq_kinds_text()): which kinds a submission cancels is the
+	 * caller's to say. */
 	[ST_SUBMIT_EVENTS] = "INSERT INTO job_events (job, at, state, "
 	    "detail) SELECT id, ?4, 'cancelled', 'submitted' FROM job_rows "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
-	    "AND state = 'pending' AND kind IN ('reminder', 'overdue')",
+	    "AND state = 'pending' AND instr(?5, ' ' || kind || ' ') > 0",
 	[ST_SUBMIT_CANCEL] = "UPDATE job_rows SET state = 'cancelled', "
 	    "updated = ?4, last_detail = 'submitted' "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
-	    "AND state = 'pending' AND kind IN ('reminder', 'overdue')",
+	    "AND state = 'pending' AND instr(?5, ' ' || kind || ' ') > 0",
 	/* A unit's row, or the contact's own (no unit, or from before
 	 * version 6); ?3 NULL matches no unit. */
 	[ST_IS_SUBMITTED] = "SELECT at, contact, via FROM submissions "
@@ -143,12 +148,13 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "detail) SELECT id, ?4, 'pending', 'revived: submission "
 	    "withdrawn' FROM job_rows WHERE campaign = ?1 AND item = ?2 "
 	    "AND contact = ?3 AND state = 'cancelled' "
-	    "AND last_detail = 'submitted' AND next_at > ?4",
+	    "AND last_detail = 'submitted' AND next_at > ?4 "
+	    "AND instr(?5, ' ' || kind || ' ') > 0",
 	[ST_REVIVE] = "UPDATE job_rows SET state = 'pending', updated = ?4, "
 	    "last_detail = 'revived: submission withdrawn' "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
 	    "AND state = 'cancelled' AND last_detail = 'submitted' "
-	    "AND next_at > ?4",
+	    "AND next_at > ?4 AND instr(?5, ' ' || kind || ' ') > 0",
 	[ST_SUBMISSIONS] = "SELECT deadline, unit, contact, at, via "
 	    "FROM submissions WHERE campaign = ?1 ORDER BY at, rowid",
 	[ST_ACK] = "INSERT OR IGNORE INTO job_acks (job, at, via) "
@@ -168,11 +174,12 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_RECEIPTS] = "SELECT c.part, c.type, c.at, c.detail "
 	    "FROM job_receipts c JOIN job_rows r ON r.id = c.job "
 	    "WHERE r.key = ?1 ORDER BY c.at, c.rowid",
-	/* On jobs_item_contact: a deadline's jobs for one contact are few. */
+	/* On jobs_item_contact: a deadline's jobs for one contact are few.
+	 * ?7 is a set of states, spelled like ?5 of the submit statements. */
 	[ST_LATER] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 AND kind = ?4 "
 	    "AND due > ?5 AND due <= ?6 "
-	    "AND state IN ('pending', 'inflight', 'delivered') "
+	    "AND instr(?7, ' ' || state || ' ') > 0 "
 	    "ORDER BY due DESC LIMIT 1",
 };
 
@@ -540,7 +547,7 @@ sq_state_of(struct store *s, struct sq *q, const char *key, int *state)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static void
+void
 sq_close(void *state)
 {
 	struct sq *q = state;
@@ -586,9 +593,14 @@ sq_create_private(struct store *s, const char *path)
 	return 0;
 }
 
-/* Sets *state to a new struct sq that sq_close() frees. */
-static int
-sq_open(struct store *s, const char *where, void **state)
+/*
+ * Open the file, configured, without touching its schema: migrating is
+ * store_sqlite_schema.c's, which builds on this file and so is called
+ * from above it (store_sqlite_ops.c), never from here.  Sets *out to a
+ * new struct sq that sq_close() frees.
+ */
+int
+sq_connect(struct store *s, const char *where, struct sq **out)
 {
 	struct sq *q;
 	sqlite3_stmt *st = NULL;
@@ -643,9 +655,7 @@ sq_open(struct store *s, const char *where, void **state)
 		sq_fail(s, q, "cannot configure store");
 		goto fail;
 	}
-	if (sq_migrate(s, q) == -1)
-		goto fail;
-	*state = q;
+	*out = q;
 	return 0;
 fail:
 	sqlite3_finalize(st);
@@ -653,7 +663,7 @@ fail:
 	return -1;
 }
 
-static int
+int
 sq_begin(struct store *s)
 {
 	struct sq *q = sq_of(s);
@@ -666,7 +676,7 @@ sq_begin(struct store *s)
 	return 0;
 }
 
-static int
+int
 sq_commit(struct store *s)
 {
 	struct sq *q = sq_of(s);
@@ -684,7 +694,7 @@ sq_commit(struct store *s)
 	return sq_tx_end(s, q, 1, 1);
 }
 
-static int
+int
 sq_rollback(struct store *s)
 {
 	struct sq *q = sq_of(s);
@@ -696,36 +706,3 @@ sq_rollback(struct store *s)
 		return 0;
 	return sq_exec(s, q, ST_ROLLBACK, "rollback");
 }
-
-const struct store_ops store_sqlite_ops = {
-	.scheme = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.schema_version = sq_schema_version,
-	.plan_begin = sq_plan_begin,
-	.plan_put = sq_plan_put,
-	.plan_end = sq_plan_end,
-	.plan_abort = sq_plan_abort,
-	.insert = sq_insert,
-	.claim = sq_claim,
-	.next_due = sq_next_due,
-	.record = sq_record,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.recover = sq_recover,
-	.expire = sq_expire,
-	.later = sq_later,
-	.submit = sq_submit,
-	.is_submitted = sq_is_submitted,
-	.withdraw = sq_withdraw,
-	.submissions = sq_submissions,
-	.ack = sq_ack,
-	.is_acked = sq_is_acked,
-	.receipt = sq_receipt,
-	.receipts = sq_receipts,
-	.list = sq_list,
-	.get = sq_get,
-	.history = sq_history,
-	.count_states = sq_count_states,
-};

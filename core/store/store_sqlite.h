@@ -98,6 +98,16 @@ struct sq {
 
 /* store_sqlite.c */
 
+/* Open and configure the file named where, leaving its schema as it is
+ * (store_sqlite_ops.c migrates).  Sets *out to a new struct sq that
+ * sq_close() frees. */
+int sq_connect(struct store *s, const char *where, struct sq **out);
+/* The store_ops entries of the same names: closing and the batch. */
+void sq_close(void *state);
+int sq_begin(struct store *s);
+int sq_commit(struct store *s);
+int sq_rollback(struct store *s);
+
 /* The backend state behind s; borrowed. */
 struct sq *sq_of(struct store *s);
 /* Fill the error buffer from the connection's last error; returns -1. */
@@ -129,61 +139,5 @@ int sq_event(struct store *s, struct sq *q, const char *key, int64_t at,
     const char *state, const char *detail);
 /* The current state of key into *state; -1 with a message when absent. */
 int sq_state_of(struct store *s, struct sq *q, const char *key, int *state);
-
-/* store_sqlite_schema.c */
-
-/* Bring the file to the current schema version in one transaction. */
-int sq_migrate(struct store *s, struct sq *q);
-/* The file's schema version (store_ops.schema_version). */
-int sq_schema_version(struct store *s);
-
-/* store_sqlite_plan.c: the store_ops entries of the same names. */
-
-int sq_plan_begin(struct store *s);
-int sq_plan_put(struct store *s, const struct job *j);
-int sq_plan_end(struct store *s, struct store_plan_stats *stats);
-void sq_plan_abort(struct store *s);
-int sq_insert(struct store *s, const struct job *j);
-
-/* store_sqlite_jobs.c: the store_ops entries of the same names. */
-
-int sq_claim(struct store *s, int64_t until, size_t max,
-    const char *const *skip, size_t n_skip, int64_t lease_until,
-    store_job_fn fn, void *arg, size_t *n_claimed);
-int sq_next_due(struct store *s, int64_t *next_at, int *found);
-int sq_record(struct store *s, const char *key, const struct store_result *r);
-int sq_recover(struct store *s, int64_t now, size_t *n);
-int sq_expire(struct store *s, int64_t now,
-    const int64_t grace[JOB_KIND_COUNT], store_job_fn fn, void *arg,
-    size_t *n);
-int sq_later(struct store *s, const struct job *j, int64_t after,
-    int64_t until, char later[JOB_KEY_LEN], int *found);
-
-/* store_sqlite_query.c: the store_ops entries of the same names. */
-
-int sq_submit(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *first,
-    size_t *n_cancelled);
-int sq_is_submitted(struct store *s, const char *campaign,
-    const char *deadline, const char *unit, const char *contact,
-    int *submitted, int64_t *at);
-int sq_withdraw(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *found,
-    size_t *n_revived);
-int sq_submissions(struct store *s, const char *campaign,
-    store_submission_fn fn, void *arg);
-int sq_ack(struct store *s, const char *key, int64_t at, const char *via);
-int sq_is_acked(struct store *s, const char *key, int *acked, int64_t *at);
-int sq_receipt(struct store *s, const char *key, int part, int type,
-    int64_t at, const char *detail);
-int sq_receipts(struct store *s, const char *key, store_receipt_fn fn,
-    void *arg, size_t *n);
-int sq_list(struct store *s, const struct store_filter *f, store_job_fn fn,
-    void *arg);
-int sq_get(struct store *s, const char *key, store_job_fn fn, void *arg,
-    int *found);
-int sq_history(struct store *s, const char *key, store_event_fn fn,
-    void *arg);
-int sq_count_states(struct store *s, size_t counts[JOB_STATE_COUNT]);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_jobs.h"
 #include "xmalloc.h"
 
 /* A job read from a row, with its strings copied into one block so it
@@ -346,7 +347,9 @@ sq_cutoff(int64_t now, int64_t grace)
 /*
  * The index on (state, next_at) yields every candidate older than the
  * smallest grace; each kind's own grace is applied here, which is simpler
- * than one range per kind and costs nothing when little is overdue.
+ * than one range per kind and costs nothing when little is overdue.  A
+ * kind whose grace is STORE_GRACE_NEVER is never expired (store.c gives
+ * it to the kinds the policy says are never missed).
  */
 int
 sq_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
@@ -362,7 +365,7 @@ sq_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
 	*n = 0;
 	for (k = 0; k < JOB_KIND_COUNT; k++) {
 		c = sq_cutoff(now, grace[k]);
-		if (k != JOB_EMERGENCY && c > max_cutoff)
+		if (grace[k] != STORE_GRACE_NEVER && c > max_cutoff)
 			max_cutoff = c;
 	}
 	if ((st = sq_stmt(s, q, ST_EXPIRE_SELECT)) == NULL)
@@ -373,7 +376,7 @@ sq_expire(struct store *s, int64_t now, const int64_t grace[JOB_KIND_COUNT],
 	sqlite3_bind_int64(st, 1, max_cutoff);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sq_job_read(st, &tmp.j);
-		if (tmp.j.kind == JOB_EMERGENCY ||
+		if (grace[tmp.j.kind] == STORE_GRACE_NEVER ||
 		    tmp.j.next_at >= sq_cutoff(now, grace[tmp.j.kind]))
 			continue;
 		if (nv == cap) {

@@ -15,6 +15,7 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_plan.h"
 #include "xmalloc.h"
 
 static int64_t

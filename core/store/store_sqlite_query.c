@@ -15,40 +15,70 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_query.h"
 #include "xmalloc.h"
 
 /* Submissions and acknowledgements */
 
-/* Bind campaign, deadline, a contact and an instant as ?1..?4, the
- * shape of the cancel and revive statements. */
+/* The longest set of kinds or states as text: every name and a space
+ * each. */
+#define SQ_SET_TEXT_LEN ((JOB_KIND_COUNT + JOB_STATE_COUNT) * 16 + 2)
+
+/*
+ * A set of kinds (is_kinds) or states, bit 1u << value, as " name name ",
+ * the form the statements match a row's kind or state against with
+ * instr().  Both are stored by name, so the set is spelled in names too.
+ */
+static void
+sq_set_text(unsigned set, int is_kinds, char out[SQ_SET_TEXT_LEN])
+{
+	int n = is_kinds ? JOB_KIND_COUNT : JOB_STATE_COUNT;
+	size_t len = 1;
+
+	out[0] = ' ';
+	out[1] = '\0';
+	for (int v = 0; v < n; v++)
+		if (set & (1u << v))
+			len += (size_t)snprintf(out + len, SQ_SET_TEXT_LEN -
+			    len, "%s ", is_kinds ?
+			    job_kind_name((enum job_kind)v) :
+			    job_state_name((enum job_state)v));
+}
+
+/* Bind campaign, deadline, a contact, an instant and the kinds as
+ * ?1..?5, the shape of the cancel and revive statements. */
 static void
 sq_bind_member(sqlite3_stmt *st, const char *campaign, const char *deadline,
-    const char *contact, int64_t at)
+    const char *contact, int64_t at, const char *kinds)
 {
 	sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, contact, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, at);
+	sqlite3_bind_text(st, 5, kinds, -1, SQLITE_STATIC);
 }
 
 /*
  * Run the statement pair ids (events first: the update makes the rows
- * unfindable) for each member of p; *n gets the rows updated.
+ * unfindable) for each member of p, on its notices of the set kinds; *n
+ * gets the rows updated.
  */
 static int
 sq_members_run(struct store *s, struct sq *q, const enum sq_st ids[2],
     const char *campaign, const char *deadline, const struct store_party *p,
-    int64_t at, size_t *n)
+    unsigned kinds, int64_t at, size_t *n)
 {
+	char text[SQ_SET_TEXT_LEN];
 	sqlite3_stmt *st;
 
 	*n = 0;
+	sq_set_text(kinds, 1, text);
 	for (size_t m = 0; m < p->n_members; m++) {
 		for (size_t i = 0; i < 2; i++) {
 			if ((st = sq_stmt(s, q, ids[i])) == NULL)
 				return -1;
 			sq_bind_member(st, campaign, deadline, p->members[m],
-			    at);
+			    at, text);
 			if (sq_run(s, q, st, "update the members' notices") ==
 			    -1)
 				return -1;
@@ -79,14 +109,13 @@ sq_submission_log(struct store *s, struct sq *q, const char *campaign,
 }
 
 /*
- * Only the members' own reminders and overdue notices go: escalations are
- * addressed to supervisors about several contacts, and the runtime decides
- * at send time whether one still has anyone to report.
+ * Only the members' own notices of the kinds given go (policy.h says
+ * which: store.c passes them).
  */
 int
 sq_submit(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *first,
-    size_t *n_cancelled)
+    const struct store_party *p, unsigned kinds, int64_t at,
+    const char *via, int *first, size_t *n_cancelled)
 {
 	static const enum sq_st ids[2] = { ST_SUBMIT_EVENTS, ST_SUBMIT_CANCEL };
 	struct sq *q = sq_of(s);
@@ -112,7 +141,8 @@ sq_submit(struct store *s, const char *campaign, const char *deadline,
 	if (f && sq_submission_log(s, q, campaign, deadline, p, at,
 	    "submitted", via) == -1)
 		goto fail;
-	if (sq_members_run(s, q, ids, campaign, deadline, p, at, &n) == -1)
+	if (sq_members_run(s, q, ids, campaign, deadline, p, kinds, at,
+	    &n) == -1)
 		goto fail;
 	if (sq_tx_end(s, q, outer, 1) == -1)
 		return -1;
@@ -157,8 +187,8 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
  */
 int
 sq_withdraw(struct store *s, const char *campaign, const char *deadline,
-    const struct store_party *p, int64_t at, const char *via, int *found,
-    size_t *n_revived)
+    const struct store_party *p, unsigned kinds, int64_t at,
+    const char *via, int *found, size_t *n_revived)
 {
 	static const enum sq_st ids[2] = { ST_REVIVE_EVENTS, ST_REVIVE };
 	struct sq *q = sq_of(s);
@@ -194,7 +224,7 @@ sq_withdraw(struct store *s, const char *campaign, const char *deadline,
 	}
 	if (deleted > 0 && (sq_submission_log(s, q, campaign, deadline, p,
 	    at, "withdrawn", via) == -1 || sq_members_run(s, q, ids,
-	    campaign, deadline, p, at, &n) == -1))
+	    campaign, deadline, p, kinds, at, &n) == -1))
 		goto fail;
 	if (sq_tx_end(s, q, outer, 1) == -1)
 		return -1;
@@ -237,8 +267,9 @@ sq_submissions(struct store *s, const char *campaign,
 
 int
 sq_later(struct store *s, const struct job *j, int64_t after,
-    int64_t until, char later[JOB_KEY_LEN], int *found)
+    int64_t until, unsigned states, char later[JOB_KEY_LEN], int *found)
 {
+	char text[SQ_SET_TEXT_LEN];
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
 	struct job row;
@@ -252,6 +283,8 @@ sq_later(struct store *s, const struct job *j, int64_t after,
 	sqlite3_bind_text(st, 4, job_kind_name(j->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, after);
 	sqlite3_bind_int64(st, 6, until);
+	sq_set_text(states, 0, text);
+	sqlite3_bind_text(st, 7, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		sq_fail(s, q, "look up a later job");

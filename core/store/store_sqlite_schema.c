@@ -13,6 +13,7 @@
 
 #include "store.h"
 #include "store_sqlite.h"
+#include "store_sqlite_schema.h"
 
 /* A blob key as the text UUID, in plain SQL for the views: the sqlite3
  * shell has no herald functions. */

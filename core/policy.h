@@ -1,0 +1,52 @@
+/*
+ * policy.h - decisions about job kinds that several layers act on, each
+ * written once: which notices a submission cancels (and its withdrawal
+ * revives), which are never missed however late, and which later
+ * reminders supersede a late one.
+ *
+ * The store is handed these as sets of kinds and graces (store.c asks
+ * here before it calls a backend), so a backend stores and never
+ * decides; the dispatcher's checks, the misfire policy and the
+ * submission layer ask the same functions.
+ */
+#ifndef HERALD_POLICY_H
+#define HERALD_POLICY_H
+
+#include "job.h"
+
+/* A set of job kinds, one bit each (bit k: kind k). */
+#define POLICY_KIND(k)	(1u << (unsigned)(k))
+
+/*
+ * Whether a submission of a deadline cancels its submitters' pending
+ * notices of kind k, and a withdrawal revives them: reminders and
+ * overdue notices.  Not escalations: those go to supervisors about
+ * several contacts, and the dispatcher decides at send time whether one
+ * still has anyone to report.
+ */
+int policy_submission_cancels(enum job_kind k);
+
+/* The kinds policy_submission_cancels() says yes to, as a set. */
+unsigned policy_submission_kinds(void);
+
+/* Whether a job of kind k is sent however late, never recorded as
+ * missed: emergency alerts (DESIGN.md 2.4).  Also for a kind out of
+ * range, so that nothing unknown is dropped. */
+int policy_never_missed(enum job_kind k);
+
+/* A set of job states, one bit each (bit s: state s). */
+#define POLICY_STATE(s)	(1u << (unsigned)(s))
+
+/*
+ * Whether a later reminder in state st takes the place of an earlier one
+ * that a delay brought together with it (misfire_supersede_range(),
+ * store_later()): it will go or went (pending, in flight, delivered).
+ * One that failed or was missed, cancelled or superseded itself says
+ * nothing to the contact, so the earlier one is sent.
+ */
+int policy_supersedes(enum job_state st);
+
+/* The states policy_supersedes() says yes to, as a set. */
+unsigned policy_superseding_states(void);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * store_sqlite_ops.c - the SQLite backend as store.c sees it: its
+ * agenda and ledger tables (store_agenda.h, store_ledger.h), each entry
+ * implemented in the file that owns it, and opening the store.
+ *
+ * Apart from store_sqlite.c so that the shared helpers there sit below
+ * every file of the backend and call none of them: this file is the only
+ * one that knows them all.
+ */
+#include "store.h"
+#include "store_agenda.h"
+#include "store_ledger.h"
+#include "store_sqlite.h"
+#include "store_sqlite_jobs.h"
+#include "store_sqlite_plan.h"
+#include "store_sqlite_query.h"
+#include "store_sqlite_schema.h"
+
+/* Connect, then bring the file to the current schema.  Sets *state to a
+ * struct sq that sq_close() frees. */
+static int
+sq_open(struct store *s, const char *where, void **state)
+{
+	struct sq *q;
+
+	if (sq_connect(s, where, &q) == -1)
+		return -1;
+	if (sq_migrate(s, q) == -1) {
+		sq_close(q);
+		return -1;
+	}
+	*state = q;
+	return 0;
+}
+
+static const struct store_agenda_ops sq_agenda = {
+	.plan_begin = sq_plan_begin,
+	.plan_put = sq_plan_put,
+	.plan_end = sq_plan_end,
+	.plan_abort = sq_plan_abort,
+	.insert = sq_insert,
+	.claim = sq_claim,
+	.next_due = sq_next_due,
+	.record = sq_record,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.recover = sq_recover,
+	.expire = sq_expire,
+	.later = sq_later,
+};
+
+static const struct store_ledger_ops sq_ledger = {
+	.submit = sq_submit,
+	.is_submitted = sq_is_submitted,
+	.withdraw = sq_withdraw,
+	.submissions = sq_submissions,
+	.ack = sq_ack,
+	.is_acked = sq_is_acked,
+	.receipt = sq_receipt,
+	.receipts = sq_receipts,
+	.list = sq_list,
+	.get = sq_get,
+	.history = sq_history,
+	.count_states = sq_count_states,
+};
+
+const struct store_ops store_sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.agenda = &sq_agenda,
+	.ledger = &sq_ledger,
+};
