@@ -1,8 +1,9 @@
 /*
  * dispatch_internal.h - state and helpers shared by the dispatcher's files.
  *
- * dispatch.c keeps the queues, slots, token buckets, sends, outcomes and
- * reloads; dispatch_check.c the checks made just before a send;
+ * dispatch.c keeps the queues, slots, token buckets, sends and reloads;
+ * dispatch_outcome.c the outcomes, retries, fallbacks and commits;
+ * dispatch_check.c the checks made just before a send;
  * dispatch_merge.c the merging of a backed-up queue into one message.
  * Nothing here is visible outside the dispatcher.
  */
@@ -11,6 +12,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <event2/util.h>
 
 #include "dispatch.h"
 #include "herald-plugin.h"
@@ -118,6 +121,12 @@ struct check_out {
 
 /* dispatch.c */
 
+/* The dispatcher's clock, in microseconds. */
+int64_t dispatch_now_us(const struct dispatch *);
+/* Drop a reference to g; the last one frees its channels and model. */
+void dgen_unref(struct dgen *g);
+/* Re-evaluate saturation; a channel that regained room wakes the scheduler. */
+void dispatch_chan_update(struct dchan *ch);
 /* Take the next job of ch by priority, or NULL; caller owns it. */
 struct job_claim *dispatch_dequeue(struct dchan *);
 /* Where a contact is reached on channel; borrowed from mc, or NULL. */
@@ -133,6 +142,23 @@ struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
 /* Hand ds (ownership taken) to ch's plugin; it takes a slot. */
 void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
     int64_t);
+
+/* dispatch_outcome.c */
+
+/* Event callbacks: the per-iteration flush, the commit retry. */
+void dispatch_on_flush(evutil_socket_t, short, void *);
+void dispatch_on_retry(evutil_socket_t, short, void *);
+/* An outcome that never reached a plugin (cancel, defer): no slot held.
+ * Takes ownership of sj; detail is copied. */
+void dispatch_park_job(struct dispatch *, struct job_claim *sj,
+    enum store_outcome, int64_t next_at, const char *detail);
+/* Fail ds (ownership taken) for good; queue the contact's next channel. */
+void dispatch_fail(struct dispatch *, struct dsend *ds, const char *reason);
+/* The plugin's answer for the send arg (a struct dsend, ownership taken). */
+void dispatch_on_done(void *arg, enum herald_outcome, unsigned retry_after_ms,
+    const char *reason);
+/* Free the sends of list (owned) and the slots they hold. */
+void dispatch_release(struct dispatch *, struct dsend *list, int log_failed);
 
 /* dispatch_check.c */
 
