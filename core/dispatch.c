@@ -117,47 +117,56 @@ dispatch_chan_update(struct dchan *ch)
 }
 
 static void
-dispatch_enqueue(struct dchan *ch, struct job_claim *sj, int front)
+dispatch_enqueue(struct dchan *ch, struct djob *dj, int front)
 {
-	int p = sj->j.priority;
+	int p = dj->sj->j.priority;
 
 	if (p < 0 || p >= DISPATCH_PRIOS)
 		p = DISPATCH_PRIOS - 1;
-	sj->chan = ch;
+	dj->chan = ch;
 	if (front) {
-		sj->next = ch->head[p];
-		ch->head[p] = sj;
+		dj->next = ch->head[p];
+		ch->head[p] = dj;
 		if (ch->tail[p] == NULL)
-			ch->tail[p] = sj;
+			ch->tail[p] = dj;
 	} else {
-		sj->next = NULL;
+		dj->next = NULL;
 		if (ch->tail[p] != NULL)
-			ch->tail[p]->next = sj;
+			ch->tail[p]->next = dj;
 		else
-			ch->head[p] = sj;
-		ch->tail[p] = sj;
+			ch->head[p] = dj;
+		ch->tail[p] = dj;
 	}
 	ch->st.queued++;
 	dispatch_chan_update(ch);
 }
 
-struct job_claim *
+struct djob *
 dispatch_dequeue(struct dchan *ch)
 {
-	struct job_claim *sj;
+	struct djob *dj;
 	int p;
 
 	for (p = 0; p < DISPATCH_PRIOS; p++) {
-		if ((sj = ch->head[p]) == NULL)
+		if ((dj = ch->head[p]) == NULL)
 			continue;
-		ch->head[p] = sj->next;
+		ch->head[p] = dj->next;
 		if (ch->head[p] == NULL)
 			ch->tail[p] = NULL;
-		sj->next = NULL;
+		dj->next = NULL;
 		ch->st.queued--;
-		return sj;
+		return dj;
 	}
 	return NULL;
+}
+
+void
+djob_free(struct djob *dj)
+{
+	if (dj == NULL)
+		return;
+	job_claim_free(dj->sj);
+	free(dj);
 }
 
 /* --- sending --- */
@@ -264,10 +273,10 @@ dispatch_stage(struct dispatch *d, struct job_claim *sj)
 /* Park sj (ownership taken) with what the checks decided instead of a
  * send, and say so in the log. */
 static void
-dispatch_not_sent(struct dispatch *d, struct job_claim *sj, enum check r,
+dispatch_not_sent(struct dispatch *d, struct djob *dj, enum check r,
     const struct check_out *co)
 {
-	const struct job *j = &sj->j;
+	const struct job *j = &dj->sj->j;
 	enum store_outcome o;
 
 	switch (r) {
@@ -291,7 +300,7 @@ dispatch_not_sent(struct dispatch *d, struct job_claim *sj, enum check r,
 		o = STORE_DEFER;
 		break;
 	}
-	dispatch_park_job(d, sj, o, co->until, co->reason);
+	dispatch_park_job(d, dj, o, co->until, co->reason);
 }
 
 /*
@@ -300,9 +309,10 @@ dispatch_not_sent(struct dispatch *d, struct job_claim *sj, enum check r,
  * instead (cancelled, deferred or failed; no slot used).
  */
 struct dsend *
-dispatch_ready(struct dispatch *d, struct dchan *ch, struct job_claim *sj,
+dispatch_ready(struct dispatch *d, struct dchan *ch, struct djob *dj,
     int64_t now_us)
 {
+	struct job_claim *sj = dj->sj;
 	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
 	const struct model_contact *mc;
 	struct check_out co;
@@ -315,12 +325,12 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct job_claim *sj,
 	memset(&co, 0, sizeof(co));
 	r = dispatch_check(d, sj, now_us / 1000000, &co);
 	if (r != CHECK_SEND) {
-		dispatch_not_sent(d, sj, r, &co);
+		dispatch_not_sent(d, dj, r, &co);
 		goto done;
 	}
 	mc = model_contact_find(d->cur->m, sj->j.contact);
 	ds = xcalloc(1, sizeof(*ds));
-	ds->sj = sj;
+	ds->dj = dj;
 	msg = &ds->msg;
 	msg->address = dispatch_address(mc, ch->name, caps->address);
 	msg->contact_phone = mc->phone;
@@ -369,17 +379,18 @@ done:
 }
 
 static void
-dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct job_claim *sj,
+dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct djob *dj,
     int64_t now_us)
 {
 	const struct model_contact *mc = model_contact_find(d->cur->m,
-	    sj->j.contact);
+	    dj->sj->j.contact);
 
-	sj->handoff_us = now_us;
+	dj->handoff_us = now_us;
 	ch->st.sent++;
 	if (d->hooks.sent != NULL)
-		d->hooks.sent(d->hooks.arg, sj, mc != NULL && mc->unit != NULL &&
-		    mc->unit->region != NULL ? mc->unit->region : "-", now_us);
+		d->hooks.sent(d->hooks.arg, dj->sj, mc != NULL &&
+		    mc->unit != NULL && mc->unit->region != NULL ?
+		    mc->unit->region : "-", now_us);
 }
 
 /* Hand a ready send to the plugin; it takes a slot.  Takes ownership. */
@@ -387,17 +398,17 @@ void
 dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
     int64_t now_us)
 {
-	struct job_claim *sj = ds->sj;
+	struct djob *dj = ds->dj;
 
-	sj->gen = d->cur;
+	dj->gen = d->cur;
 	d->cur->refs++;
-	sj->holds_slot = 1;
+	dj->holds_slot = 1;
 	ch->st.in_flight++;
 	if (ch->st.in_flight > ch->st.max_in_flight)
 		ch->st.max_in_flight = ch->st.in_flight;
-	dispatch_note_sent(d, ch, sj, now_us);
-	for (sj = ds->merged; sj != NULL; sj = sj->next)
-		dispatch_note_sent(d, ch, sj, now_us);
+	dispatch_note_sent(d, ch, dj, now_us);
+	for (dj = ds->merged; dj != NULL; dj = dj->next)
+		dispatch_note_sent(d, ch, dj, now_us);
 	channel_set_send(d->cur->cs, ch->idx, &ds->msg, dispatch_on_done, ds);
 }
 
@@ -466,16 +477,16 @@ void
 dispatch_push(struct dispatch *d, struct job_claim *sj)
 {
 	struct dchan *ch = dispatch_chan(d, sj->j.channel);
+	struct djob *dj = xcalloc(1, sizeof(*dj));
 
-	sj->next = NULL;
-	sj->holds_slot = 0;
+	dj->sj = sj;
 	if (ch == NULL || !ch->present) {
-		sj->chan = ch;
-		dispatch_park_job(d, sj, STORE_CANCELLED, 0,
+		dj->chan = ch;
+		dispatch_park_job(d, dj, STORE_CANCELLED, 0,
 		    "channel removed from config");
 		return;
 	}
-	dispatch_enqueue(ch, sj, 0);
+	dispatch_enqueue(ch, dj, 0);
 }
 
 /* --- the set as a whole --- */
@@ -516,7 +527,7 @@ dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs)
 {
 	struct dgen *g = xcalloc(1, sizeof(*g)), *old = d->cur;
 	int64_t now_us = dispatch_now_us(d);
-	struct job_claim *sj;
+	struct djob *dj;
 	struct dchan *ch;
 	size_t i;
 
@@ -543,8 +554,8 @@ dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs)
 			continue;
 		if (ch->ev_tokens != NULL)
 			evtimer_del(ch->ev_tokens);
-		while ((sj = dispatch_dequeue(ch)) != NULL)
-			dispatch_park_job(d, sj, STORE_DEFER, sj->j.next_at,
+		while ((dj = dispatch_dequeue(ch)) != NULL)
+			dispatch_park_job(d, dj, STORE_DEFER, dj->sj->j.next_at,
 			    "channel removed by reload");
 		dispatch_chan_update(ch);
 	}
@@ -580,13 +591,13 @@ dispatch_saturated(struct dispatch *d, const char *const **names)
 void
 dispatch_requeue(struct dispatch *d)
 {
-	struct job_claim *sj;
+	struct djob *dj;
 
 	for (struct dchan *ch = d->chans; ch != NULL; ch = ch->next) {
 		if (ch->ev_tokens != NULL)
 			evtimer_del(ch->ev_tokens);
-		while ((sj = dispatch_dequeue(ch)) != NULL)
-			dispatch_park_job(d, sj, STORE_DEFER, sj->j.next_at,
+		while ((dj = dispatch_dequeue(ch)) != NULL)
+			dispatch_park_job(d, dj, STORE_DEFER, dj->sj->j.next_at,
 			    "put back on stop");
 	}
 	/* Flush would pump again: mark every channel absent meanwhile. */

@@ -43,7 +43,7 @@ struct dchan {
 	struct dispatch *d;
 	size_t idx;		/* index in the current set */
 	int present;		/* in the current set */
-	struct job_claim *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
+	struct djob *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
 	size_t cap;		/* queue length at which it is saturated */
 	size_t concurrency;
 	int saturated;
@@ -55,11 +55,27 @@ struct dchan {
 	struct dchan *next;
 };
 
+/*
+ * A job while the dispatcher owns it (from dispatch_push() until its
+ * outcome is committed): the claim and what only the dispatcher needs to
+ * know about it.  Kept apart from struct job_claim so the scheduler's
+ * type carries no field of ours.
+ */
+struct djob {
+	struct job_claim *sj;	/* owned */
+	struct djob *next;	/* in a queue, or in a merged send's list */
+	struct dchan *chan;	/* NULL: its channel was never seen */
+	struct dgen *gen;	/* the generation it was sent with, while
+				 * holds_slot */
+	int holds_slot;
+	int64_t handoff_us;
+};
+
 /* One send in flight, or one outcome waiting to be committed. */
 struct dsend {
 	struct herald_message msg;	/* borrowed by the plugin */
-	struct job_claim *sj;
-	struct job_claim *merged;	/* the other jobs of a merged send,
+	struct djob *dj;
+	struct djob *merged;		/* the other jobs of a merged send,
 					 * linked by next; owned */
 	size_t n_merged;
 	struct store_result res;
@@ -128,17 +144,19 @@ void dgen_unref(struct dgen *g);
 /* Re-evaluate saturation; a channel that regained room wakes the scheduler. */
 void dispatch_chan_update(struct dchan *ch);
 /* Take the next job of ch by priority, or NULL; caller owns it. */
-struct job_claim *dispatch_dequeue(struct dchan *);
+struct djob *dispatch_dequeue(struct dchan *);
+/* Free dj and its claim.  NULL is fine. */
+void djob_free(struct djob *dj);
 /* Where a contact is reached on channel; borrowed from mc, or NULL. */
 const char *dispatch_address(const struct model_contact *, const char *,
     enum herald_address_kind);
 /* Fill out with mc as a recipient on channel (strings borrowed from mc). */
 void dispatch_recipient(const struct model_contact *mc, const char *channel,
     struct herald_recipient *out);
-/* Check, address and render sj (ownership taken); the send, or NULL when
+/* Check, address and render dj (ownership taken); the send, or NULL when
  * the job was parked instead. */
 struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
-    struct job_claim *, int64_t);
+    struct djob *, int64_t);
 /* Hand ds (ownership taken) to ch's plugin; it takes a slot. */
 void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
     int64_t);
@@ -149,8 +167,8 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
 void dispatch_on_flush(evutil_socket_t, short, void *);
 void dispatch_on_retry(evutil_socket_t, short, void *);
 /* An outcome that never reached a plugin (cancel, defer): no slot held.
- * Takes ownership of sj; detail is copied. */
-void dispatch_park_job(struct dispatch *, struct job_claim *sj,
+ * Takes ownership of dj; detail is copied. */
+void dispatch_park_job(struct dispatch *, struct djob *dj,
     enum store_outcome, int64_t next_at, const char *detail);
 /* Fail ds (ownership taken) for good; queue the contact's next channel. */
 void dispatch_fail(struct dispatch *, struct dsend *ds, const char *reason);

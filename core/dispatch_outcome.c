@@ -86,7 +86,7 @@ static void
 dispatch_park(struct dispatch *d, struct dsend *ds, enum store_outcome o,
     const char *detail)
 {
-	struct dchan *ch = ds->sj->chan;
+	struct dchan *ch = ds->dj->chan;
 
 	ds->res.outcome = o;
 	ds->res.at = dispatch_now_us(d) / 1000000;
@@ -111,13 +111,13 @@ dispatch_park(struct dispatch *d, struct dsend *ds, enum store_outcome o,
 
 /* An outcome that never reached a plugin (cancel, defer): no slot held. */
 void
-dispatch_park_job(struct dispatch *d, struct job_claim *sj,
+dispatch_park_job(struct dispatch *d, struct djob *dj,
     enum store_outcome o, int64_t next_at, const char *detail)
 {
 	struct dsend *ds = xcalloc(1, sizeof(*ds));
-	struct dchan *ch = sj->chan;
+	struct dchan *ch = dj->chan;
 
-	ds->sj = sj;
+	ds->dj = dj;
 	ds->res.next_at = next_at;
 	if (ch != NULL) {
 		if (o == STORE_CANCELLED)
@@ -152,11 +152,11 @@ static void
 dispatch_fail_with(struct dispatch *d, struct dsend *ds, const char *reason,
     int fallback)
 {
-	const struct job *j = &ds->sj->j;
+	const struct job *j = &ds->dj->sj->j;
 	const struct model_channel *next;
 
-	if (ds->sj->chan != NULL)
-		ds->sj->chan->st.failed++;
+	if (ds->dj->chan != NULL)
+		ds->dj->chan->st.failed++;
 	next = fallback ? dispatch_fallback_channel(d, j) : NULL;
 	if (next != NULL) {
 		ds->has_fallback = 1;
@@ -230,8 +230,8 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
     const char *reason, enum herald_outcome outcome)
 {
 	const struct model_engine *e = &d->cur->m->daemon.engine;
-	const struct job *j = &ds->sj->j;
-	struct dchan *ch = ds->sj->chan;
+	const struct job *j = &ds->dj->sj->j;
+	struct dchan *ch = ds->dj->chan;
 	unsigned tries = j->attempts + 1, timeouts = 0;
 	int64_t now_us = dispatch_now_us(d), now = now_us / 1000000;
 	int64_t next, earliest;
@@ -293,13 +293,13 @@ dispatch_outcome(struct dispatch *d, struct dsend *ds,
     enum herald_outcome outcome, unsigned retry_after_ms, const char *reason,
     const char *delivered_detail)
 {
-	struct job_claim *sj = ds->sj;
-	struct dchan *ch = sj->chan;
-	int64_t late_us = sj->handoff_us - sj->j.due * 1000000;
+	struct djob *dj = ds->dj;
+	struct dchan *ch = dj->chan;
+	int64_t late_us = dj->handoff_us - dj->sj->j.due * 1000000;
 
 	switch (outcome) {
 	case HERALD_DELIVERED:
-		ds->res.late = misfire_is_late(&sj->j, sj->handoff_us);
+		ds->res.late = misfire_is_late(&dj->sj->j, dj->handoff_us);
 		ds->res.lateness_ms = late_us / 1000;
 		ch->st.delivered++;
 		dispatch_park(d, ds, STORE_DELIVERED, delivered_detail);
@@ -365,8 +365,8 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
     unsigned retry_after_ms, const char *reason)
 {
 	struct dsend *ds = arg, *mds;
-	struct job_claim *sj, *rest = ds->merged;
-	struct dchan *ch = ds->sj->chan;
+	struct djob *dj, *rest = ds->merged;
+	struct dchan *ch = ds->dj->chan;
 	struct dispatch *d = ch->d;
 	char merged[160];
 	const char *detail = reason;
@@ -374,20 +374,21 @@ dispatch_on_done(void *arg, enum herald_outcome outcome,
 	/* Measured here, not at the flush: the peer's time, without the
 	 * wait for the batch's commit. */
 	dispatch_latency_add(&ch->st.latency,
-	    dispatch_now_us(d) - ds->sj->handoff_us);
+	    dispatch_now_us(d) - ds->dj->handoff_us);
 	dispatch_chan_health(d, ch, outcome, reason);
 	if (rest != NULL) {
 		snprintf(merged, sizeof(merged), "merged into one message "
-		    "with %zu others (key %s)", ds->n_merged, ds->sj->j.key);
+		    "with %zu others (key %s)", ds->n_merged,
+		    ds->dj->sj->j.key);
 		detail = merged;
 	}
 	ds->merged = NULL;
 	dispatch_outcome(d, ds, outcome, retry_after_ms, reason, detail);
-	while ((sj = rest) != NULL) {
-		rest = sj->next;
-		sj->next = NULL;
+	while ((dj = rest) != NULL) {
+		rest = dj->next;
+		dj->next = NULL;
 		mds = xcalloc(1, sizeof(*mds));
-		mds->sj = sj;
+		mds->dj = dj;
 		dispatch_outcome(d, mds, outcome, retry_after_ms, reason,
 		    detail);
 	}
@@ -403,20 +404,22 @@ static int
 dispatch_commit(struct dispatch *d, struct dsend *list)
 {
 	struct dsend *ds;
+	const char *key;
 
 	if (store_begin(d->st) == -1)
 		return -1;
 	for (ds = list; ds != NULL; ds = ds->next) {
-		if (store_record(d->st, ds->sj->j.key, &ds->res) == -1) {
+		key = ds->dj->sj->j.key;
+		if (store_record(d->st, key, &ds->res) == -1) {
 			if (store_is_fault(d->st))
 				goto fault;
-			log_errx("dispatch: record %s: %s", ds->sj->j.key,
+			log_errx("dispatch: record %s: %s", key,
 			    store_error(d->st));
 		}
 		if (ds->has_fallback && store_insert(d->st, &ds->fallback) == -1) {
 			if (store_is_fault(d->st))
 				goto fault;
-			log_errx("dispatch: fallback for %s: %s", ds->sj->j.key,
+			log_errx("dispatch: fallback for %s: %s", key,
 			    store_error(d->st));
 		}
 	}
@@ -453,26 +456,27 @@ dispatch_release(struct dispatch *d, struct dsend *list, int log_failed)
 {
 	struct dsend *ds, *next;
 	struct dchan *ch;
+	const struct job *j;
 
 	for (ds = list; ds != NULL; ds = next) {
 		next = ds->next;
+		j = &ds->dj->sj->j;
 		if (log_failed && ds->res.outcome == STORE_FAILED)
 			log_warnx("failed: %s %s/%s for %s via %s: %s",
-			    job_kind_name(ds->sj->j.kind), ds->sj->j.campaign,
-			    ds->sj->j.item, ds->sj->j.contact,
-			    ds->sj->j.channel, ds->detail != NULL ?
+			    job_kind_name(j->kind), j->campaign, j->item,
+			    j->contact, j->channel, ds->detail != NULL ?
 			    ds->detail : "-");
 		if (ds->res.outcome != STORE_DELIVERED &&
 		    ds->res.outcome != STORE_CANCELLED)
 			d->need_poke = 1;
-		ch = ds->sj->chan;
-		if (ds->sj->holds_slot) {
+		ch = ds->dj->chan;
+		if (ds->dj->holds_slot) {
 			ch->st.in_flight--;
-			dgen_unref(ds->sj->gen);
+			dgen_unref(ds->dj->gen);
 		}
 		if (ch != NULL)
 			dispatch_chan_update(ch);
-		job_claim_free(ds->sj);
+		djob_free(ds->dj);
 		dispatch_send_free(ds);
 	}
 }
