@@ -47,19 +47,6 @@ dispatch_now_us(const struct dispatch *d)
 	return sched_clock_now(&d->clock);
 }
 
-/* --- generations --- */
-
-void
-dgen_unref(struct dgen *g)
-{
-	if (--g->refs > 0)
-		return;
-	/* Channels first: a plugin's close() may still read its block. */
-	channel_set_free(g->cs);
-	model_free(g->m);
-	free(g);
-}
-
 /* --- channels --- */
 
 static struct dchan *
@@ -160,29 +147,7 @@ dispatch_dequeue(struct dchan *ch)
 	return NULL;
 }
 
-void
-djob_free(struct djob *dj)
-{
-	if (dj == NULL)
-		return;
-	job_claim_free(dj->sj);
-	free(dj);
-}
-
 /* --- sending --- */
-
-void
-dispatch_send_free(struct dsend *ds)
-{
-	if (ds == NULL)
-		return;
-	free(ds->detail);
-	free(ds->ack_url);
-	free(ds->recipients);
-	free(ds->item_uid);
-	free(ds->fallback_channel);
-	free(ds);
-}
 
 /*
  * The calendar UID of sj's item when the item is an event of the
@@ -198,35 +163,6 @@ dispatch_item_uid(const struct job_claim *sj)
 	default:
 		return ical_uid(sj->j.campaign, sj->j.item);
 	}
-}
-
-const char *
-dispatch_address(const struct model_contact *mc, const char *channel,
-    enum herald_address_kind kind)
-{
-	for (size_t i = 0; i < mc->n_addresses; i++)
-		if (strcmp(mc->addresses[i].channel->name, channel) == 0)
-			return mc->addresses[i].address;
-	switch (kind) {
-	case HERALD_ADDR_PHONE:
-		return mc->phone;
-	case HERALD_ADDR_EMAIL:
-		return mc->email;
-	default:
-		return NULL;
-	}
-}
-
-void
-dispatch_recipient(const struct model_contact *mc, const char *channel,
-    struct herald_recipient *out)
-{
-	out->contact = mc->id;
-	out->name = mc->name;
-	out->phone = mc->phone;
-	/* Only an explicit address entry is a handle: the kind's fallback
-	 * (phone, email) is not a robot's user id. */
-	out->handle = dispatch_address(mc, channel, HERALD_ADDR_NONE);
 }
 
 /* The signed link of key, when m has a public URL and an ack secret;
@@ -412,6 +348,53 @@ dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
 	channel_set_send(d->cur->cs, ch->idx, &ds->msg, dispatch_on_done, ds);
 }
 
+/* The job dispatch_dequeue() would return next, left in place. */
+static struct djob *
+dispatch_peek(const struct dchan *ch)
+{
+	for (int p = 0; p < DISPATCH_PRIOS; p++)
+		if (ch->head[p] != NULL)
+			return ch->head[p];
+	return NULL;
+}
+
+/*
+ * Send the queued non-emergency jobs bound for one destination as one
+ * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
+ * when something was sent, -1 when the token went unused.
+ */
+static int
+dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
+{
+	struct dsend *lead = NULL, *ds;
+	struct djob *dj, *rest = NULL, **tail = &rest;
+	size_t n = 0;
+
+	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
+	    (dj = dispatch_peek(ch)) != NULL) {
+		if (lead != NULL && !dispatch_same_target(d, ch, lead, dj))
+			break;
+		dj = dispatch_dequeue(ch);
+		if ((ds = dispatch_ready(d, ch, dj, now_us)) == NULL)
+			continue;
+		if (lead == NULL) {
+			lead = ds;
+			continue;
+		}
+		/* Only the job is kept: the message is the lead's. */
+		dispatch_send_free(ds);
+		*tail = dj;
+		tail = &dj->next;
+		n++;
+	}
+	if (lead == NULL)
+		return -1;
+	if (n > 0)
+		dispatch_merge_message(d, ch, lead, rest, n);
+	dispatch_handoff(d, ch, lead, now_us);
+	return 0;
+}
+
 static void
 dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 {
@@ -487,6 +470,23 @@ dispatch_push(struct dispatch *d, struct job_claim *sj)
 		return;
 	}
 	dispatch_enqueue(ch, dj, 0);
+}
+
+static void
+dispatch_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct dispatch *d = arg;
+
+	d->flush_armed = 0;
+	/* While holding, only the retry timer tries the store. */
+	if (!d->holding)
+		dispatch_flush(d);
+}
+
+static void
+dispatch_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	dispatch_flush(arg);
 }
 
 /* --- the set as a whole --- */

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <event2/util.h>
-
 #include "dispatch.h"
 #include "herald-plugin.h"
 #include "job.h"
@@ -139,20 +137,10 @@ struct check_out {
 
 /* The dispatcher's clock, in microseconds. */
 int64_t dispatch_now_us(const struct dispatch *);
-/* Drop a reference to g; the last one frees its channels and model. */
-void dgen_unref(struct dgen *g);
 /* Re-evaluate saturation; a channel that regained room wakes the scheduler. */
 void dispatch_chan_update(struct dchan *ch);
 /* Take the next job of ch by priority, or NULL; caller owns it. */
 struct djob *dispatch_dequeue(struct dchan *);
-/* Free dj and its claim.  NULL is fine. */
-void djob_free(struct djob *dj);
-/* Where a contact is reached on channel; borrowed from mc, or NULL. */
-const char *dispatch_address(const struct model_contact *, const char *,
-    enum herald_address_kind);
-/* Fill out with mc as a recipient on channel (strings borrowed from mc). */
-void dispatch_recipient(const struct model_contact *mc, const char *channel,
-    struct herald_recipient *out);
 /* Check, address and render dj (ownership taken); the send, or NULL when
  * the job was parked instead. */
 struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
@@ -163,9 +151,6 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
 
 /* dispatch_outcome.c */
 
-/* Event callbacks: the per-iteration flush, the commit retry. */
-void dispatch_on_flush(evutil_socket_t, short, void *);
-void dispatch_on_retry(evutil_socket_t, short, void *);
 /* An outcome that never reached a plugin (cancel, defer): no slot held.
  * Takes ownership of dj; detail is copied. */
 void dispatch_park_job(struct dispatch *, struct djob *dj,
@@ -177,6 +162,12 @@ void dispatch_on_done(void *arg, enum herald_outcome, unsigned retry_after_ms,
     const char *reason);
 /* Free the sends of list (owned) and the slots they hold. */
 void dispatch_release(struct dispatch *, struct dsend *list, int log_failed);
+/* Drop a reference to g; the last one frees its channels and model. */
+void dgen_unref(struct dgen *g);
+/* Free dj and its claim.  NULL is fine. */
+void djob_free(struct djob *dj);
+/* Free what ds owns besides its job, then ds itself.  NULL is fine. */
+void dispatch_send_free(struct dsend *ds);
 
 /* dispatch_check.c */
 
@@ -185,14 +176,25 @@ void dispatch_release(struct dispatch *, struct dsend *list, int log_failed);
 enum check dispatch_check(struct dispatch *, const struct job_claim *,
     int64_t, struct check_out *);
 
-/* Free what ds owns besides its job, then ds itself.  NULL is fine. */
-void dispatch_send_free(struct dsend *ds);
-
 /* dispatch_merge.c */
 
 /* Should the next token send ch's queue as one message? */
 int dispatch_merge_due(const struct dchan *, int64_t);
-/* Send ch's queue as one message; 0, or -1 when the token went unused. */
-int dispatch_merge(struct dispatch *, struct dchan *, int64_t);
+/* May dj (borrowed) join the merged message led by lead? */
+int dispatch_same_target(struct dispatch *, const struct dchan *,
+    const struct dsend *lead, const struct djob *dj);
+/* Turn lead into the message of lead and the n jobs on rest (linked by
+ * next, ownership taken into lead->merged). */
+void dispatch_merge_message(struct dispatch *, const struct dchan *,
+    struct dsend *lead, struct djob *rest, size_t n);
+
+/* dispatch_address.c */
+
+/* Where a contact is reached on channel; borrowed from mc, or NULL. */
+const char *dispatch_address(const struct model_contact *, const char *,
+    enum herald_address_kind);
+/* Fill out with mc as a recipient on channel (strings borrowed from mc). */
+void dispatch_recipient(const struct model_contact *mc, const char *channel,
+    struct herald_recipient *out);
 
 #endif

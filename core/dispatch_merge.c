@@ -83,7 +83,7 @@ dispatch_merge_recipients(struct dispatch *d, const struct dchan *ch,
  * by next, ownership taken): subject and numbered bodies are kept in ds's
  * job, which frees them with itself.
  */
-static void
+void
 dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
     struct dsend *ds, struct djob *rest, size_t n)
 {
@@ -113,23 +113,13 @@ dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
 	dispatch_merge_recipients(d, ch, ds, rest, n);
 }
 
-/* The job dispatch_dequeue() would return next, left in place. */
-static struct djob *
-dispatch_peek(const struct dchan *ch)
-{
-	for (int p = 0; p < DISPATCH_PRIOS; p++)
-		if (ch->head[p] != NULL)
-			return ch->head[p];
-	return NULL;
-}
-
 /*
  * Does dj go where lead goes?  A merged message has one address, so jobs
  * for different people may share it only when the channel itself is the
  * destination (HERALD_ADDR_NONE); otherwise one person would receive
  * everybody's notices.
  */
-static int
+int
 dispatch_same_target(struct dispatch *d, const struct dchan *ch,
     const struct dsend *lead, const struct djob *dj)
 {
@@ -150,39 +140,3 @@ dispatch_same_target(struct dispatch *d, const struct dchan *ch,
 	return strcmp(a, lead->msg.address) == 0;
 }
 
-/*
- * Send the queued non-emergency jobs bound for one destination as one
- * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
- * when something was sent, -1 when the token went unused.
- */
-int
-dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
-{
-	struct dsend *lead = NULL, *ds;
-	struct djob *dj, *rest = NULL, **tail = &rest;
-	size_t n = 0;
-
-	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
-	    (dj = dispatch_peek(ch)) != NULL) {
-		if (lead != NULL && !dispatch_same_target(d, ch, lead, dj))
-			break;
-		dj = dispatch_dequeue(ch);
-		if ((ds = dispatch_ready(d, ch, dj, now_us)) == NULL)
-			continue;
-		if (lead == NULL) {
-			lead = ds;
-			continue;
-		}
-		/* Only the job is kept: the message is the lead's. */
-		dispatch_send_free(ds);
-		*tail = dj;
-		tail = &dj->next;
-		n++;
-	}
-	if (lead == NULL)
-		return -1;
-	if (n > 0)
-		dispatch_merge_message(d, ch, lead, rest, n);
-	dispatch_handoff(d, ch, lead, now_us);
-	return 0;
-}

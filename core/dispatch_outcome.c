@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel_set.h"
 #include "duration.h"
 #include "log.h"
 #include "misfire.h"
@@ -59,23 +60,6 @@ dispatch_latency_add(struct dispatch_latency *l, int64_t us)
 	l->bucket[i]++;
 	l->count++;
 	l->sum_us += (double)us;
-}
-
-void
-dispatch_on_flush(evutil_socket_t fd, short what, void *arg)
-{
-	struct dispatch *d = arg;
-
-	d->flush_armed = 0;
-	/* While holding, only the retry timer tries the store. */
-	if (!d->holding)
-		dispatch_flush(d);
-}
-
-void
-dispatch_on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	dispatch_flush(arg);
 }
 
 /*
@@ -448,6 +432,41 @@ dispatch_hold(struct dispatch *d)
 	tv.tv_sec = d->retry_us / 1000000;
 	tv.tv_usec = d->retry_us % 1000000;
 	evtimer_add(d->ev_retry, &tv);
+}
+
+/* --- letting go --- */
+
+void
+dgen_unref(struct dgen *g)
+{
+	if (--g->refs > 0)
+		return;
+	/* Channels first: a plugin's close() may still read its block. */
+	channel_set_free(g->cs);
+	model_free(g->m);
+	free(g);
+}
+
+void
+djob_free(struct djob *dj)
+{
+	if (dj == NULL)
+		return;
+	job_claim_free(dj->sj);
+	free(dj);
+}
+
+void
+dispatch_send_free(struct dsend *ds)
+{
+	if (ds == NULL)
+		return;
+	free(ds->detail);
+	free(ds->ack_url);
+	free(ds->recipients);
+	free(ds->item_uid);
+	free(ds->fallback_channel);
+	free(ds);
 }
 
 /* Free the sends of list and the slots they hold. */
