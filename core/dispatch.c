@@ -15,8 +15,9 @@
  *
  * The checks made just before a send live in dispatch_check.c, the
  * merging of a backed-up queue in dispatch_merge.c, what happens after a
- * plugin answers in dispatch_outcome.c; dispatch_internal.h holds the
- * structures and functions they share.
+ * plugin answers in dispatch_outcome.c, addressing in dispatch_address.c;
+ * dispatch_internal.h holds the structures and functions they share, and
+ * how the files are layered (this one on top: the others never call it).
  */
 #include "dispatch.h"
 #include "dispatch_internal.h"
@@ -40,12 +41,6 @@
 
 #define DISPATCH_DEFAULT_CONCURRENCY 4
 #define DISPATCH_QUEUE_SLACK 256
-
-int64_t
-dispatch_now_us(const struct dispatch *d)
-{
-	return sched_clock_now(&d->clock);
-}
 
 /* --- channels --- */
 
@@ -92,17 +87,6 @@ dispatch_chan_configure(struct dispatch *d, struct dchan *ch, size_t i,
 		tbucket_set(&ch->tb, rate, burst, now_us);
 }
 
-/* Re-evaluate saturation; a channel that regained room wakes the scheduler. */
-void
-dispatch_chan_update(struct dchan *ch)
-{
-	int sat = ch->st.queued + ch->st.in_flight >= ch->cap;
-
-	if (ch->saturated && !sat)
-		ch->d->need_poke = 1;
-	ch->saturated = sat;
-}
-
 static void
 dispatch_enqueue(struct dchan *ch, struct djob *dj, int front)
 {
@@ -128,7 +112,7 @@ dispatch_enqueue(struct dchan *ch, struct djob *dj, int front)
 	dispatch_chan_update(ch);
 }
 
-struct djob *
+static struct djob *
 dispatch_dequeue(struct dchan *ch)
 {
 	struct djob *dj;
@@ -244,7 +228,7 @@ dispatch_not_sent(struct dispatch *d, struct djob *dj, enum check r,
  * not yet handed over (caller owns it), or NULL when the job was parked
  * instead (cancelled, deferred or failed; no slot used).
  */
-struct dsend *
+static struct dsend *
 dispatch_ready(struct dispatch *d, struct dchan *ch, struct djob *dj,
     int64_t now_us)
 {
@@ -330,7 +314,7 @@ dispatch_note_sent(struct dispatch *d, struct dchan *ch, struct djob *dj,
 }
 
 /* Hand a ready send to the plugin; it takes a slot.  Takes ownership. */
-void
+static void
 dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
     int64_t now_us)
 {
@@ -360,11 +344,12 @@ dispatch_peek(const struct dchan *ch)
 
 /*
  * Send the queued non-emergency jobs bound for one destination as one
- * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
- * when something was sent, -1 when the token went unused.
+ * message with the token already taken (dispatch_merge.c).  Jobs the
+ * checks stop are parked as usual.  Returns 0 when something was sent,
+ * -1 when the token went unused.
  */
 static int
-dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
+dispatch_send_merged(struct dispatch *d, struct dchan *ch, int64_t now_us)
 {
 	struct dsend *lead = NULL, *ds;
 	struct djob *dj, *rest = NULL, **tail = &rest;
@@ -372,7 +357,7 @@ dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
 
 	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
 	    (dj = dispatch_peek(ch)) != NULL) {
-		if (lead != NULL && !dispatch_same_target(d, ch, lead, dj))
+		if (lead != NULL && !dispatch_merge_fits(d, ch, lead, dj))
 			break;
 		dj = dispatch_dequeue(ch);
 		if ((ds = dispatch_ready(d, ch, dj, now_us)) == NULL)
@@ -416,7 +401,7 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 		if (ch->merge_next && ch->merge_after_us > 0 &&
 		    ch->head[HERALD_PRIO_EMERGENCY] == NULL) {
 			ch->merge_next = 0;
-			sent = dispatch_merge(d, ch, now_us) == 0;
+			sent = dispatch_send_merged(d, ch, now_us) == 0;
 		} else if ((ds = dispatch_ready(d, ch, dispatch_dequeue(ch),
 		    now_us)) != NULL) {
 			dispatch_handoff(d, ch, ds, now_us);
@@ -470,6 +455,20 @@ dispatch_push(struct dispatch *d, struct job_claim *sj)
 		return;
 	}
 	dispatch_enqueue(ch, dj, 0);
+}
+
+/*
+ * Record what is done, then send what the freed slots allow (the pump is
+ * here, not in dispatch_outcome.c, so that file never calls up).
+ */
+int
+dispatch_flush(struct dispatch *d)
+{
+	int r = dispatch_settle(d);
+
+	if (r > 0)
+		dispatch_pump(d);
+	return r < 0 ? -1 : 0;
 }
 
 static void

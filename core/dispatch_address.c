@@ -1,6 +1,10 @@
 /*
  * dispatch_address.c - where a contact is reached on a channel, and the
  * contact as a message's recipient (see dispatch.h).
+ *
+ * The lowest layer of the dispatcher: the send (dispatch.c) and the
+ * merged message (dispatch_merge.c) both address through it, and it calls
+ * nothing of theirs.
  */
 #include "dispatch_internal.h"
 

@@ -4,7 +4,8 @@
  * dispatch.c keeps the queues, slots, token buckets, sends and reloads;
  * dispatch_outcome.c the outcomes, retries, fallbacks and commits;
  * dispatch_check.c the checks made just before a send;
- * dispatch_merge.c the merging of a backed-up queue into one message.
+ * dispatch_merge.c the merging of a backed-up queue into one message;
+ * dispatch_address.c where a contact is reached.
  * Nothing here is visible outside the dispatcher.
  */
 #ifndef HERALD_DISPATCH_INTERNAL_H
@@ -133,21 +134,37 @@ struct check_out {
 	struct model_item item;		/* the job's, borrowed from the model */
 };
 
-/* dispatch.c */
+/*
+ * The files are layered, each calling only those below it (and
+ * tests/check_includes.sh fails on a loop):
+ *
+ *   dispatch.c           queues, tokens, the send, the pump, reloads
+ *   dispatch_outcome.c   outcomes, retries, fallback, commits, freeing
+ *   dispatch_merge.c     one message out of a backed-up queue
+ *   dispatch_check.c     the checks just before a send
+ *   dispatch_address.c   where a contact is reached
+ *
+ * and the two helpers below, which every layer uses.
+ */
 
 /* The dispatcher's clock, in microseconds. */
-int64_t dispatch_now_us(const struct dispatch *);
-/* Re-evaluate saturation; a channel that regained room wakes the scheduler. */
-void dispatch_chan_update(struct dchan *ch);
-/* Take the next job of ch by priority, or NULL; caller owns it. */
-struct djob *dispatch_dequeue(struct dchan *);
-/* Check, address and render dj (ownership taken); the send, or NULL when
- * the job was parked instead. */
-struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
-    struct djob *, int64_t);
-/* Hand ds (ownership taken) to ch's plugin; it takes a slot. */
-void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
-    int64_t);
+static inline int64_t
+dispatch_now_us(const struct dispatch *d)
+{
+	return sched_clock_now(&d->clock);
+}
+
+/* Re-evaluate saturation; a channel that regained room wakes the
+ * scheduler. */
+static inline void
+dispatch_chan_update(struct dchan *ch)
+{
+	int sat = ch->st.queued + ch->st.in_flight >= ch->cap;
+
+	if (ch->saturated && !sat)
+		ch->d->need_poke = 1;
+	ch->saturated = sat;
+}
 
 /* dispatch_outcome.c */
 
@@ -160,6 +177,10 @@ void dispatch_fail(struct dispatch *, struct dsend *ds, const char *reason);
 /* The plugin's answer for the send arg (a struct dsend, ownership taken). */
 void dispatch_on_done(void *arg, enum herald_outcome, unsigned retry_after_ms,
     const char *reason);
+/* Commit the done list and free its slots: 1 when outcomes were recorded
+ * (pump next), 0 when none were waiting, -1 when the store failed (the
+ * dispatcher holds and retries on its own timer). */
+int dispatch_settle(struct dispatch *d);
 /* Free the sends of list (owned) and the slots they hold. */
 void dispatch_release(struct dispatch *, struct dsend *list, int log_failed);
 /* Drop a reference to g; the last one frees its channels and model. */
@@ -169,24 +190,24 @@ void djob_free(struct djob *dj);
 /* Free what ds owns besides its job, then ds itself.  NULL is fine. */
 void dispatch_send_free(struct dsend *ds);
 
+/* dispatch_merge.c */
+
+/* Should the next token send ch's queue as one message? */
+int dispatch_merge_due(const struct dchan *, int64_t);
+/* May dj (borrowed) join the merged message led by lead? */
+int dispatch_merge_fits(struct dispatch *, const struct dchan *,
+    const struct dsend *lead, const struct djob *dj);
+/* Turn lead into the message of lead and the n jobs on rest (linked by
+ * next, ownership taken into lead->merged). */
+void dispatch_merge_message(struct dispatch *, const struct dchan *,
+    struct dsend *lead, struct djob *rest, size_t n);
+
 /* dispatch_check.c */
 
 /* Whether sj may go now; out->units and out->digest_text are the
  * caller's to free. */
 enum check dispatch_check(struct dispatch *, const struct job_claim *,
     int64_t, struct check_out *);
-
-/* dispatch_merge.c */
-
-/* Should the next token send ch's queue as one message? */
-int dispatch_merge_due(const struct dchan *, int64_t);
-/* May dj (borrowed) join the merged message led by lead? */
-int dispatch_same_target(struct dispatch *, const struct dchan *,
-    const struct dsend *lead, const struct djob *dj);
-/* Turn lead into the message of lead and the n jobs on rest (linked by
- * next, ownership taken into lead->merged). */
-void dispatch_merge_message(struct dispatch *, const struct dchan *,
-    struct dsend *lead, struct djob *rest, size_t n);
 
 /* dispatch_address.c */
 

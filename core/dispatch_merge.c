@@ -15,8 +15,12 @@
  * that post to one shared place (group robots).
  *
  * Kept apart from dispatch.c because it is one policy on top of the
- * queues: the pump asks dispatch_merge_due() when it runs out of tokens
- * and calls dispatch_merge() with the next token.
+ * queues: the pump asks dispatch_merge_due() when it runs out of tokens;
+ * with the next token it takes jobs off the queue while
+ * dispatch_merge_fits() says they share the first one's destination, and
+ * dispatch_merge_message() turns them into one message.  This file sits
+ * below dispatch.c: it builds the message and never calls back up (the
+ * queue, the checks and the hand-off stay in dispatch.c).
  */
 #include "dispatch.h"
 #include "dispatch_internal.h"
@@ -120,7 +124,7 @@ dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
  * everybody's notices.
  */
 int
-dispatch_same_target(struct dispatch *d, const struct dchan *ch,
+dispatch_merge_fits(struct dispatch *d, const struct dchan *ch,
     const struct dsend *lead, const struct djob *dj)
 {
 	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);

@@ -4,7 +4,12 @@
  * fallback to the contact's next channel, channel health, and the batched
  * commit that frees the slots.
  *
- * dispatch.c hands sends over; this file takes them back.
+ * dispatch.c hands sends over; this file takes them back.  It sits
+ * below dispatch.c and never calls up into it: the plugin's answer comes
+ * in through dispatch_on_done(), handed over as a callback, and
+ * dispatch_flush() (dispatch.c) pumps once dispatch_settle() has freed
+ * the slots.  The records a send holds (its job, its generation) are let
+ * go here too, so both files free them the same way.
  */
 #include "dispatch.h"
 #include "dispatch_internal.h"
@@ -500,8 +505,13 @@ dispatch_release(struct dispatch *d, struct dsend *list, int log_failed)
 	}
 }
 
+/*
+ * Commit the done list and let go of what its sends held.  Returns 1 when
+ * outcomes were recorded (slots freed: the caller pumps), 0 when there was
+ * nothing to record, -1 when the store failed and the dispatcher holds.
+ */
 int
-dispatch_flush(struct dispatch *d)
+dispatch_settle(struct dispatch *d)
 {
 	struct dsend *list = d->done_head;
 
@@ -526,8 +536,7 @@ dispatch_flush(struct dispatch *d)
 			d->hooks.store(d->hooks.arg, NULL);
 	}
 	dispatch_release(d, list, 1);
-	dispatch_pump(d);
-	return 0;
+	return 1;
 }
 
 int
