@@ -1,9 +1,11 @@
 /*
  * dispatch_internal.h - state and helpers shared by the dispatcher's files.
  *
- * dispatch.c keeps the queues, slots, token buckets, sends, outcomes and
- * reloads; dispatch_check.c the checks made just before a send;
- * dispatch_merge.c the merging of a backed-up queue into one message.
+ * dispatch.c keeps the queues, slots, token buckets, sends and reloads;
+ * dispatch_outcome.c the outcomes, retries, fallbacks and commits;
+ * dispatch_check.c the checks made just before a send;
+ * dispatch_merge.c the merging of a backed-up queue into one message;
+ * dispatch_address.c where a contact is reached.
  * Nothing here is visible outside the dispatcher.
  */
 #ifndef HERALD_DISPATCH_INTERNAL_H
@@ -40,7 +42,7 @@ struct dchan {
 	struct dispatch *d;
 	size_t idx;		/* index in the current set */
 	int present;		/* in the current set */
-	struct job_claim *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
+	struct djob *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
 	size_t cap;		/* queue length at which it is saturated */
 	size_t concurrency;
 	int saturated;
@@ -52,11 +54,27 @@ struct dchan {
 	struct dchan *next;
 };
 
+/*
+ * A job while the dispatcher owns it (from dispatch_push() until its
+ * outcome is committed): the claim and what only the dispatcher needs to
+ * know about it.  Kept apart from struct job_claim so the scheduler's
+ * type carries no field of ours.
+ */
+struct djob {
+	struct job_claim *sj;	/* owned */
+	struct djob *next;	/* in a queue, or in a merged send's list */
+	struct dchan *chan;	/* NULL: its channel was never seen */
+	struct dgen *gen;	/* the generation it was sent with, while
+				 * holds_slot */
+	int holds_slot;
+	int64_t handoff_us;
+};
+
 /* One send in flight, or one outcome waiting to be committed. */
 struct dsend {
 	struct herald_message msg;	/* borrowed by the plugin */
-	struct job_claim *sj;
-	struct job_claim *merged;	/* the other jobs of a merged send,
+	struct djob *dj;
+	struct djob *merged;		/* the other jobs of a merged send,
 					 * linked by next; owned */
 	size_t n_merged;
 	struct store_result res;
@@ -116,23 +134,73 @@ struct check_out {
 	struct model_item item;		/* the job's, borrowed from the model */
 };
 
-/* dispatch.c */
+/*
+ * The files are layered, each calling only those below it (and
+ * tests/check_includes.sh fails on a loop):
+ *
+ *   dispatch.c           queues, tokens, the send, the pump, reloads
+ *   dispatch_outcome.c   outcomes, retries, fallback, commits, freeing
+ *   dispatch_merge.c     one message out of a backed-up queue
+ *   dispatch_check.c     the checks just before a send
+ *   dispatch_address.c   where a contact is reached
+ *
+ * and the two helpers below, which every layer uses.
+ */
 
-/* Take the next job of ch by priority, or NULL; caller owns it. */
-struct job_claim *dispatch_dequeue(struct dchan *);
-/* Where a contact is reached on channel; borrowed from mc, or NULL. */
-const char *dispatch_address(const struct model_contact *, const char *,
-    enum herald_address_kind);
-/* Fill out with mc as a recipient on channel (strings borrowed from mc). */
-void dispatch_recipient(const struct model_contact *mc, const char *channel,
-    struct herald_recipient *out);
-/* Check, address and render sj (ownership taken); the send, or NULL when
- * the job was parked instead. */
-struct dsend *dispatch_ready(struct dispatch *, struct dchan *,
-    struct job_claim *, int64_t);
-/* Hand ds (ownership taken) to ch's plugin; it takes a slot. */
-void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
-    int64_t);
+/* The dispatcher's clock, in microseconds. */
+static inline int64_t
+dispatch_now_us(const struct dispatch *d)
+{
+	return sched_clock_now(&d->clock);
+}
+
+/* Re-evaluate saturation; a channel that regained room wakes the
+ * scheduler. */
+static inline void
+dispatch_chan_update(struct dchan *ch)
+{
+	int sat = ch->st.queued + ch->st.in_flight >= ch->cap;
+
+	if (ch->saturated && !sat)
+		ch->d->need_poke = 1;
+	ch->saturated = sat;
+}
+
+/* dispatch_outcome.c */
+
+/* An outcome that never reached a plugin (cancel, defer): no slot held.
+ * Takes ownership of dj; detail is copied. */
+void dispatch_park_job(struct dispatch *, struct djob *dj,
+    enum store_outcome, int64_t next_at, const char *detail);
+/* Fail ds (ownership taken) for good; queue the contact's next channel. */
+void dispatch_fail(struct dispatch *, struct dsend *ds, const char *reason);
+/* The plugin's answer for the send arg (a struct dsend, ownership taken). */
+void dispatch_on_done(void *arg, enum herald_outcome, unsigned retry_after_ms,
+    const char *reason);
+/* Commit the done list and free its slots: 1 when outcomes were recorded
+ * (pump next), 0 when none were waiting, -1 when the store failed (the
+ * dispatcher holds and retries on its own timer). */
+int dispatch_settle(struct dispatch *d);
+/* Free the sends of list (owned) and the slots they hold. */
+void dispatch_release(struct dispatch *, struct dsend *list, int log_failed);
+/* Drop a reference to g; the last one frees its channels and model. */
+void dgen_unref(struct dgen *g);
+/* Free dj and its claim.  NULL is fine. */
+void djob_free(struct djob *dj);
+/* Free what ds owns besides its job, then ds itself.  NULL is fine. */
+void dispatch_send_free(struct dsend *ds);
+
+/* dispatch_merge.c */
+
+/* Should the next token send ch's queue as one message? */
+int dispatch_merge_due(const struct dchan *, int64_t);
+/* May dj (borrowed) join the merged message led by lead? */
+int dispatch_merge_fits(struct dispatch *, const struct dchan *,
+    const struct dsend *lead, const struct djob *dj);
+/* Turn lead into the message of lead and the n jobs on rest (linked by
+ * next, ownership taken into lead->merged). */
+void dispatch_merge_message(struct dispatch *, const struct dchan *,
+    struct dsend *lead, struct djob *rest, size_t n);
 
 /* dispatch_check.c */
 
@@ -141,14 +209,13 @@ void dispatch_handoff(struct dispatch *, struct dchan *, struct dsend *,
 enum check dispatch_check(struct dispatch *, const struct job_claim *,
     int64_t, struct check_out *);
 
-/* Free what ds owns besides its job, then ds itself.  NULL is fine. */
-void dispatch_send_free(struct dsend *ds);
+/* dispatch_address.c */
 
-/* dispatch_merge.c */
-
-/* Should the next token send ch's queue as one message? */
-int dispatch_merge_due(const struct dchan *, int64_t);
-/* Send ch's queue as one message; 0, or -1 when the token went unused. */
-int dispatch_merge(struct dispatch *, struct dchan *, int64_t);
+/* Where a contact is reached on channel; borrowed from mc, or NULL. */
+const char *dispatch_address(const struct model_contact *, const char *,
+    enum herald_address_kind);
+/* Fill out with mc as a recipient on channel (strings borrowed from mc). */
+void dispatch_recipient(const struct model_contact *mc, const char *channel,
+    struct herald_recipient *out);
 
 #endif

@@ -15,8 +15,12 @@
  * that post to one shared place (group robots).
  *
  * Kept apart from dispatch.c because it is one policy on top of the
- * queues: the pump asks dispatch_merge_due() when it runs out of tokens
- * and calls dispatch_merge() with the next token.
+ * queues: the pump asks dispatch_merge_due() when it runs out of tokens;
+ * with the next token it takes jobs off the queue while
+ * dispatch_merge_fits() says they share the first one's destination, and
+ * dispatch_merge_message() turns them into one message.  This file sits
+ * below dispatch.c: it builds the message and never calls back up (the
+ * queue, the checks and the hand-off stay in dispatch.c).
  */
 #include "dispatch.h"
 #include "dispatch_internal.h"
@@ -53,17 +57,18 @@ dispatch_merge_due(const struct dchan *ch, int64_t wait_us)
  */
 static void
 dispatch_merge_recipients(struct dispatch *d, const struct dchan *ch,
-    struct dsend *ds, const struct job_claim *rest, size_t n)
+    struct dsend *ds, const struct djob *rest, size_t n)
 {
 	struct herald_recipient *r;
 	const struct model_contact *mc;
-	const struct job_claim *sj;
+	const struct djob *dj;
 	size_t k = ds->msg.n_recipients, i;
 
 	r = xcalloc(k + n, sizeof(*r));
 	memcpy(r, ds->recipients, k * sizeof(*r));
-	for (sj = rest; sj != NULL; sj = sj->next) {
-		if ((mc = model_contact_find(d->cur->m, sj->j.contact)) == NULL)
+	for (dj = rest; dj != NULL; dj = dj->next) {
+		mc = model_contact_find(d->cur->m, dj->sj->j.contact);
+		if (mc == NULL)
 			continue;
 		for (i = 0; i < k; i++)
 			if (strcmp(r[i].contact, mc->id) == 0)
@@ -82,11 +87,12 @@ dispatch_merge_recipients(struct dispatch *d, const struct dchan *ch,
  * by next, ownership taken): subject and numbered bodies are kept in ds's
  * job, which frees them with itself.
  */
-static void
+void
 dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
-    struct dsend *ds, struct job_claim *rest, size_t n)
+    struct dsend *ds, struct djob *rest, size_t n)
 {
-	struct job_claim *lead = ds->sj, *sj;
+	struct job_claim *lead = ds->dj->sj;
+	const struct djob *dj;
 	size_t len = 0, i = 1;
 	char *body, *p;
 
@@ -94,12 +100,13 @@ dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
 	lead->subject = xasprintf("【汇总】%zu条通知", n + 1);
 	/* The heading opens the body too: robots and SMS show no subject. */
 	len = strlen(lead->subject);
-	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next)
-		len += 24 + (sj->body != NULL ? strlen(sj->body) : 0);
+	for (dj = ds->dj; dj != NULL; dj = dj == ds->dj ? rest : dj->next)
+		len += 24 + (dj->sj->body != NULL ? strlen(dj->sj->body) : 0);
 	p = body = xmalloc(len + 1);
 	p += sprintf(p, "%s", lead->subject);
-	for (sj = lead; sj != NULL; sj = sj == lead ? rest : sj->next, i++)
-		p += sprintf(p, "\n%zu. %s", i, sj->body != NULL ? sj->body : "");
+	for (dj = ds->dj; dj != NULL; dj = dj == ds->dj ? rest : dj->next, i++)
+		p += sprintf(p, "\n%zu. %s", i, dj->sj->body != NULL ?
+		    dj->sj->body : "");
 	free(lead->body);
 	lead->body = body;
 	ds->merged = rest;
@@ -110,29 +117,19 @@ dispatch_merge_message(struct dispatch *d, const struct dchan *ch,
 	dispatch_merge_recipients(d, ch, ds, rest, n);
 }
 
-/* The job dispatch_dequeue() would return next, left in place. */
-static struct job_claim *
-dispatch_peek(const struct dchan *ch)
-{
-	for (int p = 0; p < DISPATCH_PRIOS; p++)
-		if (ch->head[p] != NULL)
-			return ch->head[p];
-	return NULL;
-}
-
 /*
- * Does sj go where lead goes?  A merged message has one address, so jobs
+ * Does dj go where lead goes?  A merged message has one address, so jobs
  * for different people may share it only when the channel itself is the
  * destination (HERALD_ADDR_NONE); otherwise one person would receive
  * everybody's notices.
  */
-static int
-dispatch_same_target(struct dispatch *d, const struct dchan *ch,
-    const struct dsend *lead, const struct job_claim *sj)
+int
+dispatch_merge_fits(struct dispatch *d, const struct dchan *ch,
+    const struct dsend *lead, const struct djob *dj)
 {
 	const struct herald_caps *caps = channel_set_caps(d->cur->cs, ch->idx);
 	const struct model_contact *mc = model_contact_find(d->cur->m,
-	    sj->j.contact);
+	    dj->sj->j.contact);
 	const char *a;
 
 	/* The robot is the destination; an address entry there is only a
@@ -147,39 +144,3 @@ dispatch_same_target(struct dispatch *d, const struct dchan *ch,
 	return strcmp(a, lead->msg.address) == 0;
 }
 
-/*
- * Send the queued non-emergency jobs bound for one destination as one
- * message with the token already taken.  Jobs the checks stop are parked as usual.  Returns 0
- * when something was sent, -1 when the token went unused.
- */
-int
-dispatch_merge(struct dispatch *d, struct dchan *ch, int64_t now_us)
-{
-	struct dsend *lead = NULL, *ds;
-	struct job_claim *sj, *rest = NULL, **tail = &rest;
-	size_t n = 0;
-
-	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
-	    (sj = dispatch_peek(ch)) != NULL) {
-		if (lead != NULL && !dispatch_same_target(d, ch, lead, sj))
-			break;
-		sj = dispatch_dequeue(ch);
-		if ((ds = dispatch_ready(d, ch, sj, now_us)) == NULL)
-			continue;
-		if (lead == NULL) {
-			lead = ds;
-			continue;
-		}
-		/* Only the job is kept: the message is the lead's. */
-		dispatch_send_free(ds);
-		*tail = sj;
-		tail = &sj->next;
-		n++;
-	}
-	if (lead == NULL)
-		return -1;
-	if (n > 0)
-		dispatch_merge_message(d, ch, lead, rest, n);
-	dispatch_handoff(d, ch, lead, now_us);
-	return 0;
-}

@@ -99,26 +99,19 @@ void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
     const char *item, enum job_kind kind, int64_t offset,
     const char *contact, const char *channel);
 
-struct dchan;
-struct dgen;
-
 /*
  * A claimed job with its own copies of every string: it outlives the
  * claim callback and any model.  The scheduler owns it in its heap; the
- * dispatcher owns it from hand-off until its outcome is committed.
+ * dispatcher owns it from hand-off until its outcome is committed, and
+ * keeps its own bookkeeping (queue links, channel, slot) in a node of its
+ * own (struct djob, dispatch_internal.h), not here.
  */
 struct job_claim {
 	struct job j;		/* strings point into str[] */
-	char *subject, *body;	/* staged rendering (launch), owned, or NULL */
+	char *subject, *body;	/* rendering, owned, or NULL: staged ahead
+				 * (launch) or made at hand-off */
 	int staged;
-	size_t heap_idx;	/* scheduler's */
-	/* The dispatcher's bookkeeping while it owns the job (its types
-	 * stay private to dispatch_internal.h). */
-	struct job_claim *next;
-	struct dchan *chan;
-	struct dgen *gen;
-	int holds_slot;
-	int64_t handoff_us;
+	size_t heap_idx;	/* scheduler's, while in its heap */
 	char str[];
 };
 

@@ -482,6 +482,86 @@ test_rate_limit(void **state)
 	assert_int_equal(st.delivered, 3);
 }
 
+/*
+ * A job for a channel the config does not have never reaches a queue:
+ * it is recorded cancelled at once, holds no slot and leaves the other
+ * channels alone (the dispatcher's node for it is freed with the claim).
+ */
+static void
+test_unknown_channel(void **state)
+{
+	struct fixture *f = *state;
+	struct dispatch_stats st;
+	char k[JOB_KEY_LEN];
+	size_t held = 99;
+	struct got g;
+
+	open_dispatch(f, ok1, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "gone", 60, T0 + 86400, k);
+	assert_int_equal(claim(f), 1);
+	assert_int_equal(dispatch_in_flight(f->d), 0);
+	assert_int_equal(dispatch_channel_stats(f->d, "gone", &st), -1);
+	spin(f);
+	g = get(f, k);
+	assert_true(g.found);
+	assert_int_equal(g.j.state, JOB_CANCELLED);
+	assert_int_equal(g.j.attempts, 0);
+	assert_int_equal(dispatch_holding(f->d, &held, NULL), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.sent + st.queued + st.in_flight + st.cancelled, 0);
+}
+
+/*
+ * dispatch_requeue() (a stop) puts the jobs still queued back in the
+ * store, pending at their own instant and without an attempt counted,
+ * while what was already sent keeps its outcome.  At 1 token a second
+ * with a burst of 1, one of three jobs goes at once; two stay queued.
+ */
+static void
+test_requeue_puts_back(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = 1, .burst = 1 },
+		{ .mode = "ok" },
+	};
+	struct dispatch_stats st;
+	char k[3][JOB_KEY_LEN];
+	int delivered = 0, pending = 0;
+	struct got g;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 3; i++)
+		add_job(f, JOB_REMINDER, "a", "one", 60 * (i + 1), T0 + 86400,
+		    k[i]);
+	assert_int_equal(claim(f), 3);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.delivered, 1);
+	assert_int_equal(st.queued, 2);
+	dispatch_requeue(f->d);
+	spin(f);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.in_flight, 0);
+	assert_int_equal(st.deferred, 2);
+	for (int i = 0; i < 3; i++) {
+		g = get(f, k[i]);
+		if (g.j.state == JOB_DELIVERED) {
+			delivered++;
+			continue;
+		}
+		assert_int_equal(g.j.state, JOB_PENDING);
+		assert_int_equal(g.j.attempts, 0);
+		assert_int_equal(g.j.next_at, T0);
+		pending++;
+	}
+	assert_int_equal(delivered, 1);
+	assert_int_equal(pending, 2);
+}
+
 /* One transient round: claim at now, send, flush; returns next_at - now. */
 static int64_t
 transient_round(struct fixture *f, const char *key)
@@ -1156,6 +1236,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_unknown_channel, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_requeue_puts_back, setup,
+	    teardown),
 	cmocka_unit_test(test_backoff_ms),
 	cmocka_unit_test_setup_teardown(test_timeout_no_fallback, setup,
 	    teardown),
