@@ -15,6 +15,7 @@
 #include "api.h"
 #include "conf.h"
 #include "engine.h"
+#include "generation.h"
 #include "httpd.h"
 #include "log.h"
 #include "plugin.h"
@@ -46,13 +47,27 @@ daemon_log_errlist(const struct errlist *errs, const char *what)
 	}
 }
 
+const struct model *
+daemon_model(const struct daemon *d)
+{
+	if (d->engine != NULL)
+		return engine_model(d->engine);
+	return d->checked != NULL ? d->checked->m : NULL;
+}
+
+unsigned
+daemon_generation(const struct daemon *d)
+{
+	return d->engine != NULL ? engine_generation(d->engine)->number : 0;
+}
+
 /*
- * Load path into a model with open channels.  On success the caller owns
- * *model and *channels.
+ * Load path into a model with open channels, as generation number.  On
+ * success the caller owns *out (one reference).
  */
 static int
-daemon_open_config(struct daemon *d, struct errlist *errs,
-    struct model **model, struct channel_set **channels)
+daemon_open_config(struct daemon *d, struct errlist *errs, unsigned number,
+    struct generation **out)
 {
 	struct model *m;
 	struct channel_set *cs = NULL;
@@ -66,8 +81,7 @@ daemon_open_config(struct daemon *d, struct errlist *errs,
 		model_free(m);
 		return -1;
 	}
-	*model = m;
-	*channels = cs;
+	*out = generation_new(m, cs, number);
 	return 0;
 }
 
@@ -75,24 +89,24 @@ daemon_open_config(struct daemon *d, struct errlist *errs,
 static void
 daemon_keep_config_warnings(struct daemon *d, const struct errlist *errs)
 {
-	for (size_t i = 0; i < d->n_config_warnings; i++)
-		free(d->config_warnings[i]);
-	free(d->config_warnings);
-	d->config_warnings = NULL;
-	d->n_config_warnings = 0;
+	for (size_t i = 0; i < d->state.n_config_warnings; i++)
+		free(d->state.config_warnings[i]);
+	free(d->state.config_warnings);
+	d->state.config_warnings = NULL;
+	d->state.n_config_warnings = 0;
 	if (errs == NULL || errs->n_warnings == 0)
 		return;
-	d->config_warnings = xcalloc(errs->n_warnings, sizeof(char *));
+	d->state.config_warnings = xcalloc(errs->n_warnings, sizeof(char *));
 	for (size_t i = 0; i < errs->n; i++)
 		if (errs->v[i].warning)
-			d->config_warnings[d->n_config_warnings++] =
+			d->state.config_warnings[d->state.n_config_warnings++] =
 			    errlist_format(errs, i);
 }
 
 int
 daemon_load(struct daemon *d, struct errlist *errs)
 {
-	if (daemon_open_config(d, errs, &d->model, &d->channels) == -1)
+	if (daemon_open_config(d, errs, 0, &d->checked) == -1)
 		return -1;
 	daemon_keep_config_warnings(d, errs);
 	return 0;
@@ -106,10 +120,11 @@ daemon_on_hup(evutil_socket_t fd, short what, void *arg)
 
 	log_notice("SIGHUP: reloading %s", d->config_path);
 	if (daemon_reload(d, &errs) == 0)
-		log_notice("reload: config generation %u in use", d->generation);
+		log_notice("reload: config generation %u in use",
+		    daemon_generation(d));
 	else
 		log_errx("reload failed: keeping config generation %u",
-		    d->generation);
+		    daemon_generation(d));
 	errlist_clear(&errs);
 }
 
@@ -131,13 +146,13 @@ daemon_on_term(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	const char *name = fd == SIGINT ? "SIGINT" : "SIGTERM";
 
-	if (d->engine == NULL || d->draining) {
+	if (d->engine == NULL || d->state.draining) {
 		log_notice("%s: stopping now", name);
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
 	log_notice("%s: stopping after sends in flight", name);
-	d->draining = 1;
+	d->state.draining = 1;
 	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
 }
 
@@ -147,6 +162,13 @@ daemon_http_limits(struct httpd *h, const struct model_daemon *md)
 {
 	httpd_set_limits(h, md->api_request_timeout, md->api_max_connections,
 	    md->api_max_connections_per_peer);
+}
+
+/* POST /v1/reload: the same as SIGHUP, answered with the reasons. */
+static int
+daemon_api_reload(void *arg, struct errlist *errs)
+{
+	return daemon_reload(arg, errs);
 }
 
 /*
@@ -159,21 +181,27 @@ daemon_http_limits(struct httpd *h, const struct model_daemon *md)
 static int
 daemon_http_start(struct daemon *d)
 {
+	const struct model *m = daemon_model(d);
 	char err[512];
 
-	if (httpd_open(d->base, d->model->daemon.listen, &d->httpd, err,
+	if (httpd_open(d->base, m->daemon.listen, &d->httpd, err,
 	    sizeof(err)) == -1) {
 		log_errx("start: http: %s", err);
 		d->httpd = NULL;
 		return -1;
 	}
-	if (api_route(d->httpd, d) == -1) {
+	d->api.engine = d->engine;
+	d->api.state = &d->state;
+	d->api.config_path = d->config_path;
+	d->api.reload = daemon_api_reload;
+	d->api.reload_arg = d;
+	if (api_route(d->httpd, &d->api) == -1) {
 		log_errx("start: http: the route table is full");
 		return -1;
 	}
-	httpd_set_max_body(d->httpd, d->model->daemon.api_max_body);
-	daemon_http_limits(d->httpd, &d->model->daemon);
-	d->listen = xstrdup(d->model->daemon.listen);
+	httpd_set_max_body(d->httpd, m->daemon.api_max_body);
+	daemon_http_limits(d->httpd, &m->daemon);
+	d->listen = xstrdup(m->daemon.listen);
 	log_info("http: listening on %s", httpd_address(d->httpd));
 	return 0;
 }
@@ -182,17 +210,17 @@ daemon_http_start(struct daemon *d)
 static void
 daemon_keep_reload_errors(struct daemon *d, const struct errlist *errs)
 {
-	for (size_t i = 0; i < d->n_reload_errors; i++)
-		free(d->reload_errors[i]);
-	free(d->reload_errors);
-	d->reload_errors = NULL;
-	d->n_reload_errors = 0;
+	for (size_t i = 0; i < d->state.n_reload_errors; i++)
+		free(d->state.reload_errors[i]);
+	free(d->state.reload_errors);
+	d->state.reload_errors = NULL;
+	d->state.n_reload_errors = 0;
 	if (errs == NULL || errs->n_errors == 0)
 		return;
-	d->reload_errors = xcalloc(errs->n_errors, sizeof(char *));
+	d->state.reload_errors = xcalloc(errs->n_errors, sizeof(char *));
 	for (size_t i = 0; i < errs->n; i++)
 		if (!errs->v[i].warning)
-			d->reload_errors[d->n_reload_errors++] =
+			d->state.reload_errors[d->state.n_reload_errors++] =
 			    errlist_format(errs, i);
 }
 
@@ -219,8 +247,7 @@ int
 daemon_start(struct daemon *d)
 {
 	struct event_config *cfg;
-	struct model *m = NULL;
-	struct channel_set *cs = NULL;
+	struct generation *g = NULL;
 	struct errlist errs = { 0 };
 	char err[512];
 
@@ -245,32 +272,26 @@ daemon_start(struct daemon *d)
 	 * The model checked before the loop existed opened its channels in
 	 * check-only mode; open them for real now that there is a loop.
 	 */
-	if (daemon_open_config(d, &errs, &m, &cs) == -1) {
+	if (daemon_open_config(d, &errs, 1, &g) == -1) {
 		daemon_log_errlist(&errs, "start");
 		errlist_clear(&errs);
 		return -1;
 	}
 	daemon_log_errlist(&errs, "start");
 	errlist_clear(&errs);
-	channel_set_free(d->channels);
-	model_free(d->model);
-	d->model = NULL;
-	d->channels = NULL;
-	if (engine_open(d->base, m, cs, NULL, &d->engine, err,
+	generation_unref(d->checked);
+	d->checked = NULL;
+	if (engine_open(d->base, g, NULL, &d->engine, err,
 	    sizeof(err)) == -1) {
 		log_errx("start: %s", err);
-		channel_set_free(cs);
-		model_free(m);
+		generation_unref(g);
 		return -1;
 	}
-	/* The engine owns them now. */
-	d->model = m;
-	d->channels = cs;
-	d->generation = 1;
+	/* The engine owns it now. */
 	if (daemon_http_start(d) == -1)
 		return -1;
-	d->started = time(NULL);
-	d->last_reload_ok = 0;
+	d->state.started = time(NULL);
+	d->state.last_reload_ok = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_on_hup, d);
@@ -287,9 +308,11 @@ daemon_start(struct daemon *d)
 int
 daemon_run(struct daemon *d)
 {
+	const struct model *m = daemon_model(d);
+
 	log_notice("ready: config generation %u, %zu campaigns, %zu contacts, "
-	    "%zu channels", d->generation, d->model->n_campaigns,
-	    d->model->n_contacts, d->model->n_channels);
+	    "%zu channels", daemon_generation(d), m->n_campaigns,
+	    m->n_contacts, m->n_channels);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("event loop failed");
 		return 1;
@@ -301,42 +324,39 @@ daemon_run(struct daemon *d)
 int
 daemon_reload(struct daemon *d, struct errlist *errs)
 {
-	struct model *m;
-	struct channel_set *cs;
+	struct generation *g;
+	const struct model *m;
 	char err[512];
 
-	d->last_reload_at = time(NULL);
-	if (d->draining) {
+	d->state.last_reload_at = time(NULL);
+	if (d->state.draining) {
 		errlist_add(errs, NULL, 0, "stopping: reload ignored");
 		return -1;
 	}
-	if (daemon_open_config(d, errs, &m, &cs) == -1) {
+	if (daemon_open_config(d, errs, daemon_generation(d) + 1, &g) == -1) {
 		daemon_log_errlist(errs, "reload");
 		daemon_keep_reload_errors(d, errs);
-		d->last_reload_ok = -1;
+		d->state.last_reload_ok = -1;
 		return -1;
 	}
 	daemon_log_errlist(errs, "reload");
 	if (d->engine != NULL) {
 		/* The engine keeps the old channels until their sends end. */
-		if (engine_reload(d->engine, m, cs, err, sizeof(err)) == -1) {
+		if (engine_reload(d->engine, g, err, sizeof(err)) == -1) {
 			log_errx("reload: %s", err);
 			errlist_add(errs, NULL, 0, "%s", err);
 			daemon_keep_reload_errors(d, errs);
-			channel_set_free(cs);
-			model_free(m);
-			d->last_reload_ok = -1;
+			generation_unref(g);
+			d->state.last_reload_ok = -1;
 			return -1;
 		}
 	} else {
-		channel_set_free(d->channels);
-		model_free(d->model);
+		generation_unref(d->checked);
+		d->checked = g;
 	}
-	d->model = m;
-	d->channels = cs;
+	m = g->m;
 	daemon_keep_config_warnings(d, errs);
-	d->generation++;
-	d->last_reload_ok = 0;
+	d->state.last_reload_ok = 0;
 	daemon_keep_reload_errors(d, NULL);
 	if (d->httpd != NULL && strcmp(d->listen, m->daemon.listen) != 0)
 		log_notice("reload: listen \"%s\" takes effect at the next "
@@ -366,16 +386,11 @@ daemon_free(struct daemon *d)
 	daemon_keep_config_warnings(d, NULL);
 	free(d->listen);
 	d->listen = NULL;
-	if (d->engine != NULL) {
-		/* Frees the model and channels it was given. */
-		engine_free(d->engine);
-		d->engine = NULL;
-	} else {
-		channel_set_free(d->channels);
-		model_free(d->model);
-	}
-	d->channels = NULL;
-	d->model = NULL;
+	/* Drops the generation it runs. */
+	engine_free(d->engine);
+	d->engine = NULL;
+	generation_unref(d->checked);
+	d->checked = NULL;
 	if (d->base != NULL)
 		event_base_free(d->base);
 	d->base = NULL;

@@ -2,8 +2,8 @@
  * daemon.h - the daemon's context: the one place that holds state.
  *
  * Everything heraldd keeps while running hangs off struct daemon: the event
- * loop, the current model and its open channels, and (with the engine) the
- * store, scheduler and dispatcher.  Subsystems get what they need from it
+ * loop, the engine (which owns the running config, its store, scheduler
+ * and dispatcher) and the HTTP server.  Subsystems get what they need from it
  * as arguments; nothing else is global but the log target.
  */
 #ifndef HERALD_DAEMON_H
@@ -12,13 +12,14 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "api.h"
 #include "errlist.h"
 #include "model.h"
 
 struct event;
 struct event_base;
-struct channel_set;
 struct engine;
+struct generation;
 struct httpd;
 
 struct daemon {
@@ -30,27 +31,17 @@ struct daemon {
 	struct event *ev_hup, *ev_term, *ev_int;
 
 	/*
-	 * Current config and its channels: owned here until daemon_start()
-	 * hands them to the engine, borrowed from it afterwards.
+	 * The config checked by daemon_load(), its channels opened in
+	 * check-only mode; owned; NULL once daemon_start() opened the one the
+	 * engine runs (daemon_model() finds either).
 	 */
-	struct model *model;
-	struct channel_set *channels;
+	struct generation *checked;
 	struct engine *engine;		/* owned; NULL before daemon_start() */
 	struct httpd *httpd;		/* herald.listen; owned; NULL when
 					 * not started or the bind failed */
-	int draining;			/* SIGTERM seen, sends completing */
-	unsigned generation;		/* config generation, 1 after start */
-	time_t started;
-
-	/* Outcome of the last reload, for status: 0 ok, -1 kept old. */
-	int last_reload_ok;
-	time_t last_reload_at;		/* 0: never reloaded */
-	char **reload_errors;		/* "file:line: message"; owned */
-	size_t n_reload_errors;
-	/* The warnings of the config in use ("file:line: warning: ..."),
-	 * for status: a coordinator should not need the log.  Owned. */
-	char **config_warnings;
-	size_t n_config_warnings;
+	/* What the API reports about the daemon's life (api.h). */
+	struct api_state state;
+	struct api_ctx api;		/* the handlers' view; borrows d */
 	char *listen;			/* herald.listen at start; owned */
 };
 
@@ -59,6 +50,14 @@ struct daemon {
  * config's plugin_dir, else the compiled-in default.  Borrowed.
  */
 const char *daemon_plugin_dir(const char *flag, const struct model *m);
+
+/* The config in use: the engine's once started, else the checked one.
+ * Borrowed until the next reload. */
+const struct model *daemon_model(const struct daemon *d);
+
+/* The number of the config generation in use: 1 after start, +1 per
+ * successful reload; 0 before start. */
+unsigned daemon_generation(const struct daemon *d);
 
 /*
  * Load the config and open its channels: everything that can fail before

@@ -320,8 +320,9 @@ dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
 {
 	struct djob *dj = ds->dj;
 
-	dj->gen = d->cur;
-	d->cur->refs++;
+	/* The send's own reference: a reload meanwhile must not free the
+	 * channel it runs on before its outcome is recorded. */
+	dj->gen = generation_ref(d->cur);
 	dj->holds_slot = 1;
 	ch->st.in_flight++;
 	if (ch->st.in_flight > ch->st.max_in_flight)
@@ -492,7 +493,7 @@ dispatch_on_retry(evutil_socket_t fd, short what, void *arg)
 
 int
 dispatch_open(struct event_base *base, struct store *st,
-    const struct sched_clock *clock, struct model *m, struct channel_set *cs,
+    const struct sched_clock *clock, struct generation *g,
     const struct dispatch_hooks *hooks, struct dispatch **out)
 {
 	struct dispatch *d = xcalloc(1, sizeof(*d));
@@ -516,23 +517,20 @@ dispatch_open(struct event_base *base, struct store *st,
 		free(d);
 		return -1;
 	}
-	dispatch_swap(d, m, cs);
+	dispatch_swap(d, g);
 	*out = d;
 	return 0;
 }
 
 void
-dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs)
+dispatch_swap(struct dispatch *d, struct generation *g)
 {
-	struct dgen *g = xcalloc(1, sizeof(*g)), *old = d->cur;
+	struct channel_set *cs = g->cs;
 	int64_t now_us = dispatch_now_us(d);
 	struct djob *dj;
 	struct dchan *ch;
 	size_t i;
 
-	g->m = m;
-	g->cs = cs;
-	g->refs = 1;
 	d->cur = g;
 	for (ch = d->chans; ch != NULL; ch = ch->next)
 		ch->present = 0;
@@ -558,8 +556,6 @@ dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs)
 			    "channel removed by reload");
 		dispatch_chan_update(ch);
 	}
-	if (old != NULL)
-		dgen_unref(old);
 }
 
 const struct model *
@@ -656,7 +652,6 @@ dispatch_free(struct dispatch *d)
 		free(ch->name);
 		free(ch);
 	}
-	dgen_unref(d->cur);
 	event_free(d->ev_flush);
 	event_free(d->ev_retry);
 	free(d->skip);

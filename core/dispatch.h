@@ -14,9 +14,10 @@
  * handed to a plugin without their outcome on disk: the bound on duplicates
  * (DESIGN.md rule 3).
  *
- * The dispatcher owns the model and the channel set it sends with.  A
- * reload swaps in new ones; the old set lives on until its last in-flight
- * send completes, then both are freed.
+ * The dispatcher borrows the generation (model and channel set) it sends
+ * with from the engine, and takes a reference to it for each send in
+ * flight (generation.h): after a reload swaps in a new one, the old one
+ * lives on until its last in-flight send's outcome is recorded.
  */
 #ifndef HERALD_DISPATCH_H
 #define HERALD_DISPATCH_H
@@ -28,9 +29,9 @@
 #include "job.h"
 #include "sched_clock.h"
 
-struct channel_set;
 struct event_base;
 struct dispatch;
+struct generation;
 struct store;
 
 struct dispatch_hooks {
@@ -49,20 +50,22 @@ struct dispatch_hooks {
 };
 
 /*
- * Create a dispatcher sending through cs with the settings of m; takes
- * ownership of both (and frees them, channels first).  st, base and clock
- * are borrowed.  Caller owns *out.
+ * Create a dispatcher sending through g's channels with the settings of
+ * its model.  g is borrowed: the caller keeps a reference to it until
+ * dispatch_swap() or dispatch_free().  st, base and clock are borrowed.
+ * Caller owns *out.
  */
 int dispatch_open(struct event_base *base, struct store *st,
-    const struct sched_clock *clock, struct model *m, struct channel_set *cs,
+    const struct sched_clock *clock, struct generation *g,
     const struct dispatch_hooks *hooks, struct dispatch **out);
 
 /*
- * Send with m and cs from now on (ownership taken).  Jobs queued for a
- * channel that vanished go back to the store, deferred.  The old pair is
- * freed once its in-flight sends have completed.
+ * Send with g from now on (borrowed, as in dispatch_open(); the caller
+ * may drop its reference to the old one on return: sends in flight hold
+ * their own).  Jobs queued for a channel that vanished go back to the
+ * store, deferred.
  */
-void dispatch_swap(struct dispatch *d, struct model *m, struct channel_set *cs);
+void dispatch_swap(struct dispatch *d, struct generation *g);
 /* The model in use; borrowed until the next swap. */
 const struct model *dispatch_model(const struct dispatch *d);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "dispatch.h"
+#include "generation.h"
 #include "herald-plugin.h"
 #include "job.h"
 #include "model.h"
@@ -28,13 +29,6 @@ struct event_base;
 
 /* Priority queues per channel: emergency, launch, reminder, digest. */
 #define DISPATCH_PRIOS 4
-
-/* A model and the channel set opened for it, alive while sends use it. */
-struct dgen {
-	struct model *m;
-	struct channel_set *cs;
-	size_t refs;		/* sends in flight + 1 while current */
-};
 
 /* One channel by name, kept across reloads: its queues, bucket, counts. */
 struct dchan {
@@ -64,7 +58,8 @@ struct djob {
 	struct job_claim *sj;	/* owned */
 	struct djob *next;	/* in a queue, or in a merged send's list */
 	struct dchan *chan;	/* NULL: its channel was never seen */
-	struct dgen *gen;	/* the generation it was sent with, while
+	struct generation *gen;	/* the generation it was sent with, one
+				 * ref while
 				 * holds_slot */
 	int holds_slot;
 	int64_t handoff_us;
@@ -94,7 +89,7 @@ struct dispatch {
 	struct store *st;
 	struct sched_clock clock;
 	struct dispatch_hooks hooks;
-	struct dgen *cur;
+	struct generation *cur;		/* borrowed from the engine */
 	struct dchan *chans;
 	struct dsend *done_head, *done_tail;
 	struct event *ev_flush;
@@ -183,8 +178,6 @@ void dispatch_on_done(void *arg, enum herald_outcome, unsigned retry_after_ms,
 int dispatch_settle(struct dispatch *d);
 /* Free the sends of list (owned) and the slots they hold. */
 void dispatch_release(struct dispatch *, struct dsend *list, int log_failed);
-/* Drop a reference to g; the last one frees its channels and model. */
-void dgen_unref(struct dgen *g);
 /* Free dj and its claim.  NULL is fine. */
 void djob_free(struct djob *dj);
 /* Free what ds owns besides its job, then ds itself.  NULL is fine. */

@@ -442,17 +442,6 @@ dispatch_hold(struct dispatch *d)
 /* --- letting go --- */
 
 void
-dgen_unref(struct dgen *g)
-{
-	if (--g->refs > 0)
-		return;
-	/* Channels first: a plugin's close() may still read its block. */
-	channel_set_free(g->cs);
-	model_free(g->m);
-	free(g);
-}
-
-void
 djob_free(struct djob *dj)
 {
 	if (dj == NULL)
@@ -496,7 +485,7 @@ dispatch_release(struct dispatch *d, struct dsend *list, int log_failed)
 		ch = ds->dj->chan;
 		if (ds->dj->holds_slot) {
 			ch->st.in_flight--;
-			dgen_unref(ds->dj->gen);
+			generation_unref(ds->dj->gen);
 		}
 		if (ch != NULL)
 			dispatch_chan_update(ch);

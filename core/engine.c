@@ -17,6 +17,7 @@
 
 #include "dispatch.h"
 #include "duration.h"
+#include "generation.h"
 #include "log.h"
 #include "misfire.h"
 #include "planner.h"
@@ -35,6 +36,7 @@ struct engine {
 	struct store *st;
 	struct sched *sched;
 	struct dispatch *disp;
+	struct generation *gen;		/* the running config; one ref */
 	struct engine_status status;
 
 	/* Which parts see the store failing (engine_status has the sum). */
@@ -383,10 +385,11 @@ engine_sched_settings(const struct model *m, struct sched_settings *set)
 /* --- life cycle --- */
 
 int
-engine_open(struct event_base *base, struct model *m, struct channel_set *cs,
+engine_open(struct event_base *base, struct generation *g,
     const struct sched_clock *clock, struct engine **out, char *err,
     size_t errlen)
 {
+	const struct model *m = g->m;
 	struct sched_hooks sh = { .handoff = engine_on_handoff,
 	    .handoff_done = engine_on_handoff_done, .skip = engine_on_skip,
 	    .claimed = engine_on_claimed, .store = engine_on_sched_store };
@@ -430,16 +433,17 @@ engine_open(struct event_base *base, struct model *m, struct channel_set *cs,
 
 	sh.arg = dh.arg = e;
 	/* The scheduler first: it calls no hook before sched_poke(), and the
-	 * dispatcher takes m and cs only when nothing can fail after it. */
+	 * engine takes g only when nothing can fail after the dispatcher. */
 	engine_sched_settings(m, &set);
 	if (sched_open(base, e->st, clock, &set, &sh, &e->sched) == -1) {
 		snprintf(err, errlen, "cannot create the scheduler");
 		goto fail;
 	}
-	if (dispatch_open(base, e->st, clock, m, cs, &dh, &e->disp) == -1) {
+	if (dispatch_open(base, e->st, clock, g, &dh, &e->disp) == -1) {
 		snprintf(err, errlen, "cannot create the dispatcher");
 		goto fail;
 	}
+	e->gen = g;
 	sched_poke(e->sched);
 	*out = e;
 	return 0;
@@ -455,9 +459,10 @@ fail:
 }
 
 int
-engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
-    char *err, size_t errlen)
+engine_reload(struct engine *e, struct generation *g, char *err,
+    size_t errlen)
 {
+	const struct model *m = g->m;
 	struct sched_settings set;
 
 	/* Held jobs go back first, so a changed instant reaches them. */
@@ -470,7 +475,10 @@ engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
 	 * pass is logged, and the hand-off check still catches each miss. */
 	if (engine_expire(e, m) == -1)
 		log_errx("reload: misfire pass: %s", store_error(e->st));
-	dispatch_swap(e->disp, m, cs);
+	dispatch_swap(e->disp, g);
+	/* Sends in flight hold their own references to the old one. */
+	generation_unref(e->gen);
+	e->gen = g;
 	engine_sched_settings(m, &set);
 	sched_set_settings(e->sched, &set);
 	sched_poke(e->sched);
@@ -531,10 +539,16 @@ engine_status(const struct engine *e)
 	return &e->status;
 }
 
+const struct generation *
+engine_generation(const struct engine *e)
+{
+	return e->gen;
+}
+
 const struct model *
 engine_model(const struct engine *e)
 {
-	return dispatch_model(e->disp);
+	return e->gen->m;
 }
 
 struct store *
@@ -561,7 +575,9 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	sched_free(e->sched);
+	/* Before the generation: the dispatcher borrows it to the end. */
 	dispatch_free(e->disp);
+	generation_unref(e->gen);
 	if (e->ev_drain != NULL)
 		event_free(e->ev_drain);
 	store_close(e->st);

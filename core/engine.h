@@ -6,6 +6,8 @@
  * the model (DESIGN.md rule 2), applies the misfire policy (rule 4) and
  * starts the scheduler.  engine_reload() re-plans a new model and sends
  * with it from then on; the old channels live until their sends complete.
+ * The engine is the one owner of the running config: the generation
+ * (model and channel set, generation.h) that everything else borrows.
  * Stopping is asynchronous because it needs the loop: engine_drain() stops
  * claiming, puts queued jobs back and calls back once in-flight sends have
  * completed or the timeout expired.
@@ -20,9 +22,9 @@
 #include "model.h"
 #include "sched_clock.h"
 
-struct channel_set;
 struct dispatch;
 struct engine;
+struct generation;
 struct sched;
 struct event_base;
 struct store;
@@ -62,21 +64,23 @@ struct engine_status {
 };
 
 /*
- * Open the engine for m and cs on base.  On success the engine owns m and
- * cs; on failure the caller keeps them.  clock may be NULL (real time).
- * Caller owns *out (engine_free()).
+ * Open the engine for g on base.  On success the engine takes the
+ * caller's reference to g; on failure the caller keeps it.  clock may be
+ * NULL (real time).  Caller owns *out (engine_free()).
  */
-int engine_open(struct event_base *base, struct model *m,
-    struct channel_set *cs, const struct sched_clock *clock,
-    struct engine **out, char *err, size_t errlen);
+int engine_open(struct event_base *base, struct generation *g,
+    const struct sched_clock *clock, struct engine **out, char *err,
+    size_t errlen);
 
 /*
- * Re-plan m and send with m and cs from now on: new keys inserted,
- * vanished ones cancelled, unchanged ones untouched.  Takes ownership of
- * both on success; on failure (-1, err) the running config stays.
+ * Re-plan g's model and send with g from now on: new keys inserted,
+ * vanished ones cancelled, unchanged ones untouched.  Takes the caller's
+ * reference to g on success and drops the engine's to the old one (freed
+ * once its sends in flight are recorded); on failure (-1, err) the
+ * running config stays and the caller keeps g.
  */
-int engine_reload(struct engine *e, struct model *m, struct channel_set *cs,
-    char *err, size_t errlen);
+int engine_reload(struct engine *e, struct generation *g, char *err,
+    size_t errlen);
 
 /*
  * Stop claiming, put queued jobs back, and call done(arg) from the loop
@@ -89,14 +93,16 @@ void engine_drain(struct engine *e, int timeout_ms, void (*done)(void *),
 int64_t engine_time(const struct engine *e);
 
 const struct engine_status *engine_status(const struct engine *e);
+/* The running config, borrowed until the next engine_reload(). */
+const struct generation *engine_generation(const struct engine *e);
 const struct model *engine_model(const struct engine *e);
 struct store *engine_store(const struct engine *e);
 struct sched *engine_sched(const struct engine *e);
 struct dispatch *engine_dispatch(const struct engine *e);
 
-/* Flush outcomes, close the store, free models and channels.  Sends still
- * in flight are abandoned (their rows stay inflight until the next start
- * recovers them).  Accepts NULL. */
+/* Flush outcomes, close the store, drop the engine's generation.  Sends
+ * still in flight are abandoned with the generation they hold (their rows
+ * stay inflight until the next start recovers them).  Accepts NULL. */
 void engine_free(struct engine *e);
 
 #endif

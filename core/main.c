@@ -390,6 +390,7 @@ main(int argc, char **argv)
 	const char *plugin_flag = getenv("HERALD_PLUGIN_DIR");
 	const char *pid_flag = NULL;
 	struct daemon d = { 0 };
+	const struct model_daemon *md;
 	struct errlist errs = { 0 };
 	char *abs_config = NULL;
 	int foreground = 0, test = 0, preview = 0, ch, rc = 1, pid_fd = -1;
@@ -464,15 +465,16 @@ main(int argc, char **argv)
 	}
 	errlist_print(&errs, stderr);
 	errlist_clear(&errs);
-	log_init("heraldd", foreground ? "stderr" : d.model->daemon.log_target,
-	    d.model->daemon.log_level);
+	md = &daemon_model(&d)->daemon;
+	log_init("heraldd", foreground ? "stderr" : md->log_target,
+	    md->log_level);
 
 	if (!foreground) {
-		pid_path = pid_flag ? pid_flag : d.model->daemon.pid_file ?
-		    d.model->daemon.pid_file : HERALD_LOCALSTATEDIR "/run/heraldd.pid";
+		pid_path = pid_flag ? pid_flag : md->pid_file ?
+		    md->pid_file : HERALD_LOCALSTATEDIR "/run/heraldd.pid";
 		if ((pid_fd = pidfile_lock(pid_path)) == -1)
 			goto done;
-		if (daemonize(strcmp(d.model->daemon.log_target, "stderr") == 0) == -1) {
+		if (daemonize(strcmp(md->log_target, "stderr") == 0) == -1) {
 			log_err("daemonize");
 			goto done;
 		}

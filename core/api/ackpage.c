@@ -35,7 +35,7 @@
 #include "acklink.h"
 #include "api_internal.h"
 #include "civil.h"
-#include "daemon.h"
+#include "api.h"
 #include "engine.h"
 #include "httpd.h"
 #include "log.h"
@@ -208,12 +208,12 @@ ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
  * the store's reason in err.
  */
 static int
-ackpage_view(const struct daemon *d, const char *key,
+ackpage_view(const struct api_ctx *ctx, const char *key,
     const struct ack_outcome *o, struct ackpage_view *v, char *err,
     size_t errlen)
 {
-	const struct model *m = engine_model(d->engine);
-	struct store *s = engine_store(d->engine);
+	const struct model *m = engine_model(ctx->engine);
+	struct store *s = engine_store(ctx->engine);
 	const struct model_campaign *c = model_campaign_find(m, o->campaign);
 	const struct model_contact *k = model_contact_find(m, o->contact);
 
@@ -340,12 +340,12 @@ ackpage_fail(struct evhttp_request *req, const char *key,
 
 /* ackpage_view, answering 500 itself when the store fails: -1 then. */
 static int
-ackpage_view_or_fail(struct evhttp_request *req, const struct daemon *d,
+ackpage_view_or_fail(struct evhttp_request *req, const struct api_ctx *ctx,
     const char *key, struct ack_outcome *o, struct ackpage_view *v)
 {
 	char err[256];
 
-	if (ackpage_view(d, key, o, v, err, sizeof(err)) == 0)
+	if (ackpage_view(ctx, key, o, v, err, sizeof(err)) == 0)
 		return 0;
 	o->result = ACK_ERROR;
 	snprintf(o->detail, sizeof(o->detail), "%s", err);
@@ -354,19 +354,19 @@ ackpage_view_or_fail(struct evhttp_request *req, const struct daemon *d,
 }
 
 static void
-ackpage_get(struct evhttp_request *req, struct daemon *d, const char *key)
+ackpage_get(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 {
 	struct ack_outcome o;
 	struct ackpage_view v;
 	struct ackpage_status st = { .cls = "st" };
 	const char *heading;
 
-	if (ack_lookup(d->engine, key, &o) == -1 &&
+	if (ack_lookup(ctx->engine, key, &o) == -1 &&
 	    o.result != ACK_CANCELLED) {
 		ackpage_fail(req, key, &o);
 		return;
 	}
-	if (ackpage_view_or_fail(req, d, key, &o, &v) == -1)
+	if (ackpage_view_or_fail(req, ctx, key, &o, &v) == -1)
 		return;
 	if (o.result == ACK_CANCELLED) {
 		ackpage_cancelled(req, 200, &o, &v);
@@ -435,7 +435,7 @@ done:
 }
 
 static void
-ackpage_post(struct evhttp_request *req, struct daemon *d, const char *key)
+ackpage_post(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 {
 	struct ack_outcome o;
 	struct ackpage_view v;
@@ -446,12 +446,12 @@ ackpage_post(struct evhttp_request *req, struct daemon *d, const char *key)
 	if ((a = ackpage_form(req)) == -1)
 		return;
 	name = ack_action_name((enum ack_action)a);
-	if (ack_apply(d->engine, key, (enum ack_action)a, "link", &o) == -1 &&
+	if (ack_apply(ctx->engine, key, (enum ack_action)a, "link", &o) == -1 &&
 	    o.result != ACK_CANCELLED && o.result != ACK_NOT_DEADLINE) {
 		ackpage_fail(req, key, &o);
 		return;
 	}
-	if (ackpage_view_or_fail(req, d, key, &o, &v) == -1)
+	if (ackpage_view_or_fail(req, ctx, key, &o, &v) == -1)
 		return;
 	switch (o.result) {
 	case ACK_OK:
@@ -507,14 +507,15 @@ ackpage_peer(struct evhttp_request *req)
 void
 api_ackpage(struct evhttp_request *req, void *arg)
 {
-	struct daemon *d = arg;
-	const struct model_daemon *md = &d->model->daemon;
+	struct api_ctx *ctx = arg;
+	const struct model_daemon *md = ctx->engine != NULL ?
+	    &engine_model(ctx->engine)->daemon : NULL;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
 	    req));
 	char key[JOB_KEY_LEN];
 
 	/* Without a secret no link was ever sent: nothing lives here. */
-	if (md->ack_secret == NULL || d->engine == NULL) {
+	if (md == NULL || md->ack_secret == NULL) {
 		ackpage_message(req, 404, "页面不存在", "未启用通知确认链接。");
 		return;
 	}
@@ -529,7 +530,7 @@ api_ackpage(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
-		ackpage_post(req, d, key);
+		ackpage_post(req, ctx, key);
 	else
-		ackpage_get(req, d, key);
+		ackpage_get(req, ctx, key);
 }

@@ -19,9 +19,9 @@
 
 #include "api_internal.h"
 #include "civil.h"
-#include "daemon.h"
 #include "dlr.h"
 #include "engine.h"
+#include "generation.h"
 #include "httpd.h"
 #include "model.h"
 #include "suggest.h"
@@ -39,10 +39,10 @@ api_secret_equal(const char *secret, size_t secret_len, const char *given)
 }
 
 int
-api_authorize(struct evhttp_request *req, const struct daemon *d,
+api_authorize(struct evhttp_request *req, const struct api_ctx *ctx,
     enum api_access acc)
 {
-	const struct model_daemon *md = &d->model->daemon;
+	const struct model_daemon *md = &engine_model(ctx->engine)->daemon;
 	const char *h;
 
 	if ((acc == API_READ && !md->api_read_auth) ||
@@ -79,7 +79,7 @@ api_allowed(const char *name, const char *const *allowed)
 }
 
 json_t *
-api_body(struct evhttp_request *req, const struct daemon *d,
+api_body(struct evhttp_request *req, const struct api_ctx *ctx,
     const char *const *allowed)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -91,10 +91,10 @@ api_body(struct evhttp_request *req, const struct daemon *d,
 	json_t *o, *v;
 	unsigned char *p;
 
-	if (len > d->model->daemon.api_max_body) {
+	if (len > engine_model(ctx->engine)->daemon.api_max_body) {
 		httpd_reply_error(req, 413, "body of %zu bytes is over the "
 		    "limit of %zu (api_max_body)", len,
-		    d->model->daemon.api_max_body);
+		    engine_model(ctx->engine)->daemon.api_max_body);
 		return NULL;
 	}
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
@@ -337,19 +337,27 @@ api_find_any_deadline(struct evhttp_request *req, const struct model *m,
  * A store that cannot write makes the daemon unhealthy (503): it holds
  * its sends until the store answers again, so a monitor should page.
  */
+unsigned
+api_generation(const struct api_ctx *ctx)
+{
+	return ctx->engine != NULL ?
+	    engine_generation(ctx->engine)->number : 0;
+}
+
 static void
 api_healthz(struct evhttp_request *req, void *arg)
 {
-	struct daemon *d = arg;
-	const struct engine_status *es = d->engine != NULL ?
-	    engine_status(d->engine) : NULL;
+	struct api_ctx *ctx = arg;
+	const struct engine_status *es = ctx->engine != NULL ?
+	    engine_status(ctx->engine) : NULL;
 	int store_ok = es == NULL || !es->store_failing;
-	int ok = !d->draining && store_ok;
+	int ok = !ctx->state->draining && store_ok;
 	json_t *o;
 
 	o = json_pack("{s:b,s:I,s:s}", "ok", ok, "generation",
-	    (json_int_t)d->generation, "store", store_ok ? "ok" : "failing");
-	if (d->draining)
+	    (json_int_t)api_generation(ctx), "store",
+	    store_ok ? "ok" : "failing");
+	if (ctx->state->draining)
 		json_object_set_new(o, "reason", json_string("stopping"));
 	else if (!store_ok)
 		json_object_set_new(o, "reason", json_sprintf("the store cannot "
@@ -358,7 +366,7 @@ api_healthz(struct evhttp_request *req, void *arg)
 }
 
 int
-api_route(struct httpd *h, struct daemon *d)
+api_route(struct httpd *h, struct api_ctx *ctx)
 {
 	static const struct {
 		const char *method, *path;
@@ -381,7 +389,7 @@ api_route(struct httpd *h, struct daemon *d)
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (httpd_route(h, routes[i].method, routes[i].path,
-		    routes[i].fn, d) == -1)
+		    routes[i].fn, ctx) == -1)
 			return -1;
-	return dlr_route(h, d->engine);
+	return dlr_route(h, ctx->engine);
 }

@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "api_internal.h"
-#include "daemon.h"
+#include "api.h"
 #include "engine.h"
 #include "httpd.h"
 #include "model.h"
@@ -287,7 +287,7 @@ void
 api_board(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { "campaign", "deadline", NULL };
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	const struct model *m;
 	const struct model_campaign *c = NULL;
 	const struct model_deadline *dl = NULL;
@@ -296,10 +296,10 @@ api_board(struct evhttp_request *req, void *arg)
 	json_t *a = NULL, *o;
 	char err[512];
 
-	if (api_authorize(req, d, API_READ) == -1 ||
+	if (api_authorize(req, ctx, API_READ) == -1 ||
 	    api_query(req, &q, allowed) == -1)
 		return;
-	m = engine_model(d->engine);
+	m = engine_model(ctx->engine);
 	campaign = evhttp_find_header(&q, "campaign");
 	deadline = evhttp_find_header(&q, "deadline");
 	if (campaign != NULL && (c = api_find_campaign(req, m, campaign)) ==
@@ -313,8 +313,8 @@ api_board(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < m->n_campaigns; i++) {
 		if (c != NULL && c != &m->campaigns[i])
 			continue;
-		if ((o = api_board_campaign(engine_store(d->engine), m,
-		    &m->campaigns[i], dl, engine_time(d->engine), 1, err,
+		if ((o = api_board_campaign(engine_store(ctx->engine), m,
+		    &m->campaigns[i], dl, engine_time(ctx->engine), 1, err,
 		    sizeof(err))) == NULL) {
 			httpd_reply_error(req, 500, "store: %s", err);
 			goto done;
@@ -322,7 +322,7 @@ api_board(struct evhttp_request *req, void *arg)
 		json_array_append_new(a, o);
 	}
 	api_reply(req, 200, json_pack("{s:o,s:O}", "at",
-	    api_json_time(engine_time(d->engine), m->daemon.timezone),
+	    api_json_time(engine_time(ctx->engine), m->daemon.timezone),
 	    "campaigns", a));
 done:
 	json_decref(a);

@@ -4,8 +4,8 @@
  *
  * Every handler answers its request before returning; on a bad request
  * it answers 4xx with {"error": "..."} (httpd_reply_error), never
- * crashes, never blocks the loop.  Handlers take the daemon context as
- * their argument.
+ * crashes, never blocks the loop.  Handlers take struct api_ctx (api.h)
+ * as their argument.
  */
 #ifndef HERALD_API_INTERNAL_H
 #define HERALD_API_INTERNAL_H
@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-struct daemon;
+struct api_ctx;
 struct evhttp_request;
 struct evkeyvalq;
 struct model;
@@ -41,8 +41,11 @@ enum api_access { API_READ = 0, API_WRITE, API_METRICS };
  * (wrong token, or writes disabled for want of api_token_file) and
  * returns -1.  Constant-time comparison.
  */
-int api_authorize(struct evhttp_request *req, const struct daemon *d,
+int api_authorize(struct evhttp_request *req, const struct api_ctx *ctx,
     enum api_access acc);
+
+/* The number of the config generation in use (0 before start). */
+unsigned api_generation(const struct api_ctx *ctx);
 
 /*
  * The request body as a JSON object whose members are all named in
@@ -51,7 +54,7 @@ int api_authorize(struct evhttp_request *req, const struct daemon *d,
  * not an object, unknown field) and returns NULL; else the caller owns
  * the object (json_decref).
  */
-json_t *api_body(struct evhttp_request *req, const struct daemon *d,
+json_t *api_body(struct evhttp_request *req, const struct api_ctx *ctx,
     const char *const *allowed);
 
 /*

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "api_internal.h"
-#include "daemon.h"
+#include "api.h"
 #include "engine.h"
 #include "httpd.h"
 #include "job.h"
@@ -298,7 +298,7 @@ api_agenda(struct evhttp_request *req, void *arg)
 	static const char *const allowed[] = { "from", "to", "campaign",
 	    "contact", "channel", "state", "limit", "after", NULL };
 	char after_key[JOB_KEY_LEN];
-	struct daemon *d = arg;
+	struct api_ctx *api = arg;
 	struct api_agenda_ctx ctx = { 0 };
 	struct store_filter f = { 0 };
 	struct evkeyvalq q;
@@ -306,12 +306,12 @@ api_agenda(struct evhttp_request *req, void *arg)
 	size_t limit, n;
 	int has_to;
 
-	if (api_authorize(req, d, API_READ) == -1 ||
+	if (api_authorize(req, api, API_READ) == -1 ||
 	    api_query(req, &q, allowed) == -1)
 		return;
-	ctx.m = engine_model(d->engine);
-	st = engine_store(d->engine);
-	if (api_agenda_filter(req, &q, ctx.m, st, engine_time(d->engine), &f,
+	ctx.m = engine_model(api->engine);
+	st = engine_store(api->engine);
+	if (api_agenda_filter(req, &q, ctx.m, st, engine_time(api->engine), &f,
 	    after_key, &has_to) == -1) {
 		evhttp_clear_headers(&q);
 		return;
@@ -385,7 +385,7 @@ void
 api_job(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { NULL };
-	struct daemon *d = arg;
+	struct api_ctx *api = arg;
 	struct api_job_ctx ctx = { 0 };
 	struct evkeyvalq q;
 	struct store *st;
@@ -395,7 +395,7 @@ api_job(struct evhttp_request *req, void *arg)
 	int found = 0, acked = 0;
 	int64_t acked_at = 0;
 
-	if (api_authorize(req, d, API_READ) == -1 ||
+	if (api_authorize(req, api, API_READ) == -1 ||
 	    api_query(req, &q, allowed) == -1)
 		return;
 	evhttp_clear_headers(&q);
@@ -406,8 +406,8 @@ api_job(struct evhttp_request *req, void *arg)
 		    "a UUID", path);
 		return;
 	}
-	ctx.m = engine_model(d->engine);
-	st = engine_store(d->engine);
+	ctx.m = engine_model(api->engine);
+	st = engine_store(api->engine);
 	if (store_get(st, key, api_job_found, &ctx, &found) == -1)
 		goto fail;
 	if (!found) {

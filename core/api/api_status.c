@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "api_internal.h"
-#include "daemon.h"
+#include "api.h"
 #include "dispatch.h"
 #include "engine.h"
 #include "httpd.h"
@@ -149,18 +149,19 @@ api_status_clock(const struct engine_status *es, const char *zone)
  * warnings of the config in use (after a failed reload, still the old
  * one's).  Caller owns the object. */
 static json_t *
-api_status_reload(const struct daemon *d, const char *zone)
+api_status_reload(const struct api_ctx *ctx, const char *zone)
 {
 	json_t *errors = json_array(), *warnings = json_array();
 
-	for (size_t i = 0; i < d->n_reload_errors; i++)
-		json_array_append_new(errors, json_string(d->reload_errors[i]));
-	for (size_t i = 0; i < d->n_config_warnings; i++)
+	for (size_t i = 0; i < ctx->state->n_reload_errors; i++)
+		json_array_append_new(errors,
+		    json_string(ctx->state->reload_errors[i]));
+	for (size_t i = 0; i < ctx->state->n_config_warnings; i++)
 		json_array_append_new(warnings,
-		    json_string(d->config_warnings[i]));
+		    json_string(ctx->state->config_warnings[i]));
 	return json_pack("{s:o,s:b,s:o,s:o}",
-	    "at", api_json_time((int64_t)d->last_reload_at, zone),
-	    "ok", d->last_reload_ok == 0, "errors", errors,
+	    "at", api_json_time((int64_t)ctx->state->last_reload_at, zone),
+	    "ok", ctx->state->last_reload_ok == 0, "errors", errors,
 	    "warnings", warnings);
 }
 
@@ -221,7 +222,7 @@ api_status_store(struct engine *e, struct store *st, const char *url,
 void
 api_status(struct evhttp_request *req, void *arg)
 {
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	const struct model *m;
 	struct store *st;
 	const char *zone;
@@ -229,28 +230,29 @@ api_status(struct evhttp_request *req, void *arg)
 	json_t *jobs;
 	time_t now = time(NULL);
 
-	if (api_authorize(req, d, API_READ) == -1)
+	if (api_authorize(req, ctx, API_READ) == -1)
 		return;
-	if (d->engine == NULL) {
+	if (ctx->engine == NULL) {
 		httpd_reply_error(req, 503, "the engine is not running");
 		return;
 	}
-	m = engine_model(d->engine);
+	m = engine_model(ctx->engine);
 	zone = m->daemon.timezone;
-	st = engine_store(d->engine);
+	st = engine_store(ctx->engine);
 	if ((jobs = api_status_jobs(req, st)) == NULL)
 		return;
 	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,"
 	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "version", PACKAGE_VERSION,
-	    "uptime", (json_int_t)(now > d->started ? now - d->started : 0),
-	    "started", api_json_time((int64_t)d->started, zone),
-	    "generation", (json_int_t)d->generation,
-	    "store", api_status_store(d->engine, st,
+	    "uptime", (json_int_t)(now > ctx->state->started ?
+	    now - ctx->state->started : 0),
+	    "started", api_json_time((int64_t)ctx->state->started, zone),
+	    "generation", (json_int_t)api_generation(ctx),
+	    "store", api_status_store(ctx->engine, st,
 	    api_status_store_url(m->daemon.store, url, sizeof(url)), zone),
 	    "jobs", jobs,
-	    "channels", api_status_channels(d->engine, zone),
-	    "clock", api_status_clock(engine_status(d->engine), zone),
-	    "last_reload", api_status_reload(d, zone),
-	    "campaigns", api_status_campaigns(d->engine)));
+	    "channels", api_status_channels(ctx->engine, zone),
+	    "clock", api_status_clock(engine_status(ctx->engine), zone),
+	    "last_reload", api_status_reload(ctx, zone),
+	    "campaigns", api_status_campaigns(ctx->engine)));
 }

@@ -17,7 +17,7 @@
 
 #include "ack.h"
 #include "api_internal.h"
-#include "daemon.h"
+#include "api.h"
 #include "engine.h"
 #include "errlist.h"
 #include "httpd.h"
@@ -104,7 +104,7 @@ api_submissions(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { "campaign", "deadline",
 	    "contact", "unit", "via", "withdraw", NULL };
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	const struct model *m;
 	const struct model_campaign *c;
 	struct submission_result sr;
@@ -113,10 +113,10 @@ api_submissions(struct evhttp_request *req, void *arg)
 	char err[512];
 	int withdraw;
 
-	if (api_authorize(req, d, API_WRITE) == -1 ||
-	    (body = api_body(req, d, allowed)) == NULL)
+	if (api_authorize(req, ctx, API_WRITE) == -1 ||
+	    (body = api_body(req, ctx, allowed)) == NULL)
 		return;
-	m = engine_model(d->engine);
+	m = engine_model(ctx->engine);
 	if (api_string(req, body, "campaign", 1, &campaign) == -1 ||
 	    api_string(req, body, "deadline", 1, &deadline) == -1 ||
 	    api_string(req, body, "via", 0, &via) == -1 ||
@@ -126,7 +126,7 @@ api_submissions(struct evhttp_request *req, void *arg)
 	    api_find_deadline(req, c, deadline) == NULL)
 		goto done;
 	if (withdraw) {
-		if (submission_withdraw(d->engine, campaign, deadline, unit,
+		if (submission_withdraw(ctx->engine, campaign, deadline, unit,
 		    contact, via, &sr, err, sizeof(err)) == -1) {
 			httpd_reply_error(req, 500, "store: %s", err);
 			goto done;
@@ -154,7 +154,7 @@ api_submissions(struct evhttp_request *req, void *arg)
 		submission_result_clear(&sr);
 		goto done;
 	}
-	if (submission_record(d->engine, campaign, deadline, unit, contact,
+	if (submission_record(ctx->engine, campaign, deadline, unit, contact,
 	    via, &sr, err, sizeof(err)) == -1) {
 		httpd_reply_error(req, 500, "store: %s", err);
 		goto done;
@@ -190,7 +190,7 @@ void
 api_acks(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { "key", "action", NULL };
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	const struct model *m;
 	const struct model_campaign *c;
 	struct ack_outcome out;
@@ -199,8 +199,8 @@ api_acks(struct evhttp_request *req, void *arg)
 	json_t *body;
 	int a;
 
-	if (api_authorize(req, d, API_WRITE) == -1 ||
-	    (body = api_body(req, d, allowed)) == NULL)
+	if (api_authorize(req, ctx, API_WRITE) == -1 ||
+	    (body = api_body(req, ctx, allowed)) == NULL)
 		return;
 	if (api_string(req, body, "key", 1, &text) == -1 ||
 	    api_string(req, body, "action", 0, &action) == -1)
@@ -215,7 +215,8 @@ api_acks(struct evhttp_request *req, void *arg)
 		    "\"seen\" or \"submitted\"", action);
 		goto done;
 	}
-	if (ack_apply(d->engine, key, (enum ack_action)a, "api", &out) == -1) {
+	if (ack_apply(ctx->engine, key, (enum ack_action)a, "api",
+	    &out) == -1) {
 		if (out.result == ACK_CANCELLED)
 			httpd_reply_error(req, 409, "the notice was "
 			    "cancelled%s%s", out.detail[0] != '\0' ? ": " : "",
@@ -225,7 +226,7 @@ api_acks(struct evhttp_request *req, void *arg)
 			    out.detail);
 		goto done;
 	}
-	m = engine_model(d->engine);
+	m = engine_model(ctx->engine);
 	c = model_campaign_find(m, out.campaign);
 	api_reply(req, 200, json_pack("{s:s,s:s,s:o,s:b,s:I}",
 	    "key", key, "action", ack_action_name((enum ack_action)a),
@@ -241,28 +242,28 @@ void
 api_reload(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { NULL };
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	struct errlist errs = { 0 };
 	json_t *body, *errors;
 	char *s;
 
-	if (api_authorize(req, d, API_WRITE) == -1)
+	if (api_authorize(req, ctx, API_WRITE) == -1)
 		return;
 	/* No parameters: an empty body, or "{}" for clients that always
 	 * send JSON. */
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
-		if ((body = api_body(req, d, allowed)) == NULL)
+		if ((body = api_body(req, ctx, allowed)) == NULL)
 			return;
 		json_decref(body);
 	}
 	/* Logged like SIGHUP's, so the log shows every config change. */
-	log_notice("api: reloading %s", d->config_path);
-	if (daemon_reload(d, &errs) == 0) {
+	log_notice("api: reloading %s", ctx->config_path);
+	if (ctx->reload(ctx->reload_arg, &errs) == 0) {
 		log_notice("reload: config generation %u in use",
-		    d->generation);
+		    api_generation(ctx));
 		errlist_clear(&errs);
 		api_reply(req, 200, json_pack("{s:b,s:I}", "ok", 1,
-		    "generation", (json_int_t)d->generation));
+		    "generation", (json_int_t)api_generation(ctx)));
 		return;
 	}
 	errors = json_array();
@@ -274,8 +275,9 @@ api_reload(struct evhttp_request *req, void *arg)
 		free(s);
 	}
 	errlist_clear(&errs);
-	log_errx("reload failed: keeping config generation %u", d->generation);
+	log_errx("reload failed: keeping config generation %u",
+	    api_generation(ctx));
 	api_reply(req, 422, json_pack("{s:s,s:o,s:I}",
 	    "error", "config has errors", "errors", errors,
-	    "generation", (json_int_t)d->generation));
+	    "generation", (json_int_t)api_generation(ctx)));
 }

@@ -51,7 +51,7 @@
 #include "arena.h"
 #include "civil.h"
 #include "herald-plugin.h"
-#include "daemon.h"
+#include "api.h"
 #include "engine.h"
 #include "httpd.h"
 #include "model.h"
@@ -763,7 +763,7 @@ void
 api_agenda_ics(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { "campaign", NULL };
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	const struct model *m;
 	const struct model_campaign *only = NULL;
 	struct evkeyvalq q;
@@ -772,15 +772,15 @@ api_agenda_ics(struct evhttp_request *req, void *arg)
 	const char *id;
 	char *ics = NULL, err[256];
 
-	if (api_authorize(req, d, API_READ) == -1)
+	if (api_authorize(req, ctx, API_READ) == -1)
 		return;
 	if (api_query(req, &q, allowed) == -1)
 		return;
-	if (d->engine == NULL) {
+	if (ctx->engine == NULL) {
 		httpd_reply_error(req, 503, "not started");
 		goto done;
 	}
-	m = engine_model(d->engine);
+	m = engine_model(ctx->engine);
 	if ((id = evhttp_find_header(&q, "campaign")) != NULL) {
 		if (*id == '\0') {
 			httpd_reply_error(req, 400, "empty campaign");
@@ -792,7 +792,7 @@ api_agenda_ics(struct evhttp_request *req, void *arg)
 			goto done;
 		}
 	}
-	if (ical_build(m, only, engine_time(d->engine), &ics, err,
+	if (ical_build(m, only, engine_time(ctx->engine), &ics, err,
 	    sizeof(err)) == -1) {
 		httpd_reply_error(req, 500, "%s", err);
 		goto done;

@@ -25,7 +25,7 @@
 #include <event2/http.h>
 
 #include "api_internal.h"
-#include "daemon.h"
+#include "api.h"
 #include "dispatch.h"
 #include "engine.h"
 #include "httpd.h"
@@ -235,7 +235,7 @@ metrics_histogram(struct evbuffer *b, const char *name,
 
 /* The daemon's own: build, start, config generation and reloads. */
 static void
-metrics_daemon(struct evbuffer *b, const struct daemon *d)
+metrics_daemon(struct evbuffer *b, const struct api_ctx *ctx)
 {
 	metrics_family(b, "herald_build_info", "gauge",
 	    "Always 1; the version of heraldd as a label.");
@@ -243,18 +243,18 @@ metrics_daemon(struct evbuffer *b, const struct daemon *d)
 	metrics_label(b, PACKAGE_VERSION);
 	evbuffer_add(b, "\"} 1\n", 5);
 	metrics_single(b, "herald_start_time_seconds", "gauge",
-	    "Unix time the daemon started.", (int64_t)d->started);
+	    "Unix time the daemon started.", (int64_t)ctx->state->started);
 	metrics_single(b, "herald_config_generation", "gauge",
 	    "Config generation: 1 at start, one more per successful reload.",
-	    d->generation);
+	    api_generation(ctx));
 	metrics_single(b, "herald_config_last_reload_success", "gauge",
 	    "1 when the last reload (or the start) loaded the config, 0 when "
-	    "it kept the old one.", d->last_reload_ok == 0 ? 1 : 0);
+	    "it kept the old one.", ctx->state->last_reload_ok == 0 ? 1 : 0);
 	/* Never reloaded: the start loaded the config in use. */
 	metrics_single(b, "herald_config_last_reload_timestamp_seconds",
 	    "gauge", "Unix time of the last reload attempt, or of the start.",
-	    (int64_t)(d->last_reload_at != 0 ? d->last_reload_at :
-	    d->started));
+	    (int64_t)(ctx->state->last_reload_at != 0 ?
+	    ctx->state->last_reload_at : ctx->state->started));
 }
 
 /* Whether the store takes outcomes, and what waits for it meanwhile. */
@@ -357,27 +357,28 @@ metrics_channels(struct evbuffer *b, const struct model *m,
 void
 api_metrics(struct evhttp_request *req, void *arg)
 {
-	struct daemon *d = arg;
+	struct api_ctx *ctx = arg;
 	const struct sched_lateness *lt;
 	struct evbuffer *b;
 
-	if (api_authorize(req, d, API_METRICS) == -1)
+	if (api_authorize(req, ctx, API_METRICS) == -1)
 		return;
 	if ((b = evbuffer_new()) == NULL) {
 		httpd_reply_error(req, 500, "out of memory");
 		return;
 	}
-	metrics_daemon(b, d);
+	metrics_daemon(b, ctx);
 	/* The engine exists whenever the server does; be safe anyway. */
-	if (d->engine != NULL) {
-		if (metrics_engine(b, d->engine) == -1) {
+	if (ctx->engine != NULL) {
+		if (metrics_engine(b, ctx->engine) == -1) {
 			httpd_reply_error(req, 500, "store: %s",
-			    store_error(engine_store(d->engine)));
+			    store_error(engine_store(ctx->engine)));
 			evbuffer_free(b);
 			return;
 		}
-		metrics_channels(b, d->model, engine_dispatch(d->engine));
-		lt = sched_lateness(engine_sched(d->engine));
+		metrics_channels(b, engine_model(ctx->engine),
+		    engine_dispatch(ctx->engine));
+		lt = sched_lateness(engine_sched(ctx->engine));
 		metrics_family(b, "herald_firing_lateness_seconds", "histogram",
 		    "Scheduler hand-off minus the job's next_at, per job "
 		    "fired.");

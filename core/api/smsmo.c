@@ -65,7 +65,7 @@
 
 #include "ack.h"
 #include "api_internal.h"
-#include "daemon.h"
+#include "api.h"
 #include "engine.h"
 #include "httpd.h"
 #include "job.h"
@@ -486,8 +486,8 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 {
 	static const char *const allowed[] = { "from", "to", "text", "coding",
 	    "token", NULL };
-	struct daemon *d = arg;
-	struct engine *e = d->engine;
+	struct api_ctx *ctx = arg;
+	struct engine *e = ctx->engine;
 	const struct model *m = engine_model(e);
 	struct store *s = engine_store(e);
 	struct evkeyvalq q;

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "dispatch.h"
 #include "errlist.h"
+#include "generation.h"
 #include "job.h"
 #include "model.h"
 #include "plugin.h"
@@ -40,6 +41,7 @@ struct fixture {
 	struct event_base *base;
 	struct store *st;
 	struct dispatch *d;
+	struct generation *gen;	/* the engine's reference, held here */
 	int pokes;
 };
 
@@ -215,7 +217,8 @@ open_dispatch(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
 	    &errs, &set), 0);
 	assert_int_equal(errs.n_errors, 0);
 	errlist_clear(&errs);
-	assert_int_equal(dispatch_open(f->base, f->st, &clock, m, set, &hooks,
+	f->gen = generation_new(m, set, 1);
+	assert_int_equal(dispatch_open(f->base, f->st, &clock, f->gen, &hooks,
 	    &f->d), 0);
 }
 
@@ -273,6 +276,7 @@ teardown(void **state)
 		spin_until_idle(f);
 		dispatch_free(f->d);
 	}
+	generation_unref(f->gen);
 	store_close(f->st);
 	event_base_free(f->base);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);

@@ -1,0 +1,327 @@
+/*
+ * test_api.c - the API handlers through api_route() against an engine on
+ * a SQLite store in a temp dir (engine_fixture.h), without a daemon: the
+ * server is bound to 127.0.0.1 port 0 inside the test and a libevent HTTP
+ * client on the same loop asks it.  What a client sees is asserted:
+ * status codes, JSON fields, and the store rows a write leaves.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "engine.h"
+#include "engine_fixture.h"
+#include "errlist.h"
+#include "httpd.h"
+#include "job.h"
+#include "model.h"
+#include "store.h"
+
+/* TZ=Asia/Shanghai date -d '2030-06-01 17:00' +%s */
+#define T_DUE 1906534800
+#define TOKEN "s3cret-token-for-tests"
+
+/* One deadline for a and b on the flaky channel: two jobs each (the
+ * reminder a day before, the overdue notice at the due time); writes
+ * need the token in @DIR@/token. */
+static const char conf[] =
+	"herald = { timezone = \"Asia/Shanghai\";\n"
+	"  store = \"sqlite:@DIR@/h.db\";\n"
+	"  api_token_file = \"@DIR@/token\";\n"
+	"  engine = { workdays_only = [ ]; };\n"
+	"};\n"
+	"channels = ( { name = \"one\"; plugin = \"flaky\"; } );\n"
+	"contacts = (\n"
+	"  { id = \"a\"; name = \"王晓明\"; prefer = [ \"one\" ]; },\n"
+	"  { id = \"b\"; name = \"张伟\"; prefer = [ \"one\" ]; }\n"
+	");\n"
+	"groups = ( { id = \"liaisons\"; members = [ \"a\", \"b\" ]; } );\n"
+	"campaigns = ( { id = \"c\"; title = \"演练\";\n"
+	"  period = [ \"2030-05-01\", \"2030-07-01\" ];\n"
+	"  deadlines = ( { id = \"d\"; title = \"报送材料\";\n"
+	"    due = \"2030-06-01 17:00\"; remind = [ \"1d\" ];\n"
+	"    audience = [ \"liaisons\" ]; } );\n"
+	"} );\n";
+
+struct fixture {
+	struct efix ef;
+	struct httpd *h;
+	struct api_state st;
+	struct api_ctx ctx;
+	int reloads;		/* calls of the reload callback */
+	int reload_rc;
+	/* The last answer. */
+	int done, code;
+	json_t *body;
+};
+
+static int
+fake_reload(void *arg, struct errlist *errs)
+{
+	struct fixture *f = arg;
+
+	f->reloads++;
+	if (f->reload_rc == -1)
+		errlist_add(errs, "h.conf", 3, "broken on purpose");
+	return f->reload_rc;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[128], err[256];
+	FILE *fp;
+
+	if (efix_setup(&f->ef, T_DUE - 10 * 86400) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/token", f->ef.dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	fputs(TOKEN "\n", fp);
+	fclose(fp);
+	if (efix_open(&f->ef, conf) == -1)
+		return -1;
+	if (httpd_open(f->ef.base, "127.0.0.1:0", &f->h, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "httpd_open: %s\n", err);
+		return -1;
+	}
+	httpd_set_max_body(f->h, engine_model(f->ef.e)->daemon.api_max_body);
+	f->st.started = 1000;
+	f->ctx.engine = f->ef.e;
+	f->ctx.state = &f->st;
+	f->ctx.config_path = f->ef.conf;
+	f->ctx.reload = fake_reload;
+	f->ctx.reload_arg = f;
+	if (api_route(f->h, &f->ctx) == -1)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc;
+
+	json_decref(f->body);
+	httpd_free(f->h);
+	rc = efix_teardown(&f->ef);
+	free(f);
+	return rc;
+}
+
+static void
+on_answer(struct evhttp_request *req, void *arg)
+{
+	struct fixture *f = arg;
+	struct evbuffer *b;
+	json_error_t je;
+
+	f->done = 1;
+	if (req == NULL)
+		return;
+	f->code = evhttp_request_get_response_code(req);
+	b = evhttp_request_get_input_buffer(req);
+	f->body = json_loadb((const char *)evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b), 0, &je);
+}
+
+static int
+answered(struct efix *ef)
+{
+	return ((struct fixture *)ef)->done;
+}
+
+/*
+ * Ask method path (body may be NULL; token NULL: no Authorization) and
+ * run the loop until the answer; f->code and f->body hold it.
+ */
+static void
+ask(struct fixture *f, enum evhttp_cmd_type method, const char *path,
+    const char *token, const char *body)
+{
+	struct evhttp_connection *c;
+	struct evhttp_request *req;
+	struct evkeyvalq *h;
+	char auth[128];
+
+	json_decref(f->body);
+	f->body = NULL;
+	f->done = 0;
+	f->code = 0;
+	c = evhttp_connection_base_new(f->ef.base, NULL, "127.0.0.1",
+	    (unsigned short)httpd_port(f->h));
+	assert_non_null(c);
+	req = evhttp_request_new(on_answer, f);
+	h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", "127.0.0.1");
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Bearer %s", token);
+		evhttp_add_header(h, "Authorization", auth);
+	}
+	if (body != NULL) {
+		evhttp_add_header(h, "Content-Type", "application/json");
+		evbuffer_add(evhttp_request_get_output_buffer(req), body,
+		    strlen(body));
+	}
+	assert_int_equal(evhttp_make_request(c, req, method, path), 0);
+	assert_true(efix_run_until(&f->ef, answered, 5000));
+	evhttp_connection_free(c);
+	assert_non_null(f->body);
+}
+
+static const char *
+str(json_t *o, const char *name)
+{
+	return json_string_value(json_object_get(o, name));
+}
+
+static void
+test_healthz(void **state)
+{
+	struct fixture *f = *state;
+
+	ask(f, EVHTTP_REQ_GET, "/healthz", NULL, NULL);
+	assert_int_equal(f->code, 200);
+	assert_true(json_is_true(json_object_get(f->body, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(f->body,
+	    "generation")), 1);
+	assert_string_equal(str(f->body, "store"), "ok");
+
+	/* The daemon's state is read at request time. */
+	f->st.draining = 1;
+	ask(f, EVHTTP_REQ_GET, "/healthz", NULL, NULL);
+	assert_int_equal(f->code, 503);
+	assert_true(json_is_false(json_object_get(f->body, "ok")));
+	assert_string_equal(str(f->body, "reason"), "stopping");
+}
+
+static void
+test_status(void **state)
+{
+	struct fixture *f = *state;
+
+	f->st.last_reload_ok = -1;
+	ask(f, EVHTTP_REQ_GET, "/v1/status", NULL, NULL);
+	assert_int_equal(f->code, 200);
+	assert_int_equal(json_integer_value(json_object_get(f->body,
+	    "generation")), 1);
+	assert_true(json_is_false(json_object_get(json_object_get(f->body,
+	    "last_reload"), "ok")));
+}
+
+static void
+test_agenda(void **state)
+{
+	struct fixture *f = *state;
+	json_t *jobs;
+
+	ask(f, EVHTTP_REQ_GET, "/v1/agenda", NULL, NULL);
+	assert_int_equal(f->code, 200);
+	/* 2 contacts x (1 reminder + 1 overdue), all pending. */
+	jobs = json_object_get(f->body, "jobs");
+	assert_int_equal(json_array_size(jobs), 4);
+	assert_int_equal(json_integer_value(json_object_get(f->body,
+	    "count")), 4);
+
+	ask(f, EVHTTP_REQ_GET, "/v1/agenda?bogus=1", NULL, NULL);
+	assert_int_equal(f->code, 400);
+	assert_non_null(str(f->body, "error"));
+
+	ask(f, EVHTTP_REQ_GET, "/v1/jobs/not-a-uuid", NULL, NULL);
+	assert_int_equal(f->code, 400);
+	assert_non_null(strstr(str(f->body, "error"), "malformed job key"));
+}
+
+static void
+test_write_needs_token(void **state)
+{
+	struct fixture *f = *state;
+
+	ask(f, EVHTTP_REQ_POST, "/v1/reload", NULL, NULL);
+	assert_int_equal(f->code, 401);
+	assert_non_null(str(f->body, "error"));
+	ask(f, EVHTTP_REQ_POST, "/v1/reload", "wrong", NULL);
+	assert_int_equal(f->code, 403);
+	assert_int_equal(f->reloads, 0);
+}
+
+static void
+test_reload_callback(void **state)
+{
+	struct fixture *f = *state;
+	json_t *errors;
+
+	ask(f, EVHTTP_REQ_POST, "/v1/reload", TOKEN, NULL);
+	assert_int_equal(f->code, 200);
+	assert_int_equal(f->reloads, 1);
+	assert_true(json_is_true(json_object_get(f->body, "ok")));
+
+	f->reload_rc = -1;
+	ask(f, EVHTTP_REQ_POST, "/v1/reload", TOKEN, "{}");
+	assert_int_equal(f->code, 422);
+	assert_int_equal(f->reloads, 2);
+	assert_string_equal(str(f->body, "error"), "config has errors");
+	errors = json_object_get(f->body, "errors");
+	assert_int_equal(json_array_size(errors), 1);
+	assert_string_equal(json_string_value(json_array_get(errors, 0)),
+	    "h.conf:3: broken on purpose");
+}
+
+static void
+test_submission_cancels(void **state)
+{
+	struct fixture *f = *state;
+	int done = 0;
+	size_t counts[JOB_STATE_COUNT];
+
+	ask(f, EVHTTP_REQ_POST, "/v1/submissions", TOKEN,
+	    "{\"campaign\": \"c\", \"deadline\": \"d\", \"contact\": \"a\"}");
+	assert_int_equal(f->code, 200);
+	assert_true(json_is_true(json_object_get(f->body, "submitted")));
+	/* a's reminder and overdue notice. */
+	assert_int_equal(json_integer_value(json_object_get(f->body,
+	    "cancelled")), 2);
+	assert_int_equal(store_is_submitted(engine_store(f->ef.e), "c", "d",
+	    NULL, "a", &done, NULL), 0);
+	assert_true(done);
+	assert_int_equal(store_count_states(engine_store(f->ef.e), counts), 0);
+	assert_int_equal(counts[JOB_CANCELLED], 2);
+	assert_int_equal(counts[JOB_PENDING], 2);
+
+	ask(f, EVHTTP_REQ_POST, "/v1/submissions", TOKEN,
+	    "{\"campaign\": \"c\", \"deadline\": \"nope\", "
+	    "\"contact\": \"a\"}");
+	assert_int_equal(f->code, 404);
+	assert_non_null(str(f->body, "error"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_healthz, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agenda, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_needs_token, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload_callback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_submission_cancels,
+		    setup, teardown),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
+}
