@@ -34,6 +34,7 @@
 #include "misfire.h"
 #include "model.h"
 #include "plugin.h"
+#include "policy.h"
 #include "render.h"
 #include "store.h"
 #include "tbucket.h"
@@ -76,6 +77,7 @@ dispatch_chan_configure(struct dispatch *d, struct dchan *ch, size_t i,
 	ch->idx = i;
 	ch->present = 1;
 	ch->concurrency = conc;
+	ch->emergency_slots = conc;
 	ch->cap = 4 * (size_t)conc + DISPATCH_QUEUE_SLACK;
 	ch->merge_after_us = mc->merge_after * 1000000;
 	if (ch->ev_tokens == NULL) {
@@ -87,11 +89,15 @@ dispatch_chan_configure(struct dispatch *d, struct dchan *ch, size_t i,
 		tbucket_set(&ch->tb, rate, burst, now_us);
 }
 
+/* An emergency kind goes on the emergency queue whatever priority its
+ * row says (policy_is_emergency()); the others by their priority. */
 static void
 dispatch_enqueue(struct dchan *ch, struct djob *dj, int front)
 {
 	int p = dj->sj->j.priority;
 
+	if (policy_is_emergency(dj->sj->j.kind))
+		p = HERALD_PRIO_EMERGENCY;
 	if (p < 0 || p >= DISPATCH_PRIOS)
 		p = DISPATCH_PRIOS - 1;
 	dj->chan = ch;
@@ -140,13 +146,9 @@ dispatch_dequeue(struct dchan *ch)
 static char *
 dispatch_item_uid(const struct job_claim *sj)
 {
-	switch (sj->j.kind) {
-	case JOB_DIGEST:
-	case JOB_EMERGENCY:
+	if (sj->j.kind == JOB_DIGEST || policy_is_emergency(sj->j.kind))
 		return NULL;
-	default:
-		return ical_uid(sj->j.campaign, sj->j.item);
-	}
+	return ical_uid(sj->j.campaign, sj->j.item);
 }
 
 /* The signed link of key, when m has a public URL and an ack secret;
@@ -357,7 +359,8 @@ dispatch_send_merged(struct dispatch *d, struct dchan *ch, int64_t now_us)
 	size_t n = 0;
 
 	while (ch->head[HERALD_PRIO_EMERGENCY] == NULL &&
-	    (dj = dispatch_peek(ch)) != NULL) {
+	    (dj = dispatch_peek(ch)) != NULL &&
+	    !policy_is_emergency(dj->sj->j.kind)) {
 		if (lead != NULL && !dispatch_merge_fits(d, ch, lead, dj))
 			break;
 		dj = dispatch_dequeue(ch);
@@ -381,26 +384,42 @@ dispatch_send_merged(struct dispatch *d, struct dchan *ch, int64_t now_us)
 	return 0;
 }
 
+/*
+ * Send what ch's slots and tokens allow, the emergency queue first.  An
+ * emergency job is ahead of everything (issue 14): it may take one of
+ * the channel's emergency_slots beyond its concurrency, so sends of slow
+ * reminders holding every ordinary slot do not hold it back, and it
+ * overdraws the token bucket instead of waiting for a token (the
+ * ordinary sends after it wait until the debt is paid).  It never goes
+ * into a merged message: the merge is taken only when the job in line is
+ * not an emergency, and stops at the first one (dispatch_send_merged()).
+ */
 static void
 dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 {
 	struct dsend *ds;
+	struct djob *next;
 	int64_t now_us, wait;
-	int sent;
+	int sent, urgent;
 
 	/* Nothing is handed off while outcomes cannot be recorded. */
-	while (!d->holding && ch->present && ch->st.queued > 0 &&
-	    ch->st.in_flight < ch->concurrency) {
+	while (!d->holding && ch->present &&
+	    (next = dispatch_peek(ch)) != NULL) {
+		urgent = policy_is_emergency(next->sj->j.kind);
+		if (ch->st.in_flight >= ch->concurrency +
+		    (urgent ? ch->emergency_slots : 0))
+			break;
 		now_us = dispatch_now_us(d);
-		if ((wait = tbucket_take(&ch->tb, now_us)) > 0) {
+		if (urgent)
+			tbucket_overdraw(&ch->tb, now_us);
+		else if ((wait = tbucket_take(&ch->tb, now_us)) > 0) {
 			struct timeval tv = { wait / 1000000, wait % 1000000 };
 
 			ch->merge_next = dispatch_merge_due(ch, wait);
 			evtimer_add(ch->ev_tokens, &tv);
 			break;
 		}
-		if (ch->merge_next && ch->merge_after_us > 0 &&
-		    ch->head[HERALD_PRIO_EMERGENCY] == NULL) {
+		if (!urgent && ch->merge_next && ch->merge_after_us > 0) {
 			ch->merge_next = 0;
 			sent = dispatch_send_merged(d, ch, now_us) == 0;
 		} else if ((ds = dispatch_ready(d, ch, dispatch_dequeue(ch),

@@ -169,7 +169,7 @@ dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
 	}
 	if (dispatch_superseded(d, j, now, out))
 		return CHECK_SUPERSEDED;
-	if (j->kind != JOB_EMERGENCY &&
+	if (!policy_is_emergency(j->kind) &&
 	    dispatch_quiet_until(&mc->quiet, c->timezone, now, &out->until)) {
 		out->reason = "quiet hours";
 		return CHECK_DEFER;

@@ -39,6 +39,11 @@ struct dchan {
 	struct djob *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
 	size_t cap;		/* queue length at which it is saturated */
 	size_t concurrency;
+	/* Slots beyond concurrency that only emergency jobs may take
+	 * (policy_is_emergency()): as many as the channel's concurrency, so
+	 * slow ordinary sends never hold an emergency back.  The bound on
+	 * duplicates after kill -9 is concurrency + emergency_slots. */
+	size_t emergency_slots;
 	int saturated;
 	struct tbucket tb;
 	struct event *ev_tokens;

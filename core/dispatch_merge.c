@@ -31,6 +31,7 @@
 
 #include "model.h"
 #include "plugin.h"
+#include "policy.h"
 #include "xmalloc.h"
 
 /*
@@ -132,6 +133,10 @@ dispatch_merge_fits(struct dispatch *d, const struct dchan *ch,
 	    dj->sj->j.contact);
 	const char *a;
 
+	/* An emergency goes alone and first (dispatch.c), never in a
+	 * merged message. */
+	if (policy_is_emergency(dj->sj->j.kind))
+		return 0;
 	/* The robot is the destination; an address entry there is only a
 	 * handle to @-mention (issue 11), not another place to post to. */
 	if (caps->address == HERALD_ADDR_NONE)

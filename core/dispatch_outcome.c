@@ -25,6 +25,7 @@
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
+#include "policy.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -146,7 +147,10 @@ dispatch_fail_with(struct dispatch *d, struct dsend *ds, const char *reason,
 
 	if (ds->dj->chan != NULL)
 		ds->dj->chan->st.failed++;
-	next = fallback ? dispatch_fallback_channel(d, j) : NULL;
+	/* An emergency was planned on every channel of its contact at
+	 * once: there is no chain to fall down. */
+	next = fallback && !policy_is_emergency(j->kind) ?
+	    dispatch_fallback_channel(d, j) : NULL;
 	if (next != NULL) {
 		ds->has_fallback = 1;
 		ds->fallback = *j;

@@ -43,7 +43,7 @@ policy_submission_kinds(void)
 }
 
 int
-policy_never_missed(enum job_kind k)
+policy_is_emergency(enum job_kind k)
 {
 	switch (k) {
 	case JOB_EMERGENCY:
@@ -57,11 +57,18 @@ policy_never_missed(enum job_kind k)
 	case JOB_PHASE:
 	case JOB_DIGEST:
 	case JOB_SLOT:
-		return 0;
 	case JOB_KIND_COUNT:
 		break;
 	}
-	return 1;
+	return 0;
+}
+
+int
+policy_never_missed(enum job_kind k)
+{
+	if ((unsigned)k >= JOB_KIND_COUNT)
+		return 1;
+	return policy_is_emergency(k);
 }
 
 int

@@ -7,7 +7,9 @@
  * The store is handed these as sets of kinds and graces (store.c asks
  * here before it calls a backend), so a backend stores and never
  * decides; the dispatcher's checks, the misfire policy and the
- * submission layer ask the same functions.
+ * submission layer ask the same functions.  Which kinds go ahead of
+ * everything (policy_is_emergency()) is asked by the dispatcher at each
+ * step where an emergency is treated apart.
  */
 #ifndef HERALD_POLICY_H
 #define HERALD_POLICY_H
@@ -29,8 +31,18 @@ int policy_submission_cancels(enum job_kind k);
 /* The kinds policy_submission_cancels() says yes to, as a set. */
 unsigned policy_submission_kinds(void);
 
+/*
+ * Whether a job of kind k goes ahead of everything (issue 14): emergency
+ * alerts.  The dispatcher dequeues such a job first, lets it take a slot
+ * beyond the channel's concurrency and overdraw its token bucket, never
+ * merges it, ignores quiet hours for it and gives it no fallback (an
+ * emergency goes out on every channel at once, not down a chain); the
+ * scheduler claims it past its cap and past saturated channels.
+ */
+int policy_is_emergency(enum job_kind k);
+
 /* Whether a job of kind k is sent however late, never recorded as
- * missed: emergency alerts (DESIGN.md 2.4).  Also for a kind out of
+ * missed: the emergency kinds (DESIGN.md 2.4).  Also for a kind out of
  * range, so that nothing unknown is dropped. */
 int policy_never_missed(enum job_kind k);
 

@@ -20,6 +20,11 @@
  * priority first, so those jobs come before any capped one; a full claim
  * that still leaves room under the cap means more may be waiting.
  *
+ * Emergency jobs go further (issue 14): each run first claims them alone
+ * (store_claim_urgent()), whether the cap is full of reminders due a few
+ * seconds from now or their channel is saturated with a queue of
+ * reminders the dispatcher holds, and hands the due ones off at once.
+ *
  * Firing lateness is hand-off minus next_at, not minus due: retries and
  * quiet-hour deferrals are late on purpose, and the histogram measures the
  * timer, not the policy.  The store records lateness against due.
@@ -257,7 +262,7 @@ sched_run(struct sched *s)
 	const char *const *skip = NULL;
 	size_t n_skip = 0, n_claimed, room;
 	int64_t now_us, now, next, at;
-	int found, handed = 0, rc = 0;
+	int found, handed = 0, urgent = 0, rc = 0;
 	const char *failed = NULL;
 
 	if (s->stopped)
@@ -276,6 +281,24 @@ sched_run(struct sched *s)
 			if (s->hooks.handoff_done != NULL)
 				s->hooks.handoff_done(s->hooks.arg);
 			break;
+		}
+		/* Emergencies first, once a run, past the cap and past
+		 * saturated channels: a backlog of reminders in the heap or
+		 * in a channel's queue must not hold one back (issue 14).
+		 * At most a cap's worth a pass; the claim below takes any
+		 * more in priority order. */
+		if (!urgent) {
+			urgent = 1;
+			n_claimed = 0;
+			if (store_claim_urgent(s->st, now + s->set.prefetch,
+			    s->set.cap, now + s->set.lease, sched_on_claim, s,
+			    &n_claimed) == -1) {
+				failed = "claim";
+				rc = -1;
+				break;
+			}
+			if (n_claimed > 0)
+				continue;	/* hand off the due ones */
 		}
 		if (s->n_capped >= s->set.cap)
 			break;

@@ -35,7 +35,8 @@ struct sched_hooks {
 	 * batch of hand-offs, before the scheduler claims more.  Optional. */
 	void (*handoff_done)(void *arg);
 	/* Channels not to claim for now (saturated); names borrowed until
-	 * the next call.  Optional. */
+	 * the next call.  Emergency jobs are claimed on them all the same
+	 * (store_claim_urgent()).  Optional. */
 	size_t (*skip)(void *arg, const char *const **names);
 	/* A job was just claimed (launch staging, clock check); it is
 	 * borrowed.  Optional. */

@@ -3,8 +3,10 @@
  *
  * Doubles keep fractional tokens, so a rate of 1/3 per second works; the
  * wait is rounded up (plus one microsecond for rounding error, without
- * pulling in libm) so a caller that sleeps that long finds a whole token.  Time going backwards (an injected clock, a clock step) is
- * treated as no time passing.
+ * pulling in libm) so a caller that sleeps that long finds a whole token.
+ * Time going backwards (an injected clock, a clock step) is treated as no
+ * time passing.  After an overdraw the tokens are negative and the same
+ * formula gives the wait until the debt is paid and one token earned.
  */
 #include "tbucket.h"
 
@@ -52,6 +54,15 @@ tbucket_take(struct tbucket *b, int64_t now_us)
 	}
 	wait = (int64_t)((1.0 - b->tokens) * 1e6 / b->rate) + 1;
 	return wait;
+}
+
+void
+tbucket_overdraw(struct tbucket *b, int64_t now_us)
+{
+	if (b->rate <= 0)
+		return;
+	tbucket_refill(b, now_us);
+	b->tokens -= 1.0;
 }
 
 void

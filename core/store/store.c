@@ -244,8 +244,24 @@ store_claim(struct store *s, int64_t until, size_t max,
 		return 0;
 	if (n_skip > 0 && skip == NULL)
 		return store_seterr(s, "claim: skip list missing");
-	return s->ops->agenda->claim(s, until, max, skip, n_skip, lease_until, fn,
-	    arg, n_claimed);
+	return s->ops->agenda->claim(s, until, max, skip, n_skip,
+	    HERALD_PRIO_DIGEST, lease_until, fn, arg, n_claimed);
+}
+
+int
+store_claim_urgent(struct store *s, int64_t until, size_t max,
+    int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed)
+{
+	size_t dummy;
+
+	s->fault = 0;
+	if (n_claimed == NULL)
+		n_claimed = &dummy;
+	*n_claimed = 0;
+	if (max == 0)
+		return 0;
+	return s->ops->agenda->claim(s, until, max, NULL, 0,
+	    HERALD_PRIO_EMERGENCY, lease_until, fn, arg, n_claimed);
 }
 
 int

@@ -84,6 +84,15 @@ int store_claim(struct store *s, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int64_t lease_until,
     store_job_fn fn, void *arg, size_t *n_claimed);
 
+/*
+ * Claim as store_claim() does, but only jobs of emergency priority (the
+ * emergency kinds, policy_is_emergency()), on every channel: for a
+ * scheduler whose cap is full or whose channels are saturated with
+ * reminders, so that an emergency never waits for them (issue 14).
+ */
+int store_claim_urgent(struct store *s, int64_t until, size_t max,
+    int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed);
+
 /* The earliest next_at of any pending job; *found = 0 when none. */
 int store_next_due(struct store *s, int64_t *next_at, int *found);
 

@@ -24,9 +24,12 @@ struct store_agenda_ops {
 	int (*plan_end)(struct store *s, struct store_plan_stats *stats);
 	void (*plan_abort)(struct store *s);
 	int (*insert)(struct store *s, const struct job *j);
+	/* The priority classes HERALD_PRIO_EMERGENCY through last_prio:
+	 * store_claim() asks for all, store_claim_urgent() for the first. */
 	int (*claim)(struct store *s, int64_t until, size_t max,
-	    const char *const *skip, size_t n_skip, int64_t lease_until,
-	    store_job_fn fn, void *arg, size_t *n_claimed);
+	    const char *const *skip, size_t n_skip, int last_prio,
+	    int64_t lease_until, store_job_fn fn, void *arg,
+	    size_t *n_claimed);
 	int (*next_due)(struct store *s, int64_t *next_at, int *found);
 	int (*record)(struct store *s, const char *key,
 	    const struct store_result *r);

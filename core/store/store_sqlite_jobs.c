@@ -107,8 +107,8 @@ sq_claim_stmt(struct store *s, struct sq *q, size_t n_skip, int *cached)
  */
 int
 sq_claim(struct store *s, int64_t until, size_t max,
-    const char *const *skip, size_t n_skip, int64_t lease_until,
-    store_job_fn fn, void *arg, size_t *n_claimed)
+    const char *const *skip, size_t n_skip, int last_prio,
+    int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed)
 {
 	struct sq *q = sq_of(s);
 	struct sq_job *v = NULL;
@@ -123,8 +123,8 @@ sq_claim(struct store *s, int64_t until, size_t max,
 	began = 1;
 	/* One index range per priority class, highest first: a backlog of
 	 * due reminders never has to be sorted to find an emergency. */
-	for (prio = HERALD_PRIO_EMERGENCY; prio <= HERALD_PRIO_DIGEST &&
-	    n < max; prio++) {
+	for (prio = HERALD_PRIO_EMERGENCY; prio <= last_prio && n < max;
+	    prio++) {
 		sqlite3_bind_int64(st, 1, until);
 		sqlite3_bind_int64(st, 2, (int64_t)(max - n));
 		sqlite3_bind_int(st, 3, prio);

@@ -14,8 +14,8 @@
 #include "store_sqlite.h"
 
 int sq_claim(struct store *s, int64_t until, size_t max,
-    const char *const *skip, size_t n_skip, int64_t lease_until,
-    store_job_fn fn, void *arg, size_t *n_claimed);
+    const char *const *skip, size_t n_skip, int last_prio,
+    int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed);
 int sq_next_due(struct store *s, int64_t *next_at, int *found);
 int sq_record(struct store *s, const char *key, const struct store_result *r);
 int sq_recover(struct store *s, int64_t now, size_t *n);

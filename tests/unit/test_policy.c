@@ -38,6 +38,14 @@ test_never_missed(void **state)
 	for (int k = 0; k < JOB_KIND_COUNT; k++) {
 		assert_int_equal(policy_never_missed((enum job_kind)k),
 		    k == JOB_EMERGENCY);
+		/* Never missed is one of the things an emergency is. */
+		assert_int_equal(policy_never_missed((enum job_kind)k),
+		    policy_is_emergency((enum job_kind)k));
+		/* And an emergency is of emergency priority, the queue the
+		 * dispatcher and the store take first. */
+		if (policy_is_emergency((enum job_kind)k))
+			assert_int_equal(job_kind_priority((enum job_kind)k),
+			    HERALD_PRIO_EMERGENCY);
 		/* The misfire policy's grace says the same. */
 		assert_int_equal(misfire_grace(&e, (enum job_kind)k) ==
 		    INT64_MAX, k == JOB_EMERGENCY);
@@ -45,6 +53,7 @@ test_never_missed(void **state)
 	/* Nothing unknown is dropped. */
 	assert_int_equal(policy_never_missed(JOB_KIND_COUNT), 1);
 	assert_int_equal(policy_never_missed((enum job_kind)99), 1);
+	assert_int_equal(policy_is_emergency(JOB_KIND_COUNT), 0);
 }
 
 static void

@@ -87,7 +87,39 @@ test_give_back(void **state)
 	assert_true(tbucket_take(&b, 0) > 0);
 }
 
+/*
+ * An empty bucket still lets three emergencies through: it owes three
+ * tokens, so the next ordinary send waits 3 s of refill plus 1 s for its
+ * own token at 1/s.
+ */
+static void
+test_overdraw(void **state)
+{
+	struct tbucket b;
+	int64_t w;
+
+	tbucket_init(&b, 1, 1, 0);
+	assert_int_equal(tbucket_take(&b, 0), 0);
+	assert_true(tbucket_take(&b, 0) > 0);		/* empty */
+	for (int i = 0; i < 3; i++)
+		tbucket_overdraw(&b, 0);
+	assert_true(b.tokens < -2.99 && b.tokens > -3.01);
+	w = tbucket_take(&b, 0);
+	assert_true(w >= 4000000 && w <= 4000001);
+	assert_true(tbucket_take(&b, 3999000) > 0);
+	assert_int_equal(tbucket_take(&b, 4000001), 0);
+	/* A reload keeps the debt: it is not a fresh burst. */
+	tbucket_overdraw(&b, 4000001);
+	tbucket_set(&b, 1, 5, 4000001);
+	assert_true(tbucket_take(&b, 4000001) > 0);
+	/* An unlimited bucket has nothing to owe. */
+	tbucket_init(&b, 0, 0, 0);
+	tbucket_overdraw(&b, 0);
+	assert_int_equal(tbucket_take(&b, 0), 0);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_overdraw),
 	cmocka_unit_test(test_burst_then_wait),
 	cmocka_unit_test(test_refill_capped_at_burst),
 	cmocka_unit_test(test_unlimited),
