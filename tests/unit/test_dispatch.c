@@ -1236,6 +1236,255 @@ test_model_index(void **state)
 	model_free(m);
 }
 
+/* Run the loop in real time for about ms milliseconds. */
+static void
+spin_for(struct fixture *f, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	spin(f);
+}
+
+/* n reminders for a and b on channel, due now, in one transaction. */
+static void
+add_reminders(struct fixture *f, const char *channel, int n)
+{
+	assert_int_equal(store_begin(f->st), 0);
+	for (int i = 0; i < n; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", channel, i + 1,
+		    T0 + 86400, NULL);
+	assert_int_equal(store_commit(f->st), 0);
+}
+
+/* How many of the n lines are emergencies. */
+static int
+count_kind(char lines[][128], int n, const char *kind)
+{
+	int c = 0;
+
+	for (int i = 0; i < n; i++)
+		if (strstr(lines[i], kind) != NULL)
+			c++;
+	return c;
+}
+
+/*
+ * Issue 14: every slot of a channel held by a slow send (2 s each) and
+ * 10,000 reminders queued behind them.  An emergency is handed to the
+ * plugin at once, in a slot beyond the concurrency (as many extra as the
+ * concurrency: 2 here); a third waits for a slot, and takes the first
+ * one freed, ahead of every queued reminder.
+ */
+static void
+test_emergency_slots_busy(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 2, .delay_ms = 1500 },
+		{ .mode = "ok" },
+	};
+	char e[3][JOB_KEY_LEN], lines[16][128];
+	struct dispatch_stats st;
+	int n;
+
+	open_dispatch(f, cs, -1, 0);
+	add_reminders(f, "one", 10000);
+	assert_int_equal(claim(f), 10000);
+	dispatch_pump(f->d);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.in_flight, 2);
+	assert_int_equal(st.queued, 9998);
+	assert_int_equal(read_record(f->record[0], lines, 16), 2);
+
+	for (int i = 0; i < 3; i++)
+		add_job(f, JOB_EMERGENCY, i % 2 ? "b" : "a", "one", 60 * i, 0,
+		    e[i]);
+	assert_int_equal(claim(f), 3);
+	dispatch_pump(f->d);
+	/* Two went at once, beside the two slow reminders. */
+	n = read_record(f->record[0], lines, 16);
+	assert_int_equal(n, 4);
+	assert_non_null(strstr(lines[2], e[0]));
+	assert_non_null(strstr(lines[2], " emergency 1"));
+	assert_non_null(strstr(lines[3], e[1]));
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.in_flight, 4);
+	assert_int_equal(st.queued, 9999);
+
+	/* The first slot freed goes to the third, before any reminder. */
+	for (int i = 0; i < 40 && read_record(f->record[0], lines, 16) < 5;
+	    i++)
+		spin_for(f, 100);
+	n = read_record(f->record[0], lines, 16);
+	assert_true(n >= 5);
+	assert_non_null(strstr(lines[4], e[2]));
+	assert_int_equal(count_kind(lines, n, " emergency "), 3);
+	for (int i = 5; i < n; i++)
+		assert_non_null(strstr(lines[i], " reminder "));
+}
+
+/*
+ * A rate-limited channel (one a minute) whose bucket is empty: three
+ * emergencies go at once, overdrawing it by three tokens, and the
+ * reminder waiting in line pays for it: it goes after four intervals
+ * (three owed, one its own) instead of one.
+ */
+static void
+test_emergency_overdraws_bucket(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = 1.0 / 60,
+		  .burst = 1 },
+		{ .mode = "ok" },
+	};
+	char r[2][JOB_KEY_LEN], e[3][JOB_KEY_LEN], lines[8][128];
+	struct dispatch_stats st;
+
+	open_dispatch(f, cs, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "one", 60, T0 + 86400, r[0]);
+	add_job(f, JOB_REMINDER, "b", "one", 120, T0 + 86400, r[1]);
+	assert_int_equal(claim(f), 2);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 8), 1);
+
+	for (int i = 0; i < 3; i++)
+		add_job(f, JOB_EMERGENCY, i % 2 ? "b" : "a", "one", 60 * i, 0,
+		    e[i]);
+	assert_int_equal(claim(f), 3);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 8), 4);
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(strstr(lines[1 + i], e[i]));
+		assert_int_equal(get(f, e[i]).j.state, JOB_DELIVERED);
+	}
+	dispatch_channel_stats(f->d, "one", &st);
+	assert_int_equal(st.queued, 1);
+
+	/* One interval later a token would be there, but it is owed. */
+	f->now_us += 61 * 1000000LL;
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 8), 4);
+	f->now_us += 3 * 60 * 1000000LL - 2 * 1000000LL;	/* 239 s */
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 8), 4);
+	f->now_us += 2 * 1000000LL;				/* 241 s */
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 8), 5);
+	assert_int_equal(get(f, r[0]).j.state + get(f, r[1]).j.state,
+	    JOB_DELIVERED * 2);
+}
+
+/*
+ * A robot channel that merges (merge_after 10 s at 20 a minute) with ten
+ * reminders waiting for a merge and five emergencies claimed behind them:
+ * each emergency goes alone and at once, none is part of the merged
+ * message that carries the reminders later.
+ */
+static void
+test_emergency_never_merged(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 4, .rate = ROBOT_RATE,
+		  .burst = 1, .merge_after = 10 },
+		{ .mode = "ok" },
+	};
+	char k[10][JOB_KEY_LEN], e[5][JOB_KEY_LEN], lines[16][128];
+	char lead[JOB_KEY_LEN];
+	struct got g;
+	int n, merges = 0;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 10; i++)
+		add_job(f, JOB_REMINDER, i % 2 ? "a" : "b", "one", 60 * (i + 1),
+		    T0 + 86400, k[i]);
+	assert_int_equal(claim(f), 10);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 16), 1);
+	for (int i = 0; i < 5; i++)
+		add_job(f, JOB_EMERGENCY, i % 2 ? "b" : "a", "one", 60 * i, 0,
+		    e[i]);
+	assert_int_equal(claim(f), 5);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 16), 6);
+	for (int i = 0; i < 5; i++) {
+		assert_non_null(strstr(lines[1 + i], e[i]));
+		assert_non_null(strstr(lines[1 + i], " emergency 1"));
+	}
+	/* The reminders follow, merged, once the debt is paid. */
+	for (int round = 0; round < 12; round++) {
+		f->now_us += ROBOT_GAP_US;
+		dispatch_pump(f->d);
+		spin(f);
+	}
+	n = read_record(f->record[0], lines, 16);
+	for (int i = 6; i < n; i++)
+		if (strstr(lines[i], " digest-merge ") != NULL) {
+			merges++;
+			assert_int_equal(sscanf(lines[i], "%36s", lead), 1);
+			assert_true(key_in(lead, k, 10));
+		}
+	assert_int_equal(merges, 1);
+	for (int i = 0; i < 5; i++) {
+		g = get(f, e[i]);
+		assert_int_equal(g.j.state, JOB_DELIVERED);
+		assert_null(strstr(g.detail, "merged"));
+	}
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(get(f, k[i]).j.state, JOB_DELIVERED);
+}
+
+/*
+ * An emergency found three days late (a stalled process) is sent, not
+ * missed, inside the contact's quiet hours too; one that fails for good
+ * does not fall back to the contact's next channel: its alerts were
+ * planned on every channel at once.
+ */
+static void
+test_emergency_late_quiet_no_fallback(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "permanent" }, { .mode = "ok" },
+	};
+	char e[JOB_KEY_LEN], bad[JOB_KEY_LEN], fb[JOB_KEY_LEN];
+	char lines[4][128];
+	struct got g;
+
+	/* a is quiet 22:00-07:00; it is 23:30 local three days later. */
+	open_dispatch(f, cs, 22 * 60, 7 * 60);
+	f->now_us = (int64_t)1691163000 * 1000000;
+	add_job(f, JOB_EMERGENCY, "a", "two", 0, 0, e);
+	f->now_us += 3 * 86400 * 1000000LL;
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	g = get(f, e);
+	assert_int_equal(g.j.state, JOB_DELIVERED);
+	assert_int_equal(g.j.late, 1);
+	assert_int_equal(read_record(f->record[1], lines, 4), 1);
+
+	/* "one" fails for good; "two" comes after it in a's chain. */
+	add_job(f, JOB_EMERGENCY, "a", "one", 60, 0, bad);
+	assert_int_equal(claim(f), 1);
+	dispatch_pump(f->d);
+	spin(f);
+	assert_int_equal(get(f, bad).j.state, JOB_FAILED);
+	assert_int_equal(claim(f), 0);
+	job_make_key(fb, "c", "fire", JOB_EMERGENCY, 60, "a", "two");
+	assert_int_equal(get(f, fb).found, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
@@ -1271,6 +1520,14 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_merge_permanent, setup, teardown),
 	cmocka_unit_test(test_tbucket_give),
 	cmocka_unit_test(test_model_index),
+	cmocka_unit_test_setup_teardown(test_emergency_slots_busy, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_overdraws_bucket, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_never_merged, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_late_quiet_no_fallback,
+	    setup, teardown),
 };
 
 UNIT_MAIN(tests)

@@ -24,6 +24,8 @@ struct fixture {
 	size_t handed, max_held;
 	int64_t last_due;
 	int order_ok;
+	int skip_log;		/* report channel "log" saturated */
+	size_t urgent_handed;	/* emergencies handed off */
 };
 
 static int64_t
@@ -38,6 +40,8 @@ on_handoff(void *arg, struct job_claim *sj)
 	struct fixture *f = arg;
 
 	f->handed++;
+	if (sj->j.kind == JOB_EMERGENCY)
+		f->urgent_handed++;
 	if (sj->j.next_at < f->last_due)
 		f->order_ok = 0;
 	f->last_due = sj->j.next_at;
@@ -52,6 +56,16 @@ on_claimed(void *arg, struct job_claim *sj)
 
 	if (held > f->max_held)
 		f->max_held = held;
+}
+
+static size_t
+on_skip(void *arg, const char *const **names)
+{
+	static const char *const log_only[] = { "log" };
+	struct fixture *f = arg;
+
+	*names = log_only;
+	return f->skip_log ? 1 : 0;
 }
 
 static int
@@ -95,7 +109,7 @@ open_sched(struct fixture *f, int64_t prefetch, size_t cap)
 	struct sched_settings set = { .prefetch = prefetch, .lease = 3600,
 	    .cap = cap };
 	struct sched_hooks hooks = { .handoff = on_handoff,
-	    .claimed = on_claimed, .arg = f };
+	    .claimed = on_claimed, .skip = on_skip, .arg = f };
 
 	assert_int_equal(sched_open(f->base, f->st, &clock, &set, &hooks,
 	    &f->s), 0);
@@ -220,6 +234,57 @@ test_launch_not_capped(void **state)
 	assert_true(f->order_ok);
 }
 
+/*
+ * Issue 14: the heap full (cap 8) of reminders due in 5 s, then an
+ * emergency due now: it is claimed past the cap and handed off at once,
+ * not when the reminders are.
+ */
+static void
+test_emergency_past_cap(void **state)
+{
+	struct fixture *f = *state;
+
+	open_sched(f, 10, 8);
+	for (int i = 0; i < 20; i++)
+		add_job(f, T0 + 5, i);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(sched_held(f->s), 8);
+	assert_int_equal(f->handed, 0);
+
+	add_kind(f, JOB_EMERGENCY, T0, 100);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 1);
+	assert_int_equal(f->urgent_handed, 1);
+	assert_int_equal(sched_held(f->s), 8);
+}
+
+/*
+ * The channel is saturated (the dispatcher's queue of it is full of
+ * reminders): an emergency due now on it is claimed and handed off, a
+ * reminder due now on it is left in the store.
+ */
+static void
+test_emergency_past_saturation(void **state)
+{
+	struct fixture *f = *state;
+	size_t counts[JOB_STATE_COUNT];
+
+	open_sched(f, 10, 0);
+	f->skip_log = 1;
+	add_job(f, T0, 1);
+	add_kind(f, JOB_EMERGENCY, T0, 2);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->urgent_handed, 1);
+	assert_int_equal(f->handed, 1);
+	assert_int_equal(store_count_states(f->st, counts), 0);
+	assert_int_equal(counts[JOB_PENDING], 1);
+
+	f->skip_log = 0;
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 2);
+}
+
 static void
 test_lateness_histogram(void **state)
 {
@@ -268,6 +333,10 @@ test_stop_puts_back(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_one_timer_earliest, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_heap_cap, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_past_cap, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_past_saturation, setup,
+	    teardown),
 	cmocka_unit_test_setup_teardown(test_launch_not_capped, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_lateness_histogram, setup, teardown),
