@@ -4,15 +4,19 @@
  *
  * Each channel has four FIFO queues (emergency > launch > reminder >
  * digest), a cap on sends in flight and a token bucket; a channel waiting
- * for tokens arms its own timer.  A slow or dead channel fills only its own
+ * for tokens arms its own timer.  Emergency jobs (policy_is_emergency())
+ * are ahead of everything: dequeued first, they may take as many slots
+ * again beyond the cap and overdraw the bucket (tbucket_overdraw()), and
+ * are never merged, deferred by quiet hours or given a fallback.  A slow or dead channel fills only its own
  * queue: when a channel's queue reaches its cap it is reported saturated and
  * the scheduler stops claiming its jobs, so the others flow on.
  *
  * Outcomes are batched: every store_record() of one loop iteration runs in
  * one transaction, and a send keeps its channel slot until its outcome is
  * committed.  So after kill -9 at most `concurrency` jobs per channel were
- * handed to a plugin without their outcome on disk: the bound on duplicates
- * (DESIGN.md rule 3).
+ * handed to a plugin without their outcome on disk, plus as many
+ * emergency jobs in their own slots: the bound on duplicates (DESIGN.md
+ * rule 3).
  *
  * The dispatcher borrows the generation (model and channel set) it sends
  * with from the engine, and takes a reference to it for each send in
