@@ -53,5 +53,6 @@ conf_alertmanager(struct conf_ctx *cx, const config_setting_t *g)
 				conf_err(cx, s != NULL ? s : g, "%s \"%s\" is "
 				    "also %s: each label names one thing",
 				    labels[i], *value[i], labels[j]);
+				break;	/* once per setting */
 			}
 }
