@@ -93,6 +93,7 @@ am_alert_read(json_t *o, const struct model_alertmanager *conf,
 	const char *drill = NULL;
 	int got;
 
+	a->status = status;
 	r->fingerprint = am_str(o, "fingerprint", "");
 	r->alertname = am_str(labels, "alertname", "");
 	if (status == NULL) {

@@ -46,6 +46,8 @@ struct am_request {
 /* An alert of the payload, in payload order: a request, or skipped. */
 struct am_alert {
 	struct am_request req;	/* filled as far as read when skipped */
+	const char *status;	/* as sent (borrowed), NULL when absent or
+				 * not a string */
 	const char *skipped;	/* NULL, or why it is no request: a
 				 * literal or why below */
 	char why[160];		/* a reason naming a label */

@@ -36,10 +36,10 @@ api_am_entry(const struct am_alert *a)
 {
 	const struct am_request *r = &a->req;
 
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:b}",
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b}",
 	    "fingerprint", r->fingerprint,
 	    "alertname", r->alertname,
-	    "status", r->resolved ? "resolved" : "firing",
+	    "status", a->status != NULL ? json_string(a->status) : json_null(),
 	    "plan", r->plan != NULL ? json_string(r->plan) : json_null(),
 	    "venue", r->venue != NULL ? json_string(r->venue) : json_null(),
 	    "campaign", r->campaign != NULL ? json_string(r->campaign) :
@@ -118,8 +118,8 @@ api_alertmanager(struct evhttp_request *req, void *arg)
 	}
 	if (b.truncated > 0)
 		log_warnx("alertmanager: receiver %s left out %lld alerts of "
-		    "group %s (max_alerts)", b.receiver, b.truncated,
-		    b.group_key);
+		    "group %s (max_alerts)", *b.receiver != '\0' ? b.receiver :
+		    "-", b.truncated, *b.group_key != '\0' ? b.group_key : "-");
 	list = json_array();
 	for (size_t i = 0; i < b.n; i++) {
 		json_t *e = api_am_entry(&b.alerts[i]);

@@ -689,6 +689,10 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	    &d->sms_reply_token_file, &d->sms_reply_token_len);
 	d->dlr_secret = conf_secret(cx, g, "dlr_secret_file",
 	    &d->dlr_secret_file, &d->dlr_secret_len);
+	if (d->alertmanager.set && d->api_token == NULL)
+		conf_warn(cx, config_setting_get_member(g, "alertmanager"),
+		    "alertmanager without api_token_file: writes are disabled, "
+		    "so Alertmanager's requests are refused (403)");
 	if (d->ack_secret != NULL && d->public_url == NULL)
 		conf_warn(cx, config_setting_get_member(g, "ack_secret_file"),
 		    "ack_secret_file without public_url: messages carry no "

@@ -116,6 +116,44 @@ else
 	not_ok "an empty group: 200, nothing applied" "$CODE $(cat "$T/body")"
 fi
 
+# The answer, per alert in payload order: one applied, one skipped.
+post '{"version":"4","status":"firing","receiver":"r","truncatedAlerts":1,"alerts":[
+ {"status":"firing","labels":{"alertname":"A","plan":"stampede","venue":"D馆","drill":"true"},
+  "annotations":{"summary":"演练：人流密度"},"fingerprint":"f1"},
+ {"status":"firing","labels":{"alertname":"B","plan":"stampede"},"fingerprint":"f2"}]}' "${auth[@]}"
+summary=$($PY -c 'import json, sys
+j = json.load(open(sys.argv[1], encoding="utf-8"))
+a, b = j["alerts"]
+print(j["receiver"], j["status"], j["applied"], j["skipped"], j["failed"], j["truncated"],
+      "|", a["fingerprint"], a["alertname"], a["status"], a["plan"], a["venue"], a["campaign"], a["drill"],
+      "|", b["fingerprint"], b["outcome"], b["reason"], b["venue"])' "$T/body" 2>&1)
+if [ "$INCIDENTS_WIRED" != 1 ]; then
+	want='r firing 0 1 1 1 | f1 A firing stampede D馆 None True | f2 skipped no label "venue" None'
+	want_code=501
+	outcome=$($PY -c 'import json, sys
+a = json.load(open(sys.argv[1], encoding="utf-8"))["alerts"][0]
+print(a["outcome"], a["code"], a["reason"])' "$T/body" 2>&1)
+	want_outcome='failed 501 incidents not built yet'
+else
+	want='r firing 1 1 0 1 | f1 A firing stampede D馆 None True | f2 skipped no label "venue" None'
+	want_code=200
+	outcome=$($PY -c 'import json, re, sys
+a = json.load(open(sys.argv[1], encoding="utf-8"))["alerts"][0]
+print(a["outcome"], bool(re.fullmatch("[0-9a-f-]{36}", a["incident"])))' "$T/body" 2>&1)
+	want_outcome='triggered True'
+fi
+if [ "$CODE" = "$want_code" ] && [ "$summary" = "$want" ] && [ "$outcome" = "$want_outcome" ]; then
+	ok "the answer says per alert what was done or why not ($CODE)"
+else
+	not_ok "the answer says per alert what was done or why not" \
+	    "want $want_code: $want / $want_outcome" "got  $CODE: $summary / $outcome"
+fi
+if log_has "$T/d.log" 'alertmanager: receiver r left out 1 alerts of group - \(max_alerts\)$'; then
+	ok "truncated alerts are logged"
+else
+	not_ok "truncated alerts are logged" "$(grep alertmanager "$T/d.log")"
+fi
+
 # --- A real Alertmanager ------------------------------------------------
 
 AM_PORT=$(free_port)
@@ -316,7 +354,7 @@ PY
 	fi
 fi
 
-ALLOWED='alertmanager: firing plan=stampede venue=.* not applied: incidents not built yet$|alertmanager: resolved plan=stampede venue=.* not applied: incidents not built yet$'
+ALLOWED='alertmanager: (firing|resolved) plan=stampede venue=.* not applied: incidents not built yet$|alertmanager: receiver r left out 1 alerts'
 bad=$(unexpected_warnings "$T/d.log" "$ALLOWED")
 if [ -z "$bad" ]; then
 	ok "no unexpected warnings from heraldd"

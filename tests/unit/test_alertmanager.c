@@ -95,6 +95,7 @@ test_firing_and_resolved(void **state)
 	assert_string_equal(r->alertname, "CrowdDensity");
 	assert_false(r->drill);
 	assert_false(r->resolved);
+	assert_string_equal(b.alerts[0].status, "firing");
 
 	/* Each alert's own status counts, not the group's. */
 	assert_null(b.alerts[1].skipped);
@@ -177,7 +178,9 @@ test_skipped_alerts(void **state)
 	skipped(&b, 3, "label \"plan\" is not a string");
 	skipped(&b, 4, "label \"drill\" must be \"true\" or \"false\"");
 	skipped(&b, 5, "status \"pending\" is neither firing nor resolved");
+	assert_string_equal(b.alerts[5].status, "pending");
 	skipped(&b, 6, "no \"status\"");
+	assert_null(b.alerts[6].status);
 	skipped(&b, 7, "no \"labels\" object");
 	skipped(&b, 8, "annotation \"summary\" is not a string");
 	/* The bad ones cost the good one nothing. */
