@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Member name of o as a string, or def when absent or not a string. */
@@ -103,8 +104,9 @@ am_alert_read(json_t *o, const struct model_alertmanager *conf,
 	if (strcmp(status, "resolved") == 0)
 		r->resolved = 1;
 	else if (strcmp(status, "firing") != 0) {
-		am_skip(a, "status \"%.40s\" is neither firing nor resolved",
-		    status);
+		/* Cut on a character boundary: the reason goes into JSON. */
+		am_skip(a, "status \"%.*s\" is neither firing nor resolved",
+		    (int)utf8_truncate(status, strlen(status), 40), status);
 		return;
 	}
 	if (!json_is_object(labels)) {
@@ -118,7 +120,8 @@ am_alert_read(json_t *o, const struct model_alertmanager *conf,
 	    &r->venue) == -1 ||
 	    am_value(a, labels, "label", conf->campaign_label, AM_VENUE_MAX,
 	    &r->campaign) == -1 ||
-	    am_value(a, labels, "label", conf->drill_label, 16, &drill) == -1)
+	    am_value(a, labels, "label", conf->drill_label, AM_VENUE_MAX,
+	    &drill) == -1)
 		return;
 	if (drill != NULL) {
 		if (strcmp(drill, "true") == 0)

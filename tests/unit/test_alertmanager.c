@@ -166,12 +166,14 @@ test_skipped_alerts(void **state)
 	    "{\"status\":\"firing\",\"labels\":[]},"
 	    "{\"status\":\"firing\",\"labels\":{\"plan\":\"p\",\"venue\":\"v\"},"
 	    "\"annotations\":{\"summary\":false}},"
-	    "{\"status\":\"firing\",\"labels\":{\"plan\":\"ok\",\"venue\":\"v\"}}"
+	    "{\"status\":\"firing\",\"labels\":{\"plan\":\"ok\",\"venue\":\"v\"}},"
+	    /* 14 x 3 bytes: cut at 40 bytes would split a character. */
+	    "{\"status\":\"警报警报警报警报警报警报警报\",\"labels\":{}}"
 	    "]}";
 
 	(void)state;
 	parse_ok(s, &defaults, &b);
-	assert_int_equal(b.n, 10);
+	assert_int_equal(b.n, 11);
 	skipped(&b, 0, "no label \"plan\"");
 	skipped(&b, 1, "no label \"venue\"");
 	skipped(&b, 2, "label \"venue\" is empty");
@@ -188,6 +190,9 @@ test_skipped_alerts(void **state)
 	assert_string_equal(b.alerts[9].req.plan, "ok");
 	/* Neither summary nor alertname: no note (the incident decides). */
 	assert_null(b.alerts[9].req.note);
+	/* 13 whole characters (39 bytes) of the 14. */
+	skipped(&b, 10, "status \"警报警报警报警报警报警报警\" is neither firing "
+	    "nor resolved");
 	am_batch_clear(&b);
 }
 
