@@ -19,7 +19,7 @@ pkgs_build="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libical-dev"
 pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras
 	curl python3-icalendar chromium chromium-driver python3-selenium
-	python3-prometheus-client e2fsprogs"
+	python3-prometheus-client e2fsprogs prometheus-alertmanager"
 
 install_missing() {
 	local missing=() p

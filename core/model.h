@@ -309,6 +309,23 @@ struct model_engine {
 /* Fill e with the documented defaults. */
 void model_engine_defaults(struct model_engine *e);
 
+/*
+ * herald.alertmanager: which labels of a Prometheus Alertmanager alert
+ * name an incident (POST /v1/incidents/alertmanager).  Every name is a
+ * Prometheus label (or annotation) name.  Without the group (set 0) the
+ * endpoint answers 404: a daemon nobody wired to Alertmanager should not
+ * take incidents from machines.
+ */
+struct model_alertmanager {
+	int set;			/* the group is in the config */
+	struct model_loc loc;		/* where it was written */
+	const char *plan_label;		/* default "plan" */
+	const char *venue_label;	/* default "venue" */
+	const char *campaign_label;	/* default "campaign"; optional label */
+	const char *note_annotation;	/* default "summary" */
+	const char *drill_label;	/* default "drill"; "true" marks a drill */
+};
+
 struct model_daemon {
 	const char *timezone;		/* default "Asia/Shanghai" */
 	const char *store;		/* "sqlite:PATH", PATH resolved */
@@ -340,6 +357,7 @@ struct model_daemon {
 	int log_level;			/* enum herald_log_level */
 	const char *base_dir;		/* directory of the main config file */
 	struct model_engine engine;
+	struct model_alertmanager alertmanager;
 };
 
 /*

@@ -78,17 +78,14 @@ api_allowed(const char *name, const char *const *allowed)
 	return 0;
 }
 
-json_t *
-api_body(struct evhttp_request *req, const struct api_ctx *ctx,
-    const char *const *allowed)
+const char *
+api_raw_body(struct evhttp_request *req, const struct api_ctx *ctx,
+    size_t *lenp)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Content-Type");
-	const char *name;
-	json_error_t je;
-	json_t *o, *v;
 	unsigned char *p;
 
 	if (len > engine_model(ctx->engine)->daemon.api_max_body) {
@@ -107,7 +104,23 @@ api_body(struct evhttp_request *req, const struct api_ctx *ctx,
 		httpd_reply_error(req, 500, "out of memory");
 		return NULL;
 	}
-	o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+	*lenp = len;
+	/* An empty body has no buffer: "" lets json_loadb say so. */
+	return p != NULL ? (const char *)p : "";
+}
+
+json_t *
+api_body(struct evhttp_request *req, const struct api_ctx *ctx,
+    const char *const *allowed)
+{
+	const char *name, *p;
+	json_error_t je;
+	json_t *o, *v;
+	size_t len;
+
+	if ((p = api_raw_body(req, ctx, &len)) == NULL)
+		return NULL;
+	o = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL) {
 		httpd_reply_error(req, 400, "malformed JSON at line %d, column "
 		    "%d: %s", je.line, je.column, je.text);
@@ -382,6 +395,9 @@ api_route(struct httpd *h, struct api_ctx *ctx)
 		{ "POST", "/v1/submissions", api_submissions },
 		{ "POST", "/v1/acks", api_acks },
 		{ "POST", "/v1/reload", api_reload },
+		/* Before any "/v1/incidents/" prefix route: the first
+		 * match wins. */
+		{ "POST", "/v1/incidents/alertmanager", api_alertmanager },
 		{ "GET", "/v1/sms/mo", api_sms_mo },
 		{ "GET", "/a/", api_ackpage },
 		{ "POST", "/a/", api_ackpage },

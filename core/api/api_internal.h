@@ -58,6 +58,15 @@ json_t *api_body(struct evhttp_request *req, const struct api_ctx *ctx,
     const char *const *allowed);
 
 /*
+ * The request body as bytes (*len of them, not NUL-terminated, borrowed
+ * from req), for a handler that reads a foreign format itself.  Answers
+ * 413 (over herald.api_max_body) or 415 (not application/json) and
+ * returns NULL.
+ */
+const char *api_raw_body(struct evhttp_request *req,
+    const struct api_ctx *ctx, size_t *len);
+
+/*
  * A string member of o: 0 with *out borrowed from o, 1 when absent (and
  * not required), -1 after answering 400 (wrong type, empty, or missing
  * and required).
@@ -134,5 +143,6 @@ void api_metrics(struct evhttp_request *req, void *arg);	/* metrics.c */
 void api_agenda_ics(struct evhttp_request *req, void *arg);	/* ical.c */
 void api_ackpage(struct evhttp_request *req, void *arg);	/* ackpage.c */
 void api_sms_mo(struct evhttp_request *req, void *arg);	/* smsmo.c */
+void api_alertmanager(struct evhttp_request *req, void *arg); /* api_alertmanager.c */
 
 #endif

@@ -41,7 +41,7 @@ static const char *const conf_herald_keys[] = {
 	"api_read_auth",
 	"metrics_auth", "api_max_body", "plugin_dir", "pid_file", "log_level",
 	"log_target", "engine", "api_request_timeout", "api_max_connections",
-	"api_max_connections_per_peer", NULL
+	"api_max_connections_per_peer", "alertmanager", NULL
 };
 
 /* Read a whole file.  Caller owns *out.  Returns 0 or -1 with errno. */
@@ -650,6 +650,8 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	d->log_target = "stderr";
 	d->log_level = HERALD_LOG_INFO;
 	conf_engine(cx, g ? config_setting_get_member(g, "engine") : NULL);
+	conf_alertmanager(cx, g ? conf_get_group(cx, g, "alertmanager", 0,
+	    w) : NULL);
 	if (g == NULL) {
 		d->store = conf_path(cx, "herald.db");
 		d->store = arena_printf(cx->a, "sqlite:%s", d->store);
@@ -687,6 +689,10 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	    &d->sms_reply_token_file, &d->sms_reply_token_len);
 	d->dlr_secret = conf_secret(cx, g, "dlr_secret_file",
 	    &d->dlr_secret_file, &d->dlr_secret_len);
+	if (d->alertmanager.set && d->api_token == NULL)
+		conf_warn(cx, config_setting_get_member(g, "alertmanager"),
+		    "alertmanager without api_token_file: writes are disabled, "
+		    "so Alertmanager's requests are refused (403)");
 	if (d->ack_secret != NULL && d->public_url == NULL)
 		conf_warn(cx, config_setting_get_member(g, "ack_secret_file"),
 		    "ack_secret_file without public_url: messages carry no "

@@ -3,6 +3,7 @@
  *
  * conf.c reads the files and drives the sections; conf_schema.c holds the
  * generic checks (allowed keys, typed getters, ids, times, offsets);
+ * conf_engine.c herald.engine; conf_alertmanager.c herald.alertmanager;
  * conf_people.c channels, units, contacts, groups and audiences;
  * conf_campaign.c campaigns; conf_calendar.c the calendar and templates.
  * Nothing here is visible outside the loader.
@@ -111,6 +112,14 @@ int conf_check_id(struct conf_ctx *cx, const config_setting_t *s,
 const char *conf_get_id(struct conf_ctx *cx, const config_setting_t *g,
     const char *key, const char *kind, int index, const char **what);
 
+/*
+ * A member that must be a Prometheus label (or annotation) name,
+ * [a-zA-Z_][a-zA-Z0-9_]*, as Alertmanager sends them.  Returns like the
+ * getters (absent: 0, *out untouched).
+ */
+int conf_get_label(struct conf_ctx *cx, const config_setting_t *g,
+    const char *key, const char *what, const char **out);
+
 /* Times of day a bare DATE can mean, in seconds after midnight. */
 #define CONF_DAY_MIDNIGHT	0
 #define CONF_DAY_LAST_SECOND	86399	/* the end of a range: 23:59:59 */
@@ -160,6 +169,9 @@ void conf_engine(struct conf_ctx *cx, const config_setting_t *g);
  */
 int conf_get_day_times(struct conf_ctx *cx, const config_setting_t *g,
     const char *what, int *start_min, int *end_min);
+
+/* conf_alertmanager.c: herald.alertmanager (g may be NULL: unset). */
+void conf_alertmanager(struct conf_ctx *cx, const config_setting_t *g);
 
 /* conf_people.c */
 void conf_channels(struct conf_ctx *cx, const config_setting_t *list);

@@ -293,6 +293,34 @@ conf_check_id(struct conf_ctx *cx, const config_setting_t *s, const char *id,
 	return -1;
 }
 
+int
+conf_get_label(struct conf_ctx *cx, const config_setting_t *g,
+    const char *key, const char *what, const char **out)
+{
+	const char *name = NULL, *p;
+	int r = conf_get_string(cx, g, key, 0, what, &name);
+
+	if (r != 1)
+		return r;
+	/* Prometheus' data model: [a-zA-Z_][a-zA-Z0-9_]*. */
+	p = name;
+	if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_') {
+		for (p++; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_'))
+				break;
+		if (*p == '\0') {
+			*out = name;
+			return 1;
+		}
+	}
+	conf_err(cx, config_setting_get_member(g, key), "%s \"%s\" is not a "
+	    "Prometheus label name (use letters, digits and _, not starting "
+	    "with a digit)", key, name);
+	return -1;
+}
+
 const char *
 conf_get_id(struct conf_ctx *cx, const config_setting_t *g, const char *key,
     const char *kind, int index, const char **what)

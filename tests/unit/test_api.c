@@ -307,6 +307,23 @@ test_submission_cancels(void **state)
 	assert_non_null(str(f->body, "error"));
 }
 
+/* Without herald.alertmanager the endpoint takes nothing, token or
+ * not; the token is asked first, as for every write. */
+static void
+test_alertmanager_unconfigured(void **state)
+{
+	struct fixture *f = *state;
+	const char *payload = "{\"version\":\"4\",\"alerts\":[]}";
+
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents/alertmanager", NULL, payload);
+	assert_int_equal(f->code, 401);
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents/alertmanager", TOKEN,
+	    payload);
+	assert_int_equal(f->code, 404);
+	assert_non_null(strstr(str(f->body, "error"),
+	    "alertmanager not configured"));
+}
+
 int
 main(void)
 {
@@ -319,6 +336,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reload_callback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_submission_cancels,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alertmanager_unconfigured,
 		    setup, teardown),
 	};
 

@@ -496,6 +496,93 @@ test_templates(void **state)
 	assert_string_equal(t->text, "【提醒】{{title}}");
 }
 
+/* Load name afresh (the previous model and messages dropped). */
+static struct model *
+reload(struct fixture *f, const char *name)
+{
+	model_free(f->m);
+	f->m = NULL;
+	errlist_clear(&f->errs);
+	return load(f, name);
+}
+
+static void
+test_alertmanager(void **state)
+{
+	struct fixture *f = *state;
+	const struct model_alertmanager *am;
+	static const char rest[] =
+	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n";
+	char text[1024];
+
+	/* Absent: not set (the endpoint answers 404), defaults named. */
+	snprintf(text, sizeof(text), "herald = { };\n%s", rest);
+	put(f, "a.conf", text);
+	assert_non_null(reload(f, "a.conf"));
+	am = &f->m->daemon.alertmanager;
+	assert_false(am->set);
+	assert_string_equal(am->plan_label, "plan");
+
+	/* Empty group: set, every default. */
+	snprintf(text, sizeof(text), "herald = { alertmanager = { }; };\n%s",
+	    rest);
+	put(f, "b.conf", text);
+	assert_non_null(reload(f, "b.conf"));
+	am = &f->m->daemon.alertmanager;
+	assert_true(am->set);
+	assert_int_equal(am->loc.line, 1);
+	assert_string_equal(am->plan_label, "plan");
+	assert_string_equal(am->venue_label, "venue");
+	assert_string_equal(am->campaign_label, "campaign");
+	assert_string_equal(am->note_annotation, "summary");
+	assert_string_equal(am->drill_label, "drill");
+
+	/* Every name set; the note may share a label's name (annotations
+	 * are another namespace). */
+	snprintf(text, sizeof(text), "herald = { alertmanager = {\n"
+	    "  plan_label = \"herald_plan\"; venue_label = \"Site_2\";\n"
+	    "  campaign_label = \"_c\"; note_annotation = \"Site_2\";\n"
+	    "  drill_label = \"exercise\"; }; };\n%s", rest);
+	put(f, "c.conf", text);
+	assert_non_null(reload(f, "c.conf"));
+	am = &f->m->daemon.alertmanager;
+	assert_string_equal(am->plan_label, "herald_plan");
+	assert_string_equal(am->venue_label, "Site_2");
+	assert_string_equal(am->campaign_label, "_c");
+	assert_string_equal(am->note_annotation, "Site_2");
+	assert_string_equal(am->drill_label, "exercise");
+
+	/* 2plan is refused, so plan_label keeps "plan"; drill_label is
+	 * reported once though it equals two others. */
+	snprintf(text, sizeof(text), "herald = { alertmanager = {\n"
+	    "  plan_label = \"2plan\";\n"
+	    "  venue_label = \"plan\";\n"
+	    "  drill_label = \"plan\";\n"
+	    "  note_annotation = \"a-b\"; plam_label = \"x\"; }; };\n%s",
+	    rest);
+	put(f, "d.conf", text);
+	assert_null(reload(f, "d.conf"));
+	assert_true(has(f, "d.conf", 2, "plan_label \"2plan\" is not a "
+	    "Prometheus label name (use letters, digits and _, not starting "
+	    "with a digit)"));
+	assert_true(has(f, "d.conf", 3, "venue_label \"plan\" is also "
+	    "plan_label: each label names one thing"));
+	assert_true(has(f, "d.conf", 4, "drill_label \"plan\" is also "
+	    "plan_label: each label names one thing"));
+	assert_false(has(f, "d.conf", 4, "drill_label \"plan\" is also "
+	    "venue_label: each label names one thing"));
+	assert_true(has(f, "d.conf", 5, "note_annotation \"a-b\" is not a "
+	    "Prometheus label name (use letters, digits and _, not starting "
+	    "with a digit)"));
+	assert_true(has(f, "d.conf", 5, "unknown setting \"plam_label\" in "
+	    "herald.alertmanager (did you mean \"plan_label\"?)"));
+	/* No api_token_file in any of these: Alertmanager would be refused. */
+	assert_true(has(f, "d.conf", 1, "warning: alertmanager without "
+	    "api_token_file: writes are disabled, so Alertmanager's requests "
+	    "are refused (403)"));
+	assert_int_equal(f->errs.n, 6);
+}
+
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_campaign, setup, teardown),
@@ -509,6 +596,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_offset_before),
 	cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_alertmanager, setup, teardown),
 };
 
 UNIT_MAIN(tests)
