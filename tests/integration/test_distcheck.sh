@@ -61,9 +61,13 @@ trap _dist_cleanup EXIT
 mk() {
 	local dir=$1 log=$2 limit=$3
 	shift 3
+	local t0=$SECONDS rc
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u top_srcdir -u top_builddir \
 	    -u HERALDD -u HERALDCTL -u HERALD_PLUGIN_DIR -u HERALD_TEST_PLUGIN_DIR \
 	    timeout "$limit" nice -n 10 make -C "$dir" "$@" >"$log" 2>&1
+	rc=$?
+	echo "# make $*: $((SECONDS - t0)) s"
+	return $rc
 }
 # files DIR -- the files (and symlinks) under DIR, relative, sorted.
 files() {
@@ -118,8 +122,12 @@ chmod -R a-w "$D"
 # what was written into the distdir is looked for after the tests instead.
 touch "$T/stamp"
 mkdir -p "$B"
-if (cd "$B" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL timeout 180 \
-    "$D/configure" --prefix="$PREFIX" CFLAGS="-O0" >"$T/configure.log" 2>&1); then
+t0=$SECONDS
+(cd "$B" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL timeout 180 \
+    "$D/configure" --prefix="$PREFIX" CFLAGS="-O0" >"$T/configure.log" 2>&1)
+rc=$?
+echo "# configure: $((SECONDS - t0)) s"
+if [ "$rc" = 0 ]; then
 	ok "the tarball configures out of tree, read-only"
 else
 	not_ok "the tarball configures out of tree, read-only" \
