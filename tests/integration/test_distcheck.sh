@@ -84,8 +84,8 @@ else
 fi
 files "$D" >"$T/shipped"
 # Tracked files, less those deleted in the work tree but not yet committed.
-git -C "$top_srcdir" ls-files --deleted | LC_ALL=C sort >"$T/deleted"
-git -C "$top_srcdir" ls-files --cached | LC_ALL=C sort |
+git -C "$top_srcdir" -c core.quotepath=off ls-files --deleted | LC_ALL=C sort >"$T/deleted"
+git -C "$top_srcdir" -c core.quotepath=off ls-files --cached | LC_ALL=C sort |
 	LC_ALL=C comm -23 - "$T/deleted" >"$T/tracked"
 missing=
 while IFS= read -r f; do
@@ -105,7 +105,7 @@ for f in "${!EXCLUDED[@]}"; do
 done
 # A new file not yet `git add`ed counts as source; an ignored one (a build
 # output picked up by a wildcard) does not.
-git -C "$top_srcdir" ls-files --others --exclude-standard | LC_ALL=C sort |
+git -C "$top_srcdir" -c core.quotepath=off ls-files --others --exclude-standard | LC_ALL=C sort |
 	LC_ALL=C sort -m - "$T/tracked" >"$T/source"
 extra=$(LC_ALL=C comm -13 "$T/source" "$T/shipped" | grep -Ev "$GENERATED")
 is "$extra" "" "the tarball holds only source files and autotools' output"
