@@ -21,6 +21,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/herald-messages.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 cp -R "$top/conf/examples" "$top/conf/calendars" "$tmp/"
+chmod -R u+w "$tmp"	# a tarball's tree may be read-only (distcheck)
 mkdir "$tmp/examples/secrets"
 for f in ack.key kannel.pw sms-reply.token; do
 	printf 'not-a-real-secret-%s\n' "$f" >"$tmp/examples/secrets/$f"

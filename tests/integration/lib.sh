@@ -11,6 +11,9 @@ set -u
 : "${HERALDD:=$top_builddir/core/heraldd}"
 : "${HERALD_PLUGIN_DIR:=$top_builddir/plugins/.libs}"
 export HERALD_PLUGIN_DIR
+# Tests import helpers from $top_srcdir/tests/integration (example.py):
+# no __pycache__ there, the source tree is read-only under distcheck.
+export PYTHONDONTWRITEBYTECODE=1
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/herald-test.XXXXXX")
 _tap_n=0

@@ -27,6 +27,7 @@ json_field() {	# json_field LINE NAME -- a string or number from a log line
 copy_example() {
 	mkdir -p "$1/conf" "$1/var"
 	cp -R "$top_srcdir/conf/examples" "$top_srcdir/conf/calendars" "$1/conf/"
+	chmod -R u+w "$1/conf"	# srcdir is read-only under distcheck
 	# Any free port: the example's 8025 may be taken (a quick start
 	# demo, a parallel test).
 	sed -i 's/listen *= *"127.0.0.1:8025"/listen = "127.0.0.1:0"/' \
