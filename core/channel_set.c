@@ -485,6 +485,14 @@ channel_set_model(const struct channel_set *cs, size_t i)
 }
 
 int
+channel_set_measures(const struct channel_set *cs, size_t i)
+{
+	const struct channel *ch = &cs->channels[i];
+
+	return ch->is_open && plugin_measure(ch->plugin) != NULL;
+}
+
+int
 channel_set_measure(const struct channel_set *cs, size_t i,
     const char *subject, const char *body, struct herald_measure *out)
 {

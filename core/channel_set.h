@@ -52,6 +52,8 @@ const struct model_channel *channel_set_model(const struct channel_set *cs, size
  */
 int channel_set_measure(const struct channel_set *cs, size_t i,
     const char *subject, const char *body, struct herald_measure *out);
+/* Does channel i measure texts (channel_set_measure() would not be 0)? */
+int channel_set_measures(const struct channel_set *cs, size_t i);
 
 /*
  * Hand msg to channel i.  done(arg, ...) runs exactly once on the loop
