@@ -2,7 +2,7 @@
  * sms.c - the "sms" channel: SMS through Kannel's sendsms HTTP interface.
  *
  * send() checks the number, prepends the signature, counts the text as
- * SMS (core/smslen.c, compiled in) and sends it as one sendsms request per
+ * SMS (lib/smslen.c, linked in) and sends it as one sendsms request per
  * part on the host's asynchronous HTTP client, one part after the other.
  *
  * Multi-part messages are split here, not by Kannel: each part goes with
@@ -28,7 +28,7 @@
  * may show a duplicate part; the UDH reference is the same, so a phone
  * that saw the first attempt's part drops the repeat).
  *
- * One 【】 block per SMS, the signature: core/smssig.c (compiled in)
+ * One 【】 block per SMS, the signature: lib/smssig.c (linked in)
  * turns a body's own 【提醒】 into "提醒：" and other 【】 into 〔〕.
  *
  * The password goes in the request URL, as sendsms wants: the URL is
