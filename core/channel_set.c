@@ -484,6 +484,29 @@ channel_set_model(const struct channel_set *cs, size_t i)
 	return cs->channels[i].mc;
 }
 
+int
+channel_set_measures(const struct channel_set *cs, size_t i)
+{
+	const struct channel *ch = &cs->channels[i];
+
+	return ch->is_open && plugin_measure(ch->plugin) != NULL;
+}
+
+int
+channel_set_measure(const struct channel_set *cs, size_t i,
+    const char *subject, const char *body, struct herald_measure *out)
+{
+	const struct channel *ch = &cs->channels[i];
+	herald_measure_fn measure;
+
+	memset(out, 0, sizeof(*out));
+	if (!ch->is_open || (measure = plugin_measure(ch->plugin)) == NULL)
+		return 0;
+	if (measure(ch->state, subject, body, out) == -1)
+		return -1;
+	return 1;
+}
+
 void
 channel_set_send(struct channel_set *cs, size_t i,
     const struct herald_message *msg, plugin_done_fn done, void *arg)

@@ -42,6 +42,20 @@ const struct herald_caps *channel_set_caps(const struct channel_set *cs, size_t 
 const struct model_channel *channel_set_model(const struct channel_set *cs, size_t i);
 
 /*
+ * Measure a rendered text as channel i would send it, through its
+ * plugin's measure() (ABI minor 5), also in a check_only set.  Returns 1
+ * with *out filled; 0 when the channel measures nothing (its plugin has no
+ * measure(), or is built for a minor before 5); -1 when the plugin could
+ * not measure the text.  subject may be NULL.  out->text and the words in
+ * *out are the plugin's: valid until the next measure on channel i or
+ * channel_set_free().
+ */
+int channel_set_measure(const struct channel_set *cs, size_t i,
+    const char *subject, const char *body, struct herald_measure *out);
+/* Does channel i measure texts (channel_set_measure() would not be 0)? */
+int channel_set_measures(const struct channel_set *cs, size_t i);
+
+/*
  * Hand msg to channel i.  done(arg, ...) runs exactly once on the loop
  * thread, possibly before this returns.  msg is borrowed until then.
  */

@@ -60,7 +60,9 @@ static int
 plugin_check(const char *name, const struct herald_plugin *d, char *err,
     size_t errlen)
 {
-	const size_t need = offsetof(struct herald_plugin, spare);
+	/* Every 1.x descriptor has the fields up to close(); later minors
+	 * took spare slots, so their size is the same. */
+	const size_t need = offsetof(struct herald_plugin, measure);
 
 	if (d == NULL) {
 		snprintf(err, errlen, "plugin \"%s\": %s() returned NULL",
@@ -161,6 +163,21 @@ const struct herald_plugin *
 plugin_descriptor(const struct plugin *p)
 {
 	return p->desc;
+}
+
+/*
+ * A plugin built before minor 5 has its spare[0] where measure is now:
+ * zero in practice, but never promised, so it is not read.
+ */
+herald_measure_fn
+plugin_measure(const struct plugin *p)
+{
+	const struct herald_plugin *d = p->desc;
+
+	if (d->abi_minor < 5 || d->size < offsetof(struct herald_plugin,
+	    measure) + sizeof(d->measure))
+		return NULL;
+	return d->measure;
 }
 
 const char *

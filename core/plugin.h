@@ -25,6 +25,11 @@ struct plugin;
 int plugin_load(const char *dir, const char *name, struct plugin **out,
     char *err, size_t errlen);
 const struct herald_plugin *plugin_descriptor(const struct plugin *p);
+typedef int (*herald_measure_fn)(void *state, const char *subject,
+    const char *body, struct herald_measure *out);
+/* The plugin's measure(), or NULL when it has none or is built for a
+ * minor before 5 (which has no such field). */
+herald_measure_fn plugin_measure(const struct plugin *p);
 /* The bare name it was loaded by; lives as long as p. */
 const char *plugin_name(const struct plugin *p);
 /* Accepts NULL. */

@@ -4,7 +4,9 @@
  * For every campaign, kind and channel the earliest planned job is
  * rendered as it will go out: {{left}} as of its due time, the ack link
  * and the SMS reply hint where the channel and the config turn them on,
- * an sms channel's signature applied (smssig.c).  Emergency alerts are
+ * as the recipient reads it: a channel whose plugin measures its texts
+ * (measure(), ABI 1.5) says what it makes of the body (the sms plugin
+ * puts its signature in front).  Emergency alerts are
  * not planned (someone triggers them), so the campaign's first plan
  * stands in, once per channel of its recipients.  What the store would
  * know is made up, and said so in the output: the first unit of every
@@ -20,7 +22,6 @@
 #include "job.h"
 #include "planner.h"
 #include "render.h"
-#include "smssig.h"
 #include "tally.h"
 #include "xmalloc.h"
 
@@ -139,17 +140,6 @@ preview_submitted(void *arg, const char *campaign, const char *deadline,
 	    mc->unit == dl->audience.contacts[0]->unit);
 }
 
-/* The channel's setting name as a string, or NULL. */
-static const char *
-preview_setting(const struct model_channel *ch, const char *name)
-{
-	for (size_t i = 0; i < ch->conf.n_settings; i++)
-		if (strcmp(ch->conf.settings[i].name, name) == 0 &&
-		    ch->conf.settings[i].type == HERALD_SETTING_STRING)
-			return ch->conf.settings[i].str;
-	return NULL;
-}
-
 static void
 preview_one(struct preview *p, const struct channel_set *cs,
     const struct model_channel *ch, const struct job *j, FILE *fp)
@@ -159,7 +149,9 @@ preview_one(struct preview *p, const struct channel_set *cs,
 	const struct model_contact *mc = model_contact_find(m, j->contact);
 	struct render_extra x = { .now = j->due };
 	struct tally t = { 0 };
-	char *subject = NULL, *body = NULL, *url = NULL, *text, err[256];
+	struct herald_measure me;
+	char *subject = NULL, *body = NULL, *url = NULL, err[256];
+	const char *text;
 	char when[64];
 	int idx = channel_set_find(cs, ch->name);
 
@@ -187,11 +179,12 @@ preview_one(struct preview *p, const struct channel_set *cs,
 		x.digest_text = tally_digest(p->c, j->due, preview_submitted, p);
 	if (render_job(m, j, &x, &subject, &body, err, sizeof(err)) == -1)
 		goto done;
-	text = strcmp(ch->plugin, "sms") == 0 ?
-	    smssig_apply(preview_setting(ch, "signature"), body) :
-	    xstrdup(body);
-	if (text == NULL)
-		abort();	/* out of memory, as xmalloc would */
+	/* The text as the recipient sees it, when the channel changes it
+	 * (an SMS signature in front); its plugin's until the next measure. */
+	text = body;
+	if (channel_set_measure(cs, (size_t)idx, subject, body, &me) == 1 &&
+	    me.text != NULL)
+		text = me.text;
 	if (j->kind == JOB_EMERGENCY)
 		snprintf(when, sizeof(when), "预案触发时立即");
 	else
@@ -203,7 +196,6 @@ preview_one(struct preview *p, const struct channel_set *cs,
 	if (caps->address == HERALD_ADDR_EMAIL && subject != NULL)
 		fprintf(fp, "主题：%s\n\n", subject);
 	fprintf(fp, "```text\n%s\n```\n\n", text);
-	free(text);
 done:
 	tally_clear(&t);
 	free((char *)x.digest_text);

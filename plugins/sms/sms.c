@@ -2,7 +2,7 @@
  * sms.c - the "sms" channel: SMS through Kannel's sendsms HTTP interface.
  *
  * send() checks the number, prepends the signature, counts the text as
- * SMS (core/smslen.c, compiled in) and sends it as one sendsms request per
+ * SMS (lib/smslen.c, linked in) and sends it as one sendsms request per
  * part on the host's asynchronous HTTP client, one part after the other.
  *
  * Multi-part messages are split here, not by Kannel: each part goes with
@@ -28,7 +28,7 @@
  * may show a duplicate part; the UDH reference is the same, so a phone
  * that saw the first attempt's part drops the repeat).
  *
- * One 【】 block per SMS, the signature: core/smssig.c (compiled in)
+ * One 【】 block per SMS, the signature: lib/smssig.c (linked in)
  * turns a body's own 【提醒】 into "提醒：" and other 【】 into 〔〕.
  *
  * The password goes in the request URL, as sendsms wants: the URL is
@@ -106,6 +106,7 @@ sms_free(struct sms_channel *sc)
 	free(sc->headers);
 	free(sc->succ_field);
 	free(sc->succ_value);
+	free(sc->measured);
 	free(sc);
 }
 
@@ -264,7 +265,12 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	if (!ok)
 		goto fail;
 	if (conf->check_only) {
-		sms_free(sc);
+		/* Nothing opened, but measure() needs what shapes the text. */
+		if (!sms_keep(&sc->signature, sig_s)) {
+			host->conf_error(conf, NULL, "out of memory");
+			goto fail;
+		}
+		*state = sc;
 		return 0;
 	}
 	if (host->size <= offsetof(struct herald_host, http) ||
@@ -521,6 +527,56 @@ sms_ref(const char *key, unsigned group)
 	return (h + group) & 0xff;
 }
 
+/* Would the channel send a text of this many segments, or refuse it? */
+static int
+sms_fits(const struct sms_channel *sc, size_t segments)
+{
+	return sc->split || segments <= sc->max_segments;
+}
+
+/*
+ * measure() (ABI 1.5): the body as the handset shows it (the signature
+ * first, one 【】 block) counted as send() counts it, with the cap of
+ * max_segments and whether split lets a longer text through.  The subject
+ * is not sent.  The text is kept in sc->measured until the next call.
+ */
+static int
+sms_measure(void *state, const char *subject, const char *body,
+    struct herald_measure *out)
+{
+	struct sms_channel *sc = state;
+	struct smslen len;
+	char *text;
+	int ucs2;
+
+	if ((text = smssig_apply(sc->signature, body ? body : "")) == NULL)
+		return -1;
+	if (smslen_measure(text, strlen(text), &len) == -1) {
+		free(text);
+		return -1;
+	}
+	free(sc->measured);
+	sc->measured = text;
+	ucs2 = len.coding == SMSLEN_UCS2;
+	out->parts = len.segments;
+	out->bytes = strlen(text);
+	out->encoding = ucs2 ? HERALD_ENC_UCS2 : HERALD_ENC_GSM7;
+	out->units = len.units;
+	if (len.segments > 1)
+		out->part_limit = ucs2 ? SMSLEN_UCS2_PART : SMSLEN_GSM7_PART;
+	else
+		out->part_limit = ucs2 ? SMSLEN_UCS2_SINGLE :
+		    SMSLEN_GSM7_SINGLE;
+	out->max_parts = sc->max_segments;
+	out->fits = sms_fits(sc, len.segments);
+	out->part_word = "segment";
+	out->parts_words = "SMS segments";
+	out->limit_setting = "max_segments";
+	out->fix = "shorten the text or set split";
+	out->text = text;
+	return 0;
+}
+
 static void
 sms_send(void *state, const struct herald_message *msg,
     struct herald_completion *c)
@@ -561,7 +617,7 @@ sms_send(void *state, const struct herald_message *msg,
 		host->complete(c, HERALD_PERMANENT, 0, "text is not valid UTF-8");
 		return;
 	}
-	if (len.segments > sc->max_segments && !sc->split) {
+	if (!sms_fits(sc, len.segments)) {
 		free(text);
 		snprintf(reason, sizeof(reason), "message needs %zu segments, "
 		    "cap %u", len.segments, sc->max_segments);
@@ -674,6 +730,7 @@ static const struct herald_plugin sms_plugin = {
 	.open = sms_open,
 	.send = sms_send,
 	.close = sms_close,
+	.measure = sms_measure,
 };
 
 HERALD_PLUGIN_DECLARE(sms_plugin)

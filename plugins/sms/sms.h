@@ -32,6 +32,7 @@ struct sms_channel {
 	char **headers;
 	size_t n_headers;
 	char *succ_field, *succ_value;
+	char *measured;		/* the text of the last measure() */
 };
 
 /* A block's settings: the rows of sms.c and of sms_generic.c. */

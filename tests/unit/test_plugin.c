@@ -195,6 +195,26 @@ test_refuse_wrongname(void **unused)
 	assert_null(p);
 }
 
+/*
+ * A plugin built for ABI 1.4 loads on a 1.5 host, and the host never
+ * takes its spare[0] for measure() (oldminor.c puts an abort() there).
+ */
+static void
+test_load_oldminor(void **unused)
+{
+	struct plugin *p = NULL;
+	char err[512] = "";
+
+	assert_int_equal(plugin_load(test_plugin_dir(), "oldminor", &p, err,
+	    sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(plugin_descriptor(p)->abi_minor, 4);
+	assert_true(HERALD_PLUGIN_ABI_MINOR > 4);
+	assert_non_null(plugin_descriptor(p)->measure);	/* the trap */
+	assert_null(plugin_measure(p));
+	plugin_unload(p);
+}
+
 /* --- channel sets ---------------------------------------------------- */
 
 /* A model with one channel, built by hand: no config loader involved. */
@@ -561,6 +581,38 @@ test_silent_refusal(void **state)
 	    "\"twice\" refused the block without saying why");
 }
 
+/* The 1.4 plugin runs a channel: it opens, sends, and measures nothing. */
+static void
+test_oldminor_channel(void **state)
+{
+	struct fixture *f = *state;
+	struct herald_measure me;
+	struct outcome o = { 0 };
+
+	f->ch[0].plugin = "oldminor";
+	assert_int_equal(channel_set_open(test_plugin_dir(), &f->m, f->base, 0,
+	    &f->errs, &f->cs), 0);
+	assert_int_equal(f->errs.n, 0);
+	me.parts = 99;
+	assert_int_equal(channel_set_measure(f->cs, 0, NULL, "短信", &me), 0);
+	assert_int_equal(me.parts, 0);		/* zeroed, nothing measured */
+	channel_set_send(f->cs, 0, &messages[0], record_done, &o);
+	assert_int_equal(o.calls, 1);
+	assert_int_equal(o.outcome, HERALD_DELIVERED);
+}
+
+/* A channel whose plugin has no measure() (log) measures nothing. */
+static void
+test_log_measures_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct herald_measure me;
+
+	assert_int_equal(channel_set_open(plugin_dir(), &f->m, NULL, 1,
+	    &f->errs, &f->cs), 0);
+	assert_int_equal(channel_set_measure(f->cs, 0, "s", "body", &me), 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_load_log),
 	cmocka_unit_test(test_refuse_badabi),
@@ -569,6 +621,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_refuse_missing),
 	cmocka_unit_test(test_refuse_noentry),
 	cmocka_unit_test(test_refuse_wrongname),
+	cmocka_unit_test(test_load_oldminor),
 	cmocka_unit_test_setup_teardown(test_log_text, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_log_json, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_log_appends, setup, teardown),
@@ -584,6 +637,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_double_complete_ignored, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_silent_refusal, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_oldminor_channel, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_log_measures_nothing, setup,
+	    teardown),
 };
 
 UNIT_MAIN(tests)

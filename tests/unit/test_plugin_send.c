@@ -1,6 +1,7 @@
 /*
- * test_plugin_send.c - the built log and webhook plugins driven through
- * their descriptors against a fake host table: no daemon, no network.
+ * test_plugin_send.c - the built log, webhook and sms plugins driven
+ * through their descriptors against a fake host table: no daemon, no
+ * network.
  *
  * The fake host records what a plugin asks of it (config errors, HTTP
  * requests, completions); a test answers a recorded request itself by
@@ -462,6 +463,122 @@ test_webhook_bad_settings(void **unused)
 	    "like \"10s\" (at most an hour)");
 }
 
+/* --- sms: measure() (ABI 1.5) ----------------------------------------- */
+
+static struct herald_setting
+int_setting(const char *name, long long v, enum herald_setting_type type)
+{
+	struct herald_setting s = { .name = name, .type = type, .integer = v,
+	    .number = (double)v, .file = "t.conf", .line = 2 };
+
+	return s;
+}
+
+/*
+ * The sms channel opened check_only, as heraldd -t opens it: it reads
+ * no password file, yet keeps what measure() needs.  n settings of set.
+ */
+static void *
+sms_check_open(const struct herald_plugin *p, struct herald_setting *set,
+    size_t n, struct herald_channel_conf *conf)
+{
+	void *state = NULL;
+
+	*conf = (struct herald_channel_conf){ .name = "sms", .plugin = "sms",
+	    .file = "t.conf", .line = 1, .settings = set, .n_settings = n,
+	    .check_only = 1 };
+	fake_reset();
+	assert_int_equal(p->open(&fake_host, conf, &state), 0);
+	assert_int_equal(fake.n_errs, 0);
+	assert_non_null(state);
+	return state;
+}
+
+static void
+test_sms_measure(void **unused)
+{
+	const struct herald_plugin *p = load("sms");
+	struct herald_setting set[6];
+	struct herald_channel_conf conf;
+	struct herald_measure me;
+	char long_body[3 * 141 + 1];
+	void *state;
+
+	(void)unused;
+	assert_true(p->abi_minor >= 5);
+	assert_non_null(p->measure);
+	set[0] = str_setting("url", "http://127.0.0.1:9/cgi-bin/sendsms");
+	set[1] = str_setting("user", "herald");
+	set[2] = str_setting("password_file", "/nonexistent/kannel.pw");
+	set[3] = str_setting("signature", "【商务部】");
+	state = sms_check_open(p, set, 4, &conf);
+
+	/* The signature first, the body's own 【提醒】 as 提醒：; 20
+	 * characters, all in the BMP, two of them ASCII digits: UCS-2, 20
+	 * units, one SMS of up to 70; 18 x 3 + 2 bytes of UTF-8. */
+	memset(&me, 0, sizeof(me));
+	assert_int_equal(p->measure(state, "提醒", "【提醒】请于1月2日前提交材料。",
+	    &me), 0);
+	assert_string_equal(me.text, "【商务部】提醒：请于1月2日前提交材料。");
+	assert_int_equal(me.encoding, HERALD_ENC_UCS2);
+	assert_int_equal(me.units, 20);
+	assert_int_equal(me.bytes, 18 * 3 + 2);
+	assert_int_equal(me.parts, 1);
+	assert_int_equal(me.part_limit, 70);
+	assert_int_equal(me.max_parts, 3);	/* max_segments' default */
+	assert_int_equal(me.fits, 1);
+	assert_string_equal(me.part_word, "segment");
+	assert_string_equal(me.parts_words, "SMS segments");
+	assert_string_equal(me.limit_setting, "max_segments");
+	/* Not UTF-8: nothing to measure. */
+	assert_int_equal(p->measure(state, NULL, "\xff\xfe", &me), -1);
+	p->close(state);
+
+	/* No signature, GSM-7: 160 septets fit one SMS, 161 take two parts
+	 * of up to 153; "{" is an extension character and costs two. */
+	state = sms_check_open(p, set, 3, &conf);
+	memset(long_body, 'a', 160);
+	long_body[160] = '\0';
+	memset(&me, 0, sizeof(me));
+	assert_int_equal(p->measure(state, NULL, long_body, &me), 0);
+	assert_int_equal(me.encoding, HERALD_ENC_GSM7);
+	assert_int_equal(me.units, 160);
+	assert_int_equal(me.parts, 1);
+	assert_int_equal(me.part_limit, 160);
+	assert_string_equal(me.text, long_body);
+	long_body[159] = '{';
+	memset(&me, 0, sizeof(me));
+	assert_int_equal(p->measure(state, NULL, long_body, &me), 0);
+	assert_int_equal(me.units, 161);
+	assert_int_equal(me.bytes, 160);
+	assert_int_equal(me.parts, 2);
+	assert_int_equal(me.part_limit, 153);
+	p->close(state);
+
+	/* 141 Chinese characters: 141 units over parts of 67 is 3 parts,
+	 * over max_segments = 2: refused unless split. */
+	for (size_t i = 0; i < 141; i++)
+		memcpy(long_body + 3 * i, "短", 3);
+	long_body[3 * 141] = '\0';
+	set[3] = int_setting("max_segments", 2, HERALD_SETTING_INT);
+	state = sms_check_open(p, set, 4, &conf);
+	memset(&me, 0, sizeof(me));
+	assert_int_equal(p->measure(state, NULL, long_body, &me), 0);
+	assert_int_equal(me.parts, 3);
+	assert_int_equal(me.part_limit, 67);
+	assert_int_equal(me.max_parts, 2);
+	assert_int_equal(me.fits, 0);
+	assert_string_equal(me.fix, "shorten the text or set split");
+	p->close(state);
+	set[4] = int_setting("split", 1, HERALD_SETTING_BOOL);
+	state = sms_check_open(p, set, 5, &conf);
+	memset(&me, 0, sizeof(me));
+	assert_int_equal(p->measure(state, NULL, long_body, &me), 0);
+	assert_int_equal(me.parts, 3);
+	assert_int_equal(me.fits, 1);
+	p->close(state);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_log_text),
 	cmocka_unit_test(test_log_json),
@@ -469,6 +586,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_webhook_generic_payload),
 	cmocka_unit_test(test_webhook_outcomes),
 	cmocka_unit_test(test_webhook_bad_settings),
+	cmocka_unit_test(test_sms_measure),
 };
 
 UNIT_MAIN(tests)

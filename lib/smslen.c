@@ -1,8 +1,8 @@
 /*
  * smslen.c - SMS coding, length and splitting (VENDORS.md section 5).
  *
- * Compiled into libherald and into the sms plugin, so it depends on
- * nothing but libc.  The GSM 03.38 tables below are the default alphabet
+ * Part of lib/libheraldutil.la, linked by libherald and by the sms
+ * plugin, so it depends on nothing but libc.  The GSM 03.38 tables below are the default alphabet
  * and the extension table as Unicode code points; the characters Kannel
  * maps approximately (Greek capitals that look Latin) are deliberately
  * left out: a text containing them goes as UCS-2 and arrives as written.

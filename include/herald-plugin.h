@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define HERALD_PLUGIN_ABI_MAJOR 1
-#define HERALD_PLUGIN_ABI_MINOR 4
+#define HERALD_PLUGIN_ABI_MINOR 5
 #define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
 
 struct event_base;
@@ -252,6 +252,55 @@ struct herald_http_response {
 	int request_sent;
 };
 
+/*
+ * ABI minor 5.  How a channel encodes a text for its peer, as measure()
+ * states it.
+ */
+enum herald_encoding {
+	HERALD_ENC_UTF8 = 0,	/* bytes as they are (webhooks, email) */
+	HERALD_ENC_GSM7 = 1,	/* SMS: 7-bit default alphabet, in septets */
+	HERALD_ENC_UCS2 = 2,	/* SMS: UTF-16 code units */
+};
+
+/*
+ * ABI minor 5.  What measure() found about one rendered text, in the
+ * channel's own terms, so that heraldd -t can say how long each kind of
+ * message runs on the channel and warn about texts it would refuse,
+ * without knowing the channel.  The host zeroes the struct before the
+ * call; the plugin fills what applies.
+ */
+struct herald_measure {
+	size_t parts;		/* messages the text goes out as (SMS segments);
+				 * 1 for a text that goes out whole */
+	size_t bytes;		/* UTF-8 bytes of the text as sent */
+	enum herald_encoding encoding;
+	size_t units;		/* its length in the encoding's unit: septets,
+				 * UTF-16 code units, bytes */
+	size_t part_limit;	/* units one part holds at this length
+				 * (SMS: 160/70 alone, 153/67 concatenated);
+				 * 0: no limit */
+	size_t max_parts;	/* the most parts the channel's settings let
+				 * one message have (sms: max_segments); 0: no cap */
+	int fits;		/* the channel would send it (1) or refuse it (0) */
+	/*
+	 * Words for the host's lines, static strings of the plugin (they
+	 * live as long as it is loaded): one part ("segment", the host adds
+	 * "s" for several), the parts in a warning ("SMS segments"), the
+	 * setting behind max_parts ("max_segments") and how to make a text
+	 * fit ("shorten the text or set split").  Any may be NULL.
+	 */
+	const char *part_word;
+	const char *parts_words;
+	const char *limit_setting;
+	const char *fix;
+	/*
+	 * The text as the recipient will see it (an SMS signature in front),
+	 * for heraldd -m; NULL when it is the body as given.  Owned by the
+	 * plugin: valid until its next measure() or close() on the channel.
+	 */
+	const char *text;
+};
+
 /* Opaque handle identifying one send() until it completes. */
 struct herald_completion;
 
@@ -368,7 +417,21 @@ struct herald_plugin {
 	/* Free state.  Sends in flight have completed.  Optional. */
 	void (*close)(void *state);
 
-	void *spare[8];		/* keep the struct size stable for minors */
+	/*
+	 * ABI minor 5; the host calls it only when abi_minor >= 5 (a minor-4
+	 * plugin's spare[0] sits here).  Measure a rendered text as this
+	 * channel would send it (subject may be NULL; body is UTF-8) and
+	 * state the channel's limits in *out (zeroed by the host).  state is
+	 * what open() left, check_only or not: a plugin with measure keeps
+	 * the settings it needs even when it opens nothing.  Runs on the
+	 * loop thread; sends nothing, never blocks.  Returns 0, or -1 when
+	 * the text cannot be measured (not valid UTF-8, out of memory).
+	 * Optional: a channel without limits leaves it NULL.
+	 */
+	int (*measure)(void *state, const char *subject, const char *body,
+	    struct herald_measure *out);
+
+	void *spare[7];		/* keep the struct size stable for minors */
 };
 
 typedef const struct herald_plugin *(*herald_plugin_entry_fn)(void);

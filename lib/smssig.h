@@ -8,9 +8,9 @@
  * instead, and any other 【】 in it becomes 〔〕.  Without a signature
  * the body is left alone.
  *
- * Compiled into both the daemon (heraldd -m, the -t segment count) and
- * the sms plugin, which never links daemon symbols: plain malloc, no
- * xmalloc.
+ * Part of lib/libheraldutil.la, linked by the sms plugin (send() and
+ * measure(), through which heraldd -m shows the text and -t counts it),
+ * which never links daemon symbols: plain malloc, no xmalloc.
  */
 #ifndef HERALD_SMSSIG_H
 #define HERALD_SMSSIG_H

@@ -1,9 +1,9 @@
 /*
  * smslen.h - how long a text is as SMS: coding, units, segments, parts.
  *
- * Pure functions with no daemon dependency: libherald uses them for
- * `heraldd -t` and the sms plugin compiles this file into itself (plugins
- * never link daemon symbols).  The rules are VENDORS.md section 5 (3GPP TS
+ * Pure functions with no daemon dependency, in lib/libheraldutil.la,
+ * which the sms plugin links (plugins never link daemon symbols): its
+ * send() and its measure(), from which heraldd -t counts segments.  The rules are VENDORS.md section 5 (3GPP TS
  * 23.038 as Kannel applies it): a text is GSM-7 when every character is in
  * the default alphabet or its extension table (extension characters cost
  * two septets: ESC and the code); anything else makes the whole message
