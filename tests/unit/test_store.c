@@ -1515,6 +1515,14 @@ inc_event_fn(void *arg, int64_t at, const char *what, const char *who,
 	ev->n++;
 }
 
+/* store_job_fn: the incident of the last emergency job claimed. */
+static void
+claim_inc(void *arg, const struct job *j)
+{
+	if (j->kind == JOB_EMERGENCY)
+		snprintf(arg, JOB_KEY_LEN, "%s", j->incident ? j->incident : "");
+}
+
 /* An ack cancels the pending alerts of its incident only, once; the
  * notices and other incidents' alerts stay. */
 static void
@@ -1583,6 +1591,18 @@ test_incident_ack_stops_alerts(void **state)
 	assert_string_equal(ev.what[1], "ack");
 	assert_string_equal(ev.who[1], "zhang.li");
 	assert_string_equal(ev.what[2], "notice");
+	/* A claim hands the incident over with the job (copied: the
+	 * scheduler keeps it past the statement). */
+	memset(&sn, 0, sizeof(sn));
+	{
+		char inc_of[JOB_KEY_LEN] = "";
+		size_t nc = 0;
+
+		assert_int_equal(store_claim(f->s, 2000, 10, NULL, 0, 3000,
+		    claim_inc, inc_of, &nc), 0);
+		assert_int_equal(nc, 2);
+		assert_string_equal(inc_of, INC_B);
+	}
 	/* Unknown incident: an error, nothing written. */
 	assert_int_equal(store_incident_ack(f->s,
 	    "11111111-2222-4333-8444-555555555555", 1, "x", "api", &changed,
