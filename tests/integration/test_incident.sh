@@ -250,5 +250,39 @@ is "$CODE $(jv '[e["what"] for e in j["events"]][:2]') $(jv 'j["acked"]["door"]'
 is "$(jv 'len(j["alerts"]) > 0 and all("recipient" in a and "channel" in a and "outcome" in a for a in j["alerts"])')" \
     true "... every alert with recipient, channel and outcome"
 
+# --- heraldctl: the same doors through the API ---
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
+ctl() {
+	"$HERALDCTL" -u "$API" -T "$T/token" "$@" >"$T/ctl.out" 2>"$T/ctl.err"
+	RC=$?
+}
+ctl incident trigger --note "二号门拥堵" stampede "YY广场"
+is "$RC" 0 "heraldctl incident trigger exits 0"
+id2=$(sed -n 's/^incident \([0-9a-f-]\{36\}\).*/\1/p' "$T/ctl.out")
+is "$(q "SELECT venue || '|' || note || '|' || source FROM incidents WHERE id = '$id2'")" \
+    "YY广场|二号门拥堵|api" "... recorded with venue and note"
+ctl incident trigger stampede "YY广场"
+is "$RC $(cat "$T/ctl.err")" "2 heraldctl: incident: trigger needs --note (see heraldctl help)" \
+    "trigger without --note is a usage error"
+ctl incident trigger --note x flood "YY广场"
+is "$RC $(cat "$T/ctl.err")" '1 heraldctl: unknown plan "flood" (HTTP 400)' \
+    "an unknown plan: the server's reason, exit 1"
+ctl incident list --state open
+like "$(cat "$T/ctl.out")" "$id2 +open .*stampede +YY广场" "incident list shows the open one"
+wait_until 10 test "$(posts emergency member)" -ge 6
+ctl incident ack --by member "$id2"
+is "$RC $(q "SELECT acked_by || '|' || acked_door FROM incidents WHERE id = '$id2'")" \
+    "0 member|api" "heraldctl incident ack: by member through the API"
+ctl incident resolve "$id2"
+is "$RC" 2 "resolve without --note is a usage error"
+ctl incident resolve --by desk --note "已疏导" "$id2"
+is "$RC $(q "SELECT state || '|' || resolved_note FROM incidents WHERE id = '$id2'")" \
+    "0 resolved|已疏导" "heraldctl incident resolve --note"
+ctl incident show "$id2"
+like "$(cat "$T/ctl.out")" 'acked +王强 \(member\) via api' "incident show: who took charge, through which door"
+like "$(cat "$T/ctl.out")" 'resolve +by desk via api: 已疏导' "... and the timeline"
+ctl incident ack "$id2"
+is "$RC" 1 "acking a resolved incident fails (409)"
+
 is "$(unexpected_warnings "$T/heraldd.log" 'incident|stop')" "" "no unexpected warnings"
 done_testing
