@@ -351,6 +351,85 @@ test_restart_plans_next(void **state)
 	incident_free(inc);
 }
 
+/* Channel "one" sends one message at a time, each taking 300 ms. */
+#define CONF_SLOW \
+	"herald = { timezone = \"Asia/Shanghai\";\n" \
+	"  store = \"sqlite:@DIR@/h.db\";\n" \
+	"};\n" \
+	"channels = ( { name = \"one\"; plugin = \"flaky\"; delay_ms = 300;\n" \
+	"  concurrency = 1; record = \"@DIR@/one.txt\"; } );\n" \
+	"contacts = (\n" \
+	"  { id = \"a\"; name = \"张丽\"; prefer = [ \"one\" ]; },\n" \
+	"  { id = \"b\"; name = \"张伟\"; prefer = [ \"one\" ]; },\n" \
+	"  { id = \"c\"; name = \"王强\"; prefer = [ \"one\" ]; }\n" \
+	");\n" \
+	"campaigns = ( { id = \"c\"; title = \"促销月\";\n" \
+	"  period = [ \"2030-05-01\", \"2030-07-01\" ];\n" \
+	"  plans = ( { id = \"fire\"; title = \"火灾应急预案\"; level = 2;\n" \
+	"    alert = [ \"a\", \"b\", \"c\" ]; steps = \"疏散\"; } );\n" \
+	"} );\n"
+
+static int
+setup_slow(void **state)
+{
+	struct efix *f = calloc(1, sizeof(*f));
+
+	if (efix_setup(f, T0) == -1 || efix_open(f, CONF_SLOW) == -1)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+one_in_flight(struct efix *f)
+{
+	return efix_count(f, JOB_INFLIGHT) == 3;
+}
+
+static int
+settled(struct efix *f)
+{
+	return efix_count(f, JOB_INFLIGHT) == 0 && efix_count(f,
+	    JOB_PENDING) == 0;
+}
+
+/*
+ * Alerts already claimed and queued behind a slow channel when someone
+ * takes charge are not sent: the dispatcher's check drops them at
+ * hand-off ("incident acknowledged").  The one being sent completes.
+ */
+static void
+test_ack_drops_queued(void **state)
+{
+	struct efix *f = *state;
+	struct incident *inc, *acked = NULL;
+	char err[256];
+	int created, already;
+	struct jobs js = { 0 };
+	size_t sent = 0, dropped = 0;
+
+	inc = trigger(f, "XX商场", 0, &created);
+	/* All three claimed (in flight in the store): one sending, two
+	 * queued. */
+	assert_true(efix_run_until(f, one_in_flight, 5000));
+	assert_int_equal(incident_ack(f->e, inc->v.id, "a", "api", &acked,
+	    &already, err, sizeof(err)), INCIDENT_OK);
+	assert_true(efix_run_until(f, settled, 5000));
+	assert_int_equal(store_incident_jobs(engine_store(f->e), inc->v.id,
+	    jobs_add, &js), 0);
+	for (size_t i = 0; i < js.n; i++) {
+		if (js.v[i].kind != JOB_EMERGENCY)
+			continue;
+		sent += js.v[i].state == JOB_DELIVERED;
+		dropped += js.v[i].state == JOB_CANCELLED;
+	}
+	assert_true(sent >= 1);
+	assert_true(dropped >= 1);
+	assert_int_equal(sent + dropped, 3);
+	incident_free(acked);
+	incident_free(inc);
+}
+
 /* What the alert, the notices and a drill say. */
 static void
 test_render(void **state)
@@ -401,6 +480,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_restart_plans_next, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_ack_drops_queued, setup_slow,
+	    teardown),
 };
 
 UNIT_MAIN(tests)
