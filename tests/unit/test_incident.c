@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ack.h"
 #include "engine.h"
 #include "engine_fixture.h"
 #include "incident.h"
@@ -126,6 +127,23 @@ trigger(struct efix *f, const char *venue, int drill, int *created)
 	    sizeof(err)), INCIDENT_OK);
 	assert_non_null(inc);
 	return inc;
+}
+
+/* Which contact's alert key to find, and where to put it. */
+struct key_find {
+	const char *contact;
+	char *key;
+};
+
+/* store_job_fn: the key of the first alert to arg's contact. */
+static void
+alert_key_fn(void *arg, const struct job *j)
+{
+	struct key_find *a = arg;
+
+	if (a->key[0] == '\0' && j->kind == JOB_EMERGENCY &&
+	    strcmp(j->contact, a->contact) == 0)
+		snprintf(a->key, JOB_KEY_LEN, "%s", j->key);
 }
 
 static void
@@ -351,6 +369,60 @@ test_restart_plans_next(void **state)
 	incident_free(inc);
 }
 
+/* The key of the first alert of id to contact, into key. */
+static void
+alert_key(struct efix *f, const char *id, const char *contact, char *key)
+{
+	struct key_find arg = { contact, key };
+
+	key[0] = '\0';
+	assert_int_equal(store_incident_jobs(engine_store(f->e), id,
+	    alert_key_fn, &arg), 0);
+	assert_int_not_equal(key[0], '\0');
+}
+
+/*
+ * The other doors: "seen" on an alert (its ack link, an SMS reply "1")
+ * takes charge of the incident as the alert's recipient, through that
+ * door; a second one, from anyone, reports the first.
+ */
+static void
+test_ack_doors(void **state)
+{
+	struct efix *f = *state;
+	struct incident *inc, *now = NULL;
+	struct ack_outcome out;
+	char key[JOB_KEY_LEN], key2[JOB_KEY_LEN], err[256];
+	int created;
+
+	inc = trigger(f, "XX商场", 0, &created);
+	alert_key(f, inc->v.id, "b", key);
+	alert_key(f, inc->v.id, "a", key2);
+	assert_int_equal(ack_lookup(f->e, key, &out), 0);
+	assert_int_equal(out.result, ACK_OK);
+	assert_int_equal(ack_apply(f->e, key, ACK_SUBMITTED, "link", &out), -1);
+	assert_int_equal(out.result, ACK_NOT_DEADLINE);
+	f->now_us += 30 * 1000000LL;
+	assert_int_equal(ack_apply(f->e, key, ACK_SEEN, "link", &out), 0);
+	assert_int_equal(out.result, ACK_OK);
+	assert_int_equal(out.at, T0 + 30);
+	assert_int_equal(incident_get(f->e, inc->v.id, &now, err,
+	    sizeof(err)), INCIDENT_OK);
+	assert_int_equal(now->v.state, STORE_INCIDENT_ACKED);
+	assert_string_equal(now->v.acked_by, "b");
+	assert_string_equal(now->v.acked_door, "link");
+	incident_free(now);
+	/* a answers by SMS later: already, at b's time. */
+	f->now_us += 30 * 1000000LL;
+	assert_int_equal(ack_apply(f->e, key2, ACK_SEEN, "sms", &out), 0);
+	assert_int_equal(out.result, ACK_ALREADY);
+	assert_int_equal(out.at, T0 + 30);
+	/* The alert cancelled by the ack still reads as acknowledged. */
+	assert_int_equal(ack_lookup(f->e, key2, &out), 0);
+	assert_int_equal(out.result, ACK_ALREADY);
+	incident_free(inc);
+}
+
 /* Channel "one" sends one message at a time, each taking 300 ms. */
 #define CONF_SLOW \
 	"herald = { timezone = \"Asia/Shanghai\";\n" \
@@ -480,6 +552,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_restart_plans_next, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_ack_doors, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_ack_drops_queued, setup_slow,
 	    teardown),
 };
