@@ -104,6 +104,28 @@ incident_keep(void *arg, const struct store_incident *in)
 
 /* --- planning the waves --- */
 
+/*
+ * The jobs of a wave go in one transaction: one sync for a thousand
+ * recipients rather than one each (the store syncs every commit).  No
+ * batch is ever open when the loop runs a handler or a timer: the
+ * dispatcher and the scheduler open and commit theirs in one call.
+ */
+static int
+incident_batch(struct store *st)
+{
+	return store_begin(st);
+}
+
+/* Commit (ok) or roll back the batch; -1 when it is not committed. */
+static int
+incident_batch_end(struct store *st, int ok)
+{
+	if (ok)
+		return store_commit(st);
+	store_rollback(st);
+	return -1;
+}
+
 /* Whether ch is among the first n of v. */
 static int
 incident_has(const struct model_channel *const *v, size_t n,
@@ -372,14 +394,14 @@ incident_on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	off = t->at - inc->v.created_at;
-	if (incident_plan_ahead(e, &inc->v, pl, off, &n) == -1)
-		log_errx("incident %s: cannot plan its next repeat: %s",
-		    inc->v.id, store_error(st));
 	snprintf(detail, sizeof(detail), "+%" PRId64 "s", off);
-	if (store_incident_event(st, inc->v.id, engine_time(e),
+	if (incident_batch(st) == -1 ||
+	    incident_batch_end(st, incident_plan_ahead(e, &inc->v, pl, off,
+	    &n) == 0 && store_incident_event(st, inc->v.id, engine_time(e),
 	    incident_is_repeat(pl, off) ? "repeat" : "escalate", NULL, NULL,
-	    detail) == -1)
-		log_warnx("incident %s: %s", inc->v.id, store_error(st));
+	    detail) == 0) == -1)
+		log_errx("incident %s: cannot plan its next repeat (the next "
+		    "start will): %s", inc->v.id, store_error(st));
 	log_notice("incident %s (%s at %s): %s %s, unacknowledged",
 	    inc->v.id, inc->v.plan, inc->v.venue,
 	    incident_is_repeat(pl, off) ? "repeat" : "escalation", detail);
@@ -457,7 +479,8 @@ incident_restore(struct engine *e)
 		}
 		/* Wave 0 and the escalation steps exist unless the trigger
 		 * was cut short; inserting them again changes nothing. */
-		if (incident_plan_at(st, inc, pl, 0, &n) == -1)
+		if (incident_batch(st) == -1 ||
+		    incident_plan_at(st, inc, pl, 0, &n) == -1)
 			rc = -1;
 		for (size_t k = 0; k < pl->n_escalate && rc == 0; k++)
 			if (incident_plan_at(st, inc, pl,
@@ -465,6 +488,8 @@ incident_restore(struct engine *e)
 				rc = -1;
 		if (rc == 0 && incident_plan_ahead(e, inc, pl,
 		    now - inc->created_at, &n) == -1)
+			rc = -1;
+		if (incident_batch_end(st, rc == 0) == -1)
 			rc = -1;
 		if (rc == -1) {
 			log_errx("incident %s: %s", inc->id, store_error(st));
@@ -593,38 +618,46 @@ incident_trigger(struct engine *e, const struct incident_request *rq,
 	in.state = STORE_INCIDENT_OPEN;
 	in.created_at = engine_time(e);
 	in.source = rq->source != NULL ? rq->source : "api";
-	if (store_incident_open(st, &in, incident_keep, out, created) == -1) {
-		snprintf(err, errlen, "store: %s", store_error(st));
-		return INCIDENT_ERROR;
-	}
-	if (!*created)
+	/* The incident and its first waves together, or nothing. */
+	if (incident_batch(st) == -1)
+		goto fail;
+	if (store_incident_open(st, &in, incident_keep, out, created) == -1)
+		goto fail_batch;
+	if (!*created) {
+		if (incident_batch_end(st, 1) == -1)
+			goto fail;
 		return INCIDENT_OK;
+	}
 	/* Wave 0, every escalation step and the first repeat: the timer
 	 * plans each later repeat as the one before falls due. */
 	if (incident_plan_at(st, &in, pl, 0, &n) == -1)
-		goto fail;
+		goto fail_batch;
 	for (size_t i = 0; i < pl->n_escalate; i++)
 		if (incident_plan_at(st, &in, pl, pl->escalate[i].after.seconds,
 		    &n) == -1)
-			goto fail;
+			goto fail_batch;
 	if (incident_plan_ahead(e, &in, pl, 0, &n) == -1)
-		goto fail;
+		goto fail_batch;
 	snprintf(detail, sizeof(detail), "%zu alerts planned", n);
 	if (store_incident_event(st, id, in.created_at, "alert", NULL, NULL,
-	    detail) == -1)
-		log_warnx("incident %s: %s", id, store_error(st));
+	    detail) == -1 || incident_batch_end(st, 1) == -1)
+		goto fail;
 	log_notice("incident %s%s: plan %s of %s at %s triggered through %s; "
 	    "%s", id, in.drill ? " (drill)" : "", pl->id, c->id, rq->venue,
 	    in.source, detail);
 	incident_timer_arm(engine_incidents(e), &in, pl);
 	sched_poke(engine_sched(e));
 	return INCIDENT_OK;
+fail_batch:
+	incident_batch_end(st, 0);
 fail:
-	/* Recorded: the next start plans what is missing. */
-	snprintf(err, errlen, "incident %s recorded, but its alerts could "
-	    "not all be planned: %s", id, store_error(st));
-	log_errx("%s", err);
-	sched_poke(engine_sched(e));
+	/* Nothing was recorded: the caller may try again. */
+	snprintf(err, errlen, "store: %s; nothing recorded", store_error(st));
+	log_errx("incident trigger of plan %s at %s: %s", pl->id, rq->venue,
+	    err);
+	incident_free(*out);
+	*out = NULL;
+	*created = 0;
 	return INCIDENT_ERROR;
 }
 
@@ -694,17 +727,20 @@ incident_notify(struct engine *e, const struct store_incident *inc,
 	char detail[64];
 	size_t n = 0;
 
-	if (store_incident_jobs(st, inc->id, incident_alerted_add, &a) == -1)
+	if (store_incident_jobs(st, inc->id, incident_alerted_add, &a) == -1 ||
+	    incident_batch(st) == -1)
 		goto fail;
 	for (size_t i = 0; i < a.n; i++)
 		if (incident_insert(st, inc, kind, 0, at, a.contact[i],
-		    a.channel[i], &n) == -1)
+		    a.channel[i], &n) == -1) {
+			incident_batch_end(st, 0);
 			goto fail;
+		}
 	snprintf(detail, sizeof(detail), "%zu %s notices", n,
 	    job_kind_name(kind));
-	if (store_incident_event(st, inc->id, at, "notice", NULL, NULL,
-	    detail) == -1)
-		log_warnx("incident %s: %s", inc->id, store_error(st));
+	if (incident_batch_end(st, store_incident_event(st, inc->id, at,
+	    "notice", NULL, NULL, detail) == 0) == -1)
+		goto fail;
 	incident_alerted_clear(&a);
 	sched_poke(engine_sched(e));
 	return;

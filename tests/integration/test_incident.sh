@@ -143,8 +143,8 @@ like "$drill_ok" '^[0-9]+ True$' "every message of the drill starts with 【演�
 : >"$T/hooks.jsonl"
 
 # --- a real incident ---
-post /v1/incidents '{"plan": "stampede", "venue": "XX商场", "note": "三楼扶梯口人群拥挤"}'
 t0=$(date +%s.%N)
+post /v1/incidents '{"plan": "stampede", "venue": "XX商场", "note": "三楼扶梯口人群拥挤"}'
 is "$CODE $(jv 'j["existing"]')" "201 false" "triggered: 201"
 id=$(jv 'j["id"]')
 created=$(q "SELECT created_at FROM incidents WHERE id = '$id'")
@@ -154,6 +154,15 @@ is "$CODE $(jv 'j["existing"]') $(jv 'j["id"]')" "200 true $id" \
 
 wave0() { [ "$(posts emergency)" -ge 3 ]; }
 wait_until 10 wave0
+# What it took, for the record (not a test point: a loaded machine).
+$PY - "$T/hooks.jsonl" "$t0" <<'PY'
+import json, sys
+t = sorted(json.loads(l)["t"] for l in open(sys.argv[1], encoding="utf-8")
+           if json.loads(json.loads(l)["body"])["kind"] == "emergency")[:3]
+t0 = float(sys.argv[2])
+print("# trigger -> first alert %.0f ms, -> last of wave 0 %.0f ms" %
+      ((t[0] - t0) * 1000, (t[-1] - t0) * 1000))
+PY
 is "$(posts emergency lead hook-a) $(posts emergency lead hook-b) $(posts emergency member hook-a) $(posts emergency desk)" \
     "1 1 1 0" "wave 0: lead on both its channels, member on its one, not the desk"
 body=$($PY -c 'import json,sys
