@@ -780,6 +780,64 @@ incident_get(struct engine *e, const char *id, struct incident **out,
 	return incident_reload(engine_store(e), id, out, err, errlen);
 }
 
+/* The first incident of a plan at a venue that is not resolved. */
+struct incident_match {
+	const char *plan, *venue;
+	struct incident *found;
+};
+
+static void
+incident_match(void *arg, const struct store_incident *in)
+{
+	struct incident_match *mt = arg;
+
+	if (mt->found == NULL && in->state != STORE_INCIDENT_RESOLVED &&
+	    strcmp(in->plan, mt->plan) == 0 &&
+	    strcmp(in->venue, mt->venue) == 0)
+		mt->found = incident_copy(in);
+}
+
+enum incident_status
+incident_find_open(struct engine *e, const char *campaign, const char *plan,
+    const char *venue, struct incident **out, char *err, size_t errlen)
+{
+	struct incident_request rq = { .campaign = campaign, .plan = plan };
+	struct store *st = engine_store(e);
+	struct store_incident_filter f = { -1, -1, NULL, 0 };
+	struct incident_match mt = { plan, venue, NULL };
+	const struct model_campaign *c;
+	const struct model_plan *pl;
+	enum incident_status r;
+
+	*out = NULL;
+	if ((r = incident_find_plan(engine_model(e), &rq, &c, &pl, err,
+	    errlen)) != INCIDENT_OK)
+		return r;
+	if (venue == NULL || *venue == '\0')
+		return incident_bad(err, errlen, "missing %s", "venue");
+	/* Open ones first: acked and resolved ones are listed too, but a
+	 * campaign has few incidents. */
+	f.campaign = c->id;
+	f.state = STORE_INCIDENT_OPEN;
+	if (store_incident_list(st, &f, incident_match, &mt) == -1)
+		goto fail;
+	f.state = STORE_INCIDENT_ACKED;
+	if (mt.found == NULL &&
+	    store_incident_list(st, &f, incident_match, &mt) == -1)
+		goto fail;
+	if (mt.found == NULL) {
+		snprintf(err, errlen, "no open incident of plan \"%.100s\" at "
+		    "\"%.200s\"", pl->id, venue);
+		return INCIDENT_NOT_FOUND;
+	}
+	*out = mt.found;
+	return INCIDENT_OK;
+fail:
+	incident_free(mt.found);
+	snprintf(err, errlen, "store: %s", store_error(st));
+	return INCIDENT_ERROR;
+}
+
 /* Ack or resolve: the shared part. */
 static enum incident_status
 incident_close(struct engine *e, const char *id, int resolve,

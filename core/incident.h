@@ -106,6 +106,17 @@ enum incident_status incident_get(struct engine *e, const char *id,
     struct incident **out, char *err, size_t errlen);
 
 /*
+ * The incident of plan at venue that is not resolved (open or acked)
+ * into *out (caller owns), for a machine that names an incident by what
+ * it is about (Alertmanager's resolved alerts).  campaign NULL: the one
+ * campaign with the plan.  INCIDENT_BAD for an unknown plan or
+ * campaign, INCIDENT_NOT_FOUND when none is open.
+ */
+enum incident_status incident_find_open(struct engine *e,
+    const char *campaign, const char *plan, const char *venue,
+    struct incident **out, char *err, size_t errlen);
+
+/*
  * The engine's part: timers of the open incidents.  incidents_new()
  * borrows e (the caller owns the result, incidents_free()); the engine
  * calls incident_restore() after each plan (start, reload).

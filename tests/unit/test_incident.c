@@ -311,6 +311,43 @@ test_ack(void **state)
 	incident_free(inc);
 }
 
+/* Found by what it is about while not resolved (Alertmanager's door). */
+static void
+test_find_open(void **state)
+{
+	struct efix *f = *state;
+	struct incident *inc, *found = NULL, *r = NULL;
+	char err[256];
+	int created, already;
+
+	assert_int_equal(incident_find_open(f->e, NULL, "fire", "XX商场",
+	    &found, err, sizeof(err)), INCIDENT_NOT_FOUND);
+	assert_string_equal(err, "no open incident of plan \"fire\" at "
+	    "\"XX商场\"");
+	assert_int_equal(incident_find_open(f->e, NULL, "flood", "XX商场",
+	    &found, err, sizeof(err)), INCIDENT_BAD);
+	inc = trigger(f, "XX商场", 0, &created);
+	assert_int_equal(incident_find_open(f->e, "c", "fire", "XX商场",
+	    &found, err, sizeof(err)), INCIDENT_OK);
+	assert_string_equal(found->v.id, inc->v.id);
+	incident_free(found);
+	assert_int_equal(incident_find_open(f->e, NULL, "fire", "YY广场",
+	    &found, err, sizeof(err)), INCIDENT_NOT_FOUND);
+	assert_int_equal(incident_ack(f->e, inc->v.id, "a", "api", &r,
+	    &already, err, sizeof(err)), INCIDENT_OK);
+	incident_free(r);
+	assert_int_equal(incident_find_open(f->e, NULL, "fire", "XX商场",
+	    &found, err, sizeof(err)), INCIDENT_OK);
+	assert_string_equal(found->v.id, inc->v.id);
+	incident_free(found);
+	assert_int_equal(incident_resolve(f->e, inc->v.id, "a", "api", "好了",
+	    &r, err, sizeof(err)), INCIDENT_OK);
+	incident_free(r);
+	assert_int_equal(incident_find_open(f->e, NULL, "fire", "XX商场",
+	    &found, err, sizeof(err)), INCIDENT_NOT_FOUND);
+	incident_free(inc);
+}
+
 /* Resolving sends the alerted a closing notice; it stays resolved. */
 static void
 test_resolve(void **state)
@@ -549,6 +586,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_trigger_plans, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_ack, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_find_open, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_restart_plans_next, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_render, setup, teardown),
