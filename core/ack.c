@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "engine.h"
+#include "incident.h"
+#include "policy.h"
 #include "store.h"
 #include "submission.h"
 
@@ -42,6 +44,8 @@ ack_copy_job(void *arg, const struct job *j)
 	snprintf(out->campaign, sizeof(out->campaign), "%s", j->campaign);
 	snprintf(out->item, sizeof(out->item), "%s", j->item);
 	snprintf(out->contact, sizeof(out->contact), "%s", j->contact);
+	snprintf(out->incident, sizeof(out->incident), "%s",
+	    j->incident != NULL ? j->incident : "");
 	snprintf(out->detail, sizeof(out->detail), "%s",
 	    j->detail != NULL ? j->detail : "");
 }
@@ -52,6 +56,75 @@ ack_fail(struct ack_outcome *out, enum ack_result r, const char *msg)
 	out->result = r;
 	snprintf(out->detail, sizeof(out->detail), "%s", msg);
 	return -1;
+}
+
+/* Whether out is an alert of an incident: its ack is the incident's. */
+static int
+ack_is_alert(const struct ack_outcome *out)
+{
+	return out->incident[0] != '\0' && policy_incident_stops(out->kind);
+}
+
+/*
+ * The state of an alert's incident: ACK_OK while open, else ACK_ALREADY
+ * at the time someone took charge (or resolved it).  An alert cancelled
+ * because of that is no "cancelled notice" to its reader.
+ */
+static int
+ack_lookup_incident(struct engine *e, struct ack_outcome *out)
+{
+	struct incident *inc = NULL;
+	char err[256];
+
+	switch (incident_get(e, out->incident, &inc, err, sizeof(err))) {
+	case INCIDENT_OK:
+		break;
+	case INCIDENT_NOT_FOUND:
+		return ack_fail(out, ACK_NO_JOB, err);
+	default:
+		return ack_fail(out, ACK_ERROR, err);
+	}
+	out->result = ACK_OK;
+	if (inc->v.state == STORE_INCIDENT_ACKED) {
+		out->result = ACK_ALREADY;
+		out->at = inc->v.acked_at;
+	} else if (inc->v.state == STORE_INCIDENT_RESOLVED) {
+		out->result = ACK_ALREADY;
+		out->at = inc->v.resolved_at;
+	}
+	incident_free(inc);
+	return 0;
+}
+
+/* Take charge of the alert's incident through door via. */
+static int
+ack_apply_incident(struct engine *e, const char *key, const char *via,
+    struct ack_outcome *out)
+{
+	struct store *s = engine_store(e);
+	struct incident *inc = NULL;
+	enum incident_status r;
+	char err[256];
+	int already = 0;
+
+	r = incident_ack(e, out->incident, out->contact, via, &inc, &already,
+	    err, sizeof(err));
+	if (r == INCIDENT_CONFLICT) {
+		incident_free(inc);
+		return ack_lookup_incident(e, out);
+	}
+	if (r != INCIDENT_OK) {
+		incident_free(inc);
+		return ack_fail(out, r == INCIDENT_NOT_FOUND ? ACK_NO_JOB :
+		    ACK_ERROR, err);
+	}
+	out->result = already ? ACK_ALREADY : ACK_OK;
+	out->at = inc->v.acked_at;
+	incident_free(inc);
+	/* The alert itself is seen too, for its history. */
+	if (store_ack(s, key, engine_time(e), via) == -1)
+		return ack_fail(out, ACK_ERROR, store_error(s));
+	return 0;
 }
 
 int
@@ -65,6 +138,8 @@ ack_lookup(struct engine *e, const char *key, struct ack_outcome *out)
 		return ack_fail(out, ACK_ERROR, store_error(s));
 	if (!found)
 		return ack_fail(out, ACK_NO_JOB, "no such notice");
+	if (ack_is_alert(out))
+		return ack_lookup_incident(e, out);
 	if (store_is_acked(s, key, &acked, &out->at) == -1 ||
 	    (ack_kind_has_deadline(out->kind) && submission_is_done(s,
 	    engine_model(e), out->campaign, out->item, out->contact,
@@ -92,6 +167,12 @@ ack_apply(struct engine *e, const char *key, enum ack_action a,
 
 	if (ack_lookup(e, key, out) == -1)
 		return -1;
+	if (ack_is_alert(out)) {
+		if (a == ACK_SUBMITTED)
+			return ack_fail(out, ACK_NOT_DEADLINE,
+			    "this notice has no deadline to submit");
+		return ack_apply_incident(e, key, via, out);
+	}
 	if (a == ACK_SUBMITTED) {
 		if (!ack_kind_has_deadline(out->kind))
 			return ack_fail(out, ACK_NOT_DEADLINE,

@@ -9,6 +9,11 @@
  * kinds policy_submission_cancels() names, reminders and overdue notices
  * (DESIGN.md rule 7, submission.h).  Both are idempotent: a
  * repeat reports the first time and changes nothing.
+ *
+ * "seen" on an alert of an incident takes charge of the incident
+ * (incident_ack(), by the alert's contact through the door's name):
+ * the first one wins, later ones report it, and after the incident is
+ * resolved they report the resolution.
  */
 #ifndef HERALD_ACK_H
 #define HERALD_ACK_H
@@ -38,6 +43,7 @@ struct ack_outcome {
 	enum job_kind kind;	/* of the job, when it exists */
 	enum job_state state;
 	char campaign[128], item[128], contact[128];
+	char incident[JOB_KEY_LEN];	/* the job's incident, or "" */
 	char detail[256];
 };
 

@@ -30,6 +30,7 @@
 
 #include "acklink.h"
 #include "ical.h"
+#include "incident.h"
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
@@ -271,6 +272,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct djob *dj,
 	    .n_total = co.units.n_total, .digest_text = co.digest_text,
 	    .ack_url = ds->ack_url, .now = now_us / 1000000,
 	    .link_ok = caps->ack_links, .item = &co.item,
+	    .incident = co.incident != NULL ? &co.incident->v : NULL,
 	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
 	    d->cur->m->daemon.sms_reply_token != NULL };
 	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
@@ -297,6 +299,7 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct djob *dj,
 done:
 	tally_clear(&co.units);
 	free(co.digest_text);
+	incident_free(co.incident);
 	return ds;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "incident.h"
 #include "log.h"
 #include "misfire.h"
 #include "model.h"
@@ -111,10 +112,45 @@ dispatch_superseded(struct dispatch *d, const struct job *j, int64_t now,
 	return 1;
 }
 
+/* store_incident_fn: a copy for the render. */
+static void
+dispatch_keep_incident(void *arg, const struct store_incident *in)
+{
+	struct check_out *out = arg;
+
+	incident_free(out->incident);
+	out->incident = incident_copy(in);
+}
+
+/*
+ * The incident of j, for the render, and whether it still wants j: an
+ * alert of an incident someone took charge of or resolved is dropped,
+ * including one claimed or queued before that.  A store error sends it:
+ * an alert too many beats one missing.
+ */
+static int
+dispatch_incident_closed(struct dispatch *d, const struct job *j,
+    struct check_out *out)
+{
+	int found = 0;
+
+	if (store_incident_get(d->st, j->incident, dispatch_keep_incident, out,
+	    &found) == -1) {
+		log_errx("dispatch: %s", store_error(d->st));
+		return 0;
+	}
+	if (!found || !policy_incident_stops(j->kind) ||
+	    out->incident->v.state == STORE_INCIDENT_OPEN)
+		return 0;
+	out->reason = out->incident->v.state == STORE_INCIDENT_ACKED ?
+	    "incident acknowledged" : "incident resolved";
+	return 1;
+}
+
 /*
  * Everything that may have changed since the job was planned, in a fixed
- * order: the config, its deadline, a submission, its grace, a later
- * reminder due with it, quiet hours.  The grace comes after the
+ * order: the config, its deadline, a submission, its incident, its grace,
+ * a later reminder due with it, quiet hours.  The grace comes after the
  * cancellations, so that a job nobody needs any more is not reported as
  * missed, and before quiet hours, so that a job past its grace is not put
  * off to a new instant instead.
@@ -150,6 +186,8 @@ dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
 		out->reason = "submitted";
 		return CHECK_CANCEL;
 	}
+	if (j->incident != NULL && dispatch_incident_closed(d, j, out))
+		return CHECK_CANCEL;
 	if (j->kind == JOB_ESCALATION) {
 		dl = out->item.deadline;
 		/* A supervisor hears about the people it supervises. */

@@ -132,6 +132,7 @@ struct check_out {
 	struct tally units;		/* owned; escalations */
 	char *digest_text;		/* owned */
 	struct model_item item;		/* the job's, borrowed from the model */
+	struct incident *incident;	/* owned; the job's incident, if any */
 };
 
 /*

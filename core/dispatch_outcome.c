@@ -120,7 +120,9 @@ dispatch_park_job(struct dispatch *d, struct djob *dj,
 
 /*
  * The next channel after j's in the contact's preferred chain, in the
- * current model, or NULL: a job sent as an `always` copy has no fallback.
+ * current model, or NULL: a job sent as an `always` copy has no fallback,
+ * nor has a job of an incident (incident.h): its recipient was alerted on
+ * every channel at once, so the next one has its own alert already.
  */
 static const struct model_channel *
 dispatch_fallback_channel(const struct dispatch *d, const struct job *j)
@@ -128,6 +130,8 @@ dispatch_fallback_channel(const struct dispatch *d, const struct job *j)
 	const struct model_contact *c;
 	size_t i;
 
+	if (j->incident != NULL)
+		return NULL;
 	c = model_contact_find(d->cur->m, j->contact);
 	if (c == NULL)
 		return NULL;

@@ -18,6 +18,7 @@
 #include "dispatch.h"
 #include "duration.h"
 #include "generation.h"
+#include "incident.h"
 #include "log.h"
 #include "misfire.h"
 #include "planner.h"
@@ -37,6 +38,7 @@ struct engine {
 	struct sched *sched;
 	struct dispatch *disp;
 	struct generation *gen;		/* the running config; one ref */
+	struct incidents *incidents;	/* timers of open incidents; owned */
 	struct engine_status status;
 
 	/* Which parts see the store failing (engine_status has the sum). */
@@ -444,6 +446,10 @@ engine_open(struct event_base *base, struct generation *g,
 		goto fail;
 	}
 	e->gen = g;
+	/* After the plan: an incident's waves are inserted jobs, which a
+	 * plan never cancels; a failure is logged and retried at reload. */
+	e->incidents = incidents_new(e);
+	incident_restore(e);
 	sched_poke(e->sched);
 	*out = e;
 	return 0;
@@ -481,6 +487,8 @@ engine_reload(struct engine *e, struct generation *g, char *err,
 	e->gen = g;
 	engine_sched_settings(m, &set);
 	sched_set_settings(e->sched, &set);
+	/* The plans may have changed: their audiences, repeats, steps. */
+	incident_restore(e);
 	sched_poke(e->sched);
 	return 0;
 }
@@ -569,11 +577,24 @@ engine_dispatch(const struct engine *e)
 	return e->disp;
 }
 
+struct event_base *
+engine_base(const struct engine *e)
+{
+	return e->base;
+}
+
+struct incidents *
+engine_incidents(const struct engine *e)
+{
+	return e->incidents;
+}
+
 void
 engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	incidents_free(e->incidents);
 	sched_free(e->sched);
 	/* Before the generation: the dispatcher borrows it to the end. */
 	dispatch_free(e->disp);

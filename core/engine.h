@@ -24,6 +24,7 @@
 
 struct dispatch;
 struct engine;
+struct incidents;
 struct generation;
 struct sched;
 struct event_base;
@@ -99,6 +100,9 @@ const struct model *engine_model(const struct engine *e);
 struct store *engine_store(const struct engine *e);
 struct sched *engine_sched(const struct engine *e);
 struct dispatch *engine_dispatch(const struct engine *e);
+/* The loop the engine runs on, and its incidents' timers (incident.h). */
+struct event_base *engine_base(const struct engine *e);
+struct incidents *engine_incidents(const struct engine *e);
 
 /* Flush outcomes, close the store, drop the engine's generation.  Sends
  * still in flight are abandoned with the generation they hold (their rows

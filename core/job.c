@@ -38,6 +38,8 @@ static const char *const job_kind_names[JOB_KIND_COUNT] = {
 	[JOB_DIGEST] = "digest",
 	[JOB_SLOT] = "slot",
 	[JOB_EMERGENCY] = "emergency",
+	[JOB_INCIDENT_ACK] = "incident-ack",
+	[JOB_INCIDENT_CLOSE] = "incident-close",
 };
 
 static const char *const job_state_names[JOB_STATE_COUNT] = {
@@ -97,6 +99,8 @@ job_kind_priority(enum job_kind k)
 {
 	switch (k) {
 	case JOB_EMERGENCY:
+	case JOB_INCIDENT_ACK:
+	case JOB_INCIDENT_CLOSE:
 		return HERALD_PRIO_EMERGENCY;
 	case JOB_LAUNCH:
 	case JOB_COUNTDOWN:
@@ -126,6 +130,15 @@ job_make_key(char out[JOB_KEY_LEN], const char *campaign, const char *item,
     enum job_kind kind, int64_t offset, const char *contact,
     const char *channel)
 {
+	job_make_key_incident(out, campaign, item, kind, offset, contact,
+	    channel, NULL);
+}
+
+void
+job_make_key_incident(char out[JOB_KEY_LEN], const char *campaign,
+    const char *item, enum job_kind kind, int64_t offset,
+    const char *contact, const char *channel, const char *incident)
+{
 	char stack[512], off[24], *buf = stack;
 	const char *kname;
 	size_t cap, len = 0;
@@ -136,7 +149,8 @@ job_make_key(char out[JOB_KEY_LEN], const char *campaign, const char *item,
 	/* campaign NUL item NUL kind NUL offset NUL contact NUL channel */
 	cap = strlen(campaign ? campaign : "") + strlen(item ? item : "") +
 	    strlen(kname ? kname : "") + strlen(off) +
-	    strlen(contact ? contact : "") + strlen(channel ? channel : "") + 6;
+	    strlen(contact ? contact : "") + strlen(channel ? channel : "") +
+	    (incident != NULL ? strlen(incident) + 1 : 0) + 6;
 	if (cap > sizeof(stack))
 		buf = xmalloc(cap);
 	len = job_key_field(buf, len, campaign);
@@ -145,6 +159,8 @@ job_make_key(char out[JOB_KEY_LEN], const char *campaign, const char *item,
 	len = job_key_field(buf, len, off);
 	len = job_key_field(buf, len, contact);
 	len = job_key_field(buf, len, channel);
+	if (incident != NULL)
+		len = job_key_field(buf, len, incident);
 	/* The last NUL is a terminator, not a separator. */
 	uuid_generate_sha1(u, job_namespace, buf, len - 1);
 	uuid_unparse_lower(u, out);
@@ -157,14 +173,14 @@ job_claim_new(const struct job *j)
 {
 	/* The detail too: the dispatcher reads the last outcome's detail to
 	 * count timeouts in a row. */
-	const char *src[6] = { j->campaign, j->item, j->contact, j->channel,
-	    j->fallback_of, j->detail };
-	const char **dst[6];
+	const char *src[7] = { j->campaign, j->item, j->contact, j->channel,
+	    j->fallback_of, j->detail, j->incident };
+	const char **dst[7];
 	struct job_claim *sj;
 	size_t len = 0, i;
 	char *p;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		len += src[i] != NULL ? strlen(src[i]) + 1 : 0;
 	sj = xcalloc(1, sizeof(*sj) + len);
 	sj->j = *j;
@@ -174,8 +190,9 @@ job_claim_new(const struct job *j)
 	dst[3] = &sj->j.channel;
 	dst[4] = &sj->j.fallback_of;
 	dst[5] = &sj->j.detail;
+	dst[6] = &sj->j.incident;
 	p = sj->str;
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 7; i++) {
 		if (src[i] == NULL) {
 			*dst[i] = NULL;
 			continue;

@@ -44,7 +44,12 @@ enum job_kind {
 	JOB_PHASE,		/* a phase starts */
 	JOB_DIGEST,		/* daily digest for coordinators */
 	JOB_SLOT,		/* livestream slot reminder for its host */
-	JOB_EMERGENCY,		/* emergency plan alert */
+	JOB_EMERGENCY,		/* emergency plan alert (one incident's wave) */
+	/* Appended after the others: kinds are stored by name, but tables
+	 * indexed by kind (graces in configs, sets of kinds) keep their
+	 * numbers. */
+	JOB_INCIDENT_ACK,	/* an incident was taken charge of (incident.h) */
+	JOB_INCIDENT_CLOSE,	/* an incident was resolved */
 	JOB_KIND_COUNT
 };
 
@@ -74,6 +79,9 @@ struct job {
 	enum job_state state;
 	unsigned attempts;
 	const char *fallback_of; /* key of the job this one replaces, or NULL */
+	/* The incident (UUID text) of an emergency alert or an incident
+	 * notice; NULL for every other job.  Part of the key when set. */
+	const char *incident;
 	/* Filled by the store when it reads a job back; planners leave them
 	 * zero and the store ignores them on insert. */
 	int late;		/* delivered after due (see store_record) */
@@ -98,6 +106,15 @@ enum herald_priority job_kind_priority(enum job_kind k);
 void job_make_key(char out[JOB_KEY_LEN], const char *campaign,
     const char *item, enum job_kind kind, int64_t offset,
     const char *contact, const char *channel);
+/*
+ * The same recipe with the incident appended as a seventh field when
+ * incident is not NULL (NULL: exactly job_make_key()'s key, so keys of
+ * jobs without an incident never change).  Two incidents of one plan
+ * then never share a key, and planning one wave twice is harmless.
+ */
+void job_make_key_incident(char out[JOB_KEY_LEN], const char *campaign,
+    const char *item, enum job_kind kind, int64_t offset,
+    const char *contact, const char *channel, const char *incident);
 
 /*
  * A claimed job with its own copies of every string: it outlives the

@@ -266,6 +266,8 @@ model_item_find(const struct model_campaign *c, enum job_kind kind,
 		it.when = &it.slot->from;
 		break;
 	case JOB_EMERGENCY:
+	case JOB_INCIDENT_ACK:
+	case JOB_INCIDENT_CLOSE:
 		if ((it.plan = model_plan_find(c, item)) == NULL)
 			return -1;
 		it.title = it.plan->title;
@@ -321,6 +323,8 @@ model_engine_defaults(struct model_engine *e)
 		[JOB_DIGEST] = 2 * 3600,
 		[JOB_SLOT] = 10 * 60,
 		[JOB_EMERGENCY] = INT64_MAX,	/* never missed */
+		[JOB_INCIDENT_ACK] = INT64_MAX,
+		[JOB_INCIDENT_CLOSE] = INT64_MAX,
 	};
 
 	memset(e, 0, sizeof(*e));

@@ -25,6 +25,8 @@ policy_submission_cancels(enum job_kind k)
 	case JOB_DIGEST:
 	case JOB_SLOT:
 	case JOB_EMERGENCY:
+	case JOB_INCIDENT_ACK:
+	case JOB_INCIDENT_CLOSE:
 	case JOB_KIND_COUNT:
 		break;
 	}
@@ -47,6 +49,8 @@ policy_is_emergency(enum job_kind k)
 {
 	switch (k) {
 	case JOB_EMERGENCY:
+	case JOB_INCIDENT_ACK:
+	case JOB_INCIDENT_CLOSE:
 		return 1;
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
@@ -69,6 +73,40 @@ policy_never_missed(enum job_kind k)
 	if ((unsigned)k >= JOB_KIND_COUNT)
 		return 1;
 	return policy_is_emergency(k);
+}
+
+int
+policy_incident_stops(enum job_kind k)
+{
+	switch (k) {
+	case JOB_EMERGENCY:
+		return 1;
+	case JOB_COUNTDOWN:
+	case JOB_LAUNCH:
+	case JOB_REMINDER:
+	case JOB_OVERDUE:
+	case JOB_ESCALATION:
+	case JOB_TASK:
+	case JOB_PHASE:
+	case JOB_DIGEST:
+	case JOB_SLOT:
+	case JOB_INCIDENT_ACK:
+	case JOB_INCIDENT_CLOSE:
+	case JOB_KIND_COUNT:
+		break;
+	}
+	return 0;
+}
+
+unsigned
+policy_incident_stops_kinds(void)
+{
+	unsigned set = 0;
+
+	for (int k = 0; k < JOB_KIND_COUNT; k++)
+		if (policy_incident_stops((enum job_kind)k))
+			set |= POLICY_KIND(k);
+	return set;
 }
 
 int

@@ -46,6 +46,16 @@ int policy_is_emergency(enum job_kind k);
  * range, so that nothing unknown is dropped. */
 int policy_never_missed(enum job_kind k);
 
+/*
+ * Whether acknowledging or resolving an incident stops its pending jobs
+ * of kind k: the alerts (repeats and escalations to come).  Not the
+ * notices about the ack and the resolution themselves.
+ */
+int policy_incident_stops(enum job_kind k);
+
+/* The kinds policy_incident_stops() says yes to, as a set. */
+unsigned policy_incident_stops_kinds(void);
+
 /* A set of job states, one bit each (bit s: state s). */
 #define POLICY_STATE(s)	(1u << (unsigned)(s))
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "store.h"
 #include "xmalloc.h"
 
 enum render_var {
@@ -43,6 +44,9 @@ enum render_var {
 	RV_WEEKDAY,
 	RV_LEAD,
 	RV_ROLE,
+	RV_VENUE,
+	RV_BY,
+	RV_WHEN,
 	RV_COUNT
 };
 
@@ -72,6 +76,9 @@ static const char *const render_names[RV_COUNT + 1] = {	/* NULL-terminated */
 	[RV_WEEKDAY] = "weekday",
 	[RV_LEAD] = "lead",
 	[RV_ROLE] = "role",
+	[RV_VENUE] = "venue",
+	[RV_BY] = "by",
+	[RV_WHEN] = "when",
 };
 
 /*
@@ -117,7 +124,18 @@ static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 	    "{{note}}", 0, "开播" },
 	[JOB_EMERGENCY] = { "【应急】{{title}}（{{level}}级）",
 	    "【应急】{{title}}（{{level}}级）：{{steps}}", 1, NULL },
+	[JOB_INCIDENT_ACK] = { "【应急】{{title}}：{{by}}已接手",
+	    "【应急】{{title}}：负责人：{{by}}，{{when}} 已接手（{{venue}}）。",
+	    0, NULL },
+	[JOB_INCIDENT_CLOSE] = { "【应急】{{title}}：已处置完毕",
+	    "【应急】{{title}}：{{venue}}事件已处置完毕（{{by}}，{{when}}）。"
+	    "{{note}}", 0, NULL },
 };
+
+/* Appended to an incident's alert whose text does not place {{venue}}. */
+#define RENDER_INCIDENT_BLOCK	"\n地点：{{venue}}\n时间：{{due}}\n情况：{{note}}"
+/* Before every message of a drill. */
+#define RENDER_DRILL		"【演练】"
 
 /* Appended to ack kinds (render_job): how to answer by SMS, the link. */
 #define RENDER_REPLY_HINT	"回复1已收到，回复2已报送。"
@@ -276,6 +294,7 @@ struct render_vars {
 	const char *v[RV_COUNT];
 	char due[64], left[64], from[64], to[64], level[16];
 	char n_pending[24], n_submitted[24], n_total[24], role[256];
+	char by_at[16];
 	const struct model_wording *words;	/* the item's, or NULL */
 	const struct model_unit *lead;		/* the item's lead unit */
 	const struct model_unit *const *cooperate;
@@ -407,7 +426,9 @@ render_item(const struct model_campaign *c, const struct job *j,
 		to = &s->to;
 		break;
 	}
-	case JOB_EMERGENCY: {
+	case JOB_EMERGENCY:
+	case JOB_INCIDENT_ACK:
+	case JOB_INCIDENT_CLOSE: {
 		const struct model_plan *pl = it->plan;
 
 		rv->v[RV_TITLE] = pl->title;
@@ -518,6 +539,71 @@ render_ack_append(char **body, const char *text, enum job_kind kind,
 	*body = t;
 }
 
+/* *s = prefix *s (replaced; the caller owns it). */
+static void
+render_prefix(char **s, const char *prefix)
+{
+	char *t = xasprintf("%s%s", prefix, *s);
+
+	free(*s);
+	*s = t;
+}
+
+/* *body followed by text rendered with rv (replaced). */
+static void
+render_append(char **body, const char *text, struct render_vars *rv)
+{
+	char *more = render_text(text, render_vars_lookup, rv), *t;
+
+	t = xasprintf("%s%s", *body, more);
+	free(more);
+	free(*body);
+	*body = t;
+}
+
+/*
+ * The variables of an incident's messages: its venue; what the trigger
+ * said (alerts) or the resolution's note (incident-close) as {{note}};
+ * who took charge or resolved it, by name when a contact, and when.
+ */
+static void
+render_incident(const struct model *m, const struct model_campaign *c,
+    const struct job *j, const struct store_incident *inc,
+    struct render_vars *rv)
+{
+	const struct model_contact *who;
+	const char *by = NULL;
+	int64_t at = 0;
+	struct civil cv;
+
+	rv->v[RV_VENUE] = inc->venue;
+	switch (j->kind) {
+	case JOB_EMERGENCY:
+		rv->v[RV_NOTE] = inc->note;
+		return;
+	case JOB_INCIDENT_ACK:
+		by = inc->acked_by;
+		at = inc->acked_at;
+		break;
+	case JOB_INCIDENT_CLOSE:
+		by = inc->resolved_by;
+		at = inc->resolved_at;
+		rv->v[RV_NOTE] = inc->resolved_note;
+		break;
+	default:
+		return;
+	}
+	if (by != NULL && (who = model_contact_find(m, by)) != NULL &&
+	    who->name != NULL)
+		by = who->name;
+	rv->v[RV_BY] = by;
+	if (at != 0 && civil_from_instant(at, c->timezone, &cv, NULL) == 0) {
+		snprintf(rv->by_at, sizeof(rv->by_at), "%02d:%02d", cv.hour,
+		    cv.min);
+		rv->v[RV_WHEN] = rv->by_at;
+	}
+}
+
 /* Caller owns *subject and *body. */
 int
 render_job(const struct model *m, const struct job *j,
@@ -597,10 +683,16 @@ render_job(const struct model *m, const struct job *j,
 		}
 	}
 
+	if (x != NULL && x->incident != NULL)
+		render_incident(m, c, j, x->incident, &rv);
+
 	if ((text = render_template_find(m, rv.words, kind, j->channel,
 	    "body")) == NULL)
 		text = bi->body;
 	*body = render_text(text, render_vars_lookup, &rv);
+	if (j->kind == JOB_EMERGENCY && x != NULL && x->incident != NULL &&
+	    !render_places(text, "venue"))
+		render_append(body, RENDER_INCIDENT_BLOCK, &rv);
 	if (bi->ack && x != NULL && !(m->no_ack_link & (1u << j->kind)))
 		render_ack_append(body, text, j->kind, x, &rv);
 	if ((text = render_template_find(m, rv.words, kind, j->channel,
@@ -608,5 +700,10 @@ render_job(const struct model *m, const struct job *j,
 		text = bi->subject;
 	*subject = text != NULL ? render_text(text, render_vars_lookup, &rv) :
 	    NULL;
+	if (x != NULL && x->incident != NULL && x->incident->drill) {
+		render_prefix(body, RENDER_DRILL);
+		if (*subject != NULL)
+			render_prefix(subject, RENDER_DRILL);
+	}
 	return 0;
 }

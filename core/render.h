@@ -22,6 +22,15 @@
  *   weekday   the item's day, "星期五", or "今天" when it is the send day
  *   lead, role   a task's (or deadline's) lead unit, and the recipient's
  *             part: "由贵单位牵头" / "由...牵头，贵单位配合"
+ *   venue     an incident's venue (emergency alerts and incident notices);
+ *             {{note}} is then what the trigger said (alerts) or the
+ *             resolution's note (incident-close), {{due}} the trigger
+ *   by, when  who took charge of (incident-ack) or resolved
+ *             (incident-close) the incident, and the time, "14:03"
+ *
+ * An emergency alert of an incident whose text does not place {{venue}}
+ * gets the venue, the trigger time and the note appended, one a line;
+ * every message of a drill starts with 【演练】.
  *
  * Ack kinds (reminder, overdue, task, emergency) get, after the text, the
  * SMS reply hint (reminder and overdue, when the channel is SMS and SMS
@@ -44,6 +53,8 @@
 #include "job.h"
 #include "model.h"
 
+struct store_incident;
+
 /* What the model does not know: supplied by the caller at send time. */
 struct render_extra {
 	const char *ack_url;		/* NULL: no ack link */
@@ -61,6 +72,9 @@ struct render_extra {
 	/* j's item, resolved in j's campaign of m (model_item_find()) by a
 	 * caller that needed it already; NULL: render_job() resolves it. */
 	const struct model_item *item;
+	/* The incident of an emergency alert or an incident notice, as
+	 * the store has it now (borrowed); NULL: none (previews). */
+	const struct store_incident *incident;
 };
 
 /*

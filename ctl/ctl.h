@@ -30,6 +30,8 @@ struct ctl_args {
 	int		 json, ics, unit, submitted, withdraw;
 	const char	*from, *to, *campaign, *contact, *channel, *state;
 	const char	*limit, *via, *deadline;
+	const char	*note, *by;	/* incident */
+	int		 drill;
 	unsigned	 seen;		/* option bits, see ctl_opt_bit() */
 	char		**argv;		/* the command's operands */
 	int		 argc;
@@ -111,6 +113,10 @@ void ctl_print_json(const json_t *v);
 int ctl_write_submit(struct ctl_args *a);
 int ctl_write_ack(struct ctl_args *a);
 int ctl_write_reload(struct ctl_args *a);
+
+/* `heraldctl incident VERB ...` (ctl_incident.c): a->argv[0] is the verb;
+ * returns the exit code. */
+int ctl_incident(struct ctl_args *a);
 
 /*
  * The submissions board (ctl_submissions.c): the `submissions` command;

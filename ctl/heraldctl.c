@@ -35,8 +35,9 @@
 #define C_CHECK		0x40
 #define C_HELP		0x80
 #define C_SUBMISSIONS	0x100
+#define C_INCIDENT	0x200
 #define C_API		(C_STATUS | C_AGENDA | C_JOB | C_SUBMIT | C_ACK | \
-			    C_RELOAD | C_SUBMISSIONS)
+			    C_RELOAD | C_SUBMISSIONS | C_INCIDENT)
 /* The global options: every command takes them, even those that do not
  * talk to heraldd (check, help), so that an alias or a script that always
  * passes -u and -T works with every command. */
@@ -45,7 +46,8 @@
 enum {
 	O_URL = 'u', O_TOKEN = 'T', O_JSON = 'j', O_HELP = 'h',
 	O_FROM = 256, O_TO, O_CAMPAIGN, O_CONTACT, O_CHANNEL, O_STATE,
-	O_LIMIT, O_ICS, O_UNIT, O_VIA, O_SUBMITTED, O_DEADLINE, O_WITHDRAW
+	O_LIMIT, O_ICS, O_UNIT, O_VIA, O_SUBMITTED, O_DEADLINE, O_WITHDRAW,
+	O_NOTE, O_DRILL, O_BY
 };
 
 static const struct option ctl_longopts[] = {
@@ -66,6 +68,9 @@ static const struct option ctl_longopts[] = {
 	{ "submitted", no_argument, NULL, O_SUBMITTED },
 	{ "deadline", required_argument, NULL, O_DEADLINE },
 	{ "withdraw", no_argument, NULL, O_WITHDRAW },
+	{ "note", required_argument, NULL, O_NOTE },
+	{ "drill", no_argument, NULL, O_DRILL },
+	{ "by", required_argument, NULL, O_BY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -75,12 +80,14 @@ static const struct {
 } ctl_opt_cmds[] = {
 	{ O_URL, C_ALL }, { O_TOKEN, C_ALL }, { O_JSON, C_ALL },
 	{ O_FROM, C_AGENDA }, { O_TO, C_AGENDA },
-	{ O_CAMPAIGN, C_AGENDA | C_SUBMIT | C_SUBMISSIONS },
+	{ O_CAMPAIGN, C_AGENDA | C_SUBMIT | C_SUBMISSIONS | C_INCIDENT },
 	{ O_CONTACT, C_AGENDA },
-	{ O_CHANNEL, C_AGENDA }, { O_STATE, C_AGENDA }, { O_LIMIT, C_AGENDA },
+	{ O_CHANNEL, C_AGENDA }, { O_STATE, C_AGENDA | C_INCIDENT },
+	{ O_LIMIT, C_AGENDA },
 	{ O_ICS, C_AGENDA }, { O_UNIT, C_SUBMIT }, { O_VIA, C_SUBMIT },
 	{ O_SUBMITTED, C_ACK }, { O_DEADLINE, C_SUBMISSIONS },
-	{ O_WITHDRAW, C_SUBMIT },
+	{ O_WITHDRAW, C_SUBMIT }, { O_NOTE, C_INCIDENT },
+	{ O_DRILL, C_INCIDENT }, { O_BY, C_INCIDENT },
 };
 
 static void
@@ -105,6 +112,17 @@ usage(FILE *fp)
 "  submissions [--campaign ID] [--deadline ID]\n"
 "                             who has submitted: units x deadlines\n"
 "  ack [--submitted] KEY      mark a notice seen (or its item submitted)\n"
+"  incident trigger [--campaign ID] [--drill] --note TEXT PLAN VENUE\n"
+"                             trigger an emergency plan at a venue\n"
+"  incident list [--state S] [--campaign ID]\n"
+"                             incidents, newest first (S: open, acked,\n"
+"                             resolved)\n"
+"  incident show ID           one incident: alerts, notices, timeline\n"
+"  incident ack [--by WHO] [--note TEXT] ID\n"
+"                             take charge (WHO: default the login name);\n"
+"                             stops repeats and escalation\n"
+"  incident resolve [--by WHO] --note TEXT ID\n"
+"                             close the incident with a final notice\n"
 "  reload                     make heraldd re-read its configuration\n"
 "  check FILE                 validate a config file (runs heraldd -t;\n"
 "                             takes and ignores -u, -T and --json)\n"
@@ -300,6 +318,7 @@ static const struct {
 	{ "ack", C_ACK, 1, ctl_write_ack },
 	{ "reload", C_RELOAD, 0, ctl_write_reload },
 	{ "submissions", C_SUBMISSIONS, 0, ctl_submissions },
+	{ "incident", C_INCIDENT, -1, ctl_incident },
 	{ "check", C_CHECK, 1, cmd_check },
 	{ "help", C_HELP, 0, cmd_help },
 };
@@ -334,6 +353,9 @@ ctl_parse(int argc, char **argv, struct ctl_args *a)
 		case O_SUBMITTED: a->submitted = 1; break;
 		case O_DEADLINE: a->deadline = optarg; break;
 		case O_WITHDRAW: a->withdraw = 1; break;
+		case O_NOTE: a->note = optarg; break;
+		case O_DRILL: a->drill = 1; break;
+		case O_BY: a->by = optarg; break;
 		case ':':
 			fprintf(stderr, "heraldctl: %s needs a value\n",
 			    argv[optind - 1]);
@@ -371,7 +393,8 @@ ctl_parse(int argc, char **argv, struct ctl_args *a)
 		}
 	a->argv = argv + optind + 1;
 	a->argc = argc - optind - 1;
-	if (a->argc != ctl_cmds[cmd].nargs) {
+	/* nargs -1: the command checks its operands (incident VERB ...). */
+	if (ctl_cmds[cmd].nargs >= 0 && a->argc != ctl_cmds[cmd].nargs) {
 		fprintf(stderr, "heraldctl: %s takes %d operand%s, not %d\n",
 		    ctl_cmds[cmd].name, ctl_cmds[cmd].nargs,
 		    ctl_cmds[cmd].nargs == 1 ? "" : "s", a->argc);

@@ -165,6 +165,8 @@ ackpage_kind_label(enum job_kind k)
 	case JOB_DIGEST: return "每日汇总";
 	case JOB_SLOT: return "直播提醒";
 	case JOB_EMERGENCY: return "应急通知";
+	case JOB_INCIDENT_ACK: return "应急接手通知";
+	case JOB_INCIDENT_CLOSE: return "应急结束通知";
 	default: return "通知";
 	}
 }

@@ -398,6 +398,10 @@ api_route(struct httpd *h, struct api_ctx *ctx)
 		/* Before any "/v1/incidents/" prefix route: the first
 		 * match wins. */
 		{ "POST", "/v1/incidents/alertmanager", api_alertmanager },
+		{ "GET", "/v1/incidents", api_incidents },
+		{ "POST", "/v1/incidents", api_incident_trigger },
+		{ "GET", "/v1/incidents/", api_incident },
+		{ "POST", "/v1/incidents/", api_incident_action },
 		{ "GET", "/v1/sms/mo", api_sms_mo },
 		{ "GET", "/a/", api_ackpage },
 		{ "POST", "/a/", api_ackpage },

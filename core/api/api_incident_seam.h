@@ -22,10 +22,10 @@ struct api_ctx;
  * are borrowed for the call.
  *
  * Returns 0 with the incident's id in id_out and *existing set when the
- * incident was already open (a trigger) or already resolved (a resolve);
- * otherwise the HTTP status that describes the failure, with the reason
- * in err: 404 (unknown plan or campaign, no open incident to resolve),
- * 409 (a conflict), 500 (the store), 501 (incidents not built yet).
+ * incident was already open (a trigger: nothing sent again); otherwise
+ * the HTTP status that describes the failure, with the reason in err:
+ * 404 (unknown plan or campaign, no open incident to resolve: one
+ * resolved already is not open), 409 (a conflict), 500 (the store).
  */
 int api_incident_apply(const struct api_ctx *ctx, const struct am_request *r,
     char *err, size_t errlen, char id_out[37], int *existing);

@@ -144,5 +144,9 @@ void api_agenda_ics(struct evhttp_request *req, void *arg);	/* ical.c */
 void api_ackpage(struct evhttp_request *req, void *arg);	/* ackpage.c */
 void api_sms_mo(struct evhttp_request *req, void *arg);	/* smsmo.c */
 void api_alertmanager(struct evhttp_request *req, void *arg); /* api_alertmanager.c */
+void api_incidents(struct evhttp_request *req, void *arg); /* api_incidents.c */
+void api_incident_trigger(struct evhttp_request *req, void *arg);
+void api_incident(struct evhttp_request *req, void *arg);
+void api_incident_action(struct evhttp_request *req, void *arg);
 
 #endif

@@ -28,7 +28,8 @@ static const char *const conf_day_names[] = {
 
 static const char *const conf_template_kinds[] = {
 	"countdown", "launch", "reminder", "overdue", "escalation", "task",
-	"phase", "digest", "emergency", "slot", NULL
+	"phase", "digest", "emergency", "slot", "incident-ack",
+	"incident-close", NULL
 };
 
 /* A DATE string setting as days since the epoch.  Returns 0 or -1. */

@@ -53,6 +53,11 @@ conf_engine_grace(struct conf_ctx *cx, const config_setting_t *g,
 			    "alerts are never skipped");
 			continue;
 		}
+		if (k == JOB_INCIDENT_ACK || k == JOB_INCIDENT_CLOSE) {
+			conf_err(cx, s, "no grace for \"%s\": incident notices "
+			    "are never skipped", name);
+			continue;
+		}
 		if (k < 0) {
 			conf_err(cx, s, "unknown kind \"%s\" in grace (use "
 			    "countdown, launch, reminder, overdue, escalation, "

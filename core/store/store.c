@@ -483,3 +483,141 @@ store_count_states(struct store *s, size_t counts[JOB_STATE_COUNT])
 	memset(counts, 0, sizeof(size_t) * JOB_STATE_COUNT);
 	return s->ops->ledger->count_states(s, counts);
 }
+
+/* --- incidents --- */
+
+static const char *const store_incident_states[STORE_INCIDENT_STATE_COUNT] = {
+	[STORE_INCIDENT_OPEN] = "open",
+	[STORE_INCIDENT_ACKED] = "acked",
+	[STORE_INCIDENT_RESOLVED] = "resolved",
+};
+
+const char *
+store_incident_state_name(enum store_incident_state st)
+{
+	if ((unsigned)st >= STORE_INCIDENT_STATE_COUNT)
+		return NULL;
+	return store_incident_states[st];
+}
+
+int
+store_incident_state_parse(const char *name)
+{
+	for (int i = 0; name != NULL && i < STORE_INCIDENT_STATE_COUNT; i++)
+		if (strcmp(name, store_incident_states[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* An incident id is a UUID, like a job key (the same text form). */
+static int
+store_check_incident(struct store *s, const char *id)
+{
+	if (id == NULL)
+		return store_seterr(s, "no incident id given");
+	if (store_check_key(s, id) == -1)
+		return store_seterr(s, "invalid incident id \"%.40s\"", id);
+	return 0;
+}
+
+int
+store_incident_open(struct store *s, const struct store_incident *inc,
+    store_incident_fn fn, void *arg, int *created)
+{
+	int c;
+
+	if (inc == NULL || store_check_incident(s, inc->id) == -1)
+		return -1;
+	if (inc->campaign == NULL || inc->plan == NULL || inc->venue == NULL ||
+	    inc->note == NULL)
+		return store_seterr(s, "incident %s: campaign, plan, venue and "
+		    "note are required", inc->id);
+	return s->ops->ledger->incident_open(s, inc, fn, arg,
+	    created != NULL ? created : &c);
+}
+
+int
+store_incident_get(struct store *s, const char *id, store_incident_fn fn,
+    void *arg, int *found)
+{
+	int f;
+
+	if (store_check_incident(s, id) == -1)
+		return -1;
+	return s->ops->ledger->incident_get(s, id, fn, arg,
+	    found != NULL ? found : &f);
+}
+
+int
+store_incident_list(struct store *s, const struct store_incident_filter *f,
+    store_incident_fn fn, void *arg)
+{
+	static const struct store_incident_filter any = { -1, -1, NULL, 0 };
+
+	return s->ops->ledger->incident_list(s, f != NULL ? f : &any, fn, arg);
+}
+
+static int
+store_incident_close(struct store *s, const char *id,
+    enum store_incident_state to, int64_t at, const char *who,
+    const char *door, const char *note, int *changed, size_t *n_cancelled)
+{
+	size_t n;
+	int c;
+
+	if (store_check_incident(s, id) == -1)
+		return -1;
+	if (who == NULL || door == NULL)
+		return store_seterr(s, "incident %s: who and door are "
+		    "required", id);
+	return s->ops->ledger->incident_close(s, id, to, at, who, door, note,
+	    policy_incident_stops_kinds(), changed != NULL ? changed : &c,
+	    n_cancelled != NULL ? n_cancelled : &n);
+}
+
+int
+store_incident_ack(struct store *s, const char *id, int64_t at,
+    const char *who, const char *door, int *changed, size_t *n_cancelled)
+{
+	return store_incident_close(s, id, STORE_INCIDENT_ACKED, at, who, door,
+	    NULL, changed, n_cancelled);
+}
+
+int
+store_incident_resolve(struct store *s, const char *id, int64_t at,
+    const char *who, const char *door, const char *note, int *changed,
+    size_t *n_cancelled)
+{
+	return store_incident_close(s, id, STORE_INCIDENT_RESOLVED, at, who,
+	    door, note, changed, n_cancelled);
+}
+
+int
+store_incident_event(struct store *s, const char *id, int64_t at,
+    const char *what, const char *who, const char *door, const char *detail)
+{
+	if (store_check_incident(s, id) == -1)
+		return -1;
+	if (what == NULL)
+		return store_seterr(s, "incident %s: event without a name", id);
+	return s->ops->ledger->incident_event(s, id, at, what, who, door,
+	    detail);
+}
+
+int
+store_incident_events(struct store *s, const char *id,
+    store_incident_event_fn fn, void *arg)
+{
+	if (store_check_incident(s, id) == -1)
+		return -1;
+	return s->ops->ledger->incident_events(s, id, fn, arg);
+}
+
+int
+store_incident_jobs(struct store *s, const char *id, store_job_fn fn,
+    void *arg)
+{
+	if (store_check_incident(s, id) == -1)
+		return -1;
+	return s->ops->ledger->incident_jobs(s, id, fn, arg);
+}

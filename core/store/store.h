@@ -254,6 +254,88 @@ int store_history(struct store *s, const char *key, store_event_fn fn, void *arg
 int store_count_states(struct store *s, size_t counts[JOB_STATE_COUNT]);
 
 /*
+ * Incidents (incident.h): one triggered emergency plan at one venue.  An
+ * incident is open, then acknowledged (someone took charge), then
+ * resolved; at most one per (campaign, plan, venue) is not resolved.
+ * Its alerts are ordinary jobs whose `incident` field names it.  Every
+ * change appends to its timeline (incident_events).
+ */
+enum store_incident_state {
+	STORE_INCIDENT_OPEN = 0,
+	STORE_INCIDENT_ACKED,
+	STORE_INCIDENT_RESOLVED,
+	STORE_INCIDENT_STATE_COUNT
+};
+/* "open", "acked", "resolved"; parse returns -1 for anything else. */
+const char *store_incident_state_name(enum store_incident_state st);
+int store_incident_state_parse(const char *name);
+
+/* One incident; strings borrowed (from the caller on open, from the
+ * store during a callback); NULL or 0 where not yet set. */
+struct store_incident {
+	const char *id;			/* UUID text */
+	const char *campaign, *plan, *venue, *note;
+	int drill;
+	enum store_incident_state state;
+	int64_t created_at;		/* the trigger instant, Unix seconds */
+	const char *source;		/* the trigger's door: "api"... */
+	int64_t acked_at;
+	const char *acked_by, *acked_door;
+	int64_t resolved_at;
+	const char *resolved_by, *resolved_door, *resolved_note;
+};
+typedef void (*store_incident_fn)(void *arg, const struct store_incident *inc);
+
+/*
+ * Record inc (state open; its id, campaign, plan, venue, note, drill,
+ * created_at and source) with a "trigger" event, unless an incident of
+ * the same campaign, plan and venue is not resolved yet: then nothing
+ * is written and *created = 0.  fn (may be NULL) is called with the
+ * incident in force either way.
+ */
+int store_incident_open(struct store *s, const struct store_incident *inc,
+    store_incident_fn fn, void *arg, int *created);
+/* The incident id; *found = 0 when unknown (fn not called). */
+int store_incident_get(struct store *s, const char *id, store_incident_fn fn,
+    void *arg, int *found);
+/* Listing, newest first: state -1 and drill -1 mean any; campaign may be
+ * NULL; limit 0 means no limit. */
+struct store_incident_filter {
+	int state;
+	int drill;
+	const char *campaign;
+	size_t limit;
+};
+int store_incident_list(struct store *s, const struct store_incident_filter *f,
+    store_incident_fn fn, void *arg);
+/*
+ * Take charge of id (open -> acked) or close it (open or acked ->
+ * resolved), by who through door at `at`, with an event.  Either stops
+ * the incident's pending jobs of the kinds policy_incident_stops() names
+ * (the alerts): cancelled, detail "incident acknowledged" / "incident
+ * resolved", *n_cancelled of them.  *changed = 0 when the incident was
+ * not in a state to move (then nothing is written); an unknown id is an
+ * error.
+ */
+int store_incident_ack(struct store *s, const char *id, int64_t at,
+    const char *who, const char *door, int *changed, size_t *n_cancelled);
+int store_incident_resolve(struct store *s, const char *id, int64_t at,
+    const char *who, const char *door, const char *note, int *changed,
+    size_t *n_cancelled);
+/* Append to id's timeline (what: "repeat", "escalate", "notice"...). */
+int store_incident_event(struct store *s, const char *id, int64_t at,
+    const char *what, const char *who, const char *door, const char *detail);
+/* id's timeline, oldest first; strings valid during the call. */
+typedef void (*store_incident_event_fn)(void *arg, int64_t at,
+    const char *what, const char *who, const char *door, const char *detail);
+int store_incident_events(struct store *s, const char *id,
+    store_incident_event_fn fn, void *arg);
+/* Every job of id (alerts and notices), by due instant, then as
+ * inserted. */
+int store_incident_jobs(struct store *s, const char *id, store_job_fn fn,
+    void *arg);
+
+/*
  * Backend interface: callers never use it.  store.c picks the backend by
  * the URL scheme and forwards every call after checking its arguments
  * and adding what the core's policy decides (policy.h: the kinds a

@@ -5,7 +5,7 @@
  * semantics and the store's rules; store.c has checked the arguments.
  *
  * Submissions (which cancel and revive the kinds store.c passes),
- * acknowledgements and delivery receipts are recorded here; listings,
+ * acknowledgements, delivery receipts and incidents are recorded here; listings,
  * a job's history and the counts by state are read here.  None of it
  * claims or schedules.
  */
@@ -48,6 +48,26 @@ struct store_ledger_ops {
 	int (*history)(struct store *s, const char *key, store_event_fn fn,
 	    void *arg);
 	int (*count_states)(struct store *s, size_t counts[JOB_STATE_COUNT]);
+	/* Incidents.  kinds: the set of the incident's pending jobs that an
+	 * ack or a resolution cancels. */
+	int (*incident_open)(struct store *s, const struct store_incident *inc,
+	    store_incident_fn fn, void *arg, int *created);
+	int (*incident_get)(struct store *s, const char *id,
+	    store_incident_fn fn, void *arg, int *found);
+	int (*incident_list)(struct store *s,
+	    const struct store_incident_filter *f, store_incident_fn fn,
+	    void *arg);
+	int (*incident_close)(struct store *s, const char *id,
+	    enum store_incident_state to, int64_t at, const char *who,
+	    const char *door, const char *note, unsigned kinds, int *changed,
+	    size_t *n_cancelled);
+	int (*incident_event)(struct store *s, const char *id, int64_t at,
+	    const char *what, const char *who, const char *door,
+	    const char *detail);
+	int (*incident_events)(struct store *s, const char *id,
+	    store_incident_event_fn fn, void *arg);
+	int (*incident_jobs)(struct store *s, const char *id, store_job_fn fn,
+	    void *arg);
 };
 
 #endif

@@ -68,9 +68,9 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "plan_cancelled IS NOT NULL FROM job_rows WHERE key = ?1",
 	[ST_INSERT] = "INSERT OR IGNORE INTO job_rows (key, kind, priority, "
 	    "campaign, item, offset_s, contact, channel, due, next_at, "
-	    "item_at, state, fallback_of, plan_gen, created, updated) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	    "'pending', ?12, ?13, ?14, ?14)",
+	    "item_at, state, fallback_of, plan_gen, created, updated, "
+	    "incident) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "'pending', ?12, ?13, ?14, ?14, ?15)",
 	[ST_PLAN_MOVE] = "UPDATE job_rows SET due = ?2, next_at = ?3, "
 	    "item_at = ?4, plan_gen = ?5, updated = ?6 WHERE id = ?1",
 	/* Covered by jobs_state_next: the id is the index's rowid. */
@@ -181,6 +181,36 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "AND due > ?5 AND due <= ?6 "
 	    "AND instr(?7, ' ' || state || ' ') > 0 "
 	    "ORDER BY due DESC LIMIT 1",
+	/* On incidents_open: at most one row matches. */
+	[ST_INCIDENT_FIND_OPEN] = "SELECT " SQ_INCIDENT_COLS " FROM incidents "
+	    "WHERE campaign = ?1 AND plan = ?2 AND venue = ?3 "
+	    "AND state != 'resolved'",
+	[ST_INCIDENT_INSERT] = "INSERT INTO incidents (id, campaign, plan, "
+	    "venue, note, drill, state, created_at, source) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8)",
+	[ST_INCIDENT_GET] = "SELECT " SQ_INCIDENT_COLS " FROM incidents "
+	    "WHERE id = ?1",
+	[ST_INCIDENT_ACK] = "UPDATE incidents SET state = 'acked', "
+	    "acked_at = ?2, acked_by = ?3, acked_door = ?4 "
+	    "WHERE id = ?1 AND state = 'open'",
+	[ST_INCIDENT_RESOLVE] = "UPDATE incidents SET state = 'resolved', "
+	    "resolved_at = ?2, resolved_by = ?3, resolved_door = ?4, "
+	    "resolved_note = ?5 WHERE id = ?1 AND state != 'resolved'",
+	/* ?4: the kinds stopped, spelled like ?5 of the submit
+	 * statements; on jobs_incident. */
+	[ST_INCIDENT_STOP_EVENTS] = "INSERT INTO job_events (job, at, state, "
+	    "detail) SELECT id, ?2, 'cancelled', ?3 FROM job_rows "
+	    "WHERE incident = ?1 AND state = 'pending' "
+	    "AND instr(?4, ' ' || kind || ' ') > 0",
+	[ST_INCIDENT_STOP] = "UPDATE job_rows SET state = 'cancelled', "
+	    "updated = ?2, last_detail = ?3 WHERE incident = ?1 "
+	    "AND state = 'pending' AND instr(?4, ' ' || kind || ' ') > 0",
+	[ST_INCIDENT_EVENT] = "INSERT INTO incident_events (incident, at, "
+	    "what, who, door, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_INCIDENT_EVENTS] = "SELECT at, what, who, door, detail "
+	    "FROM incident_events WHERE incident = ?1 ORDER BY at, rowid",
+	[ST_INCIDENT_JOBS] = "SELECT " SQ_JOB_COLS " FROM job_rows "
+	    "WHERE incident = ?1 ORDER BY due, id",
 };
 
 /*
@@ -483,6 +513,22 @@ sq_col_text(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+void
+sq_set_text(unsigned set, int is_kinds, char out[SQ_SET_TEXT_LEN])
+{
+	int n = is_kinds ? JOB_KIND_COUNT : JOB_STATE_COUNT;
+	size_t len = 1;
+
+	out[0] = ' ';
+	out[1] = '\0';
+	for (int v = 0; v < n; v++)
+		if (set & (1u << v))
+			len += (size_t)snprintf(out + len, SQ_SET_TEXT_LEN -
+			    len, "%s ", is_kinds ?
+			    job_kind_name((enum job_kind)v) :
+			    job_state_name((enum job_state)v));
+}
+
 /* Fill j from a row of SQ_JOB_COLS; strings are borrowed from st. */
 void
 sq_job_read(sqlite3_stmt *st, struct job *j)
@@ -509,6 +555,7 @@ sq_job_read(sqlite3_stmt *st, struct job *j)
 	j->late = sqlite3_column_int(st, 14);
 	j->lateness_ms = sqlite3_column_int64(st, 15);
 	j->detail = sq_col_text(st, 16);
+	j->incident = sq_col_text(st, 17);
 }
 
 int

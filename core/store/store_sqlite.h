@@ -21,7 +21,13 @@
 #define SQ_JOB_COLS \
 	"key, kind, priority, campaign, item, offset_s, contact, channel, " \
 	"due, next_at, item_at, state, attempts, fallback_of, late, " \
-	"lateness_ms, last_detail"
+	"lateness_ms, last_detail, incident"
+
+/* The columns of an incident row, in sq_incident_read()'s order. */
+#define SQ_INCIDENT_COLS \
+	"id, campaign, plan, venue, note, drill, state, created_at, source, " \
+	"acked_at, acked_by, acked_door, resolved_at, resolved_by, " \
+	"resolved_door, resolved_note"
 
 /* Cached statements. */
 enum sq_st {
@@ -71,6 +77,16 @@ enum sq_st {
 	ST_RECEIPT,
 	ST_RECEIPTS,
 	ST_LATER,
+	ST_INCIDENT_FIND_OPEN,
+	ST_INCIDENT_INSERT,
+	ST_INCIDENT_GET,
+	ST_INCIDENT_ACK,
+	ST_INCIDENT_RESOLVE,
+	ST_INCIDENT_STOP_EVENTS,
+	ST_INCIDENT_STOP,
+	ST_INCIDENT_EVENT,
+	ST_INCIDENT_EVENTS,
+	ST_INCIDENT_JOBS,
 	ST__COUNT
 };
 
@@ -134,6 +150,15 @@ int sq_tx_end(struct store *s, struct sq *q, int outer, int ok);
 const char *sq_col_text(sqlite3_stmt *st, int i);
 /* Fill j from a row of SQ_JOB_COLS; strings are borrowed from st. */
 void sq_job_read(sqlite3_stmt *st, struct job *j);
+/* The longest set of kinds or states as text: every name and a space
+ * each. */
+#define SQ_SET_TEXT_LEN ((JOB_KIND_COUNT + JOB_STATE_COUNT) * 16 + 2)
+/*
+ * A set of kinds (is_kinds) or states, bit 1u << value, as " name name ",
+ * the form the statements match a row's kind or state against with
+ * instr().  Both are stored by name, so the set is spelled in names too.
+ */
+void sq_set_text(unsigned set, int is_kinds, char out[SQ_SET_TEXT_LEN]);
 /* Append an event to key's history. */
 int sq_event(struct store *s, struct sq *q, const char *key, int64_t at,
     const char *state, const char *detail);

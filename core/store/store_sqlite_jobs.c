@@ -29,8 +29,8 @@ struct sq_job {
 static void
 sq_job_copy(sqlite3_stmt *st, struct sq_job *sj)
 {
-	const char **f[6];
-	size_t len[6], total = 0, i;
+	const char **f[7];
+	size_t len[7], total = 0, i;
 	char *p;
 
 	sq_job_read(st, &sj->j);
@@ -40,13 +40,14 @@ sq_job_copy(sqlite3_stmt *st, struct sq_job *sj)
 	f[3] = &sj->j.channel;
 	f[4] = &sj->j.fallback_of;
 	f[5] = &sj->j.detail;
-	for (i = 0; i < 6; i++) {
+	f[6] = &sj->j.incident;
+	for (i = 0; i < 7; i++) {
 		len[i] = *f[i] != NULL ? strlen(*f[i]) + 1 : 0;
 		total += len[i];
 	}
 	sj->detail = NULL;
 	sj->strings = p = xmalloc(total + 1);
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 7; i++) {
 		if (*f[i] == NULL)
 			continue;
 		memcpy(p, *f[i], len[i]);

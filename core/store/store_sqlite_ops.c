@@ -11,6 +11,7 @@
 #include "store_agenda.h"
 #include "store_ledger.h"
 #include "store_sqlite.h"
+#include "store_sqlite_incident.h"
 #include "store_sqlite_jobs.h"
 #include "store_sqlite_plan.h"
 #include "store_sqlite_query.h"
@@ -63,6 +64,13 @@ static const struct store_ledger_ops sq_ledger = {
 	.get = sq_get,
 	.history = sq_history,
 	.count_states = sq_count_states,
+	.incident_open = sq_incident_open,
+	.incident_get = sq_incident_get,
+	.incident_list = sq_incident_list,
+	.incident_close = sq_incident_close,
+	.incident_event = sq_incident_event,
+	.incident_events = sq_incident_events,
+	.incident_jobs = sq_incident_jobs,
 };
 
 const struct store_ops store_sqlite_ops = {

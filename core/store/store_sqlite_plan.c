@@ -120,6 +120,7 @@ sq_insert_row(struct store *s, struct sq *q, const struct job *j,
 	else
 		sqlite3_bind_null(st, 13);
 	sqlite3_bind_int64(st, 14, now);
+	sq_bind_text(st, 15, j->incident);
 	if (sq_run(s, q, st, "insert job") == -1)
 		return -1;
 	*inserted = sqlite3_changes(q->db) == 1;

@@ -20,31 +20,6 @@
 
 /* Submissions and acknowledgements */
 
-/* The longest set of kinds or states as text: every name and a space
- * each. */
-#define SQ_SET_TEXT_LEN ((JOB_KIND_COUNT + JOB_STATE_COUNT) * 16 + 2)
-
-/*
- * A set of kinds (is_kinds) or states, bit 1u << value, as " name name ",
- * the form the statements match a row's kind or state against with
- * instr().  Both are stored by name, so the set is spelled in names too.
- */
-static void
-sq_set_text(unsigned set, int is_kinds, char out[SQ_SET_TEXT_LEN])
-{
-	int n = is_kinds ? JOB_KIND_COUNT : JOB_STATE_COUNT;
-	size_t len = 1;
-
-	out[0] = ' ';
-	out[1] = '\0';
-	for (int v = 0; v < n; v++)
-		if (set & (1u << v))
-			len += (size_t)snprintf(out + len, SQ_SET_TEXT_LEN -
-			    len, "%s ", is_kinds ?
-			    job_kind_name((enum job_kind)v) :
-			    job_state_name((enum job_state)v));
-}
-
 /* Bind campaign, deadline, a contact, an instant and the kinds as
  * ?1..?5, the shape of the cancel and revive statements. */
 static void

@@ -235,6 +235,53 @@ static const char *const sq_migrations[] = {
 	"  action, via) SELECT campaign, deadline, NULL, contact, at,"
 	"  'submitted', via FROM submissions"
 	"  WHERE NOT EXISTS (SELECT 1 FROM submission_log);",
+
+	/*
+	 * 7: emergency incidents (issue 14).  A job names its incident
+	 * (NULL for every other job); an incident row keeps who triggered,
+	 * took charge of and resolved it, through which door, and
+	 * incident_events its timeline.  incidents_open is what makes a
+	 * second trigger of a plan at a venue find the first while it is
+	 * not resolved.  The jobs view is made again to show the column.
+	 */
+	"ALTER TABLE job_rows ADD COLUMN incident TEXT;"
+	"CREATE INDEX IF NOT EXISTS jobs_incident ON job_rows (incident)"
+	"  WHERE incident IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS incidents ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  plan TEXT NOT NULL,"
+	"  venue TEXT NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  drill INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL,"		/* open, acked, resolved */
+	"  created_at INTEGER NOT NULL,"
+	"  source TEXT,"
+	"  acked_at INTEGER,"
+	"  acked_by TEXT,"
+	"  acked_door TEXT,"
+	"  resolved_at INTEGER,"
+	"  resolved_by TEXT,"
+	"  resolved_door TEXT,"
+	"  resolved_note TEXT);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS incidents_open ON incidents"
+	"  (campaign, plan, venue) WHERE state != 'resolved';"
+	"CREATE INDEX IF NOT EXISTS incidents_created ON incidents (created_at);"
+	"CREATE TABLE IF NOT EXISTS incident_events ("
+	"  incident TEXT NOT NULL REFERENCES incidents (id),"
+	"  at INTEGER NOT NULL,"
+	"  what TEXT NOT NULL,"		/* trigger, ack, resolve, repeat... */
+	"  who TEXT,"
+	"  door TEXT,"
+	"  detail TEXT);"
+	"CREATE INDEX IF NOT EXISTS incident_events_at ON incident_events"
+	"  (incident, at);"
+	"DROP VIEW IF EXISTS jobs;"
+	"CREATE VIEW jobs AS SELECT " SQ_KEY_TEXT("key") " AS key, kind,"
+	"  priority, campaign, item, offset_s, contact, channel, due, next_at,"
+	"  item_at, state, attempts, late, lateness_ms, fallback_of, owner,"
+	"  lease_until, plan_gen, created, updated, last_detail, incident"
+	"  FROM job_rows;",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 

@@ -12,16 +12,11 @@
 # stays empty while herald answers 5xx), so the group here is by plan:
 # one venue is resolved while the others still fire.
 #
-# Before incidents are merged the seam answers 501 and heraldd logs
-# "not applied: incidents not built yet"; INCIDENTS_WIRED=1 below turns
-# on the assertions of the final behaviour (incident created, incident
-# resolved, read back with GET /v1/incidents).
+# What the alerts became is read back with GET /v1/incidents: an incident
+# open through the alertmanager door, one resolved by it.
 . "$top_srcdir/tests/integration/lib.sh"
 export LC_ALL=C.UTF-8
 
-# >>> THE LEAD SETS THIS TO 1 WHEN api_incident_apply() (core/api/
-# api_incident_seam.c) CALLS incident_trigger()/incident_resolve(). <<<
-INCIDENTS_WIRED=0
 
 AM=$(command -v prometheus-alertmanager || true)
 if [ -z "$AM" ]; then
@@ -127,21 +122,12 @@ a, b = j["alerts"]
 print(j["receiver"], j["status"], j["applied"], j["skipped"], j["failed"], j["truncated"],
       "|", a["fingerprint"], a["alertname"], a["status"], a["plan"], a["venue"], a["campaign"], a["drill"],
       "|", b["fingerprint"], b["outcome"], b["reason"], b["venue"])' "$T/body" 2>&1)
-if [ "$INCIDENTS_WIRED" != 1 ]; then
-	want='r firing 0 1 1 1 | f1 A firing stampede D馆 None True | f2 skipped no label "venue" None'
-	want_code=501
-	outcome=$($PY -c 'import json, sys
-a = json.load(open(sys.argv[1], encoding="utf-8"))["alerts"][0]
-print(a["outcome"], a["code"], a["reason"])' "$T/body" 2>&1)
-	want_outcome='failed 501 incidents not built yet'
-else
-	want='r firing 1 1 0 1 | f1 A firing stampede D馆 None True | f2 skipped no label "venue" None'
-	want_code=200
-	outcome=$($PY -c 'import json, re, sys
+want='r firing 1 1 0 1 | f1 A firing stampede D馆 None True | f2 skipped no label "venue" None'
+want_code=200
+outcome=$($PY -c 'import json, re, sys
 a = json.load(open(sys.argv[1], encoding="utf-8"))["alerts"][0]
 print(a["outcome"], bool(re.fullmatch("[0-9a-f-]{36}", a["incident"])))' "$T/body" 2>&1)
-	want_outcome='triggered True'
-fi
+want_outcome='triggered True'
 if [ "$CODE" = "$want_code" ] && [ "$summary" = "$want" ] && [ "$outcome" = "$want_outcome" ]; then
 	ok "the answer says per alert what was done or why not ($CODE)"
 else
@@ -312,49 +298,38 @@ else
 	not_ok "and heraldd applied nothing of it" "$(grep wrongtoken "$T/d.log")"
 fi
 
-if [ "$INCIDENTS_WIRED" != 1 ]; then
-	# Until the merge: the seam answers 501, Alertmanager keeps retrying
-	# (5xx), and heraldd says why per alert.
-	if log_has "$T/d.log" '\[warning\] alertmanager: firing plan=stampede venue=X商场 not applied: incidents not built yet$' &&
-	    grep -q 'herald.*501' "$T/am.log"; then
-		ok "not wired yet: 501, logged by both sides"
-	else
-		not_ok "not wired yet: 501, logged by both sides" "$(grep 'not applied' "$T/d.log" | head -2)" "$(grep 501 "$T/am.log" | head -2)"
-	fi
-else
-	# incidents GET [QUERY] -- GET /v1/incidents into $T/inc.
-	incidents() {
-		curl -sS -m 10 "$API/v1/incidents${1:-}" >"$T/inc" 2>&1
-	}
-	# inc_field VENUE EXPR -- EXPR over the incident of plan stampede
-	# at VENUE (i), "<none>" when there is none.
-	inc_field() {
-		$PY - "$T/inc" "$1" "$2" <<'PY'
+# incidents GET [QUERY] -- GET /v1/incidents into $T/inc.
+incidents() {
+	curl -sS -m 10 "$API/v1/incidents${1:-}" >"$T/inc" 2>&1
+}
+# inc_field VENUE EXPR -- EXPR over the incident of plan stampede
+# at VENUE (i), "<none>" when there is none.
+inc_field() {
+	$PY - "$T/inc" "$1" "$2" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1], encoding="utf-8"))
 rows = j["incidents"] if isinstance(j, dict) else j
 hit = [i for i in rows if i.get("plan") == "stampede" and i.get("venue") == sys.argv[2]]
 print(eval(sys.argv[3], {"i": hit[0]}) if hit else "<none>")
 PY
-	}
-	# LEAD ASSERTION 1 (after wiring): the firing alert created an
-	# incident, triggered through the alertmanager door.
-	incidents
-	if [ "$(inc_field 'X商场' 'i["state"], i.get("drill"), i.get("source", i.get("door"))')" = "('open', False, 'alertmanager')" ]; then
-		ok "X商场: an open incident triggered by alertmanager"
-	else
-		not_ok "X商场: an open incident triggered by alertmanager" "$(head -c 600 "$T/inc")"
-	fi
-	# LEAD ASSERTION 2 (after wiring): the resolved alert resolved it.
-	if wait_until 20 sh -c "curl -sS -m 5 '$API/v1/incidents' | grep -q resolved" &&
-	    incidents && [ "$(inc_field 'Y广场' 'i["state"]')" = resolved ]; then
-		ok "Y广场: its incident resolved by alertmanager"
-	else
-		not_ok "Y广场: its incident resolved by alertmanager" "$(head -c 600 "$T/inc")"
-	fi
+}
+# The firing alert created an
+# incident, triggered through the alertmanager door.
+incidents
+if [ "$(inc_field 'X商场' 'i["state"], i.get("drill"), i.get("source", i.get("door"))')" = "('open', False, 'alertmanager')" ]; then
+	ok "X商场: an open incident triggered by alertmanager"
+else
+	not_ok "X商场: an open incident triggered by alertmanager" "$(head -c 600 "$T/inc")"
+fi
+# The resolved alert resolved it.
+if wait_until 20 sh -c "curl -sS -m 5 '$API/v1/incidents' | grep -q resolved" &&
+    incidents && [ "$(inc_field 'Y广场' 'i["state"]')" = resolved ]; then
+	ok "Y广场: its incident resolved by alertmanager"
+else
+	not_ok "Y广场: its incident resolved by alertmanager" "$(head -c 600 "$T/inc")"
 fi
 
-ALLOWED='alertmanager: (firing|resolved) plan=stampede venue=.* not applied: incidents not built yet$|alertmanager: receiver r left out 1 alerts'
+ALLOWED='alertmanager: receiver r left out 1 alerts'
 bad=$(unexpected_warnings "$T/d.log" "$ALLOWED")
 if [ -z "$bad" ]; then
 	ok "no unexpected warnings from heraldd"

@@ -49,6 +49,8 @@ static const char conf[] =
 	"  deadlines = ( { id = \"d\"; title = \"报送材料\";\n"
 	"    due = \"2030-06-01 17:00\"; remind = [ \"1d\" ];\n"
 	"    audience = [ \"liaisons\" ]; } );\n"
+	"  plans = ( { id = \"fire\"; title = \"火灾应急预案\"; level = 1;\n"
+	"    alert = [ \"a\", \"b\" ]; steps = \"疏散\"; repeat = \"10m\"; } );\n"
 	"} );\n";
 
 struct fixture {
@@ -324,6 +326,148 @@ test_alertmanager_unconfigured(void **state)
 	    "alertmanager not configured"));
 }
 
+/* Bad triggers and acks: 4xx JSON naming the problem, nothing recorded. */
+static void
+test_incident_bad(void **state)
+{
+	struct fixture *f = *state;
+	char body[2400], venue[260];
+
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", NULL,
+	    "{\"plan\": \"fire\", \"venue\": \"A\", \"note\": \"n\"}");
+	assert_int_equal(f->code, 401);
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN,
+	    "{\"plan\": \"flood\", \"venue\": \"A\", \"note\": \"n\"}");
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"), "unknown plan \"flood\"");
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN,
+	    "{\"plan\": \"fire\", \"note\": \"n\"}");
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"), "missing field \"venue\"");
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN,
+	    "{\"plan\": \"fire\", \"venue\": \"A\"}");
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"), "missing field \"note\"");
+	memset(venue, 'v', 201);
+	venue[201] = '\0';
+	snprintf(body, sizeof(body), "{\"plan\": \"fire\", \"venue\": \"%s\", "
+	    "\"note\": \"n\"}", venue);
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN, body);
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"),
+	    "venue too long: 201 bytes, at most 200");
+	snprintf(body, sizeof(body), "{\"plan\": \"fire\", \"venue\": \"A\", "
+	    "\"note\": \"%2001d\"}", 7);
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN, body);
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"),
+	    "note too long: 2001 bytes, at most 2000");
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN, "{\"plan\": \"fire\"");
+	assert_int_equal(f->code, 400);
+	assert_non_null(str(f->body, "error"));
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN,
+	    "{\"plan\": \"fire\", \"venue\": \"A\", \"note\": \"n\", "
+	    "\"drill\": \"yes\"}");
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"),
+	    "field \"drill\" must be true or false");
+	ask(f, EVHTTP_REQ_POST,
+	    "/v1/incidents/11111111-2222-4333-8444-555555555555/ack", TOKEN,
+	    "{\"by\": \"a\"}");
+	assert_int_equal(f->code, 404);
+	assert_string_equal(str(f->body, "error"),
+	    "no incident 11111111-2222-4333-8444-555555555555");
+	ask(f, EVHTTP_REQ_GET, "/v1/incidents", NULL, NULL);
+	assert_int_equal(f->code, 200);
+	assert_int_equal(json_array_size(json_object_get(f->body,
+	    "incidents")), 0);
+	/* Only the deadline's four jobs. */
+	assert_int_equal(efix_count(&f->ef, JOB_PENDING), 4);
+}
+
+/* Trigger, the same again, show, ack twice, resolve, and after. */
+static void
+test_incident_flow(void **state)
+{
+	struct fixture *f = *state;
+	char id[64], path[128];
+	json_t *alerts, *events;
+
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN,
+	    "{\"plan\": \"fire\", \"venue\": \"XX商场\", \"note\": \"起火\", "
+	    "\"drill\": true}");
+	assert_int_equal(f->code, 201);
+	assert_true(json_is_false(json_object_get(f->body, "existing")));
+	assert_true(json_is_true(json_object_get(f->body, "drill")));
+	assert_string_equal(str(f->body, "state"), "open");
+	assert_string_equal(str(f->body, "created_at"),
+	    "2030-05-22T17:00:00+08:00");
+	snprintf(id, sizeof(id), "%s", str(f->body, "id"));
+	ask(f, EVHTTP_REQ_POST, "/v1/incidents", TOKEN,
+	    "{\"campaign\": \"c\", \"plan\": \"fire\", \"venue\": \"XX商场\", "
+	    "\"note\": \"again\"}");
+	assert_int_equal(f->code, 200);
+	assert_true(json_is_true(json_object_get(f->body, "existing")));
+	assert_string_equal(str(f->body, "id"), id);
+	assert_string_equal(str(f->body, "note"), "起火");
+
+	snprintf(path, sizeof(path), "/v1/incidents/%s", id);
+	ask(f, EVHTTP_REQ_GET, path, NULL, NULL);
+	assert_int_equal(f->code, 200);
+	alerts = json_object_get(f->body, "alerts");
+	/* a and b now, and again at the first repeat. */
+	assert_int_equal(json_array_size(alerts), 4);
+	assert_string_equal(str(json_array_get(alerts, 0), "channel"), "one");
+	events = json_object_get(f->body, "events");
+	assert_string_equal(str(json_array_get(events, 0), "what"),
+	    "trigger");
+
+	snprintf(path, sizeof(path), "/v1/incidents/%s/ack", id);
+	ask(f, EVHTTP_REQ_POST, path, TOKEN, "{}");
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"), "missing field \"by\"");
+	ask(f, EVHTTP_REQ_POST, path, TOKEN, "{\"by\": \"a\"}");
+	assert_int_equal(f->code, 200);
+	assert_true(json_is_false(json_object_get(f->body, "already")));
+	assert_string_equal(str(f->body, "state"), "acked");
+	assert_string_equal(str(json_object_get(f->body, "acked"), "by_name"),
+	    "王晓明");
+	ask(f, EVHTTP_REQ_POST, path, TOKEN, "{\"by\": \"b\"}");
+	assert_int_equal(f->code, 200);
+	assert_true(json_is_true(json_object_get(f->body, "already")));
+	assert_string_equal(str(json_object_get(f->body, "acked"), "by"), "a");
+
+	snprintf(path, sizeof(path), "/v1/incidents/%s/resolve", id);
+	ask(f, EVHTTP_REQ_POST, path, TOKEN, "{\"by\": \"a\"}");
+	assert_int_equal(f->code, 400);
+	assert_string_equal(str(f->body, "error"), "missing field \"note\"");
+	ask(f, EVHTTP_REQ_POST, path, TOKEN,
+	    "{\"by\": \"a\", \"note\": \"已扑灭\"}");
+	assert_int_equal(f->code, 200);
+	assert_string_equal(str(f->body, "state"), "resolved");
+	ask(f, EVHTTP_REQ_POST, path, TOKEN,
+	    "{\"by\": \"a\", \"note\": \"again\"}");
+	assert_int_equal(f->code, 409);
+	assert_non_null(strstr(str(f->body, "error"), "resolved already"));
+	snprintf(path, sizeof(path), "/v1/incidents/%s/ack", id);
+	ask(f, EVHTTP_REQ_POST, path, TOKEN, "{\"by\": \"a\"}");
+	assert_int_equal(f->code, 409);
+	snprintf(path, sizeof(path), "/v1/incidents/%s/close", id);
+	ask(f, EVHTTP_REQ_POST, path, TOKEN, "{\"by\": \"a\"}");
+	assert_int_equal(f->code, 404);
+
+	ask(f, EVHTTP_REQ_GET, "/v1/incidents?state=resolved&drill=true",
+	    NULL, NULL);
+	assert_int_equal(f->code, 200);
+	assert_int_equal(json_array_size(json_object_get(f->body,
+	    "incidents")), 1);
+	ask(f, EVHTTP_REQ_GET, "/v1/incidents?drill=false", NULL, NULL);
+	assert_int_equal(json_array_size(json_object_get(f->body,
+	    "incidents")), 0);
+	ask(f, EVHTTP_REQ_GET, "/v1/incidents?state=closed", NULL, NULL);
+	assert_int_equal(f->code, 400);
+}
+
 int
 main(void)
 {
@@ -339,6 +483,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alertmanager_unconfigured,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incident_bad, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_incident_flow, setup,
+		    teardown),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

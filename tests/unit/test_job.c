@@ -12,6 +12,7 @@ test_kind_names(void **state)
 	static const char *const names[JOB_KIND_COUNT] = {
 		"countdown", "launch", "reminder", "overdue", "escalation",
 		"task", "phase", "digest", "slot", "emergency",
+		"incident-ack", "incident-close",
 	};
 	int k;
 
@@ -51,6 +52,10 @@ test_priority(void **state)
 {
 	(void)state;
 	assert_int_equal(job_kind_priority(JOB_EMERGENCY), HERALD_PRIO_EMERGENCY);
+	assert_int_equal(job_kind_priority(JOB_INCIDENT_ACK),
+	    HERALD_PRIO_EMERGENCY);
+	assert_int_equal(job_kind_priority(JOB_INCIDENT_CLOSE),
+	    HERALD_PRIO_EMERGENCY);
 	assert_int_equal(job_kind_priority(JOB_LAUNCH), HERALD_PRIO_LAUNCH);
 	assert_int_equal(job_kind_priority(JOB_COUNTDOWN), HERALD_PRIO_LAUNCH);
 	assert_int_equal(job_kind_priority(JOB_DIGEST), HERALD_PRIO_DIGEST);
@@ -124,6 +129,30 @@ test_key_long_fields(void **state)
 	assert_int_equal(key[14], '5');	/* version 5 */
 }
 
+/* An incident takes part in the key only when set: without it the key
+ * is job_make_key()'s; two incidents of one plan never share keys. */
+static void
+test_key_incident(void **state)
+{
+	char a[JOB_KEY_LEN], b[JOB_KEY_LEN], c[JOB_KEY_LEN];
+
+	(void)state;
+	job_make_key(a, "c", "fire", JOB_EMERGENCY, 0, "p", "sms");
+	job_make_key_incident(b, "c", "fire", JOB_EMERGENCY, 0, "p", "sms",
+	    NULL);
+	assert_string_equal(a, b);
+	job_make_key_incident(b, "c", "fire", JOB_EMERGENCY, 0, "p", "sms",
+	    "0b6a4c62-5d0a-4a43-9f55-1e1d7f7c9a01");
+	job_make_key_incident(c, "c", "fire", JOB_EMERGENCY, 0, "p", "sms",
+	    "9c0e2b3a-7a55-4b1f-8d7e-2d4f0c6a8b12");
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(b, c);
+	/* Deterministic: planning a wave twice gives the same keys. */
+	job_make_key_incident(a, "c", "fire", JOB_EMERGENCY, 0, "p", "sms",
+	    "9c0e2b3a-7a55-4b1f-8d7e-2d4f0c6a8b12");
+	assert_string_equal(a, c);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_kind_names),
 	cmocka_unit_test(test_state_names),
@@ -131,6 +160,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_key_known_values),
 	cmocka_unit_test(test_key_fields_matter),
 	cmocka_unit_test(test_key_long_fields),
+	cmocka_unit_test(test_key_incident),
 };
 
 UNIT_MAIN(tests)

@@ -36,11 +36,12 @@ test_never_missed(void **state)
 	(void)state;
 	model_engine_defaults(&e);
 	for (int k = 0; k < JOB_KIND_COUNT; k++) {
-		assert_int_equal(policy_never_missed((enum job_kind)k),
-		    k == JOB_EMERGENCY);
+		int never = k == JOB_EMERGENCY || k == JOB_INCIDENT_ACK ||
+		    k == JOB_INCIDENT_CLOSE;
+
+		assert_int_equal(policy_never_missed((enum job_kind)k), never);
 		/* Never missed is one of the things an emergency is. */
-		assert_int_equal(policy_never_missed((enum job_kind)k),
-		    policy_is_emergency((enum job_kind)k));
+		assert_int_equal(policy_is_emergency((enum job_kind)k), never);
 		/* And an emergency is of emergency priority, the queue the
 		 * dispatcher and the store take first. */
 		if (policy_is_emergency((enum job_kind)k))
@@ -48,7 +49,11 @@ test_never_missed(void **state)
 			    HERALD_PRIO_EMERGENCY);
 		/* The misfire policy's grace says the same. */
 		assert_int_equal(misfire_grace(&e, (enum job_kind)k) ==
-		    INT64_MAX, k == JOB_EMERGENCY);
+		    INT64_MAX, never);
+		/* An ack or a resolution stops the alerts, not the
+		 * notices about it. */
+		assert_int_equal(policy_incident_stops((enum job_kind)k),
+		    k == JOB_EMERGENCY);
 	}
 	/* Nothing unknown is dropped. */
 	assert_int_equal(policy_never_missed(JOB_KIND_COUNT), 1);
@@ -154,7 +159,8 @@ test_store_submit_follows(void **state)
 	store_close(s);
 }
 
-/* A grace table of zeros expires every kind but the emergency. */
+/* A grace table of zeros expires every kind but the emergency ones
+ * (alerts and the notices about an incident). */
 static void
 test_store_expire_follows(void **state)
 {
@@ -167,10 +173,11 @@ test_store_expire_follows(void **state)
 	assert_int_equal(open_store(&s), 0);
 	plan_every_kind(s, v, 1000);
 	assert_int_equal(store_expire(s, 2000, grace, NULL, NULL, &n), 0);
-	assert_int_equal(n, JOB_KIND_COUNT - 1);
+	assert_int_equal(n, JOB_KIND_COUNT - 3);
 	for (int k = 0; k < JOB_KIND_COUNT; k++)
 		assert_int_equal(state_of(s, v[k].key),
-		    k == JOB_EMERGENCY ? JOB_PENDING : JOB_MISSED);
+		    k == JOB_EMERGENCY || k == JOB_INCIDENT_ACK ||
+		    k == JOB_INCIDENT_CLOSE ? JOB_PENDING : JOB_MISSED);
 	/* "Never" from the caller holds for any kind. */
 	store_close(s);
 	assert_int_equal(open_store(&s), 0);

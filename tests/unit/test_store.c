@@ -196,8 +196,8 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 6);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 7);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
 	    "'submissions', 'job_acks', 'meta')"), 5);
@@ -230,7 +230,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -1045,7 +1045,7 @@ test_migrate_v1(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
 	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
@@ -1282,16 +1282,19 @@ test_migrate_v2_plan_cancelled(void **state)
 	assert_int_equal(st.cancelled, 1);
 	store_close(f->s);
 	f->s = NULL;
-	/* Back to version 2: no plan_cancelled column. */
+	/* Back to version 2: no plan_cancelled column (nor version 7's
+	 * incident column, which its view and index name). */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE job_rows DROP COLUMN "
+	assert_int_equal(sqlite3_exec(db, "DROP INDEX jobs_incident; "
+	    "DROP VIEW jobs; ALTER TABLE job_rows DROP COLUMN incident; "
+	    "ALTER TABLE job_rows DROP COLUMN "
 	    "plan_cancelled; PRAGMA user_version = 2;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 6);
+	assert_int_equal(store_schema_version(f->s), 7);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
 	    "WHERE plan_cancelled IS NOT NULL"), 1);
 	plan(f->s, v, 2, &st);
@@ -1397,6 +1400,215 @@ test_rollback_and_faults(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0640);
 }
 
+
+/* What incident callbacks saw. */
+struct inc_seen {
+	size_t n;
+	char id[8][40];
+	int state[8];
+	char acked_by[8][32];
+	char resolved_note[8][32];
+	int drill[8];
+};
+
+static void
+inc_seen_fn(void *arg, const struct store_incident *inc)
+{
+	struct inc_seen *sn = arg;
+
+	if (sn->n >= 8)
+		return;
+	snprintf(sn->id[sn->n], sizeof(sn->id[0]), "%s", inc->id);
+	sn->state[sn->n] = inc->state;
+	sn->drill[sn->n] = inc->drill;
+	snprintf(sn->acked_by[sn->n], sizeof(sn->acked_by[0]), "%s",
+	    inc->acked_by ? inc->acked_by : "");
+	snprintf(sn->resolved_note[sn->n], sizeof(sn->resolved_note[0]), "%s",
+	    inc->resolved_note ? inc->resolved_note : "");
+	sn->n++;
+}
+
+#define INC_A "0b6a4c62-5d0a-4a43-9f55-1e1d7f7c9a01"
+#define INC_B "9c0e2b3a-7a55-4b1f-8d7e-2d4f0c6a8b12"
+
+/* One incident per (campaign, plan, venue) until it is resolved. */
+static void
+test_incident_open_once(void **state)
+{
+	struct fixture *f = *state;
+	struct store_incident inc = { .id = INC_A, .campaign = "cpm",
+	    .plan = "fire", .venue = "A mall", .note = "smoke", .drill = 1,
+	    .created_at = 1000, .source = "api" };
+	struct store_incident_filter flt = { -1, -1, NULL, 0 };
+	struct inc_seen sn = { 0 };
+	int created = -1, found = -1, changed = -1;
+
+	assert_int_equal(store_incident_open(f->s, &inc, inc_seen_fn, &sn,
+	    &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.id[0], INC_A);
+	/* Same plan and venue, new id: the first is returned. */
+	inc.id = INC_B;
+	assert_int_equal(store_incident_open(f->s, &inc, inc_seen_fn, &sn,
+	    &created), 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(sn.n, 2);
+	assert_string_equal(sn.id[1], INC_A);
+	assert_int_equal(sn.drill[1], 1);
+	/* Another venue is another incident. */
+	inc.venue = "B mall";
+	assert_int_equal(store_incident_open(f->s, &inc, NULL, NULL,
+	    &created), 0);
+	assert_int_equal(created, 1);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_incident_list(f->s, &flt, inc_seen_fn, &sn), 0);
+	assert_int_equal(sn.n, 2);
+	/* Resolved: the plan at A mall may be triggered again. */
+	assert_int_equal(store_incident_resolve(f->s, INC_A, 1100, "li",
+	    "api", "all clear", &changed, NULL), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(store_incident_resolve(f->s, INC_A, 1200, "li",
+	    "api", "again", &changed, NULL), 0);
+	assert_int_equal(changed, 0);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_incident_get(f->s, INC_A, inc_seen_fn, &sn,
+	    &found), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(sn.state[0], STORE_INCIDENT_RESOLVED);
+	assert_string_equal(sn.resolved_note[0], "all clear");
+	flt.state = STORE_INCIDENT_RESOLVED;
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_incident_list(f->s, &flt, inc_seen_fn, &sn), 0);
+	assert_int_equal(sn.n, 1);
+	inc.venue = "A mall";
+	inc.id = "5e7d1c2b-3a4f-4e6d-8c9b-0a1b2c3d4e5f";
+	assert_int_equal(store_incident_open(f->s, &inc, NULL, NULL,
+	    &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(store_incident_get(f->s,
+	    "11111111-2222-4333-8444-555555555555", NULL, NULL, &found), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(store_incident_get(f->s, "nope", NULL, NULL,
+	    &found), -1);
+}
+
+struct inc_events {
+	size_t n;
+	char what[8][16];
+	char who[8][16];
+};
+
+static void
+inc_event_fn(void *arg, int64_t at, const char *what, const char *who,
+    const char *door, const char *detail)
+{
+	struct inc_events *ev = arg;
+
+	(void)at;
+	(void)door;
+	(void)detail;
+	if (ev->n >= 8)
+		return;
+	snprintf(ev->what[ev->n], sizeof(ev->what[0]), "%s", what);
+	snprintf(ev->who[ev->n], sizeof(ev->who[0]), "%s", who ? who : "");
+	ev->n++;
+}
+
+/* store_job_fn: the incident of the last emergency job claimed. */
+static void
+claim_inc(void *arg, const struct job *j)
+{
+	if (j->kind == JOB_EMERGENCY)
+		snprintf(arg, JOB_KEY_LEN, "%s", j->incident ? j->incident : "");
+}
+
+/* An ack cancels the pending alerts of its incident only, once; the
+ * notices and other incidents' alerts stay. */
+static void
+test_incident_ack_stops_alerts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_incident inc = { .id = INC_A, .campaign = "cpm",
+	    .plan = "fire", .venue = "A mall", .note = "smoke",
+	    .created_at = 1000, .source = "api" };
+	struct job v[4];
+	struct seen sn = { 0 };
+	struct inc_events ev = { 0 };
+	struct inc_seen is = { 0 };
+	size_t n = 99;
+	int changed = -1, found;
+
+	assert_int_equal(store_incident_open(f->s, &inc, NULL, NULL, NULL), 0);
+	job_init(&v[0], "fire", JOB_EMERGENCY, 0, "p1", "sms", 1000);
+	job_init(&v[1], "fire", JOB_EMERGENCY, 60, "p1", "sms", 1060);
+	job_init(&v[2], "fire", JOB_INCIDENT_ACK, 0, "p1", "sms", 1000);
+	job_init(&v[3], "fire", JOB_EMERGENCY, 60, "p2", "sms", 1060);
+	for (size_t i = 0; i < 3; i++) {
+		v[i].incident = INC_A;
+		job_make_key_incident(v[i].key, "cpm", "fire", v[i].kind,
+		    v[i].offset, v[i].contact, "sms", INC_A);
+	}
+	v[3].incident = INC_B;
+	job_make_key_incident(v[3].key, "cpm", "fire", v[3].kind, 60, "p2",
+	    "sms", INC_B);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(store_insert(f->s, &v[i]), 0);
+	assert_int_equal(store_incident_jobs(f->s, INC_A, seen_job, &sn), 0);
+	assert_int_equal(sn.n, 3);
+	assert_int_equal(store_incident_ack(f->s, INC_A, 1030, "zhang.li",
+	    "link", &changed, &n), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(n, 2);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_incident_jobs(f->s, INC_A, seen_job, &sn), 0);
+	assert_int_equal(sn.n, 3);
+	for (size_t i = 0; i < sn.n; i++) {
+		if (strcmp(sn.key[i], v[2].key) == 0) {
+			assert_int_equal(sn.state[i], JOB_PENDING);
+			continue;
+		}
+		assert_int_equal(sn.state[i], JOB_CANCELLED);
+		assert_string_equal(sn.detail[i], "incident acknowledged");
+	}
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_get(f->s, v[3].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.state[0], JOB_PENDING);
+	/* A second ack changes nothing and keeps the first who. */
+	assert_int_equal(store_incident_ack(f->s, INC_A, 1040, "wang",
+	    "api", &changed, &n), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_incident_get(f->s, INC_A, inc_seen_fn, &is,
+	    &found), 0);
+	assert_int_equal(is.state[0], STORE_INCIDENT_ACKED);
+	assert_string_equal(is.acked_by[0], "zhang.li");
+	assert_int_equal(store_incident_event(f->s, INC_A, 1050, "notice",
+	    NULL, NULL, "1 taking-charge notice"), 0);
+	assert_int_equal(store_incident_events(f->s, INC_A, inc_event_fn,
+	    &ev), 0);
+	assert_int_equal(ev.n, 3);
+	assert_string_equal(ev.what[0], "trigger");
+	assert_string_equal(ev.what[1], "ack");
+	assert_string_equal(ev.who[1], "zhang.li");
+	assert_string_equal(ev.what[2], "notice");
+	/* A claim hands the incident over with the job (copied: the
+	 * scheduler keeps it past the statement). */
+	memset(&sn, 0, sizeof(sn));
+	{
+		char inc_of[JOB_KEY_LEN] = "";
+		size_t nc = 0;
+
+		assert_int_equal(store_claim(f->s, 2000, 10, NULL, 0, 3000,
+		    claim_inc, inc_of, &nc), 0);
+		assert_int_equal(nc, 2);
+		assert_string_equal(inc_of, INC_B);
+	}
+	/* Unknown incident: an error, nothing written. */
+	assert_int_equal(store_incident_ack(f->s,
+	    "11111111-2222-4333-8444-555555555555", 1, "x", "api", &changed,
+	    NULL), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1429,6 +1641,8 @@ static const struct CMUnitTest tests[] = {
 	T(test_migrate_v1),
 	cmocka_unit_test(test_open_errors),
 	T(test_newer_schema_refused),
+	T(test_incident_open_once),
+	T(test_incident_ack_stops_alerts),
 };
 
 UNIT_MAIN(tests)
