@@ -22,13 +22,15 @@
 #     a chain).  Handing a function over as a callback (an event, a
 #     plugin's completion) is not a call: it is how a lower layer reports
 #     back without knowing who is above it.  Comments and strings are not
-#     read.
+#     read;
+#  4. heraldctl (ctl/) includes only its own headers and lib/'s, and
+#     lib/ only its own: the client shares no daemon code.
 #
 # Only `#include "..."` lines are read; system headers are not ours.
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$top" || exit 1
-echo "1..3"
+echo "1..4"
 
 # core/ has folders per part (api/, conf/, store/) compiled with -iquote
 # for each, so a header is named by its file name alone: map it to its path.
@@ -185,4 +187,24 @@ elif [ -z "$loops" ]; then
 else
 	echo "not ok 3 - files of a module family call each other around a loop"
 	printf '%s\n' "$loops" | sed 's/^/# /'
+fi
+
+# 4. heraldctl and lib/.  heraldctl is a client of the API: it shares
+# with the daemon only lib/ (xmalloc, suggest), never a core header, so a
+# change inside the daemon cannot reach it.  lib/ is below everyone: its
+# files include only each other.
+bad=
+while IFS= read -r f; do
+	while IFS= read -r h; do
+		case $f in
+		ctl/*) [ -e "ctl/$h" ] || [ -e "lib/$h" ] || bad="$bad $f:$h" ;;
+		lib/*) [ -e "lib/$h" ] || bad="$bad $f:$h" ;;
+		esac
+	done < <(incs "$f")
+done < <(find ctl lib -name '*.[ch]' | sort)
+if [ -z "$bad" ]; then
+	echo "ok 4 - heraldctl includes only ctl/ and lib/, lib/ only itself"
+else
+	echo "not ok 4 - heraldctl or lib/ includes a header of the daemon"
+	for b in $bad; do echo "# $b"; done
 fi
