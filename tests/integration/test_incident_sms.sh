@@ -123,6 +123,9 @@ else
 	    "$(q "SELECT contact, offset_s, state, last_detail FROM jobs")" "$(kannel_messages "$T/k")"
 fi
 
+is "$(msgs +8613800138000 '回复1接手。') $(msgs +8613900139000 '回复1接手。')" "1 1" \
+    "... each alert saying how to take charge: 回复1接手"
+
 # --- "1" from the member takes charge ---
 mo "13900139000 10086 text 1" 13900139000 '接手' 1
 is "$(q "SELECT state || '|' || acked_by || '|' || acked_door FROM incidents WHERE id = '$id'")" \
