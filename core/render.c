@@ -139,6 +139,8 @@ static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 
 /* Appended to ack kinds (render_job): how to answer by SMS, the link. */
 #define RENDER_REPLY_HINT	"回复1已收到，回复2已报送。"
+/* An incident's alert: "1" takes charge (smsmo.c, ack.c). */
+#define RENDER_REPLY_HINT_ALERT	"回复1接手。"
 #define RENDER_ACK_SUFFIX	"确认请点：{{ack_url}}"
 
 /* A growing output string. */
@@ -514,7 +516,7 @@ render_ack_append(char **body, const char *text, enum job_kind kind,
 {
 	static const char *const ends[] = { "。", "！", "？", "\n", NULL };
 	int hint = x->sms_replies && (kind == JOB_REMINDER ||
-	    kind == JOB_OVERDUE);
+	    kind == JOB_OVERDUE || kind == JOB_EMERGENCY);
 	int link = x->link_ok && rv->v[RV_ACK_URL] != NULL &&
 	    !render_places(text, "ack_url");
 	size_t len = strlen(*body);
@@ -532,7 +534,8 @@ render_ack_append(char **body, const char *text, enum job_kind kind,
 		stop = "";
 	suffix = render_text(link ? RENDER_ACK_SUFFIX : "", render_vars_lookup,
 	    rv);
-	t = xasprintf("%s%s%s%s", *body, stop, hint ? RENDER_REPLY_HINT : "",
+	t = xasprintf("%s%s%s%s", *body, stop, !hint ? "" :
+	    kind == JOB_EMERGENCY ? RENDER_REPLY_HINT_ALERT : RENDER_REPLY_HINT,
 	    suffix);
 	free(suffix);
 	free(*body);

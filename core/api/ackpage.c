@@ -38,6 +38,7 @@
 #include "api.h"
 #include "engine.h"
 #include "httpd.h"
+#include "incident.h"
 #include "log.h"
 #include "store.h"
 #include "submission.h"
@@ -77,6 +78,12 @@ struct ackpage_view {
 	const char *contact;		/* name, or the id when gone */
 	int acked, submitted;
 	int64_t acked_at;
+	/* An incident's alert: the incident (owned, ackpage_view_clear()),
+	 * its plan (borrowed from the model, NULL when gone) and the name
+	 * of whoever took charge of it. */
+	struct incident *inc;
+	const struct model_plan *plan;
+	const char *by;
 };
 
 /* Append s to b with HTML's five special characters escaped. */
@@ -205,6 +212,37 @@ ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
 
 
 /*
+ * The incident of alert o into v: what it is about and who took charge.
+ * Returns 0, or -1 with the reason in err.
+ */
+static int
+ackpage_incident(const struct api_ctx *ctx, const struct model_campaign *c,
+    const struct ack_outcome *o, struct ackpage_view *v, char *err,
+    size_t errlen)
+{
+	const struct model *m = engine_model(ctx->engine);
+	const struct model_contact *k;
+
+	if (incident_get(ctx->engine, o->incident, &v->inc, err, errlen) !=
+	    INCIDENT_OK)
+		return -1;
+	v->plan = c != NULL ? model_plan_find(c, o->item) : NULL;
+	if (v->inc->v.acked_by != NULL) {
+		k = model_contact_find(m, v->inc->v.acked_by);
+		v->by = k != NULL && k->name != NULL ? k->name :
+		    v->inc->v.acked_by;
+	}
+	return 0;
+}
+
+static void
+ackpage_view_clear(struct ackpage_view *v)
+{
+	incident_free(v->inc);
+	v->inc = NULL;
+}
+
+/*
  * Fill v for job key and its outcome o: titles from the current model,
  * acknowledgement and submission from the store.  Returns 0, or -1 with
  * the store's reason in err.
@@ -225,6 +263,9 @@ ackpage_view(const struct api_ctx *ctx, const char *key,
 	v->contact = k != NULL ? k->name : o->contact;
 	if (c != NULL)
 		ackpage_item(c, o, v);
+	if (o->incident[0] != '\0' && o->kind == JOB_EMERGENCY &&
+	    ackpage_incident(ctx, c, o, v, err, errlen) == -1)
+		return -1;
 	if (store_is_acked(s, key, &v->acked, &v->acked_at) == -1 ||
 	    (ack_kind_has_deadline(o->kind) && submission_is_done(s, m,
 	    o->campaign, o->item, o->contact, &v->submitted, NULL) == -1)) {
@@ -245,10 +286,41 @@ ackpage_when(int64_t t, const char *zone, int date_only, char *buf,
 	return buf;
 }
 
+/*
+ * An incident's alert: where, what was reported, when, and what to do;
+ * the plan's steps only while it is still in the config.
+ */
+static void
+ackpage_incident_dl(struct evbuffer *b, const struct ackpage_view *v)
+{
+	char when[64];
+
+	if (v->inc->v.drill)
+		ackpage_raw(b, "<dt>性质</dt><dd>演练</dd>");
+	ackpage_raw(b, "<dt>地点</dt><dd>");
+	ackpage_esc(b, v->inc->v.venue);
+	ackpage_raw(b, "</dd>");
+	if (v->inc->v.note != NULL && *v->inc->v.note != '\0') {
+		ackpage_raw(b, "<dt>情况</dt><dd>");
+		ackpage_esc(b, v->inc->v.note);
+		ackpage_raw(b, "</dd>");
+	}
+	evbuffer_add_printf(b, "<dt>发生时间</dt><dd><time>%s</time></dd>",
+	    civil_format(v->inc->v.created_at, v->zone, when, sizeof(when)));
+	if (v->plan != NULL && v->plan->steps != NULL &&
+	    *v->plan->steps != '\0') {
+		ackpage_raw(b, "<dt>处置要求</dt><dd>");
+		ackpage_esc(b, v->plan->steps);
+		ackpage_raw(b, "</dd>");
+	}
+}
+
 /* The line under the notice: our own text around an optional time. */
 struct ackpage_status {
 	const char *cls;		/* "st", "st bad"; NULL: no line */
 	const char *before;
+	const char *who;		/* a model string (escaped), or NULL */
+	const char *mid;		/* after who */
 	int64_t at;			/* 0: no time */
 	const char *after;
 };
@@ -277,7 +349,11 @@ ackpage_page(struct evhttp_request *req, int code, const char *heading,
 	evbuffer_add_printf(b, "</p><dl><dt>%s</dt><dd>",
 	    ackpage_kind_label(o->kind));
 	ackpage_esc(b, v->title != NULL ? v->title : o->item);
+	if (v->plan != NULL)
+		evbuffer_add_printf(b, "（%d级）", v->plan->level);
 	ackpage_raw(b, "</dd>");
+	if (v->inc != NULL)
+		ackpage_incident_dl(b, v);
 	if (v->when_label != NULL)
 		evbuffer_add_printf(b, "<dt>%s</dt><dd><time>%s</time></dd>",
 		    v->when_label, ackpage_when(v->when, v->zone,
@@ -288,6 +364,10 @@ ackpage_page(struct evhttp_request *req, int code, const char *heading,
 	if (st->cls != NULL) {
 		evbuffer_add_printf(b, "<div class=\"%s\">%s", st->cls,
 		    st->before != NULL ? st->before : "");
+		if (st->who != NULL) {
+			ackpage_esc(b, st->who);
+			ackpage_raw(b, st->mid != NULL ? st->mid : "");
+		}
 		if (st->at != 0)
 			evbuffer_add_printf(b, "<time class=\"at\">%s</time>",
 			    civil_format(st->at, v->zone, when, sizeof(when)));
@@ -299,8 +379,11 @@ ackpage_page(struct evhttp_request *req, int code, const char *heading,
 		 * URL, which form-action 'self' allows. */
 		ackpage_raw(b, "<form method=\"post\">");
 		if (seen)
-			ackpage_raw(b, "<button type=\"submit\" "
-			    "name=\"action\" value=\"seen\">已收到</button>");
+			ackpage_raw(b, v->inc != NULL ?
+			    "<button type=\"submit\" name=\"action\" "
+			    "value=\"seen\">我来负责</button>" :
+			    "<button type=\"submit\" name=\"action\" "
+			    "value=\"seen\">已收到</button>");
 		if (sub)
 			ackpage_raw(b, "<button class=\"sub\" "
 			    "type=\"submit\" name=\"action\" "
@@ -349,10 +432,39 @@ ackpage_view_or_fail(struct evhttp_request *req, const struct api_ctx *ctx,
 
 	if (ackpage_view(ctx, key, o, v, err, sizeof(err)) == 0)
 		return 0;
+	ackpage_view_clear(v);
 	o->result = ACK_ERROR;
 	snprintf(o->detail, sizeof(o->detail), "%s", err);
 	ackpage_fail(req, key, o);
 	return -1;
+}
+
+/*
+ * The state of an alert's incident once it is not open any more: who
+ * took charge and when, or that it is over.  Returns the heading.
+ */
+static const char *
+ackpage_incident_closed(const struct ack_outcome *o,
+    const struct ackpage_view *v, struct ackpage_status *st)
+{
+	const struct store_incident *in = &v->inc->v;
+
+	if (in->state == STORE_INCIDENT_RESOLVED) {
+		st->before = "该事件已于";
+		st->at = in->resolved_at;
+		st->after = "处置完毕，无需操作。";
+		return "事件已处置完毕";
+	}
+	st->before = "负责人：";
+	st->who = v->by;
+	st->mid = "，已于";
+	st->at = in->acked_at;
+	if (in->acked_by != NULL && strcmp(in->acked_by, o->contact) == 0) {
+		st->after = "接手（即您本人），无需重复操作。";
+		return "您已接手";
+	}
+	st->after = "接手，无需重复操作。";
+	return "已有人接手";
 }
 
 static void
@@ -372,6 +484,18 @@ ackpage_get(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 		return;
 	if (o.result == ACK_CANCELLED) {
 		ackpage_cancelled(req, 200, &o, &v);
+		ackpage_view_clear(&v);
+		return;
+	}
+	if (v.inc != NULL) {
+		/* Open: the one button that takes charge; else who did. */
+		if (o.result == ACK_OK) {
+			st.cls = NULL;
+			ackpage_page(req, 200, "应急通知", &o, &v, &st, 1);
+		} else
+			ackpage_page(req, 200, ackpage_incident_closed(&o,
+			    &v, &st), &o, &v, &st, 0);
+		ackpage_view_clear(&v);
 		return;
 	}
 	if (v.submitted) {
@@ -393,6 +517,7 @@ ackpage_get(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 		st.cls = NULL;
 	}
 	ackpage_page(req, 200, heading, &o, &v, &st, 1);
+	ackpage_view_clear(&v);
 }
 
 /* The form's action (enum ack_action), or -1 after answering 400. */
@@ -436,6 +561,28 @@ done:
 	return a;
 }
 
+/* Taking charge of an alert's incident: done now, or by someone before. */
+static void
+ackpage_post_incident(struct evhttp_request *req, const char *key,
+    const struct ack_outcome *o, const struct ackpage_view *v)
+{
+	struct ackpage_status st = { .cls = "st" };
+
+	if (o->result == ACK_OK) {
+		log_info("ack link: job %s (incident %s, contact %s): taken "
+		    "charge of", key, o->incident, o->contact);
+		st.before = "您已接手该事件，时间：";
+		st.at = o->at;
+		st.after = "。其他接收人将收到通知，提醒不再发送。";
+		ackpage_page(req, 200, "已接手", o, v, &st, 0);
+		return;
+	}
+	log_info("ack link: job %s (incident %s, contact %s): taken charge "
+	    "of already", key, o->incident, o->contact);
+	ackpage_page(req, 200, ackpage_incident_closed(o, v, &st), o, v, &st,
+	    0);
+}
+
 static void
 ackpage_post(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 {
@@ -455,6 +602,11 @@ ackpage_post(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 	}
 	if (ackpage_view_or_fail(req, ctx, key, &o, &v) == -1)
 		return;
+	if (v.inc != NULL && (o.result == ACK_OK || o.result == ACK_ALREADY)) {
+		ackpage_post_incident(req, key, &o, &v);
+		ackpage_view_clear(&v);
+		return;
+	}
 	switch (o.result) {
 	case ACK_OK:
 		log_info("ack link: job %s (%s/%s, contact %s): %s recorded, "
@@ -491,6 +643,7 @@ ackpage_post(struct evhttp_request *req, struct api_ctx *ctx, const char *key)
 		ackpage_page(req, 409, "无需报送", &o, &v, &st, 1);
 		break;
 	}
+	ackpage_view_clear(&v);
 }
 
 /* Where a request came from, for the log line of a rejected token. */

@@ -67,7 +67,9 @@
 #include "api_internal.h"
 #include "api.h"
 #include "engine.h"
+#include "civil.h"
 #include "httpd.h"
+#include "incident.h"
 #include "job.h"
 #include "log.h"
 #include "phone.h"
@@ -481,6 +483,49 @@ smsmo_is_open(struct store *s, const struct model *m,
 	return 1;
 }
 
+/*
+ * The answer to a "1" on an incident's alert, which took charge of it
+ * (incident_ack() through ack.c): "已接手：" + the plan, or, when someone
+ * was first, who and when.  Logs the outcome.  Caller frees.
+ */
+static char *
+smsmo_incident_answer(struct engine *e, const struct model *m,
+    const struct ack_outcome *out, const struct smsmo_cand *c,
+    const char *masked)
+{
+	const struct model_campaign *cp = model_campaign_find(m, c->campaign);
+	const struct model_contact *k;
+	struct incident *inc = NULL;
+	const char *by;
+	char err[128], prefix[INCIDENT_WHO_MAX + 64], hhmm[8] = "";
+	struct civil cv;
+	char *answer;
+
+	if (out->result == ACK_OK) {
+		log_info("sms reply from %s (contact %s): took charge of "
+		    "incident %s (job %s)", masked, c->contact, out->incident,
+		    c->key);
+		return smsmo_answer("已接手：", smsmo_title(m, c));
+	}
+	log_info("sms reply from %s (contact %s): incident %s (job %s) "
+	    "taken charge of already", masked, c->contact, out->incident,
+	    c->key);
+	if (incident_get(e, out->incident, &inc, err, sizeof(err)) !=
+	    INCIDENT_OK || inc->v.acked_by == NULL) {
+		incident_free(inc);
+		return smsmo_answer("已有人接手：", smsmo_title(m, c));
+	}
+	k = model_contact_find(m, inc->v.acked_by);
+	by = k != NULL && k->name != NULL ? k->name : inc->v.acked_by;
+	if (civil_from_instant(inc->v.acked_at, cp != NULL ? cp->timezone :
+	    m->daemon.timezone, &cv, NULL) == 0)
+		snprintf(hhmm, sizeof(hhmm), "%02d:%02d", cv.hour, cv.min);
+	snprintf(prefix, sizeof(prefix), "已由%s于%s接手：", by, hhmm);
+	answer = smsmo_answer(prefix, smsmo_title(m, c));
+	incident_free(inc);
+	return answer;
+}
+
 void
 api_sms_mo(struct evhttp_request *req, void *arg)
 {
@@ -599,6 +644,11 @@ api_sms_mo(struct evhttp_request *req, void *arg)
 		    o2.result == ACK_ERROR)
 			log_warnx("sms reply from %s: job %s: %s", masked,
 			    l.v[k].key, o2.detail);
+	}
+	if (out.incident[0] != '\0' && out.kind == JOB_EMERGENCY) {
+		answer = smsmo_incident_answer(e, m, &out, &l.v[i], masked);
+		smsmo_reply(req, smsmo_signature(m, l.v[i].channel), answer);
+		goto done;
 	}
 	if (action == ACK_SUBMITTED)
 		log_info("sms reply from %s (contact %s): submitted job %s%s, "

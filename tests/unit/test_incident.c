@@ -562,6 +562,15 @@ test_render(void **state)
 	    "地点：XX商场\n时间：6月1日 14:03\n情况：三楼起火");
 	free(subject);
 	free(body);
+	/* Over SMS with replies on: how to take charge by a reply. */
+	x.sms_replies = 1;
+	assert_int_equal(render_job(m, &j, &x, &subject, &body, err,
+	    sizeof(err)), 0);
+	assert_string_equal(body, "【应急】火灾应急预案（2级）：疏散\n"
+	    "地点：XX商场\n时间：6月1日 14:03\n情况：三楼起火。回复1接手。");
+	free(subject);
+	free(body);
+	x.sms_replies = 0;
 	j.kind = JOB_INCIDENT_ACK;
 	assert_int_equal(render_job(m, &j, &x, &subject, &body, err,
 	    sizeof(err)), 0);
