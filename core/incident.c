@@ -897,13 +897,32 @@ incident_close(struct engine *e, const char *id, int resolve,
 	return INCIDENT_OK;
 }
 
+/* incident_close() with the contract of incident.h: *out only on
+ * success, so a caller may reuse its pointer after an error. */
+static enum incident_status
+incident_close_out(struct engine *e, const char *id, int resolve,
+    const char *who, const char *door, const char *note,
+    struct incident **out, int *already, char *err, size_t errlen)
+{
+	enum incident_status r;
+
+	*out = NULL;
+	r = incident_close(e, id, resolve, who, door, note, out, already, err,
+	    errlen);
+	if (r != INCIDENT_OK) {
+		incident_free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
 enum incident_status
 incident_ack(struct engine *e, const char *id, const char *who,
     const char *door, struct incident **out, int *already, char *err,
     size_t errlen)
 {
-	return incident_close(e, id, 0, who, door, NULL, out, already, err,
-	    errlen);
+	return incident_close_out(e, id, 0, who, door, NULL, out, already,
+	    err, errlen);
 }
 
 enum incident_status
@@ -913,6 +932,6 @@ incident_resolve(struct engine *e, const char *id, const char *who,
 {
 	int already;
 
-	return incident_close(e, id, 1, who, door, note, out, &already, err,
-	    errlen);
+	return incident_close_out(e, id, 1, who, door, note, out, &already,
+	    err, errlen);
 }

@@ -90,13 +90,15 @@ enum incident_status incident_trigger(struct engine *e,
 /*
  * Take charge of id: who (a contact id or a name) through door.  A
  * second ack changes nothing: *already = 1 and *out shows the first.
- * A resolved incident is INCIDENT_CONFLICT.  *out: caller owns.
+ * A resolved incident is INCIDENT_CONFLICT.  *out: caller owns, set
+ * only on success (NULL after an error, so the pointer can be reused).
  */
 enum incident_status incident_ack(struct engine *e, const char *id,
     const char *who, const char *door, struct incident **out, int *already,
     char *err, size_t errlen);
 
-/* Close id with note; a resolved one is INCIDENT_CONFLICT. */
+/* Close id with note; a resolved one is INCIDENT_CONFLICT.  *out as for
+ * incident_ack(). */
 enum incident_status incident_resolve(struct engine *e, const char *id,
     const char *who, const char *door, const char *note,
     struct incident **out, char *err, size_t errlen);
