@@ -157,7 +157,14 @@ is "$(msgs +8613800138000 "$NOTICE") $(msgs +8613900139000 "$NOTICE") $(q "SELEC
 
 # --- a second "1", from the lead: the first ack stands ---
 # The lead's most recent notice is the taking-charge notice: the "1"
-# confirms reading it (smsmo.c's rule), which changes nothing else.
+# confirms reading it (smsmo.c's rule), which changes nothing else.  The
+# reply is matched to what the store holds as delivered, which is
+# recorded a moment after the fake SMSC has the text: wait for it.
+lead_notice_delivered() {
+	[ "$(q "SELECT count(*) FROM jobs WHERE incident = '$id' AND kind = 'incident-ack' AND contact = 'lead' AND state = 'delivered'")" = 1 ]
+}
+wait_until 20 lead_notice_delivered ||
+	not_ok "the lead's notice is recorded delivered" "$(q "SELECT contact, kind, state FROM jobs WHERE incident = '$id'")"
 mo "13800138000 10086 text 1" 13800138000 '确认：火灾应急预案' 1
 is "$(q "SELECT acked_by || '|' || acked_door || '|' || acked_at FROM incidents WHERE id = '$id'")" \
     "member|sms|$acked_at" "a second \"1\" (the lead's) changes nothing"
