@@ -211,6 +211,17 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "FROM incident_events WHERE incident = ?1 ORDER BY at, rowid",
 	[ST_INCIDENT_JOBS] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE incident = ?1 ORDER BY due, id",
+	/* The first delivery of each incident's alerts, for /metrics: a
+	 * scan of the incidents, each on jobs_incident and events_job. */
+	[ST_INCIDENT_STATS] = "SELECT i.drill, i.state, i.source, "
+	    "i.created_at, i.acked_at, (SELECT MIN(e.at) FROM job_rows r "
+	    "JOIN job_events e ON e.job = r.id WHERE r.incident = i.id "
+	    "AND r.kind = 'emergency' AND e.state = 'delivered') "
+	    "FROM incidents i",
+	[ST_INCIDENT_SENDS] = "SELECT r.kind, r.channel, i.drill, COUNT(*) "
+	    "FROM job_rows r JOIN incidents i ON i.id = r.incident "
+	    "WHERE r.incident IS NOT NULL AND r.state = 'delivered' "
+	    "GROUP BY r.kind, r.channel, i.drill",
 };
 
 /*

@@ -340,3 +340,55 @@ sq_incident_jobs(struct store *s, const char *id, store_job_fn fn, void *arg)
 	sq_reset(st);
 	return 0;
 }
+
+int
+sq_incident_stats(struct store *s, store_incident_stat_fn fn, void *arg)
+{
+	struct sq *q = sq_of(s);
+	struct store_incident_stat r;
+	sqlite3_stmt *st;
+	int rc, state;
+
+	if ((st = sq_stmt(s, q, ST_INCIDENT_STATS)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.drill = sqlite3_column_int(st, 0);
+		state = store_incident_state_parse(sq_col_text(st, 1));
+		r.state = state >= 0 ? (enum store_incident_state)state :
+		    STORE_INCIDENT_OPEN;
+		r.source = sq_col_text(st, 2);
+		r.created_at = sq_col_i64(st, 3);
+		r.acked_at = sq_col_i64(st, 4);
+		r.first_alert_at = sq_col_i64(st, 5);
+		fn(arg, &r);
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, q, "read incident statistics");
+		sq_reset(st);
+		return -1;
+	}
+	sq_reset(st);
+	return 0;
+}
+
+int
+sq_incident_sends(struct store *s, store_incident_send_fn fn, void *arg)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = sq_stmt(s, q, ST_INCIDENT_SENDS)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, sq_col_text(st, 0), sq_col_text(st, 1),
+		    sqlite3_column_int(st, 2),
+		    (uint64_t)sqlite3_column_int64(st, 3));
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, q, "count incident sends");
+		sq_reset(st);
+		return -1;
+	}
+	sq_reset(st);
+	return 0;
+}
