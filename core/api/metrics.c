@@ -284,6 +284,12 @@ api_metrics(struct evhttp_request *req, void *arg)
 			evbuffer_free(b);
 			return;
 		}
+		if (metrics_incidents(b, ctx->engine) == -1) {
+			httpd_reply_error(req, 500, "store: %s",
+			    store_error(engine_store(ctx->engine)));
+			evbuffer_free(b);
+			return;
+		}
 		metrics_channels(b, engine_model(ctx->engine),
 		    engine_dispatch(ctx->engine));
 		lt = sched_lateness(engine_sched(ctx->engine));

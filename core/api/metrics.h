@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct engine;
 struct evbuffer;
 
 /* A label value with backslash, double quote and newline escaped. */
@@ -28,5 +29,11 @@ void metrics_histogram(struct evbuffer *b, const char *name,
     const char *label_name, const char *label_value, const int64_t *bounds,
     double unit, size_t n, const uint64_t *bucket, uint64_t count,
     double sum_s);
+
+/*
+ * The incidents' families (metrics_incidents.c), read from e's store;
+ * 0, or -1 when the store failed (store_error() says why).
+ */
+int metrics_incidents(struct evbuffer *b, struct engine *e);
 
 #endif
