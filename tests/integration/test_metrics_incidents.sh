@@ -11,6 +11,7 @@
 #   - notices: one taking-charge notice per person alerted, real only;
 #   - time to first alert and to acknowledgement: one sample each, no
 #     longer than the test took;
+#   - an incident from Alertmanager's webhook counted under its door;
 # and the same after a restart (the numbers come from the store).
 . "$top_srcdir/tests/integration/lib.sh"
 export LC_ALL=C.UTF-8
@@ -77,7 +78,7 @@ now=$(date +%s)
 # only wave 0 goes out while the test runs.
 cat >h.conf <<CONF
 herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai";
-  store = "sqlite:h.db"; api_token_file = "token";
+  store = "sqlite:h.db"; api_token_file = "token"; alertmanager = { };
   engine = { workdays_only = [ ]; }; };
 channels = (
   { name = "hook-a"; plugin = "webhook"; url = "http://127.0.0.1:$P/ok/hook-a/x"; rate = "100/s"; },
@@ -120,24 +121,31 @@ is "$CODE" 200 "the real incident is acknowledged"
 # Everyone alerted gets one taking-charge notice.
 wait_until 15 test "$(q "SELECT count(*) FROM jobs WHERE kind = 'incident-ack' AND state = 'delivered'")" -ge 2
 t_end=$(date +%s)
-ha=$(posts emergency hook-a)
-hb=$(posts emergency hook-b)
-is "$ha $hb $(posts incident-ack)" "4 2 2" "the receiver got 4 alerts on hook-a, 2 on hook-b, 2 notices"
+# A second real incident, from a venue's monitoring through Alertmanager.
+post /v1/incidents/alertmanager '{"version": "4", "status": "firing", "receiver": "herald",
+  "groupKey": "{}:{alertname=\"CrowdDensity\"}", "alerts": [{"status": "firing",
+  "labels": {"alertname": "CrowdDensity", "plan": "stampede", "venue": "YY广场"},
+  "annotations": {"summary": "人流密度超限"}}]}'
+is "$CODE" 200 "Alertmanager's webhook triggers a real incident"
+wait_until 10 test "$(q "SELECT count(*) FROM jobs WHERE kind = 'emergency' AND state = 'delivered'")" -ge 9
+# Two real incidents and one drill, 3 alerts each (lead 2, member 1).
+is "$(posts emergency hook-a) $(posts emergency hook-b) $(posts incident-ack)" "6 3 2" \
+    "the receiver got 6 alerts on hook-a, 3 on hook-b, 2 notices"
 
 check_all() {	# check_all WHEN
 	local w=$1 v
 	is "$(metric herald_incidents_open state=open drill=true) $(metric herald_incidents_open state=acked drill=false) $(metric herald_incidents_open state=open drill=false) $(metric herald_incidents_open state=acked drill=true)" \
-	    "1 1 0 0" "$w: open incidents: the drill open, the real one acked"
-	is "$(metric herald_incidents_triggered_total source=api drill=false) $(metric herald_incidents_triggered_total source=api drill=true) $(metric herald_incidents_triggered_total source=alertmanager drill=false)" \
-	    "1 1 0" "$w: triggered: one real, one drill, through the API (the repeated trigger not counted)"
+	    "1 1 1 0" "$w: open incidents: the drill and Alertmanager's open, the API's acked"
+	is "$(metric herald_incidents_triggered_total source=api drill=false) $(metric herald_incidents_triggered_total source=api drill=true) $(metric herald_incidents_triggered_total source=alertmanager drill=false) $(metric herald_incidents_triggered_total source=alertmanager drill=true)" \
+	    "1 1 1 0" "$w: triggered by door: one real and one drill through the API (the repeated trigger not counted), one through Alertmanager"
 	is "$(metric herald_incident_alerts_sent_total channel=hook-a drill=false) $(metric herald_incident_alerts_sent_total channel=hook-b drill=false) $(metric herald_incident_alerts_sent_total channel=hook-a drill=true) $(metric herald_incident_alerts_sent_total channel=hook-b drill=true)" \
-	    "$((ha / 2)) $((hb / 2)) $((ha / 2)) $((hb / 2))" "$w: alerts sent per channel, real and drill apart"
+	    "4 2 2 1" "$w: alerts sent per channel, real and drill apart"
 	v=$(( $(metric herald_incident_notices_sent_total channel=hook-a kind=ack drill=false) + \
 	    $(metric herald_incident_notices_sent_total channel=hook-b kind=ack drill=false) ))
 	is "$v $(metric herald_incident_notices_sent_total channel=hook-a kind=ack drill=true) $(metric herald_incident_notices_sent_total channel=hook-a kind=close drill=false)" \
 	    "2 0 0" "$w: two taking-charge notices, real only"
-	is "$(metric herald_incident_first_alert_seconds_count drill=false) $(metric herald_incident_first_alert_seconds_count drill=true) $(metric herald_incident_first_alert_seconds_bucket drill=false le=2)" \
-	    "1 1 1" "$w: time to first alert: one sample each, within 2 s"
+	is "$(metric herald_incident_first_alert_seconds_count drill=false) $(metric herald_incident_first_alert_seconds_count drill=true) $(metric herald_incident_first_alert_seconds_bucket drill=false le=2) $(metric herald_incident_first_alert_seconds_bucket drill=true le=2)" \
+	    "2 1 2 1" "$w: time to first alert: one sample per incident, within 2 s"
 	is "$(metric herald_incident_ack_seconds_count drill=false) $(metric herald_incident_ack_seconds_count drill=true)" \
 	    "1 0" "$w: time to acknowledgement: the real one only"
 	v=$(metric herald_incident_ack_seconds_sum drill=false)
