@@ -3,11 +3,13 @@
  * (doc/metrics.txt, "Incidents").
  *
  * Everything is read from the store at each scrape (store_incident_stats()
- * and store_incident_sends()), not counted in memory: the counters and
+ * and store_incident_sends()), not counted here: the counters and
  * histograms then carry on across a restart, as the incidents they count
  * do, and a drill is told from a real incident by the drill label on
- * every series.  Incidents are few (a handful a year), so a scan of them
- * per scrape costs nothing worth keeping state for.
+ * every series.  The store keeps what cannot change (an incident's first
+ * alert once delivered, the deliveries up to the last job event read),
+ * so only the first scrape after a start reads every incident job (1.4 s
+ * for 200,000 of them on the test machine; 15 ms per scrape after).
  *
  * The store keeps instants in whole seconds, so the durations are whole
  * seconds too: "le=1" of the first-alert histogram holds the incidents
