@@ -87,9 +87,19 @@ run)
 	 od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$demo/api.token"
 	 od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$demo/ack.key")
 	echo "quickstart: heraldd -f -c var/quickstart/herald.conf" \
-		"(a live demo: notices start in 15 s; Ctrl-C stops it)" >&2
+		"(a live demo: notices start in 15 s, a drill of the stampede" \
+		"plan at 60 s; Ctrl-C stops it)" >&2
 	echo "quickstart: meanwhile, in another terminal:" \
 		"$build/ctl/heraldctl -T var/quickstart/api.token agenda --state any" >&2
+	# The drill a minute after the start, through the API as a venue's
+	# liaison would; heraldd keeps this shell's pid (exec), so the drill
+	# is skipped once it has stopped.
+	(sleep "${HERALD_DEMO_DRILL_AFTER:-60}"
+	 kill -0 $$ 2>/dev/null || exit 0
+	 echo "quickstart: heraldctl incident trigger stampede 演示商场 --drill" >&2
+	 "$build/ctl/heraldctl" -T "$demo/api.token" incident trigger stampede \
+		演示商场 --note "演示：三楼扶梯口人群拥挤" --drill >&2 ||
+		echo "quickstart: the drill could not be triggered" >&2) &
 	exec "${heraldd[@]}" -f -c "$demo/herald.conf"
 	;;
 test)

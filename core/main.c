@@ -23,6 +23,7 @@
 #include "log.h"
 #include "planner.h"
 #include "preview.h"
+#include "reach.h"
 #include "summary.h"
 
 static void
@@ -92,6 +93,9 @@ check_config(const char *path, const char *plugin_flag, int preview)
 	if (m != NULL)
 		channel_set_open(daemon_plugin_dir(plugin_flag, m), m, NULL, 1,
 		    &errs, &cs);
+	/* Recipients of a plan no channel can address (reach.h). */
+	if (m != NULL && cs != NULL && errs.n_errors == 0)
+		reach_check_plans(m, cs, &errs);
 	/* How long each text runs on the channels that measure theirs. */
 	if (m != NULL && errs.n_errors == 0)
 		summary_parts_measure(m, cs, &parts, &errs);

@@ -621,3 +621,15 @@ store_incident_jobs(struct store *s, const char *id, store_job_fn fn,
 		return -1;
 	return s->ops->ledger->incident_jobs(s, id, fn, arg);
 }
+
+int
+store_incident_stats(struct store *s, store_incident_stat_fn fn, void *arg)
+{
+	return s->ops->ledger->incident_stats(s, fn, arg);
+}
+
+int
+store_incident_sends(struct store *s, store_incident_send_fn fn, void *arg)
+{
+	return s->ops->ledger->incident_sends(s, fn, arg);
+}

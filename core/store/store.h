@@ -336,6 +336,30 @@ int store_incident_jobs(struct store *s, const char *id, store_job_fn fn,
     void *arg);
 
 /*
+ * What /metrics says of incidents, read afresh from the store so that it
+ * survives a restart.  store_incident_stats() calls fn once per incident
+ * ever recorded; first_alert_at is the first delivery of one of its
+ * alerts (JOB_EMERGENCY), 0 when none was delivered; acked_at 0 when
+ * nobody took charge.  Instants in Unix seconds, as the store keeps them.
+ */
+struct store_incident_stat {
+	int drill;
+	enum store_incident_state state;
+	const char *source;		/* borrowed during the call; may be NULL */
+	int64_t created_at, acked_at, first_alert_at;
+};
+typedef void (*store_incident_stat_fn)(void *arg,
+    const struct store_incident_stat *st);
+int store_incident_stats(struct store *s, store_incident_stat_fn fn,
+    void *arg);
+/* Delivered jobs of incidents (alerts and notices) counted by kind (a
+ * job_kind_name()), channel and drill; strings borrowed during the call. */
+typedef void (*store_incident_send_fn)(void *arg, const char *kind,
+    const char *channel, int drill, uint64_t n);
+int store_incident_sends(struct store *s, store_incident_send_fn fn,
+    void *arg);
+
+/*
  * Backend interface: callers never use it.  store.c picks the backend by
  * the URL scheme and forwards every call after checking its arguments
  * and adding what the core's policy decides (policy.h: the kinds a

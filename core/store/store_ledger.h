@@ -68,6 +68,10 @@ struct store_ledger_ops {
 	    store_incident_event_fn fn, void *arg);
 	int (*incident_jobs)(struct store *s, const char *id, store_job_fn fn,
 	    void *arg);
+	int (*incident_stats)(struct store *s, store_incident_stat_fn fn,
+	    void *arg);
+	int (*incident_sends)(struct store *s, store_incident_send_fn fn,
+	    void *arg);
 };
 
 #endif

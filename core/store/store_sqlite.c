@@ -211,6 +211,24 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "FROM incident_events WHERE incident = ?1 ORDER BY at, rowid",
 	[ST_INCIDENT_JOBS] = "SELECT " SQ_JOB_COLS " FROM job_rows "
 	    "WHERE incident = ?1 ORDER BY due, id",
+	/* Every incident, for /metrics. */
+	[ST_INCIDENT_STATS] = "SELECT i.drill, i.state, i.source, "
+	    "i.created_at, i.acked_at, i.id FROM incidents i",
+	/* On jobs_incident, then events_job: one incident's alerts. */
+	[ST_INCIDENT_FIRST_ALERT] = "SELECT MIN(e.at) FROM job_rows r "
+	    "JOIN job_events e ON e.job = r.id WHERE r.incident = ?1 "
+	    "AND r.kind = 'emergency' AND e.state = 'delivered'",
+	[ST_INCIDENT_SENDS] = "SELECT r.kind, r.channel, i.drill, COUNT(*) "
+	    "FROM job_rows r JOIN incidents i ON i.id = r.incident "
+	    "WHERE r.incident IS NOT NULL AND r.state = 'delivered' "
+	    "GROUP BY r.kind, r.channel, i.drill",
+	/* The deliveries since event ?1: a seek on job_events' rowid. */
+	[ST_INCIDENT_SENDS_SINCE] = "SELECT r.kind, r.channel, i.drill, "
+	    "COUNT(*) FROM job_events e JOIN job_rows r ON r.id = e.job "
+	    "JOIN incidents i ON i.id = r.incident WHERE e.rowid > ?1 "
+	    "AND e.rowid <= ?2 AND e.state = 'delivered' "
+	    "GROUP BY r.kind, r.channel, i.drill",
+	[ST_EVENTS_LAST] = "SELECT COALESCE(MAX(rowid), 0) FROM job_events",
 };
 
 /*
@@ -594,6 +612,26 @@ sq_state_of(struct store *s, struct sq *q, const char *key, int *state)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* The caches of store_sqlite_incident.c; sq_close() and a failed read. */
+void
+sq_sends_clear(struct sq *q)
+{
+	for (size_t i = 0; i < q->n_sends; i++) {
+		free(q->sends[i].kind);
+		free(q->sends[i].channel);
+	}
+	free(q->sends);
+	q->sends = NULL;
+	for (size_t i = 0; i < q->n_firsts; i++)
+		free(q->firsts[i].id);
+	free(q->firsts);
+	q->firsts = NULL;
+	q->n_firsts = 0;
+	q->n_sends = 0;
+	q->sends_rowid = 0;
+	q->sends_primed = 0;
+}
+
 void
 sq_close(void *state)
 {
@@ -607,6 +645,7 @@ sq_close(void *state)
 	for (i = 0; i < SQ_CLAIM_CACHED; i++)
 		sqlite3_finalize(q->claim[i]);
 	sqlite3_close(q->db);
+	sq_sends_clear(q);
 	free(q->path);
 	free(q);
 }

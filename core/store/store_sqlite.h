@@ -87,6 +87,11 @@ enum sq_st {
 	ST_INCIDENT_EVENT,
 	ST_INCIDENT_EVENTS,
 	ST_INCIDENT_JOBS,
+	ST_INCIDENT_STATS,
+	ST_INCIDENT_SENDS,
+	ST_INCIDENT_SENDS_SINCE,
+	ST_EVENTS_LAST,
+	ST_INCIDENT_FIRST_ALERT,
 	ST__COUNT
 };
 
@@ -110,6 +115,29 @@ struct sq {
 	uint8_t *seen;
 	size_t seen_len;	/* bytes */
 	int insert_first;	/* the last put inserted: try that first */
+	/* Delivered jobs of incidents counted up to job_events row
+	 * sends_rowid (store_sqlite_incident.c): a scrape of /metrics then
+	 * reads only the events since the last one. */
+	struct sq_send *sends;
+	size_t n_sends;
+	int64_t sends_rowid;
+	int sends_primed;
+	/* The first delivered alert of each incident that has one: fixed
+	 * once there, so each is looked up until found, then kept. */
+	struct sq_first *firsts;
+	size_t n_firsts;
+};
+
+struct sq_first {
+	char *id;		/* owned */
+	int64_t at;
+};
+
+/* One count of delivered incident jobs; strings owned. */
+struct sq_send {
+	char *kind, *channel;
+	int drill;
+	uint64_t n;
 };
 
 /* store_sqlite.c */
@@ -121,6 +149,8 @@ int sq_connect(struct store *s, const char *where, struct sq **out);
 /* The store_ops entries of the same names: closing and the batch. */
 void sq_close(void *state);
 int sq_begin(struct store *s);
+/* Forget the incident caches: delivered counts and first alerts. */
+void sq_sends_clear(struct sq *q);
 int sq_commit(struct store *s);
 int sq_rollback(struct store *s);
 

@@ -340,3 +340,162 @@ sq_incident_jobs(struct store *s, const char *id, store_job_fn fn, void *arg)
 	sq_reset(st);
 	return 0;
 }
+
+/*
+ * The first delivered alert of incident id into *at (0: none yet), from
+ * q->firsts or the store; a found one is kept, since a later delivery
+ * cannot come before it.
+ */
+static int
+sq_first_alert(struct store *s, struct sq *q, const char *id, int64_t *at)
+{
+	sqlite3_stmt *st;
+
+	*at = 0;
+	if (id == NULL)
+		return 0;
+	for (size_t i = 0; i < q->n_firsts; i++)
+		if (strcmp(q->firsts[i].id, id) == 0) {
+			*at = q->firsts[i].at;
+			return 0;
+		}
+	if ((st = sq_stmt(s, q, ST_INCIDENT_FIRST_ALERT)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s, q, "read an incident's first alert");
+		sq_reset(st);
+		return -1;
+	}
+	*at = sq_col_i64(st, 0);
+	sq_reset(st);
+	if (*at > 0) {
+		q->firsts = xrealloc(q->firsts, (q->n_firsts + 1) *
+		    sizeof(*q->firsts));
+		q->firsts[q->n_firsts].id = xstrdup(id);
+		q->firsts[q->n_firsts++].at = *at;
+	}
+	return 0;
+}
+
+int
+sq_incident_stats(struct store *s, store_incident_stat_fn fn, void *arg)
+{
+	struct sq *q = sq_of(s);
+	struct store_incident_stat r;
+	sqlite3_stmt *st;
+	int rc, state;
+
+	if ((st = sq_stmt(s, q, ST_INCIDENT_STATS)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.drill = sqlite3_column_int(st, 0);
+		state = store_incident_state_parse(sq_col_text(st, 1));
+		r.state = state >= 0 ? (enum store_incident_state)state :
+		    STORE_INCIDENT_OPEN;
+		r.source = sq_col_text(st, 2);
+		r.created_at = sq_col_i64(st, 3);
+		r.acked_at = sq_col_i64(st, 4);
+		if (sq_first_alert(s, q, sq_col_text(st, 5),
+		    &r.first_alert_at) == -1) {
+			sq_reset(st);
+			return -1;
+		}
+		fn(arg, &r);
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, q, "read incident statistics");
+		sq_reset(st);
+		return -1;
+	}
+	sq_reset(st);
+	return 0;
+}
+
+/* Add n to the count of (kind, channel, drill). */
+static void
+sq_sends_add(struct sq *q, const char *kind, const char *channel, int drill,
+    uint64_t n)
+{
+	size_t i;
+
+	kind = kind != NULL ? kind : "";
+	channel = channel != NULL ? channel : "";
+	for (i = 0; i < q->n_sends; i++)
+		if (q->sends[i].drill == drill &&
+		    strcmp(q->sends[i].kind, kind) == 0 &&
+		    strcmp(q->sends[i].channel, channel) == 0)
+			break;
+	if (i == q->n_sends) {
+		q->sends = xrealloc(q->sends, (q->n_sends + 1) *
+		    sizeof(*q->sends));
+		q->sends[i].kind = xstrdup(kind);
+		q->sends[i].channel = xstrdup(channel);
+		q->sends[i].drill = drill;
+		q->sends[i].n = 0;
+		q->n_sends++;
+	}
+	q->sends[i].n += n;
+}
+
+/*
+ * Bring the counts up to date: the first time by counting the delivered
+ * rows (a pass over every incident job), then only the delivered events
+ * after sends_rowid, since job_events is append-only and a delivered job
+ * stays delivered.  No transaction: the store's one connection belongs
+ * to the calling thread, so nothing is written between the statements
+ * (and a transaction would need the write lock a read-only store cannot
+ * give).  A failure forgets the counts: the next call counts afresh.
+ */
+static int
+sq_sends_update(struct store *s, struct sq *q)
+{
+	sqlite3_stmt *st;
+	int64_t last;
+	int rc;
+
+	if ((st = sq_stmt(s, q, ST_EVENTS_LAST)) == NULL)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s, q, "read the last job event");
+		sq_reset(st);
+		goto fail;
+	}
+	last = sqlite3_column_int64(st, 0);
+	sq_reset(st);
+	if ((st = sq_stmt(s, q, q->sends_primed ? ST_INCIDENT_SENDS_SINCE :
+	    ST_INCIDENT_SENDS)) == NULL)
+		goto fail;
+	if (q->sends_primed) {
+		sqlite3_bind_int64(st, 1, q->sends_rowid);
+		sqlite3_bind_int64(st, 2, last);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sq_sends_add(q, sq_col_text(st, 0), sq_col_text(st, 1),
+		    sqlite3_column_int(st, 2) ? 1 : 0,
+		    (uint64_t)sqlite3_column_int64(st, 3));
+	sq_reset(st);
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, q, "count incident sends");
+		goto fail;
+	}
+	q->sends_rowid = last;
+	q->sends_primed = 1;
+	return 0;
+fail:
+	sq_sends_clear(q);
+	return -1;
+}
+
+int
+sq_incident_sends(struct store *s, store_incident_send_fn fn, void *arg)
+{
+	struct sq *q = sq_of(s);
+
+	if (sq_sends_update(s, q) == -1)
+		return -1;
+	for (size_t i = 0; i < q->n_sends; i++)
+		fn(arg, q->sends[i].kind, q->sends[i].channel,
+		    q->sends[i].drill, q->sends[i].n);
+	return 0;
+}

@@ -31,4 +31,7 @@ int sq_incident_events(struct store *s, const char *id,
 int sq_incident_jobs(struct store *s, const char *id, store_job_fn fn,
     void *arg);
 
+int sq_incident_stats(struct store *s, store_incident_stat_fn fn, void *arg);
+int sq_incident_sends(struct store *s, store_incident_send_fn fn, void *arg);
+
 #endif

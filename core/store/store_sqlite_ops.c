@@ -71,6 +71,8 @@ static const struct store_ledger_ops sq_ledger = {
 	.incident_event = sq_incident_event,
 	.incident_events = sq_incident_events,
 	.incident_jobs = sq_incident_jobs,
+	.incident_stats = sq_incident_stats,
+	.incident_sends = sq_incident_sends,
 };
 
 const struct store_ops store_sqlite_ops = {

@@ -337,7 +337,7 @@ if [ "$(f grammar.errors)" = 0 ]; then
 else
 	not_ok "$G" "$(grep -E '^grammar|Error|Traceback' c1.out)" "$(head -c 1500 metrics.txt)"
 fi
-is "$(f hist.n)" 4 "... four histograms: lateness and send latency for three channels"
+is "$(f hist.n)" 8 "... eight histograms: lateness, send latency for three channels, time to first alert and to acknowledgement by drill"
 case $(f promclient) in
 absent)	ok "# SKIP python3-prometheus-client not installed" ;;
 *)	is "$(f promclient)" same "prometheus_client's parser reads the same series" ;;
