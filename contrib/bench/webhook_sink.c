@@ -1,11 +1,23 @@
 /*
- * webhook_sink.c - the receiver for bench_webhook.sh: answers every POST
- * with 200 and a body every webhook flavour reads as success, counts
- * them, and reports "count first_us last_us" on GET /stats (not counted).
- * One libevent evhttp loop, so wrk and heraldd meet the same ceiling.
+ * webhook_sink.c - the receiver for bench_webhook.sh and
+ * bench_incident.sh: answers every POST with 200 and a body every webhook
+ * flavour reads as success, counts them, and reports on GET /stats (not
+ * counted) one line:
+ *
+ *   count first_us last_us alerts alert_first_us alert_last_us
+ *   reminders reminders_at_first_alert reminders_at_last_alert
+ *
+ * Times are CLOCK_REALTIME microseconds, so a script can set them against
+ * its own `date +%s%N`.  An alert is a body with "kind":"emergency", a
+ * reminder one with "kind":"reminder" (the generic flavour's JSON);
+ * reminders_at_* count the reminders received when the first and the
+ * last alert came.  With SLOW (seconds), reminders are answered only that
+ * long after they arrive, holding their sender's slot: a backlog that
+ * moves slowly.  One libevent evhttp loop, so wrk and heraldd meet the
+ * same ceiling.
  *
  *   cc -O2 -o webhook_sink webhook_sink.c $(pkg-config --cflags --libs libevent)
- *   webhook_sink PORTFILE
+ *   webhook_sink PORTFILE [SLOW]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +32,13 @@
 #include <sys/socket.h>
 
 struct sink {
+	struct event_base *base;
+	double slow;			/* seconds before answering a reminder */
 	unsigned long count;
 	long long first_us, last_us;
+	unsigned long alerts, reminders;
+	long long alert_first_us, alert_last_us;
+	unsigned long reminders_at_first, reminders_at_last;
 };
 
 static long long
@@ -29,34 +46,84 @@ now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char ok[] =
+    "{\"errcode\":0,\"errmsg\":\"ok\",\"code\":0,\"msg\":\"success\"}";
+
+static void
+reply_ok(struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL)
+		abort();
+	evbuffer_add(b, ok, sizeof(ok) - 1);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+on_slow(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reply_ok(arg);
+}
+
+/* Does the request's body hold needle?  (Bodies are small.) */
+static int
+body_has(struct evhttp_request *req, const char *needle)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evbuffer_ptr p = evbuffer_search(in, needle, strlen(needle), NULL);
+
+	return p.pos != -1;
 }
 
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
-	static const char ok[] =
-	    "{\"errcode\":0,\"errmsg\":\"ok\",\"code\":0,\"msg\":\"success\"}";
 	struct sink *s = arg;
-	struct evbuffer *b = evbuffer_new();
+	struct evbuffer *b;
 
-	if (b == NULL)
-		abort();
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
 	    strcmp(evhttp_request_get_uri(req), "/stats") == 0) {
-		evbuffer_add_printf(b, "%lu %lld %lld\n", s->count, s->first_us,
-		    s->last_us);
-	} else {
-		s->last_us = now_us();
-		if (s->count++ == 0)
-			s->first_us = s->last_us;
-		evbuffer_add(b, ok, sizeof(ok) - 1);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
+		if ((b = evbuffer_new()) == NULL)
+			abort();
+		evbuffer_add_printf(b, "%lu %lld %lld %lu %lld %lld %lu %lu %lu\n",
+		    s->count, s->first_us, s->last_us, s->alerts,
+		    s->alert_first_us, s->alert_last_us, s->reminders,
+		    s->reminders_at_first, s->reminders_at_last);
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+		return;
 	}
-	evhttp_send_reply(req, 200, "OK", b);
-	evbuffer_free(b);
+	s->last_us = now_us();
+	if (s->count++ == 0)
+		s->first_us = s->last_us;
+	if (body_has(req, "\"kind\":\"emergency\"")) {
+		if (s->alerts++ == 0) {
+			s->alert_first_us = s->last_us;
+			s->reminders_at_first = s->reminders;
+		}
+		s->alert_last_us = s->last_us;
+		s->reminders_at_last = s->reminders;
+	} else if (body_has(req, "\"kind\":\"reminder\"")) {
+		s->reminders++;
+		if (s->slow > 0) {
+			struct timeval tv = { (time_t)s->slow,
+			    (suseconds_t)((s->slow - (time_t)s->slow) * 1e6) };
+
+			event_base_once(s->base, -1, EV_TIMEOUT, on_slow, req, &tv);
+			return;
+		}
+	}
+	reply_ok(req);
 }
 
 int
@@ -70,12 +137,15 @@ main(int argc, char **argv)
 	struct sink s = { 0 };
 	FILE *fp;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: webhook_sink PORTFILE\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: webhook_sink PORTFILE [SLOW]\n");
 		return 2;
 	}
+	if (argc == 3)
+		s.slow = atof(argv[2]);
 	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL)
 		return 1;
+	s.base = base;
 	evhttp_set_gencb(http, on_request, &s);
 	if ((bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0)) == NULL ||
 	    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin,

@@ -12,6 +12,11 @@ answer depends on the path's first segment:
   /err-CODE/...  always HTTP 200 with the vendors' error shape and CODE
                  ({"errcode":CODE,...,"code":CODE,...})
   /slow-S/...    sleep S seconds, then 200
+  /slowkind-KIND-S/...
+                 sleep S seconds, then 200, when the body is JSON whose
+                 "kind" is KIND (herald's generic flavour: "reminder");
+                 others at once: a backlog that moves slowly beside
+                 messages that do not wait
   anything else  200 with a body every flavour reads as success
                  ({"errcode":0,"errmsg":"ok","code":0,"msg":"success",...})
 
@@ -92,6 +97,13 @@ class Handler(BaseHTTPRequestHandler):
                                    "code": code, "msg": "test error"}).encode()
             elif parts[0] == "slow" and len(parts) == 2:
                 delay = float(parts[1])
+            elif parts[0] == "slowkind" and len(parts) == 3:
+                try:
+                    kind = json.loads(raw.decode("utf-8")).get("kind")
+                except (ValueError, AttributeError):
+                    kind = None
+                if kind == parts[1]:
+                    delay = float(parts[2])
         except ValueError:
             status, body = 400, b'{"error":"bad test path"}'
         self.state.record({
