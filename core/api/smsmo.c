@@ -142,7 +142,21 @@ smsmo_same_notice(const struct smsmo_cand *a, const struct smsmo_cand *b)
 	    strcmp(a->contact, b->contact) == 0;
 }
 
-/* Latest due first; copies of one notice next to each other, by key. */
+/*
+ * An incident's notices (taken charge of, resolved) follow the alerts
+ * they answer even when due in the same second: taking charge in the
+ * second of a repeat wave gives the notice the repeat's due instant.
+ */
+static int
+smsmo_answers_alert(enum job_kind k)
+{
+	return k == JOB_INCIDENT_ACK || k == JOB_INCIDENT_CLOSE;
+}
+
+/*
+ * Latest due first, an incident's notice before its alert; copies of one
+ * notice next to each other, by key.
+ */
 static int
 smsmo_cand_cmp(const void *pa, const void *pb)
 {
@@ -151,6 +165,8 @@ smsmo_cand_cmp(const void *pa, const void *pb)
 
 	if (a->due != b->due)
 		return a->due > b->due ? -1 : 1;
+	if (smsmo_answers_alert(a->kind) != smsmo_answers_alert(b->kind))
+		return smsmo_answers_alert(a->kind) ? -1 : 1;
 	if ((r = strcmp(a->campaign, b->campaign)) != 0 ||
 	    (r = strcmp(a->item, b->item)) != 0 ||
 	    (r = strcmp(a->contact, b->contact)) != 0)
