@@ -330,6 +330,8 @@ dispatch_handoff(struct dispatch *d, struct dchan *ch, struct dsend *ds,
 	dj->gen = generation_ref(d->cur);
 	dj->holds_slot = 1;
 	ch->st.in_flight++;
+	if (policy_is_emergency(dj->sj->j.kind))
+		ch->urgent_in_flight++;
 	if (ch->st.in_flight > ch->st.max_in_flight)
 		ch->st.max_in_flight = ch->st.in_flight;
 	dispatch_note_sent(d, ch, dj, now_us);
@@ -389,9 +391,10 @@ dispatch_send_merged(struct dispatch *d, struct dchan *ch, int64_t now_us)
 
 /*
  * Send what ch's slots and tokens allow, the emergency queue first.  An
- * emergency job is ahead of everything (issue 14): it may take one of
- * the channel's emergency_slots beyond its concurrency, so sends of slow
- * reminders holding every ordinary slot do not hold it back, and it
+ * emergency job is ahead of everything (issue 14): it goes in a lane of
+ * its own (emergency_slots, as wide as the concurrency), so sends of slow
+ * reminders holding every ordinary slot do not hold it back, while the
+ * ordinary jobs behind it wait until it is handed off; it
  * overdraws the token bucket instead of waiting for a token (the
  * ordinary sends after it wait until the debt is paid).  It never goes
  * into a merged message: the merge is taken only when the job in line is
@@ -409,8 +412,8 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 	while (!d->holding && ch->present &&
 	    (next = dispatch_peek(ch)) != NULL) {
 		urgent = policy_is_emergency(next->sj->j.kind);
-		if (ch->st.in_flight >= ch->concurrency +
-		    (urgent ? ch->emergency_slots : 0))
+		if (urgent ? ch->urgent_in_flight >= ch->emergency_slots :
+		    ch->st.in_flight - ch->urgent_in_flight >= ch->concurrency)
 			break;
 		now_us = dispatch_now_us(d);
 		if (urgent)

@@ -15,8 +15,9 @@
  * one transaction, and a send keeps its channel slot until its outcome is
  * committed.  So after kill -9 at most `concurrency` jobs per channel were
  * handed to a plugin without their outcome on disk, plus as many
- * emergency jobs in their own slots: the bound on duplicates (DESIGN.md
- * rule 3).
+ * emergency jobs in their own lane (alerts never take an ordinary slot,
+ * so an incident's alerts sent twice are at most `concurrency` per
+ * channel): the bound on duplicates (DESIGN.md rule 3).
  *
  * The dispatcher borrows the generation (model and channel set) it sends
  * with from the engine, and takes a reference to it for each send in

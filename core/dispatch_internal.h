@@ -39,11 +39,15 @@ struct dchan {
 	struct djob *head[DISPATCH_PRIOS], *tail[DISPATCH_PRIOS];
 	size_t cap;		/* queue length at which it is saturated */
 	size_t concurrency;
-	/* Slots beyond concurrency that only emergency jobs may take
-	 * (policy_is_emergency()): as many as the channel's concurrency, so
-	 * slow ordinary sends never hold an emergency back.  The bound on
-	 * duplicates after kill -9 is concurrency + emergency_slots. */
+	/* Emergency jobs (policy_is_emergency()) have a lane of their own,
+	 * emergency_slots wide (the channel's concurrency): slow ordinary
+	 * sends holding every ordinary slot never hold an alert back, and
+	 * alerts never take an ordinary slot, so at most concurrency alerts
+	 * of a channel are in flight, the bound on alerts sent twice after
+	 * a kill -9 (issue 14).  urgent_in_flight counts them; st.in_flight
+	 * counts every send. */
 	size_t emergency_slots;
+	size_t urgent_in_flight;
 	int saturated;
 	struct tbucket tb;
 	struct event *ev_tokens;

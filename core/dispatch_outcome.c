@@ -493,6 +493,8 @@ dispatch_release(struct dispatch *d, struct dsend *list, int log_failed)
 		ch = ds->dj->chan;
 		if (ds->dj->holds_slot) {
 			ch->st.in_flight--;
+			if (policy_is_emergency(ds->dj->sj->j.kind))
+				ch->urgent_in_flight--;
 			generation_unref(ds->dj->gen);
 		}
 		if (ch != NULL)

@@ -1326,6 +1326,51 @@ test_emergency_slots_busy(void **state)
 }
 
 /*
+ * Alerts have a lane of their own as wide as the concurrency, and never
+ * take an ordinary slot: on an idle channel of concurrency 2, five alerts
+ * and two reminders in line put two alerts in flight, not four, and the
+ * reminders wait behind the alerts still queued.  That is the bound on
+ * alerts sent twice after a kill -9 (issue 14: the channel's
+ * concurrency).
+ */
+static void
+test_emergency_lane_width(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 2, .delay_ms = 300 },
+		{ .mode = "ok" },
+	};
+	char e[5][JOB_KEY_LEN], r[2][JOB_KEY_LEN], lines[16][128];
+	struct dispatch_stats st;
+	int n;
+
+	open_dispatch(f, cs, -1, 0);
+	for (int i = 0; i < 5; i++)
+		add_job(f, JOB_EMERGENCY, i % 2 ? "b" : "a", "one", 60 * i, 0,
+		    e[i]);
+	add_job(f, JOB_REMINDER, "a", "one", 60, T0 + 86400, r[0]);
+	add_job(f, JOB_REMINDER, "b", "one", 120, T0 + 86400, r[1]);
+	assert_int_equal(claim(f), 7);
+	dispatch_pump(f->d);
+	assert_int_equal(dispatch_channel_stats(f->d, "one", &st), 0);
+	assert_int_equal(st.in_flight, 2);
+	assert_int_equal(st.queued, 5);
+	n = read_record(f->record[0], lines, 16);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_kind(lines, n, " emergency "), 2);
+
+	/* Every alert goes before either reminder. */
+	for (int i = 0; i < 60 && read_record(f->record[0], lines, 16) < 7;
+	    i++)
+		spin_for(f, 100);
+	n = read_record(f->record[0], lines, 16);
+	assert_int_equal(n, 7);
+	assert_int_equal(count_kind(lines, 5, " emergency "), 5);
+	assert_int_equal(count_kind(lines + 5, 2, " reminder "), 2);
+}
+
+/*
  * A rate-limited channel (one a minute) whose bucket is empty: three
  * emergencies go at once, overdrawing it by three tokens, and the
  * reminder waiting in line pays for it: it goes after four intervals
@@ -1521,6 +1566,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_tbucket_give),
 	cmocka_unit_test(test_model_index),
 	cmocka_unit_test_setup_teardown(test_emergency_slots_busy, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_lane_width, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_emergency_overdraws_bucket, setup,
 	    teardown),
