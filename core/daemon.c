@@ -202,7 +202,7 @@ daemon_http_start(struct daemon *d)
 	httpd_set_max_body(d->httpd, m->daemon.api_max_body);
 	daemon_http_limits(d->httpd, &m->daemon);
 	d->listen = xstrdup(m->daemon.listen);
-	log_info("http: listening on %s", httpd_address(d->httpd));
+	log_notice("http: listening on %s", httpd_address(d->httpd));
 	return 0;
 }
 
