@@ -27,12 +27,15 @@ struct store {
 	const struct store_ops *ops;
 	void *be;		/* the backend's state */
 	char *owner;
+	const char *password;	/* borrowed, during open only */
 	char err[512];
 	int fault;		/* the last failure was the storage's */
 };
 
 static const struct store_ops *const store_backends[] = {
 	&store_sqlite_ops,
+	&store_pg_ops,
+	&store_postgres_ops,
 };
 
 void *
@@ -45,6 +48,12 @@ const char *
 store_owner(const struct store *s)
 {
 	return s->owner;
+}
+
+const char *
+store_password(const struct store *s)
+{
+	return s->password;
 }
 
 int
@@ -124,10 +133,19 @@ int
 store_open(const char *url, const char *owner, struct store **out,
     char *err, size_t errlen)
 {
+	return store_open_auth(url, owner, NULL, out, err, errlen);
+}
+
+/* Caller owns *out (store_close()); password is borrowed for the call. */
+int
+store_open_auth(const char *url, const char *owner, const char *password,
+    struct store **out, char *err, size_t errlen)
+{
 	const struct store_ops *ops = NULL;
 	struct store *s = NULL;
 	const char *colon;
 	size_t i, n;
+	int rc;
 
 	*out = NULL;
 	if (url == NULL || (colon = strchr(url, ':')) == NULL) {
@@ -136,12 +154,6 @@ store_open(const char *url, const char *owner, struct store **out,
 		return -1;
 	}
 	n = (size_t)(colon - url);
-	if ((n == 10 && strncmp(url, "postgresql", n) == 0) ||
-	    (n == 8 && strncmp(url, "postgres", n) == 0)) {
-		snprintf(err, errlen, "PostgreSQL store not built in this "
-		    "version");
-		return -1;
-	}
 	for (i = 0; i < sizeof(store_backends) / sizeof(store_backends[0]);
 	    i++) {
 		if (strlen(store_backends[i]->scheme) == n &&
@@ -150,7 +162,7 @@ store_open(const char *url, const char *owner, struct store **out,
 	}
 	if (ops == NULL) {
 		snprintf(err, errlen, "store \"%s\": unknown scheme \"%.*s\" "
-		    "(known: sqlite)", url, (int)n, url);
+		    "(known: sqlite, postgresql)", url, (int)n, url);
 		return -1;
 	}
 	if (colon[1] == '\0') {
@@ -162,7 +174,10 @@ store_open(const char *url, const char *owner, struct store **out,
 	s = xcalloc(1, sizeof(*s));
 	s->ops = ops;
 	s->owner = xstrdup(owner != NULL && *owner != '\0' ? owner : "local");
-	if (ops->open(s, colon + 1, &s->be) == -1) {
+	s->password = password;
+	rc = ops->open(s, colon + 1, &s->be);
+	s->password = NULL;
+	if (rc == -1) {
 		snprintf(err, errlen, "%s", s->err);
 		goto fail;
 	}

@@ -30,11 +30,17 @@
 
 struct store;
 
-/* Open the store named by url ("sqlite:PATH"); creates and migrates the
+/* Open the store named by url ("sqlite:PATH", "postgresql://HOST/DB",
+ * "postgresql:host=H dbname=D"); creates and migrates the
  * schema.  Caller owns *out (store_close()).  Returns 0, or -1 with a
  * message in err. */
 int store_open(const char *url, const char *owner, struct store **out,
     char *err, size_t errlen);
+/* store_open() with a password for the backend (PostgreSQL; NULL: its
+ * own means, PGPASSWORD or pgpass); borrowed, never kept after the
+ * open, never in a message. */
+int store_open_auth(const char *url, const char *owner,
+    const char *password, struct store **out, char *err, size_t errlen);
 /* Accepts NULL. */
 void store_close(struct store *s);
 /* The last error of s. */
@@ -394,12 +400,16 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;		/* "postgresql:" */
+extern const struct store_ops store_postgres_ops;	/* "postgres:" */
 
 /* For backends: their state, the owner named at open (never NULL), and
  * the error buffer.  Both return -1 for `return store_seterr(...)`.
  * store_setfault() marks the error as the storage's (store_is_fault()). */
 void *store_backend(const struct store *s);
 const char *store_owner(const struct store *s);
+/* The password given to store_open_auth(), during open only; NULL. */
+const char *store_password(const struct store *s);
 int store_seterr(struct store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void store_setfault(struct store *s);
