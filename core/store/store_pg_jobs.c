@@ -5,8 +5,10 @@
  * Leases are judged by the database's clock (PG_DB_NOW), never by a
  * node's: a node whose clock is 2 s off would otherwise take another's
  * job 2 s early, or keep its own 2 s too long.  The caller's lease_until
- * is on its own clock; only its length (lease_until - the caller's now)
- * is used, added to the database's now.  A row in flight whose lease
+ * is on its own clock; only its length is used, added to the database's
+ * now: lease_until - until, where until is the caller's now plus its
+ * look-ahead, so the lease is that much shorter than asked, never
+ * longer, and no clock of the node is read.  A row in flight whose lease
  * ran out is claimable again by any node; store_record() by a node that
  * lost its lease so fails, and never overwrites the new holder's outcome.
  */
@@ -69,7 +71,7 @@ pg_claim(struct store *s, int64_t until, size_t max,
 	PGresult *res = NULL;
 	struct job j;
 	char *chans, *ids = NULL;
-	int64_t len = lease_until - (int64_t)time(NULL);
+	int64_t len = lease_until - until;
 	size_t idlen = 0, cap = 0;
 	int outer, i, n;
 
