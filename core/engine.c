@@ -410,7 +410,8 @@ engine_open(struct event_base *base, struct generation *g,
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	owner = xasprintf("%s:%ld", host, (long)getpid());
-	rc = store_open(m->daemon.store, owner, &e->st, err, errlen);
+	rc = store_open_auth(m->daemon.store, owner, m->daemon.store_password,
+	    &e->st, err, errlen);
 	free(owner);
 	if (rc == -1)
 		goto fail;

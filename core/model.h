@@ -328,7 +328,7 @@ struct model_alertmanager {
 
 struct model_daemon {
 	const char *timezone;		/* default "Asia/Shanghai" */
-	const char *store;		/* "sqlite:PATH", PATH resolved */
+	const char *store;		/* "sqlite:PATH" (resolved), "postgresql:..." */
 	const char *listen;		/* "127.0.0.1:8025" */
 	const char *public_url;		/* base of ack links or NULL */
 	/* Secrets are read at load (first line of each file); NULL when
@@ -345,6 +345,9 @@ struct model_daemon {
 	const char *dlr_secret_file;	/* resolved path or NULL */
 	const char *dlr_secret;		/* HMAC key of delivery-receipt URLs */
 	size_t dlr_secret_len;
+	const char *store_password_file; /* resolved path or NULL */
+	const char *store_password;	/* PostgreSQL's; NULL: libpq's env */
+	size_t store_password_len;
 	int api_read_auth;		/* GET /v1/... needs the token too */
 	int metrics_auth;		/* GET /metrics needs the token too */
 	size_t api_max_body;		/* request body cap, bytes */

@@ -38,7 +38,7 @@ static const char *const conf_top_keys[] = {
 static const char *const conf_herald_keys[] = {
 	"timezone", "store", "listen", "public_url", "api_token_file",
 	"ack_secret_file", "sms_reply_token_file", "dlr_secret_file",
-	"api_read_auth",
+	"store_password_file", "api_read_auth",
 	"metrics_auth", "api_max_body", "plugin_dir", "pid_file", "log_level",
 	"log_target", "engine", "api_request_timeout", "api_max_connections",
 	"api_max_connections_per_peer", "alertmanager", NULL
@@ -689,6 +689,14 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	    &d->sms_reply_token_file, &d->sms_reply_token_len);
 	d->dlr_secret = conf_secret(cx, g, "dlr_secret_file",
 	    &d->dlr_secret_file, &d->dlr_secret_len);
+	d->store_password = conf_secret(cx, g, "store_password_file",
+	    &d->store_password_file, &d->store_password_len);
+	/* SQLite has no password: a file named for it is a mistake. */
+	if (d->store_password != NULL && d->store != NULL &&
+	    strncmp(d->store, "postgresql:", 11) != 0)
+		conf_warn(cx, config_setting_get_member(g,
+		    "store_password_file"), "store_password_file with a "
+		    "store that is not PostgreSQL: it is not used");
 	if (d->alertmanager.set && d->api_token == NULL)
 		conf_warn(cx, config_setting_get_member(g, "alertmanager"),
 		    "alertmanager without api_token_file: writes are disabled, "
