@@ -6,7 +6,8 @@
  * With HERALD_TEST_PG_URL set (tests/integration/test_store_pg.sh starts
  * a throwaway PostgreSQL), the same tests, less those about SQLite's
  * files and migrations, run on the PostgreSQL backend instead: each on
- * an empty schema, and the independent look (sql_int) through libpq.
+ * an empty schema, and the independent look (sql_int) through libpq;
+ * and one that only PostgreSQL can run, two nodes on one database.
  */
 #include <sys/stat.h>
 
@@ -1684,6 +1685,109 @@ test_incident_ack_stops_alerts(void **state)
 	    NULL), -1);
 }
 
+/* Whether the history of key has an event whose detail contains what. */
+static int
+has_event(struct store *s, const char *key, const char *what)
+{
+	struct history h = { 0 };
+	size_t i;
+
+	assert_int_equal(store_history(s, key, seen_event, &h), 0);
+	for (i = 0; i < h.n; i++)
+		if (strstr(h.detail[i], what) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * Two nodes, A (the fixture's "test-node") and B, on one PostgreSQL
+ * database (issue 15): B can neither claim nor recover A's live leases;
+ * once A's short lease runs out by the database's clock, B takes the job
+ * over with an event saying whose lease expired, and A, back late,
+ * learns "lease lost" and leaves B's outcome alone.  PostgreSQL only:
+ * SQLite has one node by construction.
+ */
+static void
+test_two_owners(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct store_result r = { .outcome = STORE_DELIVERED, .at = 1100,
+	    .detail = "sent by A" };
+	struct seen sa = { 0 }, sb = { 0 };
+	struct store *b;
+	struct job v[2];
+	char err[512];
+	size_t n = 0;
+	int i;
+
+	assert_int_equal(store_open(f->url, "node-b", &b, err, sizeof(err)),
+	    0);
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
+	plan(f->s, v, 2, &st);
+	/* A: p1 under a 1 s lease, p2 under 300 s. */
+	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1001, seen_job,
+	    &sa, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1300, seen_job,
+	    &sa, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sa.key[0], v[0].key);
+	assert_string_equal(sa.key[1], v[1].key);
+
+	/* Both leases live: B claims nothing and recovers nothing. */
+	assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300, seen_job,
+	    &sb, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_recover(b, 1000, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'inflight' AND owner = 'test-node'"), 2);
+
+	/* A's 1 s lease runs out (within 2.5 s, the database rounding to
+	 * the second): B takes p1, never p2. */
+	for (i = 0; i < 50 && n == 0; i++) {
+		usleep(100000);
+		assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300,
+		    seen_job, &sb, &n), 0);
+	}
+	assert_int_equal(n, 1);
+	assert_string_equal(sb.key[0], v[0].key);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'inflight' AND owner = 'node-b'"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'inflight' AND owner = 'test-node'"), 1);
+	assert_true(has_event(f->s, v[0].key, "lease of test-node expired"));
+	assert_false(has_event(f->s, v[1].key, "expired"));
+	/* B's recover takes back its own p1 only, A's live p2 stays. */
+	assert_int_equal(store_recover(b, 1000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'inflight' AND owner = 'test-node'"), 1);
+	assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300, seen_job,
+	    &sb, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sb.key[1], v[0].key);
+
+	/* A, late, records p1: lease lost, not a fault of the store. */
+	assert_int_equal(store_record(f->s, v[0].key, &r), -1);
+	assert_non_null(strstr(store_error(f->s), "lease lost"));
+	assert_false(store_is_fault(f->s));
+	assert_int_equal(state_of(f->s, v[0].key), JOB_INFLIGHT);
+	/* B's outcome stands; A's second try cannot overwrite it. */
+	record(b, v[0].key, STORE_FAILED, 1200, 0, "failed at B");
+	assert_int_equal(store_record(f->s, v[0].key, &r), -1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_FAILED);
+	assert_true(has_event(f->s, v[0].key, "failed at B"));
+	assert_false(has_event(f->s, v[0].key, "sent by A"));
+	/* A's own live lease records as usual. */
+	assert_int_equal(store_record(f->s, v[1].key, &r), 0);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_DELIVERED);
+	store_close(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1746,6 +1850,7 @@ static const struct CMUnitTest tests_pg[] = {
 	T(test_plan_adopts_inserted),
 	T(test_incident_open_once),
 	T(test_incident_ack_stops_alerts),
+	T(test_two_owners),
 };
 
 int
