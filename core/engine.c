@@ -379,9 +379,11 @@ engine_sched_settings(const struct model *m, struct sched_settings *set)
 	memset(set, 0, sizeof(*set));
 	set->prefetch = m->daemon.engine.prefetch;
 	set->lease = m->daemon.engine.lease;
-	/* A lease shorter than the window would expire while held. */
-	if (set->lease < set->prefetch + 60)
-		set->lease = set->prefetch + 60;
+	/* A lease shorter than the window would expire while held; past
+	 * it, a few seconds for the send (short leases are for tests of
+	 * several nodes: herald.conf(5), "lease"). */
+	if (set->lease < set->prefetch + 5)
+		set->lease = set->prefetch + 5;
 }
 
 /* --- life cycle --- */

@@ -156,17 +156,28 @@ fail:
 	return -1;
 }
 
-/* Rows in flight past their lease are due now: another node died. */
+/*
+ * Rows in flight past their lease are due now: another node died.  So
+ * are rows another node holds: not claimable yet, but the scheduler then
+ * polls (sched.c, "due in the window but not claimable") and so takes
+ * them over once the lease runs out; without them a node with nothing
+ * else to do would never look again, and a dead node's jobs would stay
+ * in flight.  This node's own live rows are held in its memory: not due.
+ */
 int
 pg_next_due(struct store *s, int64_t *next_at, int *found)
 {
 	struct pg *q = pg_of(s);
+	struct pg_args a;
 	PGresult *res;
 
 	*found = 0;
+	pg_args_init(&a);
+	pg_arg_text(&a, store_owner(s));
 	res = pg_q(s, q, "next due", "SELECT min(next_at) FROM job_rows "
 	    "WHERE state = 'pending' OR (state = 'inflight' "
-	    "AND lease_until < " PG_DB_NOW ")", NULL);
+	    "AND (lease_until < " PG_DB_NOW " OR owner IS DISTINCT FROM $1))",
+	    &a);
 	if (res == NULL)
 		return -1;
 	if (!PQgetisnull(res, 0, 0)) {

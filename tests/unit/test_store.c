@@ -1718,8 +1718,9 @@ test_two_owners(void **state)
 	struct store *b;
 	struct job v[2];
 	char err[512];
+	int64_t at = 0;
 	size_t n = 0;
-	int i;
+	int i, found = 0;
 
 	assert_int_equal(store_open(f->url, "node-b", &b, err, sizeof(err)),
 	    0);
@@ -1736,7 +1737,14 @@ test_two_owners(void **state)
 	assert_string_equal(sa.key[0], v[0].key);
 	assert_string_equal(sa.key[1], v[1].key);
 
-	/* Both leases live: B claims nothing and recovers nothing. */
+	/* Both leases live: B claims nothing and recovers nothing, but
+	 * sees A's rows as due (so that its scheduler polls for their
+	 * expiry); A holds them in memory and sees nothing due. */
+	assert_int_equal(store_next_due(b, &at, &found), 0);
+	assert_true(found);
+	assert_int_equal(at, 100);
+	assert_int_equal(store_next_due(f->s, &at, &found), 0);
+	assert_false(found);
 	assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300, seen_job,
 	    &sb, &n), 0);
 	assert_int_equal(n, 0);
