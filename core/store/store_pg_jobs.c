@@ -58,7 +58,10 @@ pg_array(const char *const *v, size_t n)
  * in progress is skipped, not waited for), highest priority first, then
  * mark them in flight under our lease in the same transaction.  Pending
  * rows, and rows in flight whose lease expired (a dead node's), qualify;
- * a taken-over row gets an event naming the node that lost it.  fn runs
+ * a taken-over row gets an event naming the node that lost it.  Never
+ * our own: a row in flight under this process's name is held in its
+ * memory (waiting for a rate limit, say) and taking it again would send
+ * it twice, as SQLite's claim, which takes pending rows only, never does.  fn runs
  * after the commit, with strings from the result, freed after.
  */
 int
@@ -88,11 +91,12 @@ pg_claim(struct store *s, int64_t until, size_t max,
 	pg_arg_i64(&a, (int64_t)max);
 	pg_arg_i64(&a, last_prio);
 	pg_arg_text(&a, chans);
+	pg_arg_text(&a, store_owner(s));
 	res = pg_q(s, q, "claim", "SELECT " PG_JOB_COLS ", id, "
 	    "(state = 'inflight')::int, owner FROM job_rows "
 	    "WHERE priority <= $3 AND next_at <= $1 "
 	    "AND (state = 'pending' OR (state = 'inflight' "
-	    "AND lease_until < " PG_DB_NOW ")) "
+	    "AND lease_until < " PG_DB_NOW " AND owner IS DISTINCT FROM $5)) "
 	    "AND NOT (channel = ANY ($4::text[])) "
 	    "ORDER BY priority, next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
 	    &a);
@@ -162,7 +166,8 @@ fail:
  * polls (sched.c, "due in the window but not claimable") and so takes
  * them over once the lease runs out; without them a node with nothing
  * else to do would never look again, and a dead node's jobs would stay
- * in flight.  This node's own live rows are held in its memory: not due.
+ * in flight.  This node's own rows are held in its memory, their lease
+ * run out or not (pg_claim() never takes them back): not due.
  */
 int
 pg_next_due(struct store *s, int64_t *next_at, int *found)
@@ -176,7 +181,7 @@ pg_next_due(struct store *s, int64_t *next_at, int *found)
 	pg_arg_text(&a, store_owner(s));
 	res = pg_q(s, q, "next due", "SELECT min(next_at) FROM job_rows "
 	    "WHERE state = 'pending' OR (state = 'inflight' "
-	    "AND (lease_until < " PG_DB_NOW " OR owner IS DISTINCT FROM $1))",
+	    "AND owner IS DISTINCT FROM $1)",
 	    &a);
 	if (res == NULL)
 		return -1;
