@@ -583,6 +583,51 @@ test_alertmanager(void **state)
 	assert_int_equal(f->errs.n, 6);
 }
 
+/* herald.store_password_file: read at load into the model, whatever the
+ * file's mode a warning only; a file with an SQLite store is unused. */
+static void
+test_store_password(void **state)
+{
+	struct fixture *f = *state;
+	char path[256];
+
+	put(f, "pg.pass", "pg-Secret 1\nignored\n");
+	snprintf(path, sizeof(path), "%s/pg.pass", f->dir);
+	assert_int_equal(chmod(path, 0600), 0);
+	put(f, "pg.conf",
+	    "herald = { store = \"postgresql://herald@db1/herald\";\n"
+	    "  store_password_file = \"pg.pass\"; };\n"
+	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n");
+	if (load(f, "pg.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	assert_int_equal(f->errs.n, 0);
+	assert_string_equal(f->m->daemon.store,
+	    "postgresql://herald@db1/herald");
+	assert_string_equal(f->m->daemon.store_password, "pg-Secret 1");
+	assert_int_equal(f->m->daemon.store_password_len, 11);
+	assert_non_null(strstr(f->m->daemon.store_password_file, "/pg.pass"));
+	model_free(f->m);
+	f->m = NULL;
+
+	/* Readable by others: a warning at the key, not the password. */
+	assert_int_equal(chmod(path, 0644), 0);
+	put(f, "sq.conf",
+	    "herald = { store = \"sqlite:h.db\";\n"
+	    "  store_password_file = \"pg.pass\"; };\n"
+	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n");
+	assert_non_null(load(f, "sq.conf"));
+	assert_int_equal(f->errs.n_warnings, 2);
+	assert_true(has(f, "sq.conf", 2, "warning: store_password_file with a "
+	    "store that is not PostgreSQL: it is not used"));
+	for (size_t i = 0; i < f->errs.n; i++) {
+		char *e = errlist_format(&f->errs, i);
+
+		assert_null(strstr(e, "pg-Secret"));
+		free(e);
+	}
+}
+
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_campaign, setup, teardown),
@@ -597,6 +642,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_alertmanager, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_store_password, setup, teardown),
 };
 
 UNIT_MAIN(tests)
