@@ -94,10 +94,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
 PY
 }
 
-# conf FILE STORE PASSWORD_FILE PATH_PART AT -- N contacts on a webhook
+# conf FILE STORE PASSWORD_FILE PATH_PART AT LEASE -- N contacts on a webhook
 # channel whose receiver takes 50 ms per post, a deadline whose reminder
 # is due at AT for them all, and an incident plan alerting two desks on
-# a fast channel.
+# a fast channel; the claim lease LEASE less the 2 s prefetch.
 conf() {
 	awk -v n="$N" 'BEGIN {
 		print "contacts = ("
@@ -114,7 +114,7 @@ conf() {
 	cat >"$1" <<CONF
 herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai";
   store = "$2"; store_password_file = "$3"; api_token_file = "token";
-  engine = { workdays_only = [ ]; prefetch = "2s"; lease = "10s"; }; };
+  engine = { workdays_only = [ ]; prefetch = "2s"; lease = "$6"; }; };
 channels = (
   { name = "hook"; plugin = "webhook"; url = "http://127.0.0.1:$P/slow-0.05/$4/x";
     concurrency = $CONC; rate = "1000/s"; },
@@ -133,7 +133,7 @@ CONF
 now=$(date +%s)
 
 # --- 1. the password ---------------------------------------------------
-conf bad.conf "$URL" bad.pass bad $((now + 3600))
+conf bad.conf "$URL" bad.pass bad $((now + 3600)) 10s
 start_bg "$T/bad.log" "$HERALDD" -f -c bad.conf
 bad_pid=$BG_PID
 wait_exit "$bad_pid" 20
@@ -145,7 +145,7 @@ is "$(grep -c -e 'not-the-password' -e "$PASSWORD" "$T/bad.log")" 0 \
 
 # --- 2. deadlines, an incident, kill -9 and restart -------------------
 at=$((now + 5))
-conf h.conf "$URL" pg.pass main "$at"
+conf h.conf "$URL" pg.pass main "$at" 10s
 start_bg "$T/d1.log" "$HERALDD" -f -c h.conf
 pid=$BG_PID
 if wait_listen "$T/d1.log" 30 && wait_until 20 log_has "$T/d1.log" "planned $N jobs: $N new"; then
@@ -223,7 +223,8 @@ is "$(unexpected_warnings "$T/d2.log" 'in flight|recovered|lease')" "" \
 # --- 3. two nodes at once on an empty database ------------------------
 TWIN="postgresql://herald@127.0.0.1:$PG_PORT/twin"
 at=$(($(date +%s) + 6))
-conf twin.conf "$TWIN" pg.pass twin "$at"
+# A long lease: a node slowed down by a loaded machine must not look dead.
+conf twin.conf "$TWIN" pg.pass twin "$at" 5m
 start_bg "$T/t1.log" "$HERALDD" -f -c twin.conf
 p1=$BG_PID
 start_bg "$T/t2.log" "$HERALDD" -f -c twin.conf
