@@ -196,8 +196,8 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 7);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 8);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
 	    "'submissions', 'job_acks', 'meta')"), 5);
@@ -230,7 +230,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -1045,7 +1045,7 @@ test_migrate_v1(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
 	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
@@ -1294,7 +1294,7 @@ test_migrate_v2_plan_cancelled(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
 	    "WHERE plan_cancelled IS NOT NULL"), 1);
 	plan(f->s, v, 2, &st);
