@@ -193,11 +193,12 @@ node_start(struct node *n, struct store *st, int64_t lease,
 		n->lease = lease;
 	if (hooks != NULL)
 		n->hooks = *hooks;
+	node_tick(n);
+	/* Without a loop (tests) the caller runs node_tick() itself. */
 	if (n->base == NULL)
 		return 0;
 	if ((n->timer = evtimer_new(n->base, node_on_timer, n)) == NULL)
 		return -1;
-	node_tick(n);
 	evtimer_add(n->timer, &tv);
 	return 0;
 }

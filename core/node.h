@@ -56,9 +56,9 @@ struct node *node_new(struct event_base *base, const struct sched_clock *clock);
 /* The UUID text, the owner to open the store with; borrowed from n. */
 const char *node_id(const struct node *n);
 /*
- * Beat now, then every NODE_BEAT_SECONDS on n's loop, over st (borrowed;
- * it must outlive n's timer: node_free() first).  lease: seconds, the
- * claims' lease.  hooks copied.  Returns 0, or -1 when the timer cannot
+ * Beat now, then every NODE_BEAT_SECONDS on n's loop (no timer without
+ * a base: the caller ticks), over st (borrowed; it must outlive n's
+ * timer: node_free() first).  lease: seconds, the claims' lease.  hooks copied.  Returns 0, or -1 when the timer cannot
  * be made.
  */
 int node_start(struct node *n, struct store *st, int64_t lease,
