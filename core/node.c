@@ -203,6 +203,21 @@ node_start(struct node *n, struct store *st, int64_t lease,
 	return 0;
 }
 
+int
+node_live(const struct node *n, void (*fn)(void *arg,
+    const struct store_node *o), void *arg)
+{
+	return store_nodes(n->st, node_now(n) - NODE_LIVE_SECONDS, fn, arg);
+}
+
+int
+node_differs(const struct node *n, const struct store_node *o)
+{
+	if (n->digest[0] != '\0' && o->config != NULL && *o->config != '\0')
+		return strcmp(n->digest, o->config) != 0;
+	return n->generation != o->generation;
+}
+
 void
 node_free(struct node *n)
 {

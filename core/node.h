@@ -58,8 +58,8 @@ const char *node_id(const struct node *n);
 /*
  * Beat now, then every NODE_BEAT_SECONDS on n's loop (no timer without
  * a base: the caller ticks), over st (borrowed; it must outlive n's
- * timer: node_free() first).  lease: seconds, the claims' lease.  hooks copied.  Returns 0, or -1 when the timer cannot
- * be made.
+ * timer: node_free() first).  lease: seconds, the claims' lease.
+ * hooks copied.  Returns 0, or -1 when the timer cannot be made.
  */
 int node_start(struct node *n, struct store *st, int64_t lease,
     const struct node_hooks *hooks);
@@ -80,6 +80,16 @@ int64_t node_lease_until(const struct node *n, int64_t claimed_until);
 /* This node's row as it last beat (last_beat 0 before the first);
  * strings borrowed from n. */
 void node_self(const struct node *n, struct store_node *out);
+/*
+ * The live nodes, this one included once it has beaten: those whose beat
+ * is at most NODE_LIVE_SECONDS old, from the store (store_nodes()), the
+ * latest beat first.  Returns 0 or -1 (store_error() of n's store).
+ */
+int node_live(const struct node *n, void (*fn)(void *arg,
+    const struct store_node *o), void *arg);
+/* Whether o runs another config than n: by digest when both have one,
+ * else by generation number. */
+int node_differs(const struct node *n, const struct store_node *o);
 /* Accepts NULL. */
 void node_free(struct node *n);
 
