@@ -45,7 +45,7 @@ struct engine {
 	struct engine_status status;
 
 	/* Which parts see the store failing (engine_status has the sum). */
-	int store_disp_down, store_sched_down;
+	int store_disp_down, store_sched_down, store_node_down;
 
 	struct event *ev_drain;
 	int64_t drain_deadline_us;
@@ -309,7 +309,8 @@ engine_store_report(struct engine *e, int *down, const char *err)
 	*down = err != NULL;
 	if (err != NULL)
 		snprintf(s->store_error, sizeof(s->store_error), "%s", err);
-	s->store_failing = e->store_disp_down || e->store_sched_down;
+	s->store_failing = e->store_disp_down || e->store_sched_down ||
+	    e->store_node_down;
 	if (!was && s->store_failing) {
 		s->store_failing_since = now;
 		s->store_faults++;
@@ -331,6 +332,16 @@ engine_on_disp_store(void *arg, const char *err)
 	struct engine *e = arg;
 
 	engine_store_report(e, &e->store_disp_down, err);
+}
+
+/* node_hooks.store: a heartbeat, renewal or reaping failed, or worked
+ * again. */
+static void
+engine_on_node_store(void *arg, const char *err)
+{
+	struct engine *e = arg;
+
+	engine_store_report(e, &e->store_node_down, err);
 }
 
 static void
@@ -443,7 +454,7 @@ engine_open(struct event_base *base, struct generation *g,
 	struct sched_settings set;
 	struct engine *e = xcalloc(1, sizeof(*e));
 	struct node_hooks nh = { .held = engine_on_node_held,
-	    .reaped = engine_on_node_reaped };
+	    .reaped = engine_on_node_reaped, .store = engine_on_node_store };
 	int64_t now;
 
 	e->base = base;

@@ -3,9 +3,10 @@
  *
  * A timer on the loop beats every few seconds: the heartbeat row, the
  * lease renewal when due, and reaping leases that ran out (the jobs of a
- * dead node, or this node's own after it fenced itself).  Failures are
- * logged here, at the top of the timer's call chain, once per change
- * between failing and working, as the scheduler does.
+ * dead node, or this node's own after it fenced itself).  Failures go
+ * to the store hook (the engine reports the store's health once for all
+ * its parts), or without one are logged here, once per change between
+ * failing and working, as the scheduler does.
  */
 #include "node.h"
 
@@ -138,6 +139,7 @@ node_tick(struct node *n)
 	int64_t now = node_now(n);
 	size_t reaped = 0;
 	const char *what;
+	char err[600];
 
 	n->in_flight = n->hooks.held != NULL ? n->hooks.held(n->hooks.arg) : 0;
 	node_self(n, &self);
@@ -152,7 +154,9 @@ node_tick(struct node *n)
 	what = "lease reaping";
 	if (store_lease_reap(n->st, now, &reaped) == -1)
 		goto fail;
-	if (n->failing)
+	if (n->failing && n->hooks.store != NULL)
+		n->hooks.store(n->hooks.arg, NULL);
+	else if (n->failing)
 		log_notice("node %s: the store answers again", n->id);
 	n->failing = 0;
 	if (reaped > 0) {
@@ -163,7 +167,10 @@ node_tick(struct node *n)
 	}
 	return 0;
 fail:
-	if (!n->failing)
+	if (!n->failing && n->hooks.store != NULL) {
+		snprintf(err, sizeof(err), "%s: %s", what, store_error(n->st));
+		n->hooks.store(n->hooks.arg, err);
+	} else if (!n->failing)
 		log_warnx("node %s: %s: %s; leases held until %lld", n->id,
 		    what, store_error(n->st), (long long)n->renewed_until);
 	n->failing = 1;

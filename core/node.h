@@ -44,6 +44,11 @@ struct node_hooks {
 	/* Leases ran out and their jobs are pending again: claim.
 	 * Optional. */
 	void (*reaped)(void *arg, size_t n);
+	/* The store failed a round (err, borrowed for the call) or answered
+	 * again (err NULL): called on each change only, so that the store's
+	 * health is reported once for the whole daemon.  Without it the
+	 * node logs each change itself.  Optional. */
+	void (*store)(void *arg, const char *err);
 	void *arg;
 };
 
