@@ -51,7 +51,8 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct sched_clock clock = { fake_now, f };
-	struct node_hooks hooks = { on_held, on_reaped, f };
+	struct node_hooks hooks = { .held = on_held, .reaped = on_reaped,
+	    .arg = f };
 	char url[128], err[256];
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_node.XXXXXX");
