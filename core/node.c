@@ -177,15 +177,28 @@ fail:
 	return -1;
 }
 
+/* Every NODE_BEAT_SECONDS, or every third of a short lease, so that a
+ * renewal always comes before the last one's horizon. */
+static struct timeval
+node_interval(const struct node *n)
+{
+	struct timeval tv = { NODE_BEAT_SECONDS, 0 };
+
+	if (n->lease / 3 < NODE_BEAT_SECONDS)
+		tv.tv_sec = n->lease / 3 > 1 ? n->lease / 3 : 1;
+	return tv;
+}
+
 static void
 node_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
-	struct timeval tv = { NODE_BEAT_SECONDS, 0 };
+	struct timeval tv;
 
 	(void)fd;
 	(void)what;
 	node_tick(n);
+	tv = node_interval(n);
 	evtimer_add(n->timer, &tv);
 }
 
@@ -193,7 +206,7 @@ int
 node_start(struct node *n, struct store *st, int64_t lease,
     const struct node_hooks *hooks)
 {
-	struct timeval tv = { NODE_BEAT_SECONDS, 0 };
+	struct timeval tv;
 
 	n->st = st;
 	if (lease > 0)
@@ -206,6 +219,7 @@ node_start(struct node *n, struct store *st, int64_t lease,
 		return 0;
 	if ((n->timer = evtimer_new(n->base, node_on_timer, n)) == NULL)
 		return -1;
+	tv = node_interval(n);
 	evtimer_add(n->timer, &tv);
 	return 0;
 }

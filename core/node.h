@@ -33,7 +33,8 @@ struct node;
 struct store;
 struct store_node;
 
-#define NODE_BEAT_SECONDS 5		/* between heartbeats */
+#define NODE_BEAT_SECONDS 5		/* between heartbeats (a third of
+					 * the lease when that is shorter) */
 #define NODE_LIVE_SECONDS 30		/* silent longer: not listed live */
 #define NODE_FORGET_SECONDS 86400	/* silent longer: row deleted */
 
@@ -61,9 +62,10 @@ struct node *node_new(struct event_base *base, const struct sched_clock *clock);
 /* The UUID text, the owner to open the store with; borrowed from n. */
 const char *node_id(const struct node *n);
 /*
- * Beat now, then every NODE_BEAT_SECONDS on n's loop (no timer without
- * a base: the caller ticks), over st (borrowed; it must outlive n's
- * timer: node_free() first).  lease: seconds, the claims' lease.
+ * Beat now, then every NODE_BEAT_SECONDS (at most a third of the lease,
+ * at least a second) on n's loop (no timer without a base: the caller
+ * ticks), over st (borrowed; it must outlive n's timer: node_free()
+ * first).  lease: seconds, the claims' lease.
  * hooks copied.  Returns 0, or -1 when the timer cannot be made.
  */
 int node_start(struct node *n, struct store *st, int64_t lease,
