@@ -82,6 +82,7 @@ daemon_open_config(struct daemon *d, struct errlist *errs, unsigned number,
 		return -1;
 	}
 	*out = generation_new(m, cs, number);
+	generation_digest_file(*out, d->config_path);
 	return 0;
 }
 

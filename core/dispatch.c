@@ -219,6 +219,12 @@ dispatch_not_sent(struct dispatch *d, struct djob *dj, enum check r,
 		    j->channel, co->later);
 		o = STORE_SUPERSEDED;
 		break;
+	case CHECK_FENCED:
+		log_warnx("fenced: %s %s/%s for %s via %s: %s; neither sent "
+		    "nor recorded here", job_kind_name(j->kind), j->campaign,
+		    j->item, j->contact, j->channel, co->reason);
+		dispatch_drop_job(d, dj);
+		return;
 	default:
 		o = STORE_DEFER;
 		break;

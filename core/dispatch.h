@@ -51,6 +51,11 @@ struct dispatch_hooks {
 	 * took them again (err NULL): called on each change only.
 	 * Optional. */
 	void (*store)(void *arg, const char *err);
+	/* Fencing: until when (Unix seconds) this node still holds a job
+	 * claimed with lease claimed_until, renewals counted, asked at now
+	 * before each hand-off; a job past it is neither sent nor recorded
+	 * (node.h).  Optional: without it the claimed lease alone counts. */
+	int64_t (*lease)(void *arg, int64_t claimed_until, int64_t now);
 	void *arg;
 };
 

@@ -5,7 +5,8 @@
  * config may have dropped it, its deadline may have passed, its contact
  * may have submitted, its grace may have run out (a stalled process), a
  * later reminder of the same deadline may be due with it, or quiet hours
- * may have begun.  dispatch_check() asks all of that, in a fixed order,
+ * may have begun, or the node's lease on it may have run out (a node cut
+ * from its store).  dispatch_check() asks all of that, in a fixed order,
  * and gathers what the render needs (which units have not submitted, the
  * digest text; tally.c).  It reads the current model
  * and the store and changes neither, so it is kept apart from the queues
@@ -149,7 +150,7 @@ dispatch_incident_closed(struct dispatch *d, const struct job *j,
 
 /*
  * Everything that may have changed since the job was planned, in a fixed
- * order: the config, its deadline, a submission, its incident, its grace,
+ * order: the lease (fencing: is the job still this node's), the config, its deadline, a submission, its incident, its grace,
  * a later reminder due with it, quiet hours.  The grace comes after the
  * cancellations, so that a job nobody needs any more is not reported as
  * missed, and before quiet hours, so that a job past its grace is not put
@@ -164,8 +165,21 @@ dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
 	const struct model_campaign *c;
 	const struct model_contact *mc;
 	const struct model_deadline *dl;
-	int64_t overdue;
+	int64_t overdue, held_until;
 
+	/* First: a job whose lease ran out may be another node's by now,
+	 * and nothing about it is ours to decide, not even a cancel. */
+	if (j->lease_until > 0) {
+		held_until = d->hooks.lease != NULL ?
+		    d->hooks.lease(d->hooks.arg, j->lease_until, now) :
+		    j->lease_until;
+		if (now > held_until) {
+			snprintf(out->buf, sizeof(out->buf), "lease expired "
+			    "%" PRId64 "s ago", now - held_until);
+			out->reason = out->buf;
+			return CHECK_FENCED;
+		}
+	}
 	c = model_campaign_find(m, j->campaign);
 	mc = model_contact_find(m, j->contact);
 	/* An item without a title counts as gone, as it always has (the

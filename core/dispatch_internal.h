@@ -89,6 +89,9 @@ struct dsend {
 	struct job fallback;		/* valid when has_fallback */
 	char *fallback_channel;
 	int has_fallback;
+	/* Fenced (CHECK_FENCED): the lease ran out, the job may be another
+	 * node's, so nothing of it is recorded. */
+	int unrecorded;
 	struct dsend *next;
 };
 
@@ -125,6 +128,7 @@ enum check {
 	CHECK_DEFER,
 	CHECK_MISSED,		/* overdue beyond its grace (misfire.h) */
 	CHECK_SUPERSEDED,	/* a later reminder of its item goes instead */
+	CHECK_FENCED,		/* its lease ran out: not ours to send */
 };
 
 /* What the checks found that the render or the outcome needs. */
@@ -174,7 +178,9 @@ dispatch_chan_update(struct dchan *ch)
 /* dispatch_outcome.c */
 
 /* An outcome that never reached a plugin (cancel, defer): no slot held.
- * Takes ownership of dj; detail is copied. */
+ * Takes ownership of dj; detail is copied.  dispatch_drop_job() lets go
+ * of a fenced job the same way without recording anything. */
+void dispatch_drop_job(struct dispatch *, struct djob *dj);
 void dispatch_park_job(struct dispatch *, struct djob *dj,
     enum store_outcome, int64_t next_at, const char *detail);
 /* Fail ds (ownership taken) for good; queue the contact's next channel. */

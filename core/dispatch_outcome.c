@@ -118,6 +118,17 @@ dispatch_park_job(struct dispatch *d, struct djob *dj,
 	dispatch_park(d, ds, o, detail);
 }
 
+void
+dispatch_drop_job(struct dispatch *d, struct djob *dj)
+{
+	struct dsend *ds = xcalloc(1, sizeof(*ds));
+
+	ds->dj = dj;
+	ds->unrecorded = 1;
+	/* Parked like the others, so that it is freed in order with them. */
+	dispatch_park(d, ds, STORE_DEFER, "lease expired");
+}
+
 /*
  * The next channel after j's in the contact's preferred chain, in the
  * current model, or NULL: a job sent as an `always` copy has no fallback,
@@ -407,6 +418,8 @@ dispatch_commit(struct dispatch *d, struct dsend *list)
 		return -1;
 	for (ds = list; ds != NULL; ds = ds->next) {
 		key = ds->dj->sj->j.key;
+		if (ds->unrecorded)
+			continue;
 		if (store_record(d->st, key, &ds->res) == -1) {
 			if (store_is_fault(d->st))
 				goto fault;

@@ -21,6 +21,7 @@
 #include "incident.h"
 #include "log.h"
 #include "misfire.h"
+#include "node.h"
 #include "planner.h"
 #include "plugin.h"
 #include "sched.h"
@@ -39,10 +40,12 @@ struct engine {
 	struct dispatch *disp;
 	struct generation *gen;		/* the running config; one ref */
 	struct incidents *incidents;	/* timers of open incidents; owned */
+	struct node *node;		/* this process as a node; owned */
+	int64_t fenced_tick;		/* when a fenced job last ran node_tick */
 	struct engine_status status;
 
 	/* Which parts see the store failing (engine_status has the sum). */
-	int store_disp_down, store_sched_down;
+	int store_disp_down, store_sched_down, store_node_down;
 
 	struct event *ev_drain;
 	int64_t drain_deadline_us;
@@ -249,6 +252,45 @@ engine_on_poke(void *arg)
 		sched_poke(e->sched);
 }
 
+/* --- the node: leases and heartbeats (node.h) --- */
+
+/* dispatch_hooks.lease.  A job found past its lease makes the node beat,
+ * renew and reap at once (once per second), so that the job is pending
+ * again for the next claim rather than after the next beat. */
+static int64_t
+engine_on_lease(void *arg, int64_t claimed_until, int64_t now)
+{
+	struct engine *e = arg;
+	int64_t until = node_lease_until(e->node, claimed_until);
+
+	if (now > until && e->fenced_tick != now) {
+		e->fenced_tick = now;
+		node_tick(e->node);
+	}
+	return until;
+}
+
+/* node_hooks.held: claimed and not yet recorded. */
+static uint64_t
+engine_on_node_held(void *arg)
+{
+	struct engine *e = arg;
+
+	return (uint64_t)sched_held(e->sched) +
+	    (uint64_t)dispatch_in_flight(e->disp);
+}
+
+/* node_hooks.reaped: jobs are pending again. */
+static void
+engine_on_node_reaped(void *arg, size_t n)
+{
+	struct engine *e = arg;
+
+	(void)n;
+	if (e->sched != NULL)
+		sched_poke(e->sched);
+}
+
 /* --- the store's health --- */
 
 /*
@@ -267,7 +309,8 @@ engine_store_report(struct engine *e, int *down, const char *err)
 	*down = err != NULL;
 	if (err != NULL)
 		snprintf(s->store_error, sizeof(s->store_error), "%s", err);
-	s->store_failing = e->store_disp_down || e->store_sched_down;
+	s->store_failing = e->store_disp_down || e->store_sched_down ||
+	    e->store_node_down;
 	if (!was && s->store_failing) {
 		s->store_failing_since = now;
 		s->store_faults++;
@@ -289,6 +332,16 @@ engine_on_disp_store(void *arg, const char *err)
 	struct engine *e = arg;
 
 	engine_store_report(e, &e->store_disp_down, err);
+}
+
+/* node_hooks.store: a heartbeat, renewal or reaping failed, or worked
+ * again. */
+static void
+engine_on_node_store(void *arg, const char *err)
+{
+	struct engine *e = arg;
+
+	engine_store_report(e, &e->store_node_down, err);
 }
 
 static void
@@ -398,24 +451,22 @@ engine_open(struct event_base *base, struct generation *g,
 	    .handoff_done = engine_on_handoff_done, .skip = engine_on_skip,
 	    .claimed = engine_on_claimed, .store = engine_on_sched_store };
 	struct dispatch_hooks dh = { .poke = engine_on_poke,
-	    .sent = engine_on_sent, .store = engine_on_disp_store };
+	    .sent = engine_on_sent, .store = engine_on_disp_store,
+	    .lease = engine_on_lease };
 	struct sched_settings set;
 	struct engine *e = xcalloc(1, sizeof(*e));
-	char host[64], *owner;
+	struct node_hooks nh = { .held = engine_on_node_held,
+	    .reaped = engine_on_node_reaped, .store = engine_on_node_store };
 	int64_t now;
-	int rc;
 
 	e->base = base;
 	if (clock != NULL)
 		e->clock = *clock;
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	owner = xasprintf("%s:%ld", host, (long)getpid());
-	rc = store_open_auth(m->daemon.store, owner, m->daemon.store_password,
-	    &e->st, err, errlen);
-	free(owner);
-	if (rc == -1)
+	/* A UUID per process start owns the claims; host and pid go into
+	 * its heartbeat row (node.h). */
+	e->node = node_new(base, clock);
+	if (store_open_auth(m->daemon.store, node_id(e->node),
+	    m->daemon.store_password, &e->st, err, errlen) == -1)
 		goto fail;
 	now = engine_now(e);
 	if (store_recover(e->st, now, &e->status.recovered) == -1)
@@ -453,6 +504,10 @@ engine_open(struct event_base *base, struct generation *g,
 	 * plan never cancels; a failure is logged and retried at reload. */
 	e->incidents = incidents_new(e);
 	incident_restore(e);
+	nh.arg = e;
+	node_set_config(e->node, g->number, g->digest, set.lease);
+	if (node_start(e->node, e->st, set.lease, &nh) == -1)
+		log_warnx("node %s: no heartbeat timer", node_id(e->node));
 	sched_poke(e->sched);
 	*out = e;
 	return 0;
@@ -462,6 +517,7 @@ fail_store:
 fail:
 	sched_free(e->sched);
 	store_close(e->st);
+	node_free(e->node);
 	engine_status_free(&e->status);
 	free(e);
 	return -1;
@@ -490,6 +546,7 @@ engine_reload(struct engine *e, struct generation *g, char *err,
 	e->gen = g;
 	engine_sched_settings(m, &set);
 	sched_set_settings(e->sched, &set);
+	node_set_config(e->node, g->number, g->digest, set.lease);
 	/* The plans may have changed: their audiences, repeats, steps. */
 	incident_restore(e);
 	sched_poke(e->sched);
@@ -592,6 +649,12 @@ engine_incidents(const struct engine *e)
 	return e->incidents;
 }
 
+struct node *
+engine_node(const struct engine *e)
+{
+	return e->node;
+}
+
 void
 engine_free(struct engine *e)
 {
@@ -604,6 +667,8 @@ engine_free(struct engine *e)
 	generation_unref(e->gen);
 	if (e->ev_drain != NULL)
 		event_free(e->ev_drain);
+	/* Before the store: its timer writes to it. */
+	node_free(e->node);
 	store_close(e->st);
 	engine_status_free(&e->status);
 	free(e);

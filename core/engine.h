@@ -25,6 +25,7 @@
 struct dispatch;
 struct engine;
 struct incidents;
+struct node;
 struct generation;
 struct sched;
 struct event_base;
@@ -103,6 +104,8 @@ struct dispatch *engine_dispatch(const struct engine *e);
 /* The loop the engine runs on, and its incidents' timers (incident.h). */
 struct event_base *engine_base(const struct engine *e);
 struct incidents *engine_incidents(const struct engine *e);
+/* This process as a node of herald (node.h): its id, heartbeat, leases. */
+struct node *engine_node(const struct engine *e);
 
 /* Flush outcomes, close the store, drop the engine's generation.  Sends
  * still in flight are abandoned with the generation they hold (their rows

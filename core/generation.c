@@ -4,6 +4,8 @@
  */
 #include "generation.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "channel_set.h"
@@ -20,6 +22,26 @@ generation_new(struct model *m, struct channel_set *cs, unsigned number)
 	g->number = number;
 	g->refs = 1;
 	return g;
+}
+
+void
+generation_digest_file(struct generation *g, const char *path)
+{
+	uint64_t h = 14695981039346656037ULL;
+	FILE *fp = fopen(path, "rb");
+	int c;
+
+	g->digest[0] = '\0';
+	if (fp == NULL)
+		return;
+	while ((c = getc(fp)) != EOF) {
+		h ^= (uint64_t)(unsigned char)c;
+		h *= 1099511628211ULL;
+	}
+	if (!ferror(fp))
+		snprintf(g->digest, sizeof(g->digest), "%016llx",
+		    (unsigned long long)h);
+	fclose(fp);
 }
 
 struct generation *

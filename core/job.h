@@ -87,6 +87,10 @@ struct job {
 	int late;		/* delivered after due (see store_record) */
 	int64_t lateness_ms;	/* hand-off minus due, when delivered */
 	const char *detail;	/* detail of the last recorded outcome, or NULL */
+	/* Set by store_claim() on the jobs it claims: the lease they were
+	 * claimed with (renewals extend it in the store, see
+	 * store_cluster.h); 0 on a job read any other way. */
+	int64_t lease_until;
 };
 
 /* "reminder", "launch"...; NULL for an out-of-range kind. */

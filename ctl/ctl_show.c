@@ -89,6 +89,44 @@ ctl_pair(struct ctl_table *t, const char *label, const char *value)
 	ctl_table_add(t, row);
 }
 
+/*
+ * The Nodes section: every live node from the heartbeat rows, this one
+ * marked, one running another config than this one flagged (its
+ * generation or config digest differs).
+ */
+static void
+ctl_show_nodes(const json_t *o, FILE *fp)
+{
+	static const char *const head[] = { "NODE", "HOST", "PID",
+	    "LAST BEAT", "IN FLIGHT", "GENERATION", "CONFIG", "" };
+	static const char *const keys[] = { "id", "host", "pid", "last_beat",
+	    "in_flight", "generation", "config" };
+	enum { NCOLS = sizeof(head) / sizeof(head[0]) };
+	const json_t *nodes = json_object_get(o, "nodes"), *n;
+	struct ctl_table *t;
+	char cells[NCOLS][64];
+	const char *row[NCOLS];
+	size_t i, j;
+
+	if (!json_is_array(nodes))
+		return;
+	fprintf(fp, "\nNodes (%zu live):\n", json_array_size(nodes));
+	t = ctl_table_new(NCOLS, head);
+	json_array_foreach(nodes, i, n) {
+		for (j = 0; j + 1 < NCOLS; j++)
+			row[j] = j == 3 ? ctl_or(ctl_time(json_object_get(n,
+			    keys[j]), cells[j], sizeof(cells[j]))) :
+			    ctl_or(ctl_get(n, keys[j], cells[j],
+			    sizeof(cells[j])));
+		row[NCOLS - 1] = json_is_true(json_object_get(n, "self")) ?
+		    "(this node)" : json_is_true(json_object_get(n,
+		    "differs")) ? "CONFIG DIFFERS" : "";
+		ctl_table_add(t, row);
+	}
+	ctl_table_print(t, fp);
+	ctl_table_free(t);
+}
+
 void
 ctl_show_status(const json_t *o, FILE *fp)
 {
@@ -104,7 +142,7 @@ ctl_show_status(const json_t *o, FILE *fp)
 	const json_t *store = json_object_get(o, "store");
 	const json_t *clock = json_object_get(o, "clock");
 	const json_t *reload = json_object_get(o, "last_reload");
-	const json_t *ch, *sync, *e;
+	const json_t *ch, *sync, *e, *node;
 	struct ctl_table *t;
 	char b1[64], b2[64], up[48], line[512];
 	const char *row[NCOLS];
@@ -119,6 +157,13 @@ ctl_show_status(const json_t *o, FILE *fp)
 	    sizeof(b1))));
 	ctl_pair(t, "heraldd:", line);
 	ctl_pair(t, "generation:", ctl_get(o, "generation", b1, sizeof(b1)));
+	if (json_is_object(node = json_object_get(o, "node"))) {
+		snprintf(line, sizeof(line), "%s on %s, pid %s",
+		    ctl_or(json_string_value(json_object_get(node, "id"))),
+		    ctl_or(json_string_value(json_object_get(node, "host"))),
+		    ctl_or(ctl_get(node, "pid", b1, sizeof(b1))));
+		ctl_pair(t, "node:", line);
+	}
 	snprintf(line, sizeof(line), "%s (schema %s)",
 	    ctl_or(json_string_value(json_object_get(store, "url"))),
 	    ctl_or(ctl_get(store, "schema", b1, sizeof(b1))));
@@ -190,6 +235,7 @@ ctl_show_status(const json_t *o, FILE *fp)
 			    "failing_since"), b1, sizeof(b1))),
 			    json_string_value(json_object_get(ch,
 			    "last_error")));
+	ctl_show_nodes(o, fp);
 	ctl_show_deadline_counts(o, fp);
 }
 

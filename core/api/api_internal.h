@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 struct api_ctx;
+struct engine;
 struct evhttp_request;
 struct evkeyvalq;
 struct model;
@@ -130,6 +131,15 @@ int api_find_any_deadline(struct evhttp_request *req, const struct model *m,
 json_t *api_board_campaign(struct store *st, const struct model *m,
     const struct model_campaign *c, const struct model_deadline *only,
     int64_t now, int rows, char *err, size_t errlen);
+
+/*
+ * The nodes of GET /v1/status (api_nodes.c): this node, and the live
+ * nodes from the heartbeat rows.  Caller owns the objects; the list is
+ * NULL with err when the store fails.
+ */
+json_t *api_status_node(struct engine *e, const char *zone);
+json_t *api_status_nodes(struct engine *e, const char *zone, char *err,
+    size_t len);
 
 /* Handlers, one file per concern. */
 void api_status(struct evhttp_request *req, void *arg);	/* api_status.c */

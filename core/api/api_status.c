@@ -226,8 +226,8 @@ api_status(struct evhttp_request *req, void *arg)
 	const struct model *m;
 	struct store *st;
 	const char *zone;
-	char url[1024];
-	json_t *jobs;
+	char url[1024], err[600];
+	json_t *jobs, *nodes;
 	time_t now = time(NULL);
 
 	if (api_authorize(req, ctx, API_READ) == -1)
@@ -239,15 +239,24 @@ api_status(struct evhttp_request *req, void *arg)
 	m = engine_model(ctx->engine);
 	zone = m->daemon.timezone;
 	st = engine_store(ctx->engine);
-	if ((jobs = api_status_jobs(req, st)) == NULL)
+	if ((nodes = api_status_nodes(ctx->engine, zone, err,
+	    sizeof(err))) == NULL) {
+		httpd_reply_error(req, 500, "%s", err);
 		return;
-	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,"
+	}
+	if ((jobs = api_status_jobs(req, st)) == NULL) {
+		json_decref(nodes);
+		return;
+	}
+	api_reply(req, 200, json_pack("{s:s,s:I,s:o,s:I,s:o,s:o,"
 	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "version", PACKAGE_VERSION,
 	    "uptime", (json_int_t)(now > ctx->state->started ?
 	    now - ctx->state->started : 0),
 	    "started", api_json_time((int64_t)ctx->state->started, zone),
 	    "generation", (json_int_t)api_generation(ctx),
+	    "node", api_status_node(ctx->engine, zone),
+	    "nodes", nodes,
 	    "store", api_status_store(ctx->engine, st,
 	    api_status_store_url(m->daemon.store, url, sizeof(url)), zone),
 	    "jobs", jobs,

@@ -284,7 +284,8 @@ api_metrics(struct evhttp_request *req, void *arg)
 			evbuffer_free(b);
 			return;
 		}
-		if (metrics_incidents(b, ctx->engine) == -1) {
+		if (metrics_incidents(b, ctx->engine) == -1 ||
+		    metrics_nodes(b, ctx->engine) == -1) {
 			httpd_reply_error(req, 500, "store: %s",
 			    store_error(engine_store(ctx->engine)));
 			evbuffer_free(b);

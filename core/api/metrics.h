@@ -35,5 +35,8 @@ void metrics_histogram(struct evbuffer *b, const char *name,
  * 0, or -1 when the store failed (store_error() says why).
  */
 int metrics_incidents(struct evbuffer *b, struct engine *e);
+/* The live nodes' families (metrics_nodes.c), read from e's store's
+ * heartbeat rows; 0, or -1 when the store failed. */
+int metrics_nodes(struct evbuffer *b, struct engine *e);
 
 #endif

@@ -20,6 +20,7 @@
 #include "policy.h"
 #include "store.h"
 #include "store_agenda.h"
+#include "store_cluster.h"
 #include "store_ledger.h"
 #include "xmalloc.h"
 
@@ -30,6 +31,10 @@ struct store {
 	const char *password;	/* borrowed, during open only */
 	char err[512];
 	int fault;		/* the last failure was the storage's */
+	/* Without a cluster table: the last beat, which store_nodes()
+	 * gives back as the one node there is.  Strings owned. */
+	struct store_node lone;
+	int lone_set;
 };
 
 static const struct store_ops *const store_backends[] = {
@@ -188,6 +193,16 @@ fail:
 	return -1;
 }
 
+static void
+store_lone_clear(struct store *s)
+{
+	free((char *)s->lone.id);
+	free((char *)s->lone.host);
+	free((char *)s->lone.config);
+	memset(&s->lone, 0, sizeof(s->lone));
+	s->lone_set = 0;
+}
+
 void
 store_close(struct store *s)
 {
@@ -196,6 +211,7 @@ store_close(struct store *s)
 	if (s->be != NULL)
 		s->ops->close(s->be);
 	free(s->owner);
+	store_lone_clear(s);
 	free(s);
 }
 
@@ -244,11 +260,31 @@ store_insert(struct store *s, const struct job *j)
 	return s->ops->agenda->insert(s, j);
 }
 
+/* The caller's callback and the lease its claims were made with. */
+struct store_claim_arg {
+	store_job_fn fn;
+	void *arg;
+	int64_t lease_until;
+};
+
+/* store_job_fn: hand the claimed job on with its lease, so that every
+ * backend's claims carry it without each one filling it in. */
+static void
+store_on_claim(void *arg, const struct job *j)
+{
+	struct store_claim_arg *ca = arg;
+	struct job copy = *j;
+
+	copy.lease_until = ca->lease_until;
+	ca->fn(ca->arg, &copy);
+}
+
 int
 store_claim(struct store *s, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int64_t lease_until,
     store_job_fn fn, void *arg, size_t *n_claimed)
 {
+	struct store_claim_arg ca;
 	size_t dummy;
 
 	s->fault = 0;
@@ -259,14 +295,17 @@ store_claim(struct store *s, int64_t until, size_t max,
 		return 0;
 	if (n_skip > 0 && skip == NULL)
 		return store_seterr(s, "claim: skip list missing");
+	ca = (struct store_claim_arg){ fn, arg, lease_until };
 	return s->ops->agenda->claim(s, until, max, skip, n_skip,
-	    HERALD_PRIO_DIGEST, lease_until, fn, arg, n_claimed);
+	    HERALD_PRIO_DIGEST, lease_until, fn != NULL ? store_on_claim : NULL,
+	    &ca, n_claimed);
 }
 
 int
 store_claim_urgent(struct store *s, int64_t until, size_t max,
     int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed)
 {
+	struct store_claim_arg ca;
 	size_t dummy;
 
 	s->fault = 0;
@@ -275,8 +314,10 @@ store_claim_urgent(struct store *s, int64_t until, size_t max,
 	*n_claimed = 0;
 	if (max == 0)
 		return 0;
+	ca = (struct store_claim_arg){ fn, arg, lease_until };
 	return s->ops->agenda->claim(s, until, max, NULL, 0,
-	    HERALD_PRIO_EMERGENCY, lease_until, fn, arg, n_claimed);
+	    HERALD_PRIO_EMERGENCY, lease_until,
+	    fn != NULL ? store_on_claim : NULL, &ca, n_claimed);
 }
 
 int
@@ -647,4 +688,83 @@ int
 store_incident_sends(struct store *s, store_incident_send_fn fn, void *arg)
 {
 	return s->ops->ledger->incident_sends(s, fn, arg);
+}
+
+/* --- nodes and leases (store_cluster.h) --- */
+
+int
+store_node_beat(struct store *s, const struct store_node *n,
+    int64_t forget_before)
+{
+	s->fault = 0;
+	if (n == NULL || n->id == NULL || n->host == NULL)
+		return store_seterr(s, "node beat: id and host are required");
+	if (s->ops->cluster != NULL)
+		return s->ops->cluster->node_beat(s, n, forget_before);
+	/* A lone node: remember the beat for store_nodes(). */
+	store_lone_clear(s);
+	s->lone = *n;
+	s->lone.id = xstrdup(n->id);
+	s->lone.host = xstrdup(n->host);
+	s->lone.config = n->config != NULL ? xstrdup(n->config) : NULL;
+	s->lone_set = 1;
+	return 0;
+}
+
+int
+store_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg)
+{
+	if (fn == NULL)
+		return store_seterr(s, "nodes: no callback given");
+	if (s->ops->cluster != NULL)
+		return s->ops->cluster->nodes(s, since, fn, arg);
+	if (s->lone_set && s->lone.last_beat >= since)
+		fn(arg, &s->lone);
+	return 0;
+}
+
+int
+store_lease_renew(struct store *s, int64_t now, int64_t lease_until,
+    size_t *n)
+{
+	size_t dummy;
+
+	s->fault = 0;
+	if (n == NULL)
+		n = &dummy;
+	*n = 0;
+	if (lease_until < now)
+		return store_seterr(s, "renew: lease ends before now");
+	if (s->ops->cluster == NULL)
+		return 0;
+	return s->ops->cluster->renew(s, now, lease_until, n);
+}
+
+int
+store_lease_held(struct store *s, const char *key, int64_t now, int *held)
+{
+	s->fault = 0;
+	*held = 0;
+	if (store_check_key(s, key) == -1)
+		return -1;
+	if (s->ops->cluster == NULL) {
+		/* The lone node holds whatever it claimed. */
+		*held = 1;
+		return 0;
+	}
+	return s->ops->cluster->held(s, key, now, held);
+}
+
+int
+store_lease_reap(struct store *s, int64_t now, size_t *n)
+{
+	size_t dummy;
+
+	s->fault = 0;
+	if (n == NULL)
+		n = &dummy;
+	*n = 0;
+	if (s->ops->cluster == NULL)
+		return 0;
+	return s->ops->cluster->reap(s, now, n);
 }

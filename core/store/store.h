@@ -83,7 +83,8 @@ int store_insert(struct store *s, const struct job *j);
  * Claim up to max pending jobs with next_at <= until, highest priority
  * first, then earliest; skip channels listed in skip (n_skip names).
  * Claimed jobs become inflight with a lease until lease_until.  Calls fn
- * for each claimed job; the job's strings are valid during the call only.
+ * for each claimed job, its lease_until set; the job's strings are valid
+ * during the call only.
  */
 typedef void (*store_job_fn)(void *arg, const struct job *j);
 int store_claim(struct store *s, int64_t until, size_t max,
@@ -383,11 +384,15 @@ int store_incident_sends(struct store *s, store_incident_send_fn fn,
  *   - the ledger (struct store_ledger_ops, store_ledger.h): what is told
  *     from outside and asked back: submissions, acknowledgements,
  *     delivery receipts, listings, history and counts.
- * Adding a backend (PostgreSQL) means one struct store_ops with its two
+ * and, optional, a third for the nodes of a cluster
+ * (struct store_cluster_ops, store_cluster.h): heartbeats, lease renewal,
+ * fencing and reaping.
+ * Adding a backend (PostgreSQL) means one struct store_ops with its
  * tables and one line in store.c's list.
  */
 struct store_agenda_ops;
 struct store_ledger_ops;
+struct store_cluster_ops;
 
 struct store_ops {
 	const char *scheme;		/* "sqlite", the part before ':' */
@@ -397,6 +402,9 @@ struct store_ops {
 	int (*schema_version)(struct store *s);
 	const struct store_agenda_ops *agenda;
 	const struct store_ledger_ops *ledger;
+	/* Heartbeats and leases (store_cluster.h); NULL: store.c answers
+	 * as for a lone node that owns the store. */
+	const struct store_cluster_ops *cluster;
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -100,7 +100,8 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "late = coalesce(?5, late), "
 	    "lateness_ms = coalesce(?6, lateness_ms), owner = NULL, "
 	    "lease_until = NULL, updated = ?7, last_detail = ?8 "
-	    "WHERE key = ?1",
+	    "WHERE key = ?1 AND (state != 'inflight' OR owner IS NULL "
+	    "OR owner = ?9)",
 	[ST_SET_STATE] = "UPDATE job_rows SET state = ?2, owner = NULL, "
 	    "lease_until = NULL, updated = ?3, last_detail = ?4 "
 	    "WHERE key = ?1",
@@ -229,6 +230,29 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "AND e.rowid <= ?2 AND e.state = 'delivered' "
 	    "GROUP BY r.kind, r.channel, i.drill",
 	[ST_EVENTS_LAST] = "SELECT COALESCE(MAX(rowid), 0) FROM job_events",
+	/* Nodes and leases (store_sqlite_node.c).  A lease that ran out
+	 * (lease_until < now) is never extended: the job may be another
+	 * node's by now. */
+	[ST_NODE_BEAT] = "INSERT OR REPLACE INTO nodes (id, host, pid, "
+	    "started, generation, config, last_beat, in_flight) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_NODE_FORGET] = "DELETE FROM nodes WHERE last_beat < ?1",
+	[ST_NODES] = "SELECT id, host, pid, started, generation, config, "
+	    "last_beat, in_flight FROM nodes WHERE last_beat >= ?1 "
+	    "ORDER BY last_beat DESC, id",
+	[ST_RENEW] = "UPDATE job_rows SET lease_until = ?3 "
+	    "WHERE state = 'inflight' AND owner = ?1 AND lease_until >= ?2 "
+	    "AND lease_until < ?3",
+	[ST_HELD] = "SELECT 1 FROM job_rows WHERE key = ?1 "
+	    "AND state = 'inflight' AND owner = ?2 AND lease_until >= ?3",
+	[ST_REAP_EVENTS] = "INSERT INTO job_events (job, at, state, detail) "
+	    "SELECT id, ?1, 'pending', 'recovered: the lease of ' || "
+	    "coalesce(owner, '?') || ' ran out' FROM job_rows "
+	    "WHERE state = 'inflight' AND lease_until < ?1",
+	[ST_REAP] = "UPDATE job_rows SET state = 'pending', owner = NULL, "
+	    "lease_until = NULL, updated = ?1, "
+	    "last_detail = 'recovered: lease ran out' "
+	    "WHERE state = 'inflight' AND lease_until < ?1",
 };
 
 /*

@@ -212,7 +212,8 @@ sq_next_due(struct store *s, int64_t *next_at, int *found)
 /*
  * Only a live job (pending or in flight) takes an outcome: a second
  * completion for a finished job is a caller bug, and refusing it keeps the
- * history honest.
+ * history honest.  A job in flight takes it only from the owner holding
+ * it, so a node whose lease ran out never records over another's.
  */
 int
 sq_record(struct store *s, const char *key, const struct store_result *r)
@@ -276,8 +277,15 @@ sq_record(struct store *s, const char *key, const struct store_result *r)
 	}
 	sqlite3_bind_int64(st, 7, r->at);
 	sq_bind_text(st, 8, detail);
+	sq_bind_text(st, 9, store_owner(s));
 	if (sq_run(s, q, st, "record outcome") == -1)
 		goto fail;
+	/* In flight under another node's lease (ours ran out and it took
+	 * the job): its outcome is the one that counts. */
+	if (sqlite3_changes(q->db) == 0) {
+		store_seterr(s, "job %s is held by another node", key);
+		goto fail;
+	}
 	if (sq_event(s, q, key, r->at, job_state_name(to), detail) == -1)
 		goto fail;
 	return sq_tx_end(s, q, outer, 1);

@@ -9,10 +9,12 @@
  */
 #include "store.h"
 #include "store_agenda.h"
+#include "store_cluster.h"
 #include "store_ledger.h"
 #include "store_sqlite.h"
 #include "store_sqlite_incident.h"
 #include "store_sqlite_jobs.h"
+#include "store_sqlite_node.h"
 #include "store_sqlite_plan.h"
 #include "store_sqlite_query.h"
 #include "store_sqlite_schema.h"
@@ -75,6 +77,14 @@ static const struct store_ledger_ops sq_ledger = {
 	.incident_sends = sq_incident_sends,
 };
 
+static const struct store_cluster_ops sq_cluster = {
+	.node_beat = sq_node_beat,
+	.nodes = sq_nodes,
+	.renew = sq_renew,
+	.held = sq_held,
+	.reap = sq_reap,
+};
+
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -82,4 +92,5 @@ const struct store_ops store_sqlite_ops = {
 	.schema_version = sq_schema_version,
 	.agenda = &sq_agenda,
 	.ledger = &sq_ledger,
+	.cluster = &sq_cluster,
 };

@@ -282,6 +282,25 @@ static const char *const sq_migrations[] = {
 	"  item_at, state, attempts, late, lateness_ms, fallback_of, owner,"
 	"  lease_until, plan_gen, created, updated, last_detail, incident"
 	"  FROM job_rows;",
+
+	/*
+	 * 8: the nodes (store_cluster.h): one heartbeat row per process
+	 * start, by its UUID, which is also the owner of the jobs it
+	 * claims.  jobs_owner finds one node's leases (renewal) and every
+	 * lease in flight (reaping) among the few rows in flight.
+	 */
+	"CREATE TABLE IF NOT EXISTS nodes ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  config TEXT,"
+	"  last_beat INTEGER NOT NULL,"
+	"  in_flight INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS nodes_beat ON nodes (last_beat);"
+	"CREATE INDEX IF NOT EXISTS jobs_owner ON job_rows (owner, lease_until)"
+	"  WHERE state = 'inflight';",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 

@@ -43,12 +43,27 @@ struct fixture {
 	struct dispatch *d;
 	struct generation *gen;	/* the engine's reference, held here */
 	int pokes;
+	int64_t renewed_until;	/* the lease hook's renewals; 0: none */
+	int lease_asks;
 };
 
 static int64_t
 fake_now(void *arg)
 {
 	return ((struct fixture *)arg)->now_us;
+}
+
+/* dispatch_hooks.lease: as node_lease_until() with one unbroken chain
+ * of renewals up to f->renewed_until. */
+static int64_t
+on_lease(void *arg, int64_t claimed_until, int64_t now)
+{
+	struct fixture *f = arg;
+
+	(void)now;
+	f->lease_asks++;
+	return f->renewed_until > claimed_until ? f->renewed_until :
+	    claimed_until;
 }
 
 static void
@@ -208,7 +223,8 @@ open_dispatch(struct fixture *f, const struct chan_spec cs[2], int quiet_from,
     int quiet_to)
 {
 	struct sched_clock clock = { fake_now, f };
-	struct dispatch_hooks hooks = { .poke = on_poke, .arg = f };
+	struct dispatch_hooks hooks = { .poke = on_poke, .lease = on_lease,
+	    .arg = f };
 	struct errlist errs = { 0 };
 	struct channel_set *set = NULL;
 	struct model *m = build_model(f, cs, quiet_from, quiet_to);
@@ -1530,6 +1546,41 @@ test_emergency_late_quiet_no_fallback(void **state)
 	assert_int_equal(get(f, fb).found, 0);
 }
 
+/*
+ * Fencing: a job whose lease ran out (claimed for 600 s, no renewal) is
+ * neither handed off nor recorded, whatever else would apply (it is past
+ * its grace too); one whose lease the renewals extended goes out.
+ */
+static void
+test_lease_expired_fenced(void **state)
+{
+	struct fixture *f = *state;
+	char k1[JOB_KEY_LEN], k2[JOB_KEY_LEN], lines[4][128];
+
+	open_dispatch(f, ok1, -1, 0);
+	add_job(f, JOB_REMINDER, "a", "one", 60, T0 + 86400, k1);
+	assert_int_equal(claim(f), 1);		/* lease until T0 + 600 */
+	f->now_us += 601 * 1000000LL;
+	dispatch_pump(f->d);
+	spin_until_idle(f);
+	assert_true(f->lease_asks >= 1);
+	assert_int_equal(read_record(f->record[0], lines, 4), 0);
+	assert_int_equal(get(f, k1).j.state, JOB_INFLIGHT);
+	assert_int_equal(dispatch_in_flight(f->d), 0);
+
+	/* Claimed at T0 + 601 until T0 + 1201, renewed to T0 + 1800. */
+	add_job(f, JOB_REMINDER, "b", "one", 60, T0 + 86400, k2);
+	assert_int_equal(claim(f), 1);
+	f->renewed_until = T0 + 1800;
+	f->now_us = (T0 + 1700) * 1000000LL;
+	dispatch_pump(f->d);
+	spin_until_idle(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 1);
+	assert_non_null(strstr(lines[0], k2));
+	assert_int_equal(get(f, k2).j.state, JOB_DELIVERED);
+	assert_int_equal(get(f, k1).j.state, JOB_INFLIGHT);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
@@ -1575,6 +1626,8 @@ static const struct CMUnitTest tests[] = {
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_emergency_late_quiet_no_fallback,
 	    setup, teardown),
+	cmocka_unit_test_setup_teardown(test_lease_expired_fenced, setup,
+	    teardown),
 };
 
 UNIT_MAIN(tests)

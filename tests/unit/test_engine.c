@@ -3,7 +3,9 @@
  * in a temp dir and the "flaky" test channel: what opening plans, what the
  * misfire pass expires, what a reload changes, and that a reload while a
  * send is in flight keeps the old generation alive until that send's
- * outcome is recorded.  The clock is injected; nothing sleeps.
+ * outcome is recorded, and that a node stalled past its leases sends
+ * nothing on them (fencing) and sends each job once after reaping them.
+ * The clock is injected; nothing sleeps.
  */
 #include "unit.h"
 
@@ -17,6 +19,9 @@
 #include "generation.h"
 #include "job.h"
 #include "model.h"
+#include "node.h"
+#include "sched.h"
+#include "store.h"
 
 /* TZ=Asia/Shanghai date -d '2030-06-01 17:00' +%s */
 #define T_DUE 1906534800
@@ -203,6 +208,99 @@ test_reload_in_flight(void **state)
 	assert_int_equal(dispatch_in_flight(engine_dispatch(f->e)), 0);
 }
 
+/* CONF_AB with a one-minute prefetch window and a two-minute lease. */
+#define CONF_LEASE \
+	"herald = { timezone = \"Asia/Shanghai\";\n" \
+	"  store = \"sqlite:@DIR@/h.db\";\n" \
+	"  engine = { workdays_only = [ ]; prefetch = \"1m\"; lease = \"2m\"; };\n" \
+	"};\n" \
+	"channels = ( { name = \"one\"; plugin = \"flaky\"; delay_ms = 20;\n" \
+	"  record = \"@DIR@/one.txt\"; } );\n" \
+	"contacts = (\n" \
+	"  { id = \"a\"; name = \"王晓明\"; prefer = [ \"one\" ]; },\n" \
+	"  { id = \"b\"; name = \"张伟\"; prefer = [ \"one\" ]; }\n);\n" \
+	"campaigns = ( { id = \"c\"; title = \"演练\";\n" \
+	"  period = [ \"2030-05-01\", \"2030-07-01\" ];\n" \
+	"  deadlines = ( { id = \"d\"; title = \"报送材料\";\n" \
+	"    due = \"2030-06-01 17:00\"; remind = [ \"1d\" ];\n" \
+	"    audience = [ \"a\", \"b\" ]; } );\n" \
+	"} );\n"
+
+static int
+two_claimed(struct efix *f)
+{
+	return efix_count(f, JOB_INFLIGHT) == 2;
+}
+
+static int
+two_settled(struct efix *f)
+{
+	return efix_count(f, JOB_DELIVERED) == 2 &&
+	    dispatch_in_flight(engine_dispatch(f->e)) == 0;
+}
+
+struct hist {
+	int recovered, delivered;
+	char want[96];
+};
+
+static void
+on_event(void *arg, int64_t at, const char *state, const char *detail)
+{
+	struct hist *h = arg;
+
+	(void)at;
+	if (strcmp(state, "pending") == 0 && detail != NULL &&
+	    strcmp(detail, h->want) == 0)
+		h->recovered++;
+	if (strcmp(state, "delivered") == 0)
+		h->delivered++;
+}
+
+static void
+test_stalled_node_fenced(void **state)
+{
+	struct efix *f = *state;
+	int64_t t_rem = T_DUE - 86400;
+	char key[JOB_KEY_LEN], path[128], line[256];
+	const char *contacts[2] = { "a", "b" };
+	struct hist h;
+	FILE *fp;
+	int n = 0;
+
+	/* Half a minute before the reminders: both claimed at open, under
+	 * a lease to t_rem + 90 (open + 2 min). */
+	f->now_us = (t_rem - 30) * 1000000;
+	assert_int_equal(efix_open(f, CONF_LEASE), 0);
+	assert_true(efix_run_until(f, two_claimed, 5000));
+	assert_string_equal(store_owner(engine_store(f->e)),
+	    node_id(engine_node(f->e)));
+
+	/* The process stalls past the lease: no renewal came.  At the
+	 * hand-off both claims are fenced, the node reaps them and claims
+	 * them again under a new lease, and each goes out once. */
+	f->now_us = (t_rem + 200) * 1000000;
+	sched_run(engine_sched(f->e));
+	assert_true(efix_run_until(f, two_settled, 5000));
+	snprintf(path, sizeof(path), "%s/one.txt", f->dir);
+	assert_non_null(fp = fopen(path, "r"));
+	while (fgets(line, sizeof(line), fp) != NULL)
+		n++;
+	fclose(fp);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < 2; i++) {
+		job_make_key(key, "c", "d", JOB_REMINDER, 86400, contacts[i],
+		    "one");
+		memset(&h, 0, sizeof(h));
+		snprintf(h.want, sizeof(h.want), "recovered: the lease of %s "
+		    "ran out", node_id(engine_node(f->e)));
+		assert_int_equal(store_history(engine_store(f->e), key,
+		    on_event, &h), 0);
+		assert_int_equal(h.recovered, 1);
+		assert_int_equal(h.delivered, 1);
+	}
+}
+
 int
 main(void)
 {
@@ -216,6 +314,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expire_on_open,
 		    setup_early, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_in_flight,
+		    setup_early, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_node_fenced,
 		    setup_early, teardown),
 	};
 

@@ -1,7 +1,7 @@
 /*
  * test_store.c - the SQLite store on real files in a temporary directory:
  * schema, idempotent planning and revival, claims, outcomes, history,
- * expiry, submissions and acknowledgements.
+ * expiry, submissions and acknowledgements, nodes and leases.
  *
  * With HERALD_TEST_PG_URL set (tests/integration/test_store_pg.sh starts
  * a throwaway PostgreSQL), the same tests, less those about SQLite's
@@ -21,6 +21,7 @@
 
 #include "unit.h"
 #include "store.h"
+#include "store_cluster.h"
 
 struct fixture {
 	char dir[64];
@@ -255,11 +256,11 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 7);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 8);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
-	    "'submissions', 'job_acks', 'meta')"), 5);
+	    "'submissions', 'job_acks', 'meta', 'nodes')"), 6);
 	/* The shell-facing names are views over them. */
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'view' AND name IN ('jobs', 'events', 'acks')"), 3);
@@ -289,7 +290,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -1121,7 +1122,7 @@ test_migrate_v1(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
 	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
@@ -1370,7 +1371,7 @@ test_migrate_v2_plan_cancelled(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
 	    "WHERE plan_cancelled IS NOT NULL"), 1);
 	plan(f->s, v, 2, &st);
@@ -1807,6 +1808,187 @@ test_two_owners(void **state)
 	store_close(b);
 }
 
+/* --- nodes and leases (store_cluster.h) --- */
+
+struct seen_nodes {
+	size_t n;
+	char id[4][40], host[4][64], config[4][20];
+	long pid[4];
+	unsigned generation[4];
+	int64_t started[4], last_beat[4];
+	uint64_t in_flight[4];
+};
+
+static void
+seen_node(void *arg, const struct store_node *n)
+{
+	struct seen_nodes *sn = arg;
+
+	if (sn->n >= 4)
+		return;
+	snprintf(sn->id[sn->n], sizeof(sn->id[0]), "%s", n->id);
+	snprintf(sn->host[sn->n], sizeof(sn->host[0]), "%s", n->host);
+	snprintf(sn->config[sn->n], sizeof(sn->config[0]), "%s",
+	    n->config != NULL ? n->config : "(null)");
+	sn->pid[sn->n] = n->pid;
+	sn->generation[sn->n] = n->generation;
+	sn->started[sn->n] = n->started;
+	sn->last_beat[sn->n] = n->last_beat;
+	sn->in_flight[sn->n] = n->in_flight;
+	sn->n++;
+}
+
+#define NODE_A "0b5f8f4e-1c1d-4d5e-9a0b-000000000001"
+#define NODE_B "0b5f8f4e-1c1d-4d5e-9a0b-000000000002"
+
+/* A beat writes one row per node, a second beat replaces it, the
+ * listing is by last beat, and silent rows are forgotten. */
+static void
+test_node_beat(void **state)
+{
+	struct fixture *f = *state;
+	struct store_node a = { .id = NODE_A, .host = "h1", .pid = 11,
+	    .started = 1000, .generation = 1, .config = "00aa", .last_beat = 1000,
+	    .in_flight = 3 };
+	struct store_node b = { .id = NODE_B, .host = "h2", .pid = 22,
+	    .started = 900, .generation = 4, .config = NULL, .last_beat = 1005,
+	    .in_flight = 0 };
+	struct seen_nodes sn = { 0 };
+
+	assert_int_equal(store_node_beat(f->s, &a, 0), 0);
+	assert_int_equal(store_node_beat(f->s, &b, 0), 0);
+	a.last_beat = 1010;
+	a.generation = 2;
+	a.in_flight = 7;
+	assert_int_equal(store_node_beat(f->s, &a, 0), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM nodes"), 2);
+	assert_int_equal(store_nodes(f->s, 0, seen_node, &sn), 0);
+	assert_int_equal(sn.n, 2);
+	assert_string_equal(sn.id[0], NODE_A);	/* latest beat first */
+	assert_string_equal(sn.host[0], "h1");
+	assert_int_equal(sn.pid[0], 11);
+	assert_int_equal(sn.started[0], 1000);
+	assert_int_equal(sn.generation[0], 2);
+	assert_string_equal(sn.config[0], "00aa");
+	assert_int_equal(sn.last_beat[0], 1010);
+	assert_int_equal(sn.in_flight[0], 7);
+	assert_string_equal(sn.id[1], NODE_B);
+	assert_string_equal(sn.config[1], "(null)");
+	/* since: only the nodes that beat at or after it. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_nodes(f->s, 1006, seen_node, &sn), 0);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.id[0], NODE_A);
+	/* A's next beat forgets B, silent since 1005. */
+	a.last_beat = 1020;
+	assert_int_equal(store_node_beat(f->s, &a, 1006), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM nodes"), 1);
+	/* Argument checks. */
+	a.id = NULL;
+	assert_int_equal(store_node_beat(f->s, &a, 0), -1);
+}
+
+/* Claim the jobs of v due by until under lease; returns how many. */
+static size_t
+claim_lease(struct store *s, int64_t until, int64_t lease, struct seen *sn)
+{
+	size_t n = 0;
+
+	assert_int_equal(store_claim(s, until, 100, NULL, 0, lease, seen_job,
+	    sn, &n), 0);
+	return n;
+}
+
+static void
+seen_lease(void *arg, const struct job *j)
+{
+	*(int64_t *)arg = j->lease_until;
+}
+
+/*
+ * Renewal extends the leases the owner holds and that have not run out;
+ * the fencing question follows the store's own rows; reaping puts the
+ * jobs whose lease ran out back to pending with an event naming the
+ * holder; a node whose lease ran out cannot record over the new holder.
+ */
+static void
+test_lease_renew_held_reap(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	struct store_plan_stats st;
+	struct store_result r = { .outcome = STORE_DELIVERED, .at = 1300 };
+	struct history h = { 0 };
+	struct job v[2];
+	struct seen sn = { 0 };
+	int64_t lease = 0;
+	char err[256];
+	size_t n = 0;
+	int held = -1;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1050);
+	plan(f->s, v, 2, &st);
+	/* The claim hands each job on with its lease. */
+	assert_int_equal(store_claim(f->s, 1000, 100, NULL, 0, 1100,
+	    seen_lease, &lease, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(lease, 1100);
+	assert_int_equal(claim_lease(f->s, 1050, 1150, &sn), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "owner = 'test-node' AND state = 'inflight'"), 2);
+
+	/* At 1120 v0's lease (1100) has run out, v1's (1150) has not. */
+	assert_int_equal(store_lease_held(f->s, v[0].key, 1120, &held), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(store_lease_held(f->s, v[1].key, 1120, &held), 0);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_lease_renew(f->s, 1120, 1420, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(sql_int(f->path, "SELECT max(lease_until) FROM jobs"),
+	    1420);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs "
+	    "WHERE lease_until = 1100"), 1);
+	assert_int_equal(store_lease_held(f->s, v[1].key, 1400, &held), 0);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_lease_held(f->s, v[1].key, 1421, &held), 0);
+	assert_int_equal(held, 0);
+
+	/* Reaping at 1120 takes v0 only. */
+	assert_int_equal(store_lease_reap(f->s, 1120, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_INFLIGHT);
+	assert_int_equal(store_history(f->s, v[0].key, seen_event, &h), 0);
+	assert_string_equal(h.state[h.n - 1], "pending");
+	assert_string_equal(h.detail[h.n - 1],
+	    "recovered: the lease of test-node ran out");
+	assert_int_equal(h.at[h.n - 1], 1120);
+
+	/* Another node claims v0; ours may no longer record it. */
+	assert_int_equal(store_open(f->url, NODE_B, &other, err,
+	    sizeof(err)), 0);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(claim_lease(other, 1130, 1430, &sn), 1);
+	assert_string_equal(sn.key[0], v[0].key);
+	assert_int_equal(store_record(f->s, v[0].key, &r), -1);
+	assert_non_null(strstr(store_error(f->s), "held by another node"));
+	assert_false(store_is_fault(f->s));
+	assert_int_equal(state_of(f->s, v[0].key), JOB_INFLIGHT);
+	assert_int_equal(store_lease_held(f->s, v[0].key, 1130, &held), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(store_lease_held(other, v[0].key, 1130, &held), 0);
+	assert_int_equal(held, 1);
+	/* The holder records; our renewal leaves its lease alone. */
+	assert_int_equal(store_record(other, v[0].key, &r), 0);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_DELIVERED);
+	assert_int_equal(store_lease_renew(f->s, 1300, 1600, &n), 0);
+	assert_int_equal(n, 1);			/* v1 only */
+	store_close(other);
+	/* A renewal that would end before now is refused. */
+	assert_int_equal(store_lease_renew(f->s, 1300, 1200, &n), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1841,6 +2023,8 @@ static const struct CMUnitTest tests[] = {
 	T(test_newer_schema_refused),
 	T(test_incident_open_once),
 	T(test_incident_ack_stops_alerts),
+	T(test_node_beat),
+	T(test_lease_renew_held_reap),
 };
 
 /* What runs on PostgreSQL: all but SQLite's files and migrations. */
