@@ -1,15 +1,17 @@
 /*
- * store_pg_ops.c - the PostgreSQL backend as store.c sees it: its agenda
- * and ledger tables, each entry implemented in the file that owns it,
+ * store_pg_ops.c - the PostgreSQL backend as store.c sees it: its agenda,
+ * ledger and cluster tables, each entry implemented in the file that owns it,
  * and opening the store (connect, then migrate).  Both schemes,
  * "postgresql:" and "postgres:", name it.
  */
 #include "store.h"
 #include "store_agenda.h"
+#include "store_cluster.h"
 #include "store_ledger.h"
 #include "store_pg.h"
 #include "store_pg_incident.h"
 #include "store_pg_jobs.h"
+#include "store_pg_node.h"
 #include "store_pg_plan.h"
 #include "store_pg_query.h"
 #include "store_pg_schema.h"
@@ -71,6 +73,14 @@ static const struct store_ledger_ops pg_ledger = {
 	.incident_sends = pg_incident_sends,
 };
 
+static const struct store_cluster_ops pg_cluster = {
+	.node_beat = pg_node_beat,
+	.nodes = pg_nodes,
+	.renew = pg_renew,
+	.held = pg_held,
+	.reap = pg_reap,
+};
+
 const struct store_ops store_pg_ops = {
 	.scheme = "postgresql",
 	.open = pg_open,
@@ -78,6 +88,7 @@ const struct store_ops store_pg_ops = {
 	.schema_version = pg_schema_version,
 	.agenda = &pg_agenda,
 	.ledger = &pg_ledger,
+	.cluster = &pg_cluster,
 };
 
 const struct store_ops store_postgres_ops = {
@@ -87,4 +98,5 @@ const struct store_ops store_postgres_ops = {
 	.schema_version = pg_schema_version,
 	.agenda = &pg_agenda,
 	.ledger = &pg_ledger,
+	.cluster = &pg_cluster,
 };

@@ -5,7 +5,8 @@
  * (store_sqlite_schema.c), typed BIGINT, INTEGER and TEXT, with the same
  * views (jobs, events, acks, receipts) for psql and scripts; keys are
  * text UUIDs.  Versions count from 1 here: herald_schema holds one row
- * per migration applied, with when and by which node.
+ * per migration applied, with when and by which node.  Version 2 adds
+ * the nodes (the SQLite store's version 8).
  *
  * Nodes that start together on an empty database must migrate once:
  * the migration runs in one transaction under pg_advisory_xact_lock,
@@ -142,6 +143,26 @@ static const char *const pg_migrations[] = {
 	"  FROM job_acks a JOIN job_rows r ON r.id = a.job;"
 	"CREATE VIEW receipts AS SELECT r.key, c.part, c.type, c.at, c.detail"
 	"  FROM job_receipts c JOIN job_rows r ON r.id = c.job;",
+
+	/*
+	 * 2: the nodes (store_cluster.h, store_pg_node.c), as the SQLite
+	 * store's version 8: one heartbeat row per process start, by its
+	 * UUID, the owner of the jobs it claims.  jobs_owner finds one
+	 * node's leases (renewal) and every lease in flight (reaping)
+	 * among the few rows in flight.
+	 */
+	"CREATE TABLE nodes ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid BIGINT NOT NULL,"
+	"  started BIGINT NOT NULL,"
+	"  generation BIGINT NOT NULL,"
+	"  config TEXT,"
+	"  last_beat BIGINT NOT NULL,"
+	"  in_flight BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX nodes_beat ON nodes (last_beat);"
+	"CREATE INDEX jobs_owner ON job_rows (owner, lease_until)"
+	"  WHERE state = 'inflight';",
 };
 
 #define PG_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
