@@ -7,7 +7,8 @@
  * a throwaway PostgreSQL), the same tests, less those about SQLite's
  * files and migrations, run on the PostgreSQL backend instead: each on
  * an empty schema, and the independent look (sql_int) through libpq;
- * and one that only PostgreSQL can run, two nodes on one database.
+ * and those that only PostgreSQL can run: two nodes on one database,
+ * leases renewed and judged by the database's clock.
  */
 #include <sys/stat.h>
 
@@ -1989,6 +1990,181 @@ test_lease_renew_held_reap(void **state)
 	assert_int_equal(store_lease_renew(f->s, 1300, 1200, &n), -1);
 }
 
+/* The database's clock in Unix seconds, as the PostgreSQL backend reads
+ * it for leases. */
+#define DB_NOW "extract(epoch from clock_timestamp())::bigint"
+
+/* Wait (at most 5 s) until no lease of owner has run out... or one has:
+ * until `SELECT count(*) FROM jobs WHERE owner = owner AND lease_until <
+ * DB_NOW` is want. */
+static int
+wait_expired(const char *url, const char *owner, int64_t want)
+{
+	char q[200];
+	int i;
+
+	snprintf(q, sizeof(q), "SELECT count(*) FROM jobs WHERE owner = "
+	    "'%s' AND lease_until < " DB_NOW, owner);
+	for (i = 0; i < 50 && sql_int(url, q) != want; i++)
+		usleep(100000);
+	return i < 50;
+}
+
+/*
+ * The same operations on PostgreSQL, judged by the database's clock:
+ * the caller's now is ignored for leases (a node 2 s off, or the test's
+ * made-up instants, change nothing), a renewal extends to the database's
+ * now plus its length the leases that have not run out and no others,
+ * the fencing question follows, reaping takes the rows whose lease ran
+ * out with an event at the caller's instant, another node's lease is
+ * never renewed, and the node that lost a lease cannot record.
+ */
+static void
+test_lease_renew_held_reap_pg(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	struct store_plan_stats st;
+	struct store_result r = { .outcome = STORE_DELIVERED, .at = 1300 };
+	struct history h = { 0 };
+	struct job v[2];
+	struct seen sn = { 0 };
+	char err[256], q[200];
+	size_t n = 0;
+	int held = -1;
+	int64_t left;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "email", 1000);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
+	plan(f->s, v, 2, &st);
+	/* v0 under a 1 s lease, v1 under 300 s (the length past until). */
+	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1001, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1300, seen_job,
+	    &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sn.key[0], v[0].key);
+	/* Both held now, whatever instant the caller says. */
+	assert_int_equal(store_lease_held(f->s, v[1].key, 999999, &held), 0);
+	assert_int_equal(held, 1);
+
+	/* v0's second runs out by the database's clock. */
+	assert_true(wait_expired(f->path, "test-node", 1));
+	assert_int_equal(store_lease_held(f->s, v[0].key, 0, &held), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(store_lease_held(f->s, v[1].key, 0, &held), 0);
+	assert_int_equal(held, 1);
+
+	/* A renewal at made-up instants: 600 s from the database's now,
+	 * for v1 only. */
+	assert_int_equal(store_lease_renew(f->s, 5000, 5600, &n), 0);
+	assert_int_equal(n, 1);
+	snprintf(q, sizeof(q), "SELECT lease_until - " DB_NOW " FROM jobs "
+	    "WHERE key = '%s'", v[1].key);
+	left = sql_int(f->path, q);
+	assert_true(left >= 597 && left <= 600);
+	assert_true(wait_expired(f->path, "test-node", 1));	/* v0 out */
+	/* A shorter one shortens nothing. */
+	assert_int_equal(store_lease_renew(f->s, 5000, 5010, &n), 0);
+	assert_int_equal(n, 0);
+	assert_true(sql_int(f->path, q) >= 590);
+
+	/* Reaping takes v0 only, its event at the caller's instant. */
+	assert_int_equal(store_lease_reap(f->s, 1120, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_INFLIGHT);
+	assert_int_equal(store_history(f->s, v[0].key, seen_event, &h), 0);
+	assert_string_equal(h.state[h.n - 1], "pending");
+	assert_string_equal(h.detail[h.n - 1],
+	    "recovered: the lease of test-node ran out");
+	assert_int_equal(h.at[h.n - 1], 1120);
+	assert_int_equal(store_lease_reap(f->s, 1121, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Another node claims v0 for 2 s; our renewal leaves it alone. */
+	assert_int_equal(store_open(f->url, NODE_B, &other, err,
+	    sizeof(err)), 0);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(claim_lease(other, 1000, 1002, &sn), 1);
+	assert_string_equal(sn.key[0], v[0].key);
+	assert_int_equal(store_lease_renew(f->s, 0, 900, &n), 0);
+	assert_int_equal(n, 1);			/* v1 only */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
+	    "owner = '" NODE_B "' AND lease_until <= " DB_NOW " + 2"), 1);
+	assert_int_equal(store_lease_held(f->s, v[0].key, 0, &held), 0);
+	assert_int_equal(held, 0);
+	assert_int_equal(store_lease_held(other, v[0].key, 0, &held), 0);
+	assert_int_equal(held, 1);
+	assert_int_equal(store_record(f->s, v[0].key, &r), -1);
+	assert_non_null(strstr(store_error(f->s), "lease lost"));
+	assert_false(store_is_fault(f->s));
+	assert_int_equal(store_record(other, v[0].key, &r), 0);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_DELIVERED);
+	store_close(other);
+	/* A renewal that would end before now is refused. */
+	assert_int_equal(store_lease_renew(f->s, 1300, 1200, &n), -1);
+}
+
+/*
+ * What renewal is for (issue 15): A holds a job past the lease it
+ * claimed it with (a slow receiver, say) and renews it every 0.6 s;
+ * all along B, polling, can take nothing.  Once A stops renewing, the
+ * lease runs out and B takes the job over.  Before the PostgreSQL store
+ * renewed anything, B took it after the first second.
+ */
+static void
+test_lease_renewed_not_taken_pg(void **state)
+{
+	struct fixture *f = *state;
+	struct store *b = NULL;
+	struct store_plan_stats st;
+	struct job v[1];
+	struct seen sa = { 0 }, sb = { 0 };
+	char err[256];
+	size_t n = 0, renewed = 0;
+	int i, held = 0;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	plan(f->s, v, 1, &st);
+	assert_int_equal(store_open(f->url, NODE_B, &b, err, sizeof(err)),
+	    0);
+	/* A 2 s lease, held for 4 s. */
+	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1002, seen_job,
+	    &sa, &n), 0);
+	assert_int_equal(n, 1);
+	for (i = 0; i < 8; i++) {
+		usleep(500000);
+		/* Within the second of the last horizon nothing needs
+		 * extending (the database's seconds): count the renewals. */
+		assert_int_equal(store_lease_renew(f->s, 1000, 1002, &n), 0);
+		renewed += n;
+		assert_int_equal(store_lease_held(f->s, v[0].key, 0, &held),
+		    0);
+		assert_int_equal(held, 1);
+		assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300,
+		    seen_job, &sb, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(store_lease_reap(b, 1000, &n), 0);
+		assert_int_equal(n, 0);
+	}
+	assert_true(renewed >= 3);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_INFLIGHT);
+	assert_false(has_event(f->s, v[0].key, "expired"));
+	assert_false(has_event(f->s, v[0].key, "ran out"));
+	/* A stops renewing: within 3 s the lease runs out, B takes it. */
+	for (i = 0; i < 30 && sb.n == 0; i++) {
+		usleep(100000);
+		assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300,
+		    seen_job, &sb, &n), 0);
+	}
+	assert_int_equal(sb.n, 1);
+	assert_string_equal(sb.key[0], v[0].key);
+	assert_true(has_event(f->s, v[0].key, "lease of test-node expired"));
+	store_close(b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -2054,6 +2230,9 @@ static const struct CMUnitTest tests_pg[] = {
 	T(test_incident_open_once),
 	T(test_incident_ack_stops_alerts),
 	T(test_two_owners),
+	T(test_node_beat),
+	T(test_lease_renew_held_reap_pg),
+	T(test_lease_renewed_not_taken_pg),
 };
 
 int
