@@ -290,8 +290,9 @@ sched_run(struct sched *s)
 		if (!urgent) {
 			urgent = 1;
 			n_claimed = 0;
-			if (store_claim_urgent(s->st, now + s->set.prefetch,
-			    s->set.cap, now + s->set.lease, sched_on_claim, s,
+			if (store_claim_urgent(s->st, now,
+			    now + s->set.prefetch, s->set.cap,
+			    now + s->set.lease, sched_on_claim, s,
 			    &n_claimed) == -1) {
 				failed = "claim";
 				rc = -1;
@@ -306,7 +307,7 @@ sched_run(struct sched *s)
 		if (s->hooks.skip != NULL)
 			n_skip = s->hooks.skip(s->hooks.arg, &skip);
 		n_claimed = 0;
-		if (store_claim(s->st, now + s->set.prefetch, room, skip,
+		if (store_claim(s->st, now, now + s->set.prefetch, room, skip,
 		    n_skip, now + s->set.lease, sched_on_claim, s,
 		    &n_claimed) == -1) {
 			failed = "claim";

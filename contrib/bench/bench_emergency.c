@@ -253,7 +253,7 @@ bench_run(const char *plugins, size_t n, size_t backlog, unsigned conc,
 	if (backlog > 0) {
 		now = bench_now_us() / 1000000;
 		if (bench_insert(&b, m, JOB_REMINDER, backlog) == -1 ||
-		    store_claim(b.st, now, backlog, NULL, 0, now + 600,
+		    store_claim(b.st, now, now, backlog, NULL, 0, now + 600,
 		    bench_push, &b, &claimed) == -1)
 			goto store_failed;
 		/* Every ordinary slot taken by a reminder: with a plugin
@@ -268,7 +268,7 @@ bench_run(const char *plugins, size_t n, size_t backlog, unsigned conc,
 		goto store_failed;
 	t_inserted = bench_now_us();
 	now = t_inserted / 1000000;
-	if (store_claim_urgent(b.st, now, n, now + 600, bench_push, &b,
+	if (store_claim_urgent(b.st, now, now, n, now + 600, bench_push, &b,
 	    &claimed) == -1)
 		goto store_failed;
 	dispatch_pump(b.d);

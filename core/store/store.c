@@ -280,7 +280,7 @@ store_on_claim(void *arg, const struct job *j)
 }
 
 int
-store_claim(struct store *s, int64_t until, size_t max,
+store_claim(struct store *s, int64_t now, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int64_t lease_until,
     store_job_fn fn, void *arg, size_t *n_claimed)
 {
@@ -296,14 +296,15 @@ store_claim(struct store *s, int64_t until, size_t max,
 	if (n_skip > 0 && skip == NULL)
 		return store_seterr(s, "claim: skip list missing");
 	ca = (struct store_claim_arg){ fn, arg, lease_until };
-	return s->ops->agenda->claim(s, until, max, skip, n_skip,
+	return s->ops->agenda->claim(s, now, until, max, skip, n_skip,
 	    HERALD_PRIO_DIGEST, lease_until, fn != NULL ? store_on_claim : NULL,
 	    &ca, n_claimed);
 }
 
 int
-store_claim_urgent(struct store *s, int64_t until, size_t max,
-    int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed)
+store_claim_urgent(struct store *s, int64_t now, int64_t until,
+    size_t max, int64_t lease_until, store_job_fn fn, void *arg,
+    size_t *n_claimed)
 {
 	struct store_claim_arg ca;
 	size_t dummy;
@@ -315,7 +316,7 @@ store_claim_urgent(struct store *s, int64_t until, size_t max,
 	if (max == 0)
 		return 0;
 	ca = (struct store_claim_arg){ fn, arg, lease_until };
-	return s->ops->agenda->claim(s, until, max, NULL, 0,
+	return s->ops->agenda->claim(s, now, until, max, NULL, 0,
 	    HERALD_PRIO_EMERGENCY, lease_until,
 	    fn != NULL ? store_on_claim : NULL, &ca, n_claimed);
 }

@@ -82,12 +82,16 @@ int store_insert(struct store *s, const struct job *j);
 /*
  * Claim up to max pending jobs with next_at <= until, highest priority
  * first, then earliest; skip channels listed in skip (n_skip names).
- * Claimed jobs become inflight with a lease until lease_until.  Calls fn
+ * Claimed jobs become inflight with a lease until lease_until, that is
+ * for lease_until - now from the claim (now: the caller's clock; a
+ * backend that judges leases on its own clock grants that length from
+ * its own now, never less, so the caller's lease_until is never later
+ * than the store's).  Calls fn
  * for each claimed job, its lease_until set; the job's strings are valid
  * during the call only.
  */
 typedef void (*store_job_fn)(void *arg, const struct job *j);
-int store_claim(struct store *s, int64_t until, size_t max,
+int store_claim(struct store *s, int64_t now, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int64_t lease_until,
     store_job_fn fn, void *arg, size_t *n_claimed);
 
@@ -97,8 +101,9 @@ int store_claim(struct store *s, int64_t until, size_t max,
  * scheduler whose cap is full or whose channels are saturated with
  * reminders, so that an emergency never waits for them (issue 14).
  */
-int store_claim_urgent(struct store *s, int64_t until, size_t max,
-    int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed);
+int store_claim_urgent(struct store *s, int64_t now, int64_t until,
+    size_t max, int64_t lease_until, store_job_fn fn, void *arg,
+    size_t *n_claimed);
 
 /* The earliest next_at of any pending job; *found = 0 when none. */
 int store_next_due(struct store *s, int64_t *next_at, int *found);

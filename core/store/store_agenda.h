@@ -26,7 +26,7 @@ struct store_agenda_ops {
 	int (*insert)(struct store *s, const struct job *j);
 	/* The priority classes HERALD_PRIO_EMERGENCY through last_prio:
 	 * store_claim() asks for all, store_claim_urgent() for the first. */
-	int (*claim)(struct store *s, int64_t until, size_t max,
+	int (*claim)(struct store *s, int64_t now, int64_t until, size_t max,
 	    const char *const *skip, size_t n_skip, int last_prio,
 	    int64_t lease_until, store_job_fn fn, void *arg,
 	    size_t *n_claimed);

@@ -6,9 +6,10 @@
  * node's: a node whose clock is 2 s off would otherwise take another's
  * job 2 s early, or keep its own 2 s too long.  The caller's lease_until
  * is on its own clock; only its length is used, added to the database's
- * now: lease_until - until, where until is the caller's now plus its
- * look-ahead, so the lease is that much shorter than asked, never
- * longer, and no clock of the node is read.  A row in flight whose lease
+ * now: lease_until - now, the caller's now, so the database's lease
+ * starts no earlier than the node's and never ends before the node
+ * believes it does (the node fences itself first); no clock of the node
+ * is read here.  A row in flight whose lease
  * ran out is claimable again by any node; store_record() by a node that
  * lost its lease so fails, and never overwrites the new holder's outcome.
  */
@@ -65,7 +66,7 @@ pg_array(const char *const *v, size_t n)
  * after the commit, with strings from the result, freed after.
  */
 int
-pg_claim(struct store *s, int64_t until, size_t max,
+pg_claim(struct store *s, int64_t now, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int last_prio,
     int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed)
 {
@@ -74,7 +75,7 @@ pg_claim(struct store *s, int64_t until, size_t max,
 	PGresult *res = NULL;
 	struct job j;
 	char *chans, *ids = NULL;
-	int64_t len = lease_until - until;
+	int64_t len = lease_until - now;
 	size_t idlen = 0, cap = 0;
 	int outer, i, n;
 

@@ -12,7 +12,7 @@
 #include "store.h"
 #include "store_pg.h"
 
-int pg_claim(struct store *s, int64_t until, size_t max,
+int pg_claim(struct store *s, int64_t now, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int last_prio,
     int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed);
 int pg_next_due(struct store *s, int64_t *next_at, int *found);

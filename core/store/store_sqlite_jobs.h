@@ -13,7 +13,7 @@
 #include "store.h"
 #include "store_sqlite.h"
 
-int sq_claim(struct store *s, int64_t until, size_t max,
+int sq_claim(struct store *s, int64_t now, int64_t until, size_t max,
     const char *const *skip, size_t n_skip, int last_prio,
     int64_t lease_until, store_job_fn fn, void *arg, size_t *n_claimed);
 int sq_next_due(struct store *s, int64_t *next_at, int *found);

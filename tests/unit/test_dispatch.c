@@ -342,7 +342,7 @@ claim(struct fixture *f)
 	size_t n = 0;
 	int64_t now = f->now_us / 1000000;
 
-	assert_int_equal(store_claim(f->st, now, 10000, NULL, 0, now + 600,
+	assert_int_equal(store_claim(f->st, now, now, 10000, NULL, 0, now + 600,
 	    on_claim, f, &n), 0);
 	return n;
 }
@@ -927,7 +927,7 @@ test_saturated_channel(void **state)
 	add_job(f, JOB_REMINDER, "b", "two", 60, T0 + 86400, k);
 	add_job(f, JOB_REMINDER, "a", "one", 9999, T0 + 86400, NULL);
 	n = 0;
-	assert_int_equal(store_claim(f->st, T0, 100, names, 1, T0 + 600,
+	assert_int_equal(store_claim(f->st, T0, T0, 100, names, 1, T0 + 600,
 	    on_claim, f, &n), 0);
 	assert_int_equal(n, 1);
 	dispatch_pump(f->d);

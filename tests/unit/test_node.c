@@ -187,7 +187,7 @@ claim_one(struct fixture *f, const char *contact)
 	job_make_key(j.key, j.campaign, j.item, j.kind, j.offset, j.contact,
 	    j.channel);
 	assert_int_equal(store_insert(f->st, &j), 0);
-	assert_int_equal(store_claim(f->st, now, 10, NULL, 0, now + LEASE,
+	assert_int_equal(store_claim(f->st, now, now, 10, NULL, 0, now + LEASE,
 	    on_claim, &lease, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(lease, now + LEASE);

@@ -237,8 +237,8 @@ test_store_later_follows(void **state)
 		assert_int_equal(found, 1);
 		assert_string_equal(later, v[1].key);
 		/* Claim both: both in flight. */
-		assert_int_equal(store_claim(s, 300, 10, NULL, 0, 400, NULL,
-		    NULL, &n), 0);
+		assert_int_equal(store_claim(s, 300, 300, 10, NULL, 0, 400,
+		    NULL, NULL, &n), 0);
 		assert_int_equal(n, 2);
 		assert_int_equal(store_later(s, &v[0], 150, 300, later,
 		    &found), 0);

@@ -412,12 +412,12 @@ test_plan_leaves_non_pending(void **state)
 	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 200);
 	job_init(&v[2], "d1", JOB_REMINDER, 3600, "p3", "email", 5000);
 	plan(f->s, v, 3, &st);
-	assert_int_equal(store_claim(f->s, 150, 10, NULL, 0, 999, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 150, 150, 10, NULL, 0, 999, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 1);
 	record(f->s, v[0].key, STORE_DELIVERED, 160, 0, "250 ok");
-	assert_int_equal(store_claim(f->s, 250, 10, NULL, 0, 999, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 250, 250, 10, NULL, 0, 999, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 1);		/* v[1] in flight */
 
 	/* Move the delivered one, drop the in-flight one. */
@@ -473,30 +473,33 @@ test_claim_order(void **state)
 	job_init(&v[5], "d3", JOB_REMINDER, 3600, "p1", "email", 10000);
 	plan(f->s, v, 6, &st);
 
-	assert_int_equal(store_claim(f->s, 1000, 2, NULL, 0, 1300, seen_job,
-	    &sn, &n), 0);
+	/* Claimed at 990, ten seconds ahead, for a lease to 1300. */
+	assert_int_equal(store_claim(f->s, 990, 1000, 2, NULL, 0, 1300,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(sn.key[0], v[1].key);	/* emergency */
 	assert_string_equal(sn.key[1], v[3].key);	/* launch */
 	assert_int_equal(sn.state[0], JOB_INFLIGHT);
-	assert_int_equal(store_claim(f->s, 1000, 10, NULL, 0, 1300, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 990, 1000, 10, NULL, 0, 1300,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(sn.key[2], v[4].key);	/* reminder at 90 */
 	assert_string_equal(sn.key[3], v[0].key);	/* reminder at 100 */
 	assert_string_equal(sn.key[4], v[2].key);	/* digest, last */
 	/* The future job stays. */
-	assert_int_equal(store_claim(f->s, 1000, 10, NULL, 0, 1300, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 10, NULL, 0, 1300,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(state_of(f->s, v[5].key), JOB_PENDING);
 	/* PostgreSQL keeps the lease on the database's clock: its length
-	 * (lease_until - until = 300 s) from the database's now. */
+	 * from the claim (lease_until - now = 310 s, not the 300 s from
+	 * the look-ahead's end: a node believes 1300, and the database
+	 * must not end the lease before it) from the database's now. */
 	if (f->pg)
 		assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs "
 		    "WHERE state = 'inflight' AND owner = 'test-node' AND "
-		    "lease_until BETWEEN extract(epoch from now())::bigint + 295 "
-		    "AND extract(epoch from now())::bigint + 301"), 5);
+		    "lease_until BETWEEN extract(epoch from now())::bigint + 305 "
+		    "AND extract(epoch from now())::bigint + 311"), 5);
 	else
 		assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs "
 		    "WHERE state = 'inflight' AND owner = 'test-node' AND "
@@ -520,12 +523,12 @@ test_claim_skip(void **state)
 	job_init(&v[2], "d1", JOB_REMINDER, 0, "p1", "wecom", 90);
 	job_init(&v[3], "d1", JOB_EMERGENCY, 0, "p1", "sms", 80);
 	plan(f->s, v, 4, &st);
-	assert_int_equal(store_claim(f->s, 1000, 10, skip, 2, 2000, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 10, skip, 2, 2000,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sn.key[0], v[1].key);
-	assert_int_equal(store_claim(f->s, 1000, 10, skip, 1, 2000, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 10, skip, 1, 2000,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sn.key[1], v[2].key);
 	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
@@ -551,8 +554,8 @@ test_next_due(void **state)
 	assert_int_equal(store_next_due(f->s, &at, &found), 0);
 	assert_true(found);
 	assert_int_equal(at, 500);
-	assert_int_equal(store_claim(f->s, 600, 10, NULL, 0, 999, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 600, 600, 10, NULL, 0, 999, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(store_next_due(f->s, &at, &found), 0);
 	assert_int_equal(at, 700);
 }
@@ -569,8 +572,8 @@ test_recover(void **state)
 	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
 	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
 	plan(f->s, v, 2, &st);
-	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 2);
 	record(f->s, v[1].key, STORE_DELIVERED, 120, 0, NULL);
 	assert_int_equal(store_recover(f->s, 1000, &n), 0);
@@ -585,8 +588,8 @@ test_recover(void **state)
 	assert_int_equal(h.at[1], 1000);
 	assert_non_null(strstr(h.detail[1], "recovered"));
 	/* Claimable again. */
-	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 1);
 }
 
@@ -607,8 +610,8 @@ test_record_outcomes(void **state)
 	job_init(&v[2], "d1", JOB_REMINDER, 0, "p3", "sms", 100);
 	job_init(&v[3], "d1", JOB_REMINDER, 0, "p4", "sms", 100);
 	plan(f->s, v, 4, &st);
-	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 4);
 
 	/* v[0]: retry, defer, then delivered late. */
@@ -680,8 +683,8 @@ test_record_batch(void **state)
 	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
 	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
 	plan(f->s, v, 2, &st);
-	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 400, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(store_begin(f->s), 0);
 	record(f->s, v[0].key, STORE_DELIVERED, 110, 0, NULL);
 	/* A failed record inside a batch undoes only itself. */
@@ -761,7 +764,7 @@ test_submit(void **state)
 	job_init(&v[6], "d1", JOB_REMINDER, 7200, "p1", "sms", 50);
 	plan(f->s, v, 7, &st);
 	/* v[6] already delivered: not counted, not touched. */
-	assert_int_equal(store_claim(f->s, 60, 10, NULL, 0, 400, NULL, NULL,
+	assert_int_equal(store_claim(f->s, 60, 60, 10, NULL, 0, 400, NULL, NULL,
 	    &n), 0);
 	assert_int_equal(n, 1);
 	record(f->s, v[6].key, STORE_DELIVERED, 60, 0, NULL);
@@ -947,8 +950,8 @@ test_list_and_counts(void **state)
 	job_init(&v[2], "d1", JOB_REMINDER, 0, "p1", "email", 200);
 	job_init(&v[3], "d1", JOB_REMINDER, 0, "p3", "sms", 900);
 	plan(f->s, v, 4, &st);
-	assert_int_equal(store_claim(f->s, 100, 1, NULL, 0, 400, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 100, 100, 1, NULL, 0, 400, NULL,
+	    NULL, &n), 0);
 	record(f->s, v[1].key, STORE_FAILED, 100, 0, "bounced");
 
 	flt.from = 0;
@@ -1185,8 +1188,8 @@ test_plan_revives_restored(void **state)
 	job_init(&v[2], "d1", JOB_OVERDUE, 0, "p2", "email", 5600);
 	plan(f->s, v, 3, &st);
 	/* v[1] was tried once and waits for a retry at 2500. */
-	assert_int_equal(store_claim(f->s, 2000, 10, NULL, 0, 9999, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 2000, 2000, 10, NULL, 0, 9999, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 2);
 	record(f->s, v[0].key, STORE_DELIVERED, 1001, 0, "250 ok");
 	record(f->s, v[1].key, STORE_RETRY, 2001, 2500, "451 busy");
@@ -1243,12 +1246,12 @@ test_plan_revives_restored(void **state)
 	assert_int_equal(st.unchanged, 3);
 
 	/* A revived job is claimed like any other, at its new instant. */
-	assert_int_equal(store_claim(f->s, 2999, 10, NULL, 0, 9999, NULL,
+	assert_int_equal(store_claim(f->s, 2999, 2999, 10, NULL, 0, 9999, NULL,
 	    NULL, &n), 0);
 	assert_int_equal(n, 0);
 	memset(&sn, 0, sizeof(sn));
-	assert_int_equal(store_claim(f->s, 3000, 10, NULL, 0, 9999, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 3000, 3000, 10, NULL, 0, 9999,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sn.key[0], v[1].key);
 
@@ -1281,8 +1284,8 @@ test_plan_revives_only_plan_cancelled(void **state)
 	assert_int_equal(submit_one(f->s, "cpm", "d1", "p1", 50, "api",
 	    &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_claim(f->s, 100, 10, NULL, 0, 9999, NULL, NULL,
-	    &n), 0);
+	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 9999, NULL,
+	    NULL, &n), 0);
 	assert_int_equal(n, 1);
 	record(f->s, v[1].key, STORE_CANCELLED, 101, 0, "removed from config");
 
@@ -1676,8 +1679,8 @@ test_incident_ack_stops_alerts(void **state)
 		char inc_of[JOB_KEY_LEN] = "";
 		size_t nc = 0;
 
-		assert_int_equal(store_claim(f->s, 2000, 10, NULL, 0, 3000,
-		    claim_inc, inc_of, &nc), 0);
+		assert_int_equal(store_claim(f->s, 2000, 2000, 10, NULL, 0,
+		    3000, claim_inc, inc_of, &nc), 0);
 		assert_int_equal(nc, 2);
 		assert_string_equal(inc_of, INC_B);
 	}
@@ -1731,11 +1734,11 @@ test_two_owners(void **state)
 	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
 	plan(f->s, v, 2, &st);
 	/* A: p1 under a 1 s lease, p2 under 300 s. */
-	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1001, seen_job,
-	    &sa, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 1, NULL, 0, 1001,
+	    seen_job, &sa, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1300, seen_job,
-	    &sa, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 1, NULL, 0, 1300,
+	    seen_job, &sa, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sa.key[0], v[0].key);
 	assert_string_equal(sa.key[1], v[1].key);
@@ -1748,7 +1751,7 @@ test_two_owners(void **state)
 	assert_int_equal(at, 100);
 	assert_int_equal(store_next_due(f->s, &at, &found), 0);
 	assert_false(found);
-	assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300, seen_job,
+	assert_int_equal(store_claim(b, 1000, 1000, 10, NULL, 0, 1300, seen_job,
 	    &sb, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_recover(b, 1000, &n), 0);
@@ -1766,12 +1769,12 @@ test_two_owners(void **state)
 	/* A never takes back its own row (it holds it in memory: taking it
 	 * again would send it twice) and sees nothing due; B takes p1,
 	 * never p2. */
-	assert_int_equal(store_claim(f->s, 1000, 10, NULL, 0, 1300, seen_job,
-	    &sa, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 10, NULL, 0, 1300,
+	    seen_job, &sa, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_next_due(f->s, &at, &found), 0);
 	assert_false(found);
-	assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300, seen_job,
+	assert_int_equal(store_claim(b, 1000, 1000, 10, NULL, 0, 1300, seen_job,
 	    &sb, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sb.key[0], v[0].key);
@@ -1787,7 +1790,7 @@ test_two_owners(void **state)
 	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs WHERE "
 	    "state = 'inflight' AND owner = 'test-node'"), 1);
-	assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300, seen_job,
+	assert_int_equal(store_claim(b, 1000, 1000, 10, NULL, 0, 1300, seen_job,
 	    &sb, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sb.key[1], v[0].key);
@@ -1895,8 +1898,8 @@ claim_lease(struct store *s, int64_t until, int64_t lease, struct seen *sn)
 {
 	size_t n = 0;
 
-	assert_int_equal(store_claim(s, until, 100, NULL, 0, lease, seen_job,
-	    sn, &n), 0);
+	assert_int_equal(store_claim(s, until, until, 100, NULL, 0, lease,
+	    seen_job, sn, &n), 0);
 	return n;
 }
 
@@ -1931,7 +1934,7 @@ test_lease_renew_held_reap(void **state)
 	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1050);
 	plan(f->s, v, 2, &st);
 	/* The claim hands each job on with its lease. */
-	assert_int_equal(store_claim(f->s, 1000, 100, NULL, 0, 1100,
+	assert_int_equal(store_claim(f->s, 1000, 1000, 100, NULL, 0, 1100,
 	    seen_lease, &lease, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(lease, 1100);
@@ -2038,11 +2041,11 @@ test_lease_renew_held_reap_pg(void **state)
 	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "email", 1000);
 	plan(f->s, v, 2, &st);
 	/* v0 under a 1 s lease, v1 under 300 s (the length past until). */
-	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1001, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 1, NULL, 0, 1001,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1300, seen_job,
-	    &sn, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 1, NULL, 0, 1300,
+	    seen_job, &sn, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sn.key[0], v[0].key);
 	/* Both held now, whatever instant the caller says. */
@@ -2131,8 +2134,8 @@ test_lease_renewed_not_taken_pg(void **state)
 	assert_int_equal(store_open(f->url, NODE_B, &b, err, sizeof(err)),
 	    0);
 	/* A 2 s lease, held for 4 s. */
-	assert_int_equal(store_claim(f->s, 1000, 1, NULL, 0, 1002, seen_job,
-	    &sa, &n), 0);
+	assert_int_equal(store_claim(f->s, 1000, 1000, 1, NULL, 0, 1002,
+	    seen_job, &sa, &n), 0);
 	assert_int_equal(n, 1);
 	for (i = 0; i < 8; i++) {
 		usleep(500000);
@@ -2143,7 +2146,7 @@ test_lease_renewed_not_taken_pg(void **state)
 		assert_int_equal(store_lease_held(f->s, v[0].key, 0, &held),
 		    0);
 		assert_int_equal(held, 1);
-		assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300,
+		assert_int_equal(store_claim(b, 1000, 1000, 10, NULL, 0, 1300,
 		    seen_job, &sb, &n), 0);
 		assert_int_equal(n, 0);
 		assert_int_equal(store_lease_reap(b, 1000, &n), 0);
@@ -2156,7 +2159,7 @@ test_lease_renewed_not_taken_pg(void **state)
 	/* A stops renewing: within 3 s the lease runs out, B takes it. */
 	for (i = 0; i < 30 && sb.n == 0; i++) {
 		usleep(100000);
-		assert_int_equal(store_claim(b, 1000, 10, NULL, 0, 1300,
+		assert_int_equal(store_claim(b, 1000, 1000, 10, NULL, 0, 1300,
 		    seen_job, &sb, &n), 0);
 	}
 	assert_int_equal(sb.n, 1);
