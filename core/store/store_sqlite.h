@@ -29,8 +29,9 @@
 	"acked_at, acked_by, acked_door, resolved_at, resolved_by, " \
 	"resolved_door, resolved_note"
 
-/* A blob key as the text UUID, in plain SQL for the views: the sqlite3
- * shell has no herald functions. */
+/* A blob key as the text UUID, in plain SQL for the views (the sqlite3
+ * shell has no herald functions) and for store_copy.c, which reads the
+ * file on a connection of its own. */
 #define SQ_HEX(c, from, n) "substr(hex(" c "), " #from ", " #n ")"
 #define SQ_KEY_TEXT(c) "lower(" SQ_HEX(c, 1, 8) " || '-' || " \
 	SQ_HEX(c, 9, 4) " || '-' || " SQ_HEX(c, 13, 4) " || '-' || " \

@@ -298,6 +298,12 @@ static const char *const sq_migrations[] = {
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
 int
+sq_schema_latest(void)
+{
+	return SQ_VERSION;
+}
+
+int
 sq_migrate(struct store *s, struct sq *q)
 {
 	sqlite3_stmt *st;
