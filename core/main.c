@@ -24,6 +24,7 @@
 #include "planner.h"
 #include "preview.h"
 #include "reach.h"
+#include "store_copy.h"
 #include "summary.h"
 
 static void
@@ -31,6 +32,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: heraldd [-fmtVh] [-c file] [-p plugindir] [-P pidfile]\n"
+	    "       heraldd --copy-store sqlite:PATH postgresql://HOST/DB\n"
 	    "  -c file       config file (default %s/herald/herald.conf)\n"
 	    "  -f            stay in the foreground, log to stderr\n"
 	    "  -t            check the config, print a summary or every error, exit\n"
@@ -41,6 +43,8 @@ usage(FILE *fp)
 	    "  -P pidfile    pid file when daemonized (default: herald.pid_file,\n"
 	    "                %s/run/heraldd.pid)\n"
 	    "  -V            print the version and exit\n"
+	    "  --copy-store FROM TO  copy a stopped SQLite store into an empty\n"
+	    "                PostgreSQL store (password: PGPASSWORD or pgpass)\n"
 	    "signals: SIGHUP reloads the config; SIGTERM and SIGINT stop heraldd\n",
 	    HERALD_SYSCONFDIR, HERALD_PLUGIN_DIR, HERALD_LOCALSTATEDIR);
 }
@@ -190,9 +194,42 @@ daemonize(int keep_stderr)
 	return 0;
 }
 
+/*
+ * heraldd --copy-store FROM TO: a subcommand of heraldd rather than a
+ * heraldctl verb, because heraldctl speaks only HTTP to a daemon and
+ * links no store code, while the copy must run with no daemon on the
+ * source.  No config is read: the copy runs once, by hand, before the
+ * config names PostgreSQL; the password comes from libpq's own means
+ * (PGPASSWORD, PGPASSFILE or ~/.pgpass), never from the command line.
+ * Prints one line per table copied; 0 when all went in, 1 otherwise
+ * (then nothing was written).
+ */
+static int
+copy_store_main(const char *from, const char *to)
+{
+	struct store_copy_stats st;
+	char err[512];
+	size_t i;
+
+	if (store_copy(from, to, NULL, &st, err, sizeof(err)) == -1) {
+		fprintf(stderr, "heraldd: copy-store: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < st.n; i++)
+		printf("%-16s %zu\n", st.t[i].table, st.t[i].rows);
+	/* Not the URL: it may carry a password. */
+	printf("copied in one transaction; %zu job%s in flight made "
+	    "pending\n", st.unleased, st.unleased == 1 ? "" : "s");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "copy-store", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *config = HERALD_SYSCONFDIR "/herald/herald.conf";
 	const char *plugin_flag = getenv("HERALD_PLUGIN_DIR");
 	const char *pid_flag = NULL;
@@ -200,11 +237,16 @@ main(int argc, char **argv)
 	const struct model_daemon *md;
 	struct errlist errs = { 0 };
 	char *abs_config = NULL;
-	int foreground = 0, test = 0, preview = 0, ch, rc = 1, pid_fd = -1;
+	int foreground = 0, test = 0, preview = 0, copy = 0, ch, rc = 1;
+	int pid_fd = -1;
 	const char *pid_path = NULL;
 
-	while ((ch = getopt(argc, argv, "c:fhmtVp:P:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhmtVp:P:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			copy = 1;
+			break;
 		case 'c':
 			config = optarg;
 			break;
@@ -234,6 +276,13 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (copy) {
+		if (argc - optind != 2) {
+			usage(stderr);
+			return 2;
+		}
+		return copy_store_main(argv[optind], argv[optind + 1]);
 	}
 	if (optind != argc) {
 		usage(stderr);

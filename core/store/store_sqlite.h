@@ -29,6 +29,14 @@
 	"acked_at, acked_by, acked_door, resolved_at, resolved_by, " \
 	"resolved_door, resolved_note"
 
+/* A blob key as the text UUID, in plain SQL for the views (the sqlite3
+ * shell has no herald functions) and for store_copy.c, which reads the
+ * file on a connection of its own. */
+#define SQ_HEX(c, from, n) "substr(hex(" c "), " #from ", " #n ")"
+#define SQ_KEY_TEXT(c) "lower(" SQ_HEX(c, 1, 8) " || '-' || " \
+	SQ_HEX(c, 9, 4) " || '-' || " SQ_HEX(c, 13, 4) " || '-' || " \
+	SQ_HEX(c, 17, 4) " || '-' || " SQ_HEX(c, 21, 12) ")"
+
 /* Cached statements. */
 enum sq_st {
 	ST_BEGIN,

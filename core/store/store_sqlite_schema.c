@@ -15,13 +15,6 @@
 #include "store_sqlite.h"
 #include "store_sqlite_schema.h"
 
-/* A blob key as the text UUID, in plain SQL for the views: the sqlite3
- * shell has no herald functions. */
-#define SQ_HEX(c, from, n) "substr(hex(" c "), " #from ", " #n ")"
-#define SQ_KEY_TEXT(c) "lower(" SQ_HEX(c, 1, 8) " || '-' || " \
-	SQ_HEX(c, 9, 4) " || '-' || " SQ_HEX(c, 13, 4) " || '-' || " \
-	SQ_HEX(c, 17, 4) " || '-' || " SQ_HEX(c, 21, 12) ")"
-
 /*
  * Schema migrations, applied in order inside one transaction at open;
  * PRAGMA user_version records how many ran.  Version N+1 is one more
@@ -303,6 +296,12 @@ static const char *const sq_migrations[] = {
 	"  WHERE state = 'inflight';",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
+
+int
+sq_schema_latest(void)
+{
+	return SQ_VERSION;
+}
 
 int
 sq_migrate(struct store *s, struct sq *q)

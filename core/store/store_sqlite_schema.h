@@ -15,6 +15,8 @@
 
 /* Bring the file to the current schema version in one transaction. */
 int sq_migrate(struct store *s, struct sq *q);
+/* The version sq_migrate() brings a file to: this herald's. */
+int sq_schema_latest(void);
 /* The file's schema version (store_ops.schema_version). */
 int sq_schema_version(struct store *s);
 
