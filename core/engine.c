@@ -156,7 +156,8 @@ engine_on_sent(void *arg, const struct job_claim *sj, const char *region,
 {
 	struct engine *e = arg;
 	struct engine_launch *l;
-	char *ch, *rg;
+	char *ch, *rg, share[48] = "";
+	unsigned of, rank;
 
 	if (sj->j.kind != JOB_LAUNCH)
 		return;
@@ -170,8 +171,13 @@ engine_on_sent(void *arg, const struct job_claim *sj, const char *region,
 	l->logged = 1;
 	ch = engine_spread_text(l->by_channel, l->n_channel);
 	rg = engine_spread_text(l->by_region, l->n_region);
-	log_notice("launch %s: %zu go-notices handed off; spread per channel: "
-	    "%s; per region: %s", l->campaign, l->handed, ch, rg);
+	of = node_share(e->node, &rank);
+	if (of > 1)
+		snprintf(share, sizeof(share), " by node %u of %u (its share)",
+		    rank, of);
+	log_notice("launch %s: %zu go-notices handed off%s; spread per "
+	    "channel: %s; per region: %s", l->campaign, l->handed, share, ch,
+	    rg);
 	free(ch);
 	free(rg);
 }
@@ -278,6 +284,26 @@ engine_on_node_held(void *arg)
 
 	return (uint64_t)sched_held(e->sched) +
 	    (uint64_t)dispatch_in_flight(e->disp);
+}
+
+/* sched_hooks.share: the live nodes that share the due work. */
+static unsigned
+engine_on_share(void *arg)
+{
+	struct engine *e = arg;
+
+	return node_share(e->node, NULL);
+}
+
+/* node_hooks.beat: time the incidents another node triggered, or whose
+ * node died (incident_adopt()). */
+static void
+engine_on_node_beat(void *arg)
+{
+	struct engine *e = arg;
+
+	if (e->incidents != NULL && e->sched != NULL)
+		incident_adopt(e);
 }
 
 /* node_hooks.reaped: jobs are pending again. */
@@ -449,14 +475,16 @@ engine_open(struct event_base *base, struct generation *g,
 	const struct model *m = g->m;
 	struct sched_hooks sh = { .handoff = engine_on_handoff,
 	    .handoff_done = engine_on_handoff_done, .skip = engine_on_skip,
-	    .claimed = engine_on_claimed, .store = engine_on_sched_store };
+	    .claimed = engine_on_claimed, .store = engine_on_sched_store,
+	    .share = engine_on_share };
 	struct dispatch_hooks dh = { .poke = engine_on_poke,
 	    .sent = engine_on_sent, .store = engine_on_disp_store,
 	    .lease = engine_on_lease };
 	struct sched_settings set;
 	struct engine *e = xcalloc(1, sizeof(*e));
 	struct node_hooks nh = { .held = engine_on_node_held,
-	    .reaped = engine_on_node_reaped, .store = engine_on_node_store };
+	    .reaped = engine_on_node_reaped, .store = engine_on_node_store,
+	    .beat = engine_on_node_beat };
 	int64_t now;
 
 	e->base = base;

@@ -365,6 +365,47 @@ incident_plan_ahead(struct engine *e, const struct store_incident *inc,
 	return 0;
 }
 
+/* store_incident_event_fn: whether the timeline holds the event sought. */
+struct incident_seek {
+	const char *what, *detail;
+	int found;
+};
+
+static void
+incident_seek_one(void *arg, int64_t at, const char *what, const char *who,
+    const char *door, const char *detail)
+{
+	struct incident_seek *k = arg;
+
+	(void)at;
+	(void)who;
+	(void)door;
+	if (strcmp(what, k->what) == 0 && detail != NULL &&
+	    strcmp(detail, k->detail) == 0)
+		k->found = 1;
+}
+
+/*
+ * Append what (detail) to id's timeline unless it is there: every node
+ * times every open incident, and the first to come records the instant
+ * (*added = 1).  Two nodes at the same moment may both find it absent;
+ * the waves themselves are planned once whatever happens (keys).
+ */
+static int
+incident_event_once(struct store *st, const char *id, int64_t at,
+    const char *what, const char *detail, int *added)
+{
+	struct incident_seek k = { what, detail, 0 };
+
+	*added = 0;
+	if (store_incident_events(st, id, incident_seek_one, &k) == -1)
+		return -1;
+	if (k.found)
+		return 0;
+	*added = 1;
+	return store_incident_event(st, id, at, what, NULL, NULL, detail);
+}
+
 /* An instant of an open incident came: record it, plan one repeat
  * further, re-arm. */
 static void
@@ -377,9 +418,10 @@ incident_on_timer(evutil_socket_t fd, short what, void *arg)
 	struct incident *inc = NULL;
 	const struct model_plan *pl;
 	char detail[96];
+	const char *ev;
 	int64_t off;
 	size_t n = 0;
-	int found = 0;
+	int found = 0, logged = 0;
 
 	(void)fd;
 	(void)what;
@@ -395,16 +437,18 @@ incident_on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	off = t->at - inc->v.created_at;
 	snprintf(detail, sizeof(detail), "+%" PRId64 "s", off);
+	ev = incident_is_repeat(pl, off) ? "repeat" : "escalate";
 	if (incident_batch(st) == -1 ||
 	    incident_batch_end(st, incident_plan_ahead(e, &inc->v, pl, off,
-	    &n) == 0 && store_incident_event(st, inc->v.id, engine_time(e),
-	    incident_is_repeat(pl, off) ? "repeat" : "escalate", NULL, NULL,
-	    detail) == 0) == -1)
+	    &n) == 0 && incident_event_once(st, inc->v.id, engine_time(e),
+	    ev, detail, &logged) == 0) == -1)
 		log_errx("incident %s: cannot plan its next repeat (the next "
 		    "start will): %s", inc->v.id, store_error(st));
-	log_notice("incident %s (%s at %s): %s %s, unacknowledged",
-	    inc->v.id, inc->v.plan, inc->v.venue,
-	    incident_is_repeat(pl, off) ? "repeat" : "escalation", detail);
+	else if (logged)
+		log_notice("incident %s (%s at %s): %s %s, unacknowledged",
+		    inc->v.id, inc->v.plan, inc->v.venue,
+		    incident_is_repeat(pl, off) ? "repeat" : "escalation",
+		    detail);
 	sched_poke(engine_sched(e));
 	incident_timer_arm(is, &inc->v, pl);
 	incident_free(inc);
@@ -450,8 +494,14 @@ incident_collect(void *arg, const struct store_incident *in)
 	vec->v[vec->n++] = incident_copy(in);
 }
 
-int
-incident_restore(struct engine *e)
+/*
+ * Plan and time the open incidents: all of them (restore, after a plan),
+ * or only those this node does not time yet and that have an instant
+ * ahead (adopt, on each heartbeat: triggered on another node, or timed
+ * by a node that died).
+ */
+static int
+incident_pick_up(struct engine *e, int adopt)
 {
 	struct incidents *is = engine_incidents(e);
 	struct store *st = engine_store(e);
@@ -459,6 +509,7 @@ incident_restore(struct engine *e)
 	struct incident_vec vec = { NULL, 0 };
 	const struct model_plan *pl;
 	int64_t now = engine_time(e);
+	size_t armed = 0;
 	int rc = 0;
 
 	if (store_incident_list(st, &f, incident_collect, &vec) == -1) {
@@ -468,9 +519,14 @@ incident_restore(struct engine *e)
 	for (size_t i = 0; i < vec.n; i++) {
 		const struct store_incident *inc = &vec.v[i]->v;
 		size_t n = 0;
+		int64_t next;
 
-		if ((pl = incident_plan_of(engine_model(e), inc, NULL)) ==
-		    NULL) {
+		pl = incident_plan_of(engine_model(e), inc, NULL);
+		if (adopt && (pl == NULL ||
+		    incident_timer_find(is, inc->id) != NULL ||
+		    !incident_next_at(pl, now - inc->created_at, &next)))
+			continue;
+		if (pl == NULL) {
 			log_warnx("incident %s: plan \"%s\" of campaign \"%s\" "
 			    "is no longer in the config: no more repeats",
 			    inc->id, inc->plan, inc->campaign);
@@ -497,15 +553,29 @@ incident_restore(struct engine *e)
 		}
 		incident_timer_arm(is, inc, pl);
 		log_info("incident %s (%s at %s) open since %" PRId64 " s: "
-		    "waves planned, timer armed", inc->id, inc->plan,
-		    inc->venue, now - inc->created_at);
+		    "waves planned, timer armed%s", inc->id, inc->plan,
+		    inc->venue, now - inc->created_at,
+		    adopt ? " (picked up from the store)" : "");
+		armed++;
 	}
 	for (size_t i = 0; i < vec.n; i++)
 		incident_free(vec.v[i]);
 	free(vec.v);
-	if (vec.n > 0)
+	if (armed > 0)
 		sched_poke(engine_sched(e));
 	return rc;
+}
+
+int
+incident_restore(struct engine *e)
+{
+	return incident_pick_up(e, 0);
+}
+
+int
+incident_adopt(struct engine *e)
+{
+	return incident_pick_up(e, 1);
 }
 
 /* --- trigger --- */

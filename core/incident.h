@@ -18,7 +18,9 @@
  * falls due, so the store holds at most one wave ahead.  Keys are
  * deterministic, so planning a wave twice is harmless: a restart (and a
  * reload) plans the current and the next repeat again and re-arms the
- * timer (incident_restore()).
+ * timer (incident_restore()).  Every node of a cluster times every
+ * open incident (incident_adopt() on each heartbeat); the first to come
+ * to an instant records it in the timeline.
  *
  * Taking charge (incident_ack(), from the API, an alert's ack link or an
  * SMS reply) and resolving (incident_resolve()) cancel the pending
@@ -128,5 +130,10 @@ void incidents_free(struct incidents *is);
 /* Plan the current and next repeat of every open, unacknowledged
  * incident and arm its timer; 0 or -1 (logged). */
 int incident_restore(struct engine *e);
+/* The same for the open incidents this node does not time yet (another
+ * node triggered them, or timed them and died): the engine calls it on
+ * every heartbeat, so every node times every open incident and a
+ * repeat does not wait for the triggering node.  0 or -1 (logged). */
+int incident_adopt(struct engine *e);
 
 #endif

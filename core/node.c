@@ -43,6 +43,7 @@ struct node {
 	int64_t renewed_at;
 	int64_t chain_start;
 	int failing;			/* the last round failed */
+	unsigned share_of, share_rank;	/* node_share(), last round */
 };
 
 static int64_t
@@ -70,6 +71,7 @@ node_new(struct event_base *base, const struct sched_clock *clock)
 	n->started = node_now(n);
 	n->generation = 1;
 	n->lease = 300;
+	n->share_of = n->share_rank = 1;
 	return n;
 }
 
@@ -132,6 +134,48 @@ node_renew(struct node *n, int64_t now)
 	return 0;
 }
 
+static struct timeval node_interval(const struct node *n);
+
+/* store_nodes() callback: count the nodes and those ordered before us. */
+struct node_count {
+	const char *self;
+	unsigned of, before;
+};
+
+static void
+node_count_one(void *arg, const struct store_node *o)
+{
+	struct node_count *c = arg;
+
+	c->of++;
+	if (strcmp(o->id, c->self) < 0)
+		c->before++;
+}
+
+/* Who shares the due work now (node_share()). */
+static int
+node_count(struct node *n, int64_t now)
+{
+	struct node_count c = { n->id, 0, 0 };
+
+	if (store_nodes(n->st, now - 3 * node_interval(n).tv_sec,
+	    node_count_one, &c) == -1)
+		return -1;
+	/* Our own row was just written; a clock far off could leave it out
+	 * of the window. */
+	n->share_of = c.of > 0 ? c.of : 1;
+	n->share_rank = c.of > 0 ? c.before + 1 : 1;
+	return 0;
+}
+
+unsigned
+node_share(const struct node *n, unsigned *rank)
+{
+	if (rank != NULL)
+		*rank = n->share_rank;
+	return n->share_of;
+}
+
 int
 node_tick(struct node *n)
 {
@@ -154,6 +198,9 @@ node_tick(struct node *n)
 	what = "lease reaping";
 	if (store_lease_reap(n->st, now, &reaped) == -1)
 		goto fail;
+	what = "node count";
+	if (node_count(n, now) == -1)
+		goto fail;
 	if (n->failing && n->hooks.store != NULL)
 		n->hooks.store(n->hooks.arg, NULL);
 	else if (n->failing)
@@ -165,6 +212,8 @@ node_tick(struct node *n)
 		if (n->hooks.reaped != NULL)
 			n->hooks.reaped(n->hooks.arg, reaped);
 	}
+	if (n->hooks.beat != NULL)
+		n->hooks.beat(n->hooks.arg);
 	return 0;
 fail:
 	if (!n->failing && n->hooks.store != NULL) {

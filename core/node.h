@@ -50,6 +50,9 @@ struct node_hooks {
 	 * health is reported once for the whole daemon.  Without it the
 	 * node logs each change itself.  Optional. */
 	void (*store)(void *arg, const char *err);
+	/* A round went through: work every node does on the beat (the
+	 * engine picks up incidents it does not time yet).  Optional. */
+	void (*beat)(void *arg);
 	void *arg;
 };
 
@@ -84,6 +87,14 @@ int node_tick(struct node *n);
 /* Until when a job claimed with lease claimed_until stays held by this
  * node, with the renewals so far (Unix seconds). */
 int64_t node_lease_until(const struct node *n, int64_t claimed_until);
+/*
+ * How many nodes share the due work, as the last round counted them: the
+ * nodes that beat within the last three beat intervals, this one
+ * included (1 before the first round, and on a lone store); *rank (may
+ * be NULL) gets this node's place among them by id, from 1.  A dead node
+ * counts until its beats are three intervals old.
+ */
+unsigned node_share(const struct node *n, unsigned *rank);
 /* This node's row as it last beat (last_beat 0 before the first);
  * strings borrowed from n. */
 void node_self(const struct node *n, struct store_node *out);

@@ -25,6 +25,16 @@
  * seconds from now or their channel is saturated with a queue of
  * reminders the dispatcher holds, and hands the due ones off at once.
  *
+ * Several nodes on one store (issue 15) split the window between them:
+ * with M nodes live (sched_hooks.share), a node claims of the jobs not
+ * yet due only its share, ceil(due in the window / M) less what it holds
+ * in the window already, counted by the store at most once a second
+ * (store_due_count()).  So each node stages about 1/M of a launch ahead
+ * of its instant, and all of them hand off at the instant.  Jobs already
+ * due are anyone's, as on one node: a share nobody staged (a node that
+ * died, or counted the others late) and a dead node's reaped leases go
+ * to whichever node claims first.  One node claims as it always did.
+ *
  * Firing lateness is hand-off minus next_at, not minus due: retries and
  * quiet-hour deferrals are late on purpose, and the histogram measures the
  * timer, not the policy.  The store records lateness against due.
@@ -32,6 +42,7 @@
 #include "sched.h"
 
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +50,7 @@
 #include "herald-plugin.h"
 #include "log.h"
 #include "store.h"
+#include "store_cluster.h"
 #include "xmalloc.h"
 
 #define SCHED_DEFAULT_CAP 4096
@@ -63,6 +75,10 @@ struct sched {
 	struct job_claim **heap;
 	size_t n, alloc;	/* held; room in heap[] */
 	size_t n_capped;	/* held jobs that count against set.cap */
+	/* This node's share of the window left to claim (SIZE_MAX: no
+	 * limit, one node), as counted at second share_at (-1: never). */
+	size_t share_left;
+	int64_t share_at;
 	struct sched_lateness lateness;
 };
 
@@ -183,6 +199,8 @@ sched_open(struct event_base *base, struct store *st,
 		s->clock = *clock;
 	s->hooks = *hooks;
 	s->timer_at = -1;
+	s->share_left = SIZE_MAX;
+	s->share_at = -1;
 	s->timer = evtimer_new(base, sched_on_timer, s);
 	if (s->timer == NULL) {
 		free(s);
@@ -256,6 +274,63 @@ sched_on_claim(void *arg, const struct job *j)
 	sched_heap_push(s, sj);
 }
 
+/*
+ * This node's share of the window's due work (the top of the file):
+ * counted again when the second changed, unlimited on one node.
+ */
+static int
+sched_share_count(struct sched *s, int64_t now)
+{
+	unsigned of = s->hooks.share != NULL ? s->hooks.share(s->hooks.arg) : 1;
+	size_t total, mine, share;
+
+	if (of <= 1) {
+		s->share_left = SIZE_MAX;
+		s->share_at = -1;
+		return 0;
+	}
+	if (s->share_at == now)
+		return 0;
+	if (store_due_count(s->st, now + s->set.prefetch, &total, &mine) == -1)
+		return -1;
+	share = (total + of - 1) / of;
+	s->share_left = share > mine ? share - mine : 0;
+	s->share_at = now;
+	return 0;
+}
+
+/* Claim up to room jobs of the window, within this node's share of the
+ * jobs not yet due.  *n_claimed gets how many. */
+static int
+sched_claim(struct sched *s, int64_t now, size_t room,
+    const char *const *skip, size_t n_skip, size_t *n_claimed)
+{
+	int64_t until = now + s->set.prefetch, lease = now + s->set.lease;
+	size_t n = 0, max;
+
+	*n_claimed = 0;
+	if (sched_share_count(s, now) == -1)
+		return -1;
+	if (s->share_left == SIZE_MAX)
+		return store_claim(s->st, now, until, room, skip, n_skip,
+		    lease, sched_on_claim, s, n_claimed);
+	/* Due now: anyone's. */
+	if (store_claim(s->st, now, now, room, skip, n_skip, lease,
+	    sched_on_claim, s, &n) == -1)
+		return -1;
+	*n_claimed = n;
+	max = room - n < s->share_left ? room - n : s->share_left;
+	if (max == 0)
+		return 0;
+	n = 0;
+	if (store_claim(s->st, now, until, max, skip, n_skip, lease,
+	    sched_on_claim, s, &n) == -1)
+		return -1;
+	s->share_left -= n;
+	*n_claimed += n;
+	return 0;
+}
+
 int
 sched_run(struct sched *s)
 {
@@ -307,8 +382,7 @@ sched_run(struct sched *s)
 		if (s->hooks.skip != NULL)
 			n_skip = s->hooks.skip(s->hooks.arg, &skip);
 		n_claimed = 0;
-		if (store_claim(s->st, now, now + s->set.prefetch, room, skip,
-		    n_skip, now + s->set.lease, sched_on_claim, s,
+		if (sched_claim(s, now, room, skip, n_skip,
 		    &n_claimed) == -1) {
 			failed = "claim";
 			rc = -1;

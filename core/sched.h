@@ -45,6 +45,10 @@ struct sched_hooks {
 	 * again after failing (err NULL): called on each change only.
 	 * Without it the scheduler logs each failure itself.  Optional. */
 	void (*store)(void *arg, const char *err);
+	/* How many live nodes share the due work (node_share()): above
+	 * one, this node claims ahead of the instant only its share of the
+	 * window (sched.c).  Optional: without it, one node. */
+	unsigned (*share)(void *arg);
 	void *arg;
 };
 

@@ -769,3 +769,13 @@ store_lease_reap(struct store *s, int64_t now, size_t *n)
 		return 0;
 	return s->ops->cluster->reap(s, now, n);
 }
+
+int
+store_due_count(struct store *s, int64_t until, size_t *total, size_t *mine)
+{
+	s->fault = 0;
+	*total = *mine = 0;
+	if (s->ops->cluster == NULL)
+		return 0;
+	return s->ops->cluster->due(s, until, total, mine);
+}

@@ -67,6 +67,15 @@ int store_lease_held(struct store *s, const char *key, int64_t now,
  * many.
  */
 int store_lease_reap(struct store *s, int64_t now, size_t *n);
+/*
+ * The due work of the window ending at until, for a node that claims its
+ * share of it (sched.c): *total gets the jobs pending or in flight (under
+ * any owner) with next_at <= until, *mine those of them in flight under
+ * this store's owner.  Without a cluster table, both 0 (a lone node
+ * claims without a share).
+ */
+int store_due_count(struct store *s, int64_t until, size_t *total,
+    size_t *mine);
 
 /* The backend's table; store.c has checked the arguments.  Every entry
  * is required when the table is there. */
@@ -80,6 +89,8 @@ struct store_cluster_ops {
 	int (*held)(struct store *s, const char *key, int64_t now,
 	    int *held);
 	int (*reap)(struct store *s, int64_t now, size_t *n);
+	int (*due)(struct store *s, int64_t until, size_t *total,
+	    size_t *mine);
 };
 
 #endif

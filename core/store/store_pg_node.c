@@ -167,3 +167,26 @@ pg_reap(struct store *s, int64_t now, size_t *n)
 	    "SELECT id, $1, 'pending', 'recovered: the lease of ' || "
 	    "coalesce(owner, '?') || ' ran out' FROM r", &a, n);
 }
+
+/* A count over the window's rows; the state is read without locks, a
+ * moment's picture is all a share needs. */
+int
+pg_due(struct store *s, int64_t until, size_t *total, size_t *mine)
+{
+	struct pg *q = pg_of(s);
+	struct pg_args a;
+	PGresult *res;
+
+	pg_args_init(&a);
+	pg_arg_text(&a, store_owner(s));
+	pg_arg_i64(&a, until);
+	res = pg_q(s, q, "due count", "SELECT count(*), count(*) FILTER "
+	    "(WHERE state = 'inflight' AND owner = $1) FROM job_rows "
+	    "WHERE state IN ('pending', 'inflight') AND next_at <= $2", &a);
+	if (res == NULL)
+		return -1;
+	*total = (size_t)pg_i64(res, 0, 0);
+	*mine = (size_t)pg_i64(res, 0, 1);
+	PQclear(res);
+	return 0;
+}

@@ -79,6 +79,7 @@ static const struct store_cluster_ops pg_cluster = {
 	.renew = pg_renew,
 	.held = pg_held,
 	.reap = pg_reap,
+	.due = pg_due,
 };
 
 const struct store_ops store_pg_ops = {

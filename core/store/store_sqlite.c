@@ -253,6 +253,10 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "lease_until = NULL, updated = ?1, "
 	    "last_detail = 'recovered: lease ran out' "
 	    "WHERE state = 'inflight' AND lease_until < ?1",
+	/* The due work of a window, and this node's part of it. */
+	[ST_DUE] = "SELECT COUNT(*), COALESCE(SUM(state = 'inflight' "
+	    "AND owner = ?1), 0) FROM job_rows WHERE state IN ('pending', "
+	    "'inflight') AND next_at <= ?2",
 };
 
 /*

@@ -107,6 +107,7 @@ enum sq_st {
 	ST_HELD,
 	ST_REAP_EVENTS,
 	ST_REAP,
+	ST_DUE,
 	ST__COUNT
 };
 

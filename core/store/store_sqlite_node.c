@@ -147,3 +147,25 @@ fail:
 	sq_tx_end(s, q, outer, 0);
 	return -1;
 }
+
+int
+sq_due(struct store *s, int64_t until, size_t *total, size_t *mine)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = sq_stmt(s, q, ST_DUE)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, store_owner(s));
+	sqlite3_bind_int64(st, 2, until);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*total = (size_t)sqlite3_column_int64(st, 0);
+		*mine = (size_t)sqlite3_column_int64(st, 1);
+	}
+	sq_reset(st);
+	if (rc != SQLITE_ROW)
+		return sq_fail(s, q, "due count");
+	return 0;
+}

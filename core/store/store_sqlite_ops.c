@@ -83,6 +83,7 @@ static const struct store_cluster_ops sq_cluster = {
 	.renew = sq_renew,
 	.held = sq_held,
 	.reap = sq_reap,
+	.due = sq_due,
 };
 
 const struct store_ops store_sqlite_ops = {
