@@ -37,6 +37,7 @@
 #             execute time on the server, p50 / p99 (ms), and how many
 #             claims ran during the run (most find nothing: polls)
 #   commit    COMMIT time on the server, p50 / p99 (ms): the WAL flush
+#             to disk (a read-only transaction's costs ~0)
 # and at the end, per configuration, the median (range) of the runs.
 #
 # The same script re-runs unchanged after the nodes' share of a launch
@@ -169,7 +170,7 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
             p = re.search(r"\$1 = '\{([0-9,]*)\}', \$2 = '([^']*)'", r[14])
             if p:
                 share[p.group(2)] += len(p.group(1).split(","))
-        elif sql.strip() == "COMMIT":
+        elif step == "execute" and sql.strip() == "COMMIT":
             commits.append(ms)
 def pct(v, p):
     v = sorted(v)
