@@ -288,6 +288,16 @@ node_differs(const struct node *n, const struct store_node *o)
 	return n->generation != o->generation;
 }
 
+int
+node_leave(struct node *n)
+{
+	if (n->timer != NULL)
+		evtimer_del(n->timer);
+	if (n->st == NULL)
+		return 0;
+	return store_node_leave(n->st, n->id);
+}
+
 void
 node_free(struct node *n)
 {

@@ -108,6 +108,13 @@ int node_live(const struct node *n, void (*fn)(void *arg,
 /* Whether o runs another config than n: by digest when both have one,
  * else by generation number. */
 int node_differs(const struct node *n, const struct store_node *o);
+/*
+ * A clean stop, once the sends are done: the heartbeat stops and the
+ * node's row goes (store_node_leave()), so that the other nodes share a
+ * launch without it from their next count on.  Returns 0 or -1
+ * (store_error() of n's store).
+ */
+int node_leave(struct node *n);
 /* Accepts NULL. */
 void node_free(struct node *n);
 

@@ -713,6 +713,21 @@ store_node_beat(struct store *s, const struct store_node *n,
 }
 
 int
+store_node_leave(struct store *s, const char *id)
+{
+	s->fault = 0;
+	if (id == NULL)
+		return store_seterr(s, "node leave: no id given");
+	if (s->ops->cluster != NULL)
+		return s->ops->cluster->node_leave(s, id);
+	if (s->lone_set && strcmp(s->lone.id, id) == 0) {
+		store_lone_clear(s);
+		s->lone_set = 0;
+	}
+	return 0;
+}
+
+int
 store_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg)
 {
 	if (fn == NULL)

@@ -45,6 +45,12 @@ typedef void (*store_node_fn)(void *arg, const struct store_node *n);
  */
 int store_node_beat(struct store *s, const struct store_node *n,
     int64_t forget_before);
+/*
+ * A node that stops cleanly deletes its row (by id), so that the others
+ * stop counting it among the live nodes at once (a launch's share, the
+ * status list) rather than when its last beat ages out.
+ */
+int store_node_leave(struct store *s, const char *id);
 /* The nodes that beat at or after since, latest beat first. */
 int store_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg);
 /*
@@ -82,6 +88,7 @@ int store_due_count(struct store *s, int64_t until, size_t *total,
 struct store_cluster_ops {
 	int (*node_beat)(struct store *s, const struct store_node *n,
 	    int64_t forget_before);
+	int (*node_leave)(struct store *s, const char *id);
 	int (*nodes)(struct store *s, int64_t since, store_node_fn fn,
 	    void *arg);
 	int (*renew)(struct store *s, int64_t now, int64_t lease_until,

@@ -64,6 +64,17 @@ fail:
 	return pg_tx_end(s, q, outer, 0);
 }
 
+int
+pg_node_leave(struct store *s, const char *id)
+{
+	struct pg_args a;
+
+	pg_args_init(&a);
+	pg_arg_text(&a, id);
+	return pg_exec(s, pg_of(s), "node leave", "DELETE FROM nodes "
+	    "WHERE id = $1", &a, NULL);
+}
+
 /* fn runs on rows of the result, strings borrowed from it. */
 int
 pg_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg)

@@ -19,6 +19,7 @@ int pg_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg);
 int pg_renew(struct store *s, int64_t now, int64_t lease_until, size_t *n);
 int pg_held(struct store *s, const char *key, int64_t now, int *held);
 int pg_reap(struct store *s, int64_t now, size_t *n);
+int pg_node_leave(struct store *s, const char *id);
 int pg_due(struct store *s, int64_t until, size_t *total, size_t *mine);
 
 #endif

@@ -75,6 +75,7 @@ static const struct store_ledger_ops pg_ledger = {
 
 static const struct store_cluster_ops pg_cluster = {
 	.node_beat = pg_node_beat,
+	.node_leave = pg_node_leave,
 	.nodes = pg_nodes,
 	.renew = pg_renew,
 	.held = pg_held,

@@ -237,6 +237,7 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "started, generation, config, last_beat, in_flight) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_NODE_FORGET] = "DELETE FROM nodes WHERE last_beat < ?1",
+	[ST_NODE_LEAVE] = "DELETE FROM nodes WHERE id = ?1",
 	[ST_NODES] = "SELECT id, host, pid, started, generation, config, "
 	    "last_beat, in_flight FROM nodes WHERE last_beat >= ?1 "
 	    "ORDER BY last_beat DESC, id",

@@ -55,6 +55,18 @@ fail:
 }
 
 int
+sq_node_leave(struct store *s, const char *id)
+{
+	struct sq *q = sq_of(s);
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(s, q, ST_NODE_LEAVE)) == NULL)
+		return -1;
+	sq_bind_text(st, 1, id);
+	return sq_run(s, q, st, "node leave");
+}
+
+int
 sq_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg)
 {
 	struct sq *q = sq_of(s);

@@ -20,6 +20,7 @@ int sq_nodes(struct store *s, int64_t since, store_node_fn fn, void *arg);
 int sq_renew(struct store *s, int64_t now, int64_t lease_until, size_t *n);
 int sq_held(struct store *s, const char *key, int64_t now, int *held);
 int sq_reap(struct store *s, int64_t now, size_t *n);
+int sq_node_leave(struct store *s, const char *id);
 int sq_due(struct store *s, int64_t until, size_t *total, size_t *mine);
 
 #endif

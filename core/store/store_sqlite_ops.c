@@ -79,6 +79,7 @@ static const struct store_ledger_ops sq_ledger = {
 
 static const struct store_cluster_ops sq_cluster = {
 	.node_beat = sq_node_beat,
+	.node_leave = sq_node_leave,
 	.nodes = sq_nodes,
 	.renew = sq_renew,
 	.held = sq_held,

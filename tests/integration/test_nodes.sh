@@ -5,7 +5,8 @@
 # store's nodes table agrees (read with the sqlite3 shell); the jobs it
 # claims are held under its UUID; heraldctl status prints the Nodes
 # section; /metrics has its gauges with a node label; a restart is a new
-# node with a new UUID, and the first one's row ages out of the live list.
+# node with a new UUID, and the first one, stopped cleanly, has left the
+# list; a node killed stays listed until its beat ages out.
 . "$top_srcdir/tests/integration/lib.sh"
 
 : "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
@@ -111,16 +112,36 @@ id2=$(jv 'j["node"]["id"]')
 like "$id2" '^[0-9a-f]{8}-' "restart: a node id"
 check "restart: a new UUID" test "$id2" != "$id1"
 is "$(jv 'j["node"]["pid"]')" "$pid2" "restart: the new pid"
-# The first node beat less than 30 s ago: both rows are still live.
-is "$(jv '" ".join(sorted(n["id"] for n in j["nodes"]))')" \
-    "$(printf '%s\n' "$id1" "$id2" | sort | tr '\n' ' ' | sed 's/ $//')" \
-    "restart: both nodes listed while the first one's beat is under 30 s old"
+# The first node stopped cleanly and left: its row went with it, so
+# the new node is the only one live at once (not when the old beat ages
+# out), and claims the whole window, not half of it.
+is "$(jv '" ".join(n["id"] for n in j["nodes"])')" "$id2" \
+    "restart: only the new node listed (the first one left)"
 is "$(jv '[n["self"] for n in j["nodes"] if n["id"] == "'"$id2"'"][0]')" true \
     "restart: the new node is marked self"
-is "$(q "SELECT count(*) FROM nodes")" 2 "store: a row per process start"
+is "$(q "SELECT id FROM nodes")" "$id2" "store: the stopped node's row is gone"
 wait_until 10 q_is "SELECT count(*) FROM jobs WHERE state = 'inflight' AND owner = '$id2'" 2 &&
     ok "restart: the jobs are held under the new UUID" ||
     not_ok "restart: jobs under the new UUID" "$(q 'SELECT owner, state FROM jobs')"
+
+# A node killed leaves its row behind: listed live until its beat is
+# NODE_LIVE_SECONDS old.
+kill -KILL "$pid2"
+wait_exit "$pid2" 10
+start_bg "$T/d3.log" "$HERALDD" -f -c n.conf
+pid3=$BG_PID
+if wait_listen "$T/d3.log"; then
+	status
+	id3=$(jv 'j["node"]["id"]')
+	is "$(jv '" ".join(sorted(n["id"] for n in j["nodes"]))')" \
+	    "$(printf '%s\n' "$id2" "$id3" | sort | tr '\n' ' ' | sed 's/ $//')" \
+	    "kill -9: the killed node stays listed while its beat is under 30 s old"
+	is "$(q "SELECT count(*) FROM nodes")" 2 "store: the killed node's row stays"
+	kill -TERM "$pid3"
+	wait_exit "$pid3" 10
+else
+	not_ok "heraldd listens after kill -9" "$(cat "$T/d3.log")"
+fi
 
 is "$(unexpected_warnings "$T/d1.log" 'CLOCK NOT SYNCHRONIZED|cannot check clock')" "" "no unexpected warnings (first run)"
 is "$(unexpected_warnings "$T/d2.log" 'CLOCK NOT SYNCHRONIZED|cannot check clock')" "" "no unexpected warnings (second run)"

@@ -249,11 +249,67 @@ test_node_lease_chain(void **state)
 	assert_int_equal(node_lease_until(f->n, l1), T0 + 310);
 }
 
+/* Another node's beat, written as it would write it. */
+static void
+beat_other(struct fixture *f, const char *id, int64_t t)
+{
+	struct store_node o = { .id = id, .host = "elsewhere", .pid = 1,
+	    .started = T0, .generation = 3, .config = "0123456789abcdef",
+	    .last_beat = t };
+
+	assert_int_equal(store_node_beat(f->st, &o, 0), 0);
+}
+
+/*
+ * A launch is shared between the nodes that beat in the last three
+ * beats (node_share()), ranked by id; a node silent longer, or one that
+ * left, no longer counts; a node that leaves takes its row and stops
+ * beating.
+ */
+static void
+test_node_share_leave(void **state)
+{
+	struct fixture *f = *state;
+	struct nodes ns = { 0 };
+	const char *id = node_id(f->n);
+	unsigned rank = 0;
+	int64_t t = T0 + NODE_BEAT_SECONDS;
+
+	assert_int_equal(node_tick(f->n), 0);
+	assert_int_equal(node_share(f->n, &rank), 1);
+	assert_int_equal(rank, 1);
+	/* Two others: one ordered before every UUID, one after. */
+	beat_other(f, "00000000-0000-4000-8000-000000000000", t);
+	beat_other(f, "ffffffff-ffff-4fff-bfff-ffffffffffff", t);
+	at(f, t);
+	assert_int_equal(node_tick(f->n), 0);
+	assert_int_equal(node_share(f->n, &rank), 3);
+	assert_int_equal(rank, 2);
+	/* The first leaves; the last goes silent: after three beats it
+	 * no longer counts, though still listed live for a while. */
+	assert_int_equal(store_node_leave(f->st,
+	    "00000000-0000-4000-8000-000000000000"), 0);
+	assert_int_equal(node_tick(f->n), 0);
+	assert_int_equal(node_share(f->n, &rank), 2);
+	assert_int_equal(rank, 1);
+	at(f, t + 3 * NODE_BEAT_SECONDS + 1);
+	assert_int_equal(node_tick(f->n), 0);
+	assert_int_equal(node_share(f->n, &rank), 1);
+	assert_int_equal(rank, 1);
+
+	/* This node leaves: its row goes, the other's stays. */
+	assert_int_equal(node_leave(f->n), 0);
+	assert_int_equal(store_nodes(f->st, 0, on_node, &ns), 0);
+	assert_int_equal(ns.n, 1);
+	assert_string_not_equal(ns.id[0], id);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
 	T(test_node_heartbeat),
 	T(test_node_lease_chain),
+	T(test_node_share_leave),
 };
 
 UNIT_MAIN(tests)

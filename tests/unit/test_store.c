@@ -1887,9 +1887,75 @@ test_node_beat(void **state)
 	a.last_beat = 1020;
 	assert_int_equal(store_node_beat(f->s, &a, 1006), 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM nodes"), 1);
+	/* A node that stops cleanly takes its row with it; another id,
+	 * or one never seen, is left alone. */
+	assert_int_equal(store_node_beat(f->s, &b, 0), 0);
+	assert_int_equal(store_node_leave(f->s, NODE_A), 0);
+	assert_int_equal(store_node_leave(f->s, "no-such-node"), 0);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(store_nodes(f->s, 0, seen_node, &sn), 0);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.id[0], NODE_B);
 	/* Argument checks. */
+	assert_int_equal(store_node_leave(f->s, NULL), -1);
 	a.id = NULL;
 	assert_int_equal(store_node_beat(f->s, &a, 0), -1);
+}
+
+/*
+ * The due work of a window, as a node sharing a launch counts it: jobs
+ * pending or in flight (anyone's) due by until, and how many of them
+ * this owner holds; done jobs and later ones are not counted.
+ */
+static void
+test_due_count(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct seen sn = { 0 };
+	struct job v[5];
+	size_t total = 99, mine = 99, n;
+	struct store *b;
+	char err[512];
+
+	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 200);
+	job_init(&v[2], "d1", JOB_REMINDER, 0, "p3", "sms", 300);
+	job_init(&v[3], "d1", JOB_REMINDER, 0, "p4", "sms", 400);
+	job_init(&v[4], "d1", JOB_REMINDER, 0, "p5", "sms", 5000);
+	assert_int_equal(store_due_count(f->s, 1000, &total, &mine), 0);
+	assert_int_equal(total, 0);
+	assert_int_equal(mine, 0);
+	plan(f->s, v, 5, &st);
+	assert_int_equal(store_claim(f->s, 90, 250, 10, NULL, 0, 1300,
+	    seen_job, &sn, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_due_count(f->s, 350, &total, &mine), 0);
+	assert_int_equal(total, 3);
+	assert_int_equal(mine, 2);
+	assert_int_equal(store_due_count(f->s, 10000, &total, &mine), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(mine, 2);
+	/* Delivered: out of both counts. */
+	record(f->s, v[0].key, STORE_DELIVERED, 110, 0, "ok");
+	assert_int_equal(store_due_count(f->s, 350, &total, &mine), 0);
+	assert_int_equal(total, 2);
+	assert_int_equal(mine, 1);
+	if (!f->pg)
+		return;
+	/* Another node's claim counts in the total, not in mine. */
+	assert_int_equal(store_open(f->url, "node-b", &b, err, sizeof(err)),
+	    0);
+	assert_int_equal(store_claim(b, 290, 350, 10, NULL, 0, 1300,
+	    seen_job, &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_due_count(f->s, 350, &total, &mine), 0);
+	assert_int_equal(total, 2);
+	assert_int_equal(mine, 1);
+	assert_int_equal(store_due_count(b, 350, &total, &mine), 0);
+	assert_int_equal(total, 2);
+	assert_int_equal(mine, 1);
+	store_close(b);
 }
 
 /* Claim the jobs of v due by until under lease; returns how many. */
@@ -2203,6 +2269,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_incident_open_once),
 	T(test_incident_ack_stops_alerts),
 	T(test_node_beat),
+	T(test_due_count),
 	T(test_lease_renew_held_reap),
 };
 
@@ -2234,6 +2301,7 @@ static const struct CMUnitTest tests_pg[] = {
 	T(test_incident_ack_stops_alerts),
 	T(test_two_owners),
 	T(test_node_beat),
+	T(test_due_count),
 	T(test_lease_renew_held_reap_pg),
 	T(test_lease_renewed_not_taken_pg),
 };
