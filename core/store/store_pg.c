@@ -66,8 +66,7 @@ pg_name(struct pg *q)
 	    h && *h ? h : "?", p && *p ? p : "5432", d && *d ? d : "?");
 }
 
-/* libpq's message on one line, without the trailing newline. */
-static void
+void
 pg_msg(const char *m, char *out, size_t len)
 {
 	size_t i;
@@ -203,7 +202,7 @@ pg_arg_i64(struct pg_args *a, int64_t v)
  * (class 08), the server shutting down or out of resources (57, 53),
  * serialization and deadlocks (40): the same call may succeed later.
  */
-static int
+int
 pg_is_fault(const PGresult *res, const PGconn *conn)
 {
 	const char *st;

@@ -93,6 +93,16 @@ PGresult *pg_q(struct store *s, struct pg *q, const char *what,
  * gets the rows changed. */
 int pg_exec(struct store *s, struct pg *q, const char *what,
     const char *sql, const struct pg_args *a, size_t *n);
+/* store_pg_pipe.c: pg_q() as one operation of its own (pg_tx_begin()
+ * and pg_tx_end() around it) in one round trip; NULL when it failed and
+ * was rolled back. */
+PGresult *pg_q1(struct store *s, struct pg *q, const char *what,
+    const char *sql, const struct pg_args *a);
+/* libpq's message m on one line, without the trailing newline. */
+void pg_msg(const char *m, char *out, size_t len);
+/* Whether a failed result (or none) is the storage's fault rather than
+ * the request's: the same call may succeed later. */
+int pg_is_fault(const PGresult *res, const PGconn *conn);
 /* Open one operation's transaction, or a savepoint inside an open one. */
 int pg_tx_begin(struct store *s, struct pg *q, int *outer);
 /* Commit (ok) or roll back what pg_tx_begin() opened; keeps the first

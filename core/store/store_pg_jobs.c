@@ -194,11 +194,46 @@ pg_next_due(struct store *s, int64_t *next_at, int *found)
 	return 0;
 }
 
+/* Why pg_record() changed no row: no such job, one already recorded,
+ * or in flight under another node. */
+static int
+pg_record_refused(struct store *s, struct pg *q, const char *key)
+{
+	struct pg_args a;
+	PGresult *res;
+	const char *owner;
+	int state;
+
+	pg_args_init(&a);
+	pg_arg_text(&a, key);
+	if ((res = pg_q(s, q, "look up job", "SELECT state, owner FROM "
+	    "job_rows WHERE key = $1", &a)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return store_seterr(s, "no job %s", key);
+	}
+	state = job_state_parse(pg_text(res, 0, 0));
+	owner = pg_text(res, 0, 1);
+	if (state == JOB_INFLIGHT)
+		store_seterr(s, "job %s: lease lost: in flight under %s", key,
+		    owner ? owner : "another node");
+	else
+		store_seterr(s, "job %s is already %s", key, state >= 0 ?
+		    job_state_name(state) : "in an unknown state");
+	PQclear(res);
+	return -1;
+}
+
 /*
  * Only a live job takes an outcome, and a job in flight only from the
  * node that holds it: a node whose lease expired and was taken over
  * learns so here ("lease lost"), and the new holder's outcome stands.
- * The row is locked (FOR UPDATE) between the check and the write.
+ * The UPDATE's own condition is the check (the row is locked as it is
+ * written, and a concurrent change is seen again under READ COMMITTED),
+ * and the event is written by the same statement: one round trip with
+ * its savepoint (pg_q1()).  The reason is looked up only when no row
+ * changed.
  */
 int
 pg_record(struct store *s, const char *key, const struct store_result *r)
@@ -216,8 +251,8 @@ pg_record(struct store *s, const char *key, const struct store_result *r)
 	struct pg_args a;
 	PGresult *res;
 	enum job_state to;
-	const char *detail, *owner;
-	int outer, state;
+	const char *detail;
+	int changed;
 
 	switch (r->outcome) {
 	case STORE_DELIVERED:
@@ -241,34 +276,6 @@ pg_record(struct store *s, const char *key, const struct store_result *r)
 		break;
 	}
 	detail = r->detail != NULL ? r->detail : default_detail[r->outcome];
-	if (pg_tx_begin(s, q, &outer) == -1)
-		return -1;
-	pg_args_init(&a);
-	pg_arg_text(&a, key);
-	if ((res = pg_q(s, q, "look up job", "SELECT state, owner FROM "
-	    "job_rows WHERE key = $1 FOR UPDATE", &a)) == NULL)
-		goto fail;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		store_seterr(s, "no job %s", key);
-		goto fail;
-	}
-	state = job_state_parse(pg_text(res, 0, 0));
-	owner = pg_text(res, 0, 1);
-	if (state != JOB_PENDING && state != JOB_INFLIGHT) {
-		store_seterr(s, "job %s is already %s", key,
-		    state >= 0 ? job_state_name(state) : "in an unknown state");
-		PQclear(res);
-		goto fail;
-	}
-	if (state == JOB_INFLIGHT && (owner == NULL ||
-	    strcmp(owner, store_owner(s)) != 0)) {
-		store_seterr(s, "job %s: lease lost: in flight under %s", key,
-		    owner ? owner : "another node");
-		PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
 	pg_args_init(&a);
 	pg_arg_text(&a, key);
 	pg_arg_text(&a, job_state_name(to));
@@ -286,19 +293,21 @@ pg_record(struct store *s, const char *key, const struct store_result *r)
 	}
 	pg_arg_i64(&a, r->at);
 	pg_arg_text(&a, detail);
-	if (pg_exec(s, q, "record outcome", "UPDATE job_rows SET state = $2, "
-	    "attempts = attempts + $3, next_at = coalesce($4::bigint, next_at), "
+	pg_arg_text(&a, store_owner(s));
+	if ((res = pg_q1(s, q, "record outcome", "WITH upd AS (UPDATE "
+	    "job_rows SET state = $2, attempts = attempts + $3, "
+	    "next_at = coalesce($4::bigint, next_at), "
 	    "late = coalesce($5::int, late), "
 	    "lateness_ms = coalesce($6::bigint, lateness_ms), owner = NULL, "
 	    "lease_until = NULL, updated = $7, last_detail = $8 "
-	    "WHERE key = $1", &a, NULL) == -1)
-		goto fail;
-	if (pg_event(s, q, key, r->at, job_state_name(to), detail) == -1)
-		goto fail;
-	return pg_tx_end(s, q, outer, 1);
-fail:
-	pg_tx_end(s, q, outer, 0);
-	return -1;
+	    "WHERE key = $1 AND (state = 'pending' OR (state = 'inflight' "
+	    "AND owner = $9)) RETURNING id) "
+	    "INSERT INTO job_events (job, at, state, detail) "
+	    "SELECT id, $7, $2, $8 FROM upd", &a)) == NULL)
+		return -1;
+	changed = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return changed ? 0 : pg_record_refused(s, q, key);
 }
 
 /*

@@ -67,13 +67,17 @@ awk -v n="$N" 'BEGIN {
 # conf FILE DB ROUND AT -- the round's config: its database, its path on
 # the receiver, the reminder due at AT; a 7 s lease (the floor: prefetch
 # 2 s + 5 s), so that the dead node's claims come back within seconds.
+# The receiver answers each post 10 ms late (slow-0.01): at most
+# 3 x CONC / 0.01 s = 2,400 posts/s, so that the kill lands inside the
+# fan-out however fast the store is (at full speed all of it could pass
+# between two looks).
 conf() {
 	cat >"$1" <<CONF
 herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai";
   store = "postgresql://postgres@127.0.0.1:$PG_PORT/$2";
   engine = { workdays_only = [ ]; prefetch = "2s"; lease = "7s"; }; };
 channels = (
-  { name = "hook"; plugin = "webhook"; url = "http://127.0.0.1:$P/ok/$3/x";
+  { name = "hook"; plugin = "webhook"; url = "http://127.0.0.1:$P/slow-0.01/$3/x";
     concurrency = $CONC; rate = "100000/s"; } );
 @include "people.conf"
 campaigns = ( { id = "xfcjy"; title = "消费促进月";
@@ -84,7 +88,7 @@ CONF
 }
 
 # received ROUND -- posts received so far for the round (fast: no parse)
-received() { grep -c "\"/ok/$1/x\"" "$T/hooks.jsonl" 2>/dev/null || echo 0; }
+received() { grep -c "\"/slow-0.01/$1/x\"" "$T/hooks.jsonl" 2>/dev/null || echo 0; }
 # stats ROUND -- "keys posts max first last" of the round's posts
 stats() {
 	$PY - "$T/hooks.jsonl" "$1" <<'PY' 2>/dev/null || echo "0 0 0 0 0"
@@ -93,7 +97,7 @@ n = collections.Counter()
 first = last = 0
 for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
-    if r["path"] == "/ok/" + sys.argv[2] + "/x":
+    if r["path"] == "/slow-0.01/" + sys.argv[2] + "/x":
         n[json.loads(r["body"])["key"]] += 1
         first = first or r["t"]
         last = r["t"]
@@ -105,7 +109,7 @@ received_keys() {
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
-    if r["path"] == "/ok/" + sys.argv[2] + "/x":
+    if r["path"] == "/slow-0.01/" + sys.argv[2] + "/x":
         print(json.loads(r["body"])["key"])
 PY
 }
