@@ -157,8 +157,8 @@ ctl_csv_parse(const char *text, struct ctl_csv *out, char *err,
 
 				for (p++;; p++) {
 					if (*p == '\0') {
-						snprintf(err, errlen, "row %d: "
-						    "a quoted field is not "
+						snprintf(err, errlen, "%d: a "
+						    "quoted field is not "
 						    "closed", start);
 						goto fail;
 					}

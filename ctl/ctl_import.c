@@ -446,9 +446,12 @@ ctl_import(struct ctl_args *a)
 		goto done;
 	}
 	if (ctl_csv_decode(raw, len, a->encoding, &text, err,
-	    sizeof(err)) < 0 || ctl_csv_parse(text, &im.t, err,
 	    sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", im.file, err);
+		goto done;
+	}
+	if (ctl_csv_parse(text, &im.t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s:%s\n", im.file, err);
 		goto done;
 	}
 	if (im.t.n == 0) {

@@ -35,7 +35,7 @@ int ctl_csv_decode(const char *buf, size_t len, const char *encoding,
     char **out, char *err, size_t errlen);
 /* Split UTF-8 text (borrowed) into records (RFC 4180: commas, quotes,
  * CRLF or LF).  Blank lines are counted as rows and dropped.  0, or -1
- * with err filled ("row N: ..."). */
+ * with err filled ("ROW: message", to follow "FILE:"). */
 int ctl_csv_parse(const char *text, struct ctl_csv *out, char *err,
     size_t errlen);
 void ctl_csv_free(struct ctl_csv *t);

@@ -99,5 +99,8 @@ heraldctl: 1 error, nothing written' "no unit column"
 printf '报送部门,name,mobile\nx,y,13800138001\n' >unitcol.csv
 imp unitcol.csv --unit-column 报送部门
 is "$RC" 0 "--unit-column names the unit column"
+printf '单位,姓名,手机\n河北,张三,13800138001\n河北,"李四,13800138002\n北京,王五,13800138003\n' >quote.csv
+imp quote.csv -o new.conf
+is "$RC $(cat err)" '1 quote.csv:3: a quoted field is not closed' "an unclosed quote: its row"
 check "nothing was ever written for a refused table" test ! -e new.conf
 done_testing
