@@ -31,6 +31,8 @@ struct ctl_args {
 	const char	*from, *to, *campaign, *contact, *channel, *state;
 	const char	*limit, *via, *deadline;
 	const char	*note, *by;	/* incident */
+	const char	*encoding, *unit_column, *id_column, *output; /* import */
+	const char	*xlsx, *csv;	/* report */
 	int		 drill;
 	unsigned	 seen;		/* option bits, see ctl_opt_bit() */
 	char		**argv;		/* the command's operands */

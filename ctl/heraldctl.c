@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include "ctl_roster.h"
 #include "xmalloc.h"
 
 #define CTL_DEFAULT_URL	"http://127.0.0.1:8025"
@@ -36,18 +37,24 @@
 #define C_HELP		0x80
 #define C_SUBMISSIONS	0x100
 #define C_INCIDENT	0x200
+#define C_IMPORT	0x400
+#define C_REPORT	0x800
+#define C_LIST		0x1000
 #define C_API		(C_STATUS | C_AGENDA | C_JOB | C_SUBMIT | C_ACK | \
-			    C_RELOAD | C_SUBMISSIONS | C_INCIDENT)
+			    C_RELOAD | C_SUBMISSIONS | C_INCIDENT | C_REPORT | \
+			    C_LIST)
 /* The global options: every command takes them, even those that do not
  * talk to heraldd (check, help), so that an alias or a script that always
  * passes -u and -T works with every command. */
-#define C_ALL		(C_API | C_CHECK | C_HELP)
+#define C_ALL		(C_API | C_CHECK | C_HELP | C_IMPORT)
 
 enum {
 	O_URL = 'u', O_TOKEN = 'T', O_JSON = 'j', O_HELP = 'h',
 	O_FROM = 256, O_TO, O_CAMPAIGN, O_CONTACT, O_CHANNEL, O_STATE,
 	O_LIMIT, O_ICS, O_UNIT, O_VIA, O_SUBMITTED, O_DEADLINE, O_WITHDRAW,
-	O_NOTE, O_DRILL, O_BY
+	O_NOTE, O_DRILL, O_BY,
+	O_OUTPUT = 'o', O_ENCODING = 300, O_UNIT_COLUMN, O_ID_COLUMN, O_XLSX,
+	O_CSV
 };
 
 static const struct option ctl_longopts[] = {
@@ -71,6 +78,12 @@ static const struct option ctl_longopts[] = {
 	{ "note", required_argument, NULL, O_NOTE },
 	{ "drill", no_argument, NULL, O_DRILL },
 	{ "by", required_argument, NULL, O_BY },
+	{ "output", required_argument, NULL, O_OUTPUT },
+	{ "encoding", required_argument, NULL, O_ENCODING },
+	{ "unit-column", required_argument, NULL, O_UNIT_COLUMN },
+	{ "id-column", required_argument, NULL, O_ID_COLUMN },
+	{ "xlsx", required_argument, NULL, O_XLSX },
+	{ "csv", required_argument, NULL, O_CSV },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -80,7 +93,8 @@ static const struct {
 } ctl_opt_cmds[] = {
 	{ O_URL, C_ALL }, { O_TOKEN, C_ALL }, { O_JSON, C_ALL },
 	{ O_FROM, C_AGENDA }, { O_TO, C_AGENDA },
-	{ O_CAMPAIGN, C_AGENDA | C_SUBMIT | C_SUBMISSIONS | C_INCIDENT },
+	{ O_CAMPAIGN, C_AGENDA | C_SUBMIT | C_SUBMISSIONS | C_INCIDENT |
+	    C_REPORT },
 	{ O_CONTACT, C_AGENDA },
 	{ O_CHANNEL, C_AGENDA }, { O_STATE, C_AGENDA | C_INCIDENT },
 	{ O_LIMIT, C_AGENDA },
@@ -88,6 +102,9 @@ static const struct {
 	{ O_SUBMITTED, C_ACK }, { O_DEADLINE, C_SUBMISSIONS },
 	{ O_WITHDRAW, C_SUBMIT }, { O_NOTE, C_INCIDENT },
 	{ O_DRILL, C_INCIDENT }, { O_BY, C_INCIDENT },
+	{ O_OUTPUT, C_IMPORT }, { O_ENCODING, C_IMPORT },
+	{ O_UNIT_COLUMN, C_IMPORT }, { O_ID_COLUMN, C_IMPORT },
+	{ O_XLSX, C_REPORT }, { O_CSV, C_REPORT },
 };
 
 static void
@@ -123,6 +140,16 @@ usage(FILE *fp)
 "                             stops repeats and escalation\n"
 "  incident resolve [--by WHO] --note TEXT ID\n"
 "                             close the incident with a final notice\n"
+"  import contacts [--encoding utf-8|gb18030] [--unit-column NAME]\n"
+"         [--id-column NAME] [-o OUT.conf] FILE.csv\n"
+"                             a liaison table (附件1) as a config include\n"
+"                             of units and contacts; does not talk to\n"
+"                             heraldd\n"
+"  report submissions --campaign ID [--xlsx FILE | --csv FILE]\n"
+"                             the submissions board as a spreadsheet\n"
+"                             (--json: the server's JSON)\n"
+"  list campaigns|deadlines|units|contacts\n"
+"                             the daemon's ids, one per line\n"
 "  reload                     make heraldd re-read its configuration\n"
 "  check FILE                 validate a config file (runs heraldd -t;\n"
 "                             takes and ignores -u, -T and --json)\n"
@@ -136,7 +163,8 @@ usage(FILE *fp)
 "  -j, --json                 print the server's JSON answer\n"
 "\n"
 "exit status: 0 success, 1 the server answered an error, 2 usage error,\n"
-"3 cannot connect or no answer in time, 4 authentication refused\n",
+"3 cannot connect or no answer in time, 4 authentication refused;\n"
+"import: 1 when the table is refused (each bad row on stderr)\n",
 	    CTL_DEFAULT_URL);
 }
 
@@ -319,6 +347,9 @@ static const struct {
 	{ "reload", C_RELOAD, 0, ctl_write_reload },
 	{ "submissions", C_SUBMISSIONS, 0, ctl_submissions },
 	{ "incident", C_INCIDENT, -1, ctl_incident },
+	{ "import", C_IMPORT, 2, ctl_import },
+	{ "report", C_REPORT, 1, ctl_report },
+	{ "list", C_LIST, 1, ctl_list },
 	{ "check", C_CHECK, 1, cmd_check },
 	{ "help", C_HELP, 0, cmd_help },
 };
@@ -332,7 +363,7 @@ ctl_parse(int argc, char **argv, struct ctl_args *a)
 	size_t i;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":u:T:jh", ctl_longopts,
+	while ((ch = getopt_long(argc, argv, ":u:T:jho:", ctl_longopts,
 	    NULL)) != -1) {
 		a->seen |= ctl_opt_bit(ch);
 		switch (ch) {
@@ -356,6 +387,12 @@ ctl_parse(int argc, char **argv, struct ctl_args *a)
 		case O_NOTE: a->note = optarg; break;
 		case O_DRILL: a->drill = 1; break;
 		case O_BY: a->by = optarg; break;
+		case O_OUTPUT: a->output = optarg; break;
+		case O_ENCODING: a->encoding = optarg; break;
+		case O_UNIT_COLUMN: a->unit_column = optarg; break;
+		case O_ID_COLUMN: a->id_column = optarg; break;
+		case O_XLSX: a->xlsx = optarg; break;
+		case O_CSV: a->csv = optarg; break;
 		case ':':
 			fprintf(stderr, "heraldctl: %s needs a value\n",
 			    argv[optind - 1]);

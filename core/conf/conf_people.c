@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "civil.h"
 #include "duration.h"
+#include "email.h"
 #include "phone.h"
 #include "xmalloc.h"
 
@@ -320,16 +321,6 @@ conf_channel_list(struct conf_ctx *cx, const config_setting_t *g,
 	}
 }
 
-static int
-conf_email_is_valid(const char *s)
-{
-	const char *at = strchr(s, '@');
-
-	return at != NULL && at != s && strchr(at + 1, '@') == NULL &&
-	    strchr(at + 1, '.') != NULL && at[1] != '.' &&
-	    s[strlen(s) - 1] != '.' && strpbrk(s, " \t<>,;") == NULL;
-}
-
 /* Is t written HH:MM but beyond 23:59 ("24:00", "25:00", "22:60")? */
 static int
 conf_quiet_is_out_of_day(const char *t)
@@ -438,7 +429,7 @@ conf_contacts(struct conf_ctx *cx, const config_setting_t *list)
 				c->phone = arena_strdup(cx->a, norm);
 		}
 		if (conf_get_string(cx, g, "email", 0, what, &c->email) == 1 &&
-		    !conf_email_is_valid(c->email))
+		    !email_is_valid(c->email))
 			conf_err(cx, config_setting_get_member(g, "email"),
 			    "email \"%s\" is not an address (one @ and a dot in "
 			    "the domain)", c->email);
