@@ -43,6 +43,7 @@ struct http_client {
 	struct event *timer;
 	struct http_req *reqs;		/* outstanding, doubly linked */
 	struct http_sock *socks;	/* watched, doubly linked */
+	struct http_sock *spare;	/* unwatched, kept for reuse (next) */
 	size_t n_reqs;
 	size_t max_conns;		/* CURLMOPT_MAXCONNECTS set so far */
 	int closing;
@@ -92,8 +93,9 @@ http_req_free(struct http_req *r)
 	free(r);
 }
 
+/* Take hs off the watched list; its event, if any, is no longer pending. */
 static void
-http_sock_free(struct http_sock *hs)
+http_sock_unlink(struct http_sock *hs)
 {
 	struct http_client *hc = hs->hc;
 
@@ -103,9 +105,35 @@ http_sock_free(struct http_sock *hs)
 		hc->socks = hs->next;
 	if (hs->next != NULL)
 		hs->next->prev = hs->prev;
+	hs->prev = hs->next = NULL;
+	if (hs->ev != NULL)
+		event_del(hs->ev);
+}
+
+/* Unlinked hs and its event are freed. */
+static void
+http_sock_free(struct http_sock *hs)
+{
 	if (hs->ev != NULL)
 		event_free(hs->ev);
 	free(hs);
+}
+
+/*
+ * libcurl stops watching a connection each time it goes back to the cache
+ * and watches it again when the next request takes it: a watcher per
+ * request.  Keep the watcher and its event for the next socket instead of
+ * freeing them (no malloc/free per request; bounded by the connections
+ * watched at once).
+ */
+static void
+http_sock_retire(struct http_sock *hs)
+{
+	struct http_client *hc = hs->hc;
+
+	http_sock_unlink(hs);
+	hs->next = hc->spare;
+	hc->spare = hs;
 }
 
 static void
@@ -305,32 +333,42 @@ http_on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	if (what == CURL_POLL_REMOVE) {
 		if (hs != NULL) {
 			curl_multi_assign(hc->multi, s, NULL);
-			http_sock_free(hs);
+			http_sock_retire(hs);
 		}
 		return 0;
 	}
 	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
 	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
 	if (hs == NULL) {
-		hs = xcalloc(1, sizeof(*hs));
-		hs->hc = hc;
+		if ((hs = hc->spare) != NULL)
+			hc->spare = hs->next;
+		else {
+			hs = xcalloc(1, sizeof(*hs));
+			hs->hc = hc;
+		}
 		hs->fd = s;
+		hs->prev = NULL;
 		hs->next = hc->socks;
 		if (hc->socks != NULL)
 			hc->socks->prev = hs;
 		hc->socks = hs;
 		if (curl_multi_assign(hc->multi, s, hs) != CURLM_OK) {
-			http_sock_free(hs);
+			http_sock_retire(hs);
 			return -1;
 		}
-	} else {
+	} else
+		event_del(hs->ev);
+	/* An event not pending may be assigned again (libevent's rule). */
+	if (hs->ev == NULL)
+		hs->ev = event_new(hc->base, s, kind, http_on_event, hc);
+	else if (event_assign(hs->ev, hc->base, s, kind, http_on_event,
+	    hc) == -1) {
 		event_free(hs->ev);
 		hs->ev = NULL;
 	}
-	if ((hs->ev = event_new(hc->base, s, kind, http_on_event, hc)) == NULL ||
-	    event_add(hs->ev, NULL) == -1) {
+	if (hs->ev == NULL || event_add(hs->ev, NULL) == -1) {
 		curl_multi_assign(hc->multi, s, NULL);
-		http_sock_free(hs);
+		http_sock_retire(hs);
 		return -1;
 	}
 	return 0;
@@ -533,6 +571,7 @@ void
 http_client_free(struct http_client *hc)
 {
 	struct herald_http_response resp;
+	struct http_sock *hs;
 	struct http_req *r;
 
 	if (hc == NULL)
@@ -553,8 +592,14 @@ http_client_free(struct http_client *hc)
 	 * sockets removed depends on the libcurl version, so free the rest.
 	 */
 	curl_multi_cleanup(hc->multi);
-	while (hc->socks != NULL)
-		http_sock_free(hc->socks);
+	while ((hs = hc->socks) != NULL) {
+		http_sock_unlink(hs);
+		http_sock_free(hs);
+	}
+	while ((hs = hc->spare) != NULL) {
+		hc->spare = hs->next;
+		http_sock_free(hs);
+	}
 	event_free(hc->timer);
 	free(hc);
 }
