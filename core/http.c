@@ -46,6 +46,8 @@ struct http_client {
 	struct http_sock *spare;	/* unwatched, kept for reuse (next) */
 	size_t n_reqs;
 	size_t max_conns;		/* CURLMOPT_MAXCONNECTS set so far */
+	CURL **easy_spare;		/* reset handles kept for reuse */
+	size_t n_easy_spare, easy_spare_cap;
 	int closing;
 };
 
@@ -77,13 +79,45 @@ struct http_req {
 	struct http_req *prev, *next;
 };
 
+/*
+ * Easy handles are reused: curl_easy_init() and curl_easy_cleanup() were
+ * 3 % of a launch (a handle is a few KB, allocated and cleared each
+ * time).  A handle given back is reset to the defaults (its connection
+ * stays in the multi's cache); at most one per connection is kept.
+ */
+static CURL *
+http_easy_get(struct http_client *hc)
+{
+	if (hc->n_easy_spare > 0)
+		return hc->easy_spare[--hc->n_easy_spare];
+	return curl_easy_init();
+}
+
+/* easy is not attached to the multi handle; it is taken. */
+static void
+http_easy_put(struct http_client *hc, CURL *easy)
+{
+	if (hc->closing || hc->n_easy_spare >= hc->max_conns) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	if (hc->n_easy_spare == hc->easy_spare_cap) {
+		hc->easy_spare_cap = hc->easy_spare_cap ?
+		    2 * hc->easy_spare_cap : 16;
+		hc->easy_spare = xrealloc(hc->easy_spare,
+		    hc->easy_spare_cap * sizeof(*hc->easy_spare));
+	}
+	curl_easy_reset(easy);
+	hc->easy_spare[hc->n_easy_spare++] = easy;
+}
+
 static void
 http_req_free(struct http_req *r)
 {
 	if (r == NULL)
 		return;
 	if (r->easy != NULL)
-		curl_easy_cleanup(r->easy);
+		http_easy_put(r->hc, r->easy);
 	curl_slist_free_all(r->headers);
 	free(r->url);
 	free(r->method);
@@ -502,7 +536,7 @@ http_client_start(struct http_client *hc,
 		goto nomem;
 	r->headers = nl;
 
-	if ((r->easy = curl_easy_init()) == NULL)
+	if ((r->easy = http_easy_get(hc)) == NULL)
 		goto nomem;
 	timeout_ms = req->timeout_ms ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
 	HTTP_SET(CURLOPT_PRIVATE, r);
@@ -587,6 +621,9 @@ http_client_free(struct http_client *hc)
 		r->done(r->arg, &resp);
 		http_req_free(r);
 	}
+	while (hc->n_easy_spare > 0)
+		curl_easy_cleanup(hc->easy_spare[--hc->n_easy_spare]);
+	free(hc->easy_spare);
 	/*
 	 * Cleanup closes the cached connections; whether it reports their
 	 * sockets removed depends on the libcurl version, so free the rest.
