@@ -27,10 +27,7 @@
 #           included); us/dlv: heraldd's CPU (user + system, from
 #           /proc/PID/stat) from 1 s before the instant to the last
 #           arrival, per delivery; sink us: the receiver's CPU per
-#           request in the same window; kinsn: heraldd's instructions
-#           per delivery in that window, in thousands (perf stat; the one
-#           figure the other load on the machine hardly moves, "-" without
-#           perf); committed: launch jobs in state
+#           request in the same window; committed: launch jobs in state
 #           "delivered" in the store, read while heraldd still runs
 #           (polled up to 5 s after the last arrival: an outcome counts
 #           only once it is committed).
@@ -109,10 +106,9 @@ run_wrk() {	# run_wrk DELAY CONC -> requests/s
 	stop_sink
 }
 
-# run_herald DELAY CONC RUN -> "first last rate conns rss_mb us_per sink_us kinsn committed"
+# run_herald DELAY CONC RUN -> "first last rate conns rss_mb us_per sink_us committed"
 run_herald() {
 	local delay=$1 conc=$2 dir=$W/h-$1-$2-$3 at day hp perfpid= st c0 s0 c1 s1 rss done
-	local statpid= insn=
 	start_sink "$delay"
 	mkdir -p "$dir"
 	cp "$W/people.conf" "$dir/"
@@ -144,10 +140,6 @@ CONF
 	# 1 s before the instant: planned and staged; CPU from here on
 	while [ "$(date +%s)" -lt $((at - 1)) ]; do sleep 0.1; done
 	c0=$(ticks "$hp") s0=$(ticks "$SINK_PID")
-	if command -v perf >/dev/null && [ -z "$perfpid" ]; then
-		perf stat -x, -e instructions -o "$dir/insn" -p "$hp" 2>/dev/null &
-		statpid=$!
-	fi
 	while [ "$(date +%s)" -le $((at + 60)) ]; do
 		st=$(sink_stats)
 		[ "${st%% *}" -ge "$N" ] 2>/dev/null && break
@@ -155,11 +147,6 @@ CONF
 		sleep 0.05
 	done
 	c1=$(ticks "$hp") s1=$(ticks "$SINK_PID")
-	if [ -n "$statpid" ]; then
-		kill -INT "$statpid" 2>/dev/null
-		wait "$statpid" 2>/dev/null
-		insn=$(awk -F, '/instructions/ { print $1 }' "$dir/insn" 2>/dev/null)
-	fi
 	rss=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$hp/status" 2>/dev/null)
 	for _ in $(seq 50); do
 		done=$(sqlite3 "$dir/bench.db" "SELECT count(*) FROM jobs WHERE kind = 'launch' AND state = 'delivered'" 2>/dev/null)
@@ -174,30 +161,28 @@ CONF
 	stop_sink
 	grep -hE "error|warn" "$dir/daemon.log" | grep -v "CLOCK NOT SYNCHRONIZED" | head -3 | sed 's/^/  daemon: /' >&2
 	echo "$st" | awk -v n="$N" -v at="$at" -v d="$delay" -v c0="$c0" -v c1="$c1" \
-	    -v s0="$s0" -v s1="$s1" -v hz="$HZ" -v rss="${rss:--}" -v done="${done:-0}" \
-	    -v insn="${insn:-}" '{
-		if ($1 < n) { print "incomplete:" $1 " - - " $10 " " rss " - - - " done; exit }
-		printf "%.1f %.0f %.0f %d %s %.0f %.0f %s %d\n",
+	    -v s0="$s0" -v s1="$s1" -v hz="$HZ" -v rss="${rss:--}" -v done="${done:-0}" '{
+		if ($1 < n) { print "incomplete:" $1 " - - " $10 " " rss " - - " done; exit }
+		printf "%.1f %.0f %.0f %d %s %.0f %.0f %d\n",
 		    ($2 - at * 1e6) / 1e3, ($3 - at * 1e6) / 1e3,
 		    n / (($3 - $2) / 1e6 + d), $10, rss,
-		    (c1 - c0) * 1e6 / hz / n, (s1 - s0) * 1e6 / hz / n,
-		    insn ~ /^[0-9]+$/ ? sprintf("%.0f", insn / n / 1000) : "-", done }'
+		    (c1 - c0) * 1e6 / hz / n, (s1 - s0) * 1e6 / hz / n, done }'
 }
 
 echo "bench_launch: $N go-notices at one instant, one generic webhook channel into webhook_sink, $RUNS runs per scenario"
 echo "machine: $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), heraldd $(git -C "$SRC" describe --always --dirty 2>/dev/null)"
-printf '%-6s %5s %3s %9s %8s %8s %8s %6s %6s %6s %7s %7s %6s %9s  %s\n' delay conc run "wrk/s" "first" "last" "rate/s" ratio conns "rss" "us/dlv" "sink_us" kinsn committed load
+printf '%-6s %5s %3s %9s %8s %8s %8s %6s %6s %6s %7s %7s %9s  %s\n' delay conc run "wrk/s" "first" "last" "rate/s" ratio conns "rss" "us/dlv" "sink_us" committed load
 : >"$W/results"
 for sc in $SCENARIOS; do
 	delay=${sc%%:*} conc=${sc##*:}
 	for ((i = 1; i <= RUNS; i++)); do
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		w=$(run_wrk "$delay" "$conc")
-		read -r first last rate conns rss us sus kinsn done <<<"$(run_herald "$delay" "$conc" "$i")"
+		read -r first last rate conns rss us sus done <<<"$(run_herald "$delay" "$conc" "$i")"
 		ratio=$(awk -v h="$rate" -v w="$w" 'BEGIN { if (w > 0 && h + 0 > 0) printf "%.2f", h / w; else print "-" }')
-		printf '%-6s %5s %3s %9.0f %8s %8s %8s %6s %6s %6s %7s %7s %6s %9s  %s\n' \
+		printf '%-6s %5s %3s %9.0f %8s %8s %8s %6s %6s %6s %7s %7s %9s  %s\n' \
 		    "$delay" "$conc" "$i" "${w:-0}" "$first" "$last" "$rate" "$ratio" \
-		    "$conns" "$rss" "$us" "$sus" "$kinsn" "$done" "$load" | tee -a "$W/results"
+		    "$conns" "$rss" "$us" "$sus" "$done" "$load" | tee -a "$W/results"
 	done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -229,8 +214,7 @@ def check(name, c, ok):
 for (delay, conc), rs in rows.items():
     d, k = float(delay), int(conc)
     out = ["wrk/s %s" % fmt(col(rs, 3)),
-           "us/dlv %s" % fmt(col(rs, 10)), "sink us %s" % fmt(col(rs, 11)),
-           "kinsn/dlv %s" % fmt(col(rs, 12))]
+           "us/dlv %s" % fmt(col(rs, 10)), "sink us %s" % fmt(col(rs, 11))]
     if d == 0:
         out += [check("ratio>=0.5", col(rs, 7), lambda v: v >= 0.5),
                 check("first<5ms", col(rs, 4), lambda v: v < 5),
@@ -240,7 +224,7 @@ for (delay, conc), rs in rows.items():
         out.append(check("rate>=%.0f/s" % (0.8 * k / d), col(rs, 6),
                          lambda v: v >= 0.8 * k / d))
     out += [check("conns<=%d" % k, col(rs, 8), lambda v: v <= k),
-            check("committed=%d" % n, col(rs, 13), lambda v: v == n)]
+            check("committed=%d" % n, col(rs, 12), lambda v: v == n)]
     print("delay %s conc %s: %s" % (delay, conc, "; ".join(out)))
 print("%d figure(s) missed" % failed)
 sys.exit(1 if failed else 0)
