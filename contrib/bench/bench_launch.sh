@@ -170,7 +170,7 @@ CONF
 }
 
 echo "bench_launch: $N go-notices at one instant, one generic webhook channel into webhook_sink, $RUNS runs per scenario"
-echo "machine: $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), heraldd $(git -C "$SRC" describe --always --dirty 2>/dev/null)"
+echo "machine: $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-); heraldd from $BUILD; script from $(git -C "$SRC" describe --always --dirty 2>/dev/null)"
 printf '%-6s %5s %3s %9s %8s %8s %8s %6s %6s %6s %7s %7s %9s  %s\n' delay conc run "wrk/s" "first" "last" "rate/s" ratio conns "rss" "us/dlv" "sink_us" committed load
 : >"$W/results"
 for sc in $SCENARIOS; do
