@@ -2,7 +2,8 @@
  * http.h - the asynchronous HTTP client lent to plugins as host->http.
  *
  * One libcurl multi handle driven by the event loop (curl's hiperfifo
- * pattern): connections are kept and reused across requests, HTTPS trusts
+ * pattern): connections are kept and reused across requests (the cache
+ * holds one per request that has been in flight at once), HTTPS trusts
  * the system CAs, and no request ever blocks the loop or takes a thread.
  * The contract of http_client_start() is the one of host->http in
  * herald-plugin.h.

@@ -6,14 +6,19 @@
  *
  *   count first_us last_us alerts alert_first_us alert_last_us
  *   reminders reminders_at_first_alert reminders_at_last_alert
+ *   connections
  *
  * Times are CLOCK_REALTIME microseconds, so a script can set them against
  * its own `date +%s%N`.  An alert is a body with "kind":"emergency", a
  * reminder one with "kind":"reminder" (the generic flavour's JSON);
  * reminders_at_* count the reminders received when the first and the
- * last alert came.  With SLOW (seconds), reminders are answered only that
- * long after they arrive, holding their sender's slot: a backlog that
- * moves slowly.  One libevent evhttp loop, so wrk and heraldd meet the
+ * last alert came.  connections counts the TCP connections accepted
+ * since the start, less one per GET /stats (each poll by curl(1) comes
+ * on its own connection): a client that reuses its connections opens as
+ * many as it has requests in flight.  With SLOW (seconds), every POST but an
+ * emergency alert is answered only that long after it arrives, holding
+ * its sender's slot: a backlog that moves slowly, or a receiver that
+ * answers late.  One libevent evhttp loop, so wrk and heraldd meet the
  * same ceiling.
  *
  *   cc -O2 -o webhook_sink webhook_sink.c $(pkg-config --cflags --libs libevent)
@@ -26,6 +31,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <netinet/in.h>
@@ -39,6 +45,7 @@ struct sink {
 	unsigned long alerts, reminders;
 	long long alert_first_us, alert_last_us;
 	unsigned long reminders_at_first, reminders_at_last;
+	unsigned long conns;		/* connections accepted */
 };
 
 static long long
@@ -95,10 +102,11 @@ on_request(struct evhttp_request *req, void *arg)
 	    strcmp(evhttp_request_get_uri(req), "/stats") == 0) {
 		if ((b = evbuffer_new()) == NULL)
 			abort();
-		evbuffer_add_printf(b, "%lu %lld %lld %lu %lld %lld %lu %lu %lu\n",
+		s->conns--;
+		evbuffer_add_printf(b, "%lu %lld %lld %lu %lld %lld %lu %lu %lu %lu\n",
 		    s->count, s->first_us, s->last_us, s->alerts,
 		    s->alert_first_us, s->alert_last_us, s->reminders,
-		    s->reminders_at_first, s->reminders_at_last);
+		    s->reminders_at_first, s->reminders_at_last, s->conns);
 		evhttp_send_reply(req, 200, "OK", b);
 		evbuffer_free(b);
 		return;
@@ -113,17 +121,32 @@ on_request(struct evhttp_request *req, void *arg)
 		}
 		s->alert_last_us = s->last_us;
 		s->reminders_at_last = s->reminders;
-	} else if (body_has(req, "\"kind\":\"reminder\"")) {
+		reply_ok(req);
+		return;
+	}
+	if (body_has(req, "\"kind\":\"reminder\""))
 		s->reminders++;
-		if (s->slow > 0) {
-			struct timeval tv = { (time_t)s->slow,
-			    (suseconds_t)((s->slow - (time_t)s->slow) * 1e6) };
+	if (s->slow > 0) {
+		struct timeval tv = { (time_t)s->slow,
+		    (suseconds_t)((s->slow - (time_t)s->slow) * 1e6) };
 
-			event_base_once(s->base, -1, EV_TIMEOUT, on_slow, req, &tv);
-			return;
-		}
+		event_base_once(s->base, -1, EV_TIMEOUT, on_slow, req, &tv);
+		return;
 	}
 	reply_ok(req);
+}
+
+/*
+ * evhttp asks for a bufferevent once per accepted connection: the one
+ * place that sees every connection, so count it there.
+ */
+static struct bufferevent *
+on_conn(struct event_base *base, void *arg)
+{
+	struct sink *s = arg;
+
+	s->conns++;
+	return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 }
 
 int
@@ -147,6 +170,7 @@ main(int argc, char **argv)
 		return 1;
 	s.base = base;
 	evhttp_set_gencb(http, on_request, &s);
+	evhttp_set_bevcb(http, on_conn, &s);
 	if ((bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0)) == NULL ||
 	    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin,
 	    &len) == -1)

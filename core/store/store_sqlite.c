@@ -100,8 +100,8 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "late = coalesce(?5, late), "
 	    "lateness_ms = coalesce(?6, lateness_ms), owner = NULL, "
 	    "lease_until = NULL, updated = ?7, last_detail = ?8 "
-	    "WHERE key = ?1 AND (state != 'inflight' OR owner IS NULL "
-	    "OR owner = ?9)",
+	    "WHERE key = ?1 AND (state = 'pending' OR (state = 'inflight' "
+	    "AND (owner IS NULL OR owner = ?9)))",
 	[ST_SET_STATE] = "UPDATE job_rows SET state = ?2, owner = NULL, "
 	    "lease_until = NULL, updated = ?3, last_detail = ?4 "
 	    "WHERE key = ?1",

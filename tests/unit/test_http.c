@@ -2,7 +2,9 @@
  * test_http.c - the loop-driven HTTP client against a real evhttp server
  * on loopback, served from the same event loop: bodies and headers both
  * ways, 429 with Retry-After, timeouts, refused connections, connection
- * reuse, 50 requests at once, and cancellation when the client is freed.
+ * reuse (one after the other, and rounds of requests at once that drain
+ * the client in between), 50 requests at once, and cancellation when the
+ * client is freed.
  */
 #include "unit.h"
 
@@ -15,6 +17,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -43,6 +46,7 @@ struct server {
 	char last_header[64];
 	const void *conns[MAX_CONNS];	/* distinct connections seen */
 	int n_conns;
+	int n_accepted;			/* TCP connections accepted */
 	struct delayed delayed[MAX_DELAYED];
 	int n_delayed;
 };
@@ -147,6 +151,18 @@ server_on_request(struct evhttp_request *req, void *arg)
 	evbuffer_free(reply);
 }
 
+/* evhttp asks for one bufferevent per accepted connection: count there
+ * (a closed connection's address may be reused by the next one, so
+ * n_conns can undercount). */
+static struct bufferevent *
+server_on_accept(struct event_base *base, void *arg)
+{
+	struct server *s = arg;
+
+	s->n_accepted++;
+	return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+}
+
 static struct server *
 server_start(struct event_base *base)
 {
@@ -161,6 +177,7 @@ server_start(struct event_base *base)
 	assert_non_null(s->http);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(s->http, server_on_request, s);
+	evhttp_set_bevcb(s->http, server_on_accept, s);
 	bs = evhttp_bind_socket_with_handle(s->http, "127.0.0.1", 0);
 	assert_non_null(bs);
 	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(bs),
@@ -324,6 +341,35 @@ test_reuse(void **state)
 	assert_int_equal(f->srv->n_requests, 5);
 	/* Five requests one after the other: one kept-alive connection. */
 	assert_int_equal(f->srv->n_conns, 1);
+}
+
+#define ROUND 16
+#define ROUNDS 5
+
+/*
+ * Rounds of ROUND requests at once, each round finished before the next
+ * starts, as the dispatcher's slots drain and refill: one connection per
+ * request in flight, reused by every round (libcurl's default cache
+ * shrinks with the handles added and would close them in between).
+ */
+static void
+test_reuse_rounds(void **state)
+{
+	struct fixture *f = *state;
+	struct result r[ROUND];
+	int i, k, remaining;
+
+	for (k = 0; k < ROUNDS; k++) {
+		remaining = ROUND;
+		for (i = 0; i < ROUND; i++)
+			start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
+		run_until(f->base, &remaining, 5000);
+		assert_int_equal(remaining, 0);
+		for (i = 0; i < ROUND; i++)
+			assert_int_equal(r[i].status, 200);
+	}
+	assert_int_equal(f->srv->n_requests, ROUND * ROUNDS);
+	assert_int_equal(f->srv->n_accepted, ROUND);
 }
 
 static void
@@ -498,6 +544,7 @@ test_free_cancels(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_post_200, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_reuse_rounds, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_429_retry_after, setup, teardown),
 	cmocka_unit_test(test_parse_retry_after),
 	cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),

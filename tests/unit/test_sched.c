@@ -235,6 +235,36 @@ test_launch_not_capped(void **state)
 }
 
 /*
+ * Issue 17: a launch of 600 go-notices is handed off 256 a run (the
+ * batch of sched.c), each run arming the timer for "now", so the loop
+ * sends the first batch before the rest is handed off; none is lost and
+ * the order holds.
+ */
+static void
+test_launch_handed_in_batches(void **state)
+{
+	struct fixture *f = *state;
+
+	open_sched(f, 10, 8);
+	for (int i = 0; i < 600; i++)
+		add_kind(f, JOB_LAUNCH, T0 + 5, i);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(sched_held(f->s), 600);
+	f->now_us = (int64_t)(T0 + 5) * 1000000;
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 256);
+	assert_int_equal(sched_held(f->s), 600 - 256);
+	assert_int_equal(sched_timer_at(f->s), f->now_us);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 512);
+	assert_int_equal(sched_timer_at(f->s), f->now_us);
+	assert_int_equal(sched_run(f->s), 0);
+	assert_int_equal(f->handed, 600);
+	assert_int_equal(sched_held(f->s), 0);
+	assert_true(f->order_ok);
+}
+
+/*
  * Issue 14: the heap full (cap 8) of reminders due in 5 s, then an
  * emergency due now: it is claimed past the cap and handed off at once,
  * not when the reminders are.
@@ -338,6 +368,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_emergency_past_saturation, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_launch_not_capped, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_launch_handed_in_batches, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_lateness_histogram, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_stop_puts_back, setup, teardown),
