@@ -405,6 +405,9 @@ api_route(struct httpd *h, struct api_ctx *ctx)
 		{ "GET", "/v1/sms/mo", api_sms_mo },
 		{ "GET", "/a/", api_ackpage },
 		{ "POST", "/a/", api_ackpage },
+		{ "GET", "/board", api_board_page },
+		{ "GET", "/board/", api_board_page },
+		{ "POST", "/board/", api_board_page },
 	};
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)

@@ -152,6 +152,7 @@ void api_reload(struct evhttp_request *req, void *arg);	/* api_write.c */
 void api_metrics(struct evhttp_request *req, void *arg);	/* metrics.c */
 void api_agenda_ics(struct evhttp_request *req, void *arg);	/* ical.c */
 void api_ackpage(struct evhttp_request *req, void *arg);	/* ackpage.c */
+void api_board_page(struct evhttp_request *req, void *arg);	/* board.c */
 void api_sms_mo(struct evhttp_request *req, void *arg);	/* smsmo.c */
 void api_alertmanager(struct evhttp_request *req, void *arg); /* api_alertmanager.c */
 void api_incidents(struct evhttp_request *req, void *arg); /* api_incidents.c */
