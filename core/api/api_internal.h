@@ -75,7 +75,9 @@ const char *api_raw_body(struct evhttp_request *req,
 int api_string(struct evhttp_request *req, json_t *o, const char *name,
     int required, const char **out);
 
-/* Answer code with v (reference stolen; NULL answers 500). */
+/* Answer code with v (reference stolen; NULL answers 500).  A GET's 200
+ * carries an ETag of the body, and is a 304 without one when the
+ * request's If-None-Match names that tag. */
 void api_reply(struct evhttp_request *req, int code, json_t *v);
 
 /*
