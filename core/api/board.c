@@ -126,18 +126,24 @@ board_csrf_ok(struct evkeyvalq *q, const char *csrf)
 }
 
 /*
- * A login form posted from another site (login CSRF): its Origin names
- * another host.  Browsers send Origin on every POST; a client that sends
- * none (curl) is not a browser being tricked.
+ * A login form posted from another site (login CSRF).  Browsers say so
+ * in Sec-Fetch-Site; one that does not send it names the other host in
+ * Origin, unless its Referrer-Policy (ours: no-referrer) made that
+ * "null".  A client that sends neither (curl) is not a browser being
+ * tricked.
  */
 static int
 board_cross_site(struct evhttp_request *req)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *site = evhttp_find_header(h, "Sec-Fetch-Site");
 	const char *origin = evhttp_find_header(h, "Origin");
 	const char *host = evhttp_find_header(h, "Host"), *p;
 
-	if (origin == NULL)
+	if (site != NULL)
+		return strcmp(site, "same-origin") != 0 &&
+		    strcmp(site, "none") != 0;
+	if (origin == NULL || strcmp(origin, "null") == 0)
 		return 0;
 	if (host == NULL || (p = strstr(origin, "://")) == NULL)
 		return 1;
@@ -387,14 +393,14 @@ board_trigger(struct evhttp_request *req, struct api_ctx *ctx,
 	rq.note = evhttp_find_header(q, "note");
 	rq.drill = drill != NULL && strcmp(drill, "1") == 0;
 	rq.source = "board";
-	if (rq.note != NULL && *rq.note == '\0')
-		rq.note = NULL;
+	/* The note is what the alert says happened: required, as by the
+	 * API (incident.c). */
 	if (rq.campaign == NULL || rq.plan == NULL || rq.venue == NULL ||
-	    *rq.venue == '\0' ||
+	    *rq.venue == '\0' || rq.note == NULL || *rq.note == '\0' ||
 	    (c = model_campaign_find(m, rq.campaign)) == NULL ||
 	    (p = model_plan_find(c, rq.plan)) == NULL) {
 		board_message(req, 400, csrf, "请求无效",
-		    "请选择预案并填写地点。");
+		    "请选择预案并填写地点和情况。");
 		return;
 	}
 	if (confirm == NULL || strcmp(confirm, "1") != 0) {

@@ -217,7 +217,7 @@ ops_trigger_form(const struct board_req *r, struct evbuffer *b,
 	evbuffer_add_printf(b, "</select><label for=\"venue-%zu\">地点</label>"
 	    "<input id=\"venue-%zu\" name=\"venue\" required maxlength=\"%d\">"
 	    "<label for=\"note-%zu\">情况</label><textarea id=\"note-%zu\" "
-	    "name=\"note\" rows=\"2\" maxlength=\"%d\"></textarea>"
+	    "name=\"note\" rows=\"2\" required maxlength=\"%d\"></textarea>"
 	    "<p><input type=\"checkbox\" id=\"drill-%zu\" name=\"drill\" "
 	    "value=\"1\" checked> <label for=\"drill-%zu\" class=\"inl\">"
 	    "演练</label></p><button type=\"submit\" class=\"danger\">"
