@@ -129,8 +129,28 @@ tl_row(struct evbuffer *b, const char *zone, int64_t at, const char *what,
 	board_raw(b, "</td></tr>");
 }
 
+/* A notice's kind in the words of the ack page. */
+static const char *
+tl_kind_label(enum job_kind k)
+{
+	switch (k) {
+	case JOB_COUNTDOWN: return "启动倒计时";
+	case JOB_LAUNCH: return "启动通知";
+	case JOB_REMINDER: return "报送提醒";
+	case JOB_OVERDUE: return "逾期提醒";
+	case JOB_ESCALATION: return "督办通知";
+	case JOB_TASK: return "任务提醒";
+	case JOB_PHASE: return "阶段通知";
+	case JOB_DIGEST: return "每日汇总";
+	case JOB_SLOT: return "直播提醒";
+	case JOB_EMERGENCY: return "应急通知";
+	default: return "通知";
+	}
+}
+
 /* The notices of the next 24 h, grouped by (instant, kind, item). */
 struct tl_notices {
+	const struct model_campaign *c;
 	struct tl *t;
 	struct evbuffer *rows;
 	int64_t due;
@@ -142,12 +162,17 @@ struct tl_notices {
 static void
 tl_notice_flush(struct tl_notices *n)
 {
-	char more[48], title[200];
+	char more[48], title[300];
+	struct model_item it;
 
 	if (n->n == 0)
 		return;
-	snprintf(title, sizeof(title), "%s：%s", job_kind_name(n->kind),
-	    n->item);
+	/* The item's title from the config; its id when it is gone. */
+	if (model_item_find(n->c, n->kind, n->item, &it) == -1 ||
+	    it.title == NULL)
+		it.title = n->item;
+	snprintf(title, sizeof(title), "%s：%s", tl_kind_label(n->kind),
+	    it.title);
 	snprintf(more, sizeof(more), "（%zu 人）", n->n);
 	tl_item(n->t, TL_NOTICE, n->due, n->due, title);
 	tl_row(n->rows, n->t->zone, n->due, "通知", title, more);
@@ -178,7 +203,7 @@ tl_campaign(const struct board_req *r, struct evbuffer *b,
 	struct store *st = engine_store(r->ctx->engine);
 	struct store_filter f = { .campaign = c->id, .state = JOB_PENDING,
 	    .limit = TL_NOTICES_MAX };
-	struct tl_notices n = { &t, evbuffer_new(), 0, 0, "", 0, 0 };
+	struct tl_notices n = { c, &t, evbuffer_new(), 0, 0, "", 0, 0 };
 	int64_t step;
 	int hours;
 	size_t i;
