@@ -17,7 +17,7 @@ mode=${1:-run}
 pkgs_build="build-essential autoconf automake libtool pkg-config
 	libevent-dev libconfig-dev libesmtp-dev uuid-dev libsqlite3-dev libpq-dev
 	libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libical-dev
-	libxlsxwriter-dev"
+	libxlsxwriter-dev libcrypt-dev"
 pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras
 	curl python3-icalendar chromium chromium-driver python3-selenium
 	python3-prometheus-client e2fsprogs prometheus-alertmanager postgresql

@@ -196,6 +196,7 @@ daemon_http_start(struct daemon *d)
 	d->api.config_path = d->config_path;
 	d->api.reload = daemon_api_reload;
 	d->api.reload_arg = d;
+	d->api.board_guard = board_guard_new();
 	if (api_route(d->httpd, &d->api) == -1) {
 		log_errx("start: http: the route table is full");
 		return -1;
@@ -383,6 +384,8 @@ daemon_free(struct daemon *d)
 	/* Before the engine: its handlers borrow the engine. */
 	httpd_free(d->httpd);
 	d->httpd = NULL;
+	board_guard_free(d->api.board_guard);
+	d->api.board_guard = NULL;
 	daemon_keep_reload_errors(d, NULL);
 	daemon_keep_config_warnings(d, NULL);
 	free(d->listen);

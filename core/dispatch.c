@@ -661,6 +661,9 @@ dispatch_channel_stats(const struct dispatch *d, const char *name,
 	if (ch == NULL)
 		return -1;
 	*out = ch->st;
+	out->tokens = tbucket_level(&ch->tb, dispatch_now_us(d));
+	out->rate = ch->tb.rate;
+	out->burst = ch->tb.burst;
 	return 0;
 }
 

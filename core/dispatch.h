@@ -139,6 +139,9 @@ struct dispatch_stats {
 	uint64_t failing_sends;		/* failed answers since then */
 	char last_error[200];
 	struct dispatch_latency latency;
+	/* The token bucket now (dispatch_channel_stats() only): tokens
+	 * held, refill per second (0: unlimited) and depth. */
+	double tokens, rate, burst;
 };
 /*
  * The delay before retry number attempts + 1, in milliseconds: base *

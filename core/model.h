@@ -326,6 +326,23 @@ struct model_alertmanager {
 	const char *drill_label;	/* default "drill"; "true" marks a drill */
 };
 
+/*
+ * herald.board: the coordinators' web board under /board/ (core/api/
+ * board*.c).  Off (enabled 0) unless the group says enabled = true; then
+ * password_hash is the first line of password_file, a crypt(3) hash
+ * written by `heraldctl board-passwd`, and also the key that signs the
+ * session cookies, so a new password logs every session out.
+ */
+struct model_board {
+	int enabled;
+	struct model_loc loc;		/* where the group was written */
+	const char *password_file;	/* resolved path */
+	const char *password_hash;	/* "$y$..."; never logged */
+	size_t password_hash_len;
+	int write;			/* submit, acknowledge, trigger */
+	int64_t session;		/* a login lasts this long, seconds */
+};
+
 struct model_daemon {
 	const char *timezone;		/* default "Asia/Shanghai" */
 	const char *store;		/* "sqlite:PATH" (resolved), "postgresql:..." */
@@ -361,6 +378,7 @@ struct model_daemon {
 	const char *base_dir;		/* directory of the main config file */
 	struct model_engine engine;
 	struct model_alertmanager alertmanager;
+	struct model_board board;
 };
 
 /*

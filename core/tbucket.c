@@ -72,3 +72,16 @@ tbucket_give(struct tbucket *b)
 	if (b->tokens > b->burst)
 		b->tokens = b->burst;
 }
+
+double
+tbucket_level(const struct tbucket *b, int64_t now_us)
+{
+	double t = b->tokens;
+
+	if (now_us > b->last_us) {
+		t += b->rate * (double)(now_us - b->last_us) / 1e6;
+		if (t > b->burst)
+			t = b->burst;
+	}
+	return t;
+}

@@ -47,4 +47,8 @@ void tbucket_overdraw(struct tbucket *b, int64_t now_us);
 /* Return a token taken for a send that did not happen. */
 void tbucket_give(struct tbucket *b);
 
+/* The tokens b would hold at now_us, without taking any (for the
+ * board's channel view; negative after an overdraw). */
+double tbucket_level(const struct tbucket *b, int64_t now_us);
+
 #endif

@@ -119,6 +119,8 @@ int ctl_write_reload(struct ctl_args *a);
 /* `heraldctl incident VERB ...` (ctl_incident.c): a->argv[0] is the verb;
  * returns the exit code. */
 int ctl_incident(struct ctl_args *a);
+/* ctl_board.c: board-passwd FILE (no server). */
+int ctl_board_passwd(struct ctl_args *a);
 
 /*
  * The submissions board (ctl_submissions.c): the `submissions` command;

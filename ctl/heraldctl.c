@@ -40,13 +40,14 @@
 #define C_IMPORT	0x400
 #define C_REPORT	0x800
 #define C_LIST		0x1000
+#define C_BOARDPW	0x2000	/* board-passwd: no server */
 #define C_API		(C_STATUS | C_AGENDA | C_JOB | C_SUBMIT | C_ACK | \
 			    C_RELOAD | C_SUBMISSIONS | C_INCIDENT | C_REPORT | \
 			    C_LIST)
 /* The global options: every command takes them, even those that do not
  * talk to heraldd (check, help), so that an alias or a script that always
  * passes -u and -T works with every command. */
-#define C_ALL		(C_API | C_CHECK | C_HELP | C_IMPORT)
+#define C_ALL		(C_API | C_CHECK | C_HELP | C_IMPORT | C_BOARDPW)
 
 enum {
 	O_URL = 'u', O_TOKEN = 'T', O_JSON = 'j', O_HELP = 'h',
@@ -153,6 +154,9 @@ usage(FILE *fp)
 "  reload                     make heraldd re-read its configuration\n"
 "  check FILE                 validate a config file (runs heraldd -t;\n"
 "                             takes and ignores -u, -T and --json)\n"
+"  board-passwd FILE          write the web board's password hash to FILE\n"
+"                             (asked twice on a terminal, else one line\n"
+"                             of standard input; mode 600)\n"
 "  help                       this text\n"
 "\n"
 "options:\n"
@@ -351,6 +355,7 @@ static const struct {
 	{ "report", C_REPORT, 1, ctl_report },
 	{ "list", C_LIST, 1, ctl_list },
 	{ "check", C_CHECK, 1, cmd_check },
+	{ "board-passwd", C_BOARDPW, 1, ctl_board_passwd },
 	{ "help", C_HELP, 0, cmd_help },
 };
 

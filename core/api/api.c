@@ -163,6 +163,31 @@ api_string(struct evhttp_request *req, json_t *o, const char *name,
 	return 0;
 }
 
+/*
+ * A GET's answer s gets an ETag (the first 8 bytes of its SHA-256, as a
+ * strong tag: the same bytes, the same tag); when the client's
+ * If-None-Match names it, answer 304 with no body and return 1.  A
+ * client polling a view (the board's pages, a wall screen's script)
+ * then moves a header instead of the whole answer when nothing changed.
+ */
+static int
+api_not_modified(struct evhttp_request *req, const char *s)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "If-None-Match");
+	char tag[24];
+
+	SHA256((const unsigned char *)s, strlen(s), md);
+	snprintf(tag, sizeof(tag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"",
+	    md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", tag);
+	if (inm == NULL || strstr(inm, tag) == NULL)
+		return 0;
+	evhttp_send_reply(req, 304, "Not Modified", NULL);
+	return 1;
+}
+
 void
 api_reply(struct evhttp_request *req, int code, json_t *v)
 {
@@ -171,6 +196,11 @@ api_reply(struct evhttp_request *req, int code, json_t *v)
 	json_decref(v);
 	if (s == NULL) {
 		httpd_reply_error(req, 500, "cannot encode the answer");
+		return;
+	}
+	if (code == 200 && evhttp_request_get_command(req) ==
+	    EVHTTP_REQ_GET && api_not_modified(req, s)) {
+		free(s);
 		return;
 	}
 	httpd_reply_json(req, code, s);
@@ -405,6 +435,9 @@ api_route(struct httpd *h, struct api_ctx *ctx)
 		{ "GET", "/v1/sms/mo", api_sms_mo },
 		{ "GET", "/a/", api_ackpage },
 		{ "POST", "/a/", api_ackpage },
+		{ "GET", "/board", api_board_page },
+		{ "GET", "/board/", api_board_page },
+		{ "POST", "/board/", api_board_page },
 	};
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <time.h>
 
+struct board_guard;
 struct engine;
 struct errlist;
 struct httpd;
@@ -46,7 +47,15 @@ struct api_ctx {
 	 */
 	int (*reload)(void *arg, struct errlist *errs);
 	void *reload_arg;
+	/* The board's failed-login counts per peer (board_guard_new());
+	 * owned by the daemon, NULL: no limit (tests of the API alone). */
+	struct board_guard *board_guard;
 };
+
+/* The board's login limiter (core/api/board_auth.c): the daemon's own,
+ * board_guard_free() accepts NULL. */
+struct board_guard *board_guard_new(void);
+void board_guard_free(struct board_guard *g);
 
 /* Add every route to h; ctx is borrowed for h's life.  Returns 0 or -1
  * when the route table is full. */

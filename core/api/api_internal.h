@@ -75,7 +75,9 @@ const char *api_raw_body(struct evhttp_request *req,
 int api_string(struct evhttp_request *req, json_t *o, const char *name,
     int required, const char **out);
 
-/* Answer code with v (reference stolen; NULL answers 500). */
+/* Answer code with v (reference stolen; NULL answers 500).  A GET's 200
+ * carries an ETag of the body, and is a 304 without one when the
+ * request's If-None-Match names that tag. */
 void api_reply(struct evhttp_request *req, int code, json_t *v);
 
 /*
@@ -152,6 +154,7 @@ void api_reload(struct evhttp_request *req, void *arg);	/* api_write.c */
 void api_metrics(struct evhttp_request *req, void *arg);	/* metrics.c */
 void api_agenda_ics(struct evhttp_request *req, void *arg);	/* ical.c */
 void api_ackpage(struct evhttp_request *req, void *arg);	/* ackpage.c */
+void api_board_page(struct evhttp_request *req, void *arg);	/* board.c */
 void api_sms_mo(struct evhttp_request *req, void *arg);	/* smsmo.c */
 void api_alertmanager(struct evhttp_request *req, void *arg); /* api_alertmanager.c */
 void api_incidents(struct evhttp_request *req, void *arg); /* api_incidents.c */

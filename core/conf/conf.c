@@ -41,7 +41,7 @@ static const char *const conf_herald_keys[] = {
 	"store_password_file", "api_read_auth",
 	"metrics_auth", "api_max_body", "plugin_dir", "pid_file", "log_level",
 	"log_target", "engine", "api_request_timeout", "api_max_connections",
-	"api_max_connections_per_peer", "alertmanager", NULL
+	"api_max_connections_per_peer", "alertmanager", "board", NULL
 };
 
 /* Read a whole file.  Caller owns *out.  Returns 0 or -1 with errno. */
@@ -652,6 +652,7 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 	conf_engine(cx, g ? config_setting_get_member(g, "engine") : NULL);
 	conf_alertmanager(cx, g ? conf_get_group(cx, g, "alertmanager", 0,
 	    w) : NULL);
+	conf_board(cx, g ? conf_get_group(cx, g, "board", 0, w) : NULL);
 	if (g == NULL) {
 		d->store = conf_path(cx, "herald.db");
 		d->store = arena_printf(cx->a, "sqlite:%s", d->store);

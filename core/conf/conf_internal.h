@@ -4,6 +4,7 @@
  * conf.c reads the files and drives the sections; conf_schema.c holds the
  * generic checks (allowed keys, typed getters, ids, times, offsets);
  * conf_engine.c herald.engine; conf_alertmanager.c herald.alertmanager;
+ * conf_board.c herald.board;
  * conf_people.c channels, units, contacts, groups and audiences;
  * conf_campaign.c campaigns; conf_calendar.c the calendar and templates.
  * Nothing here is visible outside the loader.
@@ -170,6 +171,8 @@ void conf_engine(struct conf_ctx *cx, const config_setting_t *g);
 int conf_get_day_times(struct conf_ctx *cx, const config_setting_t *g,
     const char *what, int *start_min, int *end_min);
 
+/* conf_board.c: herald.board (g may be NULL: off). */
+void conf_board(struct conf_ctx *cx, const config_setting_t *g);
 /* conf_alertmanager.c: herald.alertmanager (g may be NULL: unset). */
 void conf_alertmanager(struct conf_ctx *cx, const config_setting_t *g);
 

@@ -1,0 +1,262 @@
+#!/usr/bin/python3
+# board_browser.py - drive the coordinators' board (/board/) in a real
+# headless Chromium (Debian's chromium + chromedriver through
+# python3-selenium), as ackpage_browser.py does for the ack page: log in
+# through the form, open every view, report what a person (and a screen
+# reader) would meet, save a screenshot of each, run a command that
+# changes the store and time how long the open page takes to show it.
+# test_board.sh makes the assertions; this prints "name=value" lines.
+#
+#   board_browser.py BASE PROFILE_DIR PASSWORD SHOTS_DIR PARTY DEADLINE \
+#       CMD...
+#
+# PARTY/DEADLINE name the matrix cell to watch while CMD (heraldctl
+# submit ...) runs.  Exit 0 when the browser ran, 2 when it could not
+# start, 1 when a step timed out.
+import os
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+TIMEOUT = 30
+VIEWS = ("timeline", "submissions", "incidents", "channels")
+
+# Run in the page: the lowest WCAG contrast ratio between the colour of
+# any visible text and the background it sits on (the first opaque
+# background up the tree; SVG text: its fill on the SVG's background).
+CONTRAST_JS = r"""
+function rgb(s) {
+  var m = s.match(/rgba?\(([^)]+)\)/);
+  if (!m) return null;
+  var p = m[1].split(',').map(parseFloat);
+  return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+}
+function lin(v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+function lum(c) { return 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b); }
+function ratio(a, b) { var x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+function bg(el) {
+  for (; el; el = el.parentElement) {
+    var c = rgb(getComputedStyle(el).backgroundColor);
+    if (c && c.a > 0) return c;
+  }
+  return {r: 255, g: 255, b: 255, a: 1};
+}
+var worst = 99, what = '', n = 0;
+var all = document.querySelectorAll('body *');
+for (var i = 0; i < all.length; i++) {
+  var el = all[i], own = false;
+  for (var k = el.firstChild; k; k = k.nextSibling)
+    if (k.nodeType === 3 && k.nodeValue.trim() !== '') own = true;
+  if (!own || el.getClientRects().length === 0) continue;
+  var st = getComputedStyle(el);
+  if (st.visibility === 'hidden') continue;
+  var svg = el instanceof SVGElement;
+  var fg = rgb(svg ? st.fill : st.color);
+  if (!fg) continue;
+  var r = ratio(fg, bg(svg ? el.ownerSVGElement || el : el));
+  n++;
+  if (r < worst) { worst = r; what = el.tagName + ' "' + el.textContent.trim().slice(0, 20) + '" ' + (svg ? st.fill : st.color) + ' on ' + JSON.stringify(bg(el)); }
+}
+return [worst, what, n];
+"""
+
+# Form controls a person fills in without a label (for=, aria-label or
+# an enclosing <label>); hidden inputs do not count.
+LABELS_JS = r"""
+var bad = [];
+var els = document.querySelectorAll('input, select, textarea');
+for (var i = 0; i < els.length; i++) {
+  var e = els[i];
+  if (e.type === 'hidden') continue;
+  var ok = e.getAttribute('aria-label') || e.closest('label') ||
+      (e.id && document.querySelector('label[for="' + e.id + '"]'));
+  if (!ok) bad.push(e.name || e.id || e.tagName);
+}
+return bad.join(',');
+"""
+
+
+def out(name, value):
+    print("%s=%s" % (name, str(value).replace("\n", " | ")), flush=True)
+
+
+def start(profile):
+    opts = Options()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
+              "--disable-dev-shm-usage", "--disable-background-networking",
+              "--no-first-run", "--window-size=1280,900",
+              "--user-data-dir=" + profile):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    svc = Service(executable_path="/usr/bin/chromedriver",
+                  log_path=profile + "/chromedriver.log")
+    d = webdriver.Chrome(service=svc, options=opts)
+    d.set_page_load_timeout(TIMEOUT)
+    d.set_script_timeout(TIMEOUT)
+    return d
+
+
+def console_errors(d, prefix):
+    errs = [e["message"] for e in d.get_log("browser")
+            if e.get("level") == "SEVERE"]
+    out(prefix + ".console_errors", len(errs))
+    for e in errs:
+        out(prefix + ".console", e)
+
+
+def matrix(d):
+    cells = d.find_elements(By.CSS_SELECTOR, "table.matrix td[data-state]")
+    got = []
+    for c in cells:
+        party = c.find_element(By.XPATH, "./..").get_attribute("data-party")
+        got.append("%s/%s=%s" % (party, c.get_attribute("data-deadline"),
+                                 c.get_attribute("data-state")))
+    return ",".join(sorted(got))
+
+
+def report_view(d, base, view, shots):
+    d.get(base + "/board/" + view)
+    WebDriverWait(d, TIMEOUT).until(
+        lambda x: x.execute_script("return document.readyState") ==
+        "complete")
+    p = view.split("?")[0]
+    out(p + ".url", d.current_url)
+    out(p + ".lang", d.find_element(By.TAG_NAME, "html")
+        .get_attribute("lang"))
+    h1 = d.find_elements(By.TAG_NAME, "h1")
+    out(p + ".h1", h1[0].text if h1 else "")
+    out(p + ".unlabelled", d.execute_script(LABELS_JS))
+    worst, what, n = d.execute_script(CONTRAST_JS)
+    out(p + ".contrast", "%.2f" % worst)
+    out(p + ".contrast_worst", what)
+    out(p + ".contrast_texts", n)
+    out(p + ".css_applied", d.find_element(By.CSS_SELECTOR, "header.top")
+        .value_of_css_property("background-color"))
+    d.save_screenshot(os.path.join(shots, "board-%s.png" % p))
+    console_errors(d, p)
+
+
+def live_update(d, base, party, deadline, cmd):
+    d.get(base + "/board/submissions")
+    WebDriverWait(d, TIMEOUT).until(
+        lambda x: x.execute_script(
+            "var l = document.getElementById('live');"
+            "return l && l.getAttribute('data-ready') === '1';"))
+    out("matrix.before", matrix(d))
+    sel = 'tr[data-party="%s"] td[data-deadline="%s"]' % (party, deadline)
+    out("live.before", d.find_element(By.CSS_SELECTOR, sel)
+        .get_attribute("data-state"))
+    # A mark on this very page: a reload would wipe it.
+    d.execute_script("window.__boardMark = 'kept';")
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    out("live.cmd_status", r.returncode)
+    state = None
+    while time.monotonic() - t0 < 10:
+        # One script call: the live part is replaced under our feet.
+        state = d.execute_script(
+            "var c = document.querySelector(arguments[0]);"
+            "return c ? c.getAttribute('data-state') : null;", sel)
+        if state == "submitted":
+            break
+        time.sleep(0.1)
+    out("live.after", state)
+    out("live.seconds", "%.1f" % (time.monotonic() - t0))
+    out("live.mark", d.execute_script("return window.__boardMark || ''"))
+    out("live.text", d.find_element(By.CSS_SELECTOR, sel).text)
+    out("matrix.after", matrix(d))
+
+
+def first_column(d):
+    return ",".join(e.get_attribute("data-k") for e in d.find_elements(
+        By.CSS_SELECTOR, "table.matrix tbody th[scope=row]"))
+
+
+def sorting(d):
+    b = d.find_element(By.CSS_SELECTOR, "table.matrix thead button.sort")
+    b.click()
+    out("sort.asc", first_column(d))
+    out("sort.aria", d.find_element(By.CSS_SELECTOR,
+        "table.matrix thead th").get_attribute("aria-sort"))
+    b.click()
+    out("sort.desc", first_column(d))
+
+
+def overflow(d):
+    return d.execute_script("return document.documentElement.scrollWidth >"
+                            " document.documentElement.clientWidth")
+
+
+def sizes(d, base, shots):
+    # A phone (WeChat's browser on a 390-wide screen).
+    d.set_window_size(390, 844)
+    d.get(base + "/board/submissions")
+    out("phone.overflow", overflow(d))
+    d.save_screenshot(os.path.join(shots, "board-phone.png"))
+    # 200% zoom of a 1280-wide window: 640 CSS pixels at scale 2.
+    d.set_window_size(1280, 900)
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 640, "height": 450, "deviceScaleFactor": 2,
+        "mobile": False})
+    d.get(base + "/board/timeline")
+    out("zoom200.overflow", overflow(d))
+    d.save_screenshot(os.path.join(shots, "board-zoom200.png"))
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    # A 1080p wall screen.
+    d.set_window_size(1920, 1080)
+    d.get(base + "/board/submissions")
+    out("wall.overflow", overflow(d))
+    d.save_screenshot(os.path.join(shots, "board-wall.png"))
+    d.set_window_size(1280, 900)
+
+
+def main():
+    base, profile, password, shots, party, deadline = sys.argv[1:7]
+    cmd = sys.argv[7:]
+    try:
+        d = start(profile)
+    except WebDriverException as e:
+        print("cannot start Chromium: %s" % e.msg, file=sys.stderr)
+        return 2
+    try:
+        out("browser", d.capabilities.get("browserVersion", "?"))
+        d.get(base + "/board/timeline")
+        out("login.url", d.current_url)
+        out("login.unlabelled", d.execute_script(LABELS_JS))
+        d.save_screenshot(os.path.join(shots, "board-login.png"))
+        console_errors(d, "login")
+        d.find_element(By.ID, "pw").send_keys(password)
+        d.find_element(By.CSS_SELECTOR, "form.login button").click()
+        WebDriverWait(d, TIMEOUT).until(
+            lambda x: "/board/submissions" in x.current_url)
+        out("login.after", d.current_url)
+        for v in VIEWS:
+            report_view(d, base, v, shots)
+        report_view(d, base, "unit?campaign=c1&id=" + party, shots)
+        live_update(d, base, party, deadline, cmd)
+        sorting(d)
+        sizes(d, base, shots)
+        d.get(base + "/board/channels")
+        d.find_element(By.CSS_SELECTOR, "form.logout button").click()
+        WebDriverWait(d, TIMEOUT).until(
+            lambda x: "/board/login" in x.current_url)
+        d.get(base + "/board/submissions")
+        out("logout.then", d.current_url)
+    except TimeoutException:
+        print("timed out at %s" % d.current_url, file=sys.stderr)
+        return 1
+    finally:
+        d.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
