@@ -114,6 +114,12 @@ static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 	[JOB_TASK] = { "【任务提醒】{{title}}（{{due}}到期）",
 	    "【任务提醒】{{campaign}}“{{title}}”{{role}}，请于{{due}}"
 	    "（{{weekday}}）前{{verb}}，还剩{{left}}。{{note}}", 1, "完成" },
+	[JOB_TASK_OVERDUE] = { "【任务逾期】{{title}}（{{due}}到期）",
+	    "【任务逾期】{{campaign}}“{{title}}”{{role}}，已于{{due}}到期，"
+	    "请尽快{{verb}}并反馈进展。{{note}}", 1, "完成" },
+	[JOB_TASK_ESCALATION] = { "【任务督办】{{title}}",
+	    "【任务督办】{{campaign}}“{{title}}”已于{{due}}到期，牵头单位："
+	    "{{lead}}，请督促{{verb}}。{{note}}", 0, "完成" },
 	[JOB_PHASE] = { "【阶段通知】{{campaign}}{{title}}",
 	    "【阶段通知】{{campaign}}{{title}}自{{from}}开始，至{{to}}结束，"
 	    "请做好相关工作。", 0, NULL },
@@ -370,9 +376,9 @@ render_item(const struct model_campaign *c, const struct job *j,
 	switch (j->kind) {
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
-		rv->v[RV_TITLE] = c->launch.title;
-		rv->words = &c->launch.words;
-		*at = c->launch.at.at;
+		rv->v[RV_TITLE] = it->launch->title;
+		rv->words = &it->launch->words;
+		*at = it->launch->at.at;
 		break;
 	case JOB_REMINDER:
 	case JOB_OVERDUE:
@@ -388,7 +394,9 @@ render_item(const struct model_campaign *c, const struct job *j,
 		*date_only = d->due.date_only;
 		break;
 	}
-	case JOB_TASK: {
+	case JOB_TASK:
+	case JOB_TASK_OVERDUE:
+	case JOB_TASK_ESCALATION: {
 		const struct model_task *t = it->task;
 
 		rv->v[RV_TITLE] = t->title;
