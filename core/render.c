@@ -138,6 +138,12 @@ static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 	    "{{note}}", 0, NULL },
 };
 
+/* digest = { every = "week"; }: the same text under a weekly heading. */
+static const struct render_builtin render_weekly_digest = {
+	"【每周汇总】{{campaign}}（{{due}}）",
+	"【每周汇总】{{campaign}}（{{due}}）\n{{digest}}", 0, "报送"
+};
+
 /* Appended to an incident's alert whose text does not place {{venue}}. */
 #define RENDER_INCIDENT_BLOCK	"\n地点：{{venue}}\n时间：{{due}}\n情况：{{note}}"
 /* Before every message of a drill. */
@@ -667,6 +673,8 @@ render_job(const struct model *m, const struct job *j,
 	rv.v[RV_WEEKDAY] = render_weekday(at, x != NULL ? x->now : 0,
 	    c->timezone);
 	bi = &render_builtins[j->kind];
+	if (j->kind == JOB_DIGEST && c->digest.weekly)
+		bi = &render_weekly_digest;
 	rv.v[RV_NOTE] = rv.words != NULL ? rv.words->note : NULL;
 	rv.v[RV_VERB] = rv.words != NULL && rv.words->verb != NULL ?
 	    rv.words->verb : bi->verb;
