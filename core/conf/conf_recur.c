@@ -203,7 +203,10 @@ conf_recur_every(struct conf_ctx *cx, const config_setting_t *g,
 	return 0;
 }
 
-/* dues = [ "2023-04-10 17:00", ... ]: the instance is the due's date. */
+/*
+ * dues = [ "2023-04-10 17:00", ... ]: the instance is named by the due's
+ * date (and its time when an earlier due fell on that day).
+ */
 static int
 conf_recur_dues(struct conf_ctx *cx, const config_setting_t *g,
     const struct model_campaign *c, const char *what,
@@ -226,18 +229,26 @@ conf_recur_dues(struct conf_ctx *cx, const config_setting_t *g,
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		struct model_time t;
 		struct conf_recur *x;
+		const char *suffix;
 
 		if (conf_time(cx, e, c->timezone, c->day_end_min * 60, field,
 		    &t) == -1)
 			return -1;
-		for (size_t k = 0; k < *n; k++)
-			if (strncmp((*v)[k].due.text, t.text, 10) == 0) {
-				conf_err(cx, e, "two dues on %.10s in %s", t.text,
+		suffix = arena_printf(cx->a, "%.10s", t.text);
+		for (size_t k = 0; k < *n; k++) {
+			if (t.at == (*v)[k].due.at) {
+				conf_err(cx, e, "\"%s\" twice in %s", t.text,
 				    field);
 				return -1;
 			}
+			/* A second due that day: named by its time too
+			 * ("2023-04-10T17:00"); the first keeps its name. */
+			if (strcmp((*v)[k].suffix, suffix) == 0)
+				suffix = arena_printf(cx->a, "%.10sT%s", t.text,
+				    t.date_only ? "00:00" : t.text + 11);
+		}
 		x = conf_recur_add(v, n);
-		x->suffix = arena_printf(cx->a, "%.10s", t.text);
+		x->suffix = suffix;
 		x->label = x->suffix;
 		x->due = t;
 	}
