@@ -62,20 +62,23 @@ engine_now(const struct engine *e)
 /* --- launches: clock checks and hand-off spreads --- */
 
 static struct engine_launch *
-engine_launch_get(struct engine *e, const char *campaign, int64_t at)
+engine_launch_get(struct engine *e, const char *campaign, const char *item,
+    int64_t at)
 {
 	struct engine_status *s = &e->status;
 	struct engine_launch *l;
 
 	for (size_t i = 0; i < s->n_launches; i++)
 		if (s->launches[i].at == at &&
-		    strcmp(s->launches[i].campaign, campaign) == 0)
+		    strcmp(s->launches[i].campaign, campaign) == 0 &&
+		    strcmp(s->launches[i].item, item) == 0)
 			return &s->launches[i];
 	s->launches = xrealloc(s->launches,
 	    (s->n_launches + 1) * sizeof(*s->launches));
 	l = &s->launches[s->n_launches++];
 	memset(l, 0, sizeof(*l));
 	l->campaign = xstrdup(campaign);
+	l->item = xstrdup(item);
 	l->at = at;
 	l->clock_synced = -1;
 	return l;
@@ -161,7 +164,7 @@ engine_on_sent(void *arg, const struct job_claim *sj, const char *region,
 
 	if (sj->j.kind != JOB_LAUNCH)
 		return;
-	l = engine_launch_get(e, sj->j.campaign, sj->j.item_at);
+	l = engine_launch_get(e, sj->j.campaign, sj->j.item, sj->j.item_at);
 	engine_spread_add(&l->by_channel, &l->n_channel, sj->j.channel,
 	    handoff_us);
 	engine_spread_add(&l->by_region, &l->n_region, region, handoff_us);
@@ -175,9 +178,13 @@ engine_on_sent(void *arg, const struct job_claim *sj, const char *region,
 	if (of > 1)
 		snprintf(share, sizeof(share), " by node %u of %u (its share)",
 		    rank, of);
-	log_notice("launch %s: %zu go-notices handed off%s; spread per "
-	    "channel: %s; per region: %s", l->campaign, l->handed, share, ch,
-	    rg);
+	/* The one-launch form's line as it always read; a list's names
+	 * its launch. */
+	log_notice("launch %s%s%s: %zu go-notices handed off%s; spread per "
+	    "channel: %s; per region: %s", l->campaign,
+	    strcmp(l->item, MODEL_LAUNCH_ITEM) != 0 ? "/" : "",
+	    strcmp(l->item, MODEL_LAUNCH_ITEM) != 0 ? l->item : "", l->handed,
+	    share, ch, rg);
 	free(ch);
 	free(rg);
 }
@@ -197,6 +204,7 @@ engine_status_free(struct engine_status *s)
 		struct engine_launch *l = &s->launches[i];
 
 		free(l->campaign);
+		free(l->item);
 		engine_spreads_free(l->by_channel, l->n_channel);
 		engine_spreads_free(l->by_region, l->n_region);
 	}
@@ -215,7 +223,7 @@ engine_on_claimed(void *arg, struct job_claim *sj)
 
 	if (sj->j.kind != JOB_LAUNCH && sj->j.kind != JOB_COUNTDOWN)
 		return;
-	l = engine_launch_get(e, sj->j.campaign, sj->j.item_at);
+	l = engine_launch_get(e, sj->j.campaign, sj->j.item, sj->j.item_at);
 	engine_clock_check(e, l);
 	if (sj->j.kind != JOB_LAUNCH)
 		return;
@@ -510,9 +518,10 @@ engine_open(struct event_base *base, struct generation *g,
 	for (size_t i = 0; i < m->n_campaigns; i++) {
 		const struct model_campaign *c = &m->campaigns[i];
 
-		if (c->launch.set && c->launch.at.at > now)
-			engine_clock_check(e, engine_launch_get(e, c->id,
-			    c->launch.at.at));
+		for (size_t k = 0; k < c->n_launches; k++)
+			if (c->launches[k].at.at > now)
+				engine_clock_check(e, engine_launch_get(e, c->id,
+				    c->launches[k].id, c->launches[k].at.at));
 	}
 
 	sh.arg = dh.arg = e;

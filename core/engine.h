@@ -41,6 +41,7 @@ struct engine_spread {
 
 struct engine_launch {
 	char *campaign;
+	char *item;			/* "launch", or its id in a list */
 	int64_t at;			/* the launch instant */
 	int64_t clock_checked_at;	/* last adjtimex check for it */
 	int clock_synced;		/* result of that check; -1 unknown */

@@ -40,6 +40,8 @@ static const char *const job_kind_names[JOB_KIND_COUNT] = {
 	[JOB_EMERGENCY] = "emergency",
 	[JOB_INCIDENT_ACK] = "incident-ack",
 	[JOB_INCIDENT_CLOSE] = "incident-close",
+	[JOB_TASK_OVERDUE] = "task-overdue",
+	[JOB_TASK_ESCALATION] = "task-escalation",
 };
 
 static const char *const job_state_names[JOB_STATE_COUNT] = {

@@ -50,6 +50,8 @@ enum job_kind {
 	 * numbers. */
 	JOB_INCIDENT_ACK,	/* an incident was taken charge of (incident.h) */
 	JOB_INCIDENT_CLOSE,	/* an incident was resolved */
+	JOB_TASK_OVERDUE,	/* a task's due time passed (to its units) */
+	JOB_TASK_ESCALATION,	/* a task escalated after its due time */
 	JOB_KIND_COUNT
 };
 

@@ -186,6 +186,15 @@ model_task_find(const struct model_campaign *c, const char *id)
 	return NULL;
 }
 
+const struct model_launch *
+model_launch_find(const struct model_campaign *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_launches; i++)
+		if (strcmp(c->launches[i].id, id) == 0)
+			return &c->launches[i];
+	return NULL;
+}
+
 const struct model_phase *
 model_phase_find(const struct model_campaign *c, const char *id)
 {
@@ -234,10 +243,11 @@ model_item_find(const struct model_campaign *c, enum job_kind kind,
 	switch (kind) {
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
-		if (!c->launch.set || strcmp(item, MODEL_LAUNCH_ITEM) != 0)
+		if ((it.launch = model_launch_find(c, item)) == NULL)
 			return -1;
-		it.title = c->launch.title != NULL ? c->launch.title : c->title;
-		it.when = &c->launch.at;
+		it.title = it.launch->title != NULL ? it.launch->title :
+		    c->title;
+		it.when = &it.launch->at;
 		break;
 	case JOB_REMINDER:
 	case JOB_OVERDUE:
@@ -248,6 +258,8 @@ model_item_find(const struct model_campaign *c, enum job_kind kind,
 		it.when = &it.deadline->due;
 		break;
 	case JOB_TASK:
+	case JOB_TASK_OVERDUE:
+	case JOB_TASK_ESCALATION:
 		if ((it.task = model_task_find(c, item)) == NULL)
 			return -1;
 		it.title = it.task->title;
@@ -325,6 +337,8 @@ model_engine_defaults(struct model_engine *e)
 		[JOB_EMERGENCY] = INT64_MAX,	/* never missed */
 		[JOB_INCIDENT_ACK] = INT64_MAX,
 		[JOB_INCIDENT_CLOSE] = INT64_MAX,
+		[JOB_TASK_OVERDUE] = 86400,
+		[JOB_TASK_ESCALATION] = 86400,
 	};
 
 	memset(e, 0, sizeof(*e));

@@ -153,9 +153,14 @@ struct model_phase {
 	struct model_audience notify;	/* may be empty */
 };
 
+/*
+ * A launch: `launch = { ... }` (one, whose jobs' item is "launch") or each
+ * of `launches = ( { id = ...; ... } )` (item: its id).  The one-launch
+ * form keeps its item so that a store planned before keeps its keys.
+ */
 struct model_launch {
 	struct model_loc loc;
-	int set;
+	const char *id;			/* the jobs' item */
 	const char *title;
 	struct model_time at;
 	struct model_offset *countdown;
@@ -191,6 +196,11 @@ struct model_task {
 	struct model_time due;		/* optional */
 	struct model_offset *remind;
 	size_t n_remind;
+	/* After due: an overdue notice to the lead unit (off unless asked:
+	 * a task has no submission that would tell who finished) and an
+	 * escalation, as for deadlines; both need due. */
+	int overdue;
+	struct model_escalation *escalate; /* NULL when none */
 	struct model_wording words;
 };
 
@@ -227,6 +237,10 @@ struct model_slot {
 struct model_digest {
 	int set;
 	int at_min;			/* minutes after local midnight */
+	/* every = "week": one a week on weekday `on` (0 = Sunday .. 6);
+	 * 0: every day. */
+	int weekly;
+	int on;
 	/* Deadlines due within this many seconds of the digest are listed
 	 * (with the overdue ones some unit still owes); default 7 days. */
 	int64_t horizon;
@@ -242,7 +256,8 @@ struct model_campaign {
 	struct model_time period_from, period_to;
 	struct model_phase *phases;
 	size_t n_phases;
-	struct model_launch launch;
+	struct model_launch *launches;
+	size_t n_launches;
 	struct model_deadline *deadlines;
 	size_t n_deadlines;
 	struct model_task *tasks;
@@ -437,6 +452,8 @@ const struct model_deadline *model_deadline_find(const struct model_campaign *c,
     const char *id);
 
 /* The other items of c by id, or NULL (linear, like deadlines). */
+const struct model_launch *model_launch_find(const struct model_campaign *c,
+    const char *id);	/* by its jobs' item */
 const struct model_task *model_task_find(const struct model_campaign *c,
     const char *id);
 const struct model_phase *model_phase_find(const struct model_campaign *c,
@@ -464,8 +481,8 @@ const struct model_slot *model_slot_find(const struct model_campaign *c,
 
 /*
  * The item a job of kind is about, in campaign c: the one pointer of its
- * kind (deadline for reminders, overdue and escalations, task, phase,
- * slot, plan; none for launches and digests), its title (the campaign
+ * kind (launch for countdowns and launches, deadline for reminders,
+ * overdue and escalations, task, phase, slot, plan; none for digests), its title (the campaign
  * title for digests and untitled launches) and the instant messages show
  * for it (when NULL for digests, emergency plans and tasks without a due
  * time).  Everything borrowed from c.  Returns 0, or -1 (out untouched)
@@ -474,6 +491,7 @@ const struct model_slot *model_slot_find(const struct model_campaign *c,
 struct model_item {
 	const char *title;
 	const struct model_time *when;
+	const struct model_launch *launch;
 	const struct model_deadline *deadline;
 	const struct model_task *task;
 	const struct model_phase *phase;

@@ -401,14 +401,11 @@ plan_note_last_day(struct plan_ctx *p, int32_t day)
 }
 
 static int
-plan_launch(struct plan_ctx *p)
+plan_launch(struct plan_ctx *p, const struct model_launch *l)
 {
-	const struct model_launch *l = &p->c->launch;
 	struct plan_to to = { .audience = &l->audience };
 
-	if (!l->set)
-		return 0;
-	p->j.item = MODEL_LAUNCH_ITEM;
+	p->j.item = l->id;
 	p->j.item_at = l->at.at;
 	p->j.kind = JOB_COUNTDOWN;
 	for (size_t i = 0; i < l->n_countdown; i++) {
@@ -478,11 +475,34 @@ plan_task(struct plan_ctx *p, const struct model_task *t)
 		.n_cooperate = t->n_cooperate,
 	};
 
+	/* Overdue: to the lead unit only, whose task it is to finish. */
+	struct plan_to lead = { .lead = t->lead };
+
 	if (t->due.text == NULL)
 		return 0;
 	p->j.item = t->id;
-	return plan_reminders(p, JOB_TASK, t->due.at, t->remind, t->n_remind,
-	    &to);
+	if (plan_reminders(p, JOB_TASK, t->due.at, t->remind, t->n_remind,
+	    &to) == -1)
+		return -1;
+	p->j.item_at = t->due.at;
+	if (t->overdue && t->lead != NULL) {
+		p->j.kind = JOB_TASK_OVERDUE;
+		p->j.offset = 0;
+		if (plan_notice(p, t->due.at, 0, &lead) == -1)
+			return -1;
+	}
+	if (t->escalate != NULL && t->escalate->to.n > 0) {
+		struct plan_to up = { .audience = &t->escalate->to };
+		int64_t at;
+
+		if (plan_shift(p, t->due.at, &t->escalate->after, 1, &at) == -1)
+			return -1;
+		p->j.kind = JOB_TASK_ESCALATION;
+		p->j.offset = -t->escalate->after.seconds;
+		if (plan_notice(p, at, 0, &up) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -526,9 +546,10 @@ plan_slot(struct plan_ctx *p, const struct model_slot *s)
 }
 
 /*
- * One digest a day from the first reminder (or the period's start) to the
- * end of the period or the day after the last deadline.  The offset is the
- * day number, so each day has its own key.
+ * One digest a day (or a week, on its weekday) from the first reminder
+ * (or the period's start) to the end of the period or the day after the
+ * last deadline.  The offset is the day number, so each day has its own
+ * key.
  */
 static int
 plan_digest(struct plan_ctx *p)
@@ -558,15 +579,27 @@ plan_digest(struct plan_ctx *p)
 	}
 	p->j.item = MODEL_DIGEST_ITEM;
 	p->j.kind = JOB_DIGEST;
-	for (day = first; day <= last; day++) {
+	/* A weekly digest's range starts on its weekday on or before the
+	 * first day, so the week holding the first reminder has one. */
+	if (dg->weekly)
+		first -= (civil_weekday(first) - dg->on + 7) % 7;
+	for (day = first; day <= last; day += dg->weekly ? 7 : 1) {
 		struct civil c = { 0, 0, 0, 0, 0, 0 };
 		enum civil_fold fold;
 		int64_t at, midnight;
+		int32_t send = day;
 
-		/* Skipped, not moved: the previous workday has its own. */
-		if (skip && !model_calendar_is_workday(&p->m->calendar, day))
+		/* Daily: skipped, not moved (the previous workday has its
+		 * own).  Weekly: moved to the week's next workday, the
+		 * week's only digest; the key keeps the planned day. */
+		if (skip && dg->weekly)
+			while (send < day + 7 &&
+			    !model_calendar_is_workday(&p->m->calendar, send))
+				send++;
+		if (skip && (send == day + 7 ||
+		    !model_calendar_is_workday(&p->m->calendar, send)))
 			continue;
-		civil_date_from_days(day, &c.year, &c.month, &c.day);
+		civil_date_from_days(send, &c.year, &c.month, &c.day);
 		if (civil_to_instant(&c, p->zone, &midnight, NULL) == -1)
 			return -1;
 		c.hour = dg->at_min / 60;
@@ -599,8 +632,9 @@ plan_campaign(struct plan_ctx *p, const struct model_campaign *c)
 	p->cached = 0;
 	p->j.campaign = c->id;
 
-	if (plan_launch(p) == -1)
-		return -1;
+	for (size_t i = 0; i < c->n_launches; i++)
+		if (plan_launch(p, &c->launches[i]) == -1)
+			return -1;
 	for (size_t i = 0; i < c->n_deadlines; i++)
 		if (plan_deadline(p, &c->deadlines[i]) == -1)
 			return -1;

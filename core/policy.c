@@ -27,6 +27,8 @@ policy_submission_cancels(enum job_kind k)
 	case JOB_EMERGENCY:
 	case JOB_INCIDENT_ACK:
 	case JOB_INCIDENT_CLOSE:
+	case JOB_TASK_OVERDUE:
+	case JOB_TASK_ESCALATION:
 	case JOB_KIND_COUNT:
 		break;
 	}
@@ -61,6 +63,8 @@ policy_is_emergency(enum job_kind k)
 	case JOB_PHASE:
 	case JOB_DIGEST:
 	case JOB_SLOT:
+	case JOB_TASK_OVERDUE:
+	case JOB_TASK_ESCALATION:
 	case JOB_KIND_COUNT:
 		break;
 	}
@@ -92,6 +96,8 @@ policy_incident_stops(enum job_kind k)
 	case JOB_SLOT:
 	case JOB_INCIDENT_ACK:
 	case JOB_INCIDENT_CLOSE:
+	case JOB_TASK_OVERDUE:
+	case JOB_TASK_ESCALATION:
 	case JOB_KIND_COUNT:
 		break;
 	}

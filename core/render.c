@@ -114,6 +114,12 @@ static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 	[JOB_TASK] = { "【任务提醒】{{title}}（{{due}}到期）",
 	    "【任务提醒】{{campaign}}“{{title}}”{{role}}，请于{{due}}"
 	    "（{{weekday}}）前{{verb}}，还剩{{left}}。{{note}}", 1, "完成" },
+	[JOB_TASK_OVERDUE] = { "【任务逾期】{{title}}（{{due}}到期）",
+	    "【任务逾期】{{campaign}}“{{title}}”{{role}}，已于{{due}}到期，"
+	    "请尽快{{verb}}并反馈进展。{{note}}", 1, "完成" },
+	[JOB_TASK_ESCALATION] = { "【任务督办】{{title}}",
+	    "【任务督办】{{campaign}}“{{title}}”已于{{due}}到期，牵头单位："
+	    "{{lead}}，请督促{{verb}}。{{note}}", 0, "完成" },
 	[JOB_PHASE] = { "【阶段通知】{{campaign}}{{title}}",
 	    "【阶段通知】{{campaign}}{{title}}自{{from}}开始，至{{to}}结束，"
 	    "请做好相关工作。", 0, NULL },
@@ -130,6 +136,12 @@ static const struct render_builtin render_builtins[JOB_KIND_COUNT] = {
 	[JOB_INCIDENT_CLOSE] = { "【应急】{{title}}：已处置完毕",
 	    "【应急】{{title}}：{{venue}}事件已处置完毕（{{by}}，{{when}}）。"
 	    "{{note}}", 0, NULL },
+};
+
+/* digest = { every = "week"; }: the same text under a weekly heading. */
+static const struct render_builtin render_weekly_digest = {
+	"【每周汇总】{{campaign}}（{{due}}）",
+	"【每周汇总】{{campaign}}（{{due}}）\n{{digest}}", 0, "报送"
 };
 
 /* Appended to an incident's alert whose text does not place {{venue}}. */
@@ -370,9 +382,9 @@ render_item(const struct model_campaign *c, const struct job *j,
 	switch (j->kind) {
 	case JOB_COUNTDOWN:
 	case JOB_LAUNCH:
-		rv->v[RV_TITLE] = c->launch.title;
-		rv->words = &c->launch.words;
-		*at = c->launch.at.at;
+		rv->v[RV_TITLE] = it->launch->title;
+		rv->words = &it->launch->words;
+		*at = it->launch->at.at;
 		break;
 	case JOB_REMINDER:
 	case JOB_OVERDUE:
@@ -388,7 +400,9 @@ render_item(const struct model_campaign *c, const struct job *j,
 		*date_only = d->due.date_only;
 		break;
 	}
-	case JOB_TASK: {
+	case JOB_TASK:
+	case JOB_TASK_OVERDUE:
+	case JOB_TASK_ESCALATION: {
 		const struct model_task *t = it->task;
 
 		rv->v[RV_TITLE] = t->title;
@@ -659,6 +673,8 @@ render_job(const struct model *m, const struct job *j,
 	rv.v[RV_WEEKDAY] = render_weekday(at, x != NULL ? x->now : 0,
 	    c->timezone);
 	bi = &render_builtins[j->kind];
+	if (j->kind == JOB_DIGEST && c->digest.weekly)
+		bi = &render_weekly_digest;
 	rv.v[RV_NOTE] = rv.words != NULL ? rv.words->note : NULL;
 	rv.v[RV_VERB] = rv.words != NULL && rv.words->verb != NULL ?
 	    rv.words->verb : bi->verb;

@@ -9,6 +9,7 @@
 #include "summary.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "civil.h"
 
@@ -48,7 +49,7 @@ summary_totals(const struct model *m, FILE *fp)
 		const struct model_campaign *c = &m->campaigns[i];
 
 		dl += c->n_deadlines;
-		launches += c->launch.set ? 1 : 0;
+		launches += c->n_launches;
 		tasks += c->n_tasks;
 		plans += c->n_plans;
 		phases += c->n_phases;
@@ -97,13 +98,19 @@ summary_campaign(const struct model_campaign *c, FILE *fp)
 		summary_time(&c->phases[i].from, c->timezone, "day_start", fp);
 		fprintf(fp, " .. %s\n", c->phases[i].to.text);
 	}
-	if (c->launch.set) {
-		fprintf(fp, "  launch at ");
-		summary_time(&c->launch.at, c->timezone, "day_start", fp);
+	for (size_t i = 0; i < c->n_launches; i++) {
+		const struct model_launch *l = &c->launches[i];
+
+		/* The one-launch form as it always read; a list names each. */
+		if (strcmp(l->id, MODEL_LAUNCH_ITEM) == 0)
+			fprintf(fp, "  launch at ");
+		else
+			fprintf(fp, "  launch %s at ", l->id);
+		summary_time(&l->at, c->timezone, "day_start", fp);
 		fprintf(fp, ", ");
-		summary_count(fp, c->launch.audience.n, "recipient",
-		    "recipients", ", ");
-		summary_count(fp, c->launch.n_countdown, "countdown notice",
+		summary_count(fp, l->audience.n, "recipient", "recipients",
+		    ", ");
+		summary_count(fp, l->n_countdown, "countdown notice",
 		    "countdown notices", "\n");
 	}
 	for (size_t i = 0; i < c->n_deadlines; i++) {

@@ -174,6 +174,8 @@ ackpage_kind_label(enum job_kind k)
 	case JOB_EMERGENCY: return "应急通知";
 	case JOB_INCIDENT_ACK: return "应急接手通知";
 	case JOB_INCIDENT_CLOSE: return "应急结束通知";
+	case JOB_TASK_OVERDUE: return "任务逾期提醒";
+	case JOB_TASK_ESCALATION: return "任务督办通知";
 	default: return "通知";
 	}
 }
@@ -192,6 +194,8 @@ ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
 		[JOB_REMINDER] = "截止时间", [JOB_OVERDUE] = "截止时间",
 		[JOB_ESCALATION] = "截止时间", [JOB_TASK] = "到期时间",
 		[JOB_PHASE] = "开始时间", [JOB_SLOT] = "开播时间",
+		[JOB_TASK_OVERDUE] = "到期时间",
+		[JOB_TASK_ESCALATION] = "到期时间",
 	};
 	const struct model_time *t;
 	struct model_item it;

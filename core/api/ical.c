@@ -135,8 +135,8 @@ ical_scan(struct ical_ctx *x, const struct model_campaign *c)
 	ical_zone_add(x, c->timezone);
 	for (size_t i = 0; i < c->n_deadlines; i++)
 		ical_note(x, c->deadlines[i].due.at);
-	if (c->launch.set)
-		ical_note(x, c->launch.at.at);
+	for (size_t i = 0; i < c->n_launches; i++)
+		ical_note(x, c->launches[i].at.at);
 	for (size_t i = 0; i < c->n_slots; i++)
 		ical_note(x, c->slots[i].from.at);
 	for (size_t i = 0; i < c->n_phases; i++)
@@ -445,11 +445,10 @@ ical_deadline(struct ical_ctx *x, const struct model_campaign *c,
 
 static int
 ical_launch(struct ical_ctx *x, const struct model_campaign *c,
-    const struct ical_zone *z)
+    const struct ical_zone *z, const struct model_launch *l)
 {
-	const struct model_launch *l = &c->launch;
 	struct ical_item it = {
-		.c = c, .z = z, .item = MODEL_LAUNCH_ITEM, .category = "launch",
+		.c = c, .z = z, .item = l->id, .category = "launch",
 		.start = l->at.at, .end = l->at.at + HERALD_ITEM_EVENT_SECONDS,
 		.alarms = l->countdown, .n_alarms = l->n_countdown,
 		.alarm_kind = JOB_COUNTDOWN, .alarm_at = l->at.at,
@@ -622,8 +621,9 @@ ical_campaign(struct ical_ctx *x, const struct model_campaign *c)
 	for (size_t i = 0; i < c->n_deadlines; i++)
 		if (ical_deadline(x, c, z, &c->deadlines[i]) == -1)
 			return -1;
-	if (c->launch.set && ical_launch(x, c, z) == -1)
-		return -1;
+	for (size_t i = 0; i < c->n_launches; i++)
+		if (ical_launch(x, c, z, &c->launches[i]) == -1)
+			return -1;
 	for (size_t i = 0; i < c->n_slots; i++)
 		if (c->slots[i].stage != NULL &&
 		    ical_slot(x, c, z, &c->slots[i]) == -1)

@@ -29,7 +29,7 @@ static const char *const conf_day_names[] = {
 static const char *const conf_template_kinds[] = {
 	"countdown", "launch", "reminder", "overdue", "escalation", "task",
 	"phase", "digest", "emergency", "slot", "incident-ack",
-	"incident-close", NULL
+	"incident-close", "task-overdue", "task-escalation", NULL
 };
 
 /* A DATE string setting as days since the epoch.  Returns 0 or -1. */
@@ -327,10 +327,14 @@ conf_calendar_coverage(struct conf_ctx *cx)
 		for (size_t k = 0; k < c->n_phases; k++)
 			conf_cover(cx, c, c->phases[k].loc, c->phases[k].from.at,
 			    c->phases[k].to.at, &ys);
-		if (c->launch.set && c->launch.at.text != NULL)
-			conf_cover(cx, c, c->launch.loc, conf_first_before(
-			    c->launch.at.at, c->launch.countdown,
-			    c->launch.n_countdown, z), c->launch.at.at, &ys);
+		for (size_t k = 0; k < c->n_launches; k++) {
+			const struct model_launch *l = &c->launches[k];
+
+			if (l->at.text != NULL)
+				conf_cover(cx, c, l->loc, conf_first_before(
+				    l->at.at, l->countdown, l->n_countdown, z),
+				    l->at.at, &ys);
+		}
 		for (size_t k = 0; k < c->n_deadlines; k++) {
 			const struct model_deadline *d = &c->deadlines[k];
 

@@ -17,7 +17,7 @@
 
 static const char *const conf_campaign_keys[] = {
 	"id", "title", "brand", "timezone", "period", "coordinators", "digest",
-	"digest_horizon", "phases", "launch", "deadlines", "tasks", "plans",
+	"digest_horizon", "phases", "launch", "launches", "deadlines", "tasks", "plans",
 	"livestream", "day_start", "day_end", NULL
 };
 static const char *const conf_phase_keys[] = {
@@ -27,14 +27,20 @@ static const char *const conf_launch_keys[] = {
 	"title", "at", "countdown", "audience", "note", "verb", "templates",
 	NULL
 };
+static const char *const conf_launches_keys[] = {
+	"id", "title", "at", "countdown", "audience", "note", "verb",
+	"templates", NULL
+};
 static const char *const conf_deadline_keys[] = {
 	"id", "title", "due", "audience", "remind", "overdue", "escalate",
-	"lead", "cooperate", "note", "verb", "templates", NULL
+	"lead", "cooperate", "note", "verb", "templates", "every", "from",
+	"until", "dues", NULL
 };
+static const char *const conf_digest_keys[] = { "every", "on", "at", NULL };
 static const char *const conf_escalate_keys[] = { "after", "to", NULL };
 static const char *const conf_task_keys[] = {
 	"id", "title", "lead", "cooperate", "start", "due", "remind", "note",
-	"verb", "templates", NULL
+	"verb", "templates", "overdue", "escalate", NULL
 };
 static const char *const conf_plan_keys[] = {
 	"id", "title", "level", "alert", "repeat", "escalate", "steps", NULL
@@ -51,7 +57,9 @@ static const char *const conf_launch_kinds[] = { "countdown", "launch", NULL };
 static const char *const conf_deadline_kinds[] = {
 	"reminder", "overdue", "escalation", NULL
 };
-static const char *const conf_task_kinds[] = { "task", NULL };
+static const char *const conf_task_kinds[] = {
+	"task", "task-overdue", "task-escalation", NULL
+};
 static const char *const conf_slot_kinds[] = { "slot", NULL };
 
 /* "in deadline \"d1\"" -> "deadline \"d1\"" */
@@ -221,17 +229,21 @@ conf_phases(struct conf_ctx *cx, const config_setting_t *list,
 	free(locs);
 }
 
+/*
+ * One launch into l: the one-launch form (what names the campaign, the
+ * item is "launch") or an entry of launches (its id already read).
+ */
 static void
 conf_launch(struct conf_ctx *cx, const config_setting_t *g,
-    struct model_campaign *c)
+    struct model_campaign *c, struct model_launch *l, const char *what)
 {
-	struct model_launch *l = &c->launch;
-	const char *what = arena_printf(cx->a, "in launch of campaign \"%s\"",
-	    c->id);
+	const char *owner = conf_owner(what);
 
-	conf_check_keys(cx, g, conf_launch_keys, what);
+	conf_check_keys(cx, g, l->id != NULL ? conf_launches_keys :
+	    conf_launch_keys, what);
 	l->loc = conf_loc(cx, g);
-	l->set = 1;
+	if (l->id == NULL)
+		l->id = MODEL_LAUNCH_ITEM;
 	conf_get_string(cx, g, "title", 1, what, &l->title);
 	if (conf_get_time(cx, g, "at", 1, c->timezone, c->day_start_min * 60,
 	    what, &l->at) != 1)
@@ -242,13 +254,74 @@ conf_launch(struct conf_ctx *cx, const config_setting_t *g,
 	 * more often a typo in one of the two dates. */
 	if (c->period_from.text != NULL && c->period_to.text != NULL &&
 	    (l->at.at < c->period_from.at || l->at.at > c->period_to.at))
-		conf_warn(cx, config_setting_get_member(g, "at"), "launch of "
-		    "campaign \"%s\" at \"%s\" is outside its period %s .. %s",
-		    c->id, l->at.text, c->period_from.text, c->period_to.text);
+		conf_warn(cx, config_setting_get_member(g, "at"), "%s at "
+		    "\"%s\" is outside its period %s .. %s", owner,
+		    l->at.text, c->period_from.text, c->period_to.text);
 audience:
 	conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
-	    "audience of launch of campaign \"%s\"", c->id), &l->audience);
+	    "audience of %s", owner), &l->audience);
 	conf_wording(cx, g, what, conf_launch_kinds, &l->words);
+}
+
+/* launches = ( { id = "wuyi"; ... }, ... ): each its own item. */
+static void
+conf_launches(struct conf_ctx *cx, const config_setting_t *list,
+    struct model_campaign *c)
+{
+	int n = config_setting_length(list);
+	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+
+	c->launches = arena_alloc(cx->a, (size_t)(n + 1) *
+	    sizeof(*c->launches));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, i);
+		struct model_launch *l = &c->launches[c->n_launches];
+		const char *what;
+
+		memset(l, 0, sizeof(*l));
+		l->id = conf_item_id(cx, g, "launch", i, ids, locs,
+		    c->n_launches, &what);
+		if (l->id == NULL) {
+			/* Checked all the same, for its other errors. */
+			struct model_launch scratch;
+
+			memset(&scratch, 0, sizeof(scratch));
+			scratch.id = "?";
+			conf_launch(cx, g, c, &scratch, what);
+			continue;
+		}
+		conf_launch(cx, g, c, l, arena_printf(cx->a, "%s of campaign "
+		    "\"%s\"", what, c->id));
+		ids[c->n_launches] = l->id;
+		locs[c->n_launches] = l->loc;
+		c->n_launches++;
+	}
+	free(ids);
+	free(locs);
+}
+
+/*
+ * Deadline d (parsed from a group with "every" or "dues") once per
+ * instance into *v (malloc'ed, grown here): id "ID#SUFFIX", the title
+ * with the instance's label, the instance's due; the rest is shared,
+ * read-only like the whole model.
+ */
+static void
+conf_deadline_instances(struct conf_ctx *cx, const struct model_deadline *d,
+    const struct conf_recur *inst, size_t n_inst, struct model_deadline **v,
+    size_t *n)
+{
+	*v = xrealloc(*v, (*n + n_inst + 1) * sizeof(**v));
+	for (size_t k = 0; k < n_inst; k++) {
+		struct model_deadline *x = &(*v)[(*n)++];
+
+		*x = *d;
+		x->id = arena_printf(cx->a, "%s#%s", d->id, inst[k].suffix);
+		x->title = d->title != NULL ? arena_printf(cx->a, "%s（%s）",
+		    d->title, inst[k].label) : NULL;
+		x->due = inst[k].due;
+	}
 }
 
 static void
@@ -258,24 +331,32 @@ conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
 	int n = config_setting_length(list);
 	const char **ids = xcalloc((size_t)n + 1, sizeof(*ids));
 	struct model_loc *locs = xcalloc((size_t)n + 1, sizeof(*locs));
+	struct model_deadline *v = NULL;
+	size_t n_ids = 0, n_v = 0;
 
-	c->deadlines = arena_alloc(cx->a, (size_t)(n + 1) *
-	    sizeof(*c->deadlines));
 	for (int i = 0; i < n; i++) {
 		config_setting_t *g = config_setting_get_elem(list, i), *s;
-		struct model_deadline *d = &c->deadlines[c->n_deadlines];
+		struct model_deadline dl, *d = &dl;
+		struct conf_recur *inst;
+		size_t n_inst;
 		const char *what, *owner, *lead;
+		int recur;
 
 		memset(d, 0, sizeof(*d));
-		d->id = conf_item_id(cx, g, "deadline", i, ids, locs,
-		    c->n_deadlines, &what);
+		d->id = conf_item_id(cx, g, "deadline", i, ids, locs, n_ids,
+		    &what);
 		owner = conf_owner(what);
 		conf_check_keys(cx, g, conf_deadline_keys, what);
 		d->loc = conf_loc(cx, g);
 		d->overdue = 1;
 		conf_get_string(cx, g, "title", 1, what, &d->title);
-		if (conf_get_time(cx, g, "due", 1, c->timezone,
-		    c->day_end_min * 60, what, &d->due) == 1)
+		recur = conf_recur(cx, g, c, what, &inst, &n_inst);
+		if (n_inst > 0)
+			/* Offsets are checked against the first instance:
+			 * every instance has them, and each is as long. */
+			d->due = inst[0].due;
+		if (n_inst > 0 || (recur == 0 && conf_get_time(cx, g, "due", 1,
+		    c->timezone, c->day_end_min * 60, what, &d->due) == 1))
 			conf_get_offsets(cx, g, "remind", what, c->timezone,
 			    &d->due, &d->remind, &d->n_remind);
 		conf_get_audience(cx, g, "audience", 1, 0, arena_printf(cx->a,
@@ -292,14 +373,61 @@ conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
 		conf_get_units(cx, g, "cooperate", arena_printf(cx->a,
 		    "cooperate of %s", owner), &d->cooperate, &d->n_cooperate);
 		conf_wording(cx, g, what, conf_deadline_kinds, &d->words);
-		if (d->id == NULL)
-			continue;
-		ids[c->n_deadlines] = d->id;
-		locs[c->n_deadlines] = d->loc;
-		c->n_deadlines++;
+		if (d->id != NULL) {
+			ids[n_ids] = d->id;
+			locs[n_ids++] = d->loc;
+			if (n_inst > 0)
+				conf_deadline_instances(cx, d, inst, n_inst, &v,
+				    &n_v);
+			else if (recur == 0) {
+				v = xrealloc(v, (n_v + 1) * sizeof(*v));
+				v[n_v++] = *d;
+			}
+		}
+		free(inst);
 	}
+	c->deadlines = arena_alloc(cx->a, (n_v + 1) * sizeof(*c->deadlines));
+	memcpy(c->deadlines, v, n_v * sizeof(*v));
+	c->n_deadlines = n_v;
+	free(v);
 	free(ids);
 	free(locs);
+}
+
+/*
+ * A task's overdue and escalate (both need due).  An escalation without
+ * "to" goes to the supervisors of those the task's notices reach in its
+ * lead unit (its liaison, or every member).
+ */
+static void
+conf_task_after(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_task *t, const char *what, int has_due)
+{
+	static const char *const keys[] = { "overdue", "escalate", NULL };
+	const char *owner = conf_owner(what);
+	config_setting_t *s;
+	struct model_audience lead = { NULL, 0 };
+
+	for (size_t i = 0; !has_due && keys[i] != NULL; i++)
+		if ((s = config_setting_get_member(g, keys[i])) != NULL) {
+			conf_err(cx, s, "\"%s\" needs \"due\" %s", keys[i],
+			    what);
+			return;
+		}
+	conf_get_bool(cx, g, "overdue", what, &t->overdue);
+	if ((s = conf_get_group(cx, g, "escalate", 0, what)) == NULL)
+		return;
+	if (t->lead != NULL && t->lead->liaison != NULL) {
+		lead.contacts = arena_alloc(cx->a, sizeof(*lead.contacts));
+		lead.contacts[0] = t->lead->liaison;
+		lead.n = 1;
+	} else if (t->lead != NULL) {
+		lead.contacts = t->lead->members;
+		lead.n = t->lead->n_members;
+	}
+	t->escalate = arena_alloc(cx->a, sizeof(*t->escalate));
+	memset(t->escalate, 0, sizeof(*t->escalate));
+	conf_escalation(cx, s, owner, &lead, t->escalate);
 }
 
 static void
@@ -340,6 +468,7 @@ conf_tasks(struct conf_ctx *cx, const config_setting_t *list,
 		else if (has_due == 0 && config_setting_get_member(g, "remind"))
 			conf_err(cx, config_setting_get_member(g, "remind"),
 			    "\"remind\" needs \"due\" %s", what);
+		conf_task_after(cx, g, t, what, has_due == 1);
 		if (t->start.text != NULL && t->due.text != NULL &&
 		    t->start.at > t->due.at)
 			conf_err(cx, config_setting_get_member(g, "start"),
@@ -547,6 +676,59 @@ conf_livestream(struct conf_ctx *cx, const config_setting_t *g,
 		conf_slots(cx, s, c);
 }
 
+/*
+ * digest = { every = "week"; on = "mon"; at = "09:00"; }: every defaults
+ * to "day", at to the day's start; on is for weeks only (and required
+ * there: no weekday is the obvious one).  Returns 0, or -1 after
+ * reporting.
+ */
+static int
+conf_digest_group(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_campaign *c, const char *what)
+{
+	static const char *const days[] = {
+		"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL
+	};
+	const char *in = arena_printf(cx->a, "in digest of %s",
+	    conf_owner(what)), *every = "day", *on = NULL, *at = NULL;
+	int rc = 0, k;
+
+	conf_check_keys(cx, g, conf_digest_keys, in);
+	c->digest.at_min = c->day_start_min;
+	if (conf_get_string(cx, g, "every", 0, in, &every) == -1)
+		rc = -1;
+	else if (strcmp(every, "week") == 0)
+		c->digest.weekly = 1;
+	else if (strcmp(every, "day") != 0) {
+		conf_err(cx, config_setting_get_member(g, "every"), "every of "
+		    "digest must be \"day\" or \"week\", not \"%s\"", every);
+		rc = -1;
+	}
+	if (conf_get_string(cx, g, "on", c->digest.weekly, in, &on) == 1) {
+		for (k = 0; days[k] != NULL && strcmp(days[k], on) != 0; k++)
+			;
+		if (!c->digest.weekly) {
+			conf_err(cx, config_setting_get_member(g, "on"), "\"on\" "
+			    "needs every = \"week\" %s", in);
+			rc = -1;
+		} else if (days[k] == NULL) {
+			conf_err(cx, config_setting_get_member(g, "on"), "on of "
+			    "digest must be a weekday (mon, tue, wed, thu, fri, "
+			    "sat, sun), not \"%s\"", on);
+			rc = -1;
+		} else
+			c->digest.on = k;
+	} else if (c->digest.weekly)
+		rc = -1;
+	if (conf_get_string(cx, g, "at", 0, in, &at) == 1 &&
+	    civil_parse_hhmm(at, &c->digest.at_min) < 0) {
+		conf_err(cx, config_setting_get_member(g, "at"), "at of digest "
+		    "\"%s\" must be a time of day HH:MM", at);
+		rc = -1;
+	}
+	return rc;
+}
+
 static void
 conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
     struct model_campaign *c, const char *what)
@@ -603,6 +785,14 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 			c->digest.at_min = c->day_start_min;
 			c->digest.set = 1;
 		}
+	} else if (s != NULL && config_setting_type(s) == CONFIG_TYPE_GROUP) {
+		if (conf_digest_group(cx, s, c, what) == 0) {
+			if (has_coord == 0)
+				conf_err(cx, s, "digest needs coordinators %s",
+				    what);
+			else
+				c->digest.set = 1;
+		}
 	} else if (conf_get_string(cx, g, "digest", 0, what, &digest) == 1) {
 		if (civil_parse_hhmm(digest, &c->digest.at_min) < 0)
 			conf_err(cx, s, "digest \"%s\" must be a time of day HH:MM",
@@ -631,8 +821,18 @@ conf_campaign(struct conf_ctx *cx, const config_setting_t *g,
 
 	if ((s = conf_get_groups(cx, g, "phases", 0, what)) != NULL)
 		conf_phases(cx, s, c);
-	if ((s = conf_get_group(cx, g, "launch", 0, what)) != NULL)
-		conf_launch(cx, s, c);
+	if ((s = conf_get_group(cx, g, "launch", 0, what)) != NULL) {
+		if (config_setting_get_member(g, "launches") != NULL)
+			conf_err(cx, config_setting_get_member(g, "launches"),
+			    "%s has both \"launch\" and \"launches\": list "
+			    "the one launch in launches", conf_owner(what));
+		c->launches = arena_alloc(cx->a, sizeof(*c->launches));
+		memset(c->launches, 0, sizeof(*c->launches));
+		c->n_launches = 1;
+		conf_launch(cx, s, c, c->launches, arena_printf(cx->a,
+		    "in launch of campaign \"%s\"", c->id));
+	} else if ((s = conf_get_groups(cx, g, "launches", 0, what)) != NULL)
+		conf_launches(cx, s, c);
 	if ((s = conf_get_groups(cx, g, "deadlines", 0, what)) != NULL)
 		conf_deadlines(cx, s, c);
 	if ((s = conf_get_groups(cx, g, "tasks", 0, what)) != NULL)

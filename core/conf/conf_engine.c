@@ -61,7 +61,8 @@ conf_engine_grace(struct conf_ctx *cx, const config_setting_t *g,
 		if (k < 0) {
 			conf_err(cx, s, "unknown kind \"%s\" in grace (use "
 			    "countdown, launch, reminder, overdue, escalation, "
-			    "task, phase, digest or slot)", name);
+			    "task, task-overdue, task-escalation, phase, digest "
+			    "or slot)", name);
 			continue;
 		}
 		if (conf_offset(cx, s, arena_printf(cx->a, "grace of %s", name),

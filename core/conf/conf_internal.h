@@ -205,6 +205,24 @@ int conf_get_units(struct conf_ctx *cx, const config_setting_t *g,
 /* conf_campaign.c */
 void conf_campaigns(struct conf_ctx *cx, const config_setting_t *list);
 
+/* conf_recur.c: one instance of a recurring deadline. */
+struct conf_recur {
+	const char *suffix;	/* "2023Q1", "2023-04", "2023-04-10" (arena) */
+	const char *label;	/* "2023年第1季度", for the title (arena) */
+	struct model_time due;
+};
+/*
+ * The instances of deadline group g of campaign c ("every" or "dues"),
+ * into *out (malloc'ed, the caller frees; strings in the arena) and *n;
+ * none (n 0) for a deadline without either.  Returns 0, or -1 after
+ * reporting.
+ */
+int conf_recur(struct conf_ctx *cx, const config_setting_t *g,
+    const struct model_campaign *c, const char *what,
+    struct conf_recur **out, size_t *n);
+/* "in deadline \"d\"" -> "deadline \"d\"" (borrowed from what). */
+const char *conf_recur_owner(const char *what);
+
 /* conf_calendar.c */
 void conf_calendar(struct conf_ctx *cx, const config_setting_t *g);
 /* Warn about each campaign year the calendar's years leave out (when it

@@ -219,13 +219,14 @@ test_campaign(void **state)
 	assert_int_equal(c->digest.at_min, 9 * 60 + 30);
 	assert_int_equal(c->digest.to.n, 1);
 
-	assert_int_equal(c->launch.set, 1);
-	assert_int_equal(c->launch.at.at, 1694224800);
-	assert_int_equal(c->launch.n_countdown, 3);
-	assert_string_equal(c->launch.countdown[0].text, "1d");
-	assert_int_equal(c->launch.countdown[0].days, 1);
-	assert_string_equal(c->launch.countdown[2].text, "10m");
-	assert_int_equal(c->launch.audience.n, 4);	/* desk deduplicated */
+	assert_int_equal(c->n_launches, 1);
+	assert_string_equal(c->launches[0].id, "launch");
+	assert_int_equal(c->launches[0].at.at, 1694224800);
+	assert_int_equal(c->launches[0].n_countdown, 3);
+	assert_string_equal(c->launches[0].countdown[0].text, "1d");
+	assert_int_equal(c->launches[0].countdown[0].days, 1);
+	assert_string_equal(c->launches[0].countdown[2].text, "10m");
+	assert_int_equal(c->launches[0].audience.n, 4);	/* desk deduplicated */
 
 	d = &c->deadlines[0];
 	assert_string_equal(d->due.text, "2023-08-05 17:00");

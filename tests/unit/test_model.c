@@ -31,6 +31,7 @@ struct fixture {
 	struct model_stage stage;
 	struct model_slot slots[2];
 	struct model_plan plans[1];
+	struct model_launch launch;
 };
 
 static int
@@ -84,7 +85,9 @@ setup(void **state)
 	c->plans = f->plans;
 	c->n_plans = 1;
 
-	c->launch = (struct model_launch){ .set = 1, .title = "启动仪式",
+	c->launches = &f->launch;
+	c->n_launches = 1;
+	f->launch = (struct model_launch){ .id = "launch", .title = "启动仪式",
 	    .at = { "2023-09-10 10:00", T_LAUNCH, 0 } };
 	*state = f;
 	return 0;
@@ -197,13 +200,13 @@ test_launch_and_digest(void **state)
 
 	assert_int_equal(model_item_find(&f->c, JOB_LAUNCH, "launch", &it), 0);
 	assert_string_equal(it.title, "启动仪式");
-	assert_ptr_equal(it.when, &f->c.launch.at);
+	assert_ptr_equal(it.when, &f->launch.at);
 	assert_only(&it, NULL);
 	assert_int_equal(model_item_find(&f->c, JOB_COUNTDOWN, "launch", &it),
 	    0);
-	assert_ptr_equal(it.when, &f->c.launch.at);
+	assert_ptr_equal(it.when, &f->launch.at);
 	/* An untitled launch goes by the campaign's title. */
-	f->c.launch.title = NULL;
+	f->launch.title = NULL;
 	assert_int_equal(model_item_find(&f->c, JOB_LAUNCH, "launch", &it), 0);
 	assert_string_equal(it.title, "2023金秋消费季");
 
@@ -236,7 +239,7 @@ test_unknown_ids(void **state)
 	assert_int_equal(model_item_find(&f->c, JOB_KIND_COUNT, "plan", &it),
 	    -1);
 	/* A campaign without a launch has no launch item. */
-	f->c.launch.set = 0;
+	f->c.n_launches = 0;
 	assert_int_equal(model_item_find(&f->c, JOB_LAUNCH, "launch", &it),
 	    -1);
 	assert_memory_equal(&it, &before, sizeof(it));

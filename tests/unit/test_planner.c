@@ -87,6 +87,7 @@ struct fx {
 	const struct model_unit *coop[2];
 	struct model_campaign c;
 	struct model_offset countdown[3];
+	struct model_launch launch;
 	struct model_deadline dl[2];
 	struct model_offset remind[4], remind2[4];
 	struct model_escalation esc;
@@ -169,16 +170,18 @@ fx_new(void)
 	c->period_to = at("2023-08-09", T_AUG09_0000, 1);
 
 	/* Launch on a Sunday: countdowns and go are never moved. */
-	c->launch.set = 1;
-	c->launch.title = "全国消费促进月启动仪式";
-	c->launch.at = at("2023-09-10 10:00", T_LAUNCH, 0);
+	f->launch.id = "launch";
+	c->launches = &f->launch;
+	c->n_launches = 1;
+	f->launch.title = "全国消费促进月启动仪式";
+	f->launch.at = at("2023-09-10 10:00", T_LAUNCH, 0);
 	f->countdown[0] = off("1d", DAY, 1);
 	f->countdown[1] = off("1h", HOUR, 0);
 	f->countdown[2] = off("10m", 600, 0);
-	c->launch.countdown = f->countdown;
-	c->launch.n_countdown = 3;
-	c->launch.audience.contacts = f->prov;
-	c->launch.audience.n = 3;
+	f->launch.countdown = f->countdown;
+	f->launch.n_countdown = 3;
+	f->launch.audience.contacts = f->prov;
+	f->launch.audience.n = 3;
 
 	f->remind[0] = off("7d", 7 * DAY, 7);
 	f->remind[1] = off("3d", 3 * DAY, 3);
@@ -463,7 +466,7 @@ test_instants_match_jobs(void **state)
 	}
 	assert_true(pi[0].moved && !pi[1].moved && pi[3].moved);
 	assert_int_equal(plan_instants(&f->m, c, JOB_COUNTDOWN,
-	    c->launch.at.at, c->launch.countdown, c->launch.n_countdown, pi), 0);
+	    f->launch.at.at, f->launch.countdown, f->launch.n_countdown, pi), 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pi[i].at, cd[i]);
 	assert_int_equal(plan_instants(&f->m, c, JOB_SLOT, c->slots[0].from.at,

@@ -57,6 +57,7 @@
 
 struct fx {
 	struct model m;
+	struct model_launch launch;
 	struct model_channel ch[2];
 	struct model_unit unit[1];
 	struct model_contact k[2];
@@ -98,9 +99,11 @@ fx_new(void)
 	c->timezone = "Asia/Shanghai";
 	c->period_from = at("2023-08-01", T_AUG01_0000, 1);
 	c->period_to = at("2023-08-09", T_AUG09_0000, 1);
-	c->launch.set = 1;
-	c->launch.title = "全国消费促进月启动仪式";
-	c->launch.at = at("2023-09-10 10:00", T_LAUNCH, 0);
+	f->launch.id = "launch";
+	c->launches = &f->launch;
+	c->n_launches = 1;
+	f->launch.title = "全国消费促进月启动仪式";
+	f->launch.at = at("2023-09-10 10:00", T_LAUNCH, 0);
 	f->dl[0] = (struct model_deadline){ .id = "liaison-list",
 	    .title = TITLE, .due = at("2023-08-05 17:00", T_DUE, 0),
 	    .overdue = 1 };
@@ -494,7 +497,7 @@ test_gone_from_model(void **state)
 	    T_SLOT_FROM);
 	assert_int_equal(render_job(&f->m, &j, NULL, &subject, &body, err,
 	    sizeof(err)), -1);
-	f->c.launch.set = 0;
+	f->c.n_launches = 0;
 	j = job(JOB_LAUNCH, "launch", 0, T_LAUNCH, T_LAUNCH);
 	assert_int_equal(render_job(&f->m, &j, NULL, &subject, &body, err,
 	    sizeof(err)), -1);
