@@ -238,9 +238,10 @@ tl_campaign(const struct board_req *r, struct evbuffer *b,
 	for (i = 0; i < c->n_phases; i++)
 		tl_item(&t, TL_PHASE, c->phases[i].from.at, c->phases[i].to.at,
 		    c->phases[i].title);
-	if (c->launch.set)
-		tl_item(&t, TL_LAUNCH, c->launch.at.at, c->launch.at.at,
-		    c->launch.title != NULL ? c->launch.title : "启动");
+	for (i = 0; i < c->n_launches; i++)
+		tl_item(&t, TL_LAUNCH, c->launches[i].at.at,
+		    c->launches[i].at.at, c->launches[i].title != NULL ?
+		    c->launches[i].title : "启动");
 	for (i = 0; i < c->n_deadlines; i++)
 		tl_item(&t, TL_DEADLINE, c->deadlines[i].due.at,
 		    c->deadlines[i].due.at, c->deadlines[i].title);
@@ -266,10 +267,12 @@ tl_campaign(const struct board_req *r, struct evbuffer *b,
 		    t.to)
 			tl_row(b, t.zone, c->phases[i].from.at, "阶段",
 			    c->phases[i].title, NULL);
-	if (c->launch.set && c->launch.at.at >= t.from && c->launch.at.at <=
-	    t.to)
-		tl_row(b, t.zone, c->launch.at.at, "启动", c->launch.title !=
-		    NULL ? c->launch.title : "启动", NULL);
+	for (i = 0; i < c->n_launches; i++)
+		if (c->launches[i].at.at >= t.from &&
+		    c->launches[i].at.at <= t.to)
+			tl_row(b, t.zone, c->launches[i].at.at, "启动",
+			    c->launches[i].title != NULL ?
+			    c->launches[i].title : "启动", NULL);
 	for (i = 0; i < c->n_deadlines; i++)
 		if (c->deadlines[i].due.at >= t.from &&
 		    c->deadlines[i].due.at <= t.to)
