@@ -202,6 +202,22 @@ int conf_get_units(struct conf_ctx *cx, const config_setting_t *g,
 /* conf_campaign.c */
 void conf_campaigns(struct conf_ctx *cx, const config_setting_t *list);
 
+/* conf_item.c: what every per-campaign item shares. */
+/* "in deadline \"d1\"" -> "deadline \"d1\"" */
+const char *conf_owner(const char *what);
+/* An item's note, verb and own templates (kinds: those it may word). */
+void conf_wording(struct conf_ctx *cx, const config_setting_t *g,
+    const char *what, const char *const *kinds, struct model_wording *w);
+/* The id of item index of a per-campaign list, or NULL after reporting
+ * a bad or duplicate one; ids/locs hold the n accepted so far. */
+const char *conf_item_id(struct conf_ctx *cx, const config_setting_t *g,
+    const char *kind, int index, const char **ids, struct model_loc *locs,
+    size_t n, const char **what);
+
+/* conf_stage.c: a campaign's livestream block (stages, slots). */
+void conf_livestream(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_campaign *c);
+
 /* conf_calendar.c */
 void conf_calendar(struct conf_ctx *cx, const config_setting_t *g);
 /* Warn about each campaign year the calendar's years leave out (when it
