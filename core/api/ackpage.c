@@ -192,6 +192,8 @@ ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
 		[JOB_REMINDER] = "截止时间", [JOB_OVERDUE] = "截止时间",
 		[JOB_ESCALATION] = "截止时间", [JOB_TASK] = "到期时间",
 		[JOB_PHASE] = "开始时间", [JOB_SLOT] = "开播时间",
+		[JOB_NEXT_UP] = "开播时间", [JOB_ON_AIR] = "开播时间",
+		[JOB_OFF_AIR] = "下播时间",
 	};
 	const struct model_time *t;
 	struct model_item it;

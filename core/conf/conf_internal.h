@@ -214,6 +214,12 @@ const char *conf_item_id(struct conf_ctx *cx, const config_setting_t *g,
     const char *kind, int index, const char **ids, struct model_loc *locs,
     size_t n, const char **what);
 
+/* conf_series.c: the series groups of stage st expanded into slots
+ * appended to *v (xmalloc'ed, *n used of *cap; the caller frees). */
+void conf_series(struct conf_ctx *cx, const config_setting_t *list,
+    const struct model_campaign *c, const struct model_stage *st,
+    struct model_slot **v, size_t *n, size_t *cap);
+
 /* conf_stage.c: a campaign's livestream block (stages, slots). */
 void conf_livestream(struct conf_ctx *cx, const config_setting_t *g,
     struct model_campaign *c);

@@ -12,7 +12,8 @@ test_kind_names(void **state)
 	static const char *const names[JOB_KIND_COUNT] = {
 		"countdown", "launch", "reminder", "overdue", "escalation",
 		"task", "phase", "digest", "slot", "emergency",
-		"incident-ack", "incident-close",
+		"incident-ack", "incident-close", "schedule", "next_up",
+		"on_air", "off_air",
 	};
 	int k;
 
