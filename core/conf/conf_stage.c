@@ -89,7 +89,8 @@ conf_slot_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* "slot \"T\"" or "session 2020-11-02 20:00 .. 22:00 of series \"T\"". */
+/* "slot \"T\" 2020-11-05 21:00 .. 23:00" or
+ * "session 2020-11-02 20:00 .. 22:00 of series \"T\"". */
 static const char *
 conf_slot_name(struct conf_ctx *cx, const struct model_slot *s)
 {
@@ -101,7 +102,7 @@ conf_slot_name(struct conf_ctx *cx, const struct model_slot *s)
 	if (s->in_series)
 		return arena_printf(cx->a, "session %s .. %s of series \"%s\"",
 		    s->from.text, to, s->title);
-	return arena_printf(cx->a, "slot \"%s\" (%s .. %s)", s->title,
+	return arena_printf(cx->a, "slot \"%s\" %s .. %s", s->title,
 	    s->from.text, to);
 }
 
