@@ -167,3 +167,9 @@ policy_dead_after_slot(enum job_kind k)
 {
 	return k == JOB_NEXT_UP || k == JOB_ON_AIR;
 }
+
+int
+policy_retry_ages(enum job_kind k)
+{
+	return k != JOB_SCHEDULE;
+}

@@ -70,6 +70,14 @@ int policy_is_stage(enum job_kind k);
  */
 int policy_dead_after_slot(enum job_kind k);
 
+/*
+ * Whether engine.retry.max_age (counted from the job's due instant)
+ * bounds the retries of a job of kind k: not for a stage's schedule,
+ * whose due instant (stage.publish before the first slot) is nominal
+ * and often long past when a reload plans it; its attempts still do.
+ */
+int policy_retry_ages(enum job_kind k);
+
 /* A set of job states, one bit each (bit s: state s). */
 #define POLICY_STATE(s)	(1u << (unsigned)(s))
 
