@@ -11,6 +11,7 @@
 # computed here from the config's own numbers.
 . "$top_srcdir/tests/integration/lib.sh"
 
+: "${HERALDCTL:=$top_builddir/ctl/heraldctl}"
 PY=/usr/bin/python3
 RECEIVER=$top_srcdir/tests/integration/webhook_receiver.py
 TOKEN='live-tok-Zq93-not-for-logs'
@@ -86,6 +87,13 @@ else
 	not_ok "heraldd starts with a livestream channel" "$(cat "$T/heraldd.log")"
 fi
 
+# The agenda lists the stage's events beside the people's notices.
+if wait_listen "$T/heraldd.log"; then
+	"$HERALDCTL" -u "$API" --json agenda --campaign xfpf >agenda.json 2>&1
+else
+	not_ok "the API listens" "$(tail -5 "$T/heraldd.log")"
+fi
+
 now_ge() { [ "$(date +%s)" -ge "$1" ]; }
 # The reload, 8 s in: slot B moves from +16..+22 to +18..+24.
 wait_until 12 now_ge $((T0 + 8))
@@ -119,6 +127,23 @@ def epoch(s):   # RFC 3339 with offset -> Unix seconds
 
 def rel(t):
     return round(t - T0, 2)
+
+# heraldctl agenda --json, read before the reload.
+try:
+    jobs = json.load(open("agenda.json", encoding="utf-8"))["jobs"]
+except Exception as e:
+    jobs = []
+main = sorted((j["kind"], round(epoch(j["due"]) - T0))
+              for j in jobs if j["contact"] == "stage:xfpf/main")
+# The schedule was due an hour back (publish = "1h") and went out at
+# start: the agenda runs from now.
+want_ag = sorted([("next_up", 3), ("on_air", 6),
+                  ("off_air", 12), ("next_up", 13), ("on_air", 16),
+                  ("off_air", 22)])
+tap(main == want_ag and all(j["channel"] == "live" for j in jobs
+                            if j["contact"] == "stage:xfpf/main"),
+    "heraldctl agenda --json lists main's next_up, on_air and off_air at "
+    "their instants", main)
 
 live = [r for r in recs if r["path"].startswith("/ok/live/")]
 p500 = [r for r in recs if r["path"].startswith("/500-3/p/")]
