@@ -213,6 +213,19 @@ dispatch_check(struct dispatch *d, const struct job_claim *sj, int64_t now,
 			return CHECK_CANCEL;
 		}
 	}
+	/* Never announce a show that is over, however the grace reads. */
+	if (policy_dead_after_slot(j->kind) && out->item.slot != NULL &&
+	    now >= out->item.slot->to.at) {
+		snprintf(out->buf, sizeof(out->buf), "missed: slot ended %"
+		    PRId64 "s ago", now - out->item.slot->to.at);
+		out->reason = out->buf;
+		return CHECK_MISSED;
+	}
+	if (j->kind == JOB_SCHEDULE && out->item.stage != NULL &&
+	    now >= out->item.stage->slots[out->item.stage->n_slots - 1]->to.at) {
+		out->reason = "stage over";
+		return CHECK_CANCEL;
+	}
 	if (misfire_is_missed(&m->daemon.engine, j, now, &overdue)) {
 		snprintf(out->buf, sizeof(out->buf), "missed: overdue by %"
 		    PRId64 "s beyond grace", overdue);

@@ -284,7 +284,8 @@ dispatch_retry(struct dispatch *d, struct dsend *ds, unsigned retry_after_ms,
 	next /= 1000000;
 	if (next <= now)
 		next = now + 1;
-	if (e->retry_max_age > 0 && next > j->due + e->retry_max_age) {
+	if (e->retry_max_age > 0 && policy_retry_ages(j->kind) &&
+	    next > j->due + e->retry_max_age) {
 		snprintf(buf, sizeof(buf), "gave up after %u attempts, past "
 		    "the retry age: %s", tries, why);
 		dispatch_fail_with(d, ds, buf, !keeps_copies);

@@ -42,6 +42,10 @@ static const char *const job_kind_names[JOB_KIND_COUNT] = {
 	[JOB_INCIDENT_CLOSE] = "incident-close",
 	[JOB_TASK_OVERDUE] = "task-overdue",
 	[JOB_TASK_ESCALATION] = "task-escalation",
+	[JOB_SCHEDULE] = "schedule",
+	[JOB_NEXT_UP] = "next_up",
+	[JOB_ON_AIR] = "on_air",
+	[JOB_OFF_AIR] = "off_air",
 };
 
 static const char *const job_state_names[JOB_STATE_COUNT] = {
@@ -106,6 +110,10 @@ job_kind_priority(enum job_kind k)
 		return HERALD_PRIO_EMERGENCY;
 	case JOB_LAUNCH:
 	case JOB_COUNTDOWN:
+	/* A platform's on-air board is read to the minute. */
+	case JOB_NEXT_UP:
+	case JOB_ON_AIR:
+	case JOB_OFF_AIR:
 		return HERALD_PRIO_LAUNCH;
 	case JOB_DIGEST:
 		return HERALD_PRIO_DIGEST;

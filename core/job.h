@@ -52,6 +52,12 @@ enum job_kind {
 	JOB_INCIDENT_CLOSE,	/* an incident was resolved */
 	JOB_TASK_OVERDUE,	/* a task's due time passed (to its units) */
 	JOB_TASK_ESCALATION,	/* a task escalated after its due time */
+	/* A stage's events for its livestream platform (planner_stage.c),
+	 * to the stage itself (model_stage.platform) on the stage's channel. */
+	JOB_SCHEDULE,		/* the stage's whole slot list, when planned or changed */
+	JOB_NEXT_UP,		/* a slot comes next, stage.next_up before it */
+	JOB_ON_AIR,		/* a slot starts */
+	JOB_OFF_AIR,		/* a slot ends */
 	JOB_KIND_COUNT
 };
 

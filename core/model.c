@@ -126,13 +126,34 @@ model_channel_find(const struct model *m, const char *name)
 	return model_table_find(&t, &m->channel_idx, name);
 }
 
+/* The platform contact of a stage (model.h, struct model_stage). */
+static const struct model_contact *
+model_stage_contact(const struct model *m, const char *id)
+{
+	for (size_t i = 0; i < m->n_campaigns; i++)
+		for (size_t k = 0; k < m->campaigns[i].n_stages; k++) {
+			const struct model_stage *st = &m->campaigns[i].stages[k];
+
+			if (st->platform.id != NULL &&
+			    strcmp(st->platform.id, id) == 0)
+				return &st->platform;
+		}
+	return NULL;
+}
+
 const struct model_contact *
 model_contact_find(const struct model *m, const char *id)
 {
 	const struct model_table t = MODEL_TABLE(m->contacts, m->n_contacts,
 	    struct model_contact, id);
+	const struct model_contact *k = model_table_find(&t, &m->contact_idx,
+	    id);
 
-	return model_table_find(&t, &m->contact_idx, id);
+	/* A stage's events go to the stage: one scan, for those only. */
+	if (k == NULL && strncmp(id, MODEL_STAGE_CONTACT,
+	    strlen(MODEL_STAGE_CONTACT)) == 0)
+		k = model_stage_contact(m, id);
+	return k;
 }
 
 const struct model_unit *
@@ -233,6 +254,16 @@ model_slot_find(const struct model_campaign *c, const char *item)
 	return NULL;
 }
 
+const struct model_stage *
+model_schedule_find(const struct model_campaign *c, const char *item)
+{
+	for (size_t i = 0; i < c->n_stages; i++)
+		if (c->stages[i].schedule_item != NULL &&
+		    strcmp(c->stages[i].schedule_item, item) == 0)
+			return &c->stages[i];
+	return NULL;
+}
+
 int
 model_item_find(const struct model_campaign *c, enum job_kind kind,
     const char *item, struct model_item *out)
@@ -272,10 +303,27 @@ model_item_find(const struct model_campaign *c, enum job_kind kind,
 		it.when = &it.phase->from;
 		break;
 	case JOB_SLOT:
+	case JOB_NEXT_UP:
+	case JOB_ON_AIR:
 		if ((it.slot = model_slot_find(c, item)) == NULL)
 			return -1;
 		it.title = it.slot->title;
 		it.when = &it.slot->from;
+		it.stage = it.slot->stage;
+		break;
+	case JOB_OFF_AIR:
+		if ((it.slot = model_slot_find(c, item)) == NULL)
+			return -1;
+		it.title = it.slot->title;
+		it.when = &it.slot->to;
+		it.stage = it.slot->stage;
+		break;
+	case JOB_SCHEDULE:
+		if ((it.stage = model_schedule_find(c, item)) == NULL ||
+		    it.stage->n_slots == 0)
+			return -1;
+		it.title = it.stage->title;
+		it.when = &it.stage->slots[0]->from;
 		break;
 	case JOB_EMERGENCY:
 	case JOB_INCIDENT_ACK:
@@ -339,6 +387,12 @@ model_engine_defaults(struct model_engine *e)
 		[JOB_INCIDENT_CLOSE] = INT64_MAX,
 		[JOB_TASK_OVERDUE] = 86400,
 		[JOB_TASK_ESCALATION] = 86400,
+		[JOB_SCHEDULE] = INT64_MAX,	/* never missed (policy.c) */
+		/* A stage's board is stale after minutes; an on_air or
+		 * next_up is never sent once its slot is over anyway. */
+		[JOB_NEXT_UP] = 5 * 60,
+		[JOB_ON_AIR] = 5 * 60,
+		[JOB_OFF_AIR] = 10 * 60,
 	};
 
 	memset(e, 0, sizeof(*e));

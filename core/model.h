@@ -216,21 +216,43 @@ struct model_plan {
 	const char *steps;		/* procedure text */
 };
 
+struct model_slot;
+
+/*
+ * A stage with a channel publishes its slots to a livestream platform
+ * (planner_stage.c): the schedule, next_up, on_air and off_air are jobs
+ * to the stage itself, a contact of the model's own (platform, id
+ * "stage:<campaign>/<stage>", reached on the channel at the stage id),
+ * so the dispatcher, the store and the API treat them like any other.
+ */
 struct model_stage {
 	struct model_loc loc;
 	const char *id;
 	const char *title;
 	const struct model_channel *channel; /* livestream platform or NULL */
+	struct model_offset next_up;	/* text NULL: no next_up event */
+	/* The schedule is due this long before the first slot (default 7
+	 * days; a reload that changes it sends the new one at once). */
+	struct model_offset publish;
+	const struct model_slot **slots; /* its slots by start */
+	size_t n_slots;
+	/* The schedule job's item, "<stage>#<digest of the slot list>":
+	 * moving, adding or retitling a slot gives a new key. */
+	const char *schedule_item;
+	struct model_contact platform;	/* id NULL when no channel */
 };
 
 struct model_slot {
-	struct model_loc loc;
+	struct model_loc loc;		/* a series' slots: the series' */
 	const struct model_stage *stage;
 	const char *title;
 	struct model_time from, to;
 	const struct model_contact *host; /* may be NULL */
-	struct model_offset *remind;	/* host reminders */
+	struct model_offset *remind;	/* host and audience reminders */
 	size_t n_remind;
+	struct model_audience audience;	/* told before it; may be empty */
+	const struct model_slot *prev;	/* the slot before it on its stage */
+	int in_series;			/* expanded from a stage's series */
 	struct model_wording words;
 };
 
@@ -302,7 +324,7 @@ struct model_calendar {
  * Engine settings (herald.engine in the config).  Indexes of grace[] are
  * enum job_kind values (job.h); MODEL_KINDS bounds them.
  */
-#define MODEL_KINDS 16
+#define MODEL_KINDS 24
 struct model_engine {
 	int64_t grace[MODEL_KINDS];	/* misfire grace per kind, seconds */
 	unsigned workday_kinds;		/* bit (1 << kind): move to the previous workday */
@@ -478,6 +500,12 @@ char *model_slot_item(const struct model_slot *s, char *buf, size_t len);
 /* The slot of c whose item is item, or NULL. */
 const struct model_slot *model_slot_find(const struct model_campaign *c,
     const char *item);
+/* The stage of c whose schedule item (model_stage.schedule_item) is
+ * item, or NULL: a schedule of a slot list since changed is gone. */
+const struct model_stage *model_schedule_find(const struct model_campaign *c,
+    const char *item);
+/* The stage prefix of a contact id that stands for a stage. */
+#define MODEL_STAGE_CONTACT	"stage:"
 
 /*
  * The item a job of kind is about, in campaign c: the one pointer of its
@@ -497,6 +525,7 @@ struct model_item {
 	const struct model_phase *phase;
 	const struct model_slot *slot;
 	const struct model_plan *plan;
+	const struct model_stage *stage; /* a schedule's (and a slot's) */
 };
 int model_item_find(const struct model_campaign *c, enum job_kind kind,
     const char *item, struct model_item *out);

@@ -256,7 +256,9 @@ plan_fan(struct plan_ctx *p, const struct plan_to *to, int count_only,
 		return -1;
 	if (to->audience != NULL)
 		for (size_t i = 0; i < to->audience->n; i++)
-			if (plan_contact(p, to->audience->contacts[i],
+			/* A slot's host may be in its audience too. */
+			if (to->audience->contacts[i] != to->contact &&
+			    plan_contact(p, to->audience->contacts[i],
 			    count_only, n) == -1)
 				return -1;
 	if (to->lead != NULL && plan_unit(p, to->lead, count_only, n) == -1)
@@ -519,16 +521,26 @@ plan_phase(struct plan_ctx *p, const struct model_phase *ph)
 	return plan_notice(p, ph->from.at, 0, &to);
 }
 
+/*
+ * A slot's reminders to its host and audience, and, when the slot before
+ * it on the stage starts, a notice to its host that they are next (a slot
+ * reminder at that offset; skipped when the host is the one on air, or
+ * when a reminder of the slot already falls then).
+ */
 static int
 plan_slot(struct plan_ctx *p, const struct model_slot *s)
 {
-	struct plan_to to = { .contact = s->host };
+	struct plan_to to = { .contact = s->host, .audience = &s->audience };
+	struct plan_to host = { .contact = s->host };
+	int64_t next_at = 0;
 
-	if (s->host == NULL)
+	if (s->host == NULL && s->audience.n == 0)
 		return 0;
 	p->j.item = model_slot_item(s, p->slot_item, sizeof(p->slot_item));
 	p->j.kind = JOB_SLOT;
 	p->j.item_at = s->from.at;
+	if (s->host != NULL && s->prev != NULL && s->prev->host != s->host)
+		next_at = s->prev->from.at;
 	for (size_t i = 0; i < s->n_remind; i++) {
 		int64_t at;
 
@@ -538,11 +550,16 @@ plan_slot(struct plan_ctx *p, const struct model_slot *s)
 			plan_drop(p, &to);
 			continue;
 		}
+		if (at == next_at)
+			next_at = 0;
 		p->j.offset = s->remind[i].seconds;
 		if (plan_notice(p, at, 0, &to) == -1)
 			return -1;
 	}
-	return 0;
+	if (next_at == 0)
+		return 0;
+	p->j.offset = s->from.at - next_at;
+	return plan_notice(p, next_at, 0, &host);
 }
 
 /*
@@ -646,6 +663,10 @@ plan_campaign(struct plan_ctx *p, const struct model_campaign *c)
 			return -1;
 	for (size_t i = 0; i < c->n_slots; i++)
 		if (plan_slot(p, &c->slots[i]) == -1)
+			return -1;
+	for (size_t i = 0; i < c->n_stages; i++)
+		if (plan_stage(c, &c->stages[i], p->emit, p->arg,
+		    p->counts) == -1)
 			return -1;
 	return plan_digest(p);
 }

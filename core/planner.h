@@ -8,7 +8,9 @@
  *
  * Order: campaigns in config order; within a campaign the launch
  * (countdowns, then the go notice), deadlines (reminders, overdue,
- * escalation), tasks, phases, livestream slots, then the daily digest;
+ * escalation), tasks, phases, livestream slots (host and audience
+ * reminders, the next host's notice), each stage's platform events
+ * (plan_stage()), then the daily digest;
  * within an item, offsets in config order, then recipients in audience
  * order, then the contact's first preferred channel and its `always`
  * channels.
@@ -61,6 +63,15 @@ struct plan_counts {
  */
 int plan_model(const struct model *m, plan_emit_fn emit, void *arg,
     struct plan_counts *counts);
+
+/*
+ * The platform events of stage st of c (planner_stage.c): its schedule,
+ * next_up, on_air and off_air, to the stage's own contact on its
+ * channel; nothing for a stage without a channel.  counts is added to.
+ * Returns 0, or -1 when emit asked to stop.
+ */
+int plan_stage(const struct model_campaign *c, const struct model_stage *st,
+    plan_emit_fn emit, void *arg, struct plan_counts *counts);
 
 /* One offset of an item resolved by plan_instants(). */
 struct plan_instant {

@@ -29,6 +29,10 @@ policy_submission_cancels(enum job_kind k)
 	case JOB_INCIDENT_CLOSE:
 	case JOB_TASK_OVERDUE:
 	case JOB_TASK_ESCALATION:
+	case JOB_SCHEDULE:
+	case JOB_NEXT_UP:
+	case JOB_ON_AIR:
+	case JOB_OFF_AIR:
 	case JOB_KIND_COUNT:
 		break;
 	}
@@ -65,6 +69,10 @@ policy_is_emergency(enum job_kind k)
 	case JOB_SLOT:
 	case JOB_TASK_OVERDUE:
 	case JOB_TASK_ESCALATION:
+	case JOB_SCHEDULE:
+	case JOB_NEXT_UP:
+	case JOB_ON_AIR:
+	case JOB_OFF_AIR:
 	case JOB_KIND_COUNT:
 		break;
 	}
@@ -75,6 +83,11 @@ int
 policy_never_missed(enum job_kind k)
 {
 	if ((unsigned)k >= JOB_KIND_COUNT)
+		return 1;
+	/* A stage's schedule stands until its last slot ends (the
+	 * dispatcher drops it then): a reload that changed it plans a
+	 * new one due in the past, which must still go out. */
+	if (k == JOB_SCHEDULE)
 		return 1;
 	return policy_is_emergency(k);
 }
@@ -98,6 +111,10 @@ policy_incident_stops(enum job_kind k)
 	case JOB_INCIDENT_CLOSE:
 	case JOB_TASK_OVERDUE:
 	case JOB_TASK_ESCALATION:
+	case JOB_SCHEDULE:
+	case JOB_NEXT_UP:
+	case JOB_ON_AIR:
+	case JOB_OFF_AIR:
 	case JOB_KIND_COUNT:
 		break;
 	}
@@ -142,4 +159,23 @@ policy_superseding_states(void)
 		if (policy_supersedes((enum job_state)st))
 			set |= POLICY_STATE(st);
 	return set;
+}
+
+int
+policy_is_stage(enum job_kind k)
+{
+	return k == JOB_SCHEDULE || k == JOB_NEXT_UP || k == JOB_ON_AIR ||
+	    k == JOB_OFF_AIR;
+}
+
+int
+policy_dead_after_slot(enum job_kind k)
+{
+	return k == JOB_NEXT_UP || k == JOB_ON_AIR;
+}
+
+int
+policy_retry_ages(enum job_kind k)
+{
+	return k != JOB_SCHEDULE;
 }

@@ -56,6 +56,28 @@ int policy_incident_stops(enum job_kind k);
 /* The kinds policy_incident_stops() says yes to, as a set. */
 unsigned policy_incident_stops_kinds(void);
 
+/*
+ * Whether a job of kind k is a stage's event for its livestream platform
+ * (schedule, next_up, on_air, off_air): addressed to the stage, rendered
+ * as the platform's JSON (render_stage.c), never quiet, never merged.
+ */
+int policy_is_stage(enum job_kind k);
+
+/*
+ * Whether a job of kind k must not go out once its slot has ended: a
+ * next_up or on_air after the slot's off_air would announce a show that
+ * is over.  The dispatcher records it missed instead.
+ */
+int policy_dead_after_slot(enum job_kind k);
+
+/*
+ * Whether engine.retry.max_age (counted from the job's due instant)
+ * bounds the retries of a job of kind k: not for a stage's schedule,
+ * whose due instant (stage.publish before the first slot) is nominal
+ * and often long past when a reload plans it; its attempts still do.
+ */
+int policy_retry_ages(enum job_kind k);
+
 /* A set of job states, one bit each (bit s: state s). */
 #define POLICY_STATE(s)	(1u << (unsigned)(s))
 

@@ -34,6 +34,8 @@ static const char *const preview_kind_names[JOB_KIND_COUNT] = {
 	[JOB_SLOT] = "直播提醒", [JOB_EMERGENCY] = "应急告警",
 	[JOB_INCIDENT_ACK] = "应急接手通知", [JOB_INCIDENT_CLOSE] = "应急结束通知",
 	[JOB_TASK_OVERDUE] = "任务逾期通知", [JOB_TASK_ESCALATION] = "任务督办",
+	[JOB_SCHEDULE] = "直播节目单", [JOB_NEXT_UP] = "直播预告",
+	[JOB_ON_AIR] = "开播", [JOB_OFF_AIR] = "下播",
 };
 
 struct preview_pick {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "policy.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -662,6 +663,16 @@ render_job(const struct model *m, const struct job *j,
 			return -1;
 		}
 		it = &own;
+	}
+	/* A platform takes a document, not a text (render_stage.c). */
+	if (policy_is_stage(j->kind)) {
+		*subject = NULL;
+		if ((*body = render_stage(c, j, it)) == NULL) {
+			snprintf(err, errlen, "job %s: cannot render %s", j->key,
+			    kind);
+			return -1;
+		}
+		return 0;
 	}
 	memset(&rv, 0, sizeof(rv));
 	render_item(c, j, it, &rv, &at, &date_only);

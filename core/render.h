@@ -114,4 +114,12 @@ const char *render_when(int64_t t, const char *zone, int date_only,
  * (minutes rounded up); seconds <= 0: "0分钟". */
 char *render_left(int64_t seconds, char *buf, size_t len);
 
+/*
+ * The JSON body of a stage's platform event j (policy_is_stage()), its
+ * item it resolved in c (render_stage.c).  Caller frees; NULL when the
+ * item has no stage.
+ */
+char *render_stage(const struct model_campaign *c, const struct job *j,
+    const struct model_item *it);
+
 #endif

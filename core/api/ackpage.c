@@ -196,6 +196,8 @@ ackpage_item(const struct model_campaign *c, const struct ack_outcome *o,
 		[JOB_PHASE] = "开始时间", [JOB_SLOT] = "开播时间",
 		[JOB_TASK_OVERDUE] = "到期时间",
 		[JOB_TASK_ESCALATION] = "到期时间",
+		[JOB_NEXT_UP] = "开播时间", [JOB_ON_AIR] = "开播时间",
+		[JOB_OFF_AIR] = "下播时间",
 	};
 	const struct model_time *t;
 	struct model_item it;

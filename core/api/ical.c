@@ -464,6 +464,21 @@ ical_launch(struct ical_ctx *x, const struct model_campaign *c,
 	return ical_event(x, &it);
 }
 
+/*
+ * What the stage's platform is told about a slot (planner_stage.c): the
+ * channel, and the next_up lead; on_air and off_air are the event's own
+ * start and end.  "" for a stage without a channel.
+ */
+static const char *
+ical_platform_line(struct ical_ctx *x, const struct model_stage *st)
+{
+	if (st->channel == NULL)
+		return "";
+	return arena_printf(x->a, "\n直播平台：%s（开播、下播%s%s）",
+	    st->channel->name, st->next_up.text != NULL ? "，开播前预告" : "",
+	    st->next_up.text != NULL ? st->next_up.text : "");
+}
+
 static int
 ical_slot(struct ical_ctx *x, const struct model_campaign *c,
     const struct ical_zone *z, const struct model_slot *s)
@@ -485,10 +500,12 @@ ical_slot(struct ical_ctx *x, const struct model_campaign *c,
 	civil_format(s->from.at, c->timezone, from, sizeof(from));
 	civil_format(s->to.at, c->timezone, to, sizeof(to));
 	it.description = arena_printf(x->a, "%s\n直播间：%s\n时间：%s至%s（%s）"
-	    "%s%s", ical_campaign_line(x, c), stage, from, to, c->timezone,
+	    "%s%s%s%s", ical_campaign_line(x, c), stage, from, to, c->timezone,
 	    s->host != NULL ? arena_printf(x->a, "\n主持：%s",
 	    s->host->name != NULL ? s->host->name : s->host->id) : "",
-	    ical_offsets_line(x, "提醒主持人", s->remind, s->n_remind));
+	    ical_offsets_line(x, "提醒主持人", s->remind, s->n_remind),
+	    s->audience.n > 0 ? arena_printf(x->a, "\n通知观众：%zu人",
+	    s->audience.n) : "", ical_platform_line(x, s->stage));
 	return ical_event(x, &it);
 }
 

@@ -58,11 +58,16 @@ conf_engine_grace(struct conf_ctx *cx, const config_setting_t *g,
 			    "are never skipped", name);
 			continue;
 		}
+		if (k == JOB_SCHEDULE) {
+			conf_err(cx, s, "no grace for \"schedule\": a stage's "
+			    "schedule stands until its last slot ends");
+			continue;
+		}
 		if (k < 0) {
 			conf_err(cx, s, "unknown kind \"%s\" in grace (use "
 			    "countdown, launch, reminder, overdue, escalation, "
-			    "task, task-overdue, task-escalation, phase, digest "
-			    "or slot)", name);
+			    "task, task-overdue, task-escalation, phase, digest, "
+			    "slot, next_up, on_air or off_air)", name);
 			continue;
 		}
 		if (conf_offset(cx, s, arena_printf(cx->a, "grace of %s", name),

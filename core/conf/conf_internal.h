@@ -222,6 +222,27 @@ int conf_recur(struct conf_ctx *cx, const config_setting_t *g,
     struct conf_recur **out, size_t *n);
 /* "in deadline \"d\"" -> "deadline \"d\"" (borrowed from what). */
 const char *conf_recur_owner(const char *what);
+/* conf_item.c: what every per-campaign item shares. */
+/* "in deadline \"d1\"" -> "deadline \"d1\"" */
+const char *conf_owner(const char *what);
+/* An item's note, verb and own templates (kinds: those it may word). */
+void conf_wording(struct conf_ctx *cx, const config_setting_t *g,
+    const char *what, const char *const *kinds, struct model_wording *w);
+/* The id of item index of a per-campaign list, or NULL after reporting
+ * a bad or duplicate one; ids/locs hold the n accepted so far. */
+const char *conf_item_id(struct conf_ctx *cx, const config_setting_t *g,
+    const char *kind, int index, const char **ids, struct model_loc *locs,
+    size_t n, const char **what);
+
+/* conf_series.c: the series groups of stage st expanded into slots
+ * appended to *v (xmalloc'ed, *n used of *cap; the caller frees). */
+void conf_series(struct conf_ctx *cx, const config_setting_t *list,
+    const struct model_campaign *c, const struct model_stage *st,
+    struct model_slot **v, size_t *n, size_t *cap);
+
+/* conf_stage.c: a campaign's livestream block (stages, slots). */
+void conf_livestream(struct conf_ctx *cx, const config_setting_t *g,
+    struct model_campaign *c);
 
 /* conf_calendar.c */
 void conf_calendar(struct conf_ctx *cx, const config_setting_t *g);

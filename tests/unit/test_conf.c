@@ -629,6 +629,148 @@ test_store_password(void **state)
 	}
 }
 
+/*
+ * A series crossing the National Day holiday with skip: five sessions
+ * held, the two skipped days not counted; until as a date takes that
+ * whole day.  Instants from Python's zoneinfo (Asia/Shanghai).
+ */
+static const char stage_base[] = BASE
+    "contacts = ( { id = \"h1\"; name = \"张\"; prefer = [ \"log\" ]; },\n"
+    "             { id = \"a1\"; name = \"王\"; prefer = [ \"log\" ]; } );\n";
+
+static void
+test_series(void **state)
+{
+	struct fixture *f = *state;
+	static const int64_t want[] = {
+		1601294400, 1601380800, 1601467200, 1601726400, 1601812800,
+	};
+	const struct model_campaign *c;
+	const struct model_stage *st;
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s%s", stage_base,
+	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2020-09-01\", \"2020-12-31\" ];\n"
+	    "  livestream = {\n"
+	    "    stages = ( { id = \"media\"; title = \"媒体\"; channel = \"log\"; next_up = \"10m\";\n"
+	    "      series = ( { title = \"县长直播带货\"; from = \"2020-09-28 20:00\"; length = \"2h\";\n"
+	    "                   every = \"1d\"; count = 5; skip = [ \"2020-10-01\", \"2020-10-02\" ];\n"
+	    "                   host = \"h1\"; audience = [ \"a1\" ]; remind = [ \"2h\" ]; },\n"
+	    "                 { title = \"周播\"; from = \"2020-11-02 20:00\"; length = \"1h\";\n"
+	    "                   every = \"7d\"; until = \"2020-11-23\"; } ); } );\n"
+	    "  };\n"
+	    "} );\n");
+	put(f, "s.conf", buf);
+	if (load(f, "s.conf") == NULL)
+		dump(f);
+	assert_non_null(f->m);
+	c = &f->m->campaigns[0];
+	st = &c->stages[0];
+	assert_int_equal(c->n_slots, 9);
+	assert_int_equal(st->n_slots, 9);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(st->slots[i]->from.at, want[i]);
+		assert_int_equal(st->slots[i]->to.at, want[i] + 7200);
+		assert_string_equal(st->slots[i]->title, "县长直播带货");
+		assert_ptr_equal(st->slots[i]->host, &f->m->contacts[0]);
+		assert_int_equal(st->slots[i]->audience.n, 1);
+		assert_int_equal(st->slots[i]->n_remind, 1);
+		/* Each session at the series' line, each with its own key. */
+		assert_int_equal(st->slots[i]->loc.line, 9);
+		assert_ptr_equal(st->slots[i]->prev, i > 0 ? st->slots[i - 1] :
+		    NULL);
+	}
+	assert_string_equal(st->slots[3]->from.text, "2020-10-03 20:00");
+	assert_string_equal(st->slots[4]->to.text, "2020-10-04 22:00");
+	/* until = "2020-11-23": the 23rd's session is held. */
+	assert_int_equal(st->slots[5]->from.at, 1604318400);
+	assert_int_equal(st->slots[8]->from.at, 1606132800);
+	assert_int_equal(st->slots[8]->to.at, 1606132800 + 3600);
+	assert_int_equal(st->next_up.seconds, 600);
+	assert_int_equal(st->publish.seconds, 7 * 86400);
+	assert_string_equal(st->platform.id, "stage:c/media");
+	assert_non_null(model_contact_find(f->m, "stage:c/media"));
+	assert_non_null(st->schedule_item);
+	assert_int_equal(strncmp(st->schedule_item, "media#", 6), 0);
+	assert_ptr_equal(model_schedule_find(c, st->schedule_item), st);
+}
+
+/* Moving one session changes the schedule's item, and only that stage's. */
+static void
+test_schedule_digest(void **state)
+{
+	struct fixture *f = *state;
+#define DIGEST_CONF "%s" \
+	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2020-11-01\", \"2020-11-30\" ];\n" \
+	    "  livestream = {\n" \
+	    "    stages = ( { id = \"a\"; title = \"A\"; channel = \"log\"; },\n" \
+	    "               { id = \"b\"; title = \"B\"; channel = \"log\"; } );\n" \
+	    "    slots = ( { stage = \"a\"; title = \"x\"; from = \"2020-11-02 %s\"; to = \"2020-11-02 22:00\"; },\n" \
+	    "              { stage = \"b\"; title = \"y\"; from = \"2020-11-02 20:00\"; to = \"2020-11-02 22:00\"; } );\n" \
+	    "  };\n" \
+	    "} );\n"
+	char buf[4096], a1[64], b1[64];
+
+	snprintf(buf, sizeof(buf), DIGEST_CONF, stage_base, "20:00");
+	put(f, "d.conf", buf);
+	assert_non_null(load(f, "d.conf"));
+	snprintf(a1, sizeof(a1), "%s", f->m->campaigns[0].stages[0].schedule_item);
+	snprintf(b1, sizeof(b1), "%s", f->m->campaigns[0].stages[1].schedule_item);
+	model_free(f->m);
+	snprintf(buf, sizeof(buf), DIGEST_CONF, stage_base, "20:30");
+	put(f, "d.conf", buf);
+	assert_non_null(load(f, "d.conf"));
+	assert_string_not_equal(f->m->campaigns[0].stages[0].schedule_item, a1);
+	assert_string_equal(f->m->campaigns[0].stages[1].schedule_item, b1);
+}
+
+/* The errors of a livestream block, each at its file:line. */
+static void
+test_stage_errors(void **state)
+{
+	struct fixture *f = *state;
+	char buf[4096], msg[512];
+
+	snprintf(buf, sizeof(buf), "%s%s", stage_base,
+	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2020-11-01\", \"2020-11-30\" ];\n"
+	    "  livestream = {\n"
+	    "    stages = ( { id = \"media\"; title = \"媒体\"; channel = \"log\";\n"
+	    "      series = ( { title = \"县长直播带货\"; from = \"2020-11-02 20:00\"; length = \"2h\";\n"
+	    "                   every = \"1d\"; count = 20; skip = [ \"2020-11-11\" ];\n"
+	    "                   host = \"hx\"; },\n"
+	    "                 { title = \"两头\"; from = \"2020-12-01 20:00\"; length = \"1h\";\n"
+	    "                   every = \"1d\"; count = 2; until = \"2020-12-09\"; },\n"
+	    "                 { title = \"挤\"; from = \"2020-12-10 20:00\"; length = \"2h\";\n"
+	    "                   every = \"1h\"; count = 3; } ); } );\n"
+	    "    slots = ( { stage = \"media\"; title = \"加场\"; from = \"2020-11-05 21:00\";\n"
+	    "                to = \"2020-11-05 23:00\"; host = \"h1\"; },\n"
+	    "              { stage = \"media\"; title = \"空场\"; from = \"2020-11-11 20:00\";\n"
+	    "                to = \"2020-11-11 20:00\"; host = \"nobody\"; } );\n"
+	    "  };\n"
+	    "} );\n");
+	put(f, "e.conf", buf);
+	assert_null(load(f, "e.conf"));
+	assert_true(has(f, "e.conf", 11, "unknown contact \"hx\" in host of "
+	    "series \"县长直播带货\" of stage \"media\""));
+	assert_true(has(f, "e.conf", 12, "series \"两头\" of stage \"media\": "
+	    "give exactly one of \"count\" and \"until\""));
+	assert_true(has(f, "e.conf", 15, "sessions of series \"挤\" of stage "
+	    "\"media\" overlap each other: every \"1h\" is shorter than length "
+	    "\"2h\""));
+	/* At the series, naming both sides' instants. */
+	snprintf(msg, sizeof(msg), "session 2020-11-05 20:00 .. 22:00 of "
+	    "series \"县长直播带货\" overlaps slot \"加场\" 2020-11-05 21:00 "
+	    ".. 23:00 (%s/e.conf:16) on stage \"media\"", f->dir);
+	assert_true(has(f, "e.conf", 9, msg));
+	assert_true(has(f, "e.conf", 19, "slot \"空场\" must end after it "
+	    "starts (\"2020-11-11 20:00\" .. \"2020-11-11 20:00\")"));
+	assert_true(has(f, "e.conf", 19, "unknown contact \"nobody\" in host "
+	    "of slot \"空场\""));
+	if (f->errs.n_errors != 6)
+		dump(f);
+	assert_int_equal(f->errs.n_errors, 6);
+}
+
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_people, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_campaign, setup, teardown),
@@ -644,6 +786,9 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_alertmanager, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_store_password, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_series, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_schedule_digest, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_stage_errors, setup, teardown),
 };
 
 UNIT_MAIN(tests)

@@ -13,7 +13,8 @@ test_kind_names(void **state)
 		"countdown", "launch", "reminder", "overdue", "escalation",
 		"task", "phase", "digest", "slot", "emergency",
 		"incident-ack", "incident-close", "task-overdue",
-		"task-escalation",
+		"task-escalation", "schedule", "next_up",
+		"on_air", "off_air",
 	};
 	int k;
 

@@ -766,6 +766,97 @@ test_empty_model(void **state)
 	assert_int_equal(pc.total, 0);
 }
 
+/*
+ * A stage with a channel: its schedule publish before the first slot,
+ * next_up, on_air and off_air per slot, all to the stage's own contact;
+ * the audience and the next host hear about a slot.  Instants are the
+ * fixture's literals plus the config's offsets.
+ */
+static void
+test_stage_events(void **state)
+{
+	struct fx *f = fx_new();
+	struct model_stage *st = &f->stage[0];
+	const struct model_slot *slots[2] = { &f->slot[0], &f->slot[1] };
+	const struct model_contact *aud[1];
+	const struct job *j[8];
+	struct recs rs;
+	struct plan_counts pc;
+	char sched_key[JOB_KEY_LEN], on0[JOB_KEY_LEN], on1[JOB_KEY_LEN];
+
+	(void)state;
+	st->channel = &f->ch[CH_WECOM];
+	st->platform.id = "stage:c/cctv";
+	st->next_up = off("10m", 600, 0);
+	st->publish = off("1d", DAY, 1);
+	st->slots = slots;
+	st->n_slots = 2;
+	st->schedule_item = "cctv#0001";
+	/* Slot 2 gets slot 1's host as host and as audience. */
+	aud[0] = &f->k[K_BJ];
+	f->slot[1].host = &f->k[K_BJ];
+	f->slot[1].prev = &f->slot[0];
+	f->slot[1].audience.contacts = aud;
+	f->slot[1].audience.n = 1;
+	plan(f, &rs, &pc);
+
+	assert_int_equal(pick(&rs, JOB_SCHEDULE, NULL, NULL, j, 8), 1);
+	assert_string_equal(j[0]->contact, "stage:c/cctv");
+	assert_string_equal(j[0]->channel, "wecom");
+	assert_string_equal(j[0]->item, "cctv#0001");
+	assert_int_equal(j[0]->due, T_SLOT_FROM - DAY);
+	memcpy(sched_key, j[0]->key, JOB_KEY_LEN);
+	assert_int_equal(pick(&rs, JOB_NEXT_UP, NULL, NULL, j, 8), 2);
+	assert_int_equal(j[0]->due, T_SLOT_FROM - 600);
+	assert_int_equal(j[1]->due, T_SLOT2_FROM - 600);
+	assert_int_equal(pick(&rs, JOB_ON_AIR, NULL, NULL, j, 8), 2);
+	assert_int_equal(j[0]->due, T_SLOT_FROM);
+	assert_string_equal(j[0]->item, "cctv@2023-09-09 19:00");
+	assert_int_equal(j[1]->due, T_SLOT2_FROM);
+	memcpy(on0, j[0]->key, JOB_KEY_LEN);
+	memcpy(on1, j[1]->key, JOB_KEY_LEN);
+	assert_int_equal(pick(&rs, JOB_OFF_AIR, NULL, NULL, j, 8), 2);
+	assert_int_equal(j[0]->due, T_SLOT_TO);
+	assert_int_equal(j[1]->due, T_SLOT2_TO);
+	assert_int_equal(j[0]->priority, HERALD_PRIO_LAUNCH);
+	/* People: bj-wang 1h before slot 1, and 1h before slot 2 once
+	 * (host and audience); not told "next" while on air himself. */
+	assert_int_equal(pick(&rs, JOB_SLOT, "bj-wang", "wecom", j, 8), 2);
+	assert_int_equal(j[0]->due, T_SLOT_REMIND);
+	assert_int_equal(j[1]->due, T_SLOT2_FROM - HOUR);
+	free(rs.r);
+
+	/* Another host for slot 2: told when slot 1 starts. */
+	f->slot[1].host = &f->k[K_HB1];
+	plan(f, &rs, &pc);
+	assert_int_equal(pick(&rs, JOB_SLOT, "hb-li",
+	    f->k[K_HB1].prefer[0]->name, j, 8), 2);
+	assert_int_equal(j[0]->due, T_SLOT2_FROM - HOUR);
+	assert_int_equal(j[1]->due, T_SLOT_FROM);
+	assert_int_equal(j[1]->offset, T_SLOT2_FROM - T_SLOT_FROM);
+	free(rs.r);
+
+	/* Slot 2 moved by 30 minutes: a new schedule (new digest), slot 1's
+	 * on_air untouched, slot 2's new. */
+	st->schedule_item = "cctv#0002";
+	f->slot[1].from = at("2023-09-09 21:30", T_SLOT2_FROM + 1800, 0);
+	plan(f, &rs, &pc);
+	assert_int_equal(pick(&rs, JOB_SCHEDULE, NULL, NULL, j, 8), 1);
+	assert_string_not_equal(j[0]->key, sched_key);
+	assert_int_equal(pick(&rs, JOB_ON_AIR, NULL, NULL, j, 8), 2);
+	assert_string_equal(j[0]->key, on0);
+	assert_string_not_equal(j[1]->key, on1);
+	assert_int_equal(j[1]->due, T_SLOT2_FROM + 1800);
+	free(rs.r);
+
+	/* Without a channel the stage publishes nothing. */
+	st->channel = NULL;
+	plan(f, &rs, &pc);
+	assert_int_equal(pc.by_kind[JOB_ON_AIR] + pc.by_kind[JOB_SCHEDULE], 0);
+	free(rs.r);
+	free(f);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_liaison_list_reminders),
 	cmocka_unit_test(test_overdue_and_escalation),
@@ -777,6 +868,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keys_differ_by_field),
 	cmocka_unit_test(test_digest_skips_weekends),
 	cmocka_unit_test(test_task_phase_slot),
+	cmocka_unit_test(test_stage_events),
 	cmocka_unit_test(test_emit_can_stop),
 	cmocka_unit_test(test_empty_model),
 };

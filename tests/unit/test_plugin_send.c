@@ -579,6 +579,79 @@ test_sms_measure(void **unused)
 	p->close(state);
 }
 
+/* --- livestream ----------------------------------------------------- */
+
+/*
+ * The URL by kind under the base (its trailing slash dropped, the stage
+ * id percent-encoded), the bearer token from the file, the core's JSON
+ * posted as it is, and the answers classified.
+ */
+static void
+test_livestream_send(void **unused)
+{
+	const struct herald_plugin *p = load("livestream");
+	struct herald_setting set[2];
+	struct herald_channel_conf conf;
+	struct herald_message m = msg_template;
+	char tok[64];
+	void *state = NULL;
+	FILE *fp;
+
+	(void)unused;
+	fake_reset();
+	tmp_path(tok, sizeof(tok));
+	fp = fopen(tok, "w");
+	assert_non_null(fp);
+	fputs("T0ken-xyz\nsecond line ignored\n", fp);
+	fclose(fp);
+	set[0] = str_setting("url", "http://127.0.0.1:9/api/");
+	set[1] = str_setting("token_file", tok);
+	conf = (struct herald_channel_conf){ .name = "live",
+	    .plugin = "livestream", .file = "t.conf", .line = 1,
+	    .settings = set, .n_settings = 2 };
+	assert_int_equal(p->open(&fake_host, &conf, &state), 0);
+	assert_int_equal(fake.n_errs, 0);
+	assert_int_equal(p->caps.address, HERALD_ADDR_HANDLE);
+
+	m.kind = "schedule";
+	m.address = "媒体 1";
+	m.body = "{\"stage\":\"x\"}";
+	p->send(state, &m, the_completion);
+	assert_int_equal(fake.n_http, 1);
+	assert_string_equal(fake.method, "POST");
+	assert_string_equal(fake.url, "http://127.0.0.1:9/api/stages/"
+	    "%E5%AA%92%E4%BD%93%201/schedule");
+	assert_string_equal(fake.body, "{\"stage\":\"x\"}");
+	assert_string_equal(header("Authorization"), "Bearer T0ken-xyz");
+	assert_string_equal(header("X-Herald-Id"), msg_template.key);
+	answer(201, 0);
+	assert_int_equal(fake.outcome, HERALD_DELIVERED);
+
+	m.kind = "on_air";
+	m.address = "cctv";
+	p->send(state, &m, the_completion);
+	assert_string_equal(fake.url, "http://127.0.0.1:9/api/stages/cctv/events");
+	answer(500, 0);
+	assert_int_equal(fake.outcome, HERALD_TRANSIENT);
+	assert_string_equal(fake.reason, "HTTP 500");
+	p->send(state, &m, the_completion);
+	answer(429, 3000);
+	assert_int_equal(fake.outcome, HERALD_TRANSIENT);
+	assert_int_equal(fake.retry_after_ms, 3000);
+	p->send(state, &m, the_completion);
+	answer(404, 0);
+	assert_int_equal(fake.outcome, HERALD_PERMANENT);
+
+	/* A person's reminder is not a stage event: refused, no request. */
+	m.kind = "reminder";
+	p->send(state, &m, the_completion);
+	assert_int_equal(fake.n_http, 4);
+	assert_int_equal(fake.n_completes, 5);
+	assert_int_equal(fake.outcome, HERALD_PERMANENT);
+	p->close(state);
+	unlink(tok);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_log_text),
 	cmocka_unit_test(test_log_json),
@@ -586,6 +659,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_webhook_generic_payload),
 	cmocka_unit_test(test_webhook_outcomes),
 	cmocka_unit_test(test_webhook_bad_settings),
+	cmocka_unit_test(test_livestream_send),
 	cmocka_unit_test(test_sms_measure),
 };
 

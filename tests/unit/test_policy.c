@@ -36,12 +36,14 @@ test_never_missed(void **state)
 	(void)state;
 	model_engine_defaults(&e);
 	for (int k = 0; k < JOB_KIND_COUNT; k++) {
-		int never = k == JOB_EMERGENCY || k == JOB_INCIDENT_ACK ||
+		int urgent = k == JOB_EMERGENCY || k == JOB_INCIDENT_ACK ||
 		    k == JOB_INCIDENT_CLOSE;
+		/* A stage's schedule stands until its last slot ends. */
+		int never = urgent || k == JOB_SCHEDULE;
 
 		assert_int_equal(policy_never_missed((enum job_kind)k), never);
 		/* Never missed is one of the things an emergency is. */
-		assert_int_equal(policy_is_emergency((enum job_kind)k), never);
+		assert_int_equal(policy_is_emergency((enum job_kind)k), urgent);
 		/* And an emergency is of emergency priority, the queue the
 		 * dispatcher and the store take first. */
 		if (policy_is_emergency((enum job_kind)k))
@@ -173,11 +175,12 @@ test_store_expire_follows(void **state)
 	assert_int_equal(open_store(&s), 0);
 	plan_every_kind(s, v, 1000);
 	assert_int_equal(store_expire(s, 2000, grace, NULL, NULL, &n), 0);
-	assert_int_equal(n, JOB_KIND_COUNT - 3);
+	assert_int_equal(n, JOB_KIND_COUNT - 4);
 	for (int k = 0; k < JOB_KIND_COUNT; k++)
 		assert_int_equal(state_of(s, v[k].key),
 		    k == JOB_EMERGENCY || k == JOB_INCIDENT_ACK ||
-		    k == JOB_INCIDENT_CLOSE ? JOB_PENDING : JOB_MISSED);
+		    k == JOB_INCIDENT_CLOSE || k == JOB_SCHEDULE ?
+		    JOB_PENDING : JOB_MISSED);
 	/* "Never" from the caller holds for any kind. */
 	store_close(s);
 	assert_int_equal(open_store(&s), 0);
