@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "plugin.h"
+#include "sdnotify.h"
 #include "xmalloc.h"
 
 /* How long SIGTERM waits for sends in flight before exiting anyway. */
@@ -149,10 +151,12 @@ daemon_on_term(evutil_socket_t fd, short what, void *arg)
 
 	if (d->engine == NULL || d->state.draining) {
 		log_notice("%s: stopping now", name);
+		sdnotify_stopping(d->notify, "stopping now");
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
 	log_notice("%s: stopping after sends in flight", name);
+	sdnotify_stopping(d->notify, "stopping after sends in flight");
 	d->state.draining = 1;
 	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
 }
@@ -268,6 +272,7 @@ daemon_start(struct daemon *d)
 	event_config_free(cfg);
 	if (d->base == NULL)
 		return -1;
+	d->notify = sdnotify_open(d->base);
 
 	/*
 	 * The model checked before the loop existed opened its channels in
@@ -310,10 +315,20 @@ int
 daemon_run(struct daemon *d)
 {
 	const struct model *m = daemon_model(d);
+	char status[256];
 
-	log_notice("ready: config generation %u, %zu campaigns, %zu contacts, "
-	    "%zu channels", daemon_generation(d), m->n_campaigns,
-	    m->n_contacts, m->n_channels);
+	/*
+	 * The store is open, the plan done (engine_open()) and the listener
+	 * bound (daemon_http_start()): systemd may start what comes after.
+	 */
+	snprintf(status, sizeof(status), "ready: config generation %u, %zu "
+	    "campaigns, %zu contacts, %zu channels", daemon_generation(d),
+	    m->n_campaigns, m->n_contacts, m->n_channels);
+	log_notice("%s", status);
+	if (sdnotify_watchdog_usec(d->notify) > 0)
+		log_info("systemd watchdog: a ping every %llu ms",
+		    (unsigned long long)sdnotify_watchdog_usec(d->notify) / 2000);
+	sdnotify_ready(d->notify, status);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("event loop failed");
 		return 1;
@@ -322,8 +337,9 @@ daemon_run(struct daemon *d)
 	return 0;
 }
 
-int
-daemon_reload(struct daemon *d, struct errlist *errs)
+/* daemon_reload() without telling systemd. */
+static int
+daemon_reload_config(struct daemon *d, struct errlist *errs)
 {
 	struct generation *g;
 	const struct model *m;
@@ -370,6 +386,28 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 	return 0;
 }
 
+/*
+ * systemd hears RELOADING=1, then READY=1 whatever the outcome: a broken
+ * file keeps the running config, which is still serving.
+ */
+int
+daemon_reload(struct daemon *d, struct errlist *errs)
+{
+	char status[128];
+	int rc;
+
+	sdnotify_reloading(d->notify);
+	rc = daemon_reload_config(d, errs);
+	if (rc == 0)
+		snprintf(status, sizeof(status), "ready: config generation %u "
+		    "(reloaded)", daemon_generation(d));
+	else
+		snprintf(status, sizeof(status), "ready: reload failed, "
+		    "config generation %u kept", daemon_generation(d));
+	sdnotify_ready(d->notify, status);
+	return rc;
+}
+
 void
 daemon_free(struct daemon *d)
 {
@@ -389,6 +427,8 @@ daemon_free(struct daemon *d)
 	d->listen = NULL;
 	/* Drops the generation it runs. */
 	engine_free(d->engine);
+	sdnotify_free(d->notify);
+	d->notify = NULL;
 	d->engine = NULL;
 	generation_unref(d->checked);
 	d->checked = NULL;

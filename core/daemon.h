@@ -21,6 +21,7 @@ struct event_base;
 struct engine;
 struct generation;
 struct httpd;
+struct sdnotify;
 
 struct daemon {
 	/* Set by the caller before daemon_start(). */
@@ -43,6 +44,8 @@ struct daemon {
 	struct api_state state;
 	struct api_ctx api;		/* the handlers' view; borrows d */
 	char *listen;			/* herald.listen at start; owned */
+	struct sdnotify *notify;	/* systemd's view (sdnotify.h); owned;
+					 * NULL before daemon_start() */
 };
 
 /*
