@@ -131,6 +131,28 @@ daemon_on_hup(evutil_socket_t fd, short what, void *arg)
 	errlist_clear(&errs);
 }
 
+/*
+ * logrotate renamed the log file (postrotate: systemctl kill -s USR1, or
+ * kill -USR1): write on in a new one.  The notice is the new file's
+ * first line.
+ */
+static void
+daemon_on_usr1(evutil_socket_t fd, short what, void *arg)
+{
+	switch (log_reopen()) {
+	case 1:
+		log_notice("SIGUSR1: log file %s reopened", log_file());
+		break;
+	case 0:
+		log_info("SIGUSR1: the log is not a file; nothing to reopen");
+		break;
+	default:
+		log_warn("SIGUSR1: cannot reopen %s, still writing to the "
+		    "old file", log_file());
+		break;
+	}
+}
+
 static void
 daemon_on_drained(void *arg)
 {
@@ -303,7 +325,9 @@ daemon_start(struct daemon *d)
 	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_on_hup, d);
 	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_on_term, d);
 	d->ev_int = evsignal_new(d->base, SIGINT, daemon_on_term, d);
+	d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_on_usr1, d);
 	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    d->ev_usr1 == NULL || evsignal_add(d->ev_usr1, NULL) == -1 ||
 	    evsignal_add(d->ev_hup, NULL) == -1 ||
 	    evsignal_add(d->ev_term, NULL) == -1 ||
 	    evsignal_add(d->ev_int, NULL) == -1)
@@ -417,7 +441,9 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_term);
 	if (d->ev_int != NULL)
 		event_free(d->ev_int);
-	d->ev_hup = d->ev_term = d->ev_int = NULL;
+	if (d->ev_usr1 != NULL)
+		event_free(d->ev_usr1);
+	d->ev_hup = d->ev_term = d->ev_int = d->ev_usr1 = NULL;
 	/* Before the engine: its handlers borrow the engine. */
 	httpd_free(d->httpd);
 	d->httpd = NULL;

@@ -29,7 +29,7 @@ struct daemon {
 	const char *plugin_dir_flag;	/* -p or $HERALD_PLUGIN_DIR; may be NULL */
 
 	struct event_base *base;
-	struct event *ev_hup, *ev_term, *ev_int;
+	struct event *ev_hup, *ev_term, *ev_int, *ev_usr1;
 
 	/*
 	 * The config checked by daemon_load(), its channels opened in
