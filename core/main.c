@@ -34,7 +34,8 @@ usage(FILE *fp)
 	    "usage: heraldd [-fmtVh] [-c file] [-p plugindir] [-P pidfile]\n"
 	    "       heraldd --copy-store sqlite:PATH postgresql://HOST/DB\n"
 	    "  -c file       config file (default %s/herald/herald.conf)\n"
-	    "  -f            stay in the foreground, log to stderr\n"
+	    "  -f            stay in the foreground, log to stderr (or to the\n"
+	    "                log file log_target names)\n"
 	    "  -t            check the config, print a summary or every error, exit\n"
 	    "  -m            check the config, print one message of each kind per\n"
 	    "                channel as recipients will read it (Markdown), exit\n"
@@ -324,7 +325,10 @@ main(int argc, char **argv)
 	errlist_print(&errs, stderr);
 	errlist_clear(&errs);
 	md = &daemon_model(&d)->daemon;
-	if (log_init("heraldd", foreground ? "stderr" : md->log_target,
+	/* In the foreground (under systemd too) syslog gives way to
+	 * stderr, but a log file named in the config is still used. */
+	if (log_init("heraldd", foreground &&
+	    strcmp(md->log_target, "syslog") == 0 ? "stderr" : md->log_target,
 	    md->log_level) == -1) {
 		fprintf(stderr, "heraldd: log_target %s: %s\n", md->log_target,
 		    strerror(errno));
