@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "civil.h"
@@ -595,7 +596,13 @@ conf_secret(struct conf_ctx *cx, const config_setting_t *g, const char *key,
 		free(buf);
 		return NULL;
 	}
-	if (stat(*path, &st) == 0 && (st.st_mode & 0077) != 0)
+	/*
+	 * Others may not read it; its group may only when that is the
+	 * daemon's own group: Debian's root:herald 0640 (debian/
+	 * herald.postinst) lets heraldd read a secret it cannot change.
+	 */
+	if (stat(*path, &st) == 0 && ((st.st_mode & 0007) != 0 ||
+	    ((st.st_mode & 0070) != 0 && st.st_gid != getegid())))
 		conf_warn(cx, s, "%s \"%s\" is readable by group or others "
 		    "(chmod 600)", key, *path);
 	*len = strlen(buf);
