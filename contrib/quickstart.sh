@@ -1,10 +1,11 @@
 #!/bin/bash
-# contrib/quickstart.sh run|test|build - herald's two quick-start commands.
+# contrib/quickstart.sh run|test|build|deb - herald's two quick-start commands.
 #
 #   run    install what is missing, build, run heraldd in the foreground on
 #          conf/herald.conf (log channel, embedded SQLite store)
 #   test   install what is missing, build, run every test, and end with the
 #          line "N passed, N failed"
+#   deb    install the packaging tools, build the .deb files into _deb/
 #
 # Idempotent: packages already installed are not reinstalled, a configured
 # build is reused.  Builds out of tree in _build/ so the checkout stays clean.
@@ -17,11 +18,14 @@ mode=${1:-run}
 pkgs_build="build-essential autoconf automake libtool pkg-config
 	libevent-dev libconfig-dev libesmtp-dev uuid-dev libsqlite3-dev libpq-dev
 	libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libical-dev
-	libxlsxwriter-dev libcrypt-dev"
+	libxlsxwriter-dev libcrypt-dev libsystemd-dev"
 pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras
 	curl python3-icalendar chromium chromium-driver python3-selenium
 	python3-prometheus-client e2fsprogs prometheus-alertmanager postgresql
-	python3-openpyxl"
+	python3-openpyxl systemd dpkg-dev"
+
+# What contrib/build-deb.sh needs beyond pkgs_build (the deb mode).
+pkgs_deb="debhelper dpkg-dev fakeroot lintian"
 
 install_missing() {
 	local missing=() p
@@ -119,8 +123,13 @@ build)
 	install_missing $pkgs_build
 	build
 	;;
+deb)
+	# shellcheck disable=SC2086
+	install_missing $pkgs_build $pkgs_deb
+	"$top/contrib/build-deb.sh" "$top/_deb"
+	;;
 *)
-	echo "usage: $0 run|test|build" >&2
+	echo "usage: $0 run|test|build|deb" >&2
 	exit 2
 	;;
 esac

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "plugin.h"
+#include "sdnotify.h"
 #include "xmalloc.h"
 
 /* How long SIGTERM waits for sends in flight before exiting anyway. */
@@ -129,6 +131,28 @@ daemon_on_hup(evutil_socket_t fd, short what, void *arg)
 	errlist_clear(&errs);
 }
 
+/*
+ * logrotate renamed the log file (postrotate: systemctl kill -s USR1, or
+ * kill -USR1): write on in a new one.  The notice is the new file's
+ * first line.
+ */
+static void
+daemon_on_usr1(evutil_socket_t fd, short what, void *arg)
+{
+	switch (log_reopen()) {
+	case 1:
+		log_notice("SIGUSR1: log file %s reopened", log_file());
+		break;
+	case 0:
+		log_info("SIGUSR1: the log is not a file; nothing to reopen");
+		break;
+	default:
+		log_warn("SIGUSR1: cannot reopen %s, still writing to the "
+		    "old file", log_file());
+		break;
+	}
+}
+
 static void
 daemon_on_drained(void *arg)
 {
@@ -149,10 +173,12 @@ daemon_on_term(evutil_socket_t fd, short what, void *arg)
 
 	if (d->engine == NULL || d->state.draining) {
 		log_notice("%s: stopping now", name);
+		sdnotify_stopping(d->notify, "stopping now");
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
 	log_notice("%s: stopping after sends in flight", name);
+	sdnotify_stopping(d->notify, "stopping after sends in flight");
 	d->state.draining = 1;
 	engine_drain(d->engine, DAEMON_DRAIN_MS, daemon_on_drained, d);
 }
@@ -269,6 +295,7 @@ daemon_start(struct daemon *d)
 	event_config_free(cfg);
 	if (d->base == NULL)
 		return -1;
+	d->notify = sdnotify_open(d->base);
 
 	/*
 	 * The model checked before the loop existed opened its channels in
@@ -299,7 +326,9 @@ daemon_start(struct daemon *d)
 	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_on_hup, d);
 	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_on_term, d);
 	d->ev_int = evsignal_new(d->base, SIGINT, daemon_on_term, d);
+	d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_on_usr1, d);
 	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    d->ev_usr1 == NULL || evsignal_add(d->ev_usr1, NULL) == -1 ||
 	    evsignal_add(d->ev_hup, NULL) == -1 ||
 	    evsignal_add(d->ev_term, NULL) == -1 ||
 	    evsignal_add(d->ev_int, NULL) == -1)
@@ -311,10 +340,20 @@ int
 daemon_run(struct daemon *d)
 {
 	const struct model *m = daemon_model(d);
+	char status[256];
 
-	log_notice("ready: config generation %u, %zu campaigns, %zu contacts, "
-	    "%zu channels", daemon_generation(d), m->n_campaigns,
-	    m->n_contacts, m->n_channels);
+	/*
+	 * The store is open, the plan done (engine_open()) and the listener
+	 * bound (daemon_http_start()): systemd may start what comes after.
+	 */
+	snprintf(status, sizeof(status), "ready: config generation %u, %zu "
+	    "campaigns, %zu contacts, %zu channels", daemon_generation(d),
+	    m->n_campaigns, m->n_contacts, m->n_channels);
+	log_notice("%s", status);
+	if (sdnotify_watchdog_usec(d->notify) > 0)
+		log_info("systemd watchdog: a ping every %llu ms",
+		    (unsigned long long)sdnotify_watchdog_usec(d->notify) / 2000);
+	sdnotify_ready(d->notify, status);
 	if (event_base_dispatch(d->base) == -1) {
 		log_errx("event loop failed");
 		return 1;
@@ -323,8 +362,9 @@ daemon_run(struct daemon *d)
 	return 0;
 }
 
-int
-daemon_reload(struct daemon *d, struct errlist *errs)
+/* daemon_reload() without telling systemd. */
+static int
+daemon_reload_config(struct daemon *d, struct errlist *errs)
 {
 	struct generation *g;
 	const struct model *m;
@@ -371,6 +411,28 @@ daemon_reload(struct daemon *d, struct errlist *errs)
 	return 0;
 }
 
+/*
+ * systemd hears RELOADING=1, then READY=1 whatever the outcome: a broken
+ * file keeps the running config, which is still serving.
+ */
+int
+daemon_reload(struct daemon *d, struct errlist *errs)
+{
+	char status[128];
+	int rc;
+
+	sdnotify_reloading(d->notify);
+	rc = daemon_reload_config(d, errs);
+	if (rc == 0)
+		snprintf(status, sizeof(status), "ready: config generation %u "
+		    "(reloaded)", daemon_generation(d));
+	else
+		snprintf(status, sizeof(status), "ready: reload failed, "
+		    "config generation %u kept", daemon_generation(d));
+	sdnotify_ready(d->notify, status);
+	return rc;
+}
+
 void
 daemon_free(struct daemon *d)
 {
@@ -380,7 +442,9 @@ daemon_free(struct daemon *d)
 		event_free(d->ev_term);
 	if (d->ev_int != NULL)
 		event_free(d->ev_int);
-	d->ev_hup = d->ev_term = d->ev_int = NULL;
+	if (d->ev_usr1 != NULL)
+		event_free(d->ev_usr1);
+	d->ev_hup = d->ev_term = d->ev_int = d->ev_usr1 = NULL;
 	/* Before the engine: its handlers borrow the engine. */
 	httpd_free(d->httpd);
 	d->httpd = NULL;
@@ -392,6 +456,8 @@ daemon_free(struct daemon *d)
 	d->listen = NULL;
 	/* Drops the generation it runs. */
 	engine_free(d->engine);
+	sdnotify_free(d->notify);
+	d->notify = NULL;
 	d->engine = NULL;
 	generation_unref(d->checked);
 	d->checked = NULL;

@@ -21,6 +21,7 @@ struct event_base;
 struct engine;
 struct generation;
 struct httpd;
+struct sdnotify;
 
 struct daemon {
 	/* Set by the caller before daemon_start(). */
@@ -28,7 +29,7 @@ struct daemon {
 	const char *plugin_dir_flag;	/* -p or $HERALD_PLUGIN_DIR; may be NULL */
 
 	struct event_base *base;
-	struct event *ev_hup, *ev_term, *ev_int;
+	struct event *ev_hup, *ev_term, *ev_int, *ev_usr1;
 
 	/*
 	 * The config checked by daemon_load(), its channels opened in
@@ -43,6 +44,8 @@ struct daemon {
 	struct api_state state;
 	struct api_ctx api;		/* the handlers' view; borrows d */
 	char *listen;			/* herald.listen at start; owned */
+	struct sdnotify *notify;	/* systemd's view (sdnotify.h); owned;
+					 * NULL before daemon_start() */
 };
 
 /*

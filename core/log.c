@@ -1,27 +1,45 @@
 /*
- * log.c - leveled logging to stderr or syslog.
+ * log.c - leveled logging to stderr, a file or syslog.
  *
- * The log target is process-wide because syslog is; everything else the
- * daemon keeps lives in its context struct.
+ * The log target is process-wide because syslog and file descriptor 2
+ * are; everything else the daemon keeps lives in its context struct.
+ *
+ * A file target is opened onto descriptor 2, so what else writes to
+ * stderr (libevent, the log channel without a file) lands in it too, and
+ * log_reopen() (SIGUSR1, after logrotate renamed the file) swaps it with
+ * one dup2(): every line is one write(2), and each write goes whole to
+ * the old file or the new, so no line is lost or split.
+ *
+ * Under systemd (stderr is the journal's stream, $JOURNAL_STREAM) each
+ * line starts with "<N>", the syslog priority journald reads
+ * (sd-daemon(3)), and without the time stamp journald adds itself.
+ * Chosen over sd_journal_print(): no libsystemd needed to build the log,
+ * the same one write per line, and the journal's _PID and unit fields
+ * come with the stream anyway.
  */
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xmalloc.h"
 
 static struct {
 	int use_syslog;
+	int journal;		/* stderr is journald's: "<N>" prefixes */
 	int level;
 	const char *ident;
-} log_state = { 0, HERALD_LOG_INFO, "heraldd" };
+	char *path;		/* the file target, owned; NULL otherwise */
+} log_state = { 0, 0, HERALD_LOG_INFO, "heraldd", NULL };
 
 static const char *const log_names[] = {
 	[HERALD_LOG_ERR] = "err",
@@ -31,16 +49,75 @@ static const char *const log_names[] = {
 	[HERALD_LOG_DEBUG] = "debug",
 };
 
-void
+/* Whether descriptor 2 is the stream $JOURNAL_STREAM ("dev:ino") names. */
+static int
+log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+/* Open path for appending onto descriptor 2.  0, or -1 with errno. */
+static int
+log_open_file(const char *path)
+{
+	int fd, saved;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return -1;
+	if (fd != STDERR_FILENO && dup2(fd, STDERR_FILENO) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (fd != STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+int
 log_init(const char *ident, const char *target, int level)
 {
+	int use_syslog = target != NULL && strcmp(target, "syslog") == 0;
+	int use_file = target != NULL && !use_syslog &&
+	    strcmp(target, "stderr") != 0;
+
+	if (use_file && log_open_file(target) == -1)
+		return -1;
 	if (log_state.use_syslog)
 		closelog();
+	free(log_state.path);
+	log_state.path = use_file ? xstrdup(target) : NULL;
 	log_state.ident = ident;
 	log_state.level = level;
-	log_state.use_syslog = target != NULL && strcmp(target, "syslog") == 0;
+	log_state.use_syslog = use_syslog;
+	log_state.journal = !use_syslog && !use_file && log_stderr_is_journal();
 	if (log_state.use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	if (log_state.path == NULL)
+		return 0;
+	return log_open_file(log_state.path) == -1 ? -1 : 1;
+}
+
+const char *
+log_file(void)
+{
+	return log_state.path;
 }
 
 void
@@ -100,6 +177,53 @@ log_escape(const char *in, char *out)
 	*out = '\0';
 }
 
+/*
+ * "2026-12-05T08:00:00.123Z heraldd[notice] msg\n" (or "<5>heraldd[notice]
+ * msg\n" to the journal) to descriptor 2 in one write(2), never through
+ * stdio's buffer: see the top of the file.
+ */
+static void
+log_write_line(int level, const char *esc)
+{
+	const char *name = level >= 0 && level <= HERALD_LOG_DEBUG &&
+	    log_names[level] ? log_names[level] : "?";
+	char small[1280], stamp[80], *line = small;
+	size_t need = strlen(esc) + strlen(log_state.ident) + 104;
+	ssize_t w;
+	int n;
+
+	if (log_state.journal) {
+		snprintf(stamp, sizeof(stamp), "<%d>", level);
+	} else {
+		struct timespec ts;
+		struct tm tm;
+		char date[32];
+
+		/* UTC with milliseconds: logs from several zones line up. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(stamp, sizeof(stamp), "%s.%03ldZ ", date,
+		    ts.tv_nsec / 1000000);
+	}
+	if (need > sizeof(small))
+		line = xmalloc(need);
+	n = snprintf(line, need > sizeof(small) ? need : sizeof(small),
+	    "%s%s[%s] %s\n", stamp, log_state.ident, name, esc);
+	/* A short write is retried; a failed one is dropped, as stdio did. */
+	for (size_t off = 0; n > 0 && off < (size_t)n; off += (size_t)w) {
+		w = write(STDERR_FILENO, line + off, (size_t)n - off);
+		if (w == -1 && errno == EINTR) {
+			w = 0;
+			continue;
+		}
+		if (w <= 0)
+			break;
+	}
+	if (line != small)
+		free(line);
+}
+
 void
 log_vmsg(int level, const char *fmt, va_list ap)
 {
@@ -126,20 +250,7 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	if (log_state.use_syslog) {
 		syslog(level, "%s", esc);
 	} else {
-		struct timespec ts;
-		struct tm tm;
-		char stamp[32];
-
-		/* UTC with milliseconds: logs from several zones line up. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		flockfile(stderr);
-		fprintf(stderr, "%s.%03ldZ %s[%s] %s\n", stamp,
-		    ts.tv_nsec / 1000000, log_state.ident,
-		    level >= 0 && level <= HERALD_LOG_DEBUG && log_names[level] ?
-		    log_names[level] : "?", esc);
-		funlockfile(stderr);
+		log_write_line(level, esc);
 	}
 	if (msg != small) {
 		free(msg);

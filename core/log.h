@@ -1,5 +1,5 @@
 /*
- * log.h - leveled logging to stderr or syslog.
+ * log.h - leveled logging to stderr, a file or syslog.
  *
  * log_warn() and log_err() append strerror(errno); the x variants do not
  * (as in OpenSMTPD).  Lower layers do not log: they return errors and let
@@ -12,8 +12,23 @@
 
 #include "herald-plugin.h"
 
-/* target: "stderr" or "syslog".  level: the most verbose level shown. */
-void log_init(const char *ident, const char *target, int level);
+/*
+ * target: "stderr", "syslog" or the path of a file, opened for appending
+ * onto descriptor 2 (created 0640).  level: the most verbose level shown.
+ * ident and target are borrowed (target is copied).  Returns 0, or -1
+ * with errno when the file cannot be opened (the old target stays).
+ * With "stderr" under systemd ($JOURNAL_STREAM is descriptor 2), lines
+ * carry journald's "<N>" priority prefix instead of a time stamp.
+ */
+int log_init(const char *ident, const char *target, int level);
+/*
+ * Open the file target again (SIGUSR1, after logrotate renamed it): 1
+ * when reopened, 0 when the target is not a file, -1 with errno when the
+ * open failed (the old file stays in use).  No line is lost or split.
+ */
+int log_reopen(void);
+/* The file target's path (borrowed), or NULL. */
+const char *log_file(void);
 void log_set_level(int level);
 int log_get_level(void);
 /* Parse "err", "warning", "notice", "info", "debug"; -1 when unknown. */

@@ -34,7 +34,8 @@ usage(FILE *fp)
 	    "usage: heraldd [-fmtVh] [-c file] [-p plugindir] [-P pidfile]\n"
 	    "       heraldd --copy-store sqlite:PATH postgresql://HOST/DB\n"
 	    "  -c file       config file (default %s/herald/herald.conf)\n"
-	    "  -f            stay in the foreground, log to stderr\n"
+	    "  -f            stay in the foreground, log to stderr (or to the\n"
+	    "                log file log_target names)\n"
 	    "  -t            check the config, print a summary or every error, exit\n"
 	    "  -m            check the config, print one message of each kind per\n"
 	    "                channel as recipients will read it (Markdown), exit\n"
@@ -45,7 +46,8 @@ usage(FILE *fp)
 	    "  -V            print the version and exit\n"
 	    "  --copy-store FROM TO  copy a stopped SQLite store into an empty\n"
 	    "                PostgreSQL store (password: PGPASSWORD or pgpass)\n"
-	    "signals: SIGHUP reloads the config; SIGTERM and SIGINT stop heraldd\n",
+	    "signals: SIGHUP reloads the config; SIGUSR1 reopens the log file;\n"
+	    "         SIGTERM and SIGINT stop heraldd\n",
 	    HERALD_SYSCONFDIR, HERALD_PLUGIN_DIR, HERALD_LOCALSTATEDIR);
 }
 
@@ -162,7 +164,8 @@ pidfile_write(int fd, const char *path)
 
 /*
  * Detach from the terminal; the caller continues in the grandchild.  With
- * log_target "stderr" stderr stays open, so `heraldd 2>>file` keeps a log.
+ * log_target "stderr" stderr stays open, so `heraldd 2>>file` keeps a log;
+ * with a file target, descriptor 2 is that file.
  */
 static int
 daemonize(int keep_stderr)
@@ -322,15 +325,23 @@ main(int argc, char **argv)
 	errlist_print(&errs, stderr);
 	errlist_clear(&errs);
 	md = &daemon_model(&d)->daemon;
-	log_init("heraldd", foreground ? "stderr" : md->log_target,
-	    md->log_level);
+	/* In the foreground (under systemd too) syslog gives way to
+	 * stderr, but a log file named in the config is still used. */
+	if (log_init("heraldd", foreground &&
+	    strcmp(md->log_target, "syslog") == 0 ? "stderr" : md->log_target,
+	    md->log_level) == -1) {
+		fprintf(stderr, "heraldd: log_target %s: %s\n", md->log_target,
+		    strerror(errno));
+		goto done;
+	}
 
 	if (!foreground) {
 		pid_path = pid_flag ? pid_flag : md->pid_file ?
 		    md->pid_file : HERALD_LOCALSTATEDIR "/run/heraldd.pid";
 		if ((pid_fd = pidfile_lock(pid_path)) == -1)
 			goto done;
-		if (daemonize(strcmp(md->log_target, "stderr") == 0) == -1) {
+		/* stderr stays open for "stderr" and for a file (log.c). */
+		if (daemonize(strcmp(md->log_target, "syslog") != 0) == -1) {
 			log_err("daemonize");
 			goto done;
 		}

@@ -410,7 +410,8 @@ struct model_daemon {
 	size_t api_max_connections_per_peer; /* ... from one address */
 	const char *plugin_dir;		/* NULL: compiled-in default */
 	const char *pid_file;		/* resolved path or NULL */
-	const char *log_target;		/* "stderr" or "syslog" */
+	const char *log_target;		/* "stderr", "syslog" or a resolved
+					 * file path */
 	int log_level;			/* enum herald_log_level */
 	const char *base_dir;		/* directory of the main config file */
 	struct model_engine engine;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "civil.h"
@@ -595,7 +596,13 @@ conf_secret(struct conf_ctx *cx, const config_setting_t *g, const char *key,
 		free(buf);
 		return NULL;
 	}
-	if (stat(*path, &st) == 0 && (st.st_mode & 0077) != 0)
+	/*
+	 * Others may not read it; its group may only when that is the
+	 * daemon's own group: Debian's root:herald 0640 (debian/
+	 * herald.postinst) lets heraldd read a secret it cannot change.
+	 */
+	if (stat(*path, &st) == 0 && ((st.st_mode & 0007) != 0 ||
+	    ((st.st_mode & 0070) != 0 && st.st_gid != getegid())))
 		conf_warn(cx, s, "%s \"%s\" is readable by group or others "
 		    "(chmod 600)", key, *path);
 	*len = strlen(buf);
@@ -743,12 +750,18 @@ conf_herald(struct conf_ctx *cx, const config_setting_t *g)
 		else
 			d->log_level = l;
 	}
+	/* A file is told by its slash, so a misspelt "sylog" is an error
+	 * rather than a file of that name beside the config. */
 	if (conf_get_string(cx, g, "log_target", 0, w, &d->log_target) == 1 &&
 	    strcmp(d->log_target, "stderr") != 0 &&
-	    strcmp(d->log_target, "syslog") != 0)
-		conf_err(cx, config_setting_get_member(g, "log_target"),
-		    "log_target \"%s\" must be \"stderr\" or \"syslog\"",
-		    d->log_target);
+	    strcmp(d->log_target, "syslog") != 0) {
+		if (strchr(d->log_target, '/') != NULL)
+			d->log_target = conf_path(cx, d->log_target);
+		else
+			conf_err(cx, config_setting_get_member(g, "log_target"),
+			    "log_target \"%s\" must be \"stderr\", \"syslog\" "
+			    "or a file path (with a /)", d->log_target);
+	}
 }
 
 /* The directory part of path as typed: "a/b.conf" -> "a", "b.conf" -> ".". */
