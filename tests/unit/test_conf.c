@@ -18,89 +18,22 @@
 #include "errlist.h"
 #include "model.h"
 
-struct fixture {
-	char dir[64];
-	struct errlist errs;
-	struct model *m;
-};
+#include "conf_fixture.h"
 
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_conf.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	*state = f;
-	return 0;
+	return cfix_setup(state, "test_conf");
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-
-	model_free(f->m);
-	errlist_clear(&f->errs);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-/* Write text to dir/name (creating one level of subfolder). */
-static void
-put(struct fixture *f, const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-	const char *slash = strrchr(name, '/');
-
-	if (slash != NULL) {
-		snprintf(path, sizeof(path), "%s/%.*s", f->dir,
-		    (int)(slash - name), name);
-		mkdir(path, 0755);
-	}
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static struct model *
-load(struct fixture *f, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	f->m = conf_load(path, &f->errs);
-	return f->m;
-}
-
-/* Is there an entry "DIR/file:line: msg" (warning or error)? */
-static int
-has(struct fixture *f, const char *file, int line, const char *msg)
-{
-	char want[512];
-
-	snprintf(want, sizeof(want), "%s/%s:%d: %s", f->dir, file, line, msg);
-	for (size_t i = 0; i < f->errs.n; i++) {
-		char *s = errlist_format(&f->errs, i);
-		int eq = strcmp(s, want) == 0;
-
-		free(s);
-		if (eq)
-			return 1;
-	}
-	return 0;
+	return cfix_teardown(state);
 }
 
 static void
-dump(struct fixture *f)
+dump(struct cfix *f)
 {
 	errlist_print(&f->errs, stderr);
 }
@@ -128,13 +61,13 @@ static const char people[] = BASE
 static void
 test_people(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_group *g;
 	const struct model_contact *wang;
 	const struct model_unit *hb;
 
-	put(f, "p.conf", people);
-	if (load(f, "p.conf") == NULL)
+	cfix_put(f, "p.conf", people);
+	if (cfix_load(f, "p.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	assert_int_equal(f->errs.n, 0);
@@ -196,16 +129,16 @@ static const char campaign[] =
 static void
 test_campaign(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_campaign *c;
 	const struct model_deadline *d;
 	char *text = NULL;
 
 	if (asprintf(&text, "%s%s", people, campaign) < 0)
 		fail();
-	put(f, "c.conf", text);
+	cfix_put(f, "c.conf", text);
 	free(text);
-	if (load(f, "c.conf") == NULL)
+	if (cfix_load(f, "c.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	c = model_campaign_find(f->m, "c1");
@@ -262,18 +195,18 @@ test_campaign(void **state)
 static void
 test_calendar(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_calendar *cal;
 
-	put(f, "cal/cn-2023.conf",
+	cfix_put(f, "cal/cn-2023.conf",
 	    "{ year = 2023;\n"
 	    "  holidays = ( { name = \"国庆节\"; from = \"2023-09-29\"; to = \"2023-10-06\"; } );\n"
 	    "  workdays = [ \"2023-10-08\", \"2023-10-07\" ]; }\n");
-	put(f, "k.conf", BASE
+	cfix_put(f, "k.conf", BASE
 	    "calendar = { years = (\n"
 	    "  @include \"cal/cn-2023.conf\"\n"
 	    "); };\n");
-	if (load(f, "k.conf") == NULL)
+	if (cfix_load(f, "k.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	cal = &f->m->calendar;
@@ -292,14 +225,14 @@ test_calendar(void **state)
 static void
 test_errors_everywhere(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	char msg[256];
 
-	put(f, "inc/c.conf",
+	cfix_put(f, "inc/c.conf",
 	    "{ id = \"a\"; name = \"A\"; prefer = [ \"log\" ]; },\n"
 	    "{ id = \"b\"; name = \"B\";\n"
 	    "  prefer = [ \"nope\" ]; }\n");
-	put(f, "e.conf", BASE
+	cfix_put(f, "e.conf", BASE
 	    "units = ( { id = \"a\"; name = \"dup\"; } );\n"
 	    "contacts = (\n"
 	    "  @include \"inc/c.conf\"\n"
@@ -307,78 +240,78 @@ test_errors_everywhere(void **state)
 	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2023-09-09\", \"2023-10-08\" ];\n"
 	    "  deadlines = ( { id = \"d\"; title = \"t\"; due = \"2023-08-05 17:00\";\n"
 	    "    audience = [ \"b\", \"zz\" ]; remnd = [ \"1d\" ]; } ); } );\n");
-	assert_null(load(f, "e.conf"));
+	assert_null(cfix_load(f, "e.conf"));
 	assert_int_equal(f->errs.n_errors, 4);
 	snprintf(msg, sizeof(msg), "duplicate id \"a\" for a contact: "
 	    "already used by the unit at %s/e.conf:4", f->dir);
-	assert_true(has(f, "inc/c.conf", 1, msg));
-	assert_true(has(f, "inc/c.conf", 3,
+	assert_true(cfix_has(f, "inc/c.conf", 1, msg));
+	assert_true(cfix_has(f, "inc/c.conf", 3,
 	    "unknown channel \"nope\" in prefer of contact \"b\""));
-	assert_true(has(f, "e.conf", 10, "unknown contact, unit or group \"zz\" "
+	assert_true(cfix_has(f, "e.conf", 10, "unknown contact, unit or group \"zz\" "
 	    "in audience of deadline \"d\""));
-	assert_true(has(f, "e.conf", 10, "unknown setting \"remnd\" in deadline "
+	assert_true(cfix_has(f, "e.conf", 10, "unknown setting \"remnd\" in deadline "
 	    "\"d\" (did you mean \"remind\"?)"));
 }
 
 static void
 test_syntax_in_include(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
-	put(f, "inc/bad.conf", "{ id = \"a\";\n  name = ; }\n");
-	put(f, "s.conf", BASE "contacts = (\n@include \"inc/bad.conf\"\n);\n");
-	assert_null(load(f, "s.conf"));
+	cfix_put(f, "inc/bad.conf", "{ id = \"a\";\n  name = ; }\n");
+	cfix_put(f, "s.conf", BASE "contacts = (\n@include \"inc/bad.conf\"\n);\n");
+	assert_null(cfix_load(f, "s.conf"));
 	assert_int_equal(f->errs.n, 1);
-	assert_true(has(f, "inc/bad.conf", 2, "syntax error"));
+	assert_true(cfix_has(f, "inc/bad.conf", 2, "syntax error"));
 }
 
 static void
 test_utf8_and_overflow(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
-	put(f, "inc/u.conf", "{ id = \"a\";\n name = \"\xff\"; prefer = [ \"log\" ]; }\n");
-	put(f, "u.conf", BASE "contacts = (\n@include \"inc/u.conf\"\n);\n"
+	cfix_put(f, "inc/u.conf", "{ id = \"a\";\n name = \"\xff\"; prefer = [ \"log\" ]; }\n");
+	cfix_put(f, "u.conf", BASE "contacts = (\n@include \"inc/u.conf\"\n);\n"
 	    "x = 4294967296;\n");
-	assert_null(load(f, "u.conf"));
-	assert_true(has(f, "inc/u.conf", 2, "invalid UTF-8"));
-	assert_true(has(f, "u.conf", 7, "integer 4294967296 is too large (write "
+	assert_null(cfix_load(f, "u.conf"));
+	assert_true(cfix_has(f, "inc/u.conf", 2, "invalid UTF-8"));
+	assert_true(cfix_has(f, "u.conf", 7, "integer 4294967296 is too large (write "
 	    "it with an L suffix if you mean it)"));
-	assert_true(has(f, "u.conf", 7, "unknown setting \"x\" at top level"));
+	assert_true(cfix_has(f, "u.conf", 7, "unknown setting \"x\" at top level"));
 	assert_int_equal(f->errs.n_errors, 3);
 }
 
 static void
 test_group_cycle(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
-	put(f, "g.conf", BASE
+	cfix_put(f, "g.conf", BASE
 	    "contacts = ( { id = \"a\"; name = \"A\"; prefer = [ \"log\" ]; } );\n"
 	    "groups = ( { id = \"x\"; members = [ \"a\", \"y\" ]; },\n"
 	    "           { id = \"y\"; members = [ \"x\" ]; } );\n");
-	assert_null(load(f, "g.conf"));
+	assert_null(cfix_load(f, "g.conf"));
 	assert_int_equal(f->errs.n, 1);
-	assert_true(has(f, "g.conf", 6, "group cycle: x -> y -> x"));
+	assert_true(cfix_has(f, "g.conf", 6, "group cycle: x -> y -> x"));
 }
 
 static void
 test_channel_and_paths(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_channel *ch;
 	const struct herald_channel_conf *cc;
 	char *base, *want;
 
-	put(f, "api.token", "s3cret token\nsecond line ignored\n");
-	put(f, "h.conf",
+	cfix_put(f, "api.token", "s3cret token\nsecond line ignored\n");
+	cfix_put(f, "h.conf",
 	    "herald = { store = \"sqlite:var/h.db\"; pid_file = \"/run/h.pid\";\n"
 	    "  api_token_file = \"api.token\"; log_level = \"debug\";\n"
 	    "  listen = \"[::1]:9000\"; };\n"
 	    "channels = ( { name = \"mail\"; plugin = \"email\"; concurrency = 4;\n"
 	    "  rate = \"20/m\"; burst = 3; host = \"smtp.example\"; port = 587;\n"
 	    "  tls = true; ratio = 0.5; cc = [ \"a@b.c\", \"d@e.f\" ]; } );\n");
-	if (load(f, "h.conf") == NULL)
+	if (cfix_load(f, "h.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	base = realpath(f->dir, NULL);
@@ -427,20 +360,20 @@ test_channel_and_paths(void **state)
 static void
 test_dst(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
-	put(f, "d.conf",
+	cfix_put(f, "d.conf",
 	    "herald = { timezone = \"America/New_York\"; };\n"
 	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n"
 	    "contacts = ( { id = \"a\"; name = \"A\"; prefer = [ \"log\" ]; } );\n"
 	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2023-03-01\", \"2023-04-01\" ];\n"
 	    "  deadlines = ( { id = \"d\"; title = \"t\"; due = \"2023-03-12 02:30\";\n"
 	    "    audience = [ \"a\" ]; } ); } );\n");
-	if (load(f, "d.conf") == NULL)
+	if (cfix_load(f, "d.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);	/* a warning does not fail the load */
 	assert_int_equal(f->errs.n_warnings, 1);
-	assert_true(has(f, "d.conf", 5, "warning: local time \"2023-03-12 "
+	assert_true(cfix_has(f, "d.conf", 5, "warning: local time \"2023-03-12 "
 	    "02:30\" does not exist in America/New_York; using 2023-03-12 03:30"));
 	assert_int_equal(f->m->campaigns[0].deadlines[0].due.at, 1678606200);
 }
@@ -466,9 +399,9 @@ test_offset_before(void **state)
 static void
 test_missing_file(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
-	assert_null(load(f, "nope.conf"));
+	assert_null(cfix_load(f, "nope.conf"));
 	assert_int_equal(f->errs.n_errors, 1);
 	assert_int_equal(f->errs.v[0].line, 0);
 	assert_non_null(strstr(f->errs.v[0].msg, "cannot read"));
@@ -477,13 +410,13 @@ test_missing_file(void **state)
 static void
 test_templates(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_template *t;
 
-	put(f, "t.conf", BASE
+	cfix_put(f, "t.conf", BASE
 	    "templates = { reminder = { default = \"{{title}}将于{{due}}截止\";\n"
 	    "  sms = \"{{title}}\"; subject = \"【提醒】{{title}}\"; }; };\n");
-	if (load(f, "t.conf") == NULL)
+	if (cfix_load(f, "t.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	assert_int_equal(f->m->n_templates, 3);
@@ -499,18 +432,18 @@ test_templates(void **state)
 
 /* Load name afresh (the previous model and messages dropped). */
 static struct model *
-reload(struct fixture *f, const char *name)
+reload(struct cfix *f, const char *name)
 {
 	model_free(f->m);
 	f->m = NULL;
 	errlist_clear(&f->errs);
-	return load(f, name);
+	return cfix_load(f, name);
 }
 
 static void
 test_alertmanager(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_alertmanager *am;
 	static const char rest[] =
 	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n";
@@ -518,7 +451,7 @@ test_alertmanager(void **state)
 
 	/* Absent: not set (the endpoint answers 404), defaults named. */
 	snprintf(text, sizeof(text), "herald = { };\n%s", rest);
-	put(f, "a.conf", text);
+	cfix_put(f, "a.conf", text);
 	assert_non_null(reload(f, "a.conf"));
 	am = &f->m->daemon.alertmanager;
 	assert_false(am->set);
@@ -527,7 +460,7 @@ test_alertmanager(void **state)
 	/* Empty group: set, every default. */
 	snprintf(text, sizeof(text), "herald = { alertmanager = { }; };\n%s",
 	    rest);
-	put(f, "b.conf", text);
+	cfix_put(f, "b.conf", text);
 	assert_non_null(reload(f, "b.conf"));
 	am = &f->m->daemon.alertmanager;
 	assert_true(am->set);
@@ -544,7 +477,7 @@ test_alertmanager(void **state)
 	    "  plan_label = \"herald_plan\"; venue_label = \"Site_2\";\n"
 	    "  campaign_label = \"_c\"; note_annotation = \"Site_2\";\n"
 	    "  drill_label = \"exercise\"; }; };\n%s", rest);
-	put(f, "c.conf", text);
+	cfix_put(f, "c.conf", text);
 	assert_non_null(reload(f, "c.conf"));
 	am = &f->m->daemon.alertmanager;
 	assert_string_equal(am->plan_label, "herald_plan");
@@ -561,24 +494,24 @@ test_alertmanager(void **state)
 	    "  drill_label = \"plan\";\n"
 	    "  note_annotation = \"a-b\"; plam_label = \"x\"; }; };\n%s",
 	    rest);
-	put(f, "d.conf", text);
+	cfix_put(f, "d.conf", text);
 	assert_null(reload(f, "d.conf"));
-	assert_true(has(f, "d.conf", 2, "plan_label \"2plan\" is not a "
+	assert_true(cfix_has(f, "d.conf", 2, "plan_label \"2plan\" is not a "
 	    "Prometheus label name (use letters, digits and _, not starting "
 	    "with a digit)"));
-	assert_true(has(f, "d.conf", 3, "venue_label \"plan\" is also "
+	assert_true(cfix_has(f, "d.conf", 3, "venue_label \"plan\" is also "
 	    "plan_label: each label names one thing"));
-	assert_true(has(f, "d.conf", 4, "drill_label \"plan\" is also "
+	assert_true(cfix_has(f, "d.conf", 4, "drill_label \"plan\" is also "
 	    "plan_label: each label names one thing"));
-	assert_false(has(f, "d.conf", 4, "drill_label \"plan\" is also "
+	assert_false(cfix_has(f, "d.conf", 4, "drill_label \"plan\" is also "
 	    "venue_label: each label names one thing"));
-	assert_true(has(f, "d.conf", 5, "note_annotation \"a-b\" is not a "
+	assert_true(cfix_has(f, "d.conf", 5, "note_annotation \"a-b\" is not a "
 	    "Prometheus label name (use letters, digits and _, not starting "
 	    "with a digit)"));
-	assert_true(has(f, "d.conf", 5, "unknown setting \"plam_label\" in "
+	assert_true(cfix_has(f, "d.conf", 5, "unknown setting \"plam_label\" in "
 	    "herald.alertmanager (did you mean \"plan_label\"?)"));
 	/* No api_token_file in any of these: Alertmanager would be refused. */
-	assert_true(has(f, "d.conf", 1, "warning: alertmanager without "
+	assert_true(cfix_has(f, "d.conf", 1, "warning: alertmanager without "
 	    "api_token_file: writes are disabled, so Alertmanager's requests "
 	    "are refused (403)"));
 	assert_int_equal(f->errs.n, 6);
@@ -589,17 +522,17 @@ test_alertmanager(void **state)
 static void
 test_store_password(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	char path[256];
 
-	put(f, "pg.pass", "pg-Secret 1\nignored\n");
+	cfix_put(f, "pg.pass", "pg-Secret 1\nignored\n");
 	snprintf(path, sizeof(path), "%s/pg.pass", f->dir);
 	assert_int_equal(chmod(path, 0600), 0);
-	put(f, "pg.conf",
+	cfix_put(f, "pg.conf",
 	    "herald = { store = \"postgresql://herald@db1/herald\";\n"
 	    "  store_password_file = \"pg.pass\"; };\n"
 	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n");
-	if (load(f, "pg.conf") == NULL)
+	if (cfix_load(f, "pg.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	assert_int_equal(f->errs.n, 0);
@@ -613,13 +546,13 @@ test_store_password(void **state)
 
 	/* Readable by others: a warning at the key, not the password. */
 	assert_int_equal(chmod(path, 0644), 0);
-	put(f, "sq.conf",
+	cfix_put(f, "sq.conf",
 	    "herald = { store = \"sqlite:h.db\";\n"
 	    "  store_password_file = \"pg.pass\"; };\n"
 	    "channels = ( { name = \"log\"; plugin = \"log\"; } );\n");
-	assert_non_null(load(f, "sq.conf"));
+	assert_non_null(cfix_load(f, "sq.conf"));
 	assert_int_equal(f->errs.n_warnings, 2);
-	assert_true(has(f, "sq.conf", 2, "warning: store_password_file with a "
+	assert_true(cfix_has(f, "sq.conf", 2, "warning: store_password_file with a "
 	    "store that is not PostgreSQL: it is not used"));
 	for (size_t i = 0; i < f->errs.n; i++) {
 		char *e = errlist_format(&f->errs, i);
@@ -641,7 +574,7 @@ static const char stage_base[] = BASE
 static void
 test_series(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	static const int64_t want[] = {
 		1601294400, 1601380800, 1601467200, 1601726400, 1601812800,
 	};
@@ -660,8 +593,8 @@ test_series(void **state)
 	    "                   every = \"7d\"; until = \"2020-11-23\"; } ); } );\n"
 	    "  };\n"
 	    "} );\n");
-	put(f, "s.conf", buf);
-	if (load(f, "s.conf") == NULL)
+	cfix_put(f, "s.conf", buf);
+	if (cfix_load(f, "s.conf") == NULL)
 		dump(f);
 	assert_non_null(f->m);
 	c = &f->m->campaigns[0];
@@ -699,7 +632,7 @@ test_series(void **state)
 static void
 test_schedule_digest(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 #define DIGEST_CONF "%s" \
 	    "campaigns = ( { id = \"c\"; title = \"t\"; period = [ \"2020-11-01\", \"2020-11-30\" ];\n" \
 	    "  livestream = {\n" \
@@ -712,14 +645,14 @@ test_schedule_digest(void **state)
 	char buf[4096], a1[64], b1[64];
 
 	snprintf(buf, sizeof(buf), DIGEST_CONF, stage_base, "20:00");
-	put(f, "d.conf", buf);
-	assert_non_null(load(f, "d.conf"));
+	cfix_put(f, "d.conf", buf);
+	assert_non_null(cfix_load(f, "d.conf"));
 	snprintf(a1, sizeof(a1), "%s", f->m->campaigns[0].stages[0].schedule_item);
 	snprintf(b1, sizeof(b1), "%s", f->m->campaigns[0].stages[1].schedule_item);
 	model_free(f->m);
 	snprintf(buf, sizeof(buf), DIGEST_CONF, stage_base, "20:30");
-	put(f, "d.conf", buf);
-	assert_non_null(load(f, "d.conf"));
+	cfix_put(f, "d.conf", buf);
+	assert_non_null(cfix_load(f, "d.conf"));
 	assert_string_not_equal(f->m->campaigns[0].stages[0].schedule_item, a1);
 	assert_string_equal(f->m->campaigns[0].stages[1].schedule_item, b1);
 }
@@ -728,7 +661,7 @@ test_schedule_digest(void **state)
 static void
 test_stage_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	char buf[4096], msg[512];
 
 	snprintf(buf, sizeof(buf), "%s%s", stage_base,
@@ -748,23 +681,23 @@ test_stage_errors(void **state)
 	    "                to = \"2020-11-11 20:00\"; host = \"nobody\"; } );\n"
 	    "  };\n"
 	    "} );\n");
-	put(f, "e.conf", buf);
-	assert_null(load(f, "e.conf"));
-	assert_true(has(f, "e.conf", 11, "unknown contact \"hx\" in host of "
+	cfix_put(f, "e.conf", buf);
+	assert_null(cfix_load(f, "e.conf"));
+	assert_true(cfix_has(f, "e.conf", 11, "unknown contact \"hx\" in host of "
 	    "series \"县长直播带货\" of stage \"media\""));
-	assert_true(has(f, "e.conf", 12, "series \"两头\" of stage \"media\": "
+	assert_true(cfix_has(f, "e.conf", 12, "series \"两头\" of stage \"media\": "
 	    "give exactly one of \"count\" and \"until\""));
-	assert_true(has(f, "e.conf", 15, "sessions of series \"挤\" of stage "
+	assert_true(cfix_has(f, "e.conf", 15, "sessions of series \"挤\" of stage "
 	    "\"media\" overlap each other: every \"1h\" is shorter than length "
 	    "\"2h\""));
 	/* At the series, naming both sides' instants. */
 	snprintf(msg, sizeof(msg), "session 2020-11-05 20:00 .. 22:00 of "
 	    "series \"县长直播带货\" overlaps slot \"加场\" 2020-11-05 21:00 "
 	    ".. 23:00 (%s/e.conf:16) on stage \"media\"", f->dir);
-	assert_true(has(f, "e.conf", 9, msg));
-	assert_true(has(f, "e.conf", 19, "slot \"空场\" must end after it "
+	assert_true(cfix_has(f, "e.conf", 9, msg));
+	assert_true(cfix_has(f, "e.conf", 19, "slot \"空场\" must end after it "
 	    "starts (\"2020-11-11 20:00\" .. \"2020-11-11 20:00\")"));
-	assert_true(has(f, "e.conf", 19, "unknown contact \"nobody\" in host "
+	assert_true(cfix_has(f, "e.conf", 19, "unknown contact \"nobody\" in host "
 	    "of slot \"空场\""));
 	if (f->errs.n_errors != 6)
 		dump(f);

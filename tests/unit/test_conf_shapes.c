@@ -18,69 +18,36 @@
 #include "model.h"
 #include "planner.h"
 
-struct fixture {
-	char dir[64];
-	struct errlist errs;
-	struct model *m;
-};
+#include "conf_fixture.h"
 
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_conf_shapes.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	*state = f;
-	return 0;
+	return cfix_setup(state, "test_conf_shapes");
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-
-	model_free(f->m);
-	errlist_clear(&f->errs);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return cfix_teardown(state);
 }
 
+/* Write text to DIR/s.conf and load it. */
 static struct model *
-load(struct fixture *f, const char *text)
+load(struct cfix *f, const char *text)
 {
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/s.conf", f->dir);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs(text, fp);
-	fclose(fp);
-	f->m = conf_load(path, &f->errs);
-	return f->m;
+	cfix_put(f, "s.conf", text);
+	return cfix_load(f, "s.conf");
 }
 
-/* Is there an error "DIR/s.conf:line: msg"? */
+/* Is there an error "DIR/s.conf:line: msg"?  Says what it wanted when
+ * not. */
 static int
-has(struct fixture *f, int line, const char *msg)
+has(struct cfix *f, int line, const char *msg)
 {
-	char want[512];
-
-	snprintf(want, sizeof(want), "%s/s.conf:%d: %s", f->dir, line, msg);
-	for (size_t i = 0; i < f->errs.n; i++) {
-		char *s = errlist_format(&f->errs, i);
-		int eq = strcmp(s, want) == 0;
-
-		free(s);
-		if (eq)
-			return 1;
-	}
-	fprintf(stderr, "# wanted: %s\n", want);
+	if (cfix_has(f, "s.conf", line, msg))
+		return 1;
+	fprintf(stderr, "# wanted: %s/s.conf:%d: %s\n", f->dir, line, msg);
 	errlist_print(&f->errs, stderr);
 	return 0;
 }
@@ -170,7 +137,7 @@ static const char shapes[] = PEOPLE
 static void
 test_shapes_model(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	const struct model_campaign *c;
 	static const struct { const char *id, *title; int64_t due; } dl[] = {
 		{ "report#2023Q1", "消费券核销情况（2023年第1季度）", 1681119000 },
@@ -218,7 +185,7 @@ test_shapes_model(void **state)
 static void
 test_shapes_plan(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	struct recs *rs = calloc(1, sizeof(*rs));
 	int64_t due = 0;
 
@@ -268,7 +235,7 @@ test_shapes_plan(void **state)
 static void
 test_shapes_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
 	assert_null(load(f, PEOPLE
 	    "campaigns = ( { id = \"c\"; title = \"t\";\n"		/* 8 */
@@ -305,7 +272,7 @@ test_shapes_errors(void **state)
 static void
 test_digest_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 
 	assert_null(load(f, PEOPLE
 	    "campaigns = ( { id = \"c\"; title = \"t\";\n"		/* 8 */
@@ -327,7 +294,7 @@ test_digest_errors(void **state)
 static void
 test_launch_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct cfix *f = *state;
 	char msg[256];
 
 	assert_null(load(f, PEOPLE
