@@ -42,6 +42,27 @@ plugin_path(const struct herald_channel_conf *conf, const char *p)
 	return path;
 }
 
+char *
+plugin_read_conf_secret(const struct herald_channel_conf *conf,
+    const char *p, char *err, size_t errlen)
+{
+	char *path, *line;
+
+	if ((path = plugin_path(conf, p)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	line = plugin_read_secret(path, err, errlen);
+	free(path);
+	return line;
+}
+
+int
+plugin_url_is_http(const char *u)
+{
+	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
 void
 plugin_buf_add(struct plugin_buf *b, const char *s, size_t n)
 {

@@ -33,6 +33,18 @@ char *plugin_read_secret(const char *path, char *err, size_t errlen);
 char *plugin_path(const struct herald_channel_conf *conf, const char *p);
 
 /*
+ * plugin_read_secret() of the file a setting names (p, resolved by
+ * plugin_path()).  Caller owns the result and should wipe it before
+ * freeing; NULL with a reason in err ("out of memory" when the path
+ * could not be built).
+ */
+char *plugin_read_conf_secret(const struct herald_channel_conf *conf,
+    const char *p, char *err, size_t errlen);
+
+/* Does the URL start with http:// or https://? */
+int plugin_url_is_http(const char *u);
+
+/*
  * A growing NUL-terminated string.  An append that runs out of memory
  * sets failed and makes every later append a no-op, so a builder checks
  * once at the end.  Start from { 0 }; the caller frees s.

@@ -259,16 +259,10 @@ email_open(const struct herald_host *host, const struct herald_channel_conf *con
 	if (!ok || conf->check_only)
 		goto fail;
 
-	if (pw_s != NULL) {
-		if ((path = plugin_path(conf, pw_s)) == NULL ||
-		    (ec->password = plugin_read_secret(path, err,
-		    sizeof(err))) == NULL) {
-			host->conf_error(conf, set.pwfile.at, "password_file: "
-			    "%s", path ? err : "out of memory");
-			goto fail;
-		}
-		free(path);
-		path = NULL;
+	if (pw_s != NULL && (ec->password = plugin_read_conf_secret(conf, pw_s,
+	    err, sizeof(err))) == NULL) {
+		host->conf_error(conf, set.pwfile.at, "password_file: %s", err);
+		goto fail;
 	}
 	/* Our own context, always: libESMTP's own is used after free. */
 	if ((ec->ssl = SSL_CTX_new(TLS_client_method())) == NULL ||

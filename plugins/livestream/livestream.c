@@ -88,27 +88,15 @@ live_free(struct live_channel *lc)
 	free(lc);
 }
 
-static int
-live_url_is_http(const char *u)
-{
-	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
-}
-
 /* The bearer header from the token file, into lc->auth; -1 with err. */
 static int
 live_read_token(struct live_channel *lc, const char *file, char *err,
     size_t errlen)
 {
-	char *path, *tok;
+	char *tok;
 	size_t n;
 
-	if ((path = plugin_path(lc->conf, file)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	tok = plugin_read_secret(path, err, errlen);
-	free(path);
-	if (tok == NULL)
+	if ((tok = plugin_read_conf_secret(lc->conf, file, err, errlen)) == NULL)
 		return -1;
 	if (tok[0] == '\0') {
 		free(tok);
@@ -158,7 +146,7 @@ live_open(const struct herald_host *host, const struct herald_channel_conf *conf
 		    "\"generic\" (the only platform contract so far)");
 		ok = 0;
 	}
-	if (set.url.str != NULL && !live_url_is_http(set.url.str)) {
+	if (set.url.str != NULL && !plugin_url_is_http(set.url.str)) {
 		host->conf_error(conf, set.url.at, "\"url\" must start with "
 		    "http:// or https://");
 		ok = 0;

@@ -78,12 +78,6 @@ sms_buf_param(struct plugin_buf *b, const char *name, const char *value)
 	plugin_buf_urlenc(b, value, strlen(value));
 }
 
-static int
-sms_is_http_url(const char *s)
-{
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
-}
-
 static void
 sms_free(struct sms_channel *sc)
 {
@@ -196,7 +190,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 		    "the gateway's HTTP API" : "Kannel's sendsms URL, e.g. "
 		    "\"http://127.0.0.1:13013/cgi-bin/sendsms\"");
 		ok = 0;
-	} else if (url_s != NULL && !sms_is_http_url(url_s)) {
+	} else if (url_s != NULL && !plugin_url_is_http(url_s)) {
 		host->conf_error(conf, set.url.at, "\"url\" must start with "
 		    "http:// or https://");
 		ok = 0;
@@ -234,7 +228,7 @@ sms_open(const struct herald_host *host, const struct herald_channel_conf *conf,
 	sc->max_segments = (unsigned)set.maxseg.num;
 	sc->split = (int)set.split.num;
 	dlr_s = set.dlr.str;
-	if (dlr_s != NULL && (!sms_is_http_url(dlr_s) ||
+	if (dlr_s != NULL && (!plugin_url_is_http(dlr_s) ||
 	    strchr(dlr_s, '?') != NULL)) {
 		host->conf_error(conf, set.dlr.at, "\"dlr_url\" must be an http(s) URL "
 		    "without a query, e.g. \"http://127.0.0.1:8025/v1/dlr\"");

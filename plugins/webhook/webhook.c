@@ -157,22 +157,6 @@ webhook_resume_forget(struct webhook_channel *wc, const char *key)
 		memset(r, 0, sizeof(*r));
 }
 
-/* Caller frees; the file's first line, NULL with a reason in err. */
-static char *
-webhook_read_line(const struct herald_channel_conf *conf, const char *p,
-    char *err, size_t errlen)
-{
-	char *path, *line;
-
-	if ((path = plugin_path(conf, p)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	line = plugin_read_secret(path, err, errlen);
-	free(path);
-	return line;
-}
-
 static void
 webhook_free(struct webhook_channel *wc)
 {
@@ -186,12 +170,6 @@ webhook_free(struct webhook_channel *wc)
 	free(wc->secret);
 	free(wc->ca_file);
 	free(wc);
-}
-
-static int
-webhook_url_is_http(const char *u)
-{
-	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
 }
 
 /* The block's settings, one value per row of webhook_rows. */
@@ -263,7 +241,7 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 		    set.url_file.at, "give exactly one "
 		    "of \"url\" and \"url_file\"");
 		ok = 0;
-	} else if (url_s != NULL && !webhook_url_is_http(url_s)) {
+	} else if (url_s != NULL && !plugin_url_is_http(url_s)) {
 		/* Say what is wrong without echoing the key. */
 		host->conf_error(conf, set.url.at, "\"url\" must start with http:// "
 		    "or https://");
@@ -320,17 +298,17 @@ webhook_open(const struct herald_host *host, const struct herald_channel_conf *c
 
 	if (url_s != NULL)
 		wc->url = strdup(url_s);
-	else if ((wc->url = webhook_read_line(conf, url_file_s, err,
+	else if ((wc->url = plugin_read_conf_secret(conf, url_file_s, err,
 	    sizeof(err))) == NULL) {
 		host->conf_error(conf, set.url_file.at, "url_file: %s", err);
 		goto fail;
-	} else if (!webhook_url_is_http(wc->url)) {
+	} else if (!plugin_url_is_http(wc->url)) {
 		host->conf_error(conf, set.url_file.at, "url_file: the URL must start "
 		    "with http:// or https://");
 		goto fail;
 	}
-	if (secret_s != NULL && (wc->secret = webhook_read_line(conf, secret_s,
-	    err, sizeof(err))) == NULL) {
+	if (secret_s != NULL && (wc->secret = plugin_read_conf_secret(conf,
+	    secret_s, err, sizeof(err))) == NULL) {
 		host->conf_error(conf, set.secret_file.at, "secret_file: %s", err);
 		goto fail;
 	}
