@@ -121,6 +121,21 @@ start_bg() {
 	_bg_pids+=("$BG_PID")
 }
 
+# receiver_start -- the recording webhook receiver (webhook_receiver.py),
+# logging every post to $T/hooks.jsonl; sets $P to its port.  When it
+# does not come up, the test fails and exits here.
+receiver_start() {
+	start_bg "$T/receiver.out" /usr/bin/python3 \
+	    "$top_srcdir/tests/integration/webhook_receiver.py" \
+	    --port-file "$T/hooks.port" --log "$T/hooks.jsonl"
+	if ! wait_until 15 test -s "$T/hooks.port"; then
+		not_ok "the receiver starts" "$(cat "$T/receiver.out")"
+		done_testing
+		exit 1
+	fi
+	P=$(cat "$T/hooks.port")
+}
+
 # wait_exit PID SECONDS -- wait for a background child to exit and set
 # $EXIT_STATUS to its status ("timeout" when it did not).  Not in $(...):
 # a subshell cannot wait for its parent's children.

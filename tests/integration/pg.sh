@@ -5,6 +5,9 @@
 # user postgres (Debian's package creates it), which owns $T/pg.
 #
 #   pg_available          -- 0 when the server binaries are installed
+#   pg_need               -- skip the test (exit 0) unless they are
+#   pg_begin              -- a test's preamble: pg_need, pg_start or fail
+#                            the test (exit 1), cd "$T"
 #   pg_start              -- start it; sets PG_PORT, PG_DIR, PG_URL
 #                            (postgresql://postgres@127.0.0.1:PORT/herald)
 #   pg_createdb NAME      -- a fresh database
@@ -19,6 +22,23 @@ PG_URL=
 pg_available() {
 	[ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] &&
 	    [ -x "$PG_BIN/psql" ] && { [ "$(id -u)" -ne 0 ] || id postgres >/dev/null 2>&1; }
+}
+
+pg_need() {
+	if ! pg_available; then
+		echo "1..0 # SKIP PostgreSQL server binaries not installed (postgresql)"
+		exit 0
+	fi
+}
+
+pg_begin() {
+	pg_need
+	if ! pg_start; then
+		not_ok "PostgreSQL starts" "$(cat "$T"/pg-*.log "$PG_DIR/pg.log" 2>/dev/null | tail -20)"
+		done_testing
+		exit 1
+	fi
+	cd "$T" || exit 1
 }
 
 _pg_as() {

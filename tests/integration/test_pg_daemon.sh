@@ -21,22 +21,12 @@
 export LC_ALL=C.UTF-8
 
 PY=/usr/bin/python3
-RECEIVER=$top_srcdir/tests/integration/webhook_receiver.py
 N=200
 CONC=4
 PASSWORD='Pg-pw-7c1e-never-logged'
 TOKEN='tok-pg-daemon-5d'
 
-if ! pg_available; then
-	echo "1..0 # SKIP PostgreSQL server binaries not installed (postgresql)"
-	exit 0
-fi
-if ! pg_start; then
-	not_ok "PostgreSQL starts" "$(cat "$T"/pg-*.log "$PG_DIR/pg.log" 2>/dev/null | tail -20)"
-	done_testing
-	exit 1
-fi
-cd "$T" || exit 1
+pg_begin
 
 # A user with a password, on a server that asks for it over TCP.
 pg_psql herald "CREATE ROLE herald LOGIN PASSWORD '$PASSWORD';
@@ -61,14 +51,7 @@ chmod 600 token
 q() { "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres \
     -d "${2:-herald}" -c "$1" 2>/dev/null; }
 
-start_bg "$T/receiver.out" $PY "$RECEIVER" --port-file "$T/hooks.port" \
-    --log "$T/hooks.jsonl"
-if ! wait_until 15 test -s "$T/hooks.port"; then
-	not_ok "the receiver starts" "$(cat "$T/receiver.out")"
-	done_testing
-	exit 1
-fi
-P=$(cat "$T/hooks.port")
+receiver_start
 
 # posts PATH_PART -- "keys posts max" of generic bodies whose path has it
 posts() {

@@ -15,31 +15,14 @@
 export LC_ALL=C.UTF-8
 
 PY=/usr/bin/python3
-RECEIVER=$top_srcdir/tests/integration/webhook_receiver.py
 TOKEN=s3cret-token-for-tests-0123456789
 R=10
 
-if ! pg_available; then
-	echo "1..0 # SKIP PostgreSQL server binaries not installed (postgresql)"
-	exit 0
-fi
-if ! pg_start; then
-	not_ok "PostgreSQL starts" "$(cat "$T"/pg-*.log "$PG_DIR/pg.log" 2>/dev/null | tail -20)"
-	done_testing
-	exit 1
-fi
-cd "$T" || exit 1
+pg_begin
 
 q() { pg_psql herald "$1" 2>/dev/null; }
 
-start_bg "$T/receiver.out" $PY "$RECEIVER" --port-file "$T/hooks.port" \
-    --log "$T/hooks.jsonl"
-if ! wait_until 15 test -s "$T/hooks.port"; then
-	not_ok "the receiver starts" "$(cat "$T/receiver.out")"
-	done_testing
-	exit 1
-fi
-P=$(cat "$T/hooks.port")
+receiver_start
 printf '%s\n' "$TOKEN" >token
 chmod 600 token
 

@@ -6,10 +6,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/pg.sh"
 
-if ! pg_available; then
-	echo "1..0 # SKIP PostgreSQL server binaries not installed (postgresql)"
-	exit 0
-fi
+pg_need
 if ! pg_start; then
 	echo "not ok 1 - start PostgreSQL"
 	sed 's/^/# /' "$T"/pg-*.log "$PG_DIR/pg.log" 2>/dev/null | head -40
