@@ -136,6 +136,21 @@ receiver_start() {
 	P=$(cat "$T/hooks.port")
 }
 
+# contacts_conf N DIGITS -- N contacts c0001... (ids DIGITS wide) on the
+# channel "hook" and a group "all" of them, as a config fragment.
+contacts_conf() {
+	awk -v n="$1" -v w="$2" 'BEGIN {
+	print "contacts = ("
+	for (i = 1; i <= n; i++)
+		printf "  { id = \"c%0*d\"; name = \"联络员%0*d\"; prefer = [ \"hook\" ]; }%s\n", w, i, w, i, i < n ? "," : ""
+	print ");"
+	print "groups = ( { id = \"all\"; members = ["
+	for (i = 1; i <= n; i++)
+		printf "  \"c%0*d\"%s\n", w, i, i < n ? "," : ""
+	print "] } );"
+}'
+}
+
 # wait_exit PID SECONDS -- wait for a background child to exit and set
 # $EXIT_STATUS to its status ("timeout" when it did not).  Not in $(...):
 # a subshell cannot wait for its parent's children.

@@ -36,16 +36,7 @@ q() { pg_psql "$2" "$1" 2>/dev/null; }
 receiver_start
 
 # The contacts, one group of them all: shared by every round.
-awk -v n="$N" 'BEGIN {
-	print "contacts = ("
-	for (i = 1; i <= n; i++)
-		printf "  { id = \"c%05d\"; name = \"联络员%05d\"; prefer = [ \"hook\" ]; }%s\n", i, i, i < n ? "," : ""
-	print ");"
-	print "groups = ( { id = \"all\"; members = ["
-	for (i = 1; i <= n; i++)
-		printf "  \"c%05d\"%s\n", i, i < n ? "," : ""
-	print "] } );"
-}' >"$T/people.conf"
+contacts_conf "$N" 5 >"$T/people.conf"
 
 # conf FILE DB ROUND AT -- the round's config: its database, its path on
 # the receiver, the reminder due at AT; a 7 s lease (the floor: prefetch

@@ -26,16 +26,7 @@ receiver_start
 
 now=$(date +%s)
 at=$((now + 25))
-awk -v n="$N" 'BEGIN {
-	print "contacts = ("
-	for (i = 1; i <= n; i++)
-		printf "  { id = \"c%04d\"; name = \"联络员%04d\"; prefer = [ \"hook\" ]; }%s\n", i, i, i < n ? "," : ""
-	print ");"
-	print "groups = ( { id = \"all\"; members = ["
-	for (i = 1; i <= n; i++)
-		printf "  \"c%04d\"%s\n", i, i < n ? "," : ""
-	print "] } );"
-}' >"$T/people.conf"
+contacts_conf "$N" 4 >"$T/people.conf"
 # A 5 s window: each node claims its share from at - 5, beating every 3 s.
 cat >"$T/h.conf" <<CONF
 herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai";
