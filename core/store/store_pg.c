@@ -223,7 +223,6 @@ pg_q(struct store *s, struct pg *q, const char *what, const char *sql,
 {
 	PGresult *res;
 	ExecStatusType st;
-	char msg[400];
 
 	if (pg_ready(s, q) == -1)
 		return NULL;
@@ -232,13 +231,22 @@ pg_q(struct store *s, struct pg *q, const char *what, const char *sql,
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
+	pg_fail(s, q, what, res);
+	PQclear(res);
+	return NULL;
+}
+
+int
+pg_fail(struct store *s, struct pg *q, const char *what,
+    const PGresult *res)
+{
+	char msg[400];
+
 	pg_msg(res ? PQresultErrorMessage(res) : PQerrorMessage(q->conn),
 	    msg, sizeof(msg));
 	if (pg_is_fault(res, q->conn))
 		store_setfault(s);
-	store_seterr(s, "%s: %s: %s", q->shown, what, msg);
-	PQclear(res);
-	return NULL;
+	return store_seterr(s, "%s: %s: %s", q->shown, what, msg);
 }
 
 int
@@ -261,13 +269,22 @@ pg_exec(struct store *s, struct pg *q, const char *what, const char *sql,
  * undoes only itself (as in the SQLite backend).
  */
 int
-pg_tx_begin(struct store *s, struct pg *q, int *outer)
+pg_tx_outer(struct store *s, struct pg *q)
 {
 	if (pg_ready(s, q) == -1)
 		return -1;
-	*outer = PQtransactionStatus(q->conn) == PQTRANS_IDLE;
-	return pg_exec(s, q, "begin", *outer ? "BEGIN" : "SAVEPOINT op",
-	    NULL, NULL);
+	return PQtransactionStatus(q->conn) == PQTRANS_IDLE;
+}
+
+int
+pg_tx_begin(struct store *s, struct pg *q, int *outer)
+{
+	int o = pg_tx_outer(s, q);
+
+	if (o == -1)
+		return -1;
+	*outer = o;
+	return pg_exec(s, q, "begin", PG_TX_OPEN(o), NULL, NULL);
 }
 
 int
@@ -275,8 +292,8 @@ pg_tx_end(struct store *s, struct pg *q, int outer, int ok)
 {
 	char keep[512];
 
-	if (ok && pg_exec(s, q, "commit", outer ? "COMMIT" :
-	    "RELEASE SAVEPOINT op", NULL, NULL) == 0)
+	if (ok && pg_exec(s, q, "commit", PG_TX_CLOSE(outer), NULL,
+	    NULL) == 0)
 		return 0;
 	/* Keep the first error: the rollback's would hide it. */
 	snprintf(keep, sizeof(keep), "%s", store_error(s));

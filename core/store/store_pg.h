@@ -103,6 +103,20 @@ void pg_msg(const char *m, char *out, size_t len);
 /* Whether a failed result (or none) is the storage's fault rather than
  * the request's: the same call may succeed later. */
 int pg_is_fault(const PGresult *res, const PGconn *conn);
+/* Set the error of the query what that failed with res (NULL: none
+ * came, the connection's message), a fault when pg_is_fault().  res is
+ * borrowed.  Returns -1. */
+int pg_fail(struct store *s, struct pg *q, const char *what,
+    const PGresult *res);
+/*
+ * Whether an operation starting now is a transaction of its own (1) or a
+ * savepoint inside an open one (0), once the connection is up; -1 (a
+ * fault) while it is down.  PG_TX_OPEN and PG_TX_CLOSE are the
+ * statements around it (pg_tx_begin(), pg_tx_end(), pg_q1()).
+ */
+int pg_tx_outer(struct store *s, struct pg *q);
+#define PG_TX_OPEN(outer)	((outer) ? "BEGIN" : "SAVEPOINT op")
+#define PG_TX_CLOSE(outer)	((outer) ? "COMMIT" : "RELEASE SAVEPOINT op")
 /* Open one operation's transaction, or a savepoint inside an open one. */
 int pg_tx_begin(struct store *s, struct pg *q, int *outer);
 /* Commit (ok) or roll back what pg_tx_begin() opened; keeps the first

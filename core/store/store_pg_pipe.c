@@ -52,12 +52,11 @@ pg_q1(struct store *s, struct pg *q, const char *what, const char *sql,
 	char msg[400];
 	int outer, i, bad = -1;
 
-	if (pg_ready(s, q) == -1)
+	if ((outer = pg_tx_outer(s, q)) == -1)
 		return NULL;
-	outer = PQtransactionStatus(q->conn) == PQTRANS_IDLE;
-	text[0] = outer ? "BEGIN" : "SAVEPOINT op";
+	text[0] = PG_TX_OPEN(outer);
 	text[1] = sql;
-	text[2] = outer ? "COMMIT" : "RELEASE SAVEPOINT op";
+	text[2] = PG_TX_CLOSE(outer);
 	if (PQenterPipelineMode(q->conn) != 1) {
 		pg_msg(PQerrorMessage(q->conn), msg, sizeof(msg));
 		store_seterr(s, "%s: %s: pipeline: %s", q->shown, what, msg);
@@ -97,11 +96,7 @@ pg_q1(struct store *s, struct pg *q, const char *what, const char *sql,
 		PQclear(res[2]);
 		return res[1];
 	}
-	pg_msg(res[bad] != NULL ? PQresultErrorMessage(res[bad]) :
-	    PQerrorMessage(q->conn), msg, sizeof(msg));
-	if (pg_is_fault(res[bad], q->conn))
-		store_setfault(s);
-	store_seterr(s, "%s: %s: %s", q->shown, what, msg);
+	pg_fail(s, q, what, res[bad]);
 	for (i = 0; i < 3; i++)
 		PQclear(res[i]);
 	if (PQpipelineStatus(q->conn) != PQ_PIPELINE_OFF &&
