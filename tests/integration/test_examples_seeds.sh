@@ -342,6 +342,75 @@ if start xfpf-2020.conf '2020-10-09 09:00:00'; then
 	stop
 fi
 
+# --- xfpf-2020 with its live channel on the livestream plugin ---------------
+# What the example's comment tells a coordinator to change, against the
+# recording HTTP receiver, ten seconds before the first session's next_up
+# (Nov 2 19:50): both stages' schedules (due Oct 26 and Oct 31, never
+# missed) go out at once with every session, then the next_up.  The
+# notices due before the clock's start are recorded missed.
+RECEIVER=$top_srcdir/tests/integration/webhook_receiver.py
+if [ -f "$HERALD_PLUGIN_DIR/livestream.so" ]; then
+	start_bg "$T/recv.out" $PY "$RECEIVER" --port-file "$T/recv.port" --log "$T/recv.jsonl"
+	RPID=$BG_PID
+	wait_until 15 test -s "$T/recv.port" || not_ok "the receiver starts" "$(cat "$T/recv.out")"
+	printf 'live-tok-seeds-41\n' >"$T/live.token"
+	chmod 600 "$T/live.token"
+	DIR=$T/xfpf-live
+	example_copy "$DIR" xfpf-2020.conf
+	example_set "$EXAMPLE" "__import__('re').sub(r'\\{ name = \"live\";[^}]*\\}',
+	    '{ name = \"live\"; plugin = \"livestream\"; url = \"http://127.0.0.1:$(cat "$T/recv.port")/ok/api/v1\"; token_file = \"$T/live.token\"; }', s)"
+	out=$("$HERALDD" -t -c "$EXAMPLE" 2>&1)
+	is "$?" 0 "xfpf-2020 with plugin = \"livestream\" on its live channel passes heraldd -t"
+	cd "$DIR" || exit 1
+	start_bg "$DIR/heraldd.log" fake_at '2020-11-02 19:49:50' "$HERALDD" -f -c "$EXAMPLE"
+	PID=$BG_PID
+	got_next() { grep -q '/stages/media/events' "$T/recv.jsonl"; }
+	if wait_until 30 got_next; then
+		ok "xfpf-live: the media stage's next_up reaches the platform"
+	else
+		not_ok "xfpf-live: the media stage's next_up reaches the platform" \
+		    "$(tail -5 "$DIR/heraldd.log")" "$(cat "$T/recv.jsonl" 2>/dev/null | head -c 1500)"
+	fi
+	kill -TERM "$PID"
+	wait_exit "$PID" 10
+	$PY - "$T/recv.jsonl" >"$T/results" 2>&1 <<'EOF2'
+import json, sys
+from datetime import date, datetime, timedelta
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+def tap(ok, what, diag=""):
+    print("%d\txfpf-live: %s\t%s" % (1 if ok else 0, what, str(diag)[:1500]))
+def starts(path):
+    bodies = [json.loads(r["body"]) for r in recs if r["path"] == path]
+    return len(bodies), [s["from"] for b in bodies for s in b["slots"]]
+# The sessions, from the seed's November and the example's rule.
+media = ["2020-11-%02dT20:00:00+08:00" % d for d in range(2, 23) if d != 11]
+media.insert(9, "2020-11-11T19:30:00+08:00")
+p832 = ["2020-11-07T10:00:00+08:00", "2020-11-11T19:30:00+08:00",
+        "2020-11-14T10:00:00+08:00", "2020-11-21T10:00:00+08:00",
+        "2020-11-28T10:00:00+08:00"]
+n, got = starts("/ok/api/v1/stages/media/schedule")
+tap(n == 1 and got == media, "media's schedule, posted once, lists its 21 sessions by start", got)
+n, got = starts("/ok/api/v1/stages/832/schedule")
+tap(n == 1 and got == p832, "832's schedule, posted once, lists its 5 sessions by start", got)
+ev = [json.loads(r["body"]) for r in recs if r["path"] == "/ok/api/v1/stages/media/events"]
+tap(len(ev) == 1 and ev[0]["event"] == "next_up" and
+    ev[0]["slot"]["slot"] == "media@2020-11-02 20:00" and
+    ev[0]["slot"]["host"]["id"] == "tv-qiao",
+    "media's first event is the next_up of Nov 2's session, hosted by tv-qiao", ev)
+tap(all(r["headers"].get("Authorization") == "Bearer live-tok-seeds-41" for r in recs)
+    and recs, "every request carries the token from token_file")
+EOF2
+	while IFS=$'\t' read -r pass what diag; do
+		if [ "$pass" = 1 ]; then ok "$what"; else not_ok "$what" "$diag"; fi
+	done <"$T/results"
+	is "$(unexpected_warnings "$DIR/heraldd.log" 'CLOCK NOT SYNCHRONIZED|missed')" "" \
+	    "xfpf-live: no warning but the notices missed before the clock's start"
+	kill -TERM "$RPID"
+	cd "$T" || exit 1
+else
+	ok "# SKIP the livestream plugin was not built"
+fi
+
 # --- xfbf-2022: 消费帮扶新春行动 (seed 002), before the period (Jan 5) ----
 if start xfbf-2022.conf '2022-01-04 12:00:00'; then
 	agenda xfbf-2022 "$T/xfbf.json"
