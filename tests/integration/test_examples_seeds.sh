@@ -18,8 +18,16 @@
 #     with distinct ids, a Q1 submission cancelling Q1's notices and not
 #     Q2's, and the weekly digest: one per week per recipient and channel
 #     (the Mondays counted here), moved off the Monday holidays.
+# Then xfpf-2020 again with its live channel switched to the livestream
+# plugin, as the example's comment tells a coordinator, against the
+# recording HTTP receiver: both stages' schedules and the first next_up.
+# The weekly digest count: a helper once saw 164 digests for 2 recipients
+# over ~41 weeks and suspected planning per day or per campaign.  Counted
+# per recipient and channel the planner is right: a recipient with an
+# `always` copy (mail) has a job per channel, so 41 weeks x 2 recipients x
+# 2 channels = 164.  Here tj-zhao has wecom + mail, tj-hu wecom only.
 # Holidays and make-up workdays are typed here from the State Council's
-# notices for 2020, 2022 and 2023, not read from conf/calendars.
+# notices for 2022, 2023 and 2024, not read from conf/calendars.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/examples.sh"
 export LC_ALL=C.UTF-8
