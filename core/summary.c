@@ -147,8 +147,19 @@ summary_campaign(const struct model_campaign *c, FILE *fp)
 		    c->slots[i].stage->id, c->slots[i].from.text,
 		    c->slots[i].to.text);
 	if (c->digest.set) {
-		fprintf(fp, "  digest at %02d:%02d, ", c->digest.at_min / 60,
-		    c->digest.at_min % 60);
+		/* Daily and weekly read alike otherwise: a coordinator
+		 * checking the file must see which one they wrote. */
+		static const char *const days[] = {
+			"sun", "mon", "tue", "wed", "thu", "fri", "sat"
+		};
+
+		if (c->digest.weekly)
+			fprintf(fp, "  digest weekly on %s at %02d:%02d, ",
+			    days[c->digest.on % 7], c->digest.at_min / 60,
+			    c->digest.at_min % 60);
+		else
+			fprintf(fp, "  digest daily at %02d:%02d, ",
+			    c->digest.at_min / 60, c->digest.at_min % 60);
 		summary_count(fp, c->digest.to.n, "recipient", "recipients",
 		    "\n");
 	}

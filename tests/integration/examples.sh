@@ -3,9 +3,10 @@
 #
 #   FAKETIME_LIB, fake_at         from lib.sh: libfaketime, and a command
 #                                 run with its clock starting at a time
-#   example_copy DIR YEAR         conf/examples and conf/calendars under
+#   example_copy DIR YEAR|FILE    conf/examples and conf/calendars under
 #                                 DIR/conf, DIR/var for the store; sets
-#                                 EXAMPLE (the copy of xfcjy-YEAR.conf)
+#                                 EXAMPLE (the copy of xfcjy-YEAR.conf, or
+#                                 of FILE, e.g. tongjiang-2023.conf)
 #   example_set FILE PY-EXPR...   edit the copy with Python: each argument
 #                                 is an expression on s (the text), e.g.
 #                                 's.replace("a", "b")'
@@ -22,7 +23,10 @@ example_copy() {
 	mkdir -p "$1/conf" "$1/var"
 	cp -R "$top_srcdir/conf/examples" "$top_srcdir/conf/calendars" "$1/conf/"
 	chmod -R u+w "$1/conf"
-	EXAMPLE=$1/conf/examples/xfcjy-$2.conf
+	case $2 in
+	*.conf) EXAMPLE=$1/conf/examples/$2 ;;
+	*) EXAMPLE=$1/conf/examples/xfcjy-$2.conf ;;
+	esac
 	sed -i 's/listen *= *"127.0.0.1:8025"/listen = "127.0.0.1:0"/' "$EXAMPLE"
 }
 

@@ -90,6 +90,51 @@ for f in "$top_srcdir"/conf/examples/*.conf; do
 		    '~deadline liaison-list due 2023-08-05 17:00, 6 recipients, 4 reminders' \
 		    '~launch at 2023-09-09 10:00, 11 recipients, 3 countdown'
 		;;
+	xfpf-2020.conf)
+		# contacts/xfpf-province.conf: 16 units (12 provincial, 4
+		# cities) and 19 contacts (3 + 10 + 2 + 4).  Slots: the media
+		# series' 20, the 832 series' 4 Saturdays (Nov 7, 14, 21, 28)
+		# and the two 双十一 slots.  gov-procurement: cities 4 + czt.
+		expect "$f" xfpf-2020 'units?=16' 'contacts?=19' \
+		    'channels?=4' 'deadlines?=4' 'tasks?=6' 'phases?=3' \
+		    'plans?=0' 'slots?=26' \
+		    '~calendar: 2020 \(6 holidays, 6 make-up workdays\)' \
+		    '~phase mobilise 2020-10-11 09:00 \(day_start\) \.\. 2020-10-31' \
+		    '~deadline gov-procurement due 2020-11-30 17:30, 5 recipients, 3 reminders' \
+		    '~deadline village-survey due 2020-11-30 17:30, 4 recipients, 2 reminders' \
+		    '~digest daily at 09:00, 2 recipients'
+		;;
+	xfbf-2022.conf)
+		# contacts/xfbf-2022.conf: 18 units (ndrc, 7 ministries, 6
+		# regions, 4 platforms), 20 contacts (3 + 7 + 6 + 4).  The
+		# launch: ministries 7 + regions 6 + platforms 4 + ndrc-desk 2;
+		# a deadline: the three groups, 17.  Slots: 4 written + the
+		# douyin series' 7.
+		expect "$f" xfbf-2022 'units?=18' 'contacts?=20' \
+		    'channels?=5' 'deadlines?=3' 'launch(es)?=1' 'tasks?=7' \
+		    'phases?=4' 'plans?=0' 'slots?=11' \
+		    '~calendar: 2022 \(7 holidays, 7 make-up workdays\)' \
+		    '~launch at 2022-01-10 10:00, 19 recipients, 3 countdown' \
+		    '~deadline results due 2022-02-25 17:30, 17 recipients, 3 reminders'
+		;;
+	tongjiang-2023.conf)
+		# contacts/tongjiang.conf: 12 units, 16 contacts (3 leaders,
+		# 2 office, 10 liaisons, 1 UnionPay).  Deadlines: the four
+		# quarters of voucher-report + merchant-list.  A launch:
+		# voucher-group's 5 liaisons + tj-hu (tj-zhao is both) +
+		# UnionPay = 7; the plan: tj-office 2 + tj-li + up-jiang = 4.
+		# Calendars 2023 and 2024: 6 + 7 holidays, 7 + 8 make-up days.
+		expect "$f" tongjiang-2023 'units?=12' 'contacts?=16' \
+		    'channels?=3' 'deadlines?=5' 'launch(es)?=4' 'tasks?=8' \
+		    'plans?=1' 'phases?=0' \
+		    '~calendar: 2023, 2024 \(13 holidays, 15 make-up workdays\)' \
+		    '~launch wuyi at 2023-04-28 10:00, 7 recipients, 3 countdown' \
+		    '~launch shuangshiyi at 2023-11-10 20:00, 7 recipients, 2 countdown' \
+		    '~deadline voucher-report#2023Q1 due 2023-04-10 17:00, 3 recipients, 3 reminders' \
+		    '~deadline voucher-report#2023Q4 due 2024-01-10 17:00, 3 recipients, 3 reminders' \
+		    '~plan voucher-fraud level 3, 4 recipients, 1 escalation step' \
+		    '~digest weekly on mon at 09:00, 2 recipients'
+		;;
 	*)
 		# A new example gets the basic check until it is listed here.
 		rc=0

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_examples_plans.sh - issue 14: the emergency plans of the shipped
-# examples (conf/examples/xfcjy-2020.conf and xfcjy-2023.conf) and of the
+# examples (conf/examples/xfcjy-2020.conf, xfcjy-2023.conf and
+# tongjiang-2023.conf) and of the
 # quick-start demo (contrib/demo.conf.in) can be triggered.  Each example
 # runs with its channels swapped for log channels of the same names (JSON
 # lines in a file each); every plan is triggered as a drill over the API
@@ -82,6 +83,9 @@ print(re.search(r"id\s*=\s*\"%s\";\s*title\s*=\s*\"([^\"]+)\"" % sys.argv[2], s)
 
 run 2020 safety=10 epidemic=8
 run 2023 stampede=10 fire=10
+# tongjiang-2023.conf (seed 003): the fraud-report plan alerts tj-office
+# (tj-zhao, tj-hu), tj-market's liaison tj-li and UnionPay's up-jiang.
+run tongjiang-2023.conf voucher-fraud=4
 
 # The quick-start demo's config, its placeholders filled as quickstart.sh
 # does (any instant will do for -t).
