@@ -18,14 +18,11 @@ import subprocess
 import sys
 import time
 
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-TIMEOUT = 30
+from browser import TIMEOUT, console_errors, out, start
 VIEWS = ("timeline", "submissions", "incidents", "channels")
 
 # Run in the page: the lowest WCAG contrast ratio between the colour of
@@ -67,6 +64,25 @@ for (var i = 0; i < all.length; i++) {
 return [worst, what, n];
 """
 
+# axe-core (tests/integration/fixtures/axe/), injected into the page,
+# then run on the whole document: the violations of impact serious or
+# critical as "rule-id: target, target" strings, and how many rules
+# applied at all (so a run that checked nothing does not pass).
+AXE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "fixtures", "axe", "axe.min.js")
+AXE_RUN_JS = r"""
+var done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+  var bad = [];
+  r.violations.forEach(function (v) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') return;
+    bad.push(v.id + ': ' + v.nodes.map(function (n) {
+      return n.target.join(' '); }).join(', '));
+  });
+  done([bad, r.passes.length + r.violations.length]);
+}, function (e) { done([['axe failed: ' + e], 0]); });
+"""
+
 # Form controls a person fills in without a label (for=, aria-label or
 # an enclosing <label>); hidden inputs do not count.
 LABELS_JS = r"""
@@ -83,33 +99,13 @@ return bad.join(',');
 """
 
 
-def out(name, value):
-    print("%s=%s" % (name, str(value).replace("\n", " | ")), flush=True)
-
-
-def start(profile):
-    opts = Options()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-              "--disable-dev-shm-usage", "--disable-background-networking",
-              "--no-first-run", "--window-size=1280,900",
-              "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    svc = Service(executable_path="/usr/bin/chromedriver",
-                  log_path=profile + "/chromedriver.log")
-    d = webdriver.Chrome(service=svc, options=opts)
-    d.set_page_load_timeout(TIMEOUT)
-    d.set_script_timeout(TIMEOUT)
-    return d
-
-
-def console_errors(d, prefix):
-    errs = [e["message"] for e in d.get_log("browser")
-            if e.get("level") == "SEVERE"]
-    out(prefix + ".console_errors", len(errs))
-    for e in errs:
-        out(prefix + ".console", e)
+def accessibility(d, prefix, axe_src):
+    """Run axe-core on the page: PREFIX.axe (the serious and critical
+    violations, ";"-separated, empty when none) and PREFIX.axe_rules."""
+    d.execute_script(axe_src)
+    bad, rules = d.execute_async_script(AXE_RUN_JS)
+    out(prefix + ".axe", "; ".join(bad))
+    out(prefix + ".axe_rules", rules)
 
 
 def matrix(d):
@@ -122,7 +118,7 @@ def matrix(d):
     return ",".join(sorted(got))
 
 
-def report_view(d, base, view, shots):
+def report_view(d, base, view, shots, axe_src):
     d.get(base + "/board/" + view)
     WebDriverWait(d, TIMEOUT).until(
         lambda x: x.execute_script("return document.readyState") ==
@@ -142,6 +138,7 @@ def report_view(d, base, view, shots):
         .value_of_css_property("background-color"))
     d.save_screenshot(os.path.join(shots, "board-%s.png" % p))
     console_errors(d, p)
+    accessibility(d, p, axe_src)
 
 
 def live_update(d, base, party, deadline, cmd):
@@ -221,8 +218,10 @@ def sizes(d, base, shots):
 def main():
     base, profile, password, shots, party, deadline = sys.argv[1:7]
     cmd = sys.argv[7:]
+    with open(AXE, encoding="utf-8") as f:
+        axe_src = f.read()
     try:
-        d = start(profile)
+        d = start(profile, 1280, 900)
     except WebDriverException as e:
         print("cannot start Chromium: %s" % e.msg, file=sys.stderr)
         return 2
@@ -233,14 +232,15 @@ def main():
         out("login.unlabelled", d.execute_script(LABELS_JS))
         d.save_screenshot(os.path.join(shots, "board-login.png"))
         console_errors(d, "login")
+        accessibility(d, "login", axe_src)
         d.find_element(By.ID, "pw").send_keys(password)
         d.find_element(By.CSS_SELECTOR, "form.login button").click()
         WebDriverWait(d, TIMEOUT).until(
             lambda x: "/board/submissions" in x.current_url)
         out("login.after", d.current_url)
         for v in VIEWS:
-            report_view(d, base, v, shots)
-        report_view(d, base, "unit?campaign=c1&id=" + party, shots)
+            report_view(d, base, v, shots, axe_src)
+        report_view(d, base, "unit?campaign=c1&id=" + party, shots, axe_src)
         live_update(d, base, party, deadline, cmd)
         sorting(d)
         sizes(d, base, shots)

@@ -263,6 +263,11 @@ for v in timeline submissions incidents channels unit; do
 	is "$(field browser.out $v.css_applied)" "rgba(30, 58, 138, 1)" "$v: the stylesheet applied"
 	check "$v: a screenshot saved" [ -s "$SHOTS/board-$v.png" ]
 done
+for v in login timeline submissions incidents channels unit; do
+	n=$(field browser.out $v.axe_rules)
+	check "$v: axe-core ran its rules in the page (${n:-none} applied)" [ "${n:-0}" -ge 10 ]
+	is "$(field browser.out $v.axe)" "" "$v: axe-core finds no serious or critical violation"
+done
 is "$(field browser.out matrix.before)" "$want_before" "the matrix shows exactly the store's submissions"
 is "$(field browser.out live.before) $(field browser.out live.cmd_status)" "pending 0" "shangwu/d1 is 未报送, then heraldctl submit d1 c-wang"
 is "$(field browser.out live.after)" "submitted" "... the open page shows 已报送"
