@@ -7,11 +7,12 @@
 # changes the store and time how long the open page takes to show it.
 # test_board.sh makes the assertions; this prints "name=value" lines.
 #
-#   board_browser.py BASE PROFILE_DIR PASSWORD SHOTS_DIR PARTY DEADLINE \
-#       CMD...
+#   board_browser.py BASE PROFILE_DIR PASSWORD SHOTS_DIR CAMPAIGN PARTY \
+#       DEADLINE CMD...
 #
 # PARTY/DEADLINE name the matrix cell to watch while CMD (heraldctl
-# submit ...) runs.  Exit 0 when the browser ran, 2 when it could not
+# submit ...) runs; CAMPAIGN/PARTY is also the unit page opened.  The
+# Selenium set-up is browser.py's.  Exit 0 when the browser ran, 2 when it could not
 # start, 1 when a step timed out.
 import os
 import subprocess
@@ -192,32 +193,37 @@ def overflow(d):
                             " document.documentElement.clientWidth")
 
 
+def viewport(d, width, height, scale):
+    """Make the page's viewport exactly WIDTH x HEIGHT CSS pixels (a
+    window's size would include the browser's own bars)."""
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": scale,
+        "mobile": False})
+
+
 def sizes(d, base, shots):
-    # A phone (WeChat's browser on a 390-wide screen).
-    d.set_window_size(390, 844)
+    # A phone (WeChat's browser on a 390 x 844 screen).
+    viewport(d, 390, 844, 1)
     d.get(base + "/board/submissions")
     out("phone.overflow", overflow(d))
     d.save_screenshot(os.path.join(shots, "board-phone.png"))
     # 200% zoom of a 1280-wide window: 640 CSS pixels at scale 2.
-    d.set_window_size(1280, 900)
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": 640, "height": 450, "deviceScaleFactor": 2,
-        "mobile": False})
+    viewport(d, 640, 450, 2)
     d.get(base + "/board/timeline")
     out("zoom200.overflow", overflow(d))
     d.save_screenshot(os.path.join(shots, "board-zoom200.png"))
-    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     # A 1080p wall screen.
-    d.set_window_size(1920, 1080)
+    viewport(d, 1920, 1080, 1)
     d.get(base + "/board/submissions")
     out("wall.overflow", overflow(d))
     d.save_screenshot(os.path.join(shots, "board-wall.png"))
-    d.set_window_size(1280, 900)
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def main():
-    base, profile, password, shots, party, deadline = sys.argv[1:7]
-    cmd = sys.argv[7:]
+    base, profile, password, shots, campaign, party, deadline = \
+        sys.argv[1:8]
+    cmd = sys.argv[8:]
     with open(AXE, encoding="utf-8") as f:
         axe_src = f.read()
     try:
@@ -240,7 +246,8 @@ def main():
         out("login.after", d.current_url)
         for v in VIEWS:
             report_view(d, base, v, shots, axe_src)
-        report_view(d, base, "unit?campaign=c1&id=" + party, shots, axe_src)
+        report_view(d, base, "unit?campaign=%s&id=%s" % (campaign, party),
+                    shots, axe_src)
         live_update(d, base, party, deadline, cmd)
         sorting(d)
         sizes(d, base, shots)

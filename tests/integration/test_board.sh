@@ -130,6 +130,8 @@ cmp -s "$T/body" "$top_srcdir/core/api/board/board.js"
 is "$?" 0 "... byte for byte core/api/board/board.js, compiled in"
 code=$(http GET "$API/board/board.css")
 is "$code $(hdr Content-Type)" "200 text/css; charset=utf-8" "... and so is the stylesheet"
+code=$(http GET "$API/board/icon.svg")
+is "$code $(hdr Content-Type) $(grep -c '<svg' "$T/body")" "200 image/svg+xml 1" "... and the icon"
 
 # --- login --------------------------------------------------------------------
 code=$(http POST "$API/board/login" --data-urlencode "password=wrong password")
@@ -237,7 +239,7 @@ PY
 want_before=$(expect_matrix)
 rm -rf "$SHOTS"
 mkdir -p "$T/chrome" "$SHOTS"
-timeout 180 $PY "$BROWSER" "$API" "$T/chrome" "$PW" "$SHOTS" shangwu d1 \
+timeout 180 $PY "$BROWSER" "$API" "$T/chrome" "$PW" "$SHOTS" c1 shangwu d1 \
     "$CTL" -u "$API" -T api.token submit d1 c-wang >browser.out 2>browser.err
 brc=$?
 if [ "$brc" = 0 ]; then
@@ -248,6 +250,7 @@ else
 fi
 like "$(field browser.out login.url)" '/board/login$' "the browser is sent to the login form"
 is "$(field browser.out login.unlabelled)" "" "... whose password field has its label"
+is "$(field browser.out login.console_errors)" 0 "... with no console error (its icon is the board's, no /favicon.ico 404)"
 is "$(field browser.out login.after)" "$API/board/submissions" "... and lands on the matrix after logging in"
 for v in timeline submissions incidents channels unit; do
 	is "$(field browser.out $v.console_errors)" 0 "$v: no console error (no CSP violation, no failed load)"
