@@ -8,12 +8,16 @@
 # step and 演练, taking charge), ETags with 304 on the live parts and the
 # JSON API, the login limiter, and 404 once the board is turned off.
 # Headless Chromium (board_browser.py) logs in through the form, opens
-# every view (no console error, lang, labels, headings, the WCAG contrast
-# of every text it renders, phone, 200% zoom and wall-screen widths),
-# saves a screenshot of each under tests/integration/board-shots/ in the
-# build tree, and sees a `heraldctl submit` change the open matrix
-# within 5 s without a reload; the matrix must equal what the store
-# holds, computed here from the store's rows and the config's facts.
+# every view (no console error, axe-core with no serious or critical
+# violation, lang, labels, headings, the WCAG contrast of every text it
+# renders, phone, 200% zoom and wall-screen widths), saves a screenshot
+# of each, for a person to look at, under tests/integration/board-shots/
+# in the build tree (_build/tests/integration/board-shots/board-VIEW.png,
+# kept after the run; `make clean` removes it), and sees a `heraldctl
+# submit` change the open matrix within 5 s without a reload; the matrix
+# must equal what the store holds, computed here from the store's rows
+# and the config's facts.  test_board_example.sh does the same on the
+# 2023 example under libfaketime.
 . "$top_srcdir/tests/integration/lib.sh"
 
 PY=/usr/bin/python3
