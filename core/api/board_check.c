@@ -87,17 +87,13 @@ board_check_start(struct workpool *wp, const char *hash, size_t hash_len,
 		return 0;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->hash = hash != NULL ? xstrdup(hash) : NULL;
+	/* No password field: nothing to check against, so no match, even
+	 * where "" were the password. */
+	c->hash = hash != NULL && password != NULL ? xstrdup(hash) : NULL;
 	c->hash_len = hash_len;
 	c->password = xstrdup(password != NULL ? password : "");
-	/* A missing password must fail even if "" were the password. */
-	c->ok = 0;
 	c->done = done;
 	c->arg = arg;
-	if (password == NULL) {
-		free(c->hash);
-		c->hash = NULL;
-	}
 	if (workpool_submit(wp, board_check_work, board_check_done, c) ==
 	    -1) {
 		explicit_bzero(c->password, strlen(c->password));
