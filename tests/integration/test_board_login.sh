@@ -100,7 +100,7 @@ PY
 field() { sed -n "s/^$1=//p" storm.out; }
 is "$(field codes)" "303 303 303" "three logins at once with the right password: 303 each"
 slow=$(field slowest_login) fast=$(field fastest_login)
-if $PY -c 'import sys; s, f = map(float, sys.argv[1:]); sys.exit(0 if s >= 2 and s >= 2 * f else 1)' "${slow:-0}" "${fast:-0}"; then
+if $PY -c 'import sys; s, f = map(float, sys.argv[1:]); sys.exit(0 if f > 0 and s >= 2 * f else 1)' "${slow:-0}" "${fast:-0}"; then
 	ok "... checked one after another on one worker (fastest $fast s, slowest $slow s)"
 else
 	not_ok "... checked one after another on one worker" "fastest ${fast:-?} s, slowest ${slow:-?} s" "$(cat storm.err)"
