@@ -209,11 +209,12 @@ board_login_done(int ok, void *arg)
 	    strcmp(cfg->password_hash, w->hash) != 0))
 		ok = 0;
 	if (!ok) {
-		board_guard_fail(w->ctx->board_guard, w->peer, board_now_us());
+		/* Counted already, when the check started. */
 		log_info("board: wrong password from %s", w->peer);
 		board_login_form(req, 403, "密码错误。");
 		goto done;
 	}
+	board_guard_pass(w->ctx->board_guard, w->peer, board_now_us());
 	if (board_session_new(cfg, engine_time(w->ctx->engine), v,
 	    sizeof(v)) == -1) {
 		board_message(req, 500, NULL, "暂时无法登录",
@@ -274,11 +275,18 @@ board_login(struct evhttp_request *req, struct api_ctx *ctx,
 	snprintf(w->peer, sizeof(w->peer), "%s", peer);
 	w->hash = xstrdup(cfg->password_hash != NULL ? cfg->password_hash :
 	    "");
+	/*
+	 * A check in flight counts as a failure until it passes: else a
+	 * peer could queue many guesses before the first failure is
+	 * counted (the checks are slow, and wait for the worker).
+	 */
+	board_guard_fail(ctx->board_guard, peer, board_now_us());
 	/* The reply waits for the worker; evhttp keeps the request (a
 	 * client gone meanwhile: the reply is dropped, the request freed). */
 	if (board_check_start(ctx->board_pool, cfg->password_hash,
 	    cfg->password_hash_len, evhttp_find_header(&q, "password"),
 	    board_login_done, w) == -1) {
+		board_guard_pass(ctx->board_guard, w->peer, board_now_us());
 		free(w->hash);
 		free(w);
 		board_message(req, 503, NULL, "暂时无法登录",

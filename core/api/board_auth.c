@@ -243,3 +243,13 @@ board_guard_fail(struct board_guard *g, const char *peer, int64_t now_us)
 	p->last_us = now_us;
 	(void)tbucket_take(&p->tb, now_us);
 }
+
+void
+board_guard_pass(struct board_guard *g, const char *peer, int64_t now_us)
+{
+	struct board_peer *p;
+
+	if (g == NULL || (p = board_guard_peer(g, peer, now_us, 0)) == NULL)
+		return;
+	tbucket_give(&p->tb);
+}

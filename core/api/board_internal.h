@@ -87,8 +87,13 @@ struct board_guard;
  */
 int64_t board_guard_admit(struct board_guard *g, const char *peer,
     int64_t now_us);
-/* Count a failed login of peer at now_us. */
+/* Count a failed login of peer at now_us; a login whose check is in
+ * flight counts as failed until board_guard_pass(). */
 void board_guard_fail(struct board_guard *g, const char *peer,
+    int64_t now_us);
+/* The check of a login counted by board_guard_fail() passed: give its
+ * failure back (nothing when peer was forgotten meanwhile). */
+void board_guard_pass(struct board_guard *g, const char *peer,
     int64_t now_us);
 
 /* --- board_html.c --- */

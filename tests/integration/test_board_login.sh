@@ -15,6 +15,10 @@
 # 3.24 s).
 # It also needs probes to have run while the checks did, and the three
 # logins to succeed, one after another (the worker is one thread).
+# Then the limiter with checks queued: wrong guesses spaced so that only
+# the per-peer limit can refuse them must be refused after five, though
+# most of the five are still waiting for the worker (before a check in
+# flight counted as a failure, all seven were checked).
 . "$top_srcdir/tests/integration/lib.sh"
 
 PY=/usr/bin/python3
@@ -114,6 +118,34 @@ else
 	not_ok "... each answered in under half a check and 1 s" "slowest probe ${w:-?} s; logins ${fast:-?}-${slow:-?} s"
 fi
 is "$(grep -c 'board: login from 127.0.0.1$' "$T/heraldd.log")" 3 "the log has the three logins"
+
+# Guesses while checks queue: seven wrong passwords 0.6 s apart (the
+# limit of all peers, 2 checks a second, never bites), each check ~1 s
+# or more on the one worker.  A check in flight counts as a failure, so
+# the sixth and seventh are refused at once, although most of the
+# first five are still waiting for the worker.
+timeout 120 $PY - "$API" >guess.out 2>guess.err <<'PY'
+import sys, threading, time, urllib.error, urllib.parse, urllib.request
+api = sys.argv[1]
+codes = [None] * 7
+def guess(i):
+    body = urllib.parse.urlencode({"password": "guess %d" % i}).encode()
+    try:
+        codes[i] = urllib.request.urlopen(api + "/board/login", body, timeout=60).status
+    except urllib.error.HTTPError as e:
+        codes[i] = e.code
+threads = []
+for i in range(7):
+    t = threading.Thread(target=guess, args=(i,))
+    t.start()
+    threads.append(t)
+    time.sleep(0.6)
+for t in threads:
+    t.join()
+print(" ".join(str(c) for c in codes))
+PY
+is "$(cat guess.out)" "403 403 403 403 403 429 429" \
+    "seven wrong guesses 0.6 s apart while checks queue: five checked (403), then 429"
 is "$(unexpected_warnings "$T/heraldd.log")" "" "no warning in the daemon's log"
 
 done_testing
