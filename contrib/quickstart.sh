@@ -22,7 +22,7 @@ pkgs_build="build-essential autoconf automake libtool pkg-config
 pkgs_test="faketime sqlite3 python3 procps python3-aiosmtpd swaks openssl kannel kannel-extras
 	curl python3-icalendar chromium chromium-driver python3-selenium
 	python3-prometheus-client e2fsprogs prometheus-alertmanager postgresql
-	python3-openpyxl systemd dpkg-dev"
+	python3-openpyxl systemd dpkg-dev fonts-wqy-microhei"
 
 # What contrib/build-deb.sh needs beyond pkgs_build (the deb mode).
 pkgs_deb="debhelper dpkg-dev fakeroot lintian"

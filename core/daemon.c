@@ -21,6 +21,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "sdnotify.h"
+#include "workpool.h"
 #include "xmalloc.h"
 
 /* How long SIGTERM waits for sends in flight before exiting anyway. */
@@ -223,6 +224,13 @@ daemon_http_start(struct daemon *d)
 	d->api.reload = daemon_api_reload;
 	d->api.reload_arg = d;
 	d->api.board_guard = board_guard_new();
+	/* One thread for the board's password checks: crypt(3) takes tens
+	 * of milliseconds and must not hold the loop (board_check.c). */
+	if (workpool_new(d->base, 1, &d->api.board_pool, err,
+	    sizeof(err)) == -1) {
+		log_errx("start: board: %s", err);
+		return -1;
+	}
 	if (api_route(d->httpd, &d->api) == -1) {
 		log_errx("start: http: the route table is full");
 		return -1;
@@ -445,6 +453,10 @@ daemon_free(struct daemon *d)
 	if (d->ev_usr1 != NULL)
 		event_free(d->ev_usr1);
 	d->ev_hup = d->ev_term = d->ev_int = d->ev_usr1 = NULL;
+	/* Before the HTTP server: a login being checked holds a request,
+	 * answered as the pool drains. */
+	workpool_free(d->api.board_pool);
+	d->api.board_pool = NULL;
 	/* Before the engine: its handlers borrow the engine. */
 	httpd_free(d->httpd);
 	d->httpd = NULL;

@@ -18,6 +18,7 @@ struct board_guard;
 struct engine;
 struct errlist;
 struct httpd;
+struct workpool;
 
 /* The daemon's life as the API reports it (/v1/status, /healthz,
  * /metrics).  Owned and kept up to date by the daemon. */
@@ -50,6 +51,10 @@ struct api_ctx {
 	/* The board's failed-login counts per peer (board_guard_new());
 	 * owned by the daemon, NULL: no limit (tests of the API alone). */
 	struct board_guard *board_guard;
+	/* The board's password checks run here (board_check.c), off the
+	 * loop; owned by the daemon, which frees it before the HTTP server
+	 * (a check in flight holds a request).  NULL: checked on the loop. */
+	struct workpool *board_pool;
 };
 
 /* The board's login limiter (core/api/board_auth.c): the daemon's own,

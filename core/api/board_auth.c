@@ -1,6 +1,7 @@
 /*
- * board_auth.c - who may see the board: the password, the session
- * cookie, the CSRF token and the login limiter (board_internal.h).
+ * board_auth.c - who may see the board: the session cookie, the CSRF
+ * token and the login limiter (board_internal.h); the password itself
+ * is checked by board_check.c.
  *
  * The cookie is stateless, "EXP.NONCE.MAC": EXP the Unix second it
  * expires, NONCE 16 random bytes, MAC = HMAC-SHA256 over "s:EXP.NONCE"
@@ -14,7 +15,6 @@
  * The CSRF token is HMAC("c:NONCE") under the same key: bound to the
  * session, checked on every form the board posts.
  */
-#include <crypt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,32 +37,14 @@
 /* Peers remembered; the one tried longest ago makes room. */
 #define BOARD_GUARD_PEERS	256
 /*
- * Password checks of all peers together: crypt(3) runs on the event
- * loop (a yescrypt of cost 3, board-passwd's, takes ~50 ms on the
- * 2-core test machine), so at most 2 a second after a burst of 5: many
- * guessing peers cost the loop 10% at worst, never a stall.
+ * Password checks of all peers together: crypt(3) runs on the board's
+ * one worker (board_check.c; a yescrypt of cost 3, board-passwd's, takes
+ * ~50 ms on the 2-core test machine), so at most 2 a second after a
+ * burst of 5: many guessing peers cost one core 10% at worst, and the
+ * worker's queue stays short.
  */
 #define BOARD_GUARD_ALL_BURST	5
 #define BOARD_GUARD_ALL_RATE	2.0
-
-int
-board_password_ok(const struct model_board *b, const char *password)
-{
-	struct crypt_data *cd;
-	const char *h;
-	int ok;
-
-	if (b->password_hash == NULL || password == NULL)
-		return 0;
-	cd = xcalloc(1, sizeof(*cd));
-	h = crypt_r(password, b->password_hash, cd);
-	/* A failed crypt_r gives NULL or a string starting with '*'. */
-	ok = h != NULL && h[0] != '*' && strlen(h) == b->password_hash_len &&
-	    CRYPTO_memcmp(h, b->password_hash, b->password_hash_len) == 0;
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	return ok;
-}
 
 /* Unpadded base64url of n bytes into out (4n/3 + 2 bytes). */
 static void
@@ -260,4 +242,14 @@ board_guard_fail(struct board_guard *g, const char *peer, int64_t now_us)
 	p = board_guard_peer(g, peer, now_us, 1);
 	p->last_us = now_us;
 	(void)tbucket_take(&p->tb, now_us);
+}
+
+void
+board_guard_pass(struct board_guard *g, const char *peer, int64_t now_us)
+{
+	struct board_peer *p;
+
+	if (g == NULL || (p = board_guard_peer(g, peer, now_us, 0)) == NULL)
+		return;
+	tbucket_give(&p->tb);
 }

@@ -76,6 +76,8 @@ board_page_begin(struct evbuffer *b, const char *title, int view,
 	    "initial-scale=1\"><title>");
 	board_raw(b, title);
 	board_raw(b, " · 工作看板</title>"
+	    "<link rel=\"icon\" href=\"/board/icon.svg\" "
+	    "type=\"image/svg+xml\">"
 	    "<link rel=\"stylesheet\" href=\"/board/board.css\">"
 	    "<script src=\"/board/board.js\" defer></script>"
 	    "</head><body><header class=\"top\"><p class=\"brand\">"

@@ -2,9 +2,9 @@
  * board_internal.h - what the files of the coordinators' board share
  * (the web pages under /board/, doc/api.txt "Board").
  *
- * board.c routes a request and checks its session; board_auth.c holds
- * the password check, the signed session cookie, the CSRF token and the
- * login limiter; board_html.c the page frame, escaping and the replies
+ * board.c routes a request and checks its session; board_check.c runs
+ * the password check on a worker thread; board_auth.c holds the signed
+ * session cookie, the CSRF token and the login limiter; board_html.c the page frame, escaping and the replies
  * with their security headers; one file per group of views:
  * board_submissions.c (matrix, a unit's contacts and notices),
  * board_timeline.c (the SVG time axis), board_ops.c (incidents,
@@ -33,13 +33,30 @@ struct model_board;
 extern const unsigned char board_css[], board_js[];
 extern const unsigned long board_css_len, board_js_len;
 
-/* --- board_auth.c --- */
-
 #define BOARD_COOKIE		"herald_board"
 #define BOARD_CSRF_LEN		32	/* characters, base64url */
 
-/* Does password match the board's hash (crypt(3), constant time)? */
-int board_password_ok(const struct model_board *b, const char *password);
+/* --- board_check.c --- */
+
+struct workpool;
+
+/* Does password match hash (crypt(3), compared in constant time)?  NULL
+ * hash or password: no.  Blocks for the hash's cost: never on the loop. */
+int board_password_matches(const char *hash, size_t hash_len,
+    const char *password);
+
+/*
+ * Check password against hash on a worker of wp, then call done(ok, arg)
+ * on the loop.  hash and password are copied: the caller's may go at
+ * once; arg is the caller's until done.  wp NULL (tests of the API
+ * alone): checked here, done called before this returns.  Returns 0, or
+ * -1 when wp is being freed (done is not called).
+ */
+int board_check_start(struct workpool *wp, const char *hash,
+    size_t hash_len, const char *password, void (*done)(int ok, void *arg),
+    void *arg);
+
+/* --- board_auth.c --- */
 
 /*
  * A new session's cookie value ("EXP.NONCE.MAC") valid until now +
@@ -70,8 +87,13 @@ struct board_guard;
  */
 int64_t board_guard_admit(struct board_guard *g, const char *peer,
     int64_t now_us);
-/* Count a failed login of peer at now_us. */
+/* Count a failed login of peer at now_us; a login whose check is in
+ * flight counts as failed until board_guard_pass(). */
 void board_guard_fail(struct board_guard *g, const char *peer,
+    int64_t now_us);
+/* The check of a login counted by board_guard_fail() passed: give its
+ * failure back (nothing when peer was forgotten meanwhile). */
+void board_guard_pass(struct board_guard *g, const char *peer,
     int64_t now_us);
 
 /* --- board_html.c --- */

@@ -10,42 +10,18 @@
 # With $ACKPAGE_SHOTS set to a directory, both pages are also saved there
 # as get.png and post.png, to look at by hand.
 #
+# The driver's set-up is browser.py's, shared with board_browser.py.
+#
 # Exit status 0 when the browser ran (whatever it saw), 2 when it could
 # not start (the reason on stderr), 1 when a step timed out.
 import os
 import sys
 
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-TIMEOUT = 30
-
-
-def out(name, value):
-    print("%s=%s" % (name, str(value).replace("\n", " | ")), flush=True)
-
-
-def start(profile):
-    opts = Options()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-              "--disable-dev-shm-usage", "--disable-background-networking",
-              "--no-first-run", "--window-size=390,844",
-              "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    # Console messages, so that a Content-Security-Policy violation (an
-    # inline style the page's own policy refused) shows up.
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    svc = Service(executable_path="/usr/bin/chromedriver",
-                  log_path=profile + "/chromedriver.log")
-    d = webdriver.Chrome(service=svc, options=opts)
-    d.set_page_load_timeout(TIMEOUT)
-    d.set_script_timeout(TIMEOUT)
-    return d
+from browser import TIMEOUT, console_errors, out, start
 
 
 def buttons(d):
@@ -68,17 +44,13 @@ def report_page(d, prefix):
     shots = os.environ.get("ACKPAGE_SHOTS")
     if shots:
         d.save_screenshot(os.path.join(shots, prefix + ".png"))
-    errs = [e["message"] for e in d.get_log("browser")
-            if e.get("level") == "SEVERE"]
-    out(prefix + ".console_errors", len(errs))
-    for e in errs:
-        out(prefix + ".console", e)
+    console_errors(d, prefix)
 
 
 def main():
     url, profile, label = sys.argv[1], sys.argv[2], sys.argv[3]
     try:
-        d = start(profile)
+        d = start(profile, 390, 844)
     except WebDriverException as e:
         sys.stderr.write("browser did not start: %s\n" % e.msg)
         return 2

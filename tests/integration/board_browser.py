@@ -7,25 +7,23 @@
 # changes the store and time how long the open page takes to show it.
 # test_board.sh makes the assertions; this prints "name=value" lines.
 #
-#   board_browser.py BASE PROFILE_DIR PASSWORD SHOTS_DIR PARTY DEADLINE \
-#       CMD...
+#   board_browser.py BASE PROFILE_DIR PASSWORD SHOTS_DIR CAMPAIGN PARTY \
+#       DEADLINE CMD...
 #
 # PARTY/DEADLINE name the matrix cell to watch while CMD (heraldctl
-# submit ...) runs.  Exit 0 when the browser ran, 2 when it could not
+# submit ...) runs; CAMPAIGN/PARTY is also the unit page opened.  The
+# Selenium set-up is browser.py's.  Exit 0 when the browser ran, 2 when it could not
 # start, 1 when a step timed out.
 import os
 import subprocess
 import sys
 import time
 
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-TIMEOUT = 30
+from browser import TIMEOUT, console_errors, out, start
 VIEWS = ("timeline", "submissions", "incidents", "channels")
 
 # Run in the page: the lowest WCAG contrast ratio between the colour of
@@ -67,6 +65,25 @@ for (var i = 0; i < all.length; i++) {
 return [worst, what, n];
 """
 
+# axe-core (tests/integration/fixtures/axe/), injected into the page,
+# then run on the whole document: the violations of impact serious or
+# critical as "rule-id: target, target" strings, and how many rules
+# applied at all (so a run that checked nothing does not pass).
+AXE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                   "fixtures", "axe", "axe.min.js")
+AXE_RUN_JS = r"""
+var done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+  var bad = [];
+  r.violations.forEach(function (v) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') return;
+    bad.push(v.id + ': ' + v.nodes.map(function (n) {
+      return n.target.join(' '); }).join(', '));
+  });
+  done([bad, r.passes.length + r.violations.length]);
+}, function (e) { done([['axe failed: ' + e], 0]); });
+"""
+
 # Form controls a person fills in without a label (for=, aria-label or
 # an enclosing <label>); hidden inputs do not count.
 LABELS_JS = r"""
@@ -83,33 +100,13 @@ return bad.join(',');
 """
 
 
-def out(name, value):
-    print("%s=%s" % (name, str(value).replace("\n", " | ")), flush=True)
-
-
-def start(profile):
-    opts = Options()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-              "--disable-dev-shm-usage", "--disable-background-networking",
-              "--no-first-run", "--window-size=1280,900",
-              "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    svc = Service(executable_path="/usr/bin/chromedriver",
-                  log_path=profile + "/chromedriver.log")
-    d = webdriver.Chrome(service=svc, options=opts)
-    d.set_page_load_timeout(TIMEOUT)
-    d.set_script_timeout(TIMEOUT)
-    return d
-
-
-def console_errors(d, prefix):
-    errs = [e["message"] for e in d.get_log("browser")
-            if e.get("level") == "SEVERE"]
-    out(prefix + ".console_errors", len(errs))
-    for e in errs:
-        out(prefix + ".console", e)
+def accessibility(d, prefix, axe_src):
+    """Run axe-core on the page: PREFIX.axe (the serious and critical
+    violations, ";"-separated, empty when none) and PREFIX.axe_rules."""
+    d.execute_script(axe_src)
+    bad, rules = d.execute_async_script(AXE_RUN_JS)
+    out(prefix + ".axe", "; ".join(bad))
+    out(prefix + ".axe_rules", rules)
 
 
 def matrix(d):
@@ -122,7 +119,7 @@ def matrix(d):
     return ",".join(sorted(got))
 
 
-def report_view(d, base, view, shots):
+def report_view(d, base, view, shots, axe_src):
     d.get(base + "/board/" + view)
     WebDriverWait(d, TIMEOUT).until(
         lambda x: x.execute_script("return document.readyState") ==
@@ -142,6 +139,7 @@ def report_view(d, base, view, shots):
         .value_of_css_property("background-color"))
     d.save_screenshot(os.path.join(shots, "board-%s.png" % p))
     console_errors(d, p)
+    accessibility(d, p, axe_src)
 
 
 def live_update(d, base, party, deadline, cmd):
@@ -195,34 +193,41 @@ def overflow(d):
                             " document.documentElement.clientWidth")
 
 
+def viewport(d, width, height, scale):
+    """Make the page's viewport exactly WIDTH x HEIGHT CSS pixels (a
+    window's size would include the browser's own bars)."""
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": scale,
+        "mobile": False})
+
+
 def sizes(d, base, shots):
-    # A phone (WeChat's browser on a 390-wide screen).
-    d.set_window_size(390, 844)
+    # A phone (WeChat's browser on a 390 x 844 screen).
+    viewport(d, 390, 844, 1)
     d.get(base + "/board/submissions")
     out("phone.overflow", overflow(d))
     d.save_screenshot(os.path.join(shots, "board-phone.png"))
     # 200% zoom of a 1280-wide window: 640 CSS pixels at scale 2.
-    d.set_window_size(1280, 900)
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": 640, "height": 450, "deviceScaleFactor": 2,
-        "mobile": False})
+    viewport(d, 640, 450, 2)
     d.get(base + "/board/timeline")
     out("zoom200.overflow", overflow(d))
     d.save_screenshot(os.path.join(shots, "board-zoom200.png"))
-    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     # A 1080p wall screen.
-    d.set_window_size(1920, 1080)
+    viewport(d, 1920, 1080, 1)
     d.get(base + "/board/submissions")
     out("wall.overflow", overflow(d))
     d.save_screenshot(os.path.join(shots, "board-wall.png"))
-    d.set_window_size(1280, 900)
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def main():
-    base, profile, password, shots, party, deadline = sys.argv[1:7]
-    cmd = sys.argv[7:]
+    base, profile, password, shots, campaign, party, deadline = \
+        sys.argv[1:8]
+    cmd = sys.argv[8:]
+    with open(AXE, encoding="utf-8") as f:
+        axe_src = f.read()
     try:
-        d = start(profile)
+        d = start(profile, 1280, 900)
     except WebDriverException as e:
         print("cannot start Chromium: %s" % e.msg, file=sys.stderr)
         return 2
@@ -233,14 +238,16 @@ def main():
         out("login.unlabelled", d.execute_script(LABELS_JS))
         d.save_screenshot(os.path.join(shots, "board-login.png"))
         console_errors(d, "login")
+        accessibility(d, "login", axe_src)
         d.find_element(By.ID, "pw").send_keys(password)
         d.find_element(By.CSS_SELECTOR, "form.login button").click()
         WebDriverWait(d, TIMEOUT).until(
             lambda x: "/board/submissions" in x.current_url)
         out("login.after", d.current_url)
         for v in VIEWS:
-            report_view(d, base, v, shots)
-        report_view(d, base, "unit?campaign=c1&id=" + party, shots)
+            report_view(d, base, v, shots, axe_src)
+        report_view(d, base, "unit?campaign=%s&id=%s" % (campaign, party),
+                    shots, axe_src)
         live_update(d, base, party, deadline, cmd)
         sorting(d)
         sizes(d, base, shots)

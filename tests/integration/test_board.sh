@@ -8,12 +8,16 @@
 # step and 演练, taking charge), ETags with 304 on the live parts and the
 # JSON API, the login limiter, and 404 once the board is turned off.
 # Headless Chromium (board_browser.py) logs in through the form, opens
-# every view (no console error, lang, labels, headings, the WCAG contrast
-# of every text it renders, phone, 200% zoom and wall-screen widths),
-# saves a screenshot of each under tests/integration/board-shots/ in the
-# build tree, and sees a `heraldctl submit` change the open matrix
-# within 5 s without a reload; the matrix must equal what the store
-# holds, computed here from the store's rows and the config's facts.
+# every view (no console error, axe-core with no serious or critical
+# violation, lang, labels, headings, the WCAG contrast of every text it
+# renders, phone, 200% zoom and wall-screen widths), saves a screenshot
+# of each, for a person to look at, under tests/integration/board-shots/
+# in the build tree (_build/tests/integration/board-shots/board-VIEW.png,
+# kept after the run; `make clean` removes it), and sees a `heraldctl
+# submit` change the open matrix within 5 s without a reload; the matrix
+# must equal what the store holds, computed here from the store's rows
+# and the config's facts.  test_board_example.sh does the same on the
+# 2023 example under libfaketime.
 . "$top_srcdir/tests/integration/lib.sh"
 
 PY=/usr/bin/python3
@@ -130,6 +134,8 @@ cmp -s "$T/body" "$top_srcdir/core/api/board/board.js"
 is "$?" 0 "... byte for byte core/api/board/board.js, compiled in"
 code=$(http GET "$API/board/board.css")
 is "$code $(hdr Content-Type)" "200 text/css; charset=utf-8" "... and so is the stylesheet"
+code=$(http GET "$API/board/icon.svg")
+is "$code $(hdr Content-Type) $(grep -c '<svg' "$T/body")" "200 image/svg+xml 1" "... and the icon"
 
 # --- login --------------------------------------------------------------------
 code=$(http POST "$API/board/login" --data-urlencode "password=wrong password")
@@ -237,7 +243,7 @@ PY
 want_before=$(expect_matrix)
 rm -rf "$SHOTS"
 mkdir -p "$T/chrome" "$SHOTS"
-timeout 180 $PY "$BROWSER" "$API" "$T/chrome" "$PW" "$SHOTS" shangwu d1 \
+timeout 180 $PY "$BROWSER" "$API" "$T/chrome" "$PW" "$SHOTS" c1 shangwu d1 \
     "$CTL" -u "$API" -T api.token submit d1 c-wang >browser.out 2>browser.err
 brc=$?
 if [ "$brc" = 0 ]; then
@@ -248,6 +254,7 @@ else
 fi
 like "$(field browser.out login.url)" '/board/login$' "the browser is sent to the login form"
 is "$(field browser.out login.unlabelled)" "" "... whose password field has its label"
+is "$(field browser.out login.console_errors)" 0 "... with no console error (its icon is the board's, no /favicon.ico 404)"
 is "$(field browser.out login.after)" "$API/board/submissions" "... and lands on the matrix after logging in"
 for v in timeline submissions incidents channels unit; do
 	is "$(field browser.out $v.console_errors)" 0 "$v: no console error (no CSP violation, no failed load)"
@@ -262,6 +269,11 @@ for v in timeline submissions incidents channels unit; do
 	fi
 	is "$(field browser.out $v.css_applied)" "rgba(30, 58, 138, 1)" "$v: the stylesheet applied"
 	check "$v: a screenshot saved" [ -s "$SHOTS/board-$v.png" ]
+done
+for v in login timeline submissions incidents channels unit; do
+	n=$(field browser.out $v.axe_rules)
+	check "$v: axe-core ran its rules in the page (${n:-none} applied)" [ "${n:-0}" -ge 10 ]
+	is "$(field browser.out $v.axe)" "" "$v: axe-core finds no serious or critical violation"
 done
 is "$(field browser.out matrix.before)" "$want_before" "the matrix shows exactly the store's submissions"
 is "$(field browser.out live.before) $(field browser.out live.cmd_status)" "pending 0" "shangwu/d1 is 未报送, then heraldctl submit d1 c-wang"
