@@ -777,6 +777,13 @@ conf_dirname(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* The number of entries of list, 0 when it is absent. */
+static size_t
+conf_length(const config_setting_t *list)
+{
+	return list != NULL ? (size_t)config_setting_length(list) : 0;
+}
+
 static void
 conf_sections(struct conf_ctx *cx, config_t *cf)
 {
@@ -799,6 +806,8 @@ conf_sections(struct conf_ctx *cx, config_t *cf)
 	units = conf_get_groups(cx, root, "units", 0, top);
 	contacts = conf_get_groups(cx, root, "contacts", 0, top);
 	groups = conf_get_groups(cx, root, "groups", 0, top);
+	conf_party_index(cx, conf_length(units) + conf_length(contacts) +
+	    conf_length(groups));
 	if (units != NULL)
 		conf_units(cx, units);
 	if (contacts != NULL)
@@ -883,6 +892,7 @@ out:
 	free(cx.contact_src);
 	free(cx.group_src);
 	free(cx.group_stack);
+	conf_party_index_free(&cx);
 	free(cx.main_dir);
 	if (errs->n_errors > errors_before) {
 		if (keep && parsed)

@@ -13,6 +13,7 @@
 #define HERALD_CONF_INTERNAL_H
 
 #include <libconfig.h>
+#include <search.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,14 @@ struct conf_ctx {
 	 * range checks there would only repeat the error.  xmalloc'd. */
 	struct model_loc *overflows;
 	size_t n_overflows;
+	/* The ids of units, contacts and groups read so far (one namespace),
+	 * for the duplicate check: glibc's hash table, not a scan, or reading
+	 * 10,000 contacts costs 5e7 compares.  party_ids is hcreate_r'd and
+	 * parties (what each entry points to) xmalloc'd, both by
+	 * conf_party_index(), both freed by conf_party_index_free(). */
+	struct hsearch_data party_ids;
+	struct conf_party *parties;
+	size_t n_parties, max_parties;
 };
 
 /* conf_schema.c */
@@ -178,6 +187,10 @@ void conf_alertmanager(struct conf_ctx *cx, const config_setting_t *g);
 
 /* conf_people.c */
 void conf_channels(struct conf_ctx *cx, const config_setting_t *list);
+/* Room for n ids in the units/contacts/groups namespace; call once,
+ * before conf_units().  conf_party_index_free() is safe without it. */
+void conf_party_index(struct conf_ctx *cx, size_t n);
+void conf_party_index_free(struct conf_ctx *cx);
 void conf_units(struct conf_ctx *cx, const config_setting_t *list);
 void conf_contacts(struct conf_ctx *cx, const config_setting_t *list);
 void conf_groups(struct conf_ctx *cx, const config_setting_t *list);

@@ -189,43 +189,58 @@ conf_channels(struct conf_ctx *cx, const config_setting_t *list)
 		conf_channel(cx, config_setting_get_elem(list, i), i);
 }
 
-/* Which entry of the shared namespace has id; kind gets its name. */
-static const struct model_loc *
-conf_party_find(struct conf_ctx *cx, const char *id, const char **kind)
-{
-	struct model *m = cx->m;
+/* What an id of the shared namespace names: the kind and where it was
+ * written (the entry's loc, in the model's arrays, which never move). */
+struct conf_party {
+	const char *kind;
+	const struct model_loc *loc;
+};
 
-	for (size_t i = 0; i < m->n_units; i++)
-		if (strcmp(m->units[i].id, id) == 0) {
-			*kind = "unit";
-			return &m->units[i].loc;
-		}
-	for (size_t i = 0; i < m->n_contacts; i++)
-		if (strcmp(m->contacts[i].id, id) == 0) {
-			*kind = "contact";
-			return &m->contacts[i].loc;
-		}
-	for (size_t i = 0; i < m->n_groups; i++)
-		if (strcmp(m->groups[i].id, id) == 0) {
-			*kind = "group";
-			return &m->groups[i].loc;
-		}
-	return NULL;
+void
+conf_party_index(struct conf_ctx *cx, size_t n)
+{
+	/* hcreate_r's table does not grow: twice the room keeps it sparse. */
+	if (hcreate_r(2 * n + 16, &cx->party_ids) == 0)
+		abort();	/* ENOMEM, as xmalloc would */
+	cx->parties = xcalloc(n + 1, sizeof(*cx->parties));
+	cx->max_parties = n + 1;
 }
 
-/* Report id when a unit, contact or group already has it. */
+void
+conf_party_index_free(struct conf_ctx *cx)
+{
+	if (cx->parties != NULL)
+		hdestroy_r(&cx->party_ids);
+	free(cx->parties);
+	cx->parties = NULL;
+}
+
+/*
+ * Report id when a unit, contact or group already has it and return 1;
+ * otherwise record it as a kind's whose loc (filled in by the caller
+ * before the next call) is at *loc, and return 0.  id is borrowed for the
+ * load (libconfig's or the arena's string).
+ */
 static int
 conf_party_is_dup(struct conf_ctx *cx, const config_setting_t *g,
-    const char *id, const char *kind)
+    const char *id, const char *kind, const struct model_loc *loc)
 {
-	const struct model_loc *first;
-	const char *other;
+	ENTRY want = { (char *)id, NULL }, *found = NULL;
+	const struct conf_party *first;
 
-	if ((first = conf_party_find(cx, id, &other)) == NULL)
+	if (cx->n_parties == cx->max_parties)
+		abort();	/* conf_party_index() was told fewer */
+	want.data = &cx->parties[cx->n_parties];
+	if (hsearch_r(want, ENTER, &found, &cx->party_ids) == 0)
+		abort();	/* full: cannot happen with the room we asked */
+	if (found->data == want.data) {
+		cx->parties[cx->n_parties++] = (struct conf_party){ kind, loc };
 		return 0;
+	}
+	first = found->data;
 	conf_err(cx, config_setting_get_member(g, "id"), "duplicate id \"%s\" "
-	    "for a %s: already used by the %s at %s:%d", id, kind, other,
-	    first->file, first->line);
+	    "for a %s: already used by the %s at %s:%d", id, kind, first->kind,
+	    first->loc->file, first->loc->line);
 	return 1;
 }
 
@@ -247,7 +262,7 @@ conf_units(struct conf_ctx *cx, const config_setting_t *list)
 		conf_check_keys(cx, g, conf_unit_keys, what);
 		conf_get_string(cx, g, "name", 1, what, &u->name);
 		conf_get_string(cx, g, "region", 0, what, &u->region);
-		if (id == NULL || conf_party_is_dup(cx, g, id, "unit"))
+		if (id == NULL || conf_party_is_dup(cx, g, id, "unit", &u->loc))
 			continue;
 		u->id = id;
 		u->loc = conf_loc(cx, g);
@@ -440,7 +455,8 @@ conf_contacts(struct conf_ctx *cx, const config_setting_t *list)
 		conf_addresses(cx, g, what, owner, c);
 		conf_quiet(cx, g, what, &c->quiet);
 		conf_get_string(cx, g, "supervisor", 0, what, &text);
-		if (id == NULL || conf_party_is_dup(cx, g, id, "contact"))
+		if (id == NULL || conf_party_is_dup(cx, g, id, "contact",
+		    &c->loc))
 			continue;
 		c->id = id;
 		c->loc = conf_loc(cx, g);
@@ -653,7 +669,8 @@ conf_groups(struct conf_ctx *cx, const config_setting_t *list)
 		conf_check_keys(cx, g, conf_group_keys, what);
 		conf_get_string(cx, g, "title", 0, what, &gr->title);
 		members = conf_get_strings(cx, g, "members", 1, what, "ids");
-		if (id == NULL || conf_party_is_dup(cx, g, id, "group"))
+		if (id == NULL || conf_party_is_dup(cx, g, id, "group",
+		    &gr->loc))
 			continue;
 		gr->id = id;
 		gr->loc = conf_loc(cx, g);

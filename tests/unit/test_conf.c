@@ -253,6 +253,47 @@ test_errors_everywhere(void **state)
 	    "\"d\" (did you mean \"remind\"?)"));
 }
 
+/* Units, contacts and groups share one namespace: each repeat names the
+ * first holder of its id, whatever the kinds, and only the first counts. */
+static void
+test_duplicate_ids(void **state)
+{
+	struct cfix *f = *state;
+	char path[256], msg[256];
+
+	cfix_put(f, "d.conf", BASE
+	    "units = ( { id = \"u\"; name = \"U\"; },\n"	/* line 4 */
+	    "          { id = \"u\"; name = \"U2\"; } );\n"
+	    "contacts = ( { id = \"k\"; name = \"K\"; prefer = [ \"log\" ]; },\n"
+	    "             { id = \"k\"; name = \"K2\"; prefer = [ \"log\" ]; } );\n"
+	    "groups = ( { id = \"k\"; members = [ \"u\" ]; },\n"	/* line 8 */
+	    "           { id = \"g\"; members = [ \"k\" ]; },\n"
+	    "           { id = \"g\"; members = [ \"u\" ]; } );\n");
+	/* conf_load_check() keeps the model despite errors: the first of
+	 * each id is in it, the repeats are not.  f->m is the fixture's to
+	 * free. */
+	snprintf(path, sizeof(path), "%s/d.conf", f->dir);
+	f->m = conf_load_check(path, &f->errs);
+	assert_int_equal(f->errs.n_errors, 4);
+	snprintf(msg, sizeof(msg), "duplicate id \"u\" for a unit: already used "
+	    "by the unit at %s/d.conf:4", f->dir);
+	assert_true(cfix_has(f, "d.conf", 5, msg));
+	snprintf(msg, sizeof(msg), "duplicate id \"k\" for a contact: already "
+	    "used by the contact at %s/d.conf:6", f->dir);
+	assert_true(cfix_has(f, "d.conf", 7, msg));
+	snprintf(msg, sizeof(msg), "duplicate id \"k\" for a group: already used "
+	    "by the contact at %s/d.conf:6", f->dir);
+	assert_true(cfix_has(f, "d.conf", 8, msg));
+	snprintf(msg, sizeof(msg), "duplicate id \"g\" for a group: already used "
+	    "by the group at %s/d.conf:9", f->dir);
+	assert_true(cfix_has(f, "d.conf", 10, msg));
+	assert_non_null(f->m);
+	assert_int_equal(f->m->n_units, 1);
+	assert_int_equal(f->m->n_contacts, 1);
+	assert_string_equal(f->m->contacts[0].name, "K");
+	assert_int_equal(f->m->n_groups, 1);
+}
+
 static void
 test_syntax_in_include(void **state)
 {
@@ -709,6 +750,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_campaign, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_errors_everywhere, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_duplicate_ids, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_syntax_in_include, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_utf8_and_overflow, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_group_cycle, setup, teardown),
