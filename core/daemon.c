@@ -306,6 +306,24 @@ daemon_start(struct daemon *d)
 	d->notify = sdnotify_open(d->base);
 
 	/*
+	 * Signals first: a SIGTERM while the engine plans or the listener
+	 * opens is then a clean stop once the loop runs, not the default
+	 * action's death (exit 143; test_engine_misfire.sh 2 caught it).
+	 * The handlers run only from the loop, after the start succeeded.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_on_hup, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_on_term, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, daemon_on_term, d);
+	d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_on_usr1, d);
+	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    d->ev_usr1 == NULL || evsignal_add(d->ev_usr1, NULL) == -1 ||
+	    evsignal_add(d->ev_hup, NULL) == -1 ||
+	    evsignal_add(d->ev_term, NULL) == -1 ||
+	    evsignal_add(d->ev_int, NULL) == -1)
+		return -1;
+
+	/*
 	 * The model checked before the loop existed opened its channels in
 	 * check-only mode; open them for real now that there is a loop.
 	 */
@@ -329,18 +347,6 @@ daemon_start(struct daemon *d)
 		return -1;
 	d->state.started = time(NULL);
 	d->state.last_reload_ok = 0;
-
-	signal(SIGPIPE, SIG_IGN);
-	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_on_hup, d);
-	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_on_term, d);
-	d->ev_int = evsignal_new(d->base, SIGINT, daemon_on_term, d);
-	d->ev_usr1 = evsignal_new(d->base, SIGUSR1, daemon_on_usr1, d);
-	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
-	    d->ev_usr1 == NULL || evsignal_add(d->ev_usr1, NULL) == -1 ||
-	    evsignal_add(d->ev_hup, NULL) == -1 ||
-	    evsignal_add(d->ev_term, NULL) == -1 ||
-	    evsignal_add(d->ev_int, NULL) == -1)
-		return -1;
 	return 0;
 }
 
