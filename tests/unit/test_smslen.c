@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,10 +74,10 @@ test_worked_example(void **state)
 	/* The final 谢 (3 bytes) replaced by 🎉: 70 characters, 71 units. */
 	last = EXAMPLE + strlen(EXAMPLE) - 3;
 	assert_memory_equal(last, "谢", 3);
-	emoji = malloc(strlen(EXAMPLE) + 2);
-	assert_non_null(emoji);
-	memcpy(emoji, EXAMPLE, strlen(EXAMPLE) - 3);
-	strcpy(emoji + strlen(EXAMPLE) - 3, "🎉");
+	/* asprintf, not memcpy + strcpy: GCC at -O1 (the sanitizer build)
+	 * misjudges the copy's bounds and -Werror=array-bounds stops it. */
+	assert_true(asprintf(&emoji, "%.*s🎉", (int)(last - EXAMPLE),
+	    EXAMPLE) > 0);
 	assert_int_equal(smslen_measure(emoji, strlen(emoji), &l), 0);
 	assert_int_equal(l.chars, 70);
 	assert_int_equal(l.units, 71);
