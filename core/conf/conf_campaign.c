@@ -305,7 +305,8 @@ conf_deadlines(struct conf_ctx *cx, const config_setting_t *list,
 		free(inst);
 	}
 	c->deadlines = arena_alloc(cx->a, (n_v + 1) * sizeof(*c->deadlines));
-	memcpy(c->deadlines, v, n_v * sizeof(*v));
+	if (n_v > 0)	/* v is NULL then: memcpy's arguments must not be */
+		memcpy(c->deadlines, v, n_v * sizeof(*v));
 	c->n_deadlines = n_v;
 	free(v);
 	free(ids);
