@@ -258,6 +258,17 @@ test_errors_everywhere(void **state)
 static void
 test_duplicate_ids(void **state)
 {
+	/* Each repeat: its line, id and kind, and the first holder's. */
+	static const struct {
+		int line;
+		const char *id, *kind, *first;
+		int first_line;
+	} dups[] = {
+		{ 5, "u", "unit", "unit", 4 },
+		{ 7, "k", "contact", "contact", 6 },
+		{ 8, "k", "group", "contact", 6 },
+		{ 10, "g", "group", "group", 9 },
+	};
 	struct cfix *f = *state;
 	char path[256], msg[256];
 
@@ -275,18 +286,12 @@ test_duplicate_ids(void **state)
 	snprintf(path, sizeof(path), "%s/d.conf", f->dir);
 	f->m = conf_load_check(path, &f->errs);
 	assert_int_equal(f->errs.n_errors, 4);
-	snprintf(msg, sizeof(msg), "duplicate id \"u\" for a unit: already used "
-	    "by the unit at %s/d.conf:4", f->dir);
-	assert_true(cfix_has(f, "d.conf", 5, msg));
-	snprintf(msg, sizeof(msg), "duplicate id \"k\" for a contact: already "
-	    "used by the contact at %s/d.conf:6", f->dir);
-	assert_true(cfix_has(f, "d.conf", 7, msg));
-	snprintf(msg, sizeof(msg), "duplicate id \"k\" for a group: already used "
-	    "by the contact at %s/d.conf:6", f->dir);
-	assert_true(cfix_has(f, "d.conf", 8, msg));
-	snprintf(msg, sizeof(msg), "duplicate id \"g\" for a group: already used "
-	    "by the group at %s/d.conf:9", f->dir);
-	assert_true(cfix_has(f, "d.conf", 10, msg));
+	for (size_t i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+		snprintf(msg, sizeof(msg), "duplicate id \"%s\" for a %s: "
+		    "already used by the %s at %s/d.conf:%d", dups[i].id,
+		    dups[i].kind, dups[i].first, f->dir, dups[i].first_line);
+		assert_true(cfix_has(f, "d.conf", dups[i].line, msg));
+	}
 	assert_non_null(f->m);
 	assert_int_equal(f->m->n_units, 1);
 	assert_int_equal(f->m->n_contacts, 1);
