@@ -102,6 +102,12 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "lease_until = NULL, updated = ?7, last_detail = ?8 "
 	    "WHERE key = ?1 AND (state = 'pending' OR (state = 'inflight' "
 	    "AND (owner IS NULL OR owner = ?9)))",
+	[ST_RECORD_FINAL] = "UPDATE job_rows SET state = ?2, "
+	    "late = coalesce(?5, late), "
+	    "lateness_ms = coalesce(?6, lateness_ms), owner = NULL, "
+	    "lease_until = NULL, updated = ?7, last_detail = ?8 "
+	    "WHERE key = ?1 AND (state = 'pending' OR (state = 'inflight' "
+	    "AND (owner IS NULL OR owner = ?9)))",
 	[ST_SET_STATE] = "UPDATE job_rows SET state = ?2, owner = NULL, "
 	    "lease_until = NULL, updated = ?3, last_detail = ?4 "
 	    "WHERE key = ?1",
@@ -727,8 +733,18 @@ sq_connect(struct store *s, const char *where, struct sq **out)
 	memory = strcmp(where, ":memory:") == 0;
 	if (sq_create_private(s, where) == -1)
 		goto fail;
-	rc = sqlite3_open_v2(where, &q->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	/*
+	 * A connection is only ever used by the thread that opened it (the
+	 * loop's), so SQLite's own locks are pure cost: without
+	 * MEMSTATUS every sqlite3_malloc()/free() skips a global mutex, and
+	 * NOMUTEX drops the connection's (issue 17: 8-17 % of a launch's
+	 * samples were pthread_mutex_lock/unlock under SQLite).  The
+	 * config call only works before SQLite initialises; later opens
+	 * get SQLITE_MISUSE from it, which changes nothing.
+	 */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	rc = sqlite3_open_v2(where, &q->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		if (q->db == NULL)
 			store_seterr(s, "%s: cannot open store: out of memory",

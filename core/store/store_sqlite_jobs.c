@@ -263,13 +263,15 @@ sq_record(struct store *s, const char *key, const struct store_result *r)
 	detail = r->detail != NULL ? r->detail : default_detail[r->outcome];
 	if (sq_tx_begin(s, q, &outer) == -1)
 		return -1;
-	if ((st = sq_stmt(s, q, ST_RECORD)) == NULL)
+	if ((st = sq_stmt(s, q, to == JOB_PENDING ? ST_RECORD :
+	    ST_RECORD_FINAL)) == NULL)
 		goto fail;
 	sq_bind_key(st, 1, key);
 	sqlite3_bind_text(st, 2, job_state_name(to), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, r->outcome == STORE_RETRY);
-	if (r->outcome == STORE_RETRY || r->outcome == STORE_DEFER)
+	if (to == JOB_PENDING) {
+		sqlite3_bind_int(st, 3, r->outcome == STORE_RETRY);
 		sqlite3_bind_int64(st, 4, r->next_at);
+	}
 	if (r->outcome == STORE_DELIVERED) {
 		sqlite3_bind_int(st, 5, r->late != 0);
 		sqlite3_bind_int64(st, 6, r->lateness_ms);

@@ -1,0 +1,154 @@
+/*
+ * bench_record.c - the store's share of a launch (issue 17): claim a
+ * planned launch's jobs and record each as delivered, in the batches the
+ * dispatcher uses, into a fresh SQLite store.
+ *
+ *   bench_record CONFIG DBPATH [BATCH]
+ *
+ * CONFIG is a `genconf.sh launch N AT` config.  Plans it into DBPATH
+ * (removed first), claims every job 256 at a time as the scheduler does
+ * at the instant, then records them delivered BATCH (default 36: the
+ * outcomes per loop turn measured in a launch) per transaction, each
+ * batch committed with synchronous = FULL as the dispatcher's.  Prints
+ * microseconds per job for the claim and for the record, wall clock and
+ * this process's CPU (getrusage), so a change to the store's statements
+ * is measured without the network's noise.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "errlist.h"
+#include "model.h"
+#include "planner.h"
+#include "store.h"
+
+struct keys {
+	char **v;
+	size_t n, cap;
+};
+
+static double
+bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+bench_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int
+bench_put(void *arg, const struct job *j)
+{
+	return store_plan_put(arg, j);
+}
+
+/* store_job_fn: keep the claimed key (the job's strings are the call's). */
+static void
+bench_keep(void *arg, const struct job *j)
+{
+	struct keys *k = arg;
+
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 1024;
+		if ((k->v = realloc(k->v, k->cap * sizeof(*k->v))) == NULL)
+			abort();
+	}
+	if ((k->v[k->n++] = strdup(j->key)) == NULL)
+		abort();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct errlist errs = { 0 };
+	struct model *m;
+	struct store *st = NULL;
+	struct plan_counts pc;
+	struct store_plan_stats ps;
+	struct store_result r = { .outcome = STORE_DELIVERED };
+	struct keys k = { 0 };
+	char url[4096], err[256], wal[4200];
+	size_t got, i, batch = 36;
+	double t0, c0;
+
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: bench_record CONFIG DBPATH [BATCH]\n");
+		return 2;
+	}
+	if (argc == 4)
+		batch = strtoul(argv[3], NULL, 10);
+	if ((m = conf_load(argv[1], &errs)) == NULL) {
+		errlist_print(&errs, stderr);
+		return 1;
+	}
+	unlink(argv[2]);
+	snprintf(wal, sizeof(wal), "%s-wal", argv[2]);
+	unlink(wal);
+	snprintf(url, sizeof(url), "sqlite:%s", argv[2]);
+	if (store_open(url, "bench", &st, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (store_plan_begin(st) == -1 ||
+	    plan_model(m, bench_put, st, &pc) == -1 ||
+	    store_plan_end(st, &ps) == -1) {
+		fprintf(stderr, "plan: %s\n", store_error(st));
+		return 1;
+	}
+
+	t0 = bench_now();
+	c0 = bench_cpu();
+	do {
+		if (store_claim(st, INT64_MAX / 2, INT64_MAX / 2, 256, NULL, 0,
+		    INT64_MAX / 2, bench_keep, &k, &got) == -1) {
+			fprintf(stderr, "claim: %s\n", store_error(st));
+			return 1;
+		}
+	} while (got > 0);
+	printf("claim   %6zu jobs  %6.1f us/job wall  %6.1f us/job cpu\n",
+	    k.n, (bench_now() - t0) * 1e6 / (double)k.n,
+	    (bench_cpu() - c0) * 1e6 / (double)k.n);
+
+	t0 = bench_now();
+	c0 = bench_cpu();
+	for (i = 0; i < k.n; i++) {
+		if (i % batch == 0 && store_begin(st) == -1)
+			goto fail;
+		r.at = (int64_t)time(NULL) * 1000;
+		if (store_record(st, k.v[i], &r) == -1)
+			goto fail;
+		if ((i + 1) % batch == 0 || i + 1 == k.n)
+			if (store_commit(st) == -1)
+				goto fail;
+	}
+	printf("record  %6zu jobs  %6.1f us/job wall  %6.1f us/job cpu  "
+	    "(batches of %zu)\n", k.n, (bench_now() - t0) * 1e6 / (double)k.n,
+	    (bench_cpu() - c0) * 1e6 / (double)k.n, batch);
+
+	for (i = 0; i < k.n; i++)
+		free(k.v[i]);
+	free(k.v);
+	store_close(st);
+	model_free(m);
+	errlist_clear(&errs);
+	return 0;
+fail:
+	fprintf(stderr, "record: %s\n", store_error(st));
+	return 1;
+}
