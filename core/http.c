@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -42,8 +43,8 @@ struct http_client {
 	CURLM *multi;
 	struct event *timer;
 	struct http_req *reqs;		/* outstanding, doubly linked */
-	struct http_sock *socks;	/* watched, doubly linked */
-	struct http_sock *spare;	/* unwatched, kept for reuse (next) */
+	struct http_sock **socks;	/* by descriptor; NULL: never watched */
+	size_t n_socks;
 	size_t n_reqs;
 	size_t max_conns;		/* CURLMOPT_MAXCONNECTS set so far */
 	CURL **easy_spare;		/* reset handles kept for reuse */
@@ -51,12 +52,31 @@ struct http_client {
 	int closing;
 };
 
-/* One watched socket; curl_multi_assign() keeps it for libcurl. */
+/*
+ * The watcher of one connection's socket, found by descriptor.  libcurl
+ * stops watching a connection each time it goes back to the cache and
+ * watches it again when the next request takes it; deleting the event
+ * and adding it again cost two epoll_ctl() calls a request, 1.8 of the
+ * 7 system calls of a delivery (issue 17).  So a watcher libcurl lets
+ * go of stays registered for reading ("parked"): the next request on
+ * the connection, which waits for its answer, finds it as it wants it.
+ * A parked socket that turns readable was closed or spoke out of turn:
+ * it is unwatched then, and libcurl's own check before reusing a
+ * connection finds it dead.  Only connections are parked (marked by
+ * CURLOPT_SOCKOPTFUNCTION when libcurl opens them), because libcurl
+ * closes them through CURLOPT_CLOSESOCKETFUNCTION, which unwatches the
+ * socket first: no event outlives its descriptor.  Other sockets it
+ * asks us to watch (the threaded resolver's) it closes itself, so they
+ * are unwatched as soon as it lets go of them.
+ */
 struct http_sock {
 	struct http_client *hc;
 	curl_socket_t fd;
-	struct event *ev;
-	struct http_sock *prev, *next;
+	struct event *ev;	/* NULL until first watched */
+	short kind;		/* what ev is registered for, when pending */
+	unsigned pending:1;	/* ev is added to the loop */
+	unsigned parked:1;	/* libcurl does not watch it now */
+	unsigned conn:1;	/* a connection libcurl opened, not closed */
 };
 
 struct http_req {
@@ -78,6 +98,8 @@ struct http_req {
 
 	struct http_req *prev, *next;
 };
+
+static void http_on_event(evutil_socket_t fd, short what, void *arg);
 
 /*
  * Easy handles are reused: curl_easy_init() and curl_easy_cleanup() were
@@ -127,47 +149,65 @@ http_req_free(struct http_req *r)
 	free(r);
 }
 
-/* Take hs off the watched list; its event, if any, is no longer pending. */
+/* Stop watching hs (libcurl's or parked). */
 static void
-http_sock_unlink(struct http_sock *hs)
+http_sock_unwatch(struct http_sock *hs)
 {
-	struct http_client *hc = hs->hc;
-
-	if (hs->prev != NULL)
-		hs->prev->next = hs->next;
-	else
-		hc->socks = hs->next;
-	if (hs->next != NULL)
-		hs->next->prev = hs->prev;
-	hs->prev = hs->next = NULL;
-	if (hs->ev != NULL)
+	if (hs->pending)
 		event_del(hs->ev);
+	hs->pending = 0;
+	hs->parked = 0;
 }
 
-/* Unlinked hs and its event are freed. */
-static void
-http_sock_free(struct http_sock *hs)
+/* hs's watcher for kind (EV_READ and/or EV_WRITE), added; 0 or -1. */
+static int
+http_sock_watch(struct http_sock *hs, short kind)
 {
-	if (hs->ev != NULL)
+	hs->parked = 0;
+	if (hs->pending && hs->kind == kind)
+		return 0;
+	http_sock_unwatch(hs);
+	/* An event not pending may be assigned again (libevent's rule). */
+	if (hs->ev == NULL)
+		hs->ev = event_new(hs->hc->base, hs->fd, kind | EV_PERSIST,
+		    http_on_event, hs);
+	else if (event_assign(hs->ev, hs->hc->base, hs->fd, kind | EV_PERSIST,
+	    http_on_event, hs) == -1) {
 		event_free(hs->ev);
-	free(hs);
+		hs->ev = NULL;
+	}
+	if (hs->ev == NULL || event_add(hs->ev, NULL) == -1)
+		return -1;
+	hs->kind = kind;
+	hs->pending = 1;
+	return 0;
 }
 
-/*
- * libcurl stops watching a connection each time it goes back to the cache
- * and watches it again when the next request takes it: a watcher per
- * request.  Keep the watcher and its event for the next socket instead of
- * freeing them (no malloc/free per request; bounded by the connections
- * watched at once).
- */
-static void
-http_sock_retire(struct http_sock *hs)
+/* The watcher of fd, made when absent; NULL when fd is out of range. */
+static struct http_sock *
+http_sock_of(struct http_client *hc, curl_socket_t fd)
 {
-	struct http_client *hc = hs->hc;
+	struct http_sock *hs;
+	size_t n;
 
-	http_sock_unlink(hs);
-	hs->next = hc->spare;
-	hc->spare = hs;
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= hc->n_socks) {
+		n = hc->n_socks ? hc->n_socks : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		hc->socks = xrealloc(hc->socks, n * sizeof(*hc->socks));
+		memset(hc->socks + hc->n_socks, 0,
+		    (n - hc->n_socks) * sizeof(*hc->socks));
+		hc->n_socks = n;
+	}
+	if ((hs = hc->socks[fd]) == NULL) {
+		hs = xcalloc(1, sizeof(*hs));
+		hs->hc = hc;
+		hs->fd = fd;
+		hc->socks[fd] = hs;
+	}
+	return hs;
 }
 
 static void
@@ -316,9 +356,14 @@ http_check_done(struct http_client *hc)
 static void
 http_on_event(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_client *hc = arg;
+	struct http_sock *hs = arg;
+	struct http_client *hc = hs->hc;
 	int action = 0, running;
 
+	if (hs->parked) {
+		http_sock_unwatch(hs);
+		return;
+	}
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
@@ -361,51 +406,60 @@ http_on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 {
 	struct http_client *hc = arg;
 	struct http_sock *hs = sockp;
-	short kind;
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (hs != NULL) {
 			curl_multi_assign(hc->multi, s, NULL);
-			http_sock_retire(hs);
+			/* Parked as it is when it waits for reading, the way
+			 * the next request will want it; else unwatched. */
+			if (hs->conn && hs->pending && hs->kind == EV_READ)
+				hs->parked = 1;
+			else
+				http_sock_unwatch(hs);
 		}
 		return 0;
 	}
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
 	if (hs == NULL) {
-		if ((hs = hc->spare) != NULL)
-			hc->spare = hs->next;
-		else {
-			hs = xcalloc(1, sizeof(*hs));
-			hs->hc = hc;
-		}
-		hs->fd = s;
-		hs->prev = NULL;
-		hs->next = hc->socks;
-		if (hc->socks != NULL)
-			hc->socks->prev = hs;
-		hc->socks = hs;
-		if (curl_multi_assign(hc->multi, s, hs) != CURLM_OK) {
-			http_sock_retire(hs);
+		if ((hs = http_sock_of(hc, s)) == NULL)
 			return -1;
-		}
-	} else
-		event_del(hs->ev);
-	/* An event not pending may be assigned again (libevent's rule). */
-	if (hs->ev == NULL)
-		hs->ev = event_new(hc->base, s, kind, http_on_event, hc);
-	else if (event_assign(hs->ev, hc->base, s, kind, http_on_event,
-	    hc) == -1) {
-		event_free(hs->ev);
-		hs->ev = NULL;
+		if (curl_multi_assign(hc->multi, s, hs) != CURLM_OK)
+			return -1;
 	}
-	if (hs->ev == NULL || event_add(hs->ev, NULL) == -1) {
+	if (http_sock_watch(hs, (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0))) == -1) {
 		curl_multi_assign(hc->multi, s, NULL);
-		http_sock_retire(hs);
+		http_sock_unwatch(hs);
 		return -1;
 	}
 	return 0;
+}
+
+/* CURLOPT_SOCKOPTFUNCTION: s is a connection libcurl just opened. */
+static int
+http_on_open(void *arg, curl_socket_t s, curlsocktype purpose)
+{
+	struct http_sock *hs;
+
+	(void)purpose;
+	if ((hs = http_sock_of(arg, s)) != NULL)
+		hs->conn = 1;
+	return CURL_SOCKOPT_OK;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: no watcher outlives its descriptor. */
+static int
+http_on_close(void *arg, curl_socket_t s)
+{
+	struct http_client *hc = arg;
+	struct http_sock *hs;
+
+	if (s >= 0 && (size_t)s < hc->n_socks &&
+	    (hs = hc->socks[s]) != NULL) {
+		http_sock_unwatch(hs);
+		hs->conn = 0;
+	}
+	return close(s);
 }
 
 int
@@ -557,6 +611,10 @@ http_client_start(struct http_client *hc,
 	HTTP_SET(CURLOPT_WRITEDATA, r);
 	HTTP_SET(CURLOPT_HEADERFUNCTION, http_on_header);
 	HTTP_SET(CURLOPT_HEADERDATA, r);
+	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_on_open);
+	HTTP_SET(CURLOPT_SOCKOPTDATA, hc);
+	HTTP_SET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
+	HTTP_SET(CURLOPT_CLOSESOCKETDATA, hc);
 	if (r->ca_file != NULL)
 		HTTP_SET(CURLOPT_CAINFO, r->ca_file);
 	if (strcmp(r->method, "GET") == 0)
@@ -607,6 +665,7 @@ http_client_free(struct http_client *hc)
 	struct herald_http_response resp;
 	struct http_sock *hs;
 	struct http_req *r;
+	size_t i;
 
 	if (hc == NULL)
 		return;
@@ -629,14 +688,14 @@ http_client_free(struct http_client *hc)
 	 * sockets removed depends on the libcurl version, so free the rest.
 	 */
 	curl_multi_cleanup(hc->multi);
-	while ((hs = hc->socks) != NULL) {
-		http_sock_unlink(hs);
-		http_sock_free(hs);
+	for (i = 0; i < hc->n_socks; i++) {
+		if ((hs = hc->socks[i]) == NULL)
+			continue;
+		if (hs->ev != NULL)
+			event_free(hs->ev);
+		free(hs);
 	}
-	while ((hs = hc->spare) != NULL) {
-		hc->spare = hs->next;
-		http_sock_free(hs);
-	}
+	free(hc->socks);
 	event_free(hc->timer);
 	free(hc);
 }

@@ -3,7 +3,8 @@
  * on loopback, served from the same event loop: bodies and headers both
  * ways, 429 with Retry-After, timeouts, refused connections, connection
  * reuse (one after the other, and rounds of requests at once that drain
- * the client in between), 50 requests at once, and cancellation when the
+ * the client in between), idle connections the server closes, 50
+ * requests at once, and cancellation when the
  * client is freed.
  */
 #include "unit.h"
@@ -372,6 +373,60 @@ test_reuse_rounds(void **state)
 	assert_int_equal(f->srv->n_accepted, ROUND);
 }
 
+/* on_deadline's twin that only raises a flag (the loop runs ONCE). */
+static void
+on_flag(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(int *)arg = 1;
+}
+
+/*
+ * A connection back in the cache stays watched for reading (a watcher
+ * per request cost two epoll_ctl() calls a delivery).  When the server
+ * closes such idle connections, the loop sees each close once and stops
+ * watching it, with no busy loop on the readable end; the next round
+ * opens fresh connections (their descriptors often those of the closed
+ * ones) and the round after reuses those.
+ */
+static void
+test_peer_closes_idle(void **state)
+{
+	struct fixture *f = *state;
+	struct result r[ROUND];
+	struct timeval tv = { 2, 500000 };
+	struct event *ev;
+	int i, k, remaining, done = 0, turns = 0;
+
+	evhttp_set_timeout(f->srv->http, 1);
+	for (k = 0; k < 3; k++) {
+		remaining = ROUND;
+		for (i = 0; i < ROUND; i++)
+			start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
+		run_until(f->base, &remaining, 5000);
+		assert_int_equal(remaining, 0);
+		for (i = 0; i < ROUND; i++)
+			assert_int_equal(r[i].status, 200);
+		assert_int_equal(f->srv->n_accepted, k < 2 ? (k + 1) * ROUND :
+		    2 * ROUND);
+		if (k != 0)
+			continue;
+		/* Idle past the server's 1 s timeout: it closes all 16. */
+		ev = evtimer_new(f->base, on_flag, &done);
+		assert_non_null(ev);
+		evtimer_add(ev, &tv);
+		while (!done && turns < 100000) {
+			event_base_loop(f->base, EVLOOP_ONCE);
+			turns++;
+		}
+		event_free(ev);
+		/* A spinning loop turns hundreds of thousands of times. */
+		assert_in_range(turns, 1, 100);
+	}
+	assert_int_equal(f->srv->n_requests, 3 * ROUND);
+}
+
 static void
 test_429_retry_after(void **state)
 {
@@ -545,6 +600,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_post_200, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse_rounds, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_peer_closes_idle, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_429_retry_after, setup, teardown),
 	cmocka_unit_test(test_parse_retry_after),
 	cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
