@@ -43,12 +43,6 @@ webhook_part_max(enum webhook_flavour f, int markdown)
 	}
 }
 
-static json_t *
-payload_str(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 static const char *
 payload_title(const struct herald_message *m)
 {
@@ -59,27 +53,138 @@ payload_title(const struct herald_message *m)
 	return "通知";
 }
 
-/* Caller owns the result. */
-static json_t *
+/*
+ * The generic body is written straight into a buffer instead of built as
+ * a jansson object and dumped: json_pack() and json_dumps() were 8 % of a
+ * launch's CPU (13 values, the object's hash table, then the dump), for
+ * a flat object whose keys never change.  Strings are escaped exactly as
+ * json_dumps(JSON_COMPACT) escapes them, and one that is not UTF-8 fails
+ * the body as json_string() would (test_webhook_sign compares the bytes
+ * with jansson's).
+ */
+
+/* Length of the UTF-8 sequence at s (at most n bytes); 0 if invalid:
+ * overlong, a surrogate, past U+10FFFF or cut short (RFC 3629). */
+static size_t
+payload_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], cp;
+	size_t k, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (k > n)
+		return 0;
+	for (i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return k;
+}
+
+/* "s" as a JSON string (null for NULL); -1 when s is not UTF-8. */
+static int
+pbuf_str(struct plugin_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, run, k;
+	char esc[8];
+
+	if (s == NULL) {
+		plugin_buf_add(b, "null", 4);
+		return 0;
+	}
+	plugin_buf_add(b, "\"", 1);
+	for (i = run = 0; i < n; i += k) {
+		if ((k = payload_utf8_len(u + i, n - i)) == 0)
+			return -1;
+		if (k > 1 || (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\'))
+			continue;
+		plugin_buf_add(b, s + run, i - run);
+		run = i + 1;
+		switch (u[i]) {
+		case '"':  plugin_buf_add(b, "\\\"", 2); break;
+		case '\\': plugin_buf_add(b, "\\\\", 2); break;
+		case '\b': plugin_buf_add(b, "\\b", 2); break;
+		case '\f': plugin_buf_add(b, "\\f", 2); break;
+		case '\n': plugin_buf_add(b, "\\n", 2); break;
+		case '\r': plugin_buf_add(b, "\\r", 2); break;
+		case '\t': plugin_buf_add(b, "\\t", 2); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", u[i]);
+			plugin_buf_add(b, esc, 6);
+			break;
+		}
+	}
+	plugin_buf_add(b, s + run, n - run);
+	plugin_buf_add(b, "\"", 1);
+	return 0;
+}
+
+/* ,"key": then a string or null; -1 when v is not UTF-8. */
+static int
+pbuf_member(struct plugin_buf *b, const char *key, const char *v, size_t n)
+{
+	plugin_buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+	plugin_buf_add(b, key, strlen(key));
+	plugin_buf_add(b, "\":", 2);
+	return pbuf_str(b, v, v != NULL ? n : 0);
+}
+
+#define PBUF_MEMBER(b, key, v) pbuf_member((b), (key), (v), \
+	(v) != NULL ? strlen(v) : 0)
+
+/* Caller owns the result; NULL when a string is not UTF-8. */
+static char *
 payload_generic(const struct webhook_part *p)
 {
 	const struct herald_message *m = p->msg;
+	struct plugin_buf b = { 0 };
+	char num[96];
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:I, s:i}",
-	    "key", payload_str(m->key),
-	    "kind", payload_str(m->kind),
-	    "campaign", payload_str(m->campaign),
-	    "item", payload_str(m->item),
-	    "title", payload_str(m->item_title),
-	    "contact", payload_str(m->contact),
-	    "contact_name", payload_str(m->contact_name),
-	    "subject", payload_str(m->subject),
-	    "body", json_stringn(p->text, p->text_len),
-	    "due", m->item_due != 0 ? json_integer(m->item_due) : json_null(),
-	    "ack_url", payload_str(m->ack_url),
-	    "job_due", (json_int_t)m->due,
-	    "attempt", (int)m->attempt);
+	plugin_buf_add(&b, "{", 1);
+	if (PBUF_MEMBER(&b, "key", m->key) == -1 ||
+	    PBUF_MEMBER(&b, "kind", m->kind) == -1 ||
+	    PBUF_MEMBER(&b, "campaign", m->campaign) == -1 ||
+	    PBUF_MEMBER(&b, "item", m->item) == -1 ||
+	    PBUF_MEMBER(&b, "title", m->item_title) == -1 ||
+	    PBUF_MEMBER(&b, "contact", m->contact) == -1 ||
+	    PBUF_MEMBER(&b, "contact_name", m->contact_name) == -1 ||
+	    PBUF_MEMBER(&b, "subject", m->subject) == -1 ||
+	    pbuf_member(&b, "body", p->text, p->text_len) == -1) {
+		free(b.s);
+		return NULL;
+	}
+	if (m->item_due != 0)
+		snprintf(num, sizeof(num), ",\"due\":%lld",
+		    (long long)m->item_due);
+	else
+		snprintf(num, sizeof(num), ",\"due\":null");
+	plugin_buf_add(&b, num, strlen(num));
+	if (PBUF_MEMBER(&b, "ack_url", m->ack_url) == -1) {
+		free(b.s);
+		return NULL;
+	}
+	snprintf(num, sizeof(num), ",\"job_due\":%lld,\"attempt\":%d}",
+	    (long long)m->due, (int)m->attempt);
+	plugin_buf_add(&b, num, strlen(num));
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
 }
 
 /* Does c end a URL in running text (a space, Chinese, a bracket)? */
@@ -352,17 +457,16 @@ webhook_payload(enum webhook_flavour f, const struct webhook_part *p)
 	char *s;
 
 	switch (f) {
+	case WEBHOOK_GENERIC:
+		return payload_generic(p);
 	case WEBHOOK_WECOM:
 		j = payload_wecom(p);
 		break;
 	case WEBHOOK_DINGTALK:
 		j = payload_dingtalk(p);
 		break;
-	case WEBHOOK_FEISHU:
-		j = payload_feishu(p);
-		break;
 	default:
-		j = payload_generic(p);
+		j = payload_feishu(p);
 		break;
 	}
 	if (j == NULL)

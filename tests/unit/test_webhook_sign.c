@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "payload.h"
 #include "sign.h"
 
@@ -248,6 +250,104 @@ test_payload_feishu_signed(void **state)
 	free(s);
 }
 
+/* The generic body as jansson builds it: the expectation. */
+static char *
+jansson_generic(const struct webhook_part *p)
+{
+	const struct herald_message *m = p->msg;
+#define JS(v) ((v) != NULL ? json_string(v) : json_null())
+	json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:I, s:i}", "key", JS(m->key), "kind", JS(m->kind),
+	    "campaign", JS(m->campaign), "item", JS(m->item),
+	    "title", JS(m->item_title), "contact", JS(m->contact),
+	    "contact_name", JS(m->contact_name), "subject", JS(m->subject),
+	    "body", json_stringn(p->text, p->text_len),
+	    "due", m->item_due != 0 ? json_integer(m->item_due) : json_null(),
+	    "ack_url", JS(m->ack_url), "job_due", (json_int_t)m->due,
+	    "attempt", (int)m->attempt);
+#undef JS
+	char *s;
+
+	if (j == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+/*
+ * The generic body is written without jansson: byte for byte what
+ * json_pack + json_dumps(JSON_COMPACT) gave, for quotes, backslashes,
+ * every control character, DEL, slashes, CJK, a 4-byte emoji, a NUL
+ * inside the body, absent fields; and no body for text that is not
+ * UTF-8, as json_string() refuses it.
+ */
+static void
+test_payload_generic_bytes(void **state)
+{
+	static const char *const texts[] = {
+		"请于1月2日前提交材料。",
+		"say \"hi\" \\ back/slash\x7f",
+		"tab\there\nnew\rline\b\f\x01\x1f end",
+		"emoji \xf0\x9f\x8e\x89 and \xe2\x80\xa8 sep",
+		"",
+	};
+	static const char *const bad[] = {
+		"\xc0\x80",		/* overlong NUL */
+		"\xed\xa0\x80",		/* a surrogate */
+		"\xf4\x90\x80\x80",	/* past U+10FFFF */
+		"cut \xe4\xb8",		/* cut short */
+		"\xff",
+		"\xe0\x9f\xbf",		/* overlong 3-byte */
+		"\xf0\x8f\xbf\xbf",	/* overlong 4-byte */
+	};
+	struct herald_message m = { .key = "6f1c2a9e-8a43-4c55-9b1e-0d3f5c7a2b11",
+	    .kind = "launch-go", .campaign = "xfcjy-2023", .item = "launch",
+	    .item_title = "启动仪式 \"开幕\"", .item_due = 1693526400,
+	    .contact = "c1", .contact_name = "王科长\t(联络员)",
+	    .subject = NULL, .ack_url = "https://ack.example/a?k=1&x=/y",
+	    .due = 1693522800, .attempt = 3 };
+	struct webhook_part p = { .msg = &m };
+	char *got, *want, nul_body[] = "a\0b";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		p.text = texts[i];
+		p.text_len = strlen(texts[i]);
+		m.item_due = i % 2 ? 0 : 1693526400;
+		m.subject = i % 2 ? texts[i] : NULL;
+		want = jansson_generic(&p);
+		got = webhook_payload(WEBHOOK_GENERIC, &p);
+		assert_non_null(want);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		free(got);
+		free(want);
+	}
+	p.text = nul_body;
+	p.text_len = 3;
+	want = jansson_generic(&p);
+	got = webhook_payload(WEBHOOK_GENERIC, &p);
+	assert_non_null(strstr(got, "\"body\":\"a\\u0000b\""));
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p.text = bad[i];
+		p.text_len = strlen(bad[i]);
+		assert_null(jansson_generic(&p));
+		assert_null(webhook_payload(WEBHOOK_GENERIC, &p));
+		/* In any string field, not only the body. */
+		p.text = "ok";
+		p.text_len = 2;
+		m.contact_name = bad[i];
+		assert_null(webhook_payload(WEBHOOK_GENERIC, &p));
+		m.contact_name = "王科长";
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_feishu_vectors),
 	cmocka_unit_test(test_dingtalk_vectors),
@@ -256,6 +356,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split),
 	cmocka_unit_test(test_classify),
 	cmocka_unit_test(test_payload_feishu_signed),
+	cmocka_unit_test(test_payload_generic_bytes),
 };
 
 UNIT_MAIN(tests)
