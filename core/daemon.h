@@ -33,8 +33,9 @@ struct daemon {
 
 	/*
 	 * The config checked by daemon_load(), its channels opened in
-	 * check-only mode; owned; NULL once daemon_start() opened the one the
-	 * engine runs (daemon_model() finds either).
+	 * check-only mode; owned; NULL once daemon_start() has taken its
+	 * model for the engine, with channels opened for real
+	 * (daemon_model() finds either).
 	 */
 	struct generation *checked;
 	struct engine *engine;		/* owned; NULL before daemon_start() */
@@ -68,7 +69,8 @@ unsigned daemon_generation(const struct daemon *d);
  */
 int daemon_load(struct daemon *d, struct errlist *errs);
 
-/* Create the loop and the signal events.  Returns 0 or -1. */
+/* Create the loop and the signal events, and start the engine on the
+ * model daemon_load() checked.  Returns 0 or -1. */
 int daemon_start(struct daemon *d);
 
 /* Run the loop until SIGTERM/SIGINT have drained in-flight sends.

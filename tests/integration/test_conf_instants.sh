@@ -192,6 +192,10 @@ if wait_listen "$T/yr.log"; then
 else
 	not_ok "the daemon with the warning starts and listens" "$(cat "$T/yr.log")"
 fi
+# The model checked is the one started (not loaded again): its warning
+# still reaches the log at the start, as a second load's did.
+is "$(grep -cF "start: $want" "$T/yr.log")" 1 \
+    "the start logs the config's warning once"
 status=$(curl -s "$API/v1/status")
 is "$(printf '%s' "$status" | python3 -c 'import sys, json
 print("\n".join(json.load(sys.stdin)["last_reload"]["warnings"]))')" "$want" \
