@@ -11,8 +11,9 @@
  * outcomes per loop turn measured in a launch) per transaction, each
  * batch committed with synchronous = FULL as the dispatcher's.  Prints
  * microseconds per job for the claim and for the record, wall clock and
- * this process's CPU (getrusage), so a change to the store's statements
- * is measured without the network's noise.
+ * this process's CPU (getrusage), and write system calls per job (each
+ * WAL frame is one pwrite: pages written), so a change to the store's
+ * statements is measured without the network's noise.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,24 @@ bench_cpu(void)
 	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Write system calls so far (/proc/self/io syscw): WAL frames are one
+ * pwrite each, so this counts the pages a phase wrote. */
+static long
+bench_syscw(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	long v = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "syscw: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 static int
 bench_put(void *arg, const struct job *j)
 {
@@ -86,6 +105,7 @@ main(int argc, char **argv)
 	char url[4096], err[256], wal[4200];
 	size_t got, i, batch = 36;
 	double t0, c0;
+	long w0;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: bench_record CONFIG DBPATH [BATCH]\n");
@@ -114,6 +134,7 @@ main(int argc, char **argv)
 
 	t0 = bench_now();
 	c0 = bench_cpu();
+	w0 = bench_syscw();
 	do {
 		if (store_claim(st, INT64_MAX / 2, INT64_MAX / 2, 256, NULL, 0,
 		    INT64_MAX / 2, bench_keep, &k, &got) == -1) {
@@ -121,12 +142,14 @@ main(int argc, char **argv)
 			return 1;
 		}
 	} while (got > 0);
-	printf("claim   %6zu jobs  %6.1f us/job wall  %6.1f us/job cpu\n",
-	    k.n, (bench_now() - t0) * 1e6 / (double)k.n,
-	    (bench_cpu() - c0) * 1e6 / (double)k.n);
+	printf("claim   %6zu jobs  %6.1f us/job wall  %6.1f us/job cpu  "
+	    "%5.2f writes/job\n", k.n, (bench_now() - t0) * 1e6 / (double)k.n,
+	    (bench_cpu() - c0) * 1e6 / (double)k.n,
+	    (double)(bench_syscw() - w0) / (double)k.n);
 
 	t0 = bench_now();
 	c0 = bench_cpu();
+	w0 = bench_syscw();
 	for (i = 0; i < k.n; i++) {
 		if (i % batch == 0 && store_begin(st) == -1)
 			goto fail;
@@ -138,8 +161,10 @@ main(int argc, char **argv)
 				goto fail;
 	}
 	printf("record  %6zu jobs  %6.1f us/job wall  %6.1f us/job cpu  "
-	    "(batches of %zu)\n", k.n, (bench_now() - t0) * 1e6 / (double)k.n,
-	    (bench_cpu() - c0) * 1e6 / (double)k.n, batch);
+	    "%5.2f writes/job  (batches of %zu)\n", k.n,
+	    (bench_now() - t0) * 1e6 / (double)k.n,
+	    (bench_cpu() - c0) * 1e6 / (double)k.n,
+	    (double)(bench_syscw() - w0) / (double)k.n, batch);
 
 	for (i = 0; i < k.n; i++)
 		free(k.v[i]);
