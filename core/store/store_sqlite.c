@@ -66,6 +66,11 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_GEN_SET] = "UPDATE meta SET value = ?1 WHERE name = 'plan_gen'",
 	[ST_PLAN_GET] = "SELECT id, state, due, plan_gen IS NULL, "
 	    "plan_cancelled IS NOT NULL FROM job_rows WHERE key = ?1",
+	/* The same, at a guessed id: no row when the key is not there. */
+	[ST_PLAN_GET_AT] = "SELECT id, state, due, plan_gen IS NULL, "
+	    "plan_cancelled IS NOT NULL FROM job_rows WHERE id = ?2 "
+	    "AND key = ?1",
+	[ST_PLAN_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM job_rows)",
 	[ST_INSERT] = "INSERT OR IGNORE INTO job_rows (key, kind, priority, "
 	    "campaign, item, offset_s, contact, channel, due, next_at, "
 	    "item_at, state, fallback_of, plan_gen, created, updated, "
@@ -265,16 +270,6 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "AND owner = ?1), 0) FROM job_rows WHERE state IN ('pending', "
 	    "'inflight') AND next_at <= ?2",
 };
-
-/*
- * The page cache limit (negative: KiB), an upper bound, not an allocation.
- * A plan inserts in random key order, so what must stay cached is the key
- * index (16-byte keys: about 27 MB for a million jobs) plus the hot ends
- * of the other indexes; the rows are appended and may spill to the WAL.
- * 40 MB keeps a million-job plan under 64 MB of RSS; a cache of 512 MB
- * was no faster with blob keys.
- */
-#define SQ_CACHE_KB	"-40960"
 
 struct sq *
 sq_of(struct store *s)

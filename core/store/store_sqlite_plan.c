@@ -16,6 +16,7 @@
 #include "store.h"
 #include "store_sqlite.h"
 #include "store_sqlite_plan.h"
+#include "store_sqlite_schema.h"
 #include "xmalloc.h"
 
 static int64_t
@@ -24,14 +25,23 @@ sq_now(void)
 	return (int64_t)time(NULL);
 }
 
-/* Leave planning, whatever happened. */
+/* Leave planning, whatever happened: after the commit or the rollback,
+ * outside any transaction, where temp_store can change again. */
 static void
 sq_plan_leave(struct sq *q)
 {
 	q->planning = 0;
+	q->plan_unindexed = 0;
 	free(q->seen);
 	q->seen = NULL;
 	q->seen_len = 0;
+	/* Back to the connection's settings (sq_connect()).  A failure
+	 * here costs speed or memory, never data: nothing to report. */
+	if (q->plan_tempfile) {
+		q->plan_tempfile = 0;
+		(void)sqlite3_exec(q->db, "PRAGMA temp_store = MEMORY;"
+		    "PRAGMA cache_size = " SQ_CACHE_KB, NULL, NULL, NULL);
+	}
 }
 
 static void
@@ -58,6 +68,127 @@ sq_seen_has(const struct sq *q, int64_t id)
 	return byte < q->seen_len && (q->seen[byte] & (1u << (id % 8)));
 }
 
+/* Run sql, a statement without rows and parameters, of the plan's own;
+ * -1 with the error set. */
+static int
+sq_plan_sql(struct store *s, struct sq *q, const char *sql, const char *what)
+{
+	if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sq_fail(s, q, what);
+	return 0;
+}
+
+/* Run "VERB what" (a DROP INDEX or a CREATE INDEX). */
+static int
+sq_plan_ddl(struct store *s, struct sq *q, const char *verb,
+    const char *what)
+{
+	char *sql = xasprintf("%s %s", verb, what);
+	int rc;
+
+	rc = sq_plan_sql(s, q, sql, "rebuild the job indexes");
+	free(sql);
+	return rc;
+}
+
+/* Whether job_rows has no row, into *empty. */
+static int
+sq_plan_is_empty(struct store *s, struct sq *q, int *empty)
+{
+	sqlite3_stmt *st;
+
+	if ((st = sq_stmt(s, q, ST_PLAN_EMPTY)) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s, q, "count jobs");
+		sq_reset(st);
+		return -1;
+	}
+	*empty = sqlite3_column_int(st, 0);
+	sq_reset(st);
+	return 0;
+}
+
+/*
+ * A plan into an empty job_rows inserts every row, and each insert went
+ * down seven B-trees: the key's, at random, and six secondary indexes,
+ * two of them (campaign, item, contact) and (contact, next_at) written
+ * all over for every item a plan emits (67,000 jobs/s for a million, the
+ * page cache too small for them all).  CREATE INDEX sorts once instead.
+ * So such a plan drops the secondary indexes after its BEGIN and makes
+ * them again, from the same definitions (sq_job_indexes[]), before its
+ * COMMIT.  DDL is transactional in SQLite: an abort, an error or a crash
+ * before the commit leaves the store as it was, indexes and all, and no
+ * other connection ever sees the table without them (WAL readers keep
+ * the last committed schema).  The only trace is the order of the
+ * indexes in sqlite_master: the rebuilt ones come last.
+ *
+ * Only into an empty table: a re-plan inserts few rows, and rebuilding
+ * indexes over rows it did not write would cost more than it saves.
+ * The key's UNIQUE index stays: it is the table's own, and the plan
+ * looks keys up in it; so do the partial indexes, which planned rows
+ * never enter.
+ *
+ * The sort must not hold the table in memory: with temp_store = MEMORY
+ * (the connection's setting) SQLite sorts a CREATE INDEX wholly in RAM,
+ * 110 MB for a million jobs.  So before its BEGIN (temp_store cannot
+ * change inside a transaction) such a plan switches to temporary files,
+ * in SQLite's temporary directory (SQLITE_TMPDIR, TMPDIR, /var/tmp,
+ * /tmp), and the rebuild shrinks the page cache to SQ_SORT_CACHE_KB,
+ * which also bounds the sorter's memory; sq_plan_leave() restores both.
+ * Called before the BEGIN (tx 0), then inside it (tx 1).
+ */
+static int
+sq_plan_unindex(struct store *s, struct sq *q, int tx)
+{
+	size_t i;
+	int empty;
+
+	if (!tx) {
+		if (sq_plan_is_empty(s, q, &empty) == -1)
+			return -1;
+		if (empty && sq_plan_sql(s, q, "PRAGMA temp_store = FILE",
+		    "sort in files") == -1)
+			return -1;
+		q->plan_tempfile = empty;
+		return 0;
+	}
+	if (!q->plan_tempfile)
+		return 0;
+	/* Again under the write lock. */
+	if (sq_plan_is_empty(s, q, &empty) == -1)
+		return -1;
+	if (!empty)
+		return 0;
+	for (i = 0; i < sq_n_job_indexes; i++)
+		if (sq_job_indexes[i].plan_drops &&
+		    sq_plan_ddl(s, q, "DROP INDEX IF EXISTS",
+		    sq_job_indexes[i].name) == -1)
+			return -1;
+	q->plan_unindexed = 1;
+	return 0;
+}
+
+/* Make again the indexes that sq_plan_unindex() dropped. */
+static int
+sq_plan_reindex(struct store *s, struct sq *q)
+{
+	size_t i;
+
+	if (!q->plan_unindexed)
+		return 0;
+	if (sq_plan_sql(s, q, "PRAGMA cache_size = " SQ_SORT_CACHE_KB,
+	    "rebuild the job indexes") == -1)
+		return -1;
+	for (i = 0; i < sq_n_job_indexes; i++)
+		if (sq_job_indexes[i].plan_drops &&
+		    sq_plan_ddl(s, q, "CREATE INDEX",
+		    sq_job_indexes[i].def) == -1)
+			return -1;
+	q->plan_unindexed = 0;
+	return 0;
+}
+
 int
 sq_plan_begin(struct store *s)
 {
@@ -68,8 +199,11 @@ sq_plan_begin(struct store *s)
 		return store_seterr(s, "plan already in progress");
 	if (q->batch || !sqlite3_get_autocommit(q->db))
 		return store_seterr(s, "cannot plan inside a transaction");
-	if (sq_exec(s, q, ST_BEGIN, "begin plan") == -1)
+	if (sq_plan_unindex(s, q, 0) == -1 ||
+	    sq_exec(s, q, ST_BEGIN, "begin plan") == -1) {
+		sq_plan_leave(q);
 		return -1;
+	}
 	if ((st = sq_stmt(s, q, ST_GEN_GET)) == NULL)
 		goto fail;
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -84,9 +218,12 @@ sq_plan_begin(struct store *s)
 	sqlite3_bind_int64(st, 1, q->gen);
 	if (sq_run(s, q, st, "write plan generation") == -1)
 		goto fail;
+	if (sq_plan_unindex(s, q, 1) == -1)
+		goto fail;
 	memset(&q->stats, 0, sizeof(q->stats));
 	q->plan_now = sq_now();
 	q->insert_first = 1;
+	q->plan_next_id = 1;
 	q->planning = 1;
 	return 0;
 fail:
@@ -172,10 +309,60 @@ sq_plan_revive(struct store *s, struct sq *q, int64_t id, const struct job *j)
 	return 0;
 }
 
+/* What a plan reads of an existing row. */
+struct sq_plan_row {
+	int64_t id, due;
+	int pending, unplanned, plan_cancelled;
+};
+
+/*
+ * Look j's key up with the cached statement id (ST_PLAN_GET, or
+ * ST_PLAN_GET_AT with the row id guessed in q->plan_next_id); 1 and *r
+ * when found, 0 when not, -1 with the error set.
+ */
+static int
+sq_plan_lookup(struct store *s, struct sq *q, enum sq_st id,
+    const struct job *j, struct sq_plan_row *r)
+{
+	sqlite3_stmt *st;
+	const char *state;
+	int rc;
+
+	if ((st = sq_stmt(s, q, id)) == NULL)
+		return -1;
+	sq_bind_key(st, 1, j->key);
+	if (id == ST_PLAN_GET_AT)
+		sqlite3_bind_int64(st, 2, q->plan_next_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sq_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		sq_fail(s, q, "look up job");
+		sq_reset(st);
+		return -1;
+	}
+	r->id = sqlite3_column_int64(st, 0);
+	state = sq_col_text(st, 1);
+	r->pending = state != NULL && strcmp(state, "pending") == 0;
+	r->due = sqlite3_column_int64(st, 2);
+	r->unplanned = sqlite3_column_int(st, 3);
+	r->plan_cancelled = sqlite3_column_int(st, 4) &&
+	    state != NULL && strcmp(state, "cancelled") == 0;
+	sq_reset(st);
+	return 1;
+}
+
 /*
  * One key look-up per job: a first plan inserts (the unique index does
  * the look-up), a re-plan selects, and each falls back to the other when
  * the key says otherwise; which one goes first follows the previous put.
+ * A re-plan of the same config emits its jobs in the order the first
+ * plan inserted them, so ids follow each other: the row after the last
+ * one found is tried first, by id and key (ST_PLAN_GET_AT: a descent of
+ * the table's B-tree along pages just read), and only a miss looks the
+ * key up in its index, at random across 27 MB for a million jobs.
  * A pending row keeps its next_at unless its due moved, so a job deferred
  * for quiet hours stays deferred; an unchanged job is not written at all.
  * A row cancelled by an earlier plan is revived; any other row that is
@@ -185,10 +372,9 @@ int
 sq_plan_put(struct store *s, const struct job *j)
 {
 	struct sq *q = sq_of(s);
+	struct sq_plan_row r;
 	sqlite3_stmt *st;
-	const char *state;
-	int rc, pending, inserted, unplanned, plan_cancelled;
-	int64_t id, due;
+	int rc, inserted;
 
 	if (!q->planning)
 		return store_seterr(s, "plan_put outside a plan");
@@ -204,12 +390,13 @@ sq_plan_put(struct store *s, const struct job *j)
 			goto inserted;
 		q->insert_first = 0;
 	}
-	if ((st = sq_stmt(s, q, ST_PLAN_GET)) == NULL)
+	rc = 0;
+	if (q->plan_next_id > 0 &&
+	    (rc = sq_plan_lookup(s, q, ST_PLAN_GET_AT, j, &r)) == -1)
 		return -1;
-	sq_bind_key(st, 1, j->key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sq_reset(st);
+	if (rc == 0 && (rc = sq_plan_lookup(s, q, ST_PLAN_GET, j, &r)) == -1)
+		return -1;
+	if (rc == 0) {
 		if (sq_insert_row(s, q, j, q->gen, q->plan_now,
 		    &inserted) == -1)
 			return -1;
@@ -219,31 +406,19 @@ sq_plan_put(struct store *s, const struct job *j)
 		q->insert_first = 1;
 		goto inserted;
 	}
-	if (rc != SQLITE_ROW) {
-		sq_fail(s, q, "look up job");
-		sq_reset(st);
-		return -1;
-	}
-	id = sqlite3_column_int64(st, 0);
-	state = sq_col_text(st, 1);
-	pending = state != NULL && strcmp(state, "pending") == 0;
-	due = sqlite3_column_int64(st, 2);
-	unplanned = sqlite3_column_int(st, 3);
-	plan_cancelled = sqlite3_column_int(st, 4) &&
-	    state != NULL && strcmp(state, "cancelled") == 0;
-	sq_reset(st);
-	sq_seen_mark(q, id);
+	sq_seen_mark(q, r.id);
+	q->plan_next_id = r.id + 1;
 
-	if (plan_cancelled)
-		return sq_plan_revive(s, q, id, j);
-	if (!pending) {
+	if (r.plan_cancelled)
+		return sq_plan_revive(s, q, r.id, j);
+	if (!r.pending) {
 		q->stats.unchanged++;
 		return 0;
 	}
-	if (due != j->due) {
+	if (r.due != j->due) {
 		if ((st = sq_stmt(s, q, ST_PLAN_MOVE)) == NULL)
 			return -1;
-		sq_plan_bind_times(st, q, id, j);
+		sq_plan_bind_times(st, q, r.id, j);
 		if (sq_run(s, q, st, "move job") == -1)
 			return -1;
 		q->stats.updated++;
@@ -251,10 +426,10 @@ sq_plan_put(struct store *s, const struct job *j)
 	}
 	/* A job inserted outside planning that the config now plans too
 	 * becomes the config's: a later plan without it cancels it. */
-	if (unplanned) {
+	if (r.unplanned) {
 		if ((st = sq_stmt(s, q, ST_PLAN_ADOPT)) == NULL)
 			return -1;
-		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 1, r.id);
 		sqlite3_bind_int64(st, 2, q->gen);
 		if (sq_run(s, q, st, "keep job") == -1)
 			return -1;
@@ -262,7 +437,9 @@ sq_plan_put(struct store *s, const struct job *j)
 	q->stats.unchanged++;
 	return 0;
 inserted:
-	sq_seen_mark(q, sqlite3_last_insert_rowid(q->db));
+	q->plan_next_id = sqlite3_last_insert_rowid(q->db);
+	sq_seen_mark(q, q->plan_next_id);
+	q->plan_next_id++;
 	q->stats.inserted++;
 	return 0;
 }
@@ -336,6 +513,8 @@ sq_plan_end(struct store *s, struct store_plan_stats *stats)
 		return store_seterr(s, "%s: the plan was rolled back by an "
 		    "earlier error", q->path);
 	}
+	if (sq_plan_reindex(s, q) == -1)
+		goto fail;
 	if (sq_plan_cancel_unseen(s, q, now) == -1)
 		goto fail;
 	if (sq_tx_end(s, q, 1, 1) == -1)

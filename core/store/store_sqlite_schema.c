@@ -127,8 +127,8 @@ static const char *const sq_migrations[] = {
 	"DROP TABLE acks;"
 	"DROP TABLE events;"
 	"DROP TABLE jobs;"
-	"CREATE INDEX jobs_state_next ON job_rows (state, priority, next_at);"
-	"CREATE INDEX jobs_item_contact ON job_rows (campaign, item, contact);"
+	"CREATE INDEX " SQ_IX_JOBS_STATE_NEXT ";"
+	"CREATE INDEX " SQ_IX_JOBS_ITEM_CONTACT ";"
 	"CREATE INDEX events_job ON job_events (job, at);"
 	"CREATE VIEW jobs AS SELECT " SQ_KEY_TEXT("key") " AS key, kind,"
 	"  priority, campaign, item, offset_s, contact, channel, due, next_at,"
@@ -179,9 +179,8 @@ static const char *const sq_migrations[] = {
 	 * agenda, SMS replies): with a million jobs, 128 ms and 206 ms of
 	 * a stalled loop before, see contrib/bench/BENCHMARKS.md.
 	 */
-	"CREATE INDEX IF NOT EXISTS jobs_next ON job_rows (next_at);"
-	"CREATE INDEX IF NOT EXISTS jobs_contact_next ON job_rows "
-	"  (contact, next_at);",
+	"CREATE INDEX IF NOT EXISTS " SQ_IX_JOBS_NEXT ";"
+	"CREATE INDEX IF NOT EXISTS " SQ_IX_JOBS_CONTACT_NEXT ";",
 
 	/*
 	 * 6: submissions belong to a party, not to a person: the unit of
@@ -238,8 +237,7 @@ static const char *const sq_migrations[] = {
 	 * not resolved.  The jobs view is made again to show the column.
 	 */
 	"ALTER TABLE job_rows ADD COLUMN incident TEXT;"
-	"CREATE INDEX IF NOT EXISTS jobs_incident ON job_rows (incident)"
-	"  WHERE incident IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS " SQ_IX_JOBS_INCIDENT ";"
 	"CREATE TABLE IF NOT EXISTS incidents ("
 	"  id TEXT PRIMARY KEY NOT NULL,"
 	"  campaign TEXT NOT NULL,"
@@ -292,10 +290,20 @@ static const char *const sq_migrations[] = {
 	"  last_beat INTEGER NOT NULL,"
 	"  in_flight INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS nodes_beat ON nodes (last_beat);"
-	"CREATE INDEX IF NOT EXISTS jobs_owner ON job_rows (owner, lease_until)"
-	"  WHERE state = 'inflight';",
+	"CREATE INDEX IF NOT EXISTS " SQ_IX_JOBS_OWNER ";",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
+
+const struct sq_index sq_job_indexes[] = {
+	{ "jobs_state_next", SQ_IX_JOBS_STATE_NEXT, 1 },
+	{ "jobs_item_contact", SQ_IX_JOBS_ITEM_CONTACT, 1 },
+	{ "jobs_next", SQ_IX_JOBS_NEXT, 1 },
+	{ "jobs_contact_next", SQ_IX_JOBS_CONTACT_NEXT, 1 },
+	{ "jobs_incident", SQ_IX_JOBS_INCIDENT, 0 },
+	{ "jobs_owner", SQ_IX_JOBS_OWNER, 0 },
+};
+const size_t sq_n_job_indexes =
+    sizeof(sq_job_indexes) / sizeof(sq_job_indexes[0]);
 
 int
 sq_schema_latest(void)

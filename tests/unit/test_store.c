@@ -456,6 +456,191 @@ test_plan_abort(void **state)
 	assert_non_null(strstr(store_error(f->s), "outside a plan"));
 }
 
+/* The text of the first column of the first row of sql, read with the
+ * sqlite3 library directly, into out ("" for no row or NULL). */
+static void
+sql_text(const char *path, const char *sql, char *out, size_t len)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, len, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* Every index of job_rows with its text, by name. */
+#define JOB_INDEXES_SQL "SELECT group_concat(name || ': ' || " \
+	"ifnull(sql, '(auto)'), char(10)) FROM (SELECT name, sql " \
+	"FROM sqlite_master WHERE type = 'index' AND tbl_name = 'job_rows' " \
+	"ORDER BY name)"
+/* 1 when jobs_state_next and jobs_contact_next come after the nodes
+ * table in sqlite_master, where only a rebuild puts them (schema version
+ * 8 made nodes last). */
+#define JOB_INDEXES_REBUILT_SQL "SELECT (SELECT min(rowid) FROM " \
+	"sqlite_master WHERE name IN ('jobs_state_next', " \
+	"'jobs_contact_next')) > (SELECT rowid FROM sqlite_master " \
+	"WHERE name = 'nodes')"
+
+static void
+jobs_for_index_tests(struct job *v, size_t n)
+{
+	char contact[8];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(contact, sizeof(contact), "p%zu", n - i);
+		job_init(&v[i], i % 2 ? "d1" : "d2", JOB_REMINDER,
+		    3600 * (int64_t)(i % 3), strdup(contact), "sms",
+		    9000 - (int64_t)i * 7);
+	}
+}
+
+/*
+ * A plan into an empty store drops job_rows' secondary indexes and makes
+ * them again before its commit: the same indexes with the same text,
+ * each holding every row (integrity_check compares each index with the
+ * table), and the queries that use them find the rows.
+ */
+static void
+test_plan_empty_rebuilds_indexes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[40];
+	struct seen sn = { 0 };
+	char before[2048], after[2048], check[64];
+	size_t i, n;
+	int found;
+
+	jobs_for_index_tests(v, 40);
+	sql_text(f->path, JOB_INDEXES_SQL, before, sizeof(before));
+	assert_non_null(strstr(before, "jobs_contact_next: CREATE INDEX "
+	    "jobs_contact_next ON job_rows   (contact, next_at)"));
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 0);
+	plan(f->s, v, 40, &st);
+	assert_int_equal(st.inserted, 40);
+	sql_text(f->path, JOB_INDEXES_SQL, after, sizeof(after));
+	assert_string_equal(after, before);
+	/* The rebuild did run (so the checks below are about it). */
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
+	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
+	assert_string_equal(check, "ok");
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "INDEXED BY jobs_contact_next WHERE contact > ''"), 40);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "INDEXED BY jobs_item_contact WHERE campaign = 'cpm' "
+	    "AND item = 'd1'"), 20);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "INDEXED BY jobs_next WHERE next_at > 0"), 40);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "INDEXED BY jobs_state_next WHERE state = 'pending'"), 40);
+	/* The same rows as a plan that kept its indexes: each job as put. */
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(store_get(f->s, v[i].key, seen_job, &sn,
+		    &found), 0);
+		assert_true(found);
+		assert_int_equal(sn.n, i + 1);
+		assert_int_equal(sn.due[i], v[i].due);
+		assert_int_equal(sn.state[i], JOB_PENDING);
+	}
+	/* The claim reads jobs_state_next: the earliest due first. */
+	sn.n = 0;
+	assert_int_equal(store_claim(f->s, 100000, 100000, 1, NULL, 0, 0,
+	    seen_job, &sn, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sn.key[0], v[39].key);
+	/* Not empty any more: a re-plan keeps the indexes where they are. */
+	n = (size_t)sql_int(f->path, "SELECT rowid FROM sqlite_master "
+	    "WHERE name = 'jobs_next'");
+	plan(f->s, v, 40, &st);
+	assert_int_equal(st.unchanged, 40);
+	assert_int_equal(sql_int(f->path, "SELECT rowid FROM sqlite_master "
+	    "WHERE name = 'jobs_next'"), (int64_t)n);
+	sql_text(f->path, JOB_INDEXES_SQL, after, sizeof(after));
+	assert_string_equal(after, before);
+	for (i = 0; i < 40; i++)
+		free((char *)v[i].contact);
+}
+
+/*
+ * A plan into an empty store that does not commit leaves the indexes as
+ * they were, in place; while it runs, other connections still see them.
+ */
+static void
+test_plan_abort_keeps_indexes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[10];
+	char before[2048], after[2048], check[64];
+	size_t i;
+
+	jobs_for_index_tests(v, 10);
+	sql_text(f->path, JOB_INDEXES_SQL, before, sizeof(before));
+	assert_int_equal(store_plan_begin(f->s), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(store_plan_put(f->s, &v[i]), 0);
+	/* A reader (heraldctl) meanwhile: the last committed schema. */
+	sql_text(f->path, JOB_INDEXES_SQL, after, sizeof(after));
+	assert_string_equal(after, before);
+	store_plan_abort(f->s);
+	sql_text(f->path, JOB_INDEXES_SQL, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"), 0);
+	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
+	assert_string_equal(check, "ok");
+	/* The next plan still works, and rebuilds. */
+	plan(f->s, v, 10, &st);
+	assert_int_equal(st.inserted, 10);
+	sql_text(f->path, JOB_INDEXES_SQL, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
+	for (i = 0; i < 10; i++)
+		free((char *)v[i].contact);
+}
+
+/*
+ * A re-plan tries the row after the last one found first: jobs put in
+ * another order, with one gone and one new, are still each found once.
+ */
+static void
+test_plan_other_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[12], w[12];
+	size_t i, counts[JOB_STATE_COUNT];
+
+	jobs_for_index_tests(v, 12);
+	plan(f->s, v, 11, &st);
+	assert_int_equal(st.inserted, 11);
+	/* Backwards, without v[5], with v[11]. */
+	for (i = 0; i < 11; i++)
+		w[i] = v[i < 6 ? 11 - i : 10 - i];
+	plan(f->s, w, 11, &st);
+	assert_int_equal(st.inserted, 1);
+	assert_int_equal(st.unchanged, 10);
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(state_of(f->s, v[5].key), JOB_CANCELLED);
+	/* In the first order again: v[5] revived, v[11] kept. */
+	plan(f->s, v, 12, &st);
+	assert_int_equal(st.revived, 1);
+	assert_int_equal(st.unchanged, 11);
+	assert_int_equal(st.inserted + st.cancelled + st.updated, 0);
+	assert_int_equal(store_count_states(f->s, counts), 0);
+	assert_int_equal(counts[JOB_PENDING], 12);
+	for (i = 0; i < 12; i++)
+		free((char *)v[i].contact);
+}
+
 static void
 test_claim_order(void **state)
 {
@@ -2248,6 +2433,9 @@ static const struct CMUnitTest tests[] = {
 	T(test_plan_revived_misfire),
 	T(test_migrate_v2_plan_cancelled),
 	T(test_plan_abort),
+	T(test_plan_empty_rebuilds_indexes),
+	T(test_plan_abort_keeps_indexes),
+	T(test_plan_other_order),
 	T(test_claim_order),
 	T(test_claim_skip),
 	T(test_next_due),
@@ -2283,6 +2471,7 @@ static const struct CMUnitTest tests_pg[] = {
 	T(test_plan_revives_only_plan_cancelled),
 	T(test_plan_revived_misfire),
 	T(test_plan_abort),
+	T(test_plan_other_order),
 	T(test_claim_order),
 	T(test_claim_skip),
 	T(test_next_due),
