@@ -21,11 +21,14 @@
  */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +40,9 @@
 #define HTTP_DEFAULT_TIMEOUT_MS 10000
 #define HTTP_BODY_MAX (1024 * 1024)	/* answers are small JSON; keep 1 MiB */
 #define HTTP_RETRY_AFTER_MAX_S 86400
+/* A pre-opened connection nobody took by then is closed: a launch is
+ * staged 5 s ahead, and peers drop idle connections on their own clock. */
+#define HTTP_WARM_MAX_AGE_S 30
 
 struct http_client {
 	struct event_base *base;
@@ -49,7 +55,28 @@ struct http_client {
 	size_t max_conns;		/* CURLMOPT_MAXCONNECTS set so far */
 	CURL **easy_spare;		/* reset handles kept for reuse */
 	size_t n_easy_spare, easy_spare_cap;
+	struct http_warm *warm_head, *warm_tail;	/* oldest first */
+	struct event *warm_timer;	/* closes the pool's stale entries */
 	int closing;
+};
+
+/*
+ * One pre-opened connection in the warm pool (http_client_warm()): a
+ * socket connecting or connected to addr that libcurl has not seen yet.
+ * It is watched by its own event (for writing while it connects, then
+ * for reading: a pooled connection that turns readable was closed by the
+ * peer) until http_on_opensocket() hands it to libcurl, which from then
+ * on owns it like a socket it opened itself.
+ */
+struct http_warm {
+	struct http_client *hc;
+	int fd;
+	struct event *ev;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	time_t opened;			/* CLOCK_MONOTONIC seconds */
+	unsigned ready:1;		/* connected, nothing read since */
+	struct http_warm *prev, *next;
 };
 
 /*
@@ -77,6 +104,8 @@ struct http_sock {
 	unsigned pending:1;	/* ev is added to the loop */
 	unsigned parked:1;	/* libcurl does not watch it now */
 	unsigned conn:1;	/* a connection libcurl opened, not closed */
+	unsigned preconnected:1; /* handed out from the warm pool, not yet
+				  * told to libcurl (http_on_open) */
 };
 
 struct http_req {
@@ -435,15 +464,26 @@ http_on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	return 0;
 }
 
-/* CURLOPT_SOCKOPTFUNCTION: s is a connection libcurl just opened. */
+/*
+ * CURLOPT_SOCKOPTFUNCTION: s is a connection libcurl just opened.  One
+ * that came from the warm pool is connected already, and we say so.
+ * libcurl 7.88 (Debian 12) calls connect() on it all the same (seen with
+ * strace); Linux answers that at once with 0 for a socket whose
+ * non-blocking connect has completed, so no handshake is made again.
+ */
 static int
 http_on_open(void *arg, curl_socket_t s, curlsocktype purpose)
 {
 	struct http_sock *hs;
 
 	(void)purpose;
-	if ((hs = http_sock_of(arg, s)) != NULL)
-		hs->conn = 1;
+	if ((hs = http_sock_of(arg, s)) == NULL)
+		return CURL_SOCKOPT_OK;
+	hs->conn = 1;
+	if (hs->preconnected) {
+		hs->preconnected = 0;
+		return CURL_SOCKOPT_ALREADY_CONNECTED;
+	}
 	return CURL_SOCKOPT_OK;
 }
 
@@ -458,8 +498,306 @@ http_on_close(void *arg, curl_socket_t s)
 	    (hs = hc->socks[s]) != NULL) {
 		http_sock_unwatch(hs);
 		hs->conn = 0;
+		hs->preconnected = 0;
 	}
 	return close(s);
+}
+
+/* --- the warm pool --------------------------------------------------- */
+
+static time_t
+http_monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Take w off the pool and free it; its socket is closed unless keep_fd. */
+static void
+http_warm_drop(struct http_warm *w, int keep_fd)
+{
+	struct http_client *hc = w->hc;
+
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		hc->warm_head = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		hc->warm_tail = w->prev;
+	/* The event goes before the descriptor: none outlives it. */
+	if (w->ev != NULL)
+		event_free(w->ev);
+	if (!keep_fd)
+		close(w->fd);
+	free(w);
+}
+
+/* Same family, address and port (a sockaddr of libcurl's or ours). */
+static int
+http_addr_is_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)(const void *)a;
+		b4 = (const struct sockaddr_in *)(const void *)b;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		a6 = (const struct sockaddr_in6 *)(const void *)a;
+		b6 = (const struct sockaddr_in6 *)(const void *)b;
+		return a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof(a6->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
+/* Arm the pool's one timer for when its oldest entry turns stale. */
+static void
+http_warm_arm(struct http_client *hc)
+{
+	struct timeval tv = { 0, 0 };
+	time_t left;
+
+	if (hc->warm_head == NULL) {
+		evtimer_del(hc->warm_timer);
+		return;
+	}
+	left = hc->warm_head->opened + HTTP_WARM_MAX_AGE_S -
+	    http_monotonic_s();
+	tv.tv_sec = left > 0 ? left : 0;
+	evtimer_add(hc->warm_timer, &tv);
+}
+
+static void
+http_warm_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_client *hc = arg;
+	time_t now = http_monotonic_s();
+
+	(void)fd;
+	(void)what;
+	/* Oldest first: stop at the first one still young enough. */
+	while (hc->warm_head != NULL &&
+	    now - hc->warm_head->opened >= HTTP_WARM_MAX_AGE_S)
+		http_warm_drop(hc->warm_head, 0);
+	http_warm_arm(hc);
+}
+
+/*
+ * A pooled socket's event: writable while connecting means the connect
+ * finished (SO_ERROR says how); readable once ready means the peer
+ * closed it or spoke out of turn, and either way it is of no use.
+ */
+static void
+http_warm_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_warm *w = arg;
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (w->ready || !(what & EV_WRITE) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1 ||
+	    soerr != 0) {
+		http_warm_drop(w, 0);
+		return;
+	}
+	w->ready = 1;
+	/* The write event has fired and is not pending: it may be reused. */
+	if (event_assign(w->ev, w->hc->base, fd, EV_READ | EV_PERSIST,
+	    http_warm_on_event, w) == -1 || event_add(w->ev, NULL) == -1)
+		http_warm_drop(w, 0);
+}
+
+/* Open one connection to addr into the pool; 0 or -1. */
+static int
+http_warm_open(struct http_client *hc, const struct sockaddr_storage *addr,
+    socklen_t addrlen)
+{
+	struct http_warm *w;
+	int fd;
+
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)addr, addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->hc = hc;
+	w->fd = fd;
+	w->addr = *addr;
+	w->addrlen = addrlen;
+	w->opened = http_monotonic_s();
+	/* Even a connect() that returned 0 is confirmed from the loop. */
+	if ((w->ev = event_new(hc->base, fd, EV_WRITE, http_warm_on_event,
+	    w)) == NULL || event_add(w->ev, NULL) == -1) {
+		if (w->ev != NULL)
+			event_free(w->ev);
+		close(fd);
+		free(w);
+		return -1;
+	}
+	w->prev = hc->warm_tail;
+	if (hc->warm_tail != NULL)
+		hc->warm_tail->next = w;
+	else
+		hc->warm_head = w;
+	hc->warm_tail = w;
+	return 0;
+}
+
+/*
+ * url's numeric address and port in *addr; 1, or 0 when the URL names
+ * its host by name (or cannot be parsed: libcurl will say why when the
+ * request is made).
+ */
+static int
+http_warm_addr(const char *url, struct sockaddr_storage *addr,
+    socklen_t *addrlen)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)addr;
+	char *host = NULL, *port = NULL, *h, *end;
+	unsigned long pn;
+	size_t hl;
+	CURLU *u;
+	int found = 0;
+
+	if ((u = curl_url()) == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port,
+	    CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	errno = 0;
+	pn = strtoul(port, &end, 10);
+	if (errno != 0 || *end != '\0' || pn == 0 || pn > 65535)
+		goto out;
+	memset(addr, 0, sizeof(*addr));
+	h = host;
+	hl = strlen(h);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h[hl - 1] = '\0';
+		h++;
+	}
+	if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)pn);
+		*addrlen = sizeof(*a4);
+		found = 1;
+	} else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)pn);
+		*addrlen = sizeof(*a6);
+		found = 1;
+	}
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return found;
+}
+
+/*
+ * Only numeric hosts are warmed for now: for a host name libcurl
+ * resolves the name itself and may pick another of its addresses than
+ * ours, and resolving here would block the loop (an asynchronous
+ * resolver is a later step).  Connections in libcurl's own cache are not
+ * counted: they may be long idle, and the peer may be closing them.
+ */
+int
+http_client_warm(struct http_client *hc, const char *url, unsigned n,
+    char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	socklen_t addrlen = 0;
+	struct http_warm *w;
+	unsigned have = 0;
+	int was_empty = hc->warm_head == NULL;
+
+	if (hc->closing) {
+		snprintf(err, errlen, "the HTTP client is closing");
+		return -1;
+	}
+	if (url == NULL || !http_warm_addr(url, &addr, &addrlen))
+		return 0;
+	for (w = hc->warm_head; w != NULL; w = w->next)
+		if (http_addr_is_same((const struct sockaddr *)&w->addr,
+		    (const struct sockaddr *)&addr))
+			have++;
+	for (; have < n; have++)
+		if (http_warm_open(hc, &addr, addrlen) == -1) {
+			snprintf(err, errlen, "cannot open a connection "
+			    "ahead: %s", strerror(errno));
+			if (was_empty)
+				http_warm_arm(hc);
+			return -1;
+		}
+	if (was_empty)
+		http_warm_arm(hc);
+	return 0;
+}
+
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: a ready pooled connection to the address
+ * libcurl is about to connect to, when there is one (http_on_open() then
+ * tells libcurl it is connected); else a new socket as libcurl's own
+ * would be.  A pooled socket the peer closed since the loop last looked
+ * is dropped here rather than handed out: one recv() is cheaper than a
+ * failed request.
+ */
+static curl_socket_t
+http_on_opensocket(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *ca)
+{
+	struct http_client *hc = arg;
+	struct http_warm *w, *next;
+	struct http_sock *hs;
+	char c;
+	int fd;
+
+	for (w = hc->warm_head; purpose == CURLSOCKTYPE_IPCXN && w != NULL;
+	    w = next) {
+		next = w->next;
+		if (!w->ready || !http_addr_is_same(&ca->addr,
+		    (const struct sockaddr *)&w->addr))
+			continue;
+		if (recv(w->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+		    (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			http_warm_drop(w, 0);
+			continue;
+		}
+		fd = w->fd;
+		if ((hs = http_sock_of(hc, fd)) == NULL) {
+			http_warm_drop(w, 0);
+			continue;
+		}
+		http_warm_drop(w, 1);
+		hs->preconnected = 1;
+		return fd;
+	}
+	fd = socket(ca->family, ca->socktype | SOCK_CLOEXEC, ca->protocol);
+	if (fd == -1)
+		return CURL_SOCKET_BAD;
+	/* A mark left on this descriptor number by a hand-out libcurl never
+	 * got to use must not make a fresh socket look connected. */
+	if ((size_t)fd < hc->n_socks && hc->socks[fd] != NULL)
+		hc->socks[fd]->preconnected = 0;
+	return fd;
 }
 
 int
@@ -475,7 +813,9 @@ http_client_new(struct event_base *base, struct http_client **out,
 		    "(curl_multi_init failed)");
 		goto fail;
 	}
-	if ((hc->timer = evtimer_new(base, http_on_timeout, hc)) == NULL) {
+	if ((hc->timer = evtimer_new(base, http_on_timeout, hc)) == NULL ||
+	    (hc->warm_timer = evtimer_new(base, http_warm_on_timer,
+	    hc)) == NULL) {
 		snprintf(err, errlen, "cannot create the HTTP client's timer");
 		goto fail;
 	}
@@ -493,6 +833,8 @@ http_client_new(struct event_base *base, struct http_client **out,
 fail:
 	if (hc->timer != NULL)
 		event_free(hc->timer);
+	if (hc->warm_timer != NULL)
+		event_free(hc->warm_timer);
 	if (hc->multi != NULL)
 		curl_multi_cleanup(hc->multi);
 	free(hc);
@@ -611,6 +953,8 @@ http_client_start(struct http_client *hc,
 	HTTP_SET(CURLOPT_WRITEDATA, r);
 	HTTP_SET(CURLOPT_HEADERFUNCTION, http_on_header);
 	HTTP_SET(CURLOPT_HEADERDATA, r);
+	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
+	HTTP_SET(CURLOPT_OPENSOCKETDATA, hc);
 	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_on_open);
 	HTTP_SET(CURLOPT_SOCKOPTDATA, hc);
 	HTTP_SET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
@@ -651,6 +995,17 @@ nomem:
 fail:
 	http_req_free(r);
 	return -1;
+}
+
+size_t
+http_client_warm_ready(const struct http_client *hc)
+{
+	const struct http_warm *w;
+	size_t n = 0;
+
+	for (w = hc->warm_head; w != NULL; w = w->next)
+		n += w->ready;
+	return n;
 }
 
 size_t
@@ -696,6 +1051,9 @@ http_client_free(struct http_client *hc)
 		free(hs);
 	}
 	free(hc->socks);
+	while (hc->warm_head != NULL)
+		http_warm_drop(hc->warm_head, 0);
+	event_free(hc->warm_timer);
 	event_free(hc->timer);
 	free(hc);
 }

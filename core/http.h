@@ -40,6 +40,21 @@ int http_client_start(struct http_client *hc,
     const struct herald_http_request *req, http_done_fn done, void *arg,
     char *err, size_t errlen);
 
+/*
+ * Make sure up to n connections to url's host and port wait, opened ahead
+ * of the requests that will use them (a launch's sends at its instant):
+ * the requests then skip the TCP handshake.  Connections already waiting
+ * in the pool count; each is closed after 30 s unused or when the peer
+ * closes it.  Never blocks: the connections complete on the loop.  A URL
+ * whose host is a name, not an address, warms nothing.  Returns 0, or -1
+ * with a reason in err (no socket to be had; what was opened stays).
+ */
+int http_client_warm(struct http_client *hc, const char *url, unsigned n,
+    char *err, size_t errlen);
+
+/* Connections in the warm pool that are connected and unused (tests). */
+size_t http_client_warm_ready(const struct http_client *hc);
+
 /* Requests started whose done() has not run yet. */
 size_t http_client_pending(const struct http_client *hc);
 

@@ -596,6 +596,117 @@ test_free_cancels(void **state)
 	}
 }
 
+/* Run the loop until the pool holds want ready connections (bounded). */
+static void
+warm_wait(struct fixture *f, size_t want)
+{
+	for (int i = 0; i < 200 && (http_client_warm_ready(f->hc) != want ||
+	    f->srv->n_accepted < (int)want); i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(f->base, &tv);
+		event_base_dispatch(f->base);
+	}
+}
+
+static void
+warm(struct fixture *f, const char *host, unsigned n)
+{
+	char url[128], err[256];
+
+	snprintf(url, sizeof(url), "http://%s:%d/ok?key=k", host,
+	    f->srv->port);
+	assert_int_equal(http_client_warm(f->hc, url, n, err, sizeof(err)), 0);
+}
+
+/*
+ * Connections opened ahead carry the requests that follow: the server
+ * accepts none after the warm-up (libcurl was told they are connected,
+ * and asks for no connect of its own).  A second warm-up of the same
+ * address tops the pool up, it does not add to it.
+ */
+static void
+test_warm(void **state)
+{
+	struct fixture *f = *state;
+	struct result r[4];
+	int i, remaining = 4;
+
+	warm(f, "127.0.0.1", 4);
+	warm_wait(f, 4);
+	assert_int_equal(f->srv->n_accepted, 4);
+	assert_int_equal(http_client_warm_ready(f->hc), 4);
+	warm(f, "127.0.0.1", 4);
+	warm_wait(f, 4);
+	assert_int_equal(f->srv->n_accepted, 4);
+	for (i = 0; i < 4; i++)
+		start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(remaining, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(r[i].status, 200);
+	assert_int_equal(f->srv->n_requests, 4);
+	assert_int_equal(f->srv->n_accepted, 4);
+	assert_int_equal(http_client_warm_ready(f->hc), 0);
+}
+
+/* A host name is not resolved ahead (libcurl may pick another address):
+ * nothing is opened, and that is not an error. */
+static void
+test_warm_name(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval tv = { 0, 100000 };
+
+	warm(f, "localhost", 4);
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->srv->n_accepted, 0);
+	assert_int_equal(http_client_warm_ready(f->hc), 0);
+}
+
+/*
+ * Pooled connections the server closes while they wait (its 1 s idle
+ * timeout) leave the pool; the requests afterwards open their own.
+ */
+static void
+test_warm_peer_closes(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval tv = { 1, 500000 };
+	struct result r[4];
+	int i, remaining = 4;
+
+	evhttp_set_timeout(f->srv->http, 1);
+	warm(f, "127.0.0.1", 4);
+	warm_wait(f, 4);
+	assert_int_equal(http_client_warm_ready(f->hc), 4);
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_int_equal(http_client_warm_ready(f->hc), 0);
+	for (i = 0; i < 4; i++)
+		start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(remaining, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(r[i].status, 200);
+	assert_int_equal(f->srv->n_accepted, 8);
+}
+
+/* Freeing the client closes the pool (the sanitizer build checks that
+ * nothing leaks). */
+static void
+test_warm_free(void **state)
+{
+	struct fixture *f = *state;
+
+	warm(f, "127.0.0.1", 4);
+	warm_wait(f, 4);
+	assert_int_equal(http_client_warm_ready(f->hc), 4);
+	http_client_free(f->hc);
+	f->hc = NULL;
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_post_200, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
@@ -608,6 +719,11 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_bad_request, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_free_cancels, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_warm_name, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_warm_peer_closes, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_warm_free, setup, teardown),
 };
 
 UNIT_MAIN(tests)
