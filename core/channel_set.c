@@ -261,6 +261,26 @@ host_http(const struct herald_channel_conf *conf,
 	return 0;
 }
 
+/* A warm-up is an optimisation: when it fails the sends still connect
+ * by themselves, so it is worth a line at info level, no more. */
+static int
+host_http_warm(const struct herald_channel_conf *conf, const char *url,
+    unsigned n)
+{
+	struct channel *ch = channel_of(conf);
+	char err[256];
+
+	if (ch->set->http == NULL || url == NULL)
+		return -1;
+	if (http_client_warm(ch->set->http, url, n, err, sizeof(err)) == -1) {
+		/* err names no URL: the query may hold a robot's key. */
+		log_msg(HERALD_LOG_INFO, "channel \"%s\": %s", conf->name,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The receipt parameters of one send, signed with the daemon's secret
  * (dlr_sign()); the send time is now. */
 static int
@@ -391,6 +411,7 @@ channel_set_open(const char *dir, const struct model *m,
 	cs->host.offload = host_offload;
 	cs->host.http = host_http;
 	cs->host.dlr_params = host_dlr_params;
+	cs->host.http_warm = host_http_warm;
 	/* Plugins may offload from open(): the pool comes first. */
 	if (!check_only && workpool_new(base, m->daemon.engine.workers ?
 	    m->daemon.engine.workers : 4, &cs->pool, err, sizeof(err)) == -1)
@@ -505,6 +526,30 @@ channel_set_measure(const struct channel_set *cs, size_t i,
 	if (measure(ch->state, subject, body, out) == -1)
 		return -1;
 	return 1;
+}
+
+/*
+ * The cap is the channel's concurrency as configured, else its plugin's
+ * default: more sends than that are never in flight at once, so more
+ * connections would only wait.  Without either the caller's count stands.
+ */
+void
+channel_set_prepare(struct channel_set *cs, size_t i, unsigned n,
+    int64_t at)
+{
+	struct channel *ch = &cs->channels[i];
+	herald_prepare_fn prepare;
+	unsigned cap;
+
+	assert(i < cs->n_channels);
+	if (cs->check_only || !ch->is_open || n == 0 ||
+	    (prepare = plugin_prepare(ch->plugin)) == NULL)
+		return;
+	cap = ch->mc->concurrency > 0 ? ch->mc->concurrency :
+	    plugin_descriptor(ch->plugin)->caps.default_concurrency;
+	if (cap > 0 && n > cap)
+		n = cap;
+	prepare(ch->state, n, at);
 }
 
 void

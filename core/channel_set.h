@@ -52,6 +52,15 @@ const struct model_channel *channel_set_model(const struct channel_set *cs, size
  */
 int channel_set_measure(const struct channel_set *cs, size_t i,
     const char *subject, const char *body, struct herald_measure *out);
+/*
+ * Tell channel i's plugin that n sends are staged for the instant at
+ * (Unix seconds), n capped at the channel's concurrency, through its
+ * prepare() (ABI minor 6), so it can open connections ahead.  Nothing
+ * when the set is check_only, the channel not open, or the plugin has no
+ * prepare().
+ */
+void channel_set_prepare(struct channel_set *cs, size_t i, unsigned n,
+    int64_t at);
 /* Does channel i measure texts (channel_set_measure() would not be 0)? */
 int channel_set_measures(const struct channel_set *cs, size_t i);
 

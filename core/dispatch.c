@@ -23,6 +23,7 @@
 #include "dispatch_internal.h"
 
 #include <event2/event.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,16 +182,62 @@ dispatch_render(struct dispatch *d, struct job_claim *sj,
 	return 0;
 }
 
+/*
+ * Count sj towards its channel's prepare() at the end of this loop turn
+ * (dispatch_prepare()): one call a channel a turn, however many jobs a
+ * claim batch staged.  A job that fails to render counts too: it is
+ * still sent at the instant.
+ */
+static void
+dispatch_note_staged(struct dispatch *d, const struct job_claim *sj)
+{
+	struct dchan *ch = dispatch_chan(d, sj->j.channel);
+
+	if (ch == NULL || !ch->present)
+		return;
+	if (ch->staged < UINT_MAX)
+		ch->staged++;
+	ch->staged_at = sj->j.next_at;
+	if (!d->flush_armed) {
+		d->flush_armed = 1;
+		event_active(d->ev_flush, EV_TIMEOUT, 0);
+	}
+}
+
 int
 dispatch_stage(struct dispatch *d, struct job_claim *sj)
 {
 	struct render_extra x = { .now = sj->j.next_at };
 	char err[256];
 
+	dispatch_note_staged(d, sj);
 	if (dispatch_render(d, sj, &x, err, sizeof(err)) == -1)
 		return -1;
 	sj->staged = 1;
 	return 0;
+}
+
+/*
+ * Tell each channel with sends staged since the last turn how many (at
+ * most its concurrency: only that many connections are ever used at
+ * once), so its plugin can connect ahead of the instant.
+ */
+static void
+dispatch_prepare(struct dispatch *d)
+{
+	struct dchan *ch;
+	unsigned n;
+
+	for (ch = d->chans; ch != NULL; ch = ch->next) {
+		if (ch->staged == 0)
+			continue;
+		n = ch->staged < ch->concurrency ? ch->staged :
+		    (unsigned)ch->concurrency;
+		ch->staged = 0;
+		if (ch->present)
+			channel_set_prepare(d->cur->cs, ch->idx, n,
+			    ch->staged_at);
+	}
 }
 
 /* Park sj (ownership taken) with what the checks decided instead of a
@@ -496,7 +543,10 @@ dispatch_push(struct dispatch *d, struct job_claim *sj)
 int
 dispatch_flush(struct dispatch *d)
 {
-	int r = dispatch_settle(d);
+	int r;
+
+	dispatch_prepare(d);
+	r = dispatch_settle(d);
 
 	if (r > 0)
 		dispatch_pump(d);
@@ -512,6 +562,8 @@ dispatch_on_flush(evutil_socket_t fd, short what, void *arg)
 	/* While holding, only the retry timer tries the store. */
 	if (!d->holding)
 		dispatch_flush(d);
+	else
+		dispatch_prepare(d);
 }
 
 static void

@@ -54,6 +54,10 @@ struct dchan {
 	int64_t merge_after_us;	/* 0: never merge */
 	int merge_next;		/* the next token sends a merged message */
 	struct dispatch_stats st;
+	/* Launch sends staged this loop turn (dispatch_stage()) and their
+	 * instant, told to the plugin by dispatch_prepare(). */
+	unsigned staged;
+	int64_t staged_at;
 	struct dchan *next;
 };
 

@@ -180,6 +180,18 @@ plugin_measure(const struct plugin *p)
 	return d->measure;
 }
 
+/* As plugin_measure(): a minor-5 plugin's spare[0] is where prepare is. */
+herald_prepare_fn
+plugin_prepare(const struct plugin *p)
+{
+	const struct herald_plugin *d = p->desc;
+
+	if (d->abi_minor < 6 || d->size < offsetof(struct herald_plugin,
+	    prepare) + sizeof(d->prepare))
+		return NULL;
+	return d->prepare;
+}
+
 const char *
 plugin_name(const struct plugin *p)
 {

@@ -30,6 +30,10 @@ typedef int (*herald_measure_fn)(void *state, const char *subject,
 /* The plugin's measure(), or NULL when it has none or is built for a
  * minor before 5 (which has no such field). */
 herald_measure_fn plugin_measure(const struct plugin *p);
+typedef void (*herald_prepare_fn)(void *state, unsigned n, int64_t at);
+/* The plugin's prepare(), or NULL when it has none or is built for a
+ * minor before 6. */
+herald_prepare_fn plugin_prepare(const struct plugin *p);
 /* The bare name it was loaded by; lives as long as p. */
 const char *plugin_name(const struct plugin *p);
 /* Accepts NULL. */

@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define HERALD_PLUGIN_ABI_MAJOR 1
-#define HERALD_PLUGIN_ABI_MINOR 5
+#define HERALD_PLUGIN_ABI_MINOR 6
 #define HERALD_PLUGIN_ENTRY "herald_plugin_entry"
 
 struct event_base;
@@ -384,6 +384,19 @@ struct herald_host {
 	 */
 	int (*dlr_params)(const struct herald_channel_conf *ch,
 	    const char *msg_key, unsigned parts, char *buf, size_t len);
+
+	/*
+	 * ABI minor 6.  Open up to n connections to url's host and port on
+	 * the shared HTTP client ahead of the sends that will use them
+	 * (connections already waiting count), so those requests skip the
+	 * TCP handshake.  url is borrowed for the call; only a numeric host
+	 * is warmed for now (a host name warms nothing and returns 0).
+	 * Connections nobody takes are closed after 30 s.  Never blocks.
+	 * Returns 0, or -1 when it cannot (no client, no socket to be had);
+	 * the sends work either way.
+	 */
+	int (*http_warm)(const struct herald_channel_conf *ch, const char *url,
+	    unsigned n);
 };
 
 struct herald_plugin {
@@ -431,7 +444,19 @@ struct herald_plugin {
 	int (*measure)(void *state, const char *subject, const char *body,
 	    struct herald_measure *out);
 
-	void *spare[7];		/* keep the struct size stable for minors */
+	/*
+	 * ABI minor 6; the host calls it only when abi_minor >= 6 (a minor-5
+	 * plugin's spare[0] sits here).  n sends (at most the channel's
+	 * concurrency) are staged on this channel for the instant at (Unix
+	 * seconds), a few seconds ahead; the host may call it again as more
+	 * are staged, with the count of each batch.  A plugin may open its
+	 * connections now (host->http_warm) so that the sends at the instant
+	 * start at once.  Runs on the loop thread of an open channel that is
+	 * not check_only; sends nothing, never blocks.  Optional.
+	 */
+	void (*prepare)(void *state, unsigned n, int64_t at);
+
+	void *spare[6];		/* keep the struct size stable for minors */
 };
 
 typedef const struct herald_plugin *(*herald_plugin_entry_fn)(void);

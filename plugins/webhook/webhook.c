@@ -632,6 +632,29 @@ webhook_send(void *state, const struct herald_message *msg,
 		webhook_finish(ws, HERALD_TRANSIENT, 0, reason);
 }
 
+/*
+ * Connect ahead of a launch: the host's pool opens the connections the
+ * staged sends will take at the instant.  The base URL does: a signed
+ * flavour adds query parameters per request, never another host or
+ * port.  A host before minor 6 has no http_warm (its table ends sooner);
+ * a failed warm-up costs nothing but the handshakes at the instant.
+ */
+static void
+webhook_prepare(void *state, unsigned n, int64_t at)
+{
+	struct webhook_channel *wc = state;
+	const struct herald_host *host;
+
+	(void)at;
+	if (wc == NULL || wc->url == NULL)
+		return;
+	host = wc->host;
+	if (host->abi_minor < 6 || host->size < offsetof(struct herald_host,
+	    http_warm) + sizeof(host->http_warm) || host->http_warm == NULL)
+		return;
+	(void)host->http_warm(wc->conf, wc->url, n);
+}
+
 static void
 webhook_close(void *state)
 {
@@ -663,6 +686,7 @@ static const struct herald_plugin webhook_plugin = {
 	.open = webhook_open,
 	.send = webhook_send,
 	.close = webhook_close,
+	.prepare = webhook_prepare,
 };
 
 HERALD_PLUGIN_DECLARE(webhook_plugin)

@@ -8,7 +8,8 @@
  * Settings: mode = "ok" | "transient" | "permanent" | "timed-out" |
  *   "uncertain" (default "ok");
  * retry_after_ms = N; delay_ms = N (0: complete inside send());
- * record = "/path" (optional).
+ * record = "/path" (optional).  prepare() (ABI minor 6) records
+ * "prepare N AT".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,18 @@ flaky_send(void *state, const struct herald_message *msg,
 }
 
 static void
+flaky_prepare(void *state, unsigned n, int64_t at)
+{
+	struct flaky_channel *fc = state;
+	FILE *fp;
+
+	if (fc->record != NULL && (fp = fopen(fc->record, "a")) != NULL) {
+		fprintf(fp, "prepare %u %lld\n", n, (long long)at);
+		fclose(fp);
+	}
+}
+
+static void
 flaky_close(void *state)
 {
 	struct flaky_channel *fc = state;
@@ -139,6 +152,7 @@ static const struct herald_plugin flaky_plugin = {
 	.open = flaky_open,
 	.send = flaky_send,
 	.close = flaky_close,
+	.prepare = flaky_prepare,
 };
 
 HERALD_PLUGIN_DECLARE(flaky_plugin)

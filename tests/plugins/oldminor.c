@@ -6,7 +6,8 @@
  * A 1.4 plugin's descriptor had void *spare[8] where 1.5 has measure and
  * spare[7], with the same size.  The 1.4 header reserved spare[] without
  * promising zeros, so this one fills the slot with a trap: a host that
- * reads measure() from a 1.4 plugin calls it and the test dies.
+ * reads measure() from a 1.4 plugin calls it and the test dies.  The
+ * same goes for prepare() (ABI 1.6), which sits where its spare[1] was.
  */
 #include <stdlib.h>
 
@@ -52,6 +53,12 @@ oldminor_trap(void *state, const char *subject, const char *body,
 	abort();	/* a 1.4 plugin has no measure(): the host read spare[0] */
 }
 
+static void
+oldminor_prepare_trap(void *state, unsigned n, int64_t at)
+{
+	abort();	/* no prepare() before 1.6: the host read spare[1] */
+}
+
 static const struct herald_plugin oldminor_plugin = {
 	.abi_major = HERALD_PLUGIN_ABI_MAJOR,
 	.abi_minor = 4,
@@ -62,6 +69,7 @@ static const struct herald_plugin oldminor_plugin = {
 	.send = oldminor_send,
 	.close = oldminor_close,
 	.measure = oldminor_trap,	/* spare[0] in a 1.4 descriptor */
+	.prepare = oldminor_prepare_trap,	/* spare[1] */
 };
 
 HERALD_PLUGIN_DECLARE(oldminor_plugin)

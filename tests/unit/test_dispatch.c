@@ -1581,8 +1581,61 @@ test_lease_expired_fenced(void **state)
 	assert_int_equal(get(f, k1).j.state, JOB_INFLIGHT);
 }
 
+/*
+ * Staging a launch tells the channel's plugin once a loop turn how many
+ * sends wait for the instant, at most its concurrency, so it can connect
+ * ahead (ABI 1.6 prepare(); the flaky plugin records "prepare N AT").
+ * A channel with nothing staged hears nothing.
+ */
+static void
+test_stage_prepares(void **state)
+{
+	struct fixture *f = *state;
+	const struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 3 }, { .mode = "ok" },
+	};
+	struct job_claim *sj[7];
+	char lines[4][128], want[64];
+	struct job j;
+	int i;
+
+	open_dispatch(f, cs, -1, 0);
+	memset(&j, 0, sizeof(j));
+	j.kind = JOB_REMINDER;
+	j.campaign = "c";
+	j.item = "d";
+	j.channel = "one";
+	j.due = j.next_at = T0 + 5;
+	j.item_at = T0 + 86400;
+	for (i = 0; i < 7; i++) {
+		j.contact = i % 2 ? "a" : "b";
+		j.offset = 60 * i;
+		job_make_key(j.key, j.campaign, j.item, j.kind, j.offset,
+		    j.contact, j.channel);
+		sj[i] = job_claim_new(&j);
+	}
+	for (i = 0; i < 5; i++)
+		dispatch_stage(f->d, sj[i]);
+	assert_int_equal(read_record(f->record[0], lines, 4), 0);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 1);
+	snprintf(want, sizeof(want), "prepare 3 %lld\n", (long long)(T0 + 5));
+	assert_string_equal(lines[0], want);
+	/* The next turn's batch is counted afresh. */
+	for (i = 5; i < 7; i++)
+		dispatch_stage(f->d, sj[i]);
+	spin(f);
+	assert_int_equal(read_record(f->record[0], lines, 4), 2);
+	snprintf(want, sizeof(want), "prepare 2 %lld\n", (long long)(T0 + 5));
+	assert_string_equal(lines[1], want);
+	assert_int_equal(read_record(f->record[1], lines, 4), 0);
+	for (i = 0; i < 7; i++)
+		job_claim_free(sj[i]);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_stage_prepares, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_unknown_channel, setup, teardown),

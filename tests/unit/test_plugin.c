@@ -212,6 +212,8 @@ test_load_oldminor(void **unused)
 	assert_true(HERALD_PLUGIN_ABI_MINOR > 4);
 	assert_non_null(plugin_descriptor(p)->measure);	/* the trap */
 	assert_null(plugin_measure(p));
+	assert_non_null(plugin_descriptor(p)->prepare);	/* another trap */
+	assert_null(plugin_prepare(p));
 	plugin_unload(p);
 }
 
@@ -596,6 +598,7 @@ test_oldminor_channel(void **state)
 	me.parts = 99;
 	assert_int_equal(channel_set_measure(f->cs, 0, NULL, "短信", &me), 0);
 	assert_int_equal(me.parts, 0);		/* zeroed, nothing measured */
+	channel_set_prepare(f->cs, 0, 3, 0);	/* must not reach the trap */
 	channel_set_send(f->cs, 0, &messages[0], record_done, &o);
 	assert_int_equal(o.calls, 1);
 	assert_int_equal(o.outcome, HERALD_DELIVERED);

@@ -42,6 +42,9 @@ static struct {
 	unsigned timeout_ms;
 	void (*done)(void *, const struct herald_http_response *);
 	void *done_arg;
+	int n_warm;
+	char warm_url[512];
+	unsigned warm_n;
 } fake;
 
 static struct herald_completion *const the_completion =
@@ -122,6 +125,17 @@ fake_http(const struct herald_channel_conf *ch,
 	return 0;
 }
 
+static int
+fake_http_warm(const struct herald_channel_conf *ch, const char *url,
+    unsigned n)
+{
+	(void)ch;
+	fake.n_warm++;
+	snprintf(fake.warm_url, sizeof(fake.warm_url), "%s", url);
+	fake.warm_n = n;
+	return 0;
+}
+
 static const struct herald_host fake_host = {
 	.size = sizeof(struct herald_host),
 	.abi_major = HERALD_PLUGIN_ABI_MAJOR,
@@ -132,6 +146,7 @@ static const struct herald_host fake_host = {
 	.setting = fake_setting,
 	.complete = fake_complete,
 	.http = fake_http,
+	.http_warm = fake_http_warm,
 };
 
 /* The built plugin NAME's descriptor; the handle is kept open. */
@@ -401,6 +416,35 @@ test_webhook_generic_payload(void **unused)
 	unlink(secret);
 }
 
+/*
+ * prepare() (ABI 1.6) asks the host to open connections to the robot's
+ * URL ahead of a launch: the base URL (a signed flavour's per-request
+ * parameters come later) and the count the host passed, nothing sent.
+ */
+static void
+test_webhook_prepare(void **unused)
+{
+	const struct herald_plugin *p = load("webhook");
+	struct herald_setting set[3];
+	struct herald_channel_conf conf;
+	char secret[64];
+	void *state;
+
+	(void)unused;
+	fake_reset();
+	assert_true(p->abi_minor >= 6);
+	assert_non_null(p->prepare);
+	state = webhook_open_generic(p, &conf, set, secret, sizeof(secret));
+	p->prepare(state, 7, 1767225600);
+	assert_int_equal(fake.n_warm, 1);
+	assert_string_equal(fake.warm_url, "http://127.0.0.1:9/hook");
+	assert_int_equal(fake.warm_n, 7);
+	assert_int_equal(fake.n_http, 0);
+	assert_int_equal(fake.n_completes, 0);
+	p->close(state);
+	unlink(secret);
+}
+
 static void
 test_webhook_outcomes(void **unused)
 {
@@ -658,6 +702,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_log_bad_settings),
 	cmocka_unit_test(test_webhook_generic_payload),
 	cmocka_unit_test(test_webhook_outcomes),
+	cmocka_unit_test(test_webhook_prepare),
 	cmocka_unit_test(test_webhook_bad_settings),
 	cmocka_unit_test(test_livestream_send),
 	cmocka_unit_test(test_sms_measure),
