@@ -28,14 +28,7 @@
 #include "planner.h"
 #include "store.h"
 
-static double
-bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_common.h"
 
 static long
 bench_maxrss_kb(void)
@@ -53,12 +46,6 @@ bench_count(void *arg, const struct job *j)
 	(void)j;
 	(*(size_t *)arg)++;
 	return 0;
-}
-
-static int
-bench_put(void *arg, const struct job *j)
-{
-	return store_plan_put(arg, j);
 }
 
 static void
@@ -92,7 +79,6 @@ main(int argc, char **argv)
 	struct store *st = NULL;
 	struct plan_counts pc;
 	struct store_plan_stats ps;
-	char url[4096], err[256], wal[4200];
 	size_t n = 0;
 	double t0;
 
@@ -115,16 +101,8 @@ main(int argc, char **argv)
 	}
 	bench_report("plan-only", n, bench_now() - t0);
 
-	unlink(argv[2]);
-	snprintf(wal, sizeof(wal), "%s-wal", argv[2]);
-	unlink(wal);
-	snprintf(wal, sizeof(wal), "%s-shm", argv[2]);
-	unlink(wal);
-	snprintf(url, sizeof(url), "sqlite:%s", argv[2]);
-	if (store_open(url, "bench", &st, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
+	if ((st = bench_store_fresh(argv[2])) == NULL)
 		return 1;
-	}
 
 	t0 = bench_now();
 	if (bench_plan_store(m, st, &pc, &ps) == -1) {

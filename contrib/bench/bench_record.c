@@ -29,19 +29,12 @@
 #include "planner.h"
 #include "store.h"
 
+#include "bench_common.h"
+
 struct keys {
 	char **v;
 	size_t n, cap;
 };
-
-static double
-bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double
 bench_cpu(void)
@@ -71,12 +64,6 @@ bench_syscw(void)
 	return v;
 }
 
-static int
-bench_put(void *arg, const struct job *j)
-{
-	return store_plan_put(arg, j);
-}
-
 /* store_job_fn: keep the claimed key (the job's strings are the call's). */
 static void
 bench_keep(void *arg, const struct job *j)
@@ -102,7 +89,6 @@ main(int argc, char **argv)
 	struct store_plan_stats ps;
 	struct store_result r = { .outcome = STORE_DELIVERED };
 	struct keys k = { 0 };
-	char url[4096], err[256], wal[4200];
 	size_t got, i, batch = 36;
 	double t0, c0;
 	long w0;
@@ -117,14 +103,8 @@ main(int argc, char **argv)
 		errlist_print(&errs, stderr);
 		return 1;
 	}
-	unlink(argv[2]);
-	snprintf(wal, sizeof(wal), "%s-wal", argv[2]);
-	unlink(wal);
-	snprintf(url, sizeof(url), "sqlite:%s", argv[2]);
-	if (store_open(url, "bench", &st, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
+	if ((st = bench_store_fresh(argv[2])) == NULL)
 		return 1;
-	}
 	if (store_plan_begin(st) == -1 ||
 	    plan_model(m, bench_put, st, &pc) == -1 ||
 	    store_plan_end(st, &ps) == -1) {
