@@ -299,6 +299,28 @@ start(struct fixture *f, const char *method, const char *path,
 	r->started = 1;
 }
 
+/* n POSTs to /ok at once, the loop run until all answer: each 200. */
+static void
+round_ok(struct fixture *f, struct result *r, int n)
+{
+	int i, remaining = n;
+
+	for (i = 0; i < n; i++)
+		start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(remaining, 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(r[i].status, 200);
+}
+
+/* The loop run for tv, whatever happens. */
+static void
+idle_for(struct fixture *f, struct timeval tv)
+{
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
 static void
 test_post_200(void **state)
 {
@@ -358,17 +380,10 @@ test_reuse_rounds(void **state)
 {
 	struct fixture *f = *state;
 	struct result r[ROUND];
-	int i, k, remaining;
+	int k;
 
-	for (k = 0; k < ROUNDS; k++) {
-		remaining = ROUND;
-		for (i = 0; i < ROUND; i++)
-			start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
-		run_until(f->base, &remaining, 5000);
-		assert_int_equal(remaining, 0);
-		for (i = 0; i < ROUND; i++)
-			assert_int_equal(r[i].status, 200);
-	}
+	for (k = 0; k < ROUNDS; k++)
+		round_ok(f, r, ROUND);
 	assert_int_equal(f->srv->n_requests, ROUND * ROUNDS);
 	assert_int_equal(f->srv->n_accepted, ROUND);
 }
@@ -397,17 +412,11 @@ test_peer_closes_idle(void **state)
 	struct result r[ROUND];
 	struct timeval tv = { 2, 500000 };
 	struct event *ev;
-	int i, k, remaining, done = 0, turns = 0;
+	int k, done = 0, turns = 0;
 
 	evhttp_set_timeout(f->srv->http, 1);
 	for (k = 0; k < 3; k++) {
-		remaining = ROUND;
-		for (i = 0; i < ROUND; i++)
-			start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
-		run_until(f->base, &remaining, 5000);
-		assert_int_equal(remaining, 0);
-		for (i = 0; i < ROUND; i++)
-			assert_int_equal(r[i].status, 200);
+		round_ok(f, r, ROUND);
 		assert_int_equal(f->srv->n_accepted, k < 2 ? (k + 1) * ROUND :
 		    2 * ROUND);
 		if (k != 0)
@@ -601,12 +610,8 @@ static void
 warm_wait(struct fixture *f, size_t want)
 {
 	for (int i = 0; i < 200 && (http_client_warm_ready(f->hc) != want ||
-	    f->srv->n_accepted < (int)want); i++) {
-		struct timeval tv = { 0, 10000 };
-
-		event_base_loopexit(f->base, &tv);
-		event_base_dispatch(f->base);
-	}
+	    f->srv->n_accepted < (int)want); i++)
+		idle_for(f, (struct timeval){ 0, 10000 });
 }
 
 static void
@@ -630,7 +635,6 @@ test_warm(void **state)
 {
 	struct fixture *f = *state;
 	struct result r[4];
-	int i, remaining = 4;
 
 	warm(f, "127.0.0.1", 4);
 	warm_wait(f, 4);
@@ -639,12 +643,7 @@ test_warm(void **state)
 	warm(f, "127.0.0.1", 4);
 	warm_wait(f, 4);
 	assert_int_equal(f->srv->n_accepted, 4);
-	for (i = 0; i < 4; i++)
-		start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
-	run_until(f->base, &remaining, 5000);
-	assert_int_equal(remaining, 0);
-	for (i = 0; i < 4; i++)
-		assert_int_equal(r[i].status, 200);
+	round_ok(f, r, 4);
 	assert_int_equal(f->srv->n_requests, 4);
 	assert_int_equal(f->srv->n_accepted, 4);
 	assert_int_equal(http_client_warm_ready(f->hc), 0);
@@ -656,11 +655,9 @@ static void
 test_warm_name(void **state)
 {
 	struct fixture *f = *state;
-	struct timeval tv = { 0, 100000 };
 
 	warm(f, "localhost", 4);
-	event_base_loopexit(f->base, &tv);
-	event_base_dispatch(f->base);
+	idle_for(f, (struct timeval){ 0, 100000 });
 	assert_int_equal(f->srv->n_accepted, 0);
 	assert_int_equal(http_client_warm_ready(f->hc), 0);
 }
@@ -673,23 +670,15 @@ static void
 test_warm_peer_closes(void **state)
 {
 	struct fixture *f = *state;
-	struct timeval tv = { 1, 500000 };
 	struct result r[4];
-	int i, remaining = 4;
 
 	evhttp_set_timeout(f->srv->http, 1);
 	warm(f, "127.0.0.1", 4);
 	warm_wait(f, 4);
 	assert_int_equal(http_client_warm_ready(f->hc), 4);
-	event_base_loopexit(f->base, &tv);
-	event_base_dispatch(f->base);
+	idle_for(f, (struct timeval){ 1, 500000 });
 	assert_int_equal(http_client_warm_ready(f->hc), 0);
-	for (i = 0; i < 4; i++)
-		start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
-	run_until(f->base, &remaining, 5000);
-	assert_int_equal(remaining, 0);
-	for (i = 0; i < 4; i++)
-		assert_int_equal(r[i].status, 200);
+	round_ok(f, r, 4);
 	assert_int_equal(f->srv->n_accepted, 8);
 }
 
