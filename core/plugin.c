@@ -166,30 +166,30 @@ plugin_descriptor(const struct plugin *p)
 }
 
 /*
- * A plugin built before minor 5 has its spare[0] where measure is now:
- * zero in practice, but never promised, so it is not read.
+ * Whether descriptor d has the member that ends at offset end and came
+ * with ABI minor `minor`: a plugin built before it has one of its
+ * spare[] slots there, zero in practice but never promised, so it is
+ * not read.
  */
+static int
+plugin_has(const struct herald_plugin *d, unsigned minor, size_t end)
+{
+	return d->abi_minor >= minor && d->size >= end;
+}
+
+#define PLUGIN_HAS(d, minor, member) plugin_has((d), (minor), \
+	offsetof(struct herald_plugin, member) + sizeof((d)->member))
+
 herald_measure_fn
 plugin_measure(const struct plugin *p)
 {
-	const struct herald_plugin *d = p->desc;
-
-	if (d->abi_minor < 5 || d->size < offsetof(struct herald_plugin,
-	    measure) + sizeof(d->measure))
-		return NULL;
-	return d->measure;
+	return PLUGIN_HAS(p->desc, 5, measure) ? p->desc->measure : NULL;
 }
 
-/* As plugin_measure(): a minor-5 plugin's spare[0] is where prepare is. */
 herald_prepare_fn
 plugin_prepare(const struct plugin *p)
 {
-	const struct herald_plugin *d = p->desc;
-
-	if (d->abi_minor < 6 || d->size < offsetof(struct herald_plugin,
-	    prepare) + sizeof(d->prepare))
-		return NULL;
-	return d->prepare;
+	return PLUGIN_HAS(p->desc, 6, prepare) ? p->desc->prepare : NULL;
 }
 
 const char *

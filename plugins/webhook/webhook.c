@@ -649,8 +649,7 @@ webhook_prepare(void *state, unsigned n, int64_t at)
 	if (wc == NULL || wc->url == NULL)
 		return;
 	host = wc->host;
-	if (host->abi_minor < 6 || host->size < offsetof(struct herald_host,
-	    http_warm) + sizeof(host->http_warm) || host->http_warm == NULL)
+	if (host->abi_minor < 6 || host->http_warm == NULL)
 		return;
 	(void)host->http_warm(wc->conf, wc->url, n);
 }
