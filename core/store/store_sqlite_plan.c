@@ -136,35 +136,50 @@ sq_plan_is_empty(struct store *s, struct sq *q, int *empty)
  * in SQLite's temporary directory (SQLITE_TMPDIR, TMPDIR, /var/tmp,
  * /tmp), and the rebuild shrinks the page cache to SQ_SORT_CACHE_KB,
  * which also bounds the sorter's memory; sq_plan_leave() restores both.
- * Called before the BEGIN (tx 0), then inside it (tx 1).
  */
 static int
-sq_plan_unindex(struct store *s, struct sq *q, int tx)
+sq_plan_sort_in_files(struct store *s, struct sq *q)
 {
-	size_t i;
 	int empty;
 
-	if (!tx) {
-		if (sq_plan_is_empty(s, q, &empty) == -1)
+	if (sq_plan_is_empty(s, q, &empty) == -1)
+		return -1;
+	if (empty && sq_plan_sql(s, q, "PRAGMA temp_store = FILE",
+	    "sort in files") == -1)
+		return -1;
+	q->plan_tempfile = empty;
+	return 0;
+}
+
+/* Drop (create 0) or make again (create 1) the indexes a plan into an
+ * empty table rebuilds. */
+static int
+sq_plan_indexes(struct store *s, struct sq *q, int create)
+{
+	for (size_t i = 0; i < sq_n_job_indexes; i++)
+		if (sq_job_indexes[i].plan_drops && sq_plan_ddl(s, q,
+		    create ? "CREATE INDEX" : "DROP INDEX IF EXISTS",
+		    create ? sq_job_indexes[i].def :
+		    sq_job_indexes[i].name) == -1)
 			return -1;
-		if (empty && sq_plan_sql(s, q, "PRAGMA temp_store = FILE",
-		    "sort in files") == -1)
-			return -1;
-		q->plan_tempfile = empty;
-		return 0;
-	}
+	return 0;
+}
+
+/* Inside the plan's transaction, after sq_plan_sort_in_files(): drop
+ * the indexes if the table is (still, under the write lock) empty. */
+static int
+sq_plan_unindex(struct store *s, struct sq *q)
+{
+	int empty;
+
 	if (!q->plan_tempfile)
 		return 0;
-	/* Again under the write lock. */
 	if (sq_plan_is_empty(s, q, &empty) == -1)
 		return -1;
 	if (!empty)
 		return 0;
-	for (i = 0; i < sq_n_job_indexes; i++)
-		if (sq_job_indexes[i].plan_drops &&
-		    sq_plan_ddl(s, q, "DROP INDEX IF EXISTS",
-		    sq_job_indexes[i].name) == -1)
-			return -1;
+	if (sq_plan_indexes(s, q, 0) == -1)
+		return -1;
 	q->plan_unindexed = 1;
 	return 0;
 }
@@ -173,18 +188,12 @@ sq_plan_unindex(struct store *s, struct sq *q, int tx)
 static int
 sq_plan_reindex(struct store *s, struct sq *q)
 {
-	size_t i;
-
 	if (!q->plan_unindexed)
 		return 0;
 	if (sq_plan_sql(s, q, "PRAGMA cache_size = " SQ_SORT_CACHE_KB,
-	    "rebuild the job indexes") == -1)
+	    "rebuild the job indexes") == -1 ||
+	    sq_plan_indexes(s, q, 1) == -1)
 		return -1;
-	for (i = 0; i < sq_n_job_indexes; i++)
-		if (sq_job_indexes[i].plan_drops &&
-		    sq_plan_ddl(s, q, "CREATE INDEX",
-		    sq_job_indexes[i].def) == -1)
-			return -1;
 	q->plan_unindexed = 0;
 	return 0;
 }
@@ -199,7 +208,7 @@ sq_plan_begin(struct store *s)
 		return store_seterr(s, "plan already in progress");
 	if (q->batch || !sqlite3_get_autocommit(q->db))
 		return store_seterr(s, "cannot plan inside a transaction");
-	if (sq_plan_unindex(s, q, 0) == -1 ||
+	if (sq_plan_sort_in_files(s, q) == -1 ||
 	    sq_exec(s, q, ST_BEGIN, "begin plan") == -1) {
 		sq_plan_leave(q);
 		return -1;
@@ -218,7 +227,7 @@ sq_plan_begin(struct store *s)
 	sqlite3_bind_int64(st, 1, q->gen);
 	if (sq_run(s, q, st, "write plan generation") == -1)
 		goto fail;
-	if (sq_plan_unindex(s, q, 1) == -1)
+	if (sq_plan_unindex(s, q) == -1)
 		goto fail;
 	memset(&q->stats, 0, sizeof(q->stats));
 	q->plan_now = sq_now();
