@@ -96,7 +96,7 @@ payload_utf8_len(const unsigned char *s, size_t n)
 
 /* "s" as a JSON string (null for NULL); -1 when s is not UTF-8. */
 static int
-pbuf_str(struct plugin_buf *b, const char *s, size_t n)
+payload_json_str(struct plugin_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, run, k;
@@ -135,15 +135,15 @@ pbuf_str(struct plugin_buf *b, const char *s, size_t n)
 
 /* ,"key": then a string or null; -1 when v is not UTF-8. */
 static int
-pbuf_member(struct plugin_buf *b, const char *key, const char *v, size_t n)
+payload_json_member(struct plugin_buf *b, const char *key, const char *v, size_t n)
 {
 	plugin_buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
 	plugin_buf_add(b, key, strlen(key));
 	plugin_buf_add(b, "\":", 2);
-	return pbuf_str(b, v, v != NULL ? n : 0);
+	return payload_json_str(b, v, v != NULL ? n : 0);
 }
 
-#define PBUF_MEMBER(b, key, v) pbuf_member((b), (key), (v), \
+#define PAYLOAD_MEMBER(b, key, v) payload_json_member((b), (key), (v), \
 	(v) != NULL ? strlen(v) : 0)
 
 /* Caller owns the result; NULL when a string is not UTF-8. */
@@ -155,15 +155,15 @@ payload_generic(const struct webhook_part *p)
 	char num[96];
 
 	plugin_buf_add(&b, "{", 1);
-	if (PBUF_MEMBER(&b, "key", m->key) == -1 ||
-	    PBUF_MEMBER(&b, "kind", m->kind) == -1 ||
-	    PBUF_MEMBER(&b, "campaign", m->campaign) == -1 ||
-	    PBUF_MEMBER(&b, "item", m->item) == -1 ||
-	    PBUF_MEMBER(&b, "title", m->item_title) == -1 ||
-	    PBUF_MEMBER(&b, "contact", m->contact) == -1 ||
-	    PBUF_MEMBER(&b, "contact_name", m->contact_name) == -1 ||
-	    PBUF_MEMBER(&b, "subject", m->subject) == -1 ||
-	    pbuf_member(&b, "body", p->text, p->text_len) == -1) {
+	if (PAYLOAD_MEMBER(&b, "key", m->key) == -1 ||
+	    PAYLOAD_MEMBER(&b, "kind", m->kind) == -1 ||
+	    PAYLOAD_MEMBER(&b, "campaign", m->campaign) == -1 ||
+	    PAYLOAD_MEMBER(&b, "item", m->item) == -1 ||
+	    PAYLOAD_MEMBER(&b, "title", m->item_title) == -1 ||
+	    PAYLOAD_MEMBER(&b, "contact", m->contact) == -1 ||
+	    PAYLOAD_MEMBER(&b, "contact_name", m->contact_name) == -1 ||
+	    PAYLOAD_MEMBER(&b, "subject", m->subject) == -1 ||
+	    payload_json_member(&b, "body", p->text, p->text_len) == -1) {
 		free(b.s);
 		return NULL;
 	}
@@ -173,7 +173,7 @@ payload_generic(const struct webhook_part *p)
 	else
 		snprintf(num, sizeof(num), ",\"due\":null");
 	plugin_buf_add(&b, num, strlen(num));
-	if (PBUF_MEMBER(&b, "ack_url", m->ack_url) == -1) {
+	if (PAYLOAD_MEMBER(&b, "ack_url", m->ack_url) == -1) {
 		free(b.s);
 		return NULL;
 	}
