@@ -1,6 +1,6 @@
 /*
  * bench_common.h - what the store benchmarks (bench_plan, bench_record)
- * share: a monotonic clock, the plan's emit callback, and a fresh SQLite
+ * share: a monotonic clock, a plan into a store, and a fresh SQLite
  * store.  Header-only: each benchmark is one program built by
  * contrib/bench/Makefile from one .c file.
  */
@@ -28,6 +28,20 @@ static inline int
 bench_put(void *arg, const struct job *j)
 {
 	return store_plan_put(arg, j);
+}
+
+/* One plan into st; the stats come back in ps.  Returns 0 or -1. */
+static inline int
+bench_plan_store(const struct model *m, struct store *st,
+    struct plan_counts *pc, struct store_plan_stats *ps)
+{
+	if (store_plan_begin(st) == -1)
+		return -1;
+	if (plan_model(m, bench_put, st, pc) == -1) {
+		store_plan_abort(st);
+		return -1;
+	}
+	return store_plan_end(st, ps);
 }
 
 /*

@@ -57,20 +57,6 @@ bench_report(const char *what, size_t n, double secs)
 	fflush(stdout);
 }
 
-/* One plan into st; the stats come back in ps.  Returns 0 or -1. */
-static int
-bench_plan_store(const struct model *m, struct store *st,
-    struct plan_counts *pc, struct store_plan_stats *ps)
-{
-	if (store_plan_begin(st) == -1)
-		return -1;
-	if (plan_model(m, bench_put, st, pc) == -1) {
-		store_plan_abort(st);
-		return -1;
-	}
-	return store_plan_end(st, ps);
-}
-
 int
 main(int argc, char **argv)
 {

@@ -105,9 +105,7 @@ main(int argc, char **argv)
 	}
 	if ((st = bench_store_fresh(argv[2])) == NULL)
 		return 1;
-	if (store_plan_begin(st) == -1 ||
-	    plan_model(m, bench_put, st, &pc) == -1 ||
-	    store_plan_end(st, &ps) == -1) {
+	if (bench_plan_store(m, st, &pc, &ps) == -1) {
 		fprintf(stderr, "plan: %s\n", store_error(st));
 		return 1;
 	}
