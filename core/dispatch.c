@@ -459,7 +459,7 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 	struct dsend *ds;
 	struct djob *next;
 	int64_t now_us, wait;
-	int sent, urgent;
+	int sent, urgent, reading = 0;
 
 	/* Nothing is handed off while outcomes cannot be recorded. */
 	while (!d->holding && ch->present &&
@@ -478,6 +478,12 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 			evtimer_add(ch->ev_tokens, &tv);
 			break;
 		}
+		/* The checks of a burst look the store up once a job or
+		 * more (submissions, later reminders): one snapshot. */
+		if (!reading) {
+			store_read_begin(d->st);
+			reading = 1;
+		}
 		if (!urgent && ch->merge_next && ch->merge_after_us > 0) {
 			ch->merge_next = 0;
 			sent = dispatch_send_merged(d, ch, now_us) == 0;
@@ -490,6 +496,8 @@ dispatch_pump_chan(struct dispatch *d, struct dchan *ch)
 		if (!sent)
 			tbucket_give(&ch->tb);
 	}
+	if (reading)
+		store_read_end(d->st);
 	if (ch->st.queued == 0)
 		ch->merge_next = 0;
 	dispatch_chan_update(ch);

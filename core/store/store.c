@@ -359,6 +359,20 @@ store_rollback(struct store *s)
 	return s->ops->agenda->rollback(s);
 }
 
+void
+store_read_begin(struct store *s)
+{
+	if (s->ops->agenda->read_begin != NULL)
+		s->ops->agenda->read_begin(s);
+}
+
+void
+store_read_end(struct store *s)
+{
+	if (s->ops->agenda->read_end != NULL)
+		s->ops->agenda->read_end(s);
+}
+
 int
 store_recover(struct store *s, int64_t now, size_t *n)
 {

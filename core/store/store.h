@@ -137,6 +137,18 @@ int store_commit(struct store *s);
 int store_rollback(struct store *s);
 
 /*
+ * Around a run of look-ups (the dispatcher's checks before a burst of
+ * sends): they may share one read snapshot, which on SQLite takes the
+ * file's read lock once instead of once each.  Only look-ups belong
+ * inside; a write, a batch or a plan started in between ends the
+ * snapshot first and keeps its own transaction.  Nothing to check: where
+ * the backend has no such thing, or cannot start it, the look-ups run
+ * one by one as without it.
+ */
+void store_read_begin(struct store *s);
+void store_read_end(struct store *s);
+
+/*
  * Start-up recovery: inflight jobs whose lease expired (all of them for a
  * single node) go back to pending.  Returns how many in *n.
  */

@@ -36,6 +36,9 @@ struct store_agenda_ops {
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	int (*rollback)(struct store *s);
+	/* Optional: NULL where a look-up costs nothing to start. */
+	void (*read_begin)(struct store *s);
+	void (*read_end)(struct store *s);
 	int (*recover)(struct store *s, int64_t now, size_t *n);
 	/* grace[k] == STORE_GRACE_NEVER: kind k is never expired. */
 	int (*expire)(struct store *s, int64_t now,

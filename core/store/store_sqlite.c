@@ -57,6 +57,9 @@
 /* The text of each cached statement, by id (enum sq_st). */
 static const char *const sq_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	/* Deferred: takes the WAL read lock at its first read, no write
+	 * lock (sq_read_begin()). */
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_SAVEPOINT] = "SAVEPOINT op",
@@ -387,6 +390,25 @@ sq_fail(struct store *s, struct sq *q, const char *what)
 	    sqlite3_errmsg(q->db), advice);
 }
 
+/* Whether cached statement id (prepared) only reads: transaction control
+ * counts as not, as SQLite's sqlite3_stmt_readonly() does not say. */
+static int
+sq_is_lookup(struct sq *q, enum sq_st id)
+{
+	switch (id) {
+	case ST_BEGIN:
+	case ST_BEGIN_READ:
+	case ST_COMMIT:
+	case ST_ROLLBACK:
+	case ST_SAVEPOINT:
+	case ST_RELEASE:
+	case ST_ROLLBACK_TO:
+		return 0;
+	default:
+		return sqlite3_stmt_readonly(q->st[id]);
+	}
+}
+
 sqlite3_stmt *
 sq_stmt(struct store *s, struct sq *q, enum sq_st id)
 {
@@ -395,7 +417,10 @@ sq_stmt(struct store *s, struct sq *q, enum sq_st id)
 	    SQLITE_PREPARE_PERSISTENT, &q->st[id], NULL) != SQLITE_OK) {
 		sq_fail(s, q, "prepare");
 		q->st[id] = NULL;
+		return NULL;
 	}
+	if (q->snapshot && !sq_is_lookup(q, id))
+		sq_read_yield(s, q);
 	return q->st[id];
 }
 
@@ -524,11 +549,13 @@ sq_bind_text(sqlite3_stmt *st, int i, const char *v)
 /*
  * One operation's transaction: a real one when none is open, a savepoint
  * inside a plan or a store_begin() batch, so that a failed operation
- * undoes only itself.  *outer remembers which, for sq_tx_end().
+ * undoes only itself.  *outer remembers which, for sq_tx_end().  A read
+ * snapshot ends first: it is no batch to join.
  */
 int
 sq_tx_begin(struct store *s, struct sq *q, int *outer)
 {
+	sq_read_yield(s, q);
 	*outer = sqlite3_get_autocommit(q->db);
 	return sq_exec(s, q, *outer ? ST_BEGIN : ST_SAVEPOINT, "begin");
 }
@@ -794,6 +821,7 @@ sq_begin(struct store *s)
 {
 	struct sq *q = sq_of(s);
 
+	sq_read_yield(s, q);
 	if (q->planning || q->batch || !sqlite3_get_autocommit(q->db))
 		return store_seterr(s, "a transaction is already open");
 	if (sq_exec(s, q, ST_BEGIN, "begin") == -1)
@@ -831,4 +859,45 @@ sq_rollback(struct store *s)
 	if (sqlite3_get_autocommit(q->db))
 		return 0;
 	return sq_exec(s, q, ST_ROLLBACK, "rollback");
+}
+
+/*
+ * A read snapshot: one deferred transaction around a run of look-ups (the
+ * dispatcher's checks before a burst of sends), so that SQLite takes its
+ * WAL read lock once for the run rather than once a query, two fcntl()s
+ * each.  Only look-ups may run inside it: anything else (sq_stmt() of a
+ * statement that writes, sq_tx_begin(), sq_begin(), a plan) ends it first
+ * with sq_read_yield(), so every write keeps the transaction it had.
+ * Inside a transaction already, or on any error, there is no snapshot and
+ * the look-ups run on their own as before.
+ */
+void
+sq_read_begin(struct store *s)
+{
+	struct sq *q = sq_of(s);
+
+	if (q->snapshot || q->planning || q->batch ||
+	    !sqlite3_get_autocommit(q->db))
+		return;
+	if (sq_exec(s, q, ST_BEGIN_READ, "begin read") == 0)
+		q->snapshot = 1;
+}
+
+void
+sq_read_yield(struct store *s, struct sq *q)
+{
+	if (!q->snapshot)
+		return;
+	q->snapshot = 0;
+	if (sqlite3_get_autocommit(q->db))
+		return;
+	/* Nothing was written: COMMIT only lets the read lock go. */
+	if (sq_exec(s, q, ST_COMMIT, "end read") == -1)
+		(void)sq_exec(s, q, ST_ROLLBACK, "end read");
+}
+
+void
+sq_read_end(struct store *s)
+{
+	sq_read_yield(s, sq_of(s));
 }

@@ -55,6 +55,7 @@
 /* Cached statements. */
 enum sq_st {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_SAVEPOINT,
@@ -141,6 +142,7 @@ struct sq {
 	sqlite3_stmt *claim[SQ_CLAIM_CACHED];
 	int planning;		/* inside plan_begin/plan_end */
 	int batch;		/* inside store_begin/store_commit */
+	int snapshot;		/* inside store_read_begin/store_read_end */
 	int64_t gen;		/* the generation being planned */
 	int64_t plan_now;	/* wall clock at plan_begin */
 	struct store_plan_stats stats;
@@ -195,6 +197,11 @@ int sq_begin(struct store *s);
 void sq_sends_clear(struct sq *q);
 int sq_commit(struct store *s);
 int sq_rollback(struct store *s);
+/* The store_ops entries read_begin and read_end (store_read_begin()). */
+void sq_read_begin(struct store *s);
+void sq_read_end(struct store *s);
+/* End a read snapshot early, before anything but a look-up runs. */
+void sq_read_yield(struct store *s, struct sq *q);
 
 /* The backend state behind s; borrowed. */
 struct sq *sq_of(struct store *s);

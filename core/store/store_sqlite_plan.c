@@ -206,6 +206,7 @@ sq_plan_begin(struct store *s)
 
 	if (q->planning)
 		return store_seterr(s, "plan already in progress");
+	sq_read_yield(s, q);
 	if (q->batch || !sqlite3_get_autocommit(q->db))
 		return store_seterr(s, "cannot plan inside a transaction");
 	if (sq_plan_sort_in_files(s, q) == -1 ||

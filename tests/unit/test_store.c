@@ -995,6 +995,76 @@ test_submit(void **state)
 }
 
 /*
+ * store_read_begin(): the look-ups after it share one snapshot (a second
+ * connection's submission is not seen until it ends), and a write made
+ * inside it, or a batch or a plan begun inside it, ends the snapshot
+ * first: the write is committed at once, not held for store_read_end().
+ */
+static void
+test_read_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct store *b;
+	struct job v[3];
+	char err[512];
+	size_t n;
+	int sub;
+
+	job_init(&v[0], "d1", JOB_REMINDER, 3600, "p1", "sms", 100);
+	job_init(&v[1], "d1", JOB_REMINDER, 3600, "p2", "sms", 100);
+	job_init(&v[2], "d1", JOB_REMINDER, 3600, "p3", "sms", 100);
+	plan(f->s, v, 3, &st);
+	assert_int_equal(store_open(f->url, "other-node", &b, err,
+	    sizeof(err)), 0);
+
+	store_read_begin(f->s);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1",
+	    &sub, NULL), 0);
+	assert_false(sub);
+	assert_int_equal(submit_one(b, "cpm", "d1", "p1", 150, "api", &n), 0);
+	assert_int_equal(n, 1);
+	/* Still the snapshot: one read lock for the run of look-ups. */
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1",
+	    &sub, NULL), 0);
+	assert_false(sub);
+	/* A write ends it and is committed before store_read_end(). */
+	assert_int_equal(submit_one(f->s, "cpm", "d1", "p2", 160, "api", &n),
+	    0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_is_submitted(b, "cpm", "d1", NULL, "p2", &sub,
+	    NULL), 0);
+	assert_true(sub);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM submissions"),
+	    2);
+	assert_int_equal(store_is_submitted(f->s, "cpm", "d1", NULL, "p1",
+	    &sub, NULL), 0);
+	assert_true(sub);
+	store_read_end(f->s);
+	store_read_end(f->s);	/* twice, or without a begin: nothing */
+
+	/* A batch begun inside one. */
+	store_read_begin(f->s);
+	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
+	    NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(b, v[2].key), JOB_INFLIGHT);
+	assert_int_equal(store_begin(f->s), 0);
+	record(f->s, v[2].key, STORE_DELIVERED, 101, 0, NULL);
+	assert_int_equal(store_commit(f->s), 0);
+	store_read_end(f->s);
+	assert_int_equal(state_of(b, v[2].key), JOB_DELIVERED);
+
+	/* A plan begun inside one. */
+	store_read_begin(f->s);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_CANCELLED);
+	plan(f->s, v, 3, &st);
+	store_read_end(f->s);
+	assert_int_equal(state_of(b, v[2].key), JOB_DELIVERED);
+	store_close(b);
+}
+
+/*
  * A unit's submission closes the deadline for every member and cancels
  * their notices; a withdrawal revives the ones still ahead and leaves
  * both steps in the submission log.
@@ -2447,6 +2517,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_later_and_superseded),
 	T(test_submit),
 	T(test_submit_unit_withdraw),
+	T(test_read_snapshot),
 	T(test_ack),
 	T(test_insert_fallback),
 	T(test_list_and_counts),
