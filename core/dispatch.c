@@ -204,17 +204,60 @@ dispatch_note_staged(struct dispatch *d, const struct job_claim *sj)
 	}
 }
 
-int
-dispatch_stage(struct dispatch *d, struct job_claim *sj)
+/*
+ * The render's inputs that come from the model and the channel, not from
+ * the checks: the same whether the job is rendered ahead or at hand-off.
+ */
+static struct render_extra
+dispatch_extra(const struct dispatch *d, const struct herald_caps *caps,
+    const char *ack_url, int64_t now)
 {
-	struct render_extra x = { .now = sj->j.next_at };
-	char err[256];
+	return (struct render_extra){ .ack_url = ack_url, .now = now,
+	    .link_ok = caps->ack_links,
+	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
+	    d->cur->m->daemon.sms_reply_token != NULL };
+}
 
-	dispatch_note_staged(d, sj);
-	if (dispatch_render(d, sj, &x, err, sizeof(err)) == -1)
+/*
+ * Render sj for its instant, next_at, as dispatch_ready() would then.
+ * dispatch_ready() keeps the text when the job goes out within that
+ * second: "{{left}}" counts seconds under a minute, so a text made for
+ * one second is not good for the next.
+ */
+static int
+dispatch_render_ahead(struct dispatch *d, struct job_claim *sj)
+{
+	const struct dchan *ch = dispatch_chan(d, sj->j.channel);
+	struct render_extra x;
+	char err[256], *ack_url;
+	int rc;
+
+	if (ch == NULL || !ch->present)
+		return -1;
+	ack_url = dispatch_ack_url(d->cur->m, sj->j.key);
+	x = dispatch_extra(d, channel_set_caps(d->cur->cs, ch->idx), ack_url,
+	    sj->j.next_at);
+	rc = dispatch_render(d, sj, &x, err, sizeof(err));
+	free(ack_url);
+	if (rc == -1)
 		return -1;
 	sj->staged = 1;
 	return 0;
+}
+
+int
+dispatch_stage(struct dispatch *d, struct job_claim *sj)
+{
+	dispatch_note_staged(d, sj);
+	return dispatch_render_ahead(d, sj);
+}
+
+int
+dispatch_prerender(struct dispatch *d, struct job_claim *sj)
+{
+	if (!policy_renders_ahead(sj->j.kind) || sj->j.incident != NULL)
+		return -1;
+	return dispatch_render_ahead(d, sj);
 }
 
 /*
@@ -320,15 +363,16 @@ dispatch_ready(struct dispatch *d, struct dchan *ch, struct djob *dj,
 		goto done;
 	}
 	ds->ack_url = dispatch_ack_url(d->cur->m, sj->j.key);
-	x = (struct render_extra){ .not_submitted = co.units.pending,
-	    .submitted = co.units.submitted, .n_pending = co.units.n_pending,
-	    .n_total = co.units.n_total, .digest_text = co.digest_text,
-	    .ack_url = ds->ack_url, .now = now_us / 1000000,
-	    .link_ok = caps->ack_links, .item = &co.item,
-	    .incident = co.incident != NULL ? &co.incident->v : NULL,
-	    .sms_replies = caps->address == HERALD_ADDR_PHONE &&
-	    d->cur->m->daemon.sms_reply_token != NULL };
-	if (!sj->staged && dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
+	x = dispatch_extra(d, caps, ds->ack_url, now_us / 1000000);
+	x.not_submitted = co.units.pending;
+	x.submitted = co.units.submitted;
+	x.n_pending = co.units.n_pending;
+	x.n_total = co.units.n_total;
+	x.digest_text = co.digest_text;
+	x.item = &co.item;
+	x.incident = co.incident != NULL ? &co.incident->v : NULL;
+	if ((!sj->staged || sj->j.next_at != x.now) &&
+	    dispatch_render(d, sj, &x, err, sizeof(err)) == -1) {
 		dispatch_fail(d, ds, err);
 		ds = NULL;
 		goto done;

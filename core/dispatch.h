@@ -83,8 +83,20 @@ const struct model *dispatch_model(const struct dispatch *d);
 void dispatch_push(struct dispatch *d, struct job_claim *sj);
 /* Send whatever concurrency and tokens allow, on every channel. */
 void dispatch_pump(struct dispatch *d);
-/* Render ahead of time (launch go-notices).  Returns 0 or -1. */
+/*
+ * Render a launch's go-notice ahead of its instant, and count it towards
+ * its channel's prepare() (connections opened ahead).  Returns 0 or -1
+ * (it is rendered at hand-off then).
+ */
 int dispatch_stage(struct dispatch *d, struct job_claim *sj);
+/*
+ * Render any other job claimed ahead of its instant, when its text
+ * depends only on the model (policy_renders_ahead(); no incident):
+ * at the instant only the checks and the hand-off remain.  The text is
+ * kept if the job goes out within its instant's second.  Returns 0, or
+ * -1 when it is rendered at hand-off instead.
+ */
+int dispatch_prerender(struct dispatch *d, struct job_claim *sj);
 
 /* Names of saturated channels; the array is borrowed until the next call. */
 size_t dispatch_saturated(struct dispatch *d, const char *const **names);

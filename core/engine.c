@@ -66,7 +66,7 @@ engine_launch_get(struct engine *e, const char *campaign, const char *item,
     int64_t at)
 {
 	struct engine_status *s = &e->status;
-	struct engine_launch *l;
+	struct engine_launch *l = NULL;
 
 	for (size_t i = 0; i < s->n_launches; i++)
 		if (s->launches[i].at == at &&
@@ -158,7 +158,7 @@ engine_on_sent(void *arg, const struct job_claim *sj, const char *region,
     int64_t handoff_us)
 {
 	struct engine *e = arg;
-	struct engine_launch *l;
+	struct engine_launch *l = NULL;
 	char *ch, *rg, share[48] = "";
 	unsigned of, rank;
 
@@ -219,18 +219,23 @@ static void
 engine_on_claimed(void *arg, struct job_claim *sj)
 {
 	struct engine *e = arg;
-	struct engine_launch *l;
+	struct engine_launch *l = NULL;
 
-	if (sj->j.kind != JOB_LAUNCH && sj->j.kind != JOB_COUNTDOWN)
-		return;
-	l = engine_launch_get(e, sj->j.campaign, sj->j.item, sj->j.item_at);
-	engine_clock_check(e, l);
-	if (sj->j.kind != JOB_LAUNCH)
-		return;
-	l->claimed++;
-	/* Rendered now, so at the instant only hand-offs remain.  A job
-	 * that fails to render is rendered (and fails) at send time. */
-	dispatch_stage(e->disp, sj);
+	if (sj->j.kind == JOB_LAUNCH || sj->j.kind == JOB_COUNTDOWN) {
+		l = engine_launch_get(e, sj->j.campaign, sj->j.item,
+		    sj->j.item_at);
+		engine_clock_check(e, l);
+	}
+	/* Rendered now, so at the instant only the checks and hand-offs
+	 * remain; a job that fails to render is rendered (and fails) at
+	 * send time.  A launch is staged whatever its instant, and its
+	 * channels open their connections ahead; any other job only when
+	 * claimed ahead of its instant: one already due goes out now. */
+	if (sj->j.kind == JOB_LAUNCH) {
+		l->claimed++;
+		dispatch_stage(e->disp, sj);
+	} else if (sj->j.next_at > engine_time(e))
+		(void)dispatch_prerender(e->disp, sj);
 }
 
 static void

@@ -169,6 +169,12 @@ policy_is_stage(enum job_kind k)
 }
 
 int
+policy_renders_ahead(enum job_kind k)
+{
+	return k != JOB_ESCALATION && k != JOB_DIGEST;
+}
+
+int
 policy_dead_after_slot(enum job_kind k)
 {
 	return k == JOB_NEXT_UP || k == JOB_ON_AIR;

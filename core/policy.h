@@ -64,6 +64,15 @@ unsigned policy_incident_stops_kinds(void);
 int policy_is_stage(enum job_kind k);
 
 /*
+ * Whether a job of kind k may be rendered when claimed, ahead of its
+ * instant (dispatch_prerender()): its text depends only on the model.
+ * Not an escalation (the units still missing) nor a digest (its
+ * tallies): the checks at hand-off read those from the store.  A job of
+ * an incident renders the incident's state, also read at hand-off.
+ */
+int policy_renders_ahead(enum job_kind k);
+
+/*
  * Whether a job of kind k must not go out once its slot has ended: a
  * next_up or on_air after the slot's off_air would announce a show that
  * is over.  The dispatcher records it missed instead.

@@ -9,7 +9,8 @@
  *   "uncertain" (default "ok");
  * retry_after_ms = N; delay_ms = N (0: complete inside send());
  * record = "/path" (optional).  prepare() (ABI minor 6) records
- * "prepare N AT".
+ * "prepare N AT".  bodies = "/path" (optional) gets "key body" for
+ * every send: the text that reached the channel.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct flaky_channel {
 	unsigned retry_after_ms;
 	long delay_ms;
 	char *record;
+	char *bodies;
 };
 
 struct flaky_pending {
@@ -41,6 +43,7 @@ flaky_open(const struct herald_host *host,
 	const struct herald_setting *ra = host->setting(conf, "retry_after_ms");
 	const struct herald_setting *delay = host->setting(conf, "delay_ms");
 	const struct herald_setting *rec = host->setting(conf, "record");
+	const struct herald_setting *bodies = host->setting(conf, "bodies");
 	struct flaky_channel *fc;
 	enum herald_outcome o = HERALD_DELIVERED;
 
@@ -68,6 +71,8 @@ flaky_open(const struct herald_host *host,
 	fc->retry_after_ms = ra != NULL ? (unsigned)ra->integer : 0;
 	fc->delay_ms = delay != NULL ? (long)delay->integer : 0;
 	fc->record = rec != NULL && rec->str != NULL ? strdup(rec->str) : NULL;
+	fc->bodies = bodies != NULL && bodies->str != NULL ?
+	    strdup(bodies->str) : NULL;
 	*state = fc;
 	return 0;
 }
@@ -100,6 +105,10 @@ flaky_send(void *state, const struct herald_message *msg,
 
 	if (fc->record != NULL && (fp = fopen(fc->record, "a")) != NULL) {
 		fprintf(fp, "%s %s %u\n", msg->key, msg->kind, msg->attempt);
+		fclose(fp);
+	}
+	if (fc->bodies != NULL && (fp = fopen(fc->bodies, "a")) != NULL) {
+		fprintf(fp, "%s %s\n", msg->key, msg->body ? msg->body : "");
 		fclose(fp);
 	}
 	if (fc->delay_ms <= 0 || (p = calloc(1, sizeof(*p))) == NULL) {
@@ -139,6 +148,7 @@ flaky_close(void *state)
 	if (fc == NULL)
 		return;
 	free(fc->record);
+	free(fc->bodies);
 	free(fc);
 }
 

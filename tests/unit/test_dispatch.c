@@ -31,6 +31,7 @@ struct chan_spec {
 	double rate;
 	unsigned burst;
 	int64_t merge_after;	/* seconds; 0: never merge */
+	const char *bodies;	/* flaky's bodies file, or NULL */
 };
 
 struct fixture {
@@ -84,9 +85,10 @@ static struct herald_setting *
 settings(struct arena *a, const struct chan_spec *cs, const char *record,
     size_t *n)
 {
-	struct herald_setting *s = arena_alloc(a, 4 * sizeof(*s));
+	struct herald_setting *s = arena_alloc(a, 5 * sizeof(*s));
+	int n_set = cs->bodies != NULL ? 5 : 4;
 
-	memset(s, 0, 4 * sizeof(*s));
+	memset(s, 0, 5 * sizeof(*s));
 	s[0].name = "mode";
 	s[0].type = HERALD_SETTING_STRING;
 	s[0].str = cs->mode;
@@ -99,11 +101,14 @@ settings(struct arena *a, const struct chan_spec *cs, const char *record,
 	s[3].name = "record";
 	s[3].type = HERALD_SETTING_STRING;
 	s[3].str = arena_strdup(a, record);
-	for (int i = 0; i < 4; i++) {
+	s[4].name = "bodies";
+	s[4].type = HERALD_SETTING_STRING;
+	s[4].str = cs->bodies;
+	for (int i = 0; i < n_set; i++) {
 		s[i].file = "test.conf";
 		s[i].line = 1 + i;
 	}
-	*n = 4;
+	*n = (size_t)n_set;
 	return s;
 }
 
@@ -1633,9 +1638,107 @@ test_stage_prepares(void **state)
 		job_claim_free(sj[i]);
 }
 
+/* store_claim() callback: keep the claims, for the test to stage. */
+struct claims {
+	struct job_claim *sj[4];
+	size_t n;
+};
+
+static void
+keep_claim(void *arg, const struct job *j)
+{
+	struct claims *c = arg;
+
+	if (c->n < 4)
+		c->sj[c->n++] = job_claim_new(j);
+}
+
+/* The whole of a small file into buf ("" when absent). */
+static const char *
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+
+	if (fp != NULL) {
+		n = fread(buf, 1, len - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * A reminder claimed ahead is rendered then (dispatch_prerender()), for
+ * its instant: 30 s before the deadline it reads "还剩30秒".  Sent within
+ * that second, that text goes; sent three seconds late, it is rendered
+ * again ("还剩27秒").  An escalation, whose text lists the units still
+ * missing, is never rendered ahead.
+ */
+static void
+test_prerender_second(void **state)
+{
+	struct fixture *f = *state;
+	struct chan_spec cs[2] = { { .mode = "ok" }, { .mode = "ok" } };
+	struct claims c = { .n = 0 };
+	int64_t at = T0 + 86400 - 30;	/* 30 s before deadline d */
+	char path[128], buf[4096], k[2][JOB_KEY_LEN], esc[JOB_KEY_LEN];
+	const char *body;
+	size_t n, i;
+
+	snprintf(path, sizeof(path), "%s/bodies.txt", f->dir);
+	cs[0].bodies = path;
+	open_dispatch(f, cs, -1, 0);
+	f->now_us = at * 1000000LL;	/* add_job's due and next_at */
+	add_job(f, JOB_REMINDER, "a", "one", 30, T0 + 86400, k[0]);
+	add_job(f, JOB_REMINDER, "b", "one", 30, T0 + 86400, k[1]);
+	add_job(f, JOB_ESCALATION, "a", "one", -60, T0 + 86400, esc);
+	f->now_us = (at - 5) * 1000000LL;	/* claimed 5 s ahead */
+	assert_int_equal(store_claim(f->st, at - 5, at, 10, NULL, 0, at + 600,
+	    keep_claim, &c, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++) {
+		int is_esc = strcmp(c.sj[i]->j.key, esc) == 0;
+
+		assert_int_equal(dispatch_prerender(f->d, c.sj[i]),
+		    is_esc ? -1 : 0);
+		assert_int_equal(c.sj[i]->staged, !is_esc);
+		assert_int_equal(c.sj[i]->body == NULL, is_esc);
+		if (!is_esc)
+			assert_non_null(strstr(c.sj[i]->body, "还剩30秒"));
+	}
+	/* Half a second into its instant: the text made ahead goes. */
+	f->now_us = at * 1000000LL + 500000;
+	for (i = 0; i < 3; i++)
+		if (strcmp(c.sj[i]->j.key, k[0]) == 0) {
+			dispatch_push(f->d, c.sj[i]);	/* ownership */
+			c.sj[i] = NULL;
+		}
+	dispatch_pump(f->d);
+	spin_until_idle(f);
+	body = strstr(slurp(path, buf, sizeof(buf)), k[0]);
+	assert_non_null(body);
+	assert_non_null(strstr(body, "还剩30秒"));
+	/* Three seconds late: made again for the second it goes in. */
+	f->now_us = (at + 3) * 1000000LL;
+	for (i = 0; i < 3; i++)
+		if (c.sj[i] != NULL)
+			dispatch_push(f->d, c.sj[i]);
+	dispatch_pump(f->d);
+	spin_until_idle(f);
+	body = strstr(slurp(path, buf, sizeof(buf)), k[1]);
+	assert_non_null(body);
+	assert_non_null(strstr(body, "还剩27秒"));
+	assert_null(strstr(body, "还剩30秒"));
+	assert_non_null(strstr(buf, esc));
+	assert_int_equal(get(f, k[1]).j.state, JOB_DELIVERED);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_stage_prepares, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_prerender_second, setup,
+	    teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_unknown_channel, setup, teardown),
