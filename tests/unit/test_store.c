@@ -1094,6 +1094,29 @@ test_record_outcomes(void **state)
 	assert_int_equal(store_record(f->s, "x'; DROP TABLE jobs; --", &r),
 	    -1);
 	assert_non_null(strstr(store_error(f->s), "invalid job key"));
+	/* Almost keys: upper case, a non-digit, a dash moved, one character
+	 * short or long; the well-formed one of the same shape is only
+	 * unknown. */
+	{
+		static const char *const bad[] = {
+			"00000000-0000-5000-8000-00000000000A",
+			"00000000-0000-5000-8000-00000000000g",
+			"0000000-00000-5000-8000-000000000000",
+			"00000000-0000-5000-8000-00000000000",
+			"00000000-0000-5000-8000-0000000000000",
+			"00000000-0000-5000-8000+000000000000",
+			"",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(store_record(f->s, bad[i], &r), -1);
+			assert_non_null(strstr(store_error(f->s),
+			    "invalid job key"));
+		}
+		assert_int_equal(store_record(f->s,
+		    "0123abcd-ef45-5000-8000-00000000000f", &r), -1);
+		assert_non_null(strstr(store_error(f->s), "no job"));
+	}
 }
 
 static void
