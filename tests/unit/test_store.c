@@ -728,6 +728,76 @@ test_plan_empty_key_twice(void **state)
 		free((char *)v[i].contact);
 }
 
+/*
+ * A plan into an empty store inserts its puts in batches (32 rows to an
+ * INSERT, their strings copied until then): more puts than a batch, with
+ * strings that fill the copy early and one larger than it, each row as
+ * put, a key put again across batches folded as above.
+ */
+static void
+test_plan_empty_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[101];
+	struct seen sn = { 0 };
+	char *big, check[64], q[160];
+	size_t i, len, sum = 0;
+	int found;
+
+	big = malloc(20001);
+	memset(big, 'i', 20000);
+	big[20000] = '\0';
+	for (i = 0; i < 100; i++) {
+		/* Contacts of 1 to 3,001 characters: a few fill the copy. */
+		char *contact;
+
+		len = i % 7 == 3 ? 3000 + i % 2 : 1 + i % 5;
+		contact = malloc(len + 1);
+		memset(contact, 'a' + (int)(i % 26), len);
+		contact[len] = '\0';
+		job_init(&v[i], i == 50 ? big : "d1", JOB_REMINDER,
+		    (int64_t)i, contact, "sms", 7000 + (int64_t)i);
+		sum += len;
+	}
+	v[100] = v[1];
+	v[100].due += 60;
+	v[100].next_at += 60;
+	plan(f->s, v, 101, &st);
+	assert_int_equal(st.inserted, 100);
+	assert_int_equal(st.updated, 1);
+	assert_int_equal(st.unchanged + st.cancelled, 0);
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"),
+	    100);
+	assert_int_equal(sql_int(f->path, "SELECT sum(length(contact)) "
+	    "FROM job_rows"), (int64_t)sum);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "WHERE length(item) = 20000"), 1);
+	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
+	assert_string_equal(check, "ok");
+	for (i = 0; i < 100; i++) {
+		sn.n = 0;
+		assert_int_equal(store_get(f->s, v[i].key, seen_job, &sn,
+		    &found), 0);
+		assert_true(found);
+		assert_int_equal(sn.due[0], v[i].due + (i == 1 ? 60 : 0));
+		assert_int_equal(sn.state[0], JOB_PENDING);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM jobs WHERE "
+		    "key = '%.36s' AND length(contact) = %zu AND offset_s = %zu",
+		    v[i].key, strlen(v[i].contact), i);
+		assert_int_equal(sql_int(f->path, q), 1);
+	}
+	/* A re-plan finds them all. */
+	plan(f->s, v, 100, &st);
+	assert_int_equal(st.updated, 1);	/* v[1] back to its due */
+	assert_int_equal(st.unchanged, 99);
+	assert_int_equal(st.inserted + st.cancelled, 0);
+	for (i = 0; i < 100; i++)
+		free((char *)v[i].contact);
+	free(big);
+}
+
 /* A v8 job_rows, its key UNIQUE as a column constraint, for the
  * migration test: the table and its indexes as versions 2 to 8 left
  * them, made from the current one's rows. */
@@ -2698,6 +2768,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_plan_empty_rebuilds_indexes),
 	T(test_plan_abort_keeps_indexes),
 	T(test_plan_empty_key_twice),
+	T(test_plan_empty_batches),
 	T(test_migrate_v8_jobs_key),
 	T(test_plan_other_order),
 	T(test_claim_order),
