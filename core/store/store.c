@@ -90,26 +90,35 @@ store_is_fault(const struct store *s)
 	return s->fault;
 }
 
+/* 1 for the bytes of a key's digits (lower-case hex), 0 for others. */
+static const uint8_t store_key_digit[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
 /* Keys come from outside (ack links, the API): refuse anything that is
- * not a lower-case UUID before it reaches a query. */
+ * not a lower-case UUID before it reaches a query.  By table, without a
+ * branch per character: the check ran for every put of a plan (6 % of
+ * a plan into an empty store when it branched on random digits). */
 static int
 store_check_key(struct store *s, const char *key)
 {
+	const unsigned char *k = (const unsigned char *)key;
+	unsigned ok = 1;
 	size_t i;
 
 	if (key == NULL)
 		return store_seterr(s, "no job key given");
-	for (i = 0; i < JOB_KEY_LEN - 1; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (key[i] != '-')
-				break;
-		} else if (!((key[i] >= '0' && key[i] <= '9') ||
-		    (key[i] >= 'a' && key[i] <= 'f')))
-			break;
+	if (strnlen(key, JOB_KEY_LEN) == JOB_KEY_LEN - 1 && k[8] == '-' &&
+	    k[13] == '-' && k[18] == '-' && k[23] == '-') {
+		for (i = 0; i < JOB_KEY_LEN - 1; i++)
+			ok &= store_key_digit[k[i]] | (i == 8 || i == 13 ||
+			    i == 18 || i == 23);
+		if (ok)
+			return 0;
 	}
-	if (i != JOB_KEY_LEN - 1 || key[i] != '\0')
-		return store_seterr(s, "invalid job key \"%.64s\"", key);
-	return 0;
+	return store_seterr(s, "invalid job key \"%.64s\"", key);
 }
 
 static int

@@ -52,6 +52,14 @@
  * all about as fast (the sort is not what costs). */
 #define SQ_SORT_CACHE_KB	"-4096"
 
+/* The parameters of one row of ST_INSERT. */
+#define SQ_INSERT_PARAMS	15
+/* A plan into an empty table inserts this many rows per statement, and
+ * keeps up to SQ_PLAN_TEXT bytes of their strings until then
+ * (store_sqlite_plan.c). */
+#define SQ_PLAN_ROWS	32
+#define SQ_PLAN_TEXT	16384
+
 /* Cached statements. */
 enum sq_st {
 	ST_BEGIN,
@@ -159,6 +167,13 @@ struct sq {
 	 * plan_end makes again before the commit (plan_unindexed). */
 	int plan_tempfile;
 	int plan_unindexed;
+	/* That plan's puts not yet inserted, plan_n of them, their strings
+	 * in plan_text (store_sqlite_plan.c: sq_plan_batch()). */
+	struct job *plan_rows;
+	size_t plan_n;
+	char *plan_text;
+	size_t plan_text_used;
+	sqlite3_stmt *plan_multi;	/* SQ_PLAN_ROWS rows an INSERT */
 	/* Delivered jobs of incidents counted up to job_events row
 	 * sends_rowid (store_sqlite_incident.c): a scrape of /metrics then
 	 * reads only the events since the last one. */

@@ -8,6 +8,7 @@
  * each step.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -291,16 +292,96 @@ static const char *const sq_migrations[] = {
 	"  in_flight INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS nodes_beat ON nodes (last_beat);"
 	"CREATE INDEX IF NOT EXISTS " SQ_IX_JOBS_OWNER ";",
+
+	/*
+	 * 9: the key's uniqueness as an index of its own, jobs_key, rather
+	 * than the column's UNIQUE (sqlite_autoindex_job_rows_1, which only
+	 * dropping the table drops): a plan into an empty table then drops
+	 * it with the other indexes and makes it by one sort before its
+	 * commit, instead of a descent at random per job (issue 17,
+	 * store_sqlite_plan.c).  SQLite cannot drop a column constraint, so
+	 * this is its documented way to change a table (lang_altertable,
+	 * "making other kinds of table schema changes"): a new table, the
+	 * rows copied with their ids (job_events, job_acks and
+	 * job_receipts point at them), the old one dropped, the new one
+	 * renamed, then the indexes and the four views made again.  No
+	 * trigger names job_rows.  sq_migrate() runs it with foreign keys
+	 * off, as that recipe requires (the drop would otherwise delete
+	 * every row first and trip their checks), and checks them before
+	 * the commit.
+	 */
+	"DROP VIEW IF EXISTS jobs;"
+	"DROP VIEW IF EXISTS events;"
+	"DROP VIEW IF EXISTS acks;"
+	"DROP VIEW IF EXISTS receipts;"
+	"CREATE TABLE job_rows_v9 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key BLOB NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  campaign TEXT NOT NULL,"
+	"  item TEXT NOT NULL,"
+	"  offset_s INTEGER NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL,"
+	"  item_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  late INTEGER NOT NULL DEFAULT 0,"
+	"  lateness_ms INTEGER NOT NULL DEFAULT 0,"
+	"  fallback_of TEXT,"
+	"  owner TEXT,"
+	"  lease_until INTEGER,"
+	"  plan_gen INTEGER,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  last_detail TEXT,"
+	"  plan_cancelled INTEGER,"
+	"  incident TEXT);"
+	"INSERT INTO job_rows_v9 (id, key, kind, priority, campaign, item,"
+	"  offset_s, contact, channel, due, next_at, item_at, state, attempts,"
+	"  late, lateness_ms, fallback_of, owner, lease_until, plan_gen,"
+	"  created, updated, last_detail, plan_cancelled, incident)"
+	"  SELECT id, key, kind, priority, campaign, item, offset_s, contact,"
+	"  channel, due, next_at, item_at, state, attempts, late, lateness_ms,"
+	"  fallback_of, owner, lease_until, plan_gen, created, updated,"
+	"  last_detail, plan_cancelled, incident FROM job_rows ORDER BY id;"
+	"DROP TABLE job_rows;"
+	"ALTER TABLE job_rows_v9 RENAME TO job_rows;"
+	"CREATE UNIQUE INDEX " SQ_IX_JOBS_KEY ";"
+	"CREATE INDEX " SQ_IX_JOBS_STATE_NEXT ";"
+	"CREATE INDEX " SQ_IX_JOBS_ITEM_CONTACT ";"
+	"CREATE INDEX " SQ_IX_JOBS_NEXT ";"
+	"CREATE INDEX " SQ_IX_JOBS_CONTACT_NEXT ";"
+	"CREATE INDEX " SQ_IX_JOBS_INCIDENT ";"
+	"CREATE INDEX " SQ_IX_JOBS_OWNER ";"
+	"CREATE VIEW jobs AS SELECT " SQ_KEY_TEXT("key") " AS key, kind,"
+	"  priority, campaign, item, offset_s, contact, channel, due, next_at,"
+	"  item_at, state, attempts, late, lateness_ms, fallback_of, owner,"
+	"  lease_until, plan_gen, created, updated, last_detail, incident"
+	"  FROM job_rows;"
+	"CREATE VIEW events AS SELECT " SQ_KEY_TEXT("r.key") " AS key, e.at,"
+	"  e.state, e.detail FROM job_events e JOIN job_rows r ON r.id = e.job;"
+	"CREATE VIEW acks AS SELECT " SQ_KEY_TEXT("r.key") " AS key, a.at,"
+	"  a.via FROM job_acks a JOIN job_rows r ON r.id = a.job;"
+	"CREATE VIEW receipts AS SELECT " SQ_KEY_TEXT("r.key") " AS key,"
+	"  c.part, c.type, c.at, c.detail FROM job_receipts c"
+	"  JOIN job_rows r ON r.id = c.job;",
 };
 #define SQ_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
+#define SQ_CREATE "CREATE INDEX"
+#define SQ_CREATE_UNIQUE "CREATE UNIQUE INDEX"
 const struct sq_index sq_job_indexes[] = {
-	{ "jobs_state_next", SQ_IX_JOBS_STATE_NEXT, 1 },
-	{ "jobs_item_contact", SQ_IX_JOBS_ITEM_CONTACT, 1 },
-	{ "jobs_next", SQ_IX_JOBS_NEXT, 1 },
-	{ "jobs_contact_next", SQ_IX_JOBS_CONTACT_NEXT, 1 },
-	{ "jobs_incident", SQ_IX_JOBS_INCIDENT, 0 },
-	{ "jobs_owner", SQ_IX_JOBS_OWNER, 0 },
+	{ "jobs_key", SQ_CREATE_UNIQUE, SQ_IX_JOBS_KEY, 1 },
+	{ "jobs_state_next", SQ_CREATE, SQ_IX_JOBS_STATE_NEXT, 1 },
+	{ "jobs_item_contact", SQ_CREATE, SQ_IX_JOBS_ITEM_CONTACT, 1 },
+	{ "jobs_next", SQ_CREATE, SQ_IX_JOBS_NEXT, 1 },
+	{ "jobs_contact_next", SQ_CREATE, SQ_IX_JOBS_CONTACT_NEXT, 1 },
+	{ "jobs_incident", SQ_CREATE, SQ_IX_JOBS_INCIDENT, 0 },
+	{ "jobs_owner", SQ_CREATE, SQ_IX_JOBS_OWNER, 0 },
 };
 const size_t sq_n_job_indexes =
     sizeof(sq_job_indexes) / sizeof(sq_job_indexes[0]);
@@ -311,8 +392,40 @@ sq_schema_latest(void)
 	return SQ_VERSION;
 }
 
-int
-sq_migrate(struct store *s, struct sq *q)
+/*
+ * The foreign keys that point at job_rows, checked after migration 9
+ * rebuilt it: its rows kept their ids, so there is nothing to find,
+ * unless the copy lost a row.  -1 with the error set.
+ */
+static int
+sq_migrate_check_keys(struct store *s, struct sq *q)
+{
+	static const char *const sql[] = {
+		"PRAGMA foreign_key_check(job_events)",
+		"PRAGMA foreign_key_check(job_acks)",
+		"PRAGMA foreign_key_check(job_receipts)",
+	};
+	sqlite3_stmt *st;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if (sqlite3_prepare_v2(q->db, sql[i], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return sq_fail(s, q, "check foreign keys");
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW)
+			return store_seterr(s, "%s: migration to schema "
+			    "version 9: %s points at a missing job", q->path,
+			    sql[i] + strlen("PRAGMA foreign_key_check("));
+		if (rc != SQLITE_DONE)
+			return sq_fail(s, q, "check foreign keys");
+	}
+	return 0;
+}
+
+static int
+sq_migrate_tx(struct store *s, struct sq *q)
 {
 	sqlite3_stmt *st;
 	char *msg = NULL, pragma[40];
@@ -344,6 +457,8 @@ sq_migrate(struct store *s, struct sq *q)
 			goto fail;
 		}
 	}
+	if (version < 9 && sq_migrate_check_keys(s, q) == -1)
+		goto fail;
 	if (version != SQ_VERSION) {
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 		    SQ_VERSION);
@@ -355,6 +470,35 @@ sq_migrate(struct store *s, struct sq *q)
 	return sq_tx_end(s, q, outer, 1);
 fail:
 	return sq_tx_end(s, q, outer, 0);
+}
+
+/*
+ * Foreign keys are off while the migrations run (migration 9 drops
+ * job_rows, whose rows others point at), and the sorts of their CREATE
+ * INDEX go to temporary files with the page cache of a plan's rebuild
+ * (store_sqlite_plan.c): migration 9 of a million jobs peaked at 297 MB
+ * of RSS sorting in memory.  These pragmas only take effect outside a
+ * transaction, so the switch is here, around it.  At open there is none;
+ * the connection's settings (sq_connect()) are back whatever happened.
+ */
+int
+sq_migrate(struct store *s, struct sq *q)
+{
+	int rc;
+
+	if (sqlite3_exec(q->db, "PRAGMA foreign_keys = OFF;"
+	    "PRAGMA temp_store = FILE;"
+	    "PRAGMA cache_size = " SQ_SORT_CACHE_KB, NULL, NULL,
+	    NULL) != SQLITE_OK)
+		rc = sq_fail(s, q, "migrate");
+	else
+		rc = sq_migrate_tx(s, q);
+	if (sqlite3_exec(q->db, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA temp_store = MEMORY;"
+	    "PRAGMA cache_size = " SQ_CACHE_KB, NULL, NULL,
+	    NULL) != SQLITE_OK && rc == 0)
+		return sq_fail(s, q, "migrate");
+	return rc;
 }
 
 int

@@ -21,6 +21,8 @@
  * (sq_job_indexes[]) both use them; a new index is a new macro here, a
  * migration that creates it and an entry in sq_job_indexes[].
  */
+/* The key's uniqueness, since version 9 (the column's UNIQUE before). */
+#define SQ_IX_JOBS_KEY "jobs_key ON job_rows (key)"
 #define SQ_IX_JOBS_STATE_NEXT \
 	"jobs_state_next ON job_rows (state, priority, next_at)"
 #define SQ_IX_JOBS_ITEM_CONTACT \
@@ -34,7 +36,8 @@
 	"jobs_owner ON job_rows (owner, lease_until)  WHERE state = 'inflight'"
 
 /*
- * One secondary index of job_rows: its name, its definition from the
+ * One index of job_rows: its name, the statement that makes it up to the
+ * name ("CREATE INDEX" or "CREATE UNIQUE INDEX"), its definition from the
  * name on (one of the SQ_IX_ macros), and whether a plan into an empty
  * table drops it and makes it again (store_sqlite_plan.c).  The partial
  * indexes stay: planned rows are pending and have no incident, so the
@@ -43,11 +46,13 @@
  */
 struct sq_index {
 	const char *name;
+	const char *create;
 	const char *def;
 	int plan_drops;
 };
-/* Every secondary index of job_rows at the current schema version, in
- * the order the migrations created them; sq_n_job_indexes of them. */
+/* Every index of job_rows at the current schema version, in the order
+ * the last migration that made them all (9) created them, the unique
+ * key's first; sq_n_job_indexes of them. */
 extern const struct sq_index sq_job_indexes[];
 extern const size_t sq_n_job_indexes;
 

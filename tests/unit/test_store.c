@@ -257,8 +257,8 @@ test_open_schema(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	assert_int_equal(store_schema_version(f->s), 8);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 8);
+	assert_int_equal(store_schema_version(f->s), 9);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 9);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('job_rows', 'job_events', "
 	    "'submissions', 'job_acks', 'meta', 'nodes')"), 6);
@@ -291,7 +291,7 @@ test_reopen_keeps_data(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_schema_version(f->s), 8);
+	assert_int_equal(store_schema_version(f->s), 9);
 	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
 	assert_true(found);
 	assert_int_equal(sn.due[0], 1000);
@@ -480,18 +480,38 @@ sql_text(const char *path, const char *sql, char *out, size_t len)
 	"ifnull(sql, '(auto)'), char(10)) FROM (SELECT name, sql " \
 	"FROM sqlite_master WHERE type = 'index' AND tbl_name = 'job_rows' " \
 	"ORDER BY name)"
-/* 1 when jobs_state_next and jobs_contact_next come after the nodes
- * table in sqlite_master, where only a rebuild puts them (schema version
- * 8 made nodes last). */
+/* 1 when jobs_key, jobs_state_next and jobs_contact_next come after
+ * jobs_owner in sqlite_master, where only a rebuild puts them (schema
+ * version 9 made them all, jobs_owner last). */
 #define JOB_INDEXES_REBUILT_SQL "SELECT (SELECT min(rowid) FROM " \
-	"sqlite_master WHERE name IN ('jobs_state_next', " \
+	"sqlite_master WHERE name IN ('jobs_key', 'jobs_state_next', " \
 	"'jobs_contact_next')) > (SELECT rowid FROM sqlite_master " \
-	"WHERE name = 'nodes')"
+	"WHERE name = 'jobs_owner')"
+/* The key's unique index as schema version 9 made it. */
+#define JOBS_KEY_TEXT "jobs_key: CREATE UNIQUE INDEX jobs_key ON job_rows (key)"
+
+/* Run sql on a connection of its own, read-write, foreign keys on as in
+ * the store; the SQLite result code. */
+static int
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL,
+	    NULL, NULL), SQLITE_OK);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
 
 static void
 jobs_for_index_tests(struct job *v, size_t n)
 {
-	char contact[8];
+	char contact[24];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -523,6 +543,8 @@ test_plan_empty_rebuilds_indexes(void **state)
 	sql_text(f->path, JOB_INDEXES_SQL, before, sizeof(before));
 	assert_non_null(strstr(before, "jobs_contact_next: CREATE INDEX "
 	    "jobs_contact_next ON job_rows   (contact, next_at)"));
+	assert_non_null(strstr(before, JOBS_KEY_TEXT));
+	assert_null(strstr(before, "(auto)"));
 	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 0);
 	plan(f->s, v, 40, &st);
 	assert_int_equal(st.inserted, 40);
@@ -541,6 +563,25 @@ test_plan_empty_rebuilds_indexes(void **state)
 	    "INDEXED BY jobs_next WHERE next_at > 0"), 40);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
 	    "INDEXED BY jobs_state_next WHERE state = 'pending'"), 40);
+	assert_int_equal(sql_int(f->path, "SELECT count(DISTINCT key) FROM "
+	    "job_rows INDEXED BY jobs_key WHERE key > x''"), 40);
+	/* jobs_key, made by the plan, still refuses a key twice: to SQL
+	 * directly, to an insert, and to a plan (two puts, one row). */
+	assert_int_equal(sql_exec(f->path, "INSERT INTO job_rows (key, kind, "
+	    "priority, campaign, item, offset_s, contact, channel, due, "
+	    "next_at, item_at, state, created, updated) SELECT key, kind, "
+	    "priority, campaign, item, offset_s, contact, channel, due, "
+	    "next_at, item_at, state, created, updated FROM job_rows "
+	    "LIMIT 1"), SQLITE_CONSTRAINT_UNIQUE);
+	assert_int_equal(store_insert(f->s, &v[3]), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"),
+	    40);
+	assert_int_equal(store_plan_begin(f->s), 0);
+	assert_int_equal(store_plan_put(f->s, &v[0]), 0);
+	assert_int_equal(store_plan_put(f->s, &v[0]), 0);
+	store_plan_abort(f->s);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"),
+	    40);
 	/* The same rows as a plan that kept its indexes: each job as put. */
 	for (i = 0; i < 40; i++) {
 		assert_int_equal(store_get(f->s, v[i].key, seen_job, &sn,
@@ -593,6 +634,7 @@ test_plan_abort_keeps_indexes(void **state)
 	store_plan_abort(f->s);
 	sql_text(f->path, JOB_INDEXES_SQL, after, sizeof(after));
 	assert_string_equal(after, before);
+	assert_non_null(strstr(after, JOBS_KEY_TEXT));
 	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"), 0);
 	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
@@ -604,6 +646,273 @@ test_plan_abort_keeps_indexes(void **state)
 	assert_string_equal(after, before);
 	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
 	for (i = 0; i < 10; i++)
+		free((char *)v[i].contact);
+}
+
+/*
+ * A plan into an empty store has no jobs_key while it inserts, so a key
+ * put twice is inserted twice until plan_end folds them: the outcome must
+ * be the one a plan with the index gives (the store not empty), stats
+ * and rows alike.  a, b, a again (same due), c, c moved, a moved.
+ */
+static void
+plan_twice_put(struct fixture *f, const struct job *v, size_t extra,
+    struct store_plan_stats *st)
+{
+	struct job w[6];
+
+	w[0] = v[0];
+	w[1] = v[1];
+	w[2] = v[0];
+	w[3] = v[2];
+	w[4] = v[2];
+	w[4].due += 60;
+	w[4].next_at += 60;
+	w[5] = v[0];
+	w[5].due += 120;
+	w[5].next_at += 120;
+	plan(f->s, w, 6, st);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"),
+	    (int64_t)(3 + extra));
+	assert_int_equal(sql_int(f->path, "SELECT count(DISTINCT key) FROM "
+	    "job_rows"), (int64_t)(3 + extra));
+}
+
+static void
+test_plan_empty_key_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st, st2;
+	struct job v[4];
+	struct seen sn = { 0 };
+	char idx[2048], check[64], before[2048];
+	int found;
+
+	jobs_for_index_tests(v, 4);
+	sql_text(f->path, JOB_INDEXES_SQL, before, sizeof(before));
+	plan_twice_put(f, v, 0, &st);
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
+	assert_int_equal(st.inserted, 3);
+	assert_int_equal(st.unchanged, 1);
+	assert_int_equal(st.updated, 2);
+	assert_int_equal(st.cancelled, 0);
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_true(found);
+	assert_int_equal(sn.due[0], v[0].due + 120);
+	assert_int_equal(sn.next_at[0], v[0].next_at + 120);
+	assert_int_equal(store_get(f->s, v[2].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.due[1], v[2].due + 60);
+	assert_int_equal(store_get(f->s, v[1].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.due[2], v[1].due);
+	sql_text(f->path, JOB_INDEXES_SQL, idx, sizeof(idx));
+	assert_string_equal(idx, before);
+	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
+	assert_string_equal(check, "ok");
+
+	/* The same puts into a store that is not empty (v[3], inserted
+	 * outside planning and so kept): the index is there all along. */
+	assert_int_equal(sql_exec(f->path, "DELETE FROM job_rows"), SQLITE_OK);
+	assert_int_equal(store_insert(f->s, &v[3]), 0);
+	plan_twice_put(f, v, 1, &st2);
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
+	assert_int_equal(st2.inserted, st.inserted);
+	assert_int_equal(st2.unchanged, st.unchanged);
+	assert_int_equal(st2.updated, st.updated);
+	assert_int_equal(st2.cancelled, st.cancelled);
+	sn.n = 0;
+	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.due[0], v[0].due + 120);
+	assert_int_equal(store_get(f->s, v[2].key, seen_job, &sn, &found), 0);
+	assert_int_equal(sn.due[1], v[2].due + 60);
+	for (size_t i = 0; i < 4; i++)
+		free((char *)v[i].contact);
+}
+
+/*
+ * A plan into an empty store inserts its puts in batches (32 rows to an
+ * INSERT, their strings copied until then): more puts than a batch, with
+ * strings that fill the copy early and one larger than it, each row as
+ * put, a key put again across batches folded as above.
+ */
+static void
+test_plan_empty_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct job v[101];
+	struct seen sn = { 0 };
+	char *big, check[64], q[160];
+	size_t i, len, sum = 0;
+	int found;
+
+	big = malloc(20001);
+	memset(big, 'i', 20000);
+	big[20000] = '\0';
+	for (i = 0; i < 100; i++) {
+		/* Contacts of 1 to 3,001 characters: a few fill the copy. */
+		char *contact;
+
+		len = i % 7 == 3 ? 3000 + i % 2 : 1 + i % 5;
+		contact = malloc(len + 1);
+		memset(contact, 'a' + (int)(i % 26), len);
+		contact[len] = '\0';
+		job_init(&v[i], i == 50 ? big : "d1", JOB_REMINDER,
+		    (int64_t)i, contact, "sms", 7000 + (int64_t)i);
+		sum += len;
+	}
+	v[100] = v[1];
+	v[100].due += 60;
+	v[100].next_at += 60;
+	plan(f->s, v, 101, &st);
+	assert_int_equal(st.inserted, 100);
+	assert_int_equal(st.updated, 1);
+	assert_int_equal(st.unchanged + st.cancelled, 0);
+	assert_int_equal(sql_int(f->path, JOB_INDEXES_REBUILT_SQL), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"),
+	    100);
+	assert_int_equal(sql_int(f->path, "SELECT sum(length(contact)) "
+	    "FROM job_rows"), (int64_t)sum);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
+	    "WHERE length(item) = 20000"), 1);
+	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
+	assert_string_equal(check, "ok");
+	for (i = 0; i < 100; i++) {
+		sn.n = 0;
+		assert_int_equal(store_get(f->s, v[i].key, seen_job, &sn,
+		    &found), 0);
+		assert_true(found);
+		assert_int_equal(sn.due[0], v[i].due + (i == 1 ? 60 : 0));
+		assert_int_equal(sn.state[0], JOB_PENDING);
+		snprintf(q, sizeof(q), "SELECT count(*) FROM jobs WHERE "
+		    "key = '%.36s' AND length(contact) = %zu AND offset_s = %zu",
+		    v[i].key, strlen(v[i].contact), i);
+		assert_int_equal(sql_int(f->path, q), 1);
+	}
+	/* A re-plan finds them all. */
+	plan(f->s, v, 100, &st);
+	assert_int_equal(st.updated, 1);	/* v[1] back to its due */
+	assert_int_equal(st.unchanged, 99);
+	assert_int_equal(st.inserted + st.cancelled, 0);
+	for (i = 0; i < 100; i++)
+		free((char *)v[i].contact);
+	free(big);
+}
+
+/* A v8 job_rows, its key UNIQUE as a column constraint, for the
+ * migration test: the table and its indexes as versions 2 to 8 left
+ * them, made from the current one's rows. */
+static const char v8_job_rows[] =
+	"PRAGMA foreign_keys = OFF;"
+	"BEGIN;"
+	"DROP VIEW jobs; DROP VIEW events; DROP VIEW acks; DROP VIEW receipts;"
+	"CREATE TABLE v8 (id INTEGER PRIMARY KEY, key BLOB NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL, priority INTEGER NOT NULL,"
+	"  campaign TEXT NOT NULL, item TEXT NOT NULL,"
+	"  offset_s INTEGER NOT NULL, contact TEXT NOT NULL,"
+	"  channel TEXT NOT NULL, due INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL, item_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  late INTEGER NOT NULL DEFAULT 0,"
+	"  lateness_ms INTEGER NOT NULL DEFAULT 0, fallback_of TEXT,"
+	"  owner TEXT, lease_until INTEGER, plan_gen INTEGER,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  last_detail TEXT, plan_cancelled INTEGER, incident TEXT);"
+	"INSERT INTO v8 SELECT * FROM job_rows;"
+	"DROP TABLE job_rows;"
+	"ALTER TABLE v8 RENAME TO job_rows;"
+	"CREATE INDEX jobs_state_next ON job_rows (state, priority, next_at);"
+	"CREATE INDEX jobs_item_contact ON job_rows (campaign, item, contact);"
+	"CREATE INDEX jobs_next ON job_rows (next_at);"
+	"CREATE INDEX jobs_contact_next ON job_rows (contact, next_at);"
+	"CREATE INDEX jobs_incident ON job_rows (incident)"
+	"  WHERE incident IS NOT NULL;"
+	"CREATE INDEX jobs_owner ON job_rows (owner, lease_until)"
+	"  WHERE state = 'inflight';"
+	"CREATE VIEW jobs AS SELECT hex(key) AS key FROM job_rows;"
+	"CREATE VIEW events AS SELECT job FROM job_events;"
+	"CREATE VIEW acks AS SELECT job FROM job_acks;"
+	"CREATE VIEW receipts AS SELECT job FROM job_receipts;"
+	"PRAGMA user_version = 8;"
+	"COMMIT;";
+
+/*
+ * Version 9 makes job_rows again for jobs_key: a store of version 8 with
+ * jobs, events, an ack and a receipt opens with all of them, the same
+ * ids, foreign keys and indexes sound, the views back, and the key index
+ * refusing a key twice.
+ */
+static void
+test_migrate_v8_jobs_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store_plan_stats st;
+	struct history h = { 0 };
+	struct job v[3];
+	char err[512], idx[2048], now[2048], check[64], q[200];
+	size_t n;
+	int acked = 0;
+
+	jobs_for_index_tests(v, 3);
+	plan(f->s, v, 3, &st);
+	record(f->s, v[1].key, STORE_DELIVERED, 2000, 0, "ok");
+	assert_int_equal(store_ack(f->s, v[1].key, 2100, "link"), 0);
+	assert_int_equal(store_receipt(f->s, v[1].key, 1, 1, 2050, "dlr"), 0);
+	sql_text(f->path, JOB_INDEXES_SQL, idx, sizeof(idx));
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sql_exec(f->path, v8_job_rows), SQLITE_OK);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 8);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'sqlite_autoindex_job_rows_1'"), 1);
+
+	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_schema_version(f->s), 9);
+	sql_text(f->path, "PRAGMA integrity_check", check, sizeof(check));
+	assert_string_equal(check, "ok");
+	sql_text(f->path, "SELECT count(*) FROM pragma_foreign_key_check",
+	    check, sizeof(check));
+	assert_string_equal(check, "0");
+	/* The same index texts as a new store's, jobs_key in place of the
+	 * automatic index. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name LIKE 'sqlite_autoindex_job_rows%'"), 0);
+	sql_text(f->path, JOB_INDEXES_SQL, now, sizeof(now));
+	assert_string_equal(now, idx);
+	assert_non_null(strstr(now, JOBS_KEY_TEXT));
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND sql LIKE '%UNIQUE%' "
+	    "AND name = 'job_rows'"), 0);
+	/* The rows, by the same ids, and what points at them. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows"), 3);
+	assert_int_equal(state_of(f->s, v[1].key), JOB_DELIVERED);
+	assert_int_equal(state_of(f->s, v[0].key), JOB_PENDING);
+	assert_int_equal(store_history(f->s, v[1].key, seen_event, &h), 0);
+	for (n = 0; n < h.n && strcmp(h.detail[n], "ok") != 0; n++)
+		;
+	assert_true(n < h.n);
+	assert_string_equal(h.state[n], "delivered");
+	assert_int_equal(h.at[n], 2000);
+	assert_int_equal(store_is_acked(f->s, v[1].key, &acked, NULL), 0);
+	assert_true(acked);
+	assert_int_equal(store_receipts(f->s, v[1].key, NULL, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	/* The views are back, with text keys. */
+	snprintf(q, sizeof(q), "SELECT count(*) FROM jobs j JOIN events e "
+	    "ON e.key = j.key JOIN acks a ON a.key = j.key JOIN receipts r "
+	    "ON r.key = j.key WHERE j.key = '%s'", v[1].key);
+	assert_true(sql_int(f->path, q) >= 1);
+	/* jobs_key refuses a key twice; planning goes on from the rows. */
+	assert_int_equal(sql_exec(f->path, "INSERT INTO job_rows (key, kind, "
+	    "priority, campaign, item, offset_s, contact, channel, due, "
+	    "next_at, item_at, state, created, updated) SELECT key, kind, "
+	    "priority, campaign, item, offset_s, contact, channel, due, "
+	    "next_at, item_at, state, created, updated FROM job_rows "
+	    "LIMIT 1"), SQLITE_CONSTRAINT_UNIQUE);
+	plan(f->s, v, 3, &st);
+	assert_int_equal(st.inserted, 0);
+	assert_int_equal(st.unchanged, 3);
+	for (size_t i = 0; i < 3; i++)
 		free((char *)v[i].contact);
 }
 
@@ -855,6 +1164,29 @@ test_record_outcomes(void **state)
 	assert_int_equal(store_record(f->s, "x'; DROP TABLE jobs; --", &r),
 	    -1);
 	assert_non_null(strstr(store_error(f->s), "invalid job key"));
+	/* Almost keys: upper case, a non-digit, a dash moved, one character
+	 * short or long; the well-formed one of the same shape is only
+	 * unknown. */
+	{
+		static const char *const bad[] = {
+			"00000000-0000-5000-8000-00000000000A",
+			"00000000-0000-5000-8000-00000000000g",
+			"0000000-00000-5000-8000-000000000000",
+			"00000000-0000-5000-8000-00000000000",
+			"00000000-0000-5000-8000-0000000000000",
+			"00000000-0000-5000-8000+000000000000",
+			"",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(store_record(f->s, bad[i], &r), -1);
+			assert_non_null(strstr(store_error(f->s),
+			    "invalid job key"));
+		}
+		assert_int_equal(store_record(f->s,
+		    "0123abcd-ef45-5000-8000-00000000000f", &r), -1);
+		assert_non_null(strstr(store_error(f->s), "no job"));
+	}
 }
 
 static void
@@ -1381,7 +1713,7 @@ test_migrate_v1(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 8);
+	assert_int_equal(store_schema_version(f->s), 9);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('jobs', 'events', 'acks')"), 0);
 	assert_int_equal(store_get(f->s, v[0].key, seen_job, &sn, &found), 0);
@@ -1630,7 +1962,7 @@ test_migrate_v2_plan_cancelled(void **state)
 
 	if (store_open(f->url, "test-node", &f->s, err, sizeof(err)) != 0)
 		fail_msg("store_open: %s", err);
-	assert_int_equal(store_schema_version(f->s), 8);
+	assert_int_equal(store_schema_version(f->s), 9);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM job_rows "
 	    "WHERE plan_cancelled IS NOT NULL"), 1);
 	plan(f->s, v, 2, &st);
@@ -2505,6 +2837,9 @@ static const struct CMUnitTest tests[] = {
 	T(test_plan_abort),
 	T(test_plan_empty_rebuilds_indexes),
 	T(test_plan_abort_keeps_indexes),
+	T(test_plan_empty_key_twice),
+	T(test_plan_empty_batches),
+	T(test_migrate_v8_jobs_key),
 	T(test_plan_other_order),
 	T(test_claim_order),
 	T(test_claim_skip),
