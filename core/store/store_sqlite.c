@@ -150,11 +150,12 @@ static const char *const sq_sql[ST__COUNT] = {
 	    "WHERE campaign = ?1 AND item = ?2 AND contact = ?3 "
 	    "AND state = 'pending' AND instr(?5, ' ' || kind || ' ') > 0",
 	/* A unit's row, or the contact's own (no unit, or from before
-	 * version 6); ?3 NULL matches no unit. */
-	[ST_IS_SUBMITTED] = "SELECT at, contact, via FROM submissions "
+	 * version 6); ?3 NULL matches no unit.  The earliest by min(), one
+	 * row, NULL when none: ORDER BY at LIMIT 1 built a temporary
+	 * B-tree for every look-up, one for each job sent. */
+	[ST_IS_SUBMITTED] = "SELECT min(at) FROM submissions "
 	    "WHERE campaign = ?1 AND deadline = ?2 "
-	    "AND (unit = ?3 OR (unit IS NULL AND contact = ?4)) "
-	    "ORDER BY at LIMIT 1",
+	    "AND (unit = ?3 OR (unit IS NULL AND contact = ?4))",
 	[ST_WITHDRAW_UNIT] = "DELETE FROM submissions WHERE campaign = ?1 "
 	    "AND deadline = ?2 AND unit = ?3",
 	[ST_WITHDRAW_CONTACT] = "DELETE FROM submissions WHERE campaign = ?1 "

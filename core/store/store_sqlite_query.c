@@ -135,7 +135,6 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
 {
 	struct sq *q = sq_of(s);
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = sq_stmt(s, q, ST_IS_SUBMITTED)) == NULL)
 		return -1;
@@ -143,13 +142,12 @@ sq_is_submitted(struct store *s, const char *campaign, const char *deadline,
 	sqlite3_bind_text(st, 2, deadline, -1, SQLITE_STATIC);
 	sq_bind_text(st, 3, unit);
 	sqlite3_bind_text(st, 4, contact, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (sqlite3_step(st) != SQLITE_ROW) {
 		sq_fail(s, q, "look up submission");
 		sq_reset(st);
 		return -1;
 	}
-	*submitted = rc == SQLITE_ROW;
+	*submitted = sqlite3_column_type(st, 0) != SQLITE_NULL;
 	if (*submitted && at != NULL)
 		*at = sqlite3_column_int64(st, 0);
 	sq_reset(st);
