@@ -682,6 +682,12 @@ dispatch_swap(struct dispatch *d, struct generation *g)
 		dispatch_chan_configure(d, ch, i, now_us);
 	}
 	for (ch = d->chans; ch != NULL; ch = ch->next) {
+		/* A text made ahead with the old model is made again with
+		 * the new one at hand-off (the scheduler's held jobs go back
+		 * to the store on a reload, and are claimed and made anew). */
+		for (int p = 0; p < DISPATCH_PRIOS; p++)
+			for (dj = ch->head[p]; dj != NULL; dj = dj->next)
+				dj->sj->staged = 0;
 		if (ch->present)
 			continue;
 		if (ch->ev_tokens != NULL)

@@ -1734,10 +1734,74 @@ test_prerender_second(void **state)
 	assert_int_equal(get(f, k[1]).j.state, JOB_DELIVERED);
 }
 
+/*
+ * A reload swaps the model under a job rendered ahead and still queued:
+ * it goes out with the new model's text, even within its second.
+ */
+static void
+test_swap_renders_again(void **state)
+{
+	struct fixture *f = *state;
+	struct chan_spec cs[2] = {
+		{ .mode = "ok", .concurrency = 1, .delay_ms = 200 },
+		{ .mode = "ok" },
+	};
+	struct claims c = { .n = 0 };
+	struct errlist errs = { 0 };
+	struct channel_set *set = NULL;
+	struct generation *g2;
+	struct model *m2;
+	int64_t at = T0 + 600;
+	char path[128], buf[4096], k[2][JOB_KEY_LEN], *second;
+	size_t n, i;
+
+	snprintf(path, sizeof(path), "%s/bodies.txt", f->dir);
+	cs[0].bodies = path;
+	open_dispatch(f, cs, -1, 0);
+	f->now_us = at * 1000000LL;
+	add_job(f, JOB_REMINDER, "a", "one", 86400 - 600, T0 + 86400, k[0]);
+	add_job(f, JOB_REMINDER, "b", "one", 86400 - 600, T0 + 86400, k[1]);
+	f->now_us = (at - 5) * 1000000LL;
+	assert_int_equal(store_claim(f->st, at - 5, at, 10, NULL, 0, at + 600,
+	    keep_claim, &c, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(dispatch_prerender(f->d, c.sj[i]), 0);
+	/* One goes out, the other waits for the slot (concurrency 1). */
+	f->now_us = at * 1000000LL + 100000;
+	for (i = 0; i < 2; i++)
+		dispatch_push(f->d, c.sj[i]);
+	dispatch_pump(f->d);
+	assert_int_equal(dispatch_in_flight(f->d), 1);
+
+	m2 = build_model(f, cs, -1, 0);
+	m2->campaigns[0].deadlines[0].title = "报送联络员名单";
+	assert_int_equal(channel_set_open(test_plugin_dir(), m2, f->base, 0,
+	    &errs, &set), 0);
+	errlist_clear(&errs);
+	g2 = generation_new(m2, set, 2);
+	dispatch_swap(f->d, g2);
+	generation_unref(f->gen);
+	f->gen = g2;
+	spin_until_idle(f);
+	spin_until_idle(f);
+
+	/* The first sent before the swap, the second after it. */
+	slurp(path, buf, sizeof(buf));
+	assert_non_null(second = strchr(buf, '\n'));
+	*second++ = '\0';
+	assert_non_null(strstr(buf, "“报送名单”"));
+	assert_non_null(strstr(second, "“报送联络员名单”"));
+	assert_int_equal(get(f, k[0]).j.state, JOB_DELIVERED);
+	assert_int_equal(get(f, k[1]).j.state, JOB_DELIVERED);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_stage_prepares, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_prerender_second, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_swap_renders_again, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
