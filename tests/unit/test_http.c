@@ -649,17 +649,65 @@ test_warm(void **state)
 	assert_int_equal(http_client_warm_ready(f->hc), 0);
 }
 
-/* A host name is not resolved ahead (libcurl may pick another address):
- * nothing is opened, and that is not an error. */
+/* n POSTs to url at once (host given by name), each answered 200. */
+static void
+round_ok_url(struct fixture *f, const char *url, struct result *r, int n)
+{
+	struct herald_http_request req = { 0 };
+	char err[256];
+	int i, remaining = n;
+
+	req.method = "POST";
+	req.url = url;
+	req.body = "{}";
+	req.body_len = 2;
+	req.timeout_ms = 5000;
+	for (i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].base = f->base;
+		r[i].remaining = &remaining;
+		assert_int_equal(http_client_start(f->hc, &req, on_done, &r[i],
+		    err, sizeof(err)), 0);
+	}
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(remaining, 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(r[i].status, 200);
+}
+
+/*
+ * A host name ("localhost", 127.0.0.1 in /etc/hosts) is warmed too,
+ * without blocking the loop: the call returns before anything is
+ * accepted (libcurl resolves and connects a warm-up transfer from the
+ * loop), then the warm-up's own connection and the 4 pooled ones are
+ * accepted, and the requests to the same name take the pooled ones:
+ * no accept after the warm-up.
+ */
 static void
 test_warm_name(void **state)
 {
 	struct fixture *f = *state;
+	struct result r[4];
+	char url[128];
+	int turns;
 
 	warm(f, "localhost", 4);
-	idle_for(f, (struct timeval){ 0, 100000 });
 	assert_int_equal(f->srv->n_accepted, 0);
 	assert_int_equal(http_client_warm_ready(f->hc), 0);
+	/* A second call while the warm-up runs starts no other one. */
+	warm(f, "localhost", 4);
+	for (turns = 0; turns < 300 && (http_client_warm_ready(f->hc) != 4 ||
+	    f->srv->n_accepted < 5); turns++)
+		idle_for(f, (struct timeval){ 0, 10000 });
+	assert_true(turns > 0);
+	assert_int_equal(http_client_warm_ready(f->hc), 4);
+	assert_int_equal(f->srv->n_accepted, 5);
+	snprintf(url, sizeof(url), "http://localhost:%d/ok", f->srv->port);
+	round_ok_url(f, url, r, 4);
+	assert_int_equal(f->srv->n_requests, 4);
+	assert_int_equal(f->srv->n_accepted, 5);
+	assert_int_equal(http_client_warm_ready(f->hc), 0);
+	assert_int_equal(http_client_pending(f->hc), 0);
 }
 
 /*
