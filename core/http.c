@@ -47,6 +47,7 @@
 struct http_client {
 	struct event_base *base;
 	CURLM *multi;
+	CURLSH *share;			/* TLS sessions, for every handle */
 	struct event *timer;
 	struct http_req *reqs;		/* outstanding, doubly linked */
 	struct http_req *warmups;	/* warm-up transfers in flight */
@@ -121,6 +122,7 @@ struct http_req {
 	http_done_fn done;		/* NULL for a warm-up */
 	void *arg;
 	unsigned warm_n;		/* a warm-up: connections wanted */
+	struct event *linger;		/* a warm-up waiting for tickets */
 
 	char *resp;			/* NUL-terminated answer body */
 	size_t resp_len, resp_cap;
@@ -831,6 +833,21 @@ http_client_new(struct event_base *base, struct http_client **out,
 		    "(curl_multi_init failed)");
 		goto fail;
 	}
+	/*
+	 * TLS sessions in a share handle rather than in each easy handle
+	 * (libcurl's default): a session a warm-up or any request made is
+	 * resumed by the next connection to the same host, whichever handle
+	 * makes it, an abbreviated handshake instead of a full one.  Only
+	 * the loop thread uses the handles, so no lock callbacks.  The DNS
+	 * cache stays in the multi handle, which already serves them all.
+	 */
+	if ((hc->share = curl_share_init()) == NULL ||
+	    curl_share_setopt(hc->share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		snprintf(err, errlen, "cannot create the HTTP client's TLS "
+		    "session cache");
+		goto fail;
+	}
 	if ((hc->timer = evtimer_new(base, http_on_timeout, hc)) == NULL ||
 	    (hc->warm_timer = evtimer_new(base, http_warm_on_timer,
 	    hc)) == NULL) {
@@ -855,6 +872,8 @@ fail:
 		event_free(hc->warm_timer);
 	if (hc->multi != NULL)
 		curl_multi_cleanup(hc->multi);
+	if (hc->share != NULL)
+		curl_share_cleanup(hc->share);
 	free(hc);
 	return -1;
 }
@@ -977,6 +996,7 @@ http_client_start(struct http_client *hc,
 	HTTP_SET(CURLOPT_SOCKOPTDATA, hc);
 	HTTP_SET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
 	HTTP_SET(CURLOPT_CLOSESOCKETDATA, hc);
+	HTTP_SET(CURLOPT_SHARE, hc->share);
 	if (r->ca_file != NULL)
 		HTTP_SET(CURLOPT_CAINFO, r->ca_file);
 	if (strcmp(r->method, "GET") == 0)
@@ -1036,10 +1056,53 @@ fail:
  */
 #define HTTP_WARMUP_TIMEOUT_MS 5000
 
-/* A warm-up transfer finished: top the pool up to its address. */
+#define HTTP_WARMUP_LINGER_MS 1000
+
+/* Close the warm-up's connection (libcurl does) and free it. */
+static void
+http_warmup_finish(struct http_req *r)
+{
+	/* The event goes before the descriptor: none outlives it. */
+	if (r->linger != NULL)
+		event_free(r->linger);
+	r->linger = NULL;
+	curl_multi_remove_handle(r->hc->multi, r->easy);
+	http_req_unlink(r);
+	http_req_free(r);
+}
+
+/*
+ * The lingering warm-up's socket turned readable (or a second passed):
+ * a TLS 1.3 server sends its session tickets after the handshake, and
+ * OpenSSL takes them in, handing libcurl the session to keep, only when
+ * something reads.  One curl_easy_recv() does: no data is expected, so
+ * it answers CURLE_AGAIN once the tickets are read.
+ */
+static void
+http_warmup_on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_req *r = arg;
+	char buf[256];
+	size_t got;
+
+	(void)fd;
+	if (what & EV_READ)
+		(void)curl_easy_recv(r->easy, buf, sizeof(buf), &got);
+	http_warmup_finish(r);
+}
+
+/*
+ * A warm-up transfer finished: top the pool up to its address.  An
+ * https:// one that shook hands lingers until its socket turns readable
+ * (at most a second) for its session tickets (above); the requests at the
+ * instant come seconds later.
+ */
 static void
 http_warmup_done(struct http_client *hc, struct http_req *r, CURLcode result)
 {
+	struct timeval tv = { HTTP_WARMUP_LINGER_MS / 1000,
+	    (HTTP_WARMUP_LINGER_MS % 1000) * 1000 };
+	curl_socket_t fd = CURL_SOCKET_BAD;
 	struct sockaddr_storage addr;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)&addr;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&addr;
@@ -1047,6 +1110,7 @@ http_warmup_done(struct http_client *hc, struct http_req *r, CURLcode result)
 	curl_off_t conn_us = 0;
 	char *ip = NULL, err[256];
 	long port = 0;
+	unsigned n;
 
 	/*
 	 * Connected is enough: a TLS handshake that failed (a CA the
@@ -1070,12 +1134,21 @@ http_warmup_done(struct http_client *hc, struct http_req *r, CURLcode result)
 			addrlen = sizeof(*a6);
 		}
 	}
-	curl_multi_remove_handle(hc->multi, r->easy);
-	http_req_unlink(r);
+	if (result == CURLE_OK && strncasecmp(r->url, "https:", 6) == 0)
+		curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd);
+	if (fd != CURL_SOCKET_BAD && ((r->linger = event_new(hc->base, fd,
+	    EV_READ, http_warmup_on_linger, r)) == NULL ||
+	    event_add(r->linger, &tv) == -1)) {
+		if (r->linger != NULL)
+			event_free(r->linger);
+		r->linger = NULL;
+	}
+	n = r->warm_n;
+	if (r->linger == NULL)
+		http_warmup_finish(r);
 	if (addrlen > 0)
-		(void)http_warm_top_up(hc, &addr, addrlen, r->warm_n, err,
+		(void)http_warm_top_up(hc, &addr, addrlen, n, err,
 		    sizeof(err));
-	http_req_free(r);
 }
 
 #define HTTP_WSET(opt, val) \
@@ -1086,8 +1159,8 @@ http_warmup_done(struct http_client *hc, struct http_req *r, CURLcode result)
 
 /* Start a warm-up transfer for url (see above); 0 or -1. */
 static int
-http_warmup_start(struct http_client *hc, const char *url, unsigned n,
-    char *err, size_t errlen)
+http_warmup_start(struct http_client *hc, const char *url,
+    const char *ca_file, unsigned n, char *err, size_t errlen)
 {
 	struct http_req *r;
 
@@ -1095,6 +1168,8 @@ http_warmup_start(struct http_client *hc, const char *url, unsigned n,
 	r->hc = hc;
 	r->warm_n = n;
 	r->url = xstrdup(url);
+	if (ca_file != NULL)
+		r->ca_file = xstrdup(ca_file);
 	if ((r->easy = curl_easy_init()) == NULL)
 		goto fail;
 	HTTP_WSET(CURLOPT_PRIVATE, r);
@@ -1115,6 +1190,10 @@ http_warmup_start(struct http_client *hc, const char *url, unsigned n,
 	HTTP_WSET(CURLOPT_SOCKOPTDATA, hc);
 	HTTP_WSET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
 	HTTP_WSET(CURLOPT_CLOSESOCKETDATA, hc);
+	/* Its TLS session goes where the requests will look for it. */
+	HTTP_WSET(CURLOPT_SHARE, hc->share);
+	if (r->ca_file != NULL)
+		HTTP_WSET(CURLOPT_CAINFO, r->ca_file);
 	if (curl_multi_add_handle(hc->multi, r->easy) != CURLM_OK)
 		goto fail;
 	http_req_link(r);
@@ -1133,8 +1212,8 @@ fail:
  * peer may be closing them.
  */
 int
-http_client_warm(struct http_client *hc, const char *url, unsigned n,
-    char *err, size_t errlen)
+http_client_warm(struct http_client *hc, const char *url,
+    const char *ca_file, unsigned n, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
 	socklen_t addrlen = 0;
@@ -1150,12 +1229,12 @@ http_client_warm(struct http_client *hc, const char *url, unsigned n,
 	    strncasecmp(url, "http:", 5) == 0)
 		return http_warm_top_up(hc, &addr, addrlen, n, err, errlen);
 	for (r = hc->warmups; r != NULL; r = r->next)
-		if (strcmp(r->url, url) == 0) {
+		if (r->linger == NULL && strcmp(r->url, url) == 0) {
 			if (r->warm_n < n)
 				r->warm_n = n;
 			return 0;
 		}
-	return http_warmup_start(hc, url, n, err, errlen);
+	return http_warmup_start(hc, url, ca_file, n, err, errlen);
 }
 
 size_t
@@ -1188,11 +1267,8 @@ http_client_free(struct http_client *hc)
 	/* done() may try to start another request: refuse it from now on. */
 	hc->closing = 1;
 	/* A warm-up has nobody to tell; removing it closes its connection. */
-	while ((r = hc->warmups) != NULL) {
-		curl_multi_remove_handle(hc->multi, r->easy);
-		http_req_unlink(r);
-		http_req_free(r);
-	}
+	while (hc->warmups != NULL)
+		http_warmup_finish(hc->warmups);
 	while ((r = hc->reqs) != NULL) {
 		curl_multi_remove_handle(hc->multi, r->easy);
 		http_req_unlink(r);
@@ -1210,6 +1286,8 @@ http_client_free(struct http_client *hc)
 	 * sockets removed depends on the libcurl version, so free the rest.
 	 */
 	curl_multi_cleanup(hc->multi);
+	/* Every easy handle is gone by now: the share is no longer in use. */
+	curl_share_cleanup(hc->share);
 	for (i = 0; i < hc->n_socks; i++) {
 		if ((hs = hc->socks[i]) == NULL)
 			continue;

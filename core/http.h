@@ -50,11 +50,14 @@ int http_client_start(struct http_client *hc,
  * https:// URL) first gets a warm-up transfer that libcurl resolves and
  * connects from the loop, and the pool then opens its connections to
  * the address libcurl picked.  A host that cannot be resolved or reached
- * warms nothing, silently: the requests will say why.  Returns 0, or -1
+ * warms nothing, silently: the requests will say why.  For https:// the
+ * warm-up also makes the TLS handshake, verified against ca_file (NULL:
+ * the system CAs), and its session is resumed by the requests' pooled
+ * connections when they use the same CA file.  Returns 0, or -1
  * with a reason in err (no socket to be had; what was opened stays).
  */
-int http_client_warm(struct http_client *hc, const char *url, unsigned n,
-    char *err, size_t errlen);
+int http_client_warm(struct http_client *hc, const char *url,
+    const char *ca_file, unsigned n, char *err, size_t errlen);
 
 /* Connections in the warm pool that are connected and unused (tests). */
 size_t http_client_warm_ready(const struct http_client *hc);
