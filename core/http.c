@@ -15,6 +15,11 @@
  * list so http_client_free() can fail them: done() runs exactly once per
  * started request, either from http_check_done() or from the free.
  *
+ * Connections can be opened ahead of a launch's instant (the warm pool,
+ * http_client_warm()): for a host name a connect-only warm-up transfer
+ * lets libcurl resolve it, and TLS sessions are kept in one share handle
+ * for every easy handle, so a warm-up's session is resumed later.
+ *
  * Left out on purpose: redirects (a robot URL that redirects is a config
  * error worth seeing), cookies, and response headers beyond Retry-After
  * and Content-Type, which are all the plugins classify on.
