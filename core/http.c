@@ -524,12 +524,16 @@ http_on_open(void *arg, curl_socket_t s, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+static void http_warmup_on_linger(evutil_socket_t fd, short what, void *arg);
+
 /* CURLOPT_CLOSESOCKETFUNCTION: no watcher outlives its descriptor. */
 static int
 http_on_close(void *arg, curl_socket_t s)
 {
+	struct timeval now = { 0, 0 };
 	struct http_client *hc = arg;
 	struct http_sock *hs;
+	struct http_req *r;
 
 	if (s >= 0 && (size_t)s < hc->n_socks &&
 	    (hs = hc->socks[s]) != NULL) {
@@ -537,6 +541,15 @@ http_on_close(void *arg, curl_socket_t s)
 		hs->conn = 0;
 		hs->preconnected = 0;
 	}
+	/* A lingering warm-up whose connection libcurl closes (its cache
+	 * full) ends at once, from the loop: a timer replaces its event. */
+	for (r = hc->warmups; r != NULL; r = r->next)
+		if (r->linger != NULL && event_get_fd(r->linger) == s) {
+			event_free(r->linger);
+			if ((r->linger = evtimer_new(hc->base,
+			    http_warmup_on_linger, r)) != NULL)
+				evtimer_add(r->linger, &now);
+		}
 	return close(s);
 }
 
