@@ -272,7 +272,9 @@ host_http_warm(const struct herald_channel_conf *conf, const char *url,
 
 	if (ch->set->http == NULL || url == NULL)
 		return -1;
-	if (http_client_warm(ch->set->http, url, n, err, sizeof(err)) == -1) {
+	/* The ABI's http_warm carries no CA file: the system's CAs. */
+	if (http_client_warm(ch->set->http, url, NULL, n, err,
+	    sizeof(err)) == -1) {
 		/* err names no URL: the query may hold a robot's key. */
 		log_msg(HERALD_LOG_INFO, "channel \"%s\": %s", conf->name,
 		    err);

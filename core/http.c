@@ -15,6 +15,11 @@
  * list so http_client_free() can fail them: done() runs exactly once per
  * started request, either from http_check_done() or from the free.
  *
+ * Connections can be opened ahead of a launch's instant (the warm pool,
+ * http_client_warm()): for a host name a connect-only warm-up transfer
+ * lets libcurl resolve it, and TLS sessions are kept in one share handle
+ * for every easy handle, so a warm-up's session is resumed later.
+ *
  * Left out on purpose: redirects (a robot URL that redirects is a config
  * error worth seeing), cookies, and response headers beyond Retry-After
  * and Content-Type, which are all the plugins classify on.
@@ -47,8 +52,10 @@
 struct http_client {
 	struct event_base *base;
 	CURLM *multi;
+	CURLSH *share;			/* TLS sessions, for every handle */
 	struct event *timer;
 	struct http_req *reqs;		/* outstanding, doubly linked */
+	struct http_req *warmups;	/* warm-up transfers in flight */
 	struct http_sock **socks;	/* by descriptor; NULL: never watched */
 	size_t n_socks;
 	size_t n_reqs;
@@ -117,8 +124,10 @@ struct http_req {
 	char *body;
 	size_t body_len;
 	char *ca_file;
-	http_done_fn done;
+	http_done_fn done;		/* NULL for a warm-up */
 	void *arg;
+	unsigned warm_n;		/* a warm-up: connections wanted */
+	struct event *linger;		/* a warm-up waiting for tickets */
 
 	char *resp;			/* NUL-terminated answer body */
 	size_t resp_len, resp_cap;
@@ -167,7 +176,10 @@ http_req_free(struct http_req *r)
 {
 	if (r == NULL)
 		return;
-	if (r->easy != NULL)
+	/* A warm-up's handle had CONNECT_ONLY set: it is not kept. */
+	if (r->easy != NULL && r->done == NULL)
+		curl_easy_cleanup(r->easy);
+	else if (r->easy != NULL)
 		http_easy_put(r->hc, r->easy);
 	curl_slist_free_all(r->headers);
 	free(r->url);
@@ -239,19 +251,37 @@ http_sock_of(struct http_client *hc, curl_socket_t fd)
 	return hs;
 }
 
+/* Take r off its list: requests, or warm-ups (which are not counted). */
 static void
 http_req_unlink(struct http_req *r)
 {
 	struct http_client *hc = r->hc;
+	struct http_req **head = r->done != NULL ? &hc->reqs : &hc->warmups;
 
 	if (r->prev != NULL)
 		r->prev->next = r->next;
 	else
-		hc->reqs = r->next;
+		*head = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
 	r->prev = r->next = NULL;
-	hc->n_reqs--;
+	if (r->done != NULL)
+		hc->n_reqs--;
+}
+
+static void
+http_req_link(struct http_req *r)
+{
+	struct http_client *hc = r->hc;
+	struct http_req **head = r->done != NULL ? &hc->reqs : &hc->warmups;
+
+	r->prev = NULL;
+	r->next = *head;
+	if (*head != NULL)
+		(*head)->prev = r;
+	*head = r;
+	if (r->done != NULL)
+		hc->n_reqs++;
 }
 
 unsigned
@@ -330,6 +360,9 @@ http_on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+static void http_warmup_done(struct http_client *hc, struct http_req *r,
+    CURLcode result);
+
 /* Hand every finished transfer to its done(). */
 static void
 http_check_done(struct http_client *hc)
@@ -348,6 +381,10 @@ http_check_done(struct http_client *hc)
 		priv = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		r = priv;
+		if (r->done == NULL) {
+			http_warmup_done(hc, r, msg->data.result);
+			continue;
+		}
 		memset(&resp, 0, sizeof(resp));
 		if (msg->data.result == CURLE_OK) {
 			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
@@ -487,12 +524,16 @@ http_on_open(void *arg, curl_socket_t s, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+static void http_warmup_on_linger(evutil_socket_t fd, short what, void *arg);
+
 /* CURLOPT_CLOSESOCKETFUNCTION: no watcher outlives its descriptor. */
 static int
 http_on_close(void *arg, curl_socket_t s)
 {
+	struct timeval now = { 0, 0 };
 	struct http_client *hc = arg;
 	struct http_sock *hs;
+	struct http_req *r;
 
 	if (s >= 0 && (size_t)s < hc->n_socks &&
 	    (hs = hc->socks[s]) != NULL) {
@@ -500,6 +541,15 @@ http_on_close(void *arg, curl_socket_t s)
 		hs->conn = 0;
 		hs->preconnected = 0;
 	}
+	/* A lingering warm-up whose connection libcurl closes (its cache
+	 * full) ends at once, from the loop: a timer replaces its event. */
+	for (r = hc->warmups; r != NULL; r = r->next)
+		if (r->linger != NULL && event_get_fd(r->linger) == s) {
+			event_free(r->linger);
+			if ((r->linger = evtimer_new(hc->base,
+			    http_warmup_on_linger, r)) != NULL)
+				evtimer_add(r->linger, &now);
+		}
 	return close(s);
 }
 
@@ -713,43 +763,31 @@ out:
 }
 
 /*
- * Only numeric hosts are warmed for now: for a host name libcurl
- * resolves the name itself and may pick another of its addresses than
- * ours, and resolving here would block the loop (an asynchronous
- * resolver is a later step).  Connections in libcurl's own cache are not
- * counted: they may be long idle, and the peer may be closing them.
+ * Make sure n connections to addr wait in the pool: those already there
+ * count.  Returns 0, or -1 with a reason in err (what was opened stays).
  */
-int
-http_client_warm(struct http_client *hc, const char *url, unsigned n,
-    char *err, size_t errlen)
+static int
+http_warm_top_up(struct http_client *hc, const struct sockaddr_storage *addr,
+    socklen_t addrlen, unsigned n, char *err, size_t errlen)
 {
-	struct sockaddr_storage addr;
-	socklen_t addrlen = 0;
 	struct http_warm *w;
 	unsigned have = 0;
-	int was_empty = hc->warm_head == NULL;
+	int was_empty = hc->warm_head == NULL, rc = 0;
 
-	if (hc->closing) {
-		snprintf(err, errlen, "the HTTP client is closing");
-		return -1;
-	}
-	if (url == NULL || !http_warm_addr(url, &addr, &addrlen))
-		return 0;
 	for (w = hc->warm_head; w != NULL; w = w->next)
 		if (http_addr_is_same((const struct sockaddr *)&w->addr,
-		    (const struct sockaddr *)&addr))
+		    (const struct sockaddr *)addr))
 			have++;
 	for (; have < n; have++)
-		if (http_warm_open(hc, &addr, addrlen) == -1) {
+		if (http_warm_open(hc, addr, addrlen) == -1) {
 			snprintf(err, errlen, "cannot open a connection "
 			    "ahead: %s", strerror(errno));
-			if (was_empty)
-				http_warm_arm(hc);
-			return -1;
+			rc = -1;
+			break;
 		}
 	if (was_empty)
 		http_warm_arm(hc);
-	return 0;
+	return rc;
 }
 
 /*
@@ -813,6 +851,21 @@ http_client_new(struct event_base *base, struct http_client **out,
 		    "(curl_multi_init failed)");
 		goto fail;
 	}
+	/*
+	 * TLS sessions in a share handle rather than in each easy handle
+	 * (libcurl's default): a session a warm-up or any request made is
+	 * resumed by the next connection to the same host, whichever handle
+	 * makes it, an abbreviated handshake instead of a full one.  Only
+	 * the loop thread uses the handles, so no lock callbacks.  The DNS
+	 * cache stays in the multi handle, which already serves them all.
+	 */
+	if ((hc->share = curl_share_init()) == NULL ||
+	    curl_share_setopt(hc->share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		snprintf(err, errlen, "cannot create the HTTP client's TLS "
+		    "session cache");
+		goto fail;
+	}
 	if ((hc->timer = evtimer_new(base, http_on_timeout, hc)) == NULL ||
 	    (hc->warm_timer = evtimer_new(base, http_warm_on_timer,
 	    hc)) == NULL) {
@@ -837,6 +890,8 @@ fail:
 		event_free(hc->warm_timer);
 	if (hc->multi != NULL)
 		curl_multi_cleanup(hc->multi);
+	if (hc->share != NULL)
+		curl_share_cleanup(hc->share);
 	free(hc);
 	return -1;
 }
@@ -959,6 +1014,7 @@ http_client_start(struct http_client *hc,
 	HTTP_SET(CURLOPT_SOCKOPTDATA, hc);
 	HTTP_SET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
 	HTTP_SET(CURLOPT_CLOSESOCKETDATA, hc);
+	HTTP_SET(CURLOPT_SHARE, hc->share);
 	if (r->ca_file != NULL)
 		HTTP_SET(CURLOPT_CAINFO, r->ca_file);
 	if (strcmp(r->method, "GET") == 0)
@@ -979,11 +1035,7 @@ http_client_start(struct http_client *hc,
 		    curl_multi_strerror(mrc));
 		goto fail;
 	}
-	r->next = hc->reqs;
-	if (hc->reqs != NULL)
-		hc->reqs->prev = r;
-	hc->reqs = r;
-	hc->n_reqs++;
+	http_req_link(r);
 	http_size_cache(hc);
 	return 0;
 curl_fail:
@@ -995,6 +1047,212 @@ nomem:
 fail:
 	http_req_free(r);
 	return -1;
+}
+
+/*
+ * Warming a host name.  Resolving it here with getaddrinfo() would block
+ * the loop, and an address found by us (or by a thread of ours) need not
+ * be the one libcurl picks at the instant: a pooled connection is only
+ * handed out to a connect() to its very address.  So libcurl resolves it
+ * itself, in a warm-up transfer on the client's own multi handle with
+ * CURLOPT_CONNECT_ONLY: its threaded resolver keeps the loop free, its
+ * answer goes into the multi handle's DNS cache (60 s, longer than a
+ * launch is staged ahead), which the instant's requests then read, in
+ * the same order, so they try the same address first; and the transfer
+ * connects, so CURLINFO_PRIMARY_IP/PORT say which address that is.  The
+ * pool is then topped up with connections to exactly that address.
+ * CURLOPT_RESOLVE was the other way (resolve on a worker thread, feed
+ * the answer to libcurl), but its entries are permanent in 7.88 and
+ * would have to be removed again so a long-running daemon never pins a
+ * stale address; the DNS cache times out by itself.
+ *
+ * The warm-up's own connection is closed, by libcurl, when the handle
+ * is removed: libcurl never reuses a CONNECT_ONLY connection for a
+ * request, and handing its socket to the pool would go behind libcurl's
+ * back (and for https:// it carries a TLS session of libcurl's).  One
+ * connection more, 5 s ahead, is the price.
+ */
+#define HTTP_WARMUP_TIMEOUT_MS 5000
+
+#define HTTP_WARMUP_LINGER_MS 1000
+
+/* Close the warm-up's connection (libcurl does) and free it. */
+static void
+http_warmup_finish(struct http_req *r)
+{
+	/* The event goes before the descriptor: none outlives it. */
+	if (r->linger != NULL)
+		event_free(r->linger);
+	r->linger = NULL;
+	curl_multi_remove_handle(r->hc->multi, r->easy);
+	http_req_unlink(r);
+	http_req_free(r);
+}
+
+/*
+ * The lingering warm-up's socket turned readable (or a second passed):
+ * a TLS 1.3 server sends its session tickets after the handshake, and
+ * OpenSSL takes them in, handing libcurl the session to keep, only when
+ * something reads.  One curl_easy_recv() does: no data is expected, so
+ * it answers CURLE_AGAIN once the tickets are read.
+ */
+static void
+http_warmup_on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_req *r = arg;
+	char buf[256];
+	size_t got;
+
+	(void)fd;
+	if (what & EV_READ)
+		(void)curl_easy_recv(r->easy, buf, sizeof(buf), &got);
+	http_warmup_finish(r);
+}
+
+/*
+ * A warm-up transfer finished: top the pool up to its address.  An
+ * https:// one that shook hands lingers until its socket turns readable
+ * (at most a second) for its session tickets (above); the requests at the
+ * instant come seconds later.
+ */
+static void
+http_warmup_done(struct http_client *hc, struct http_req *r, CURLcode result)
+{
+	struct timeval tv = { HTTP_WARMUP_LINGER_MS / 1000,
+	    (HTTP_WARMUP_LINGER_MS % 1000) * 1000 };
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	struct sockaddr_storage addr;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)&addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&addr;
+	socklen_t addrlen = 0;
+	curl_off_t conn_us = 0;
+	char *ip = NULL, err[256];
+	long port = 0;
+	unsigned n;
+
+	/*
+	 * Connected is enough: a TLS handshake that failed (a CA the
+	 * warm-up was not given) still found the address.  A resolve or
+	 * connect that failed warms nothing; the requests at the instant
+	 * will say why, where it is logged.
+	 */
+	curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &conn_us);
+	curl_easy_getinfo(r->easy, CURLINFO_PRIMARY_IP, &ip);
+	curl_easy_getinfo(r->easy, CURLINFO_PRIMARY_PORT, &port);
+	memset(&addr, 0, sizeof(addr));
+	if ((result == CURLE_OK || conn_us > 0) && ip != NULL &&
+	    port > 0 && port <= 65535) {
+		if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			a4->sin_port = htons((uint16_t)port);
+			addrlen = sizeof(*a4);
+		} else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			a6->sin6_port = htons((uint16_t)port);
+			addrlen = sizeof(*a6);
+		}
+	}
+	if (result == CURLE_OK && strncasecmp(r->url, "https:", 6) == 0)
+		curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd);
+	if (fd != CURL_SOCKET_BAD && ((r->linger = event_new(hc->base, fd,
+	    EV_READ, http_warmup_on_linger, r)) == NULL ||
+	    event_add(r->linger, &tv) == -1)) {
+		if (r->linger != NULL)
+			event_free(r->linger);
+		r->linger = NULL;
+	}
+	n = r->warm_n;
+	if (r->linger == NULL)
+		http_warmup_finish(r);
+	if (addrlen > 0)
+		(void)http_warm_top_up(hc, &addr, addrlen, n, err,
+		    sizeof(err));
+}
+
+#define HTTP_WSET(opt, val) \
+	do { \
+		if (curl_easy_setopt(r->easy, (opt), (val)) != CURLE_OK) \
+			goto fail; \
+	} while (0)
+
+/* Start a warm-up transfer for url (see above); 0 or -1. */
+static int
+http_warmup_start(struct http_client *hc, const char *url,
+    const char *ca_file, unsigned n, char *err, size_t errlen)
+{
+	struct http_req *r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->hc = hc;
+	r->warm_n = n;
+	r->url = xstrdup(url);
+	if (ca_file != NULL)
+		r->ca_file = xstrdup(ca_file);
+	if ((r->easy = curl_easy_init()) == NULL)
+		goto fail;
+	HTTP_WSET(CURLOPT_PRIVATE, r);
+	HTTP_WSET(CURLOPT_ERRORBUFFER, r->errbuf);
+	HTTP_WSET(CURLOPT_URL, r->url);
+	HTTP_WSET(CURLOPT_CONNECT_ONLY, 1L);
+	HTTP_WSET(CURLOPT_NOSIGNAL, 1L);
+	HTTP_WSET(CURLOPT_TIMEOUT_MS, (long)HTTP_WARMUP_TIMEOUT_MS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	HTTP_WSET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	HTTP_WSET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	/* Our socket callbacks, as for a request: its watcher goes with it. */
+	HTTP_WSET(CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
+	HTTP_WSET(CURLOPT_OPENSOCKETDATA, hc);
+	HTTP_WSET(CURLOPT_SOCKOPTFUNCTION, http_on_open);
+	HTTP_WSET(CURLOPT_SOCKOPTDATA, hc);
+	HTTP_WSET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
+	HTTP_WSET(CURLOPT_CLOSESOCKETDATA, hc);
+	/* Its TLS session goes where the requests will look for it. */
+	HTTP_WSET(CURLOPT_SHARE, hc->share);
+	if (r->ca_file != NULL)
+		HTTP_WSET(CURLOPT_CAINFO, r->ca_file);
+	if (curl_multi_add_handle(hc->multi, r->easy) != CURLM_OK)
+		goto fail;
+	http_req_link(r);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot start a warm-up transfer");
+	http_req_free(r);
+	return -1;
+}
+
+/*
+ * A numeric http:// host is connected to at once.  Any other URL gets a
+ * warm-up transfer (above), one per URL at a time: a call while it runs
+ * only raises the count it will top the pool up to.  Connections in
+ * libcurl's own cache are not counted: they may be long idle, and the
+ * peer may be closing them.
+ */
+int
+http_client_warm(struct http_client *hc, const char *url,
+    const char *ca_file, unsigned n, char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	socklen_t addrlen = 0;
+	struct http_req *r;
+
+	if (hc->closing) {
+		snprintf(err, errlen, "the HTTP client is closing");
+		return -1;
+	}
+	if (url == NULL || n == 0)
+		return 0;
+	if (http_warm_addr(url, &addr, &addrlen) &&
+	    strncasecmp(url, "http:", 5) == 0)
+		return http_warm_top_up(hc, &addr, addrlen, n, err, errlen);
+	for (r = hc->warmups; r != NULL; r = r->next)
+		if (r->linger == NULL && strcmp(r->url, url) == 0) {
+			if (r->warm_n < n)
+				r->warm_n = n;
+			return 0;
+		}
+	return http_warmup_start(hc, url, ca_file, n, err, errlen);
 }
 
 size_t
@@ -1026,6 +1284,9 @@ http_client_free(struct http_client *hc)
 		return;
 	/* done() may try to start another request: refuse it from now on. */
 	hc->closing = 1;
+	/* A warm-up has nobody to tell; removing it closes its connection. */
+	while (hc->warmups != NULL)
+		http_warmup_finish(hc->warmups);
 	while ((r = hc->reqs) != NULL) {
 		curl_multi_remove_handle(hc->multi, r->easy);
 		http_req_unlink(r);
@@ -1043,6 +1304,8 @@ http_client_free(struct http_client *hc)
 	 * sockets removed depends on the libcurl version, so free the rest.
 	 */
 	curl_multi_cleanup(hc->multi);
+	/* Every easy handle is gone by now: the share is no longer in use. */
+	curl_share_cleanup(hc->share);
 	for (i = 0; i < hc->n_socks; i++) {
 		if ((hs = hc->socks[i]) == NULL)
 			continue;

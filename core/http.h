@@ -45,12 +45,19 @@ int http_client_start(struct http_client *hc,
  * of the requests that will use them (a launch's sends at its instant):
  * the requests then skip the TCP handshake.  Connections already waiting
  * in the pool count; each is closed after 30 s unused or when the peer
- * closes it.  Never blocks: the connections complete on the loop.  A URL
- * whose host is a name, not an address, warms nothing.  Returns 0, or -1
+ * closes it.  Never blocks: the connections complete on the loop.  A
+ * numeric http:// host is connected to at once; a host name (and any
+ * https:// URL) first gets a warm-up transfer that libcurl resolves and
+ * connects from the loop, and the pool then opens its connections to
+ * the address libcurl picked.  A host that cannot be resolved or reached
+ * warms nothing, silently: the requests will say why.  For https:// the
+ * warm-up also makes the TLS handshake, verified against ca_file (NULL:
+ * the system CAs), and its session is resumed by the requests' pooled
+ * connections when they use the same CA file.  Returns 0, or -1
  * with a reason in err (no socket to be had; what was opened stays).
  */
-int http_client_warm(struct http_client *hc, const char *url, unsigned n,
-    char *err, size_t errlen);
+int http_client_warm(struct http_client *hc, const char *url,
+    const char *ca_file, unsigned n, char *err, size_t errlen);
 
 /* Connections in the warm pool that are connected and unused (tests). */
 size_t http_client_warm_ready(const struct http_client *hc);

@@ -389,8 +389,13 @@ struct herald_host {
 	 * ABI minor 6.  Open up to n connections to url's host and port on
 	 * the shared HTTP client ahead of the sends that will use them
 	 * (connections already waiting count), so those requests skip the
-	 * TCP handshake.  url is borrowed for the call; only a numeric host
-	 * is warmed for now (a host name warms nothing and returns 0).
+	 * TCP handshake.  url is borrowed for the call.  A host name is
+	 * resolved by the host's HTTP client without blocking (the call
+	 * returns at once; the connections open later, on the loop, to the
+	 * address the requests will pick); for https:// the host also makes
+	 * one TLS handshake ahead, verified against the system CAs, whose
+	 * session the requests resume.  A host that cannot be resolved or
+	 * reached warms nothing, and that is not an error here.
 	 * Connections nobody takes are closed after 30 s.  Never blocks.
 	 * Returns 0, or -1 when it cannot (no client, no socket to be had);
 	 * the sends work either way.

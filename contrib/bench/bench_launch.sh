@@ -37,6 +37,9 @@
 #   DELAY > 0: rate >= 0.8 x CONCURRENCY / DELAY (the pipe stays full)
 #   every one: conns <= CONCURRENCY (one per slot, reused), committed = N
 #
+# BENCH_HOST=NAME (default 127.0.0.1) is the host in the channel's URL:
+# BENCH_HOST=localhost measures a robot named by host name (resolved by
+# libcurl, warmed through a warm-up transfer).
 # BENCH_PERF=FILE runs the first herald run under
 # perf record --call-graph dwarf into FILE.  BENCH_KEEP=1 keeps the work
 # directory.  The machine is shared: the load average is printed beside
@@ -47,6 +50,7 @@ N=${2:-10000}
 RUNS=${3:-3}
 SCENARIOS=${SCENARIOS:-0:64 0.05:64 0.05:1000}
 LEAD=${LEAD:-10}
+BENCH_HOST=${BENCH_HOST:-127.0.0.1}
 WRK_SECONDS=${WRK_SECONDS:-4}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 export HERALD_PLUGIN_DIR=${HERALD_PLUGIN_DIR:-$BUILD/plugins/.libs}
@@ -119,7 +123,7 @@ run_herald() {
 herald = { listen = "127.0.0.1:0"; timezone = "Asia/Shanghai";
   store = "sqlite:bench.db"; log_level = "notice";
   engine = { workdays_only = [ ]; prefetch = "5s"; }; };
-channels = ( { name = "hook"; plugin = "webhook"; url = "http://127.0.0.1:$SINK_PORT/hook";
+channels = ( { name = "hook"; plugin = "webhook"; url = "http://$BENCH_HOST:$SINK_PORT/hook";
   concurrency = $conc; rate = "1000000/s"; burst = 1000000; } );
 @include "people.conf"
 campaigns = ( { id = "bench"; title = "launch benchmark";

@@ -636,8 +636,9 @@ webhook_send(void *state, const struct herald_message *msg,
  * Connect ahead of a launch: the host's pool opens the connections the
  * staged sends will take at the instant.  The base URL does: a signed
  * flavour adds query parameters per request, never another host or
- * port.  A host before minor 6 has no http_warm (its table ends sooner);
- * a failed warm-up costs nothing but the handshakes at the instant.
+ * port; a host name is resolved by the host, off the loop.  A host before
+ * minor 6 has no http_warm (its table ends sooner); a failed warm-up
+ * costs nothing but the handshakes at the instant.
  */
 static void
 webhook_prepare(void *state, unsigned n, int64_t at)
