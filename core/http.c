@@ -933,6 +933,45 @@ http_size_cache(struct http_client *hc)
 		hc->max_conns = hc->n_reqs;
 }
 
+/*
+ * The options every transfer of the client has, a request's or a
+ * warm-up's: its record, the URL, the timeout, HTTP(S) only, our socket
+ * callbacks (watchers, the warm pool, no event outliving its descriptor)
+ * and the TLS sessions shared by every handle.
+ */
+static CURLcode
+http_easy_common(struct http_client *hc, struct http_req *r, long timeout_ms)
+{
+	CURLcode rc;
+
+#define HTTP_COMMON(opt, val) \
+	do { \
+		if ((rc = curl_easy_setopt(r->easy, (opt), (val))) != CURLE_OK) \
+			return rc; \
+	} while (0)
+	HTTP_COMMON(CURLOPT_PRIVATE, r);
+	HTTP_COMMON(CURLOPT_ERRORBUFFER, r->errbuf);
+	HTTP_COMMON(CURLOPT_URL, r->url);
+	HTTP_COMMON(CURLOPT_NOSIGNAL, 1L);
+	HTTP_COMMON(CURLOPT_TIMEOUT_MS, timeout_ms);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	HTTP_COMMON(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	HTTP_COMMON(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	HTTP_COMMON(CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
+	HTTP_COMMON(CURLOPT_OPENSOCKETDATA, hc);
+	HTTP_COMMON(CURLOPT_SOCKOPTFUNCTION, http_on_open);
+	HTTP_COMMON(CURLOPT_SOCKOPTDATA, hc);
+	HTTP_COMMON(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
+	HTTP_COMMON(CURLOPT_CLOSESOCKETDATA, hc);
+	HTTP_COMMON(CURLOPT_SHARE, hc->share);
+	if (r->ca_file != NULL)
+		HTTP_COMMON(CURLOPT_CAINFO, r->ca_file);
+#undef HTTP_COMMON
+	return CURLE_OK;
+}
+
 #define HTTP_SET(opt, val) \
 	do { \
 		if ((rc = curl_easy_setopt(r->easy, (opt), (val))) != CURLE_OK) \
@@ -990,16 +1029,8 @@ http_client_start(struct http_client *hc,
 	if ((r->easy = http_easy_get(hc)) == NULL)
 		goto nomem;
 	timeout_ms = req->timeout_ms ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
-	HTTP_SET(CURLOPT_PRIVATE, r);
-	HTTP_SET(CURLOPT_ERRORBUFFER, r->errbuf);
-	HTTP_SET(CURLOPT_URL, r->url);
-	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
-	HTTP_SET(CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	HTTP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	HTTP_SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+	if ((rc = http_easy_common(hc, r, (long)timeout_ms)) != CURLE_OK)
+		goto curl_fail;
 	HTTP_SET(CURLOPT_FOLLOWLOCATION, 0L);
 	HTTP_SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	HTTP_SET(CURLOPT_USERAGENT, "heraldd/" PACKAGE_VERSION);
@@ -1008,15 +1039,6 @@ http_client_start(struct http_client *hc,
 	HTTP_SET(CURLOPT_WRITEDATA, r);
 	HTTP_SET(CURLOPT_HEADERFUNCTION, http_on_header);
 	HTTP_SET(CURLOPT_HEADERDATA, r);
-	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
-	HTTP_SET(CURLOPT_OPENSOCKETDATA, hc);
-	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_on_open);
-	HTTP_SET(CURLOPT_SOCKOPTDATA, hc);
-	HTTP_SET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
-	HTTP_SET(CURLOPT_CLOSESOCKETDATA, hc);
-	HTTP_SET(CURLOPT_SHARE, hc->share);
-	if (r->ca_file != NULL)
-		HTTP_SET(CURLOPT_CAINFO, r->ca_file);
 	if (strcmp(r->method, "GET") == 0)
 		HTTP_SET(CURLOPT_HTTPGET, 1L);
 	else {
@@ -1169,12 +1191,6 @@ http_warmup_done(struct http_client *hc, struct http_req *r, CURLcode result)
 		    sizeof(err));
 }
 
-#define HTTP_WSET(opt, val) \
-	do { \
-		if (curl_easy_setopt(r->easy, (opt), (val)) != CURLE_OK) \
-			goto fail; \
-	} while (0)
-
 /* Start a warm-up transfer for url (see above); 0 or -1. */
 static int
 http_warmup_start(struct http_client *hc, const char *url,
@@ -1190,28 +1206,11 @@ http_warmup_start(struct http_client *hc, const char *url,
 		r->ca_file = xstrdup(ca_file);
 	if ((r->easy = curl_easy_init()) == NULL)
 		goto fail;
-	HTTP_WSET(CURLOPT_PRIVATE, r);
-	HTTP_WSET(CURLOPT_ERRORBUFFER, r->errbuf);
-	HTTP_WSET(CURLOPT_URL, r->url);
-	HTTP_WSET(CURLOPT_CONNECT_ONLY, 1L);
-	HTTP_WSET(CURLOPT_NOSIGNAL, 1L);
-	HTTP_WSET(CURLOPT_TIMEOUT_MS, (long)HTTP_WARMUP_TIMEOUT_MS);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	HTTP_WSET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	HTTP_WSET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	/* Our socket callbacks, as for a request: its watcher goes with it. */
-	HTTP_WSET(CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
-	HTTP_WSET(CURLOPT_OPENSOCKETDATA, hc);
-	HTTP_WSET(CURLOPT_SOCKOPTFUNCTION, http_on_open);
-	HTTP_WSET(CURLOPT_SOCKOPTDATA, hc);
-	HTTP_WSET(CURLOPT_CLOSESOCKETFUNCTION, http_on_close);
-	HTTP_WSET(CURLOPT_CLOSESOCKETDATA, hc);
-	/* Its TLS session goes where the requests will look for it. */
-	HTTP_WSET(CURLOPT_SHARE, hc->share);
-	if (r->ca_file != NULL)
-		HTTP_WSET(CURLOPT_CAINFO, r->ca_file);
+	/* The same socket callbacks as a request (its watcher goes with
+	 * it), and its TLS session goes where the requests look for one. */
+	if (http_easy_common(hc, r, HTTP_WARMUP_TIMEOUT_MS) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
+		goto fail;
 	if (curl_multi_add_handle(hc->multi, r->easy) != CURLM_OK)
 		goto fail;
 	http_req_link(r);
