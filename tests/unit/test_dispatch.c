@@ -911,7 +911,9 @@ test_saturated_channel(void **state)
 {
 	struct fixture *f = *state;
 	const struct chan_spec cs[2] = {
-		{ .mode = "ok", .concurrency = 1, .delay_ms = 100 },
+		/* Long enough that its first send is still out at the end,
+		 * even on a loaded box (100 ms was not, in CI). */
+		{ .mode = "ok", .concurrency = 1, .delay_ms = 2000 },
 		{ .mode = "ok", .concurrency = 1 },
 	};
 	const char *const *names;
