@@ -16,7 +16,7 @@
 # by the dispatcher, ms truncated); p50/p99/max are over all stream jobs.
 # BENCH_PERF=FILE runs the daemon under perf record --call-graph dwarf.
 set -u
-BUILD=${1:?usage: bench_stream.sh BUILD_DIR [PER_SECOND] [SECONDS] [PENDING_OFFSETS]}
+BUILD=$(cd "${1:?usage: bench_stream.sh BUILD_DIR [PER_SECOND] [SECONDS] [PENDING_OFFSETS]}" && pwd) || exit 1
 PER=${2:-100}
 SECS=${3:-20}
 OFFS=${4:-1000}
