@@ -176,43 +176,6 @@ test_one_timer_earliest(void **state)
 	assert_true(f->order_ok);
 }
 
-/*
- * A held job's instant is woken for 2 ms ahead (SCHED_WAKE_LEAD_US) and
- * the rest slept, so the host's late wake-up lands before the instant:
- * the early wake hands off nothing and re-arms for the instant itself.
- * A claim window's edge is not worth it: woken for exactly.
- */
-static void
-test_wake_ahead(void **state)
-{
-	struct fixture *f = *state;
-	int64_t at = (int64_t)(T0 + 50) * 1000000;
-
-	open_sched(f, 10, 0);
-	add_job(f, T0 + 50, 1);
-	add_job(f, T0 + 100, 2);
-	f->now_us = at - 30000;
-	assert_int_equal(sched_run(f->s), 0);
-	assert_int_equal(sched_held(f->s), 1);
-	assert_int_equal(sched_timer_at(f->s), at);
-	assert_int_equal(sched_wake_at(f->s), at - 2000);
-	/* The event fires 28 ms later (real time); say it came 1.5 ms
-	 * before the instant. */
-	f->now_us = at - 1500;
-	assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
-	assert_int_equal(f->handed, 0);
-	assert_int_equal(sched_held(f->s), 1);
-	assert_int_equal(sched_timer_at(f->s), at);
-	assert_int_equal(sched_wake_at(f->s), at);
-	/* The rest (1.5 ms real) is slept; now it is past the instant. */
-	f->now_us = at + 100;
-	assert_int_equal(event_base_loop(f->base, EVLOOP_ONCE), 0);
-	assert_int_equal(f->handed, 1);
-	assert_int_equal(sched_run(f->s), 0);
-	assert_int_equal(sched_timer_at(f->s), (int64_t)(T0 + 90) * 1000000);
-	assert_int_equal(sched_wake_at(f->s), (int64_t)(T0 + 90) * 1000000);
-}
-
 static void
 test_heap_cap(void **state)
 {
@@ -399,7 +362,6 @@ test_stop_puts_back(void **state)
 
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_one_timer_earliest, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_wake_ahead, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_heap_cap, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_emergency_past_cap, setup,
 	    teardown),
