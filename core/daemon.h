@@ -69,6 +69,10 @@ unsigned daemon_generation(const struct daemon *d);
  */
 int daemon_load(struct daemon *d, struct errlist *errs);
 
+/* The daemon's event loop, with timers that fire when asked (daemon.c);
+ * the caller frees it with event_base_free().  NULL on failure. */
+struct event_base *daemon_loop_new(void);
+
 /* Create the loop and the signal events, and start the engine on the
  * model daemon_load() checked.  Returns 0 or -1. */
 int daemon_start(struct daemon *d);

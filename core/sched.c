@@ -64,6 +64,15 @@
  */
 #define SCHED_HANDOFF_BATCH 256
 #define SCHED_POLL_US 1000000
+/*
+ * How far ahead of a held job's instant the timer wakes.  This guest's
+ * vCPU, idle for a second, wakes 0.2-1 ms after its timer expires (issue
+ * 17: a second's burst began 300-950 us late, most of bench_stream's
+ * p50), while a sleep of a millisecond or two overshoots by 40-90 us (a
+ * timerfd loop, see BENCHMARKS.md).  So the timer wakes this much early
+ * and sleeps the rest: one more wake-up per instant, no spinning.
+ */
+#define SCHED_WAKE_LEAD_US 2000
 
 const int64_t sched_lateness_bounds_ms[SCHED_LATENESS_BUCKETS] = {
 	1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 60000
@@ -76,7 +85,9 @@ struct sched {
 	struct sched_settings set;
 	struct sched_hooks hooks;
 	struct event *timer;
-	int64_t timer_at;	/* clock us; -1 disarmed */
+	int64_t timer_at;	/* clock us the run is for; -1 disarmed */
+	int64_t wake_at;	/* clock us the event fires: timer_at, or
+				 * SCHED_WAKE_LEAD_US before a job's */
 	int stopped;
 	int running;		/* inside sched_run(): pokes are redundant */
 	int store_failing;	/* the last claim failed */
@@ -174,24 +185,45 @@ sched_heap_pop(struct sched *s)
 /* --- the timer --- */
 
 static void
-sched_on_timer(evutil_socket_t fd, short what, void *arg)
+sched_wake(struct sched *s, int64_t now_us)
 {
-	struct sched *s = arg;
+	struct timeval tv;
+	int64_t d = s->wake_at > now_us ? s->wake_at - now_us : 0;
 
-	s->timer_at = -1;
-	sched_run(s);
+	tv.tv_sec = d / 1000000;
+	tv.tv_usec = d % 1000000;
+	/* Relative to the loop's time: the daemon's loop reads the clock
+	 * for each timer added (daemon_loop_new()), so this is now. */
+	evtimer_add(s->timer, &tv);
+}
+
+/* Arm for at_us; precise: at_us is a held job's instant, worth an early
+ * wake (SCHED_WAKE_LEAD_US). */
+static void
+sched_arm(struct sched *s, int64_t at_us, int64_t now_us, int precise)
+{
+	s->timer_at = at_us;
+	s->wake_at = at_us;
+	if (precise && at_us - now_us > SCHED_WAKE_LEAD_US)
+		s->wake_at = at_us - SCHED_WAKE_LEAD_US;
+	sched_wake(s, now_us);
 }
 
 static void
-sched_arm(struct sched *s, int64_t at_us, int64_t now_us)
+sched_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval tv;
-	int64_t d = at_us > now_us ? at_us - now_us : 0;
+	struct sched *s = arg;
+	int64_t now_us = sched_clock_now(&s->clock);
 
-	s->timer_at = at_us;
-	tv.tv_sec = d / 1000000;
-	tv.tv_usec = d % 1000000;
-	evtimer_add(s->timer, &tv);
+	/* Woken ahead of the instant, on purpose or by the host: sleep the
+	 * rest.  Running now would hand off nothing. */
+	if (s->timer_at > now_us) {
+		s->wake_at = s->timer_at;
+		sched_wake(s, now_us);
+		return;
+	}
+	s->timer_at = -1;
+	sched_run(s);
 }
 
 int
@@ -234,7 +266,7 @@ sched_poke(struct sched *s)
 	if (s->stopped || s->running)
 		return;
 	evtimer_del(s->timer);
-	sched_arm(s, 0, 0);
+	sched_arm(s, 0, 0, 0);
 }
 
 /* A store call of sched_run() failed (what) or all succeeded (NULL):
@@ -348,7 +380,7 @@ sched_run(struct sched *s)
 	const char *const *skip = NULL;
 	size_t n_skip = 0, n_claimed, room;
 	int64_t now_us, now, next, at;
-	int found, handed = 0, urgent = 0, rc = 0;
+	int found, handed = 0, urgent = 0, rc = 0, precise = 0;
 	const char *failed = NULL;
 
 	if (s->stopped)
@@ -414,8 +446,10 @@ sched_run(struct sched *s)
 	at = -1;
 	if (handed)
 		at = now_us;		/* claim next, after the dispatcher */
-	else if (s->n > 0)
+	else if (s->n > 0) {
 		at = s->heap[0]->j.next_at * 1000000;
+		precise = 1;
+	}
 	if (rc == 0 && !handed && s->n_capped < s->set.cap) {
 		if (store_next_due(s->st, &next, &found) == -1) {
 			failed = "next due";
@@ -427,12 +461,16 @@ sched_run(struct sched *s)
 			 * poke, or poll. */
 			if (want <= now_us)
 				want = now_us + SCHED_POLL_US;
-			if (at == -1 || want < at)
+			if (at == -1 || want < at) {
 				at = want;
+				precise = 0;
+			}
 		}
 	}
-	if (rc == -1 && (at == -1 || at > now_us + SCHED_POLL_US))
+	if (rc == -1 && (at == -1 || at > now_us + SCHED_POLL_US)) {
 		at = now_us + SCHED_POLL_US;
+		precise = 0;
+	}
 	/* A run that only handed off tried nothing in the store. */
 	if (rc == -1 || !handed)
 		sched_store_result(s, failed);
@@ -440,7 +478,7 @@ sched_run(struct sched *s)
 	/* The clock again: claiming and staging a launch takes a while, and
 	 * a timer computed from the old reading would fire that much late. */
 	if (at != -1 && !s->stopped)
-		sched_arm(s, at, sched_clock_now(&s->clock));
+		sched_arm(s, at, sched_clock_now(&s->clock), precise);
 	return rc;
 }
 
@@ -513,6 +551,12 @@ int64_t
 sched_timer_at(const struct sched *s)
 {
 	return s->timer_at;
+}
+
+int64_t
+sched_wake_at(const struct sched *s)
+{
+	return s->timer_at == -1 ? -1 : s->wake_at;
 }
 
 size_t

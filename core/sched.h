@@ -106,8 +106,12 @@ void sched_stop(struct sched *s);
 /* sched_stop(), then free.  Accepts NULL. */
 void sched_free(struct sched *s);
 
-/* When the timer fires, in clock microseconds; -1 when disarmed. */
+/* The instant the timer is for, in clock microseconds; -1 when
+ * disarmed. */
 int64_t sched_timer_at(const struct sched *s);
+/* When its event fires: sched_timer_at(), or a little ahead of a held
+ * job's instant (the rest is slept again, see sched.c); -1 disarmed. */
+int64_t sched_wake_at(const struct sched *s);
 size_t sched_held(const struct sched *s);
 const struct sched_lateness *sched_lateness(const struct sched *s);
 /* Count one lateness sample (exposed for the tests and the dispatcher). */
