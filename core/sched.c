@@ -66,11 +66,12 @@
 #define SCHED_POLL_US 1000000
 /*
  * How far ahead of a held job's instant the timer wakes.  This guest's
- * vCPU, idle for a second, wakes 0.2-1 ms after its timer expires (issue
- * 17: a second's burst began 300-950 us late, most of bench_stream's
- * p50), while a sleep of a millisecond or two overshoots by 40-90 us (a
- * timerfd loop, see BENCHMARKS.md).  So the timer wakes this much early
- * and sleeps the rest: one more wake-up per instant, no spinning.
+ * vCPU, idle for a second, wakes late: 0.2 ms for a bare timerfd
+ * (contrib/bench/bench_wake.c), 0.8-1.9 ms for heraldd's timer before a
+ * launch (issue 17).  A sleep of a few milliseconds overshoots by less
+ * than 0.1 ms.  So the timer wakes this much early and sleeps the rest:
+ * one more wake-up per instant, no spinning.  5 ms ahead did no better
+ * in bench_stream.sh (three interleaved pairs, BENCHMARKS.md).
  */
 #define SCHED_WAKE_LEAD_US 2000
 

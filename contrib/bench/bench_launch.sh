@@ -31,6 +31,11 @@
 #           "delivered" in the store, read while heraldd still runs
 #           (polled up to 5 s after the last arrival: an outcome counts
 #           only once it is committed).
+#   curl    bench_curl.c against a fresh receiver: libcurl alone, driven
+#           as heraldd drives it (multi_socket on libevent, CONCURRENCY in
+#           flight, N POSTs of the same body), no store and no
+#           dispatcher: curl/s and curl_us (its CPU per transfer) are the
+#           floor under a delivery, beside wrk's ceiling.
 #
 # Targets (the issue's), on the median of the runs:
 #   DELAY 0:   ratio >= 0.5, first < 5 ms, last < 500 ms, rss <= 32 MB
@@ -70,6 +75,8 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 command -v wrk >/dev/null || { echo "wrk not installed (apt-get install wrk)"; exit 1; }
 cc -O2 -o "$W/sink" "$SRC/contrib/bench/webhook_sink.c" \
     $(pkg-config --cflags --libs libevent) || exit 1
+cc -O2 -o "$W/curl_alone" "$SRC/contrib/bench/bench_curl.c" \
+    $(pkg-config --cflags --libs libevent libcurl) || exit 1
 
 # The contacts and one group of them all, shared by every run.
 awk -v n="$N" 'BEGIN {
@@ -107,6 +114,12 @@ run_wrk() {	# run_wrk DELAY CONC -> requests/s
 	start_sink "$1"
 	wrk -t1 -c"$2" -d"${WRK_SECONDS}s" -s "$W/post.lua" \
 	    "http://127.0.0.1:$SINK_PORT/hook" 2>&1 | awk '/Requests\/sec/ { print $2 }'
+	stop_sink
+}
+
+run_curl() {	# run_curl DELAY CONC -> "transfers/s us_per_transfer"
+	start_sink "$1"
+	"$W/curl_alone" "http://127.0.0.1:$SINK_PORT/hook" "$2" "$N" || echo "- -"
 	stop_sink
 }
 
@@ -175,7 +188,7 @@ CONF
 
 echo "bench_launch: $N go-notices at one instant, one generic webhook channel into webhook_sink, $RUNS runs per scenario"
 echo "machine: $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-); heraldd from $BUILD; script from $(git -C "$SRC" describe --always --dirty 2>/dev/null)"
-printf '%-6s %5s %3s %9s %8s %8s %8s %6s %6s %6s %7s %7s %9s  %s\n' delay conc run "wrk/s" "first" "last" "rate/s" ratio conns "rss" "us/dlv" "sink_us" committed load
+printf '%-6s %5s %3s %9s %8s %8s %8s %6s %6s %6s %7s %7s %9s %5s %7s %7s\n' delay conc run "wrk/s" "first" "last" "rate/s" ratio conns "rss" "us/dlv" "sink_us" committed load "curl/s" curl_us
 : >"$W/results"
 for sc in $SCENARIOS; do
 	delay=${sc%%:*} conc=${sc##*:}
@@ -183,10 +196,11 @@ for sc in $SCENARIOS; do
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		w=$(run_wrk "$delay" "$conc")
 		read -r first last rate conns rss us sus done <<<"$(run_herald "$delay" "$conc" "$i")"
+		read -r crate cus <<<"$(run_curl "$delay" "$conc")"
 		ratio=$(awk -v h="$rate" -v w="$w" 'BEGIN { if (w > 0 && h + 0 > 0) printf "%.2f", h / w; else print "-" }')
-		printf '%-6s %5s %3s %9.0f %8s %8s %8s %6s %6s %6s %7s %7s %9s  %s\n' \
+		printf '%-6s %5s %3s %9.0f %8s %8s %8s %6s %6s %6s %7s %7s %9s %5s %7s %7s\n' \
 		    "$delay" "$conc" "$i" "${w:-0}" "$first" "$last" "$rate" "$ratio" \
-		    "$conns" "$rss" "$us" "$sus" "$done" "$load" | tee -a "$W/results"
+		    "$conns" "$rss" "$us" "$sus" "$done" "$load" "$crate" "$cus" | tee -a "$W/results"
 	done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -217,8 +231,9 @@ def check(name, c, ok):
     return "%s %s %s" % (name, fmt(c), verdict)
 for (delay, conc), rs in rows.items():
     d, k = float(delay), int(conc)
-    out = ["wrk/s %s" % fmt(col(rs, 3)),
-           "us/dlv %s" % fmt(col(rs, 10)), "sink us %s" % fmt(col(rs, 11))]
+    out = ["wrk/s %s" % fmt(col(rs, 3)), "curl alone/s %s" % fmt(col(rs, 14)),
+           "us/dlv %s" % fmt(col(rs, 10)), "curl us %s" % fmt(col(rs, 15)),
+           "sink us %s" % fmt(col(rs, 11))]
     if d == 0:
         out += [check("ratio>=0.5", col(rs, 7), lambda v: v >= 0.5),
                 check("first<5ms", col(rs, 4), lambda v: v < 5),
