@@ -164,28 +164,43 @@ api_string(struct evhttp_request *req, json_t *o, const char *name,
 }
 
 /*
- * A GET's answer s gets an ETag (the first 8 bytes of its SHA-256, as a
- * strong tag: the same bytes, the same tag); when the client's
- * If-None-Match names it, answer 304 with no body and return 1.  A
- * client polling a view (the board's pages, a wall screen's script)
+ * A GET's answer gets an ETag of basis (the first 8 bytes of its SHA-256):
+ * strong when basis is the body (the same bytes, the same tag), weak when
+ * it is the body less the time it was made (api_reply_as_of()).  When the
+ * client's If-None-Match names it, answer 304 with no body and return 1.
+ * A client polling a view (the board's pages, a wall screen's script)
  * then moves a header instead of the whole answer when nothing changed.
  */
 static int
-api_not_modified(struct evhttp_request *req, const char *s)
+api_not_modified(struct evhttp_request *req, const char *basis, int weak)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "If-None-Match");
 	char tag[24];
+	const char *quoted = weak ? tag + 2 : tag;
 
-	SHA256((const unsigned char *)s, strlen(s), md);
-	snprintf(tag, sizeof(tag), "\"%02x%02x%02x%02x%02x%02x%02x%02x\"",
-	    md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
+	SHA256((const unsigned char *)basis, strlen(basis), md);
+	snprintf(tag, sizeof(tag), "%s\"%02x%02x%02x%02x%02x%02x%02x%02x\"",
+	    weak ? "W/" : "", md[0], md[1], md[2], md[3], md[4], md[5], md[6],
+	    md[7]);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", tag);
-	if (inm == NULL || strstr(inm, tag) == NULL)
+	/* Weak comparison (RFC 9110 13.1.2): the quoted part, W/ or not. */
+	if (inm == NULL || strstr(inm, quoted) == NULL)
 		return 0;
 	evhttp_send_reply(req, 304, "Not Modified", NULL);
 	return 1;
+}
+
+/* Send body s with code; basis and weak as for api_not_modified(). */
+static void
+api_send(struct evhttp_request *req, int code, const char *s,
+    const char *basis, int weak)
+{
+	if (code == 200 && evhttp_request_get_command(req) ==
+	    EVHTTP_REQ_GET && api_not_modified(req, basis, weak))
+		return;
+	httpd_reply_json(req, code, s);
 }
 
 void
@@ -198,13 +213,30 @@ api_reply(struct evhttp_request *req, int code, json_t *v)
 		httpd_reply_error(req, 500, "cannot encode the answer");
 		return;
 	}
-	if (code == 200 && evhttp_request_get_command(req) ==
-	    EVHTTP_REQ_GET && api_not_modified(req, s)) {
-		free(s);
-		return;
-	}
-	httpd_reply_json(req, code, s);
+	api_send(req, code, s, s, 0);
 	free(s);
+}
+
+void
+api_reply_as_of(struct evhttp_request *req, const char *key, json_t *at,
+    json_t *v)
+{
+	char *basis = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL, *s = NULL;
+	json_t *o = json_object();
+
+	/* The time first, as before: the same bytes for the same answer. */
+	if (basis != NULL && o != NULL && at != NULL &&
+	    json_object_set(o, key, at) == 0 && json_object_update(o, v) == 0)
+		s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	json_decref(at);
+	json_decref(v);
+	if (s == NULL)
+		httpd_reply_error(req, 500, "cannot encode the answer");
+	else
+		api_send(req, 200, s, basis, 1);
+	free(s);
+	free(basis);
 }
 
 int

@@ -321,9 +321,8 @@ api_board(struct evhttp_request *req, void *arg)
 		}
 		json_array_append_new(a, o);
 	}
-	api_reply(req, 200, json_pack("{s:o,s:O}", "at",
-	    api_json_time(engine_time(ctx->engine), m->daemon.timezone),
-	    "campaigns", a));
+	api_reply_as_of(req, "at", api_json_time(engine_time(ctx->engine),
+	    m->daemon.timezone), json_pack("{s:O}", "campaigns", a));
 done:
 	json_decref(a);
 	evhttp_clear_headers(&q);

@@ -81,6 +81,15 @@ int api_string(struct evhttp_request *req, json_t *o, const char *name,
 void api_reply(struct evhttp_request *req, int code, json_t *v);
 
 /*
+ * Answer 200 with v and, first, member key = at (references to both
+ * stolen): an answer that says when it was made.  Its ETag is weak and
+ * leaves that member out, so it changes with the answer, not with the
+ * clock, and a poller gets its 304.
+ */
+void api_reply_as_of(struct evhttp_request *req, const char *key, json_t *at,
+    json_t *v);
+
+/*
  * The decoded query parameters of req into q (caller clears with
  * evhttp_clear_headers).  Unknown parameter names (not in allowed) answer
  * 400 and return -1.
