@@ -10,21 +10,21 @@
  * rest.  Printed per lead: how far past the instant the final wake-up
  * came (p50, p90, max over the rounds).  Nothing else runs: on a guest
  * whose idle vCPU wakes late this is the floor of a job's lateness.
+ * Built by contrib/bench/Makefile (bench_common.h for the clock).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
+/* bench_now() in microseconds (a double of seconds carries them). */
 static int64_t
 mono_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (int64_t)(bench_now() * 1e6);
 }
 
 static int

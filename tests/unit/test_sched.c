@@ -222,10 +222,6 @@ test_wake_ahead(void **state)
  * 5 ms late, issue 17).  Here a callback at 50 ms runs 200 ms; the timer
  * for 300 ms fired at 500 ms before the fix.
  */
-struct loop_probe {
-	int64_t fired_us;
-};
-
 static int64_t
 mono_us(void)
 {
@@ -252,30 +248,30 @@ on_due(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	((struct loop_probe *)arg)->fired_us = mono_us();
+	*(int64_t *)arg = mono_us();
 }
 
 static void
 test_loop_on_time(void **state)
 {
 	struct event_base *base = daemon_loop_new();
-	struct loop_probe p = { -1 };
+	int64_t fired_us = -1;
 	struct timeval due = { 0, 300000 }, busy = { 0, 50000 };
 	struct event *e_due, *e_busy;
 	int64_t t0;
 
 	(void)state;
 	assert_non_null(base);
-	e_due = evtimer_new(base, on_due, &p);
+	e_due = evtimer_new(base, on_due, &fired_us);
 	e_busy = evtimer_new(base, on_busy, NULL);
 	t0 = mono_us();
 	evtimer_add(e_due, &due);
 	evtimer_add(e_busy, &busy);
 	assert_int_equal(event_base_dispatch(base), 1);	/* none left */
-	assert_true(p.fired_us != -1);
+	assert_true(fired_us != -1);
 	/* On time give or take a loaded machine's wake-up: not 200 ms late. */
-	assert_true(p.fired_us - t0 >= 300000);
-	assert_true(p.fired_us - t0 < 400000);
+	assert_true(fired_us - t0 >= 300000);
+	assert_true(fired_us - t0 < 400000);
 	event_free(e_due);
 	event_free(e_busy);
 	event_base_free(base);
