@@ -1266,6 +1266,17 @@ http_client_warm_ready(const struct http_client *hc)
 }
 
 size_t
+http_client_warming(const struct http_client *hc)
+{
+	const struct http_req *r;
+	size_t n = 0;
+
+	for (r = hc->warmups; r != NULL; r = r->next)
+		n++;
+	return n;
+}
+
+size_t
 http_client_pending(const struct http_client *hc)
 {
 	return hc->n_reqs;

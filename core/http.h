@@ -62,6 +62,10 @@ int http_client_warm(struct http_client *hc, const char *url,
 /* Connections in the warm pool that are connected and unused (tests). */
 size_t http_client_warm_ready(const struct http_client *hc);
 
+/* Warm-up transfers not ended yet, an https:// one's wait for its
+ * session tickets included (tests). */
+size_t http_client_warming(const struct http_client *hc);
+
 /* Requests started whose done() has not run yet. */
 size_t http_client_pending(const struct http_client *hc);
 
