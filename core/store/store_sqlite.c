@@ -101,7 +101,7 @@ static const char *const sq_sql[ST__COUNT] = {
 	[ST_PLAN_REVIVE_EVENT] = "INSERT INTO job_events (job, at, state, "
 	    "detail) VALUES (?1, ?2, 'pending', 'revived: back in config')",
 	[ST_EVENT] = "INSERT INTO job_events (job, at, state, detail) "
-	    "SELECT id, ?2, ?3, ?4 FROM job_rows WHERE key = ?1",
+	    "VALUES ((SELECT id FROM job_rows WHERE key = ?1), ?2, ?3, ?4)",
 	[ST_STATE] = "SELECT state FROM job_rows WHERE key = ?1",
 	[ST_RECORD] = "UPDATE job_rows SET state = ?2, "
 	    "attempts = attempts + ?3, next_at = coalesce(?4, next_at), "
@@ -561,11 +561,29 @@ sq_tx_begin(struct store *s, struct sq *q, int *outer)
 	return sq_exec(s, q, *outer ? ST_BEGIN : ST_SAVEPOINT, "begin");
 }
 
+/*
+ * A savepoint is not free: SQLite copies every page it changes for the
+ * first time into the statement journal, so that ROLLBACK TO can put it
+ * back.  A record inside the dispatcher's batch took one each, and
+ * those copies were a third of its allocations (issue 17).
+ */
+int
+sq_tx_join(struct store *s, struct sq *q, int *outer)
+{
+	if (q->batch && !sqlite3_get_autocommit(q->db)) {
+		*outer = SQ_TX_JOINED;
+		return 0;
+	}
+	return sq_tx_begin(s, q, outer);
+}
+
 int
 sq_tx_end(struct store *s, struct sq *q, int outer, int ok)
 {
 	char keep[512];
 
+	if (outer == SQ_TX_JOINED)
+		return ok ? 0 : -1;
 	if (ok) {
 		if (sq_exec(s, q, outer ? ST_COMMIT : ST_RELEASE,
 		    "commit") == 0)

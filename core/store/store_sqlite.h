@@ -237,8 +237,14 @@ void sq_bind_key(sqlite3_stmt *st, int i, const char *key);
 void sq_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Open one operation's transaction, or a savepoint inside an open one. */
 int sq_tx_begin(struct store *s, struct sq *q, int *outer);
-/* Commit (ok) or roll back what sq_tx_begin() opened; keeps the first
- * error. */
+/* *outer of an operation that joined an open transaction as it is. */
+#define SQ_TX_JOINED (-1)
+/* sq_tx_begin(), but a store_begin() batch is joined without a savepoint
+ * (*outer = SQ_TX_JOINED): for an operation whose failure changes
+ * nothing, or is made a fault of the whole batch (store_setfault()). */
+int sq_tx_join(struct store *s, struct sq *q, int *outer);
+/* Commit (ok) or roll back what sq_tx_begin() or sq_tx_join() opened;
+ * keeps the first error. */
 int sq_tx_end(struct store *s, struct sq *q, int outer, int ok);
 /* Column i as text, borrowed from st until its next step or reset. */
 const char *sq_col_text(sqlite3_stmt *st, int i);

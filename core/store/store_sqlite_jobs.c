@@ -261,7 +261,9 @@ sq_record(struct store *s, const char *key, const struct store_result *r)
 		break;
 	}
 	detail = r->detail != NULL ? r->detail : default_detail[r->outcome];
-	if (sq_tx_begin(s, q, &outer) == -1)
+	/* No savepoint in a batch: a failure before the UPDATE took the row
+	 * changed nothing, and one after it is the batch's (below). */
+	if (sq_tx_join(s, q, &outer) == -1)
 		return -1;
 	if ((st = sq_stmt(s, q, to == JOB_PENDING ? ST_RECORD :
 	    ST_RECORD_FINAL)) == NULL)
@@ -294,8 +296,13 @@ sq_record(struct store *s, const char *key, const struct store_result *r)
 			store_seterr(s, "job %s is held by another node", key);
 		goto fail;
 	}
-	if (sq_event(s, q, key, r->at, job_state_name(to), detail) == -1)
+	if (sq_event(s, q, key, r->at, job_state_name(to), detail) == -1) {
+		/* The row changed without its event: nothing of the batch
+		 * may be committed, so it is rolled back and tried again. */
+		if (outer == SQ_TX_JOINED)
+			store_setfault(s);
 		goto fail;
+	}
 	return sq_tx_end(s, q, outer, 1);
 fail:
 	sq_tx_end(s, q, outer, 0);
