@@ -58,5 +58,12 @@ void plugin_buf_add(struct plugin_buf *b, const char *s, size_t n);
 void plugin_buf_str(struct plugin_buf *b, const char *s);
 /* n bytes of s percent-encoded: everything but RFC 3986 unreserved. */
 void plugin_buf_urlenc(struct plugin_buf *b, const char *s, size_t n);
+/*
+ * n bytes of s as a JSON string, or null when s is NULL, escaped exactly
+ * as jansson's json_dumps(JSON_COMPACT) escapes them (test_webhook_sign
+ * compares the bytes).  -1 when s is not UTF-8, as json_string() would
+ * refuse it; b then holds part of it.
+ */
+int plugin_buf_json_str(struct plugin_buf *b, const char *s, size_t n);
 
 #endif

@@ -57,81 +57,10 @@ payload_title(const struct herald_message *m)
  * The generic body is written straight into a buffer instead of built as
  * a jansson object and dumped: json_pack() and json_dumps() were 8 % of a
  * launch's CPU (13 values, the object's hash table, then the dump), for
- * a flat object whose keys never change.  Strings are escaped exactly as
- * json_dumps(JSON_COMPACT) escapes them, and one that is not UTF-8 fails
- * the body as json_string() would (test_webhook_sign compares the bytes
- * with jansson's).
+ * a flat object whose keys never change.  plugin_buf_json_str() escapes
+ * strings exactly as json_dumps(JSON_COMPACT) does, and one that is not
+ * UTF-8 fails the body as json_string() would.
  */
-
-/* Length of the UTF-8 sequence at s (at most n bytes); 0 if invalid:
- * overlong, a surrogate, past U+10FFFF or cut short (RFC 3629). */
-static size_t
-payload_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], cp;
-	size_t k, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		k = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (k > n)
-		return 0;
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return k;
-}
-
-/* "s" as a JSON string (null for NULL); -1 when s is not UTF-8. */
-static int
-payload_json_str(struct plugin_buf *b, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i, run, k;
-	char esc[8];
-
-	if (s == NULL) {
-		plugin_buf_add(b, "null", 4);
-		return 0;
-	}
-	plugin_buf_add(b, "\"", 1);
-	for (i = run = 0; i < n; i += k) {
-		if ((k = payload_utf8_len(u + i, n - i)) == 0)
-			return -1;
-		if (k > 1 || (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\'))
-			continue;
-		plugin_buf_add(b, s + run, i - run);
-		run = i + 1;
-		switch (u[i]) {
-		case '"':  plugin_buf_add(b, "\\\"", 2); break;
-		case '\\': plugin_buf_add(b, "\\\\", 2); break;
-		case '\b': plugin_buf_add(b, "\\b", 2); break;
-		case '\f': plugin_buf_add(b, "\\f", 2); break;
-		case '\n': plugin_buf_add(b, "\\n", 2); break;
-		case '\r': plugin_buf_add(b, "\\r", 2); break;
-		case '\t': plugin_buf_add(b, "\\t", 2); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04X", u[i]);
-			plugin_buf_add(b, esc, 6);
-			break;
-		}
-	}
-	plugin_buf_add(b, s + run, n - run);
-	plugin_buf_add(b, "\"", 1);
-	return 0;
-}
 
 /* ,"key": then a string or null; -1 when v is not UTF-8. */
 static int
@@ -140,7 +69,7 @@ payload_json_member(struct plugin_buf *b, const char *key, const char *v, size_t
 	plugin_buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
 	plugin_buf_add(b, key, strlen(key));
 	plugin_buf_add(b, "\":", 2);
-	return payload_json_str(b, v, v != NULL ? n : 0);
+	return plugin_buf_json_str(b, v, v != NULL ? n : 0);
 }
 
 #define PAYLOAD_MEMBER(b, key, v) payload_json_member((b), (key), (v), \

@@ -258,6 +258,7 @@ test_log_json(void **unused)
 	struct herald_channel_conf conf = { .name = "audit", .plugin = "log",
 	    .file = "t.conf", .line = 1, .settings = set, .n_settings = 2 };
 	struct herald_message m = msg_template;
+	char want[1024], *dump;
 	json_t *j;
 	void *state = NULL;
 
@@ -266,7 +267,8 @@ test_log_json(void **unused)
 	tmp_path(path, sizeof(path));
 	set[0] = str_setting("file", path);
 	set[1] = str_setting("format", "json");
-	m.body = "两行\n正文";
+	m.body = "两行\n正文 \"引号\" \\ \t\x01\x1f\x7f";
+	m.subject = NULL;
 	assert_int_equal(p->open(&fake_host, &conf, &state), 0);
 	p->send(state, &m, the_completion);
 	assert_int_equal(fake.n_completes, 1);
@@ -277,8 +279,47 @@ test_log_json(void **unused)
 	assert_string_equal(json_string_value(json_object_get(j, "key")),
 	    m.key);
 	assert_string_equal(json_string_value(json_object_get(j, "body")),
-	    "两行\n正文");
+	    m.body);
 	json_decref(j);
+	/* Byte for byte what jansson prints for the same object. */
+	j = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:i}", "key", m.key,
+	    "kind", m.kind, "contact", m.contact, "address", "subject",
+	    "body", m.body, "due", "2026-01-01T00:00:00Z", "attempt", 2);
+	assert_non_null(j);
+	dump = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	snprintf(want, sizeof(want), "%s\n", dump);
+	free(dump);
+	assert_string_equal(slurp(path), want);
+	unlink(path);
+}
+
+/* A text that is not UTF-8 fits in no JSON line: a permanent failure
+ * that says so, and nothing written. */
+static void
+test_log_json_not_utf8(void **unused)
+{
+	const struct herald_plugin *p = load("log");
+	char path[64];
+	struct herald_setting set[2];
+	struct herald_channel_conf conf = { .name = "audit", .plugin = "log",
+	    .file = "t.conf", .line = 1, .settings = set, .n_settings = 2 };
+	struct herald_message m = msg_template;
+	void *state = NULL;
+
+	(void)unused;
+	fake_reset();
+	tmp_path(path, sizeof(path));
+	set[0] = str_setting("file", path);
+	set[1] = str_setting("format", "json");
+	m.body = "GBK \xd6\xd0\xce\xc4";
+	assert_int_equal(p->open(&fake_host, &conf, &state), 0);
+	p->send(state, &m, the_completion);
+	assert_int_equal(fake.n_completes, 1);
+	assert_int_equal(fake.outcome, HERALD_PERMANENT);
+	assert_non_null(strstr(fake.reason, "not UTF-8"));
+	p->close(state);
+	assert_string_equal(slurp(path), "");
 	unlink(path);
 }
 
@@ -699,6 +740,7 @@ test_livestream_send(void **unused)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_log_text),
 	cmocka_unit_test(test_log_json),
+	cmocka_unit_test(test_log_json_not_utf8),
 	cmocka_unit_test(test_log_bad_settings),
 	cmocka_unit_test(test_webhook_generic_payload),
 	cmocka_unit_test(test_webhook_outcomes),
