@@ -106,9 +106,9 @@ log_render_text(const struct herald_message *msg, size_t *len)
 /*
  * One JSON object and a newline, the members always in this order, as
  * jansson's json_dumps(JSON_COMPACT) would print them.  Written straight
- * into a buffer: packing and dumping a jansson object was most of a
- * send's time (issue 17).  Caller frees; NULL with *not_utf8 set when a
- * text is not UTF-8, NULL alone when out of memory.
+ * into a buffer: packing and dumping a jansson object took a send from
+ * 5-6 us to 13-15 (issue 17).  Caller frees; NULL with *not_utf8 set
+ * when a text is not UTF-8, NULL alone when out of memory.
  */
 static char *
 log_render_json(const struct herald_message *msg, size_t *len, int *not_utf8)
