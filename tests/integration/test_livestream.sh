@@ -99,8 +99,13 @@ else
 fi
 
 now_ge() { [ "$(date +%s)" -ge "$1" ]; }
-# The reload, 8 s in: slot B moves from +16..+22 to +18..+24.
-wait_until 12 now_ge $((T0 + 8))
+# The reload, 8 s in: slot B moves from +16..+22 to +18..+24.  The wait
+# starts up to 8 s before T0 (T0 is 8 s after the start), so it needs
+# 16 s: a limit of 12 ran out first on a quick machine, reloaded before
+# slot A began and took the next host's first notice with the old slot.
+if ! wait_until 20 now_ge $((T0 + 8)); then
+	not_ok "the reload waits for slot A to have begun" "$(date +%s) < $((T0 + 8))"
+fi
 write_conf 18 24
 RELOAD=$(date +%s.%N)
 kill -HUP "$HPID"
