@@ -130,8 +130,13 @@ struct store_result {
 };
 int store_record(struct store *s, const char *key, const struct store_result *r);
 
-/* Batch several store_record calls in one transaction; store_rollback
- * abandons the batch (nothing of it is written). */
+/*
+ * Batch several store_record calls in one transaction; store_rollback
+ * abandons the batch (nothing of it is written).  A record that fails
+ * inside a batch leaves nothing of itself behind, or, where it could
+ * not undo what it did, fails as a fault (store_is_fault()): the caller
+ * then rolls the batch back.
+ */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
