@@ -192,3 +192,13 @@ plugin_buf_json_str(struct plugin_buf *b, const char *s, size_t n)
 	plugin_buf_add(b, "\"", 1);
 	return 0;
 }
+
+int
+plugin_buf_json_member(struct plugin_buf *b, const char *key, const char *v,
+    size_t n)
+{
+	plugin_buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+	plugin_buf_add(b, key, strlen(key));
+	plugin_buf_add(b, "\":", 2);
+	return plugin_buf_json_str(b, v, v != NULL ? n : 0);
+}

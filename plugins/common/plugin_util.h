@@ -65,5 +65,9 @@ void plugin_buf_urlenc(struct plugin_buf *b, const char *s, size_t n);
  * refuse it; b then holds part of it.
  */
 int plugin_buf_json_str(struct plugin_buf *b, const char *s, size_t n);
+/* A member "key": then v as plugin_buf_json_str() writes it, after a
+ * comma unless b holds only the object's "{"; -1 when v is not UTF-8. */
+int plugin_buf_json_member(struct plugin_buf *b, const char *key,
+    const char *v, size_t n);
 
 #endif

@@ -113,27 +113,23 @@ log_render_text(const struct herald_message *msg, size_t *len)
 static char *
 log_render_json(const struct herald_message *msg, size_t *len, int *not_utf8)
 {
-	static const char *const name[] = { "key", "kind", "contact",
-	    "address", "subject", "body", "due" };
-	const char *v[sizeof(name) / sizeof(name[0])];
-	struct plugin_buf b = { 0 };
 	char due[32], attempt[32];
+	const struct {
+		const char *name, *v;
+	} m[] = {
+		{ "key", msg->key }, { "kind", msg->kind },
+		{ "contact", msg->contact }, { "address", msg->address },
+		{ "subject", msg->subject }, { "body", msg->body },
+		{ "due", msg->due ? due : NULL },
+	};
+	struct plugin_buf b = { 0 };
 	size_t i;
 
 	log_format_time(msg->due, due, sizeof(due));
-	v[0] = msg->key;
-	v[1] = msg->kind;
-	v[2] = msg->contact;
-	v[3] = msg->address;
-	v[4] = msg->subject;
-	v[5] = msg->body;
-	v[6] = msg->due ? due : NULL;
-	for (i = 0; i < sizeof(name) / sizeof(name[0]); i++) {
-		plugin_buf_str(&b, i == 0 ? "{\"" : ",\"");
-		plugin_buf_str(&b, name[i]);
-		plugin_buf_add(&b, "\":", 2);
-		if (plugin_buf_json_str(&b, v[i], v[i] ? strlen(v[i]) : 0) ==
-		    -1) {
+	plugin_buf_add(&b, "{", 1);
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (plugin_buf_json_member(&b, m[i].name, m[i].v,
+		    m[i].v != NULL ? strlen(m[i].v) : 0) == -1) {
 			*not_utf8 = 1;
 			free(b.s);
 			return NULL;

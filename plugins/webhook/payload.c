@@ -62,17 +62,7 @@ payload_title(const struct herald_message *m)
  * UTF-8 fails the body as json_string() would.
  */
 
-/* ,"key": then a string or null; -1 when v is not UTF-8. */
-static int
-payload_json_member(struct plugin_buf *b, const char *key, const char *v, size_t n)
-{
-	plugin_buf_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
-	plugin_buf_add(b, key, strlen(key));
-	plugin_buf_add(b, "\":", 2);
-	return plugin_buf_json_str(b, v, v != NULL ? n : 0);
-}
-
-#define PAYLOAD_MEMBER(b, key, v) payload_json_member((b), (key), (v), \
+#define PAYLOAD_MEMBER(b, key, v) plugin_buf_json_member((b), (key), (v), \
 	(v) != NULL ? strlen(v) : 0)
 
 /* Caller owns the result; NULL when a string is not UTF-8. */
@@ -92,7 +82,7 @@ payload_generic(const struct webhook_part *p)
 	    PAYLOAD_MEMBER(&b, "contact", m->contact) == -1 ||
 	    PAYLOAD_MEMBER(&b, "contact_name", m->contact_name) == -1 ||
 	    PAYLOAD_MEMBER(&b, "subject", m->subject) == -1 ||
-	    payload_json_member(&b, "body", p->text, p->text_len) == -1) {
+	    plugin_buf_json_member(&b, "body", p->text, p->text_len) == -1) {
 		free(b.s);
 		return NULL;
 	}
