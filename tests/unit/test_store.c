@@ -1054,21 +1054,30 @@ test_next_due(void **state)
 	assert_int_equal(at, 700);
 }
 
+/* Plan two reminders due at 100, for p1 and p2 on "sms", into v and
+ * claim both (in flight, leased until 400). */
 static void
-test_recover(void **state)
+plan_two_in_flight(struct store *s, struct job v[2])
 {
-	struct fixture *f = *state;
-	struct store_plan_stats st;
-	struct history h = { 0 };
-	struct job v[2];
 	size_t n;
 
 	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
 	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
-	plan(f->s, v, 2, &st);
-	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
+	plan(s, v, 2, NULL);
+	assert_int_equal(store_claim(s, 100, 100, 10, NULL, 0, 400, NULL,
 	    NULL, &n), 0);
 	assert_int_equal(n, 2);
+}
+
+static void
+test_recover(void **state)
+{
+	struct fixture *f = *state;
+	struct history h = { 0 };
+	struct job v[2];
+	size_t n;
+
+	plan_two_in_flight(f->s, v);
 	record(f->s, v[1].key, STORE_DELIVERED, 120, 0, NULL);
 	assert_int_equal(store_recover(f->s, 1000, &n), 0);
 	assert_int_equal(n, 1);
@@ -1193,15 +1202,9 @@ static void
 test_record_batch(void **state)
 {
 	struct fixture *f = *state;
-	struct store_plan_stats st;
 	struct job v[2];
-	size_t n;
 
-	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
-	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
-	plan(f->s, v, 2, &st);
-	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
-	    NULL, &n), 0);
+	plan_two_in_flight(f->s, v);
 	assert_int_equal(store_begin(f->s), 0);
 	record(f->s, v[0].key, STORE_DELIVERED, 110, 0, NULL);
 	/* A failed record inside a batch undoes only itself. */
@@ -1230,16 +1233,10 @@ test_record_half_is_fault(void **state)
 	struct fixture *f = *state;
 	struct store_result r = { .outcome = STORE_DELIVERED, .at = 110,
 	    .detail = "refuse me" };
-	struct store_plan_stats st;
 	struct job v[2];
-	size_t n;
 	int rc;
 
-	job_init(&v[0], "d1", JOB_REMINDER, 0, "p1", "sms", 100);
-	job_init(&v[1], "d1", JOB_REMINDER, 0, "p2", "sms", 100);
-	plan(f->s, v, 2, &st);
-	assert_int_equal(store_claim(f->s, 100, 100, 10, NULL, 0, 400, NULL,
-	    NULL, &n), 0);
+	plan_two_in_flight(f->s, v);
 	assert_int_equal(sql_exec(f->path, "CREATE TRIGGER refuse BEFORE "
 	    "INSERT ON job_events WHEN NEW.detail = 'refuse me' "
 	    "BEGIN SELECT RAISE(ABORT, 'refused'); END"), SQLITE_OK);
