@@ -5,9 +5,12 @@
  * sockets to watch (http_on_socket: one EV_PERSIST event per socket, kept
  * with curl_multi_assign) and when to wake it (http_on_timer: one
  * evtimer); the loop calls curl_multi_socket_action() back and we collect
- * finished transfers with curl_multi_info_read().  One multi handle serves
- * every channel, so connections to the same robot host are reused and a
- * slow peer holds only its own transfers.
+ * finished transfers with curl_multi_info_read().  Requests to one
+ * origin (scheme, host and port) share a multi handle and its connection
+ * cache, up to HTTP_MULTI_REQS of them in flight; more open another
+ * handle for that origin (struct http_multi says why).  So connections
+ * to the same robot host are reused, a slow peer holds only its own
+ * transfers, and no request pays for connections it cannot use.
  *
  * Each request owns a copy of everything the caller passed (URL, headers,
  * body), its easy handle, and the answer as it arrives; CURLOPT_PRIVATE
@@ -48,23 +51,58 @@
 /* A pre-opened connection nobody took by then is closed: a launch is
  * staged 5 s ahead, and peers drop idle connections on their own clock. */
 #define HTTP_WARM_MAX_AGE_S 30
+/* Requests in flight on one multi handle at most (struct http_multi). */
+#define HTTP_MULTI_REQS 64
+/* A multi handle idle this long is freed with its connections: libcurl
+ * 7.88 reuses none idle for longer (CURLOPT_MAXAGE_CONN's 118 s). */
+#define HTTP_MULTI_IDLE_S 120
 
 struct http_client {
 	struct event_base *base;
-	CURLM *multi;
-	CURLSH *share;			/* TLS sessions, for every handle */
-	struct event *timer;
+	struct http_multi *multis;	/* oldest first */
+	CURLSH *share;			/* TLS sessions and DNS, for all */
 	struct http_req *reqs;		/* outstanding, doubly linked */
 	struct http_req *warmups;	/* warm-up transfers in flight */
 	struct http_sock **socks;	/* by descriptor; NULL: never watched */
 	size_t n_socks;
 	size_t n_reqs;
-	size_t max_conns;		/* CURLMOPT_MAXCONNECTS set so far */
+	size_t max_conns;		/* the multis' MAXCONNECTS, summed */
+	time_t swept;			/* when idle multis were last freed */
 	CURL **easy_spare;		/* reset handles kept for reuse */
 	size_t n_easy_spare, easy_spare_cap;
 	struct http_warm *warm_head, *warm_tail;	/* oldest first */
 	struct event *warm_timer;	/* closes the pool's stale entries */
 	int closing;
+};
+
+/*
+ * A multi handle, its timer and its connection cache, for the requests to
+ * one origin ("scheme://host:port" as the URL spells it, case aside).
+ * libcurl 7.88 walks the connections of a multi handle's cache twice per
+ * request: looking for one to reuse (ConnectionExists(), every busy one
+ * checked on the way to an idle one) and when the transfer is removed
+ * (curl_multi_remove_handle() looks for the one it used among them all).
+ * At 1,000 requests in flight on one handle that was a fifth of
+ * libcurl's time (issue 17: 76-81 us a transfer for libcurl alone, 54-64
+ * us with handles of 64).  So an origin with more than HTTP_MULTI_REQS in
+ * flight gets another handle, and a request goes to the oldest of its
+ * origin's handles with room.  A handle's cache then holds only that
+ * origin's connections, one per request it has had in flight at once,
+ * so a request finds an idle connection where it lands.  The TLS
+ * sessions and the DNS cache are in the client's share, so every handle
+ * resumes and resolves from the same ones.
+ */
+struct http_multi {
+	struct http_client *hc;
+	CURLM *multi;
+	struct event *timer;		/* libcurl's one timeout */
+	char *origin;
+	size_t origin_len;
+	size_t n_reqs;			/* requests in flight here */
+	size_t n_warmups;		/* warm-up transfers here */
+	size_t max_conns;		/* CURLMOPT_MAXCONNECTS set so far */
+	time_t idle_since;		/* monotonic s, when n_reqs fell to 0 */
+	struct http_multi *next;
 };
 
 /*
@@ -105,6 +143,7 @@ struct http_warm {
  */
 struct http_sock {
 	struct http_client *hc;
+	struct http_multi *m;	/* whose libcurl watches it, while it does */
 	curl_socket_t fd;
 	struct event *ev;	/* NULL until first watched */
 	short kind;		/* what ev is registered for, when pending */
@@ -117,6 +156,7 @@ struct http_sock {
 
 struct http_req {
 	struct http_client *hc;
+	struct http_multi *m;		/* the handle it was added to */
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url;
@@ -138,6 +178,15 @@ struct http_req {
 };
 
 static void http_on_event(evutil_socket_t fd, short what, void *arg);
+
+static time_t
+http_monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 /*
  * Easy handles are reused: curl_easy_init() and curl_easy_cleanup() were
@@ -265,8 +314,13 @@ http_req_unlink(struct http_req *r)
 	if (r->next != NULL)
 		r->next->prev = r->prev;
 	r->prev = r->next = NULL;
-	if (r->done != NULL)
+	if (r->done != NULL) {
 		hc->n_reqs--;
+		r->m->n_reqs--;
+	} else
+		r->m->n_warmups--;
+	if (r->m->n_reqs == 0)
+		r->m->idle_since = http_monotonic_s();
 }
 
 static void
@@ -280,8 +334,11 @@ http_req_link(struct http_req *r)
 	if (*head != NULL)
 		(*head)->prev = r;
 	*head = r;
-	if (r->done != NULL)
+	if (r->done != NULL) {
 		hc->n_reqs++;
+		r->m->n_reqs++;
+	} else
+		r->m->n_warmups++;
 }
 
 unsigned
@@ -363,10 +420,11 @@ http_on_header(char *data, size_t size, size_t n, void *arg)
 static void http_warmup_done(struct http_client *hc, struct http_req *r,
     CURLcode result);
 
-/* Hand every finished transfer to its done(). */
+/* Hand every finished transfer of m to its done(). */
 static void
-http_check_done(struct http_client *hc)
+http_check_done(struct http_multi *m)
 {
+	struct http_client *hc = m->hc;
 	struct herald_http_response resp;
 	struct http_req *r;
 	CURLMsg *msg;
@@ -375,7 +433,7 @@ http_check_done(struct http_client *hc)
 	curl_off_t total_us, pre_us;
 	void *priv;
 
-	while ((msg = curl_multi_info_read(hc->multi, &left)) != NULL) {
+	while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		priv = NULL;
@@ -412,7 +470,7 @@ http_check_done(struct http_client *hc)
 		resp.body = r->resp != NULL ? r->resp : "";
 		resp.body_len = r->resp_len;
 
-		curl_multi_remove_handle(hc->multi, r->easy);
+		curl_multi_remove_handle(m->multi, r->easy);
 		http_req_unlink(r);
 		r->done(r->arg, &resp);
 		http_req_free(r);
@@ -423,10 +481,10 @@ static void
 http_on_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_sock *hs = arg;
-	struct http_client *hc = hs->hc;
+	struct http_multi *m = hs->m;
 	int action = 0, running;
 
-	if (hs->parked) {
+	if (hs->parked || m == NULL) {
 		http_sock_unwatch(hs);
 		return;
 	}
@@ -434,49 +492,49 @@ http_on_event(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(hc->multi, fd, action, &running);
-	http_check_done(hc);
+	curl_multi_socket_action(m->multi, fd, action, &running);
+	http_check_done(m);
 }
 
 static void
 http_on_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_client *hc = arg;
+	struct http_multi *m = arg;
 	int running;
 
 	(void)fd;
 	(void)what;
-	curl_multi_socket_action(hc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	http_check_done(hc);
+	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	http_check_done(m);
 }
 
 /* CURLMOPT_TIMERFUNCTION: arm (or with -1 disarm) the one timer. */
 static int
 http_on_timer(CURLM *multi, long timeout_ms, void *arg)
 {
-	struct http_client *hc = arg;
+	struct http_multi *m = arg;
 	struct timeval tv;
 
 	(void)multi;
 	if (timeout_ms < 0)
-		return evtimer_del(hc->timer);
+		return evtimer_del(m->timer);
 	/* 0 means "now": still from the loop, never re-entering libcurl. */
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	return evtimer_add(hc->timer, &tv);
+	return evtimer_add(m->timer, &tv);
 }
 
 /* CURLMOPT_SOCKETFUNCTION: watch s as libcurl asks. */
 static int
 http_on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 {
-	struct http_client *hc = arg;
+	struct http_multi *m = arg;
 	struct http_sock *hs = sockp;
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (hs != NULL) {
-			curl_multi_assign(hc->multi, s, NULL);
+			curl_multi_assign(m->multi, s, NULL);
 			/* Parked as it is when it waits for reading, the way
 			 * the next request will want it; else unwatched. */
 			if (hs->conn && hs->pending && hs->kind == EV_READ)
@@ -487,14 +545,15 @@ http_on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 		return 0;
 	}
 	if (hs == NULL) {
-		if ((hs = http_sock_of(hc, s)) == NULL)
+		if ((hs = http_sock_of(m->hc, s)) == NULL)
 			return -1;
-		if (curl_multi_assign(hc->multi, s, hs) != CURLM_OK)
+		if (curl_multi_assign(m->multi, s, hs) != CURLM_OK)
 			return -1;
 	}
+	hs->m = m;
 	if (http_sock_watch(hs, (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
 	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0))) == -1) {
-		curl_multi_assign(hc->multi, s, NULL);
+		curl_multi_assign(m->multi, s, NULL);
 		http_sock_unwatch(hs);
 		return -1;
 	}
@@ -538,6 +597,7 @@ http_on_close(void *arg, curl_socket_t s)
 	if (s >= 0 && (size_t)s < hc->n_socks &&
 	    (hs = hc->socks[s]) != NULL) {
 		http_sock_unwatch(hs);
+		hs->m = NULL;
 		hs->conn = 0;
 		hs->preconnected = 0;
 	}
@@ -554,15 +614,6 @@ http_on_close(void *arg, curl_socket_t s)
 }
 
 /* --- the warm pool --------------------------------------------------- */
-
-static time_t
-http_monotonic_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 /* Take w off the pool and free it; its socket is closed unless keep_fd. */
 static void
@@ -846,54 +897,134 @@ http_client_new(struct event_base *base, struct http_client **out,
 
 	hc = xcalloc(1, sizeof(*hc));
 	hc->base = base;
-	if ((hc->multi = curl_multi_init()) == NULL) {
-		snprintf(err, errlen, "cannot create the HTTP client "
-		    "(curl_multi_init failed)");
-		goto fail;
-	}
 	/*
 	 * TLS sessions in a share handle rather than in each easy handle
 	 * (libcurl's default): a session a warm-up or any request made is
 	 * resumed by the next connection to the same host, whichever handle
-	 * makes it, an abbreviated handshake instead of a full one.  Only
-	 * the loop thread uses the handles, so no lock callbacks.  The DNS
-	 * cache stays in the multi handle, which already serves them all.
+	 * makes it, an abbreviated handshake instead of a full one.  The
+	 * DNS cache too, rather than in each multi handle: a warm-up's
+	 * answer serves every handle of its origin.  Only the loop thread
+	 * uses the handles, so no lock callbacks.
 	 */
 	if ((hc->share = curl_share_init()) == NULL ||
 	    curl_share_setopt(hc->share, CURLSHOPT_SHARE,
-	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    curl_share_setopt(hc->share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
 		snprintf(err, errlen, "cannot create the HTTP client's TLS "
-		    "session cache");
+		    "session and DNS cache");
 		goto fail;
 	}
-	if ((hc->timer = evtimer_new(base, http_on_timeout, hc)) == NULL ||
-	    (hc->warm_timer = evtimer_new(base, http_warm_on_timer,
+	if ((hc->warm_timer = evtimer_new(base, http_warm_on_timer,
 	    hc)) == NULL) {
 		snprintf(err, errlen, "cannot create the HTTP client's timer");
-		goto fail;
-	}
-	if (curl_multi_setopt(hc->multi, CURLMOPT_SOCKETFUNCTION,
-	    http_on_socket) != CURLM_OK ||
-	    curl_multi_setopt(hc->multi, CURLMOPT_SOCKETDATA, hc) != CURLM_OK ||
-	    curl_multi_setopt(hc->multi, CURLMOPT_TIMERFUNCTION,
-	    http_on_timer) != CURLM_OK ||
-	    curl_multi_setopt(hc->multi, CURLMOPT_TIMERDATA, hc) != CURLM_OK) {
-		snprintf(err, errlen, "cannot configure the HTTP client");
 		goto fail;
 	}
 	*out = hc;
 	return 0;
 fail:
-	if (hc->timer != NULL)
-		event_free(hc->timer);
-	if (hc->warm_timer != NULL)
-		event_free(hc->warm_timer);
-	if (hc->multi != NULL)
-		curl_multi_cleanup(hc->multi);
 	if (hc->share != NULL)
 		curl_share_cleanup(hc->share);
 	free(hc);
 	return -1;
+}
+
+/* Free m, idle (no transfer on it): libcurl closes its connections. */
+static void
+http_multi_free(struct http_multi *m)
+{
+	struct http_client *hc = m->hc;
+	struct http_sock *hs;
+	size_t i;
+
+	curl_multi_cleanup(m->multi);
+	/* Whether cleanup reports its sockets removed depends on the
+	 * libcurl version: no watcher may keep pointing here. */
+	for (i = 0; i < hc->n_socks; i++)
+		if ((hs = hc->socks[i]) != NULL && hs->m == m) {
+			http_sock_unwatch(hs);
+			hs->m = NULL;
+		}
+	hc->max_conns -= m->max_conns;
+	event_free(m->timer);
+	free(m->origin);
+	free(m);
+}
+
+/*
+ * Free the multi handles idle for HTTP_MULTI_IDLE_S, at most once a
+ * second: an origin no longer sent to keeps no connections open.
+ */
+static void
+http_multi_sweep(struct http_client *hc)
+{
+	struct http_multi **mp, *m;
+	time_t now = http_monotonic_s();
+
+	if (now == hc->swept)
+		return;
+	hc->swept = now;
+	for (mp = &hc->multis; (m = *mp) != NULL;) {
+		if (m->n_reqs == 0 && m->n_warmups == 0 &&
+		    now - m->idle_since >= HTTP_MULTI_IDLE_S) {
+			*mp = m->next;
+			http_multi_free(m);
+		} else
+			mp = &m->next;
+	}
+}
+
+/* The length of url's "scheme://authority": what names its connections. */
+static size_t
+http_origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	p = p != NULL ? p + 3 : url;
+	return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+/*
+ * The multi handle url's request goes to: the oldest of its origin's
+ * with room, or a new one (NULL, with a reason in err, when libcurl
+ * cannot make one).  The client keeps it.
+ */
+static struct http_multi *
+http_multi_for(struct http_client *hc, const char *url, char *err,
+    size_t errlen)
+{
+	struct http_multi *m, **tail;
+	size_t len = http_origin_len(url);
+
+	http_multi_sweep(hc);
+	for (tail = &hc->multis; (m = *tail) != NULL; tail = &m->next)
+		if (m->n_reqs < HTTP_MULTI_REQS && m->origin_len == len &&
+		    strncasecmp(m->origin, url, len) == 0)
+			return m;
+	m = xcalloc(1, sizeof(*m));
+	m->hc = hc;
+	m->origin = xstrndup(url, len);
+	m->origin_len = len;
+	m->idle_since = http_monotonic_s();
+	if ((m->multi = curl_multi_init()) == NULL ||
+	    (m->timer = evtimer_new(hc->base, http_on_timeout, m)) == NULL ||
+	    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION,
+	    http_on_socket) != CURLM_OK ||
+	    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m) != CURLM_OK ||
+	    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
+	    http_on_timer) != CURLM_OK ||
+	    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m) != CURLM_OK) {
+		snprintf(err, errlen, "cannot create an HTTP multi handle");
+		if (m->timer != NULL)
+			event_free(m->timer);
+		if (m->multi != NULL)
+			curl_multi_cleanup(m->multi);
+		free(m->origin);
+		free(m);
+		return NULL;
+	}
+	*tail = m;
+	return m;
 }
 
 static int
@@ -910,34 +1041,37 @@ http_method_is_valid(const char *m)
 }
 
 /*
- * Keep one idle connection for every request that has been in flight at
- * once.  libcurl's default cache holds 4 x the easy handles *currently*
- * added, so whenever the dispatcher's slots drain for a moment (between
- * a batch's commit and the pump that refills them) it shrinks and closes
- * connections that the next requests then open again: 95-600 connections
- * for 10,000 requests at concurrency 64 (issue 17).  The high-water mark
- * of requests in flight is the sum of the channels' concurrency actually
- * used, so the cache grows to one connection per slot and never shrinks.
- * The number of connections per host is left unlimited on purpose: the
+ * Keep one idle connection for every request that has been in flight on
+ * m at once.  libcurl's default cache holds 4 x the easy handles
+ * *currently* added, so whenever the dispatcher's slots drain for a
+ * moment (between a batch's commit and the pump that refills them) it
+ * shrinks and closes connections that the next requests then open
+ * again: 95-600 connections for 10,000 requests at concurrency 64 (issue
+ * 17).  Summed over an origin's handles, the high-water marks of
+ * requests in flight are the concurrency its channels actually used, so
+ * the caches grow to one connection per slot and never shrink.  The
+ * number of connections per host is left unlimited on purpose: the
  * dispatcher already bounds the requests in flight per channel, and a
  * lower cap here would queue requests inside libcurl, out of the
  * dispatcher's sight and timing.
  */
 static void
-http_size_cache(struct http_client *hc)
+http_size_cache(struct http_multi *m)
 {
-	if (hc->n_reqs <= hc->max_conns)
+	if (m->n_reqs <= m->max_conns)
 		return;
-	if (curl_multi_setopt(hc->multi, CURLMOPT_MAXCONNECTS,
-	    (long)hc->n_reqs) == CURLM_OK)
-		hc->max_conns = hc->n_reqs;
+	if (curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
+	    (long)m->n_reqs) == CURLM_OK) {
+		m->hc->max_conns += m->n_reqs - m->max_conns;
+		m->max_conns = m->n_reqs;
+	}
 }
 
 /*
  * The options every transfer of the client has, a request's or a
  * warm-up's: its record, the URL, the timeout, HTTP(S) only, our socket
  * callbacks (watchers, the warm pool, no event outliving its descriptor)
- * and the TLS sessions shared by every handle.
+ * and the TLS sessions and DNS answers shared by every handle.
  */
 static CURLcode
 http_easy_common(struct http_client *hc, struct http_req *r, long timeout_ms)
@@ -1007,6 +1141,8 @@ http_client_start(struct http_client *hc,
 	r->done = done;
 	r->arg = arg;
 	r->url = xstrdup(req->url);
+	if ((r->m = http_multi_for(hc, r->url, err, errlen)) == NULL)
+		goto fail;
 	r->method = xstrdup(req->method ? req->method : "GET");
 	if (req->body != NULL) {
 		r->body = xmalloc(req->body_len + 1);
@@ -1052,13 +1188,13 @@ http_client_start(struct http_client *hc,
 	 * Adding only arms the timer: the transfer starts from the loop, so
 	 * done() cannot run before we return.
 	 */
-	if ((mrc = curl_multi_add_handle(hc->multi, r->easy)) != CURLM_OK) {
+	if ((mrc = curl_multi_add_handle(r->m->multi, r->easy)) != CURLM_OK) {
 		snprintf(err, errlen, "cannot start the request: %s",
 		    curl_multi_strerror(mrc));
 		goto fail;
 	}
 	http_req_link(r);
-	http_size_cache(hc);
+	http_size_cache(r->m);
 	return 0;
 curl_fail:
 	snprintf(err, errlen, "cannot set up the request: %s",
@@ -1076,9 +1212,9 @@ fail:
  * the loop, and an address found by us (or by a thread of ours) need not
  * be the one libcurl picks at the instant: a pooled connection is only
  * handed out to a connect() to its very address.  So libcurl resolves it
- * itself, in a warm-up transfer on the client's own multi handle with
- * CURLOPT_CONNECT_ONLY: its threaded resolver keeps the loop free, its
- * answer goes into the multi handle's DNS cache (60 s, longer than a
+ * itself, in a warm-up transfer on one of the client's multi handles
+ * with CURLOPT_CONNECT_ONLY: its threaded resolver keeps the loop free,
+ * its answer goes into the share's DNS cache (60 s, longer than a
  * launch is staged ahead), which the instant's requests then read, in
  * the same order, so they try the same address first; and the transfer
  * connects, so CURLINFO_PRIMARY_IP/PORT say which address that is.  The
@@ -1106,7 +1242,7 @@ http_warmup_finish(struct http_req *r)
 	if (r->linger != NULL)
 		event_free(r->linger);
 	r->linger = NULL;
-	curl_multi_remove_handle(r->hc->multi, r->easy);
+	curl_multi_remove_handle(r->m->multi, r->easy);
 	http_req_unlink(r);
 	http_req_free(r);
 }
@@ -1204,6 +1340,10 @@ http_warmup_start(struct http_client *hc, const char *url,
 	r->url = xstrdup(url);
 	if (ca_file != NULL)
 		r->ca_file = xstrdup(ca_file);
+	if ((r->m = http_multi_for(hc, url, err, errlen)) == NULL) {
+		http_req_free(r);
+		return -1;
+	}
 	if ((r->easy = curl_easy_init()) == NULL)
 		goto fail;
 	/* The same socket callbacks as a request (its watcher goes with
@@ -1211,7 +1351,7 @@ http_warmup_start(struct http_client *hc, const char *url,
 	if (http_easy_common(hc, r, HTTP_WARMUP_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
 		goto fail;
-	if (curl_multi_add_handle(hc->multi, r->easy) != CURLM_OK)
+	if (curl_multi_add_handle(r->m->multi, r->easy) != CURLM_OK)
 		goto fail;
 	http_req_link(r);
 	return 0;
@@ -1286,6 +1426,7 @@ void
 http_client_free(struct http_client *hc)
 {
 	struct herald_http_response resp;
+	struct http_multi *m;
 	struct http_sock *hs;
 	struct http_req *r;
 	size_t i;
@@ -1298,7 +1439,7 @@ http_client_free(struct http_client *hc)
 	while (hc->warmups != NULL)
 		http_warmup_finish(hc->warmups);
 	while ((r = hc->reqs) != NULL) {
-		curl_multi_remove_handle(hc->multi, r->easy);
+		curl_multi_remove_handle(r->m->multi, r->easy);
 		http_req_unlink(r);
 		memset(&resp, 0, sizeof(resp));
 		resp.error = "cancelled: the HTTP client is closing";
@@ -1309,11 +1450,11 @@ http_client_free(struct http_client *hc)
 	while (hc->n_easy_spare > 0)
 		curl_easy_cleanup(hc->easy_spare[--hc->n_easy_spare]);
 	free(hc->easy_spare);
-	/*
-	 * Cleanup closes the cached connections; whether it reports their
-	 * sockets removed depends on the libcurl version, so free the rest.
-	 */
-	curl_multi_cleanup(hc->multi);
+	/* Cleanup closes the cached connections. */
+	while ((m = hc->multis) != NULL) {
+		hc->multis = m->next;
+		http_multi_free(m);
+	}
 	/* Every easy handle is gone by now: the share is no longer in use. */
 	curl_share_cleanup(hc->share);
 	for (i = 0; i < hc->n_socks; i++) {
@@ -1327,6 +1468,5 @@ http_client_free(struct http_client *hc)
 	while (hc->warm_head != NULL)
 		http_warm_drop(hc->warm_head, 0);
 	event_free(hc->warm_timer);
-	event_free(hc->timer);
 	free(hc);
 }

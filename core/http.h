@@ -1,9 +1,10 @@
 /*
  * http.h - the asynchronous HTTP client lent to plugins as host->http.
  *
- * One libcurl multi handle driven by the event loop (curl's hiperfifo
- * pattern): connections are kept and reused across requests (the cache
- * holds one per request that has been in flight at once), HTTPS trusts
+ * libcurl's multi handles driven by the event loop (curl's hiperfifo
+ * pattern), one per origin and 64 requests in flight: connections are
+ * kept and reused across requests (a handle's cache holds one per
+ * request that has been in flight on it at once), HTTPS trusts
  * the system CAs, and no request ever blocks the loop or takes a thread.
  * The contract of http_client_start() is the one of host->http in
  * herald-plugin.h.

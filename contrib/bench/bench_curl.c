@@ -1,8 +1,10 @@
 /*
  * bench_curl.c - libcurl alone, driven the way heraldd drives it: the
  * multi_socket API on a libevent loop (precise timers, no cached time),
- * easy handles reused, MAXCONNECTS at the concurrency, CONCURRENCY POSTs
- * of the generic flavour's body in flight until TOTAL are answered.  No
+ * easy handles reused, a multi handle per 64 transfers in flight (each
+ * goes to the first with room), MAXCONNECTS at what each has had in
+ * flight, CONCURRENCY POSTs of the generic flavour's body in flight
+ * until TOTAL are answered.  No
  * store, no dispatcher, no plugin: the floor under a webhook delivery on
  * this machine, beside wrk's ceiling (bench_launch.sh runs it per run).
  *
@@ -24,10 +26,22 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#define PER_MULTI 64	/* core/http.c's HTTP_MULTI_REQS */
+
+struct bench;
+
+/* One multi handle: at most PER_MULTI transfers in flight on it. */
+struct multi {
+	struct bench *b;
+	CURLM *multi;
+	struct event *timer;
+	int in_flight, high;
+};
+
 struct bench {
 	struct event_base *base;
-	struct event *timer;
-	CURLM *multi;
+	struct multi *m;
+	int n_m;
 	struct curl_slist *headers;
 	const char *url;
 	CURL **spare;
@@ -74,7 +88,7 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg);
 static int
 on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
 {
-	struct bench *b = arg;
+	struct multi *m = arg;
 	struct event *ev = sockp;
 	short kind;
 
@@ -82,40 +96,43 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
 	if (what == CURL_POLL_REMOVE) {
 		if (ev != NULL)
 			event_free(ev);
-		curl_multi_assign(b->multi, fd, NULL);
+		curl_multi_assign(m->multi, fd, NULL);
 		return 0;
 	}
 	kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
 	    (what & CURL_POLL_OUT ? EV_WRITE : 0);
 	if (ev == NULL)
-		ev = event_new(b->base, fd, kind, on_socket_event, b);
-	else if (event_del(ev) == -1 || event_assign(ev, b->base, fd, kind,
-	    on_socket_event, b) == -1)
+		ev = event_new(m->b->base, fd, kind, on_socket_event, m);
+	else if (event_del(ev) == -1 || event_assign(ev, m->b->base, fd,
+	    kind, on_socket_event, m) == -1)
 		return -1;
 	if (ev == NULL || event_add(ev, NULL) == -1)
 		return -1;
-	curl_multi_assign(b->multi, fd, ev);
+	curl_multi_assign(m->multi, fd, ev);
 	return 0;
 }
 
 static int
 on_timer_set(CURLM *multi, long ms, void *arg)
 {
-	struct bench *b = arg;
+	struct multi *m = arg;
 	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
 
 	(void)multi;
 	if (ms < 0)
-		return evtimer_del(b->timer);
-	return evtimer_add(b->timer, &tv);
+		return evtimer_del(m->timer);
+	return evtimer_add(m->timer, &tv);
 }
 
 static void
 start_more(struct bench *b)
 {
+	struct multi *m;
 	CURL *e;
 
 	while (b->started < b->total && b->started - b->done < b->conc) {
+		for (m = b->m; m->in_flight == PER_MULTI; m++)
+			;
 		e = b->n_spare > 0 ? b->spare[--b->n_spare] : curl_easy_init();
 		if (e == NULL)
 			exit(1);
@@ -128,19 +145,25 @@ start_more(struct bench *b)
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
-		curl_multi_add_handle(b->multi, e);
+		curl_multi_add_handle(m->multi, e);
+		if (++m->in_flight > m->high) {
+			m->high = m->in_flight;
+			curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS,
+			    (long)m->high);
+		}
 		b->started++;
 	}
 }
 
 static void
-collect(struct bench *b)
+collect(struct multi *m)
 {
+	struct bench *b = m->b;
 	CURLMsg *msg;
 	long code;
 	int left;
 
-	while ((msg = curl_multi_info_read(b->multi, &left)) != NULL) {
+	while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		code = 0;
@@ -148,7 +171,8 @@ collect(struct bench *b)
 		    &code);
 		if (msg->data.result != CURLE_OK || code != 200)
 			b->failed++;
-		curl_multi_remove_handle(b->multi, msg->easy_handle);
+		curl_multi_remove_handle(m->multi, msg->easy_handle);
+		m->in_flight--;
 		b->spare[b->n_spare++] = msg->easy_handle;
 		if (++b->done == b->conc) {
 			b->cpu0 = cpu_s();
@@ -164,25 +188,25 @@ collect(struct bench *b)
 static void
 on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
-	struct bench *b = arg;
+	struct multi *m = arg;
 	int running;
 
-	curl_multi_socket_action(b->multi, fd,
+	curl_multi_socket_action(m->multi, fd,
 	    (what & EV_READ ? CURL_CSELECT_IN : 0) |
 	    (what & EV_WRITE ? CURL_CSELECT_OUT : 0), &running);
-	collect(b);
+	collect(m);
 }
 
 static void
 on_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct bench *b = arg;
+	struct multi *m = arg;
 	int running;
 
 	(void)fd;
 	(void)what;
-	curl_multi_socket_action(b->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	collect(b);
+	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	collect(m);
 }
 
 int
@@ -190,6 +214,7 @@ main(int argc, char **argv)
 {
 	struct bench b = { 0 };
 	struct event_config *cfg;
+	struct multi *m;
 	int n;
 
 	if (argc != 4 || (b.conc = atoi(argv[2])) < 1 ||
@@ -207,20 +232,26 @@ main(int argc, char **argv)
 	b.base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	b.spare = calloc((size_t)b.conc, sizeof(*b.spare));
-	b.multi = curl_multi_init();
-	if (b.base == NULL || b.spare == NULL || b.multi == NULL ||
-	    (b.timer = evtimer_new(b.base, on_timeout, &b)) == NULL)
+	b.n_m = (b.conc + PER_MULTI - 1) / PER_MULTI;
+	b.m = calloc((size_t)b.n_m, sizeof(*b.m));
+	if (b.base == NULL || b.spare == NULL || b.m == NULL)
 		return 1;
+	for (m = b.m; m < b.m + b.n_m; m++) {
+		m->b = &b;
+		if ((m->multi = curl_multi_init()) == NULL ||
+		    (m->timer = evtimer_new(b.base, on_timeout, m)) == NULL)
+			return 1;
+		curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+		curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+		curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
+		    on_timer_set);
+		curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+	}
 	b.headers = curl_slist_append(NULL,
 	    "Content-Type: application/json; charset=utf-8");
 	b.headers = curl_slist_append(b.headers,
 	    "X-Herald-Id: 6f1c2a9e-8a43-4c55-9b1e-0d3f5c7a2b11");
 	b.headers = curl_slist_append(b.headers, "Expect:");
-	curl_multi_setopt(b.multi, CURLMOPT_MAXCONNECTS, (long)b.conc);
-	curl_multi_setopt(b.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(b.multi, CURLMOPT_SOCKETDATA, &b);
-	curl_multi_setopt(b.multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
-	curl_multi_setopt(b.multi, CURLMOPT_TIMERDATA, &b);
 	start_more(&b);
 	event_base_dispatch(b.base);
 	n = b.total - b.conc;
@@ -228,9 +259,12 @@ main(int argc, char **argv)
 	    (cpu_s() - b.cpu0) * 1e6 / n);
 	while (b.n_spare > 0)
 		curl_easy_cleanup(b.spare[--b.n_spare]);
-	curl_multi_cleanup(b.multi);
+	for (m = b.m; m < b.m + b.n_m; m++) {
+		curl_multi_cleanup(m->multi);
+		event_free(m->timer);
+	}
+	free(b.m);
 	curl_slist_free_all(b.headers);
-	event_free(b.timer);
 	event_base_free(b.base);
 	free(b.spare);
 	curl_global_cleanup();

@@ -3,9 +3,9 @@
  * on loopback, served from the same event loop: bodies and headers both
  * ways, 429 with Retry-After, timeouts, refused connections, connection
  * reuse (one after the other, and rounds of requests at once that drain
- * the client in between), idle connections the server closes, 50
- * requests at once, and cancellation when the
- * client is freed.
+ * the client in between, more of them than one multi handle takes), idle
+ * connections the server closes, 50 requests at once, and cancellation
+ * when the client is freed.
  */
 #include "unit.h"
 
@@ -387,6 +387,27 @@ test_reuse_rounds(void **state)
 		round_ok(f, r, ROUND);
 	assert_int_equal(f->srv->n_requests, ROUND * ROUNDS);
 	assert_int_equal(f->srv->n_accepted, ROUND);
+}
+
+#define WIDE 100
+
+/*
+ * The same with more requests at once than one multi handle takes (64):
+ * an origin's requests spread over two handles, and still one connection
+ * per request in flight, reused by every round whichever handle a
+ * request lands on.
+ */
+static void
+test_reuse_rounds_wide(void **state)
+{
+	struct fixture *f = *state;
+	struct result r[WIDE];
+	int k;
+
+	for (k = 0; k < 3; k++)
+		round_ok(f, r, WIDE);
+	assert_int_equal(f->srv->n_requests, 3 * WIDE);
+	assert_int_equal(f->srv->n_accepted, WIDE);
 }
 
 /* on_deadline's twin that only raises a flag (the loop runs ONCE). */
@@ -906,6 +927,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_post_200, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse_rounds, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_reuse_rounds_wide, setup,
+	    teardown),
 	cmocka_unit_test_setup_teardown(test_peer_closes_idle, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_429_retry_after, setup, teardown),
 	cmocka_unit_test(test_parse_retry_after),
