@@ -68,6 +68,7 @@ struct http_client {
 	size_t n_reqs;
 	size_t max_conns;		/* the multis' MAXCONNECTS, summed */
 	time_t swept;			/* when idle multis were last freed */
+	unsigned idle_s;		/* HTTP_MULTI_IDLE_S but in tests */
 	CURL **easy_spare;		/* reset handles kept for reuse */
 	size_t n_easy_spare, easy_spare_cap;
 	struct http_warm *warm_head, *warm_tail;	/* oldest first */
@@ -897,6 +898,7 @@ http_client_new(struct event_base *base, struct http_client **out,
 
 	hc = xcalloc(1, sizeof(*hc));
 	hc->base = base;
+	hc->idle_s = HTTP_MULTI_IDLE_S;
 	/*
 	 * TLS sessions in a share handle rather than in each easy handle
 	 * (libcurl's default): a session a warm-up or any request made is
@@ -952,8 +954,8 @@ http_multi_free(struct http_multi *m)
 }
 
 /*
- * Free the multi handles idle for HTTP_MULTI_IDLE_S, at most once a
- * second: an origin no longer sent to keeps no connections open.
+ * Free the multi handles idle for hc->idle_s, at most once a second: an
+ * origin no longer sent to keeps no connections open.
  */
 static void
 http_multi_sweep(struct http_client *hc)
@@ -966,7 +968,7 @@ http_multi_sweep(struct http_client *hc)
 	hc->swept = now;
 	for (mp = &hc->multis; (m = *mp) != NULL;) {
 		if (m->n_reqs == 0 && m->n_warmups == 0 &&
-		    now - m->idle_since >= HTTP_MULTI_IDLE_S) {
+		    now - m->idle_since >= (time_t)hc->idle_s) {
 			*mp = m->next;
 			http_multi_free(m);
 		} else
@@ -1420,6 +1422,12 @@ size_t
 http_client_pending(const struct http_client *hc)
 {
 	return hc->n_reqs;
+}
+
+void
+http_client_set_idle_s(struct http_client *hc, unsigned s)
+{
+	hc->idle_s = s;
 }
 
 void

@@ -71,6 +71,13 @@ size_t http_client_warming(const struct http_client *hc);
 size_t http_client_pending(const struct http_client *hc);
 
 /*
+ * How long an origin's multi handle stays with nothing in flight before
+ * it is freed with its connections, at the next request or warm-up
+ * (default 120 s: libcurl reuses no connection idle longer).  For tests.
+ */
+void http_client_set_idle_s(struct http_client *hc, unsigned s);
+
+/*
  * Fail every outstanding request (done() runs with status 0 and the error
  * "cancelled: ..."), then free the client.  From the loop thread, never
  * from inside a done() callback.  Accepts NULL.

@@ -410,6 +410,60 @@ test_reuse_rounds_wide(void **state)
 	assert_int_equal(f->srv->n_accepted, WIDE);
 }
 
+/* One POST to url (its origin is what matters), run until answered. */
+static void
+post_to(struct fixture *f, const char *url)
+{
+	struct herald_http_request req = { 0 };
+	struct result r = { 0 };
+	int remaining = 1;
+	char err[256];
+
+	req.method = "POST";
+	req.url = url;
+	req.body = "{}";
+	req.body_len = 2;
+	r.base = f->base;
+	r.remaining = &remaining;
+	assert_int_equal(http_client_start(f->hc, &req, on_done, &r, err,
+	    sizeof(err)), 0);
+	run_until(f->base, &remaining, 5000);
+	assert_int_equal(r.status, 200);
+}
+
+/*
+ * An origin whose handle has had nothing in flight for the idle limit
+ * loses its connections at the next request, to any origin: its next
+ * request connects afresh.  One still in use, or idle for less, keeps
+ * them.  Two origins here: the same server named with and without a
+ * user name.
+ */
+static void
+test_idle_origin_freed(void **state)
+{
+	struct fixture *f = *state;
+	char a[96], b[96];
+
+	snprintf(a, sizeof(a), "http://127.0.0.1:%d/ok", f->srv->port);
+	snprintf(b, sizeof(b), "http://u@127.0.0.1:%d/ok", f->srv->port);
+	post_to(f, a);
+	post_to(f, b);
+	post_to(f, a);
+	assert_int_equal(f->srv->n_accepted, 2);
+	/* The handles count whole seconds: 1 s idle may read as 2. */
+	http_client_set_idle_s(f->hc, 3);
+	idle_for(f, (struct timeval){ 1, 0 });
+	post_to(f, b);		/* a idle for 1 s: kept */
+	post_to(f, a);
+	assert_int_equal(f->srv->n_accepted, 2);
+	idle_for(f, (struct timeval){ 3, 200000 });
+	post_to(f, b);		/* both idle for 3 s: both freed, b anew */
+	assert_int_equal(f->srv->n_accepted, 3);
+	post_to(f, a);
+	assert_int_equal(f->srv->n_accepted, 4);
+	assert_int_equal(f->srv->n_requests, 7);
+}
+
 /* on_deadline's twin that only raises a flag (the loop runs ONCE). */
 static void
 on_flag(evutil_socket_t fd, short what, void *arg)
@@ -928,6 +982,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse_rounds, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse_rounds_wide, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_idle_origin_freed, setup,
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_peer_closes_idle, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_429_retry_after, setup, teardown),
