@@ -361,8 +361,8 @@ struct herald_host {
 
 	/*
 	 * ABI minor 2.  Start an HTTP(S) request on the host's shared
-	 * asynchronous client (one libcurl multi handle driven by the loop:
-	 * connections are reused, system CAs are trusted).  req and
+	 * asynchronous client (libcurl driven by the loop: connections are
+	 * reused, system CAs are trusted).  req and
 	 * everything it points to is copied before http() returns.
 	 * done(arg, resp) runs exactly once on the loop thread, never before
 	 * http() returns; resp is borrowed for that call.  Returns 0, or -1
