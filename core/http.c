@@ -32,6 +32,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,16 +156,21 @@ struct http_sock {
 				  * told to libcurl (http_on_open) */
 };
 
+/*
+ * A request, or a warm-up.  What it copies from the caller (the URL,
+ * method, body, CA file and headers) is in the same allocation, after
+ * the struct (http_req_new()).
+ */
 struct http_req {
 	struct http_client *hc;
 	struct http_multi *m;		/* the handle it was added to */
 	CURL *easy;
-	struct curl_slist *headers;
-	char *url;
-	char *method;
-	char *body;
+	struct curl_slist *headers;	/* nodes of ours: never freed alone */
+	const char *url;
+	const char *method;
+	const char *body;
 	size_t body_len;
-	char *ca_file;
+	const char *ca_file;
 	http_done_fn done;		/* NULL for a warm-up */
 	void *arg;
 	unsigned warm_n;		/* a warm-up: connections wanted */
@@ -231,13 +237,74 @@ http_req_free(struct http_req *r)
 		curl_easy_cleanup(r->easy);
 	else if (r->easy != NULL)
 		http_easy_put(r->hc, r->easy);
-	curl_slist_free_all(r->headers);
-	free(r->url);
-	free(r->method);
-	free(r->body);
-	free(r->ca_file);
 	free(r->resp);
 	free(r);
+}
+
+/* len bytes of s and a NUL at *p, which moves past them; the copy. */
+static const char *
+http_req_put(char **p, const char *s, size_t len)
+{
+	char *d = *p;
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	*p += len + 1;
+	return d;
+}
+
+/*
+ * A record for req (a warm-up's: its URL and CA file only), with copies
+ * of everything req points to in one allocation: a copy each was ten
+ * allocations a delivery (issue 17).  The header list ends with our
+ * "Expect:" (no 100-continue round trip before small bodies) and is
+ * made of curl_slist nodes laid out here; libcurl only reads it.
+ * NULL when the sizes overflow.  The caller owns the result
+ * (http_req_free()).
+ */
+static struct http_req *
+http_req_new(struct http_client *hc, const struct herald_http_request *req)
+{
+	static const char expect[] = "Expect:";
+	const char *method = req->method != NULL ? req->method : "GET";
+	const char *const *h;
+	struct curl_slist *node;
+	struct http_req *r;
+	size_t n = 1, size, i;
+	char *p;
+
+	if (req->body_len > SIZE_MAX / 2)
+		return NULL;
+	size = sizeof(*r) + strlen(req->url) + strlen(method) +
+	    sizeof(expect) + 2 + (req->body != NULL ? req->body_len + 1 : 0) +
+	    (req->ca_file != NULL ? strlen(req->ca_file) + 1 : 0);
+	for (h = req->headers; h != NULL && *h != NULL; h++, n++)
+		size += strlen(*h) + 1;
+	size += n * sizeof(*node);
+	r = xmalloc(size);
+	memset(r, 0, sizeof(*r));
+	r->hc = hc;
+	/* Nodes first: right after the struct they are aligned. */
+	node = (struct curl_slist *)(void *)(r + 1);
+	p = (char *)(node + n);
+	r->url = http_req_put(&p, req->url, strlen(req->url));
+	r->method = http_req_put(&p, method, strlen(method));
+	if (req->body != NULL) {
+		r->body = http_req_put(&p, req->body, req->body_len);
+		r->body_len = req->body_len;
+	}
+	if (req->ca_file != NULL)
+		r->ca_file = http_req_put(&p, req->ca_file,
+		    strlen(req->ca_file));
+	for (i = 0; i + 1 < n; i++) {
+		node[i].data = (char *)http_req_put(&p, req->headers[i],
+		    strlen(req->headers[i]));
+		node[i].next = &node[i + 1];
+	}
+	node[i].data = (char *)http_req_put(&p, expect, sizeof(expect) - 1);
+	node[i].next = NULL;
+	r->headers = node;
+	return r;
 }
 
 /* Stop watching hs (libcurl's or parked). */
@@ -1119,8 +1186,6 @@ http_client_start(struct http_client *hc,
     const struct herald_http_request *req, http_done_fn done, void *arg,
     char *err, size_t errlen)
 {
-	const char *const *h;
-	struct curl_slist *nl;
 	struct http_req *r = NULL;
 	unsigned timeout_ms;
 	CURLcode rc;
@@ -1138,31 +1203,14 @@ http_client_start(struct http_client *hc,
 		snprintf(err, errlen, "bad HTTP method");
 		return -1;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->hc = hc;
+	if ((r = http_req_new(hc, req)) == NULL) {
+		snprintf(err, errlen, "the request's body is too large");
+		return -1;
+	}
 	r->done = done;
 	r->arg = arg;
-	r->url = xstrdup(req->url);
 	if ((r->m = http_multi_for(hc, r->url, err, errlen)) == NULL)
 		goto fail;
-	r->method = xstrdup(req->method ? req->method : "GET");
-	if (req->body != NULL) {
-		r->body = xmalloc(req->body_len + 1);
-		memcpy(r->body, req->body, req->body_len);
-		r->body[req->body_len] = '\0';
-		r->body_len = req->body_len;
-	}
-	if (req->ca_file != NULL)
-		r->ca_file = xstrdup(req->ca_file);
-	for (h = req->headers; h != NULL && *h != NULL; h++) {
-		if ((nl = curl_slist_append(r->headers, *h)) == NULL)
-			goto nomem;
-		r->headers = nl;
-	}
-	/* No "Expect: 100-continue" round trip before small bodies. */
-	if ((nl = curl_slist_append(r->headers, "Expect:")) == NULL)
-		goto nomem;
-	r->headers = nl;
 
 	if ((r->easy = http_easy_get(hc)) == NULL)
 		goto nomem;
@@ -1334,14 +1382,11 @@ static int
 http_warmup_start(struct http_client *hc, const char *url,
     const char *ca_file, unsigned n, char *err, size_t errlen)
 {
+	struct herald_http_request req = { .url = url, .ca_file = ca_file };
 	struct http_req *r;
 
-	r = xcalloc(1, sizeof(*r));
-	r->hc = hc;
+	r = http_req_new(hc, &req);
 	r->warm_n = n;
-	r->url = xstrdup(url);
-	if (ca_file != NULL)
-		r->ca_file = xstrdup(ca_file);
 	if ((r->m = http_multi_for(hc, url, err, errlen)) == NULL) {
 		http_req_free(r);
 		return -1;
