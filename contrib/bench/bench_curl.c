@@ -4,9 +4,9 @@
  * easy handles reused, a multi handle per 64 transfers in flight (each
  * goes to the first with room), MAXCONNECTS at what each has had in
  * flight, CONCURRENCY POSTs of the generic flavour's body in flight
- * until TOTAL are answered.  No
- * store, no dispatcher, no plugin: the floor under a webhook delivery on
- * this machine, beside wrk's ceiling (bench_launch.sh runs it per run).
+ * until TOTAL are answered.  No store, no dispatcher, no plugin: the
+ * floor under a webhook delivery on this machine, beside wrk's ceiling
+ * (bench_launch.sh runs it per run).
  *
  *   cc -O2 -o bench_curl bench_curl.c \
  *       $(pkg-config --cflags --libs libevent libcurl)
