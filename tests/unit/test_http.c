@@ -276,16 +276,16 @@ teardown(void **state)
 	return 0;
 }
 
+/* Start a request to url; done() counts down *remaining into r. */
 static void
-start(struct fixture *f, const char *method, const char *path,
+start_url(struct fixture *f, const char *method, const char *url,
     const char *body, unsigned timeout_ms, struct result *r, int *remaining)
 {
 	static const char *const headers[] = { "X-Test: 值-1",
 	    "Content-Type: application/json", NULL };
 	struct herald_http_request req = { 0 };
-	char url[128], err[256];
+	char err[256];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", f->srv->port, path);
 	req.method = method;
 	req.url = url;
 	req.headers = headers;
@@ -298,6 +298,17 @@ start(struct fixture *f, const char *method, const char *path,
 	assert_int_equal(http_client_start(f->hc, &req, on_done, r, err,
 	    sizeof(err)), 0);
 	r->started = 1;
+}
+
+/* The same to path on the test server. */
+static void
+start(struct fixture *f, const char *method, const char *path,
+    const char *body, unsigned timeout_ms, struct result *r, int *remaining)
+{
+	char url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", f->srv->port, path);
+	start_url(f, method, url, body, timeout_ms, r, remaining);
 }
 
 /* n POSTs to /ok at once, the loop run until all answer: each 200. */
@@ -414,19 +425,10 @@ test_reuse_rounds_wide(void **state)
 static void
 post_to(struct fixture *f, const char *url)
 {
-	struct herald_http_request req = { 0 };
-	struct result r = { 0 };
+	struct result r;
 	int remaining = 1;
-	char err[256];
 
-	req.method = "POST";
-	req.url = url;
-	req.body = "{}";
-	req.body_len = 2;
-	r.base = f->base;
-	r.remaining = &remaining;
-	assert_int_equal(http_client_start(f->hc, &req, on_done, &r, err,
-	    sizeof(err)), 0);
+	start_url(f, "POST", url, "{}", 5000, &r, &remaining);
 	run_until(f->base, &remaining, 5000);
 	assert_int_equal(r.status, 200);
 }
@@ -576,12 +578,11 @@ static void
 test_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct herald_http_request req = { 0 };
 	struct sockaddr_in sin = { 0 };
 	socklen_t len = sizeof(sin);
-	struct result r = { 0 };
+	struct result r;
 	int fd, remaining = 1;
-	char url[64], err[256];
+	char url[64];
 
 	/* A port that was free a moment ago and has no listener now. */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -592,15 +593,7 @@ test_refused(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
 	close(fd);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sin.sin_port));
-	req.method = "POST";
-	req.url = url;
-	req.body = "{}";
-	req.body_len = 2;
-	r.base = f->base;
-	r.remaining = &remaining;
-	assert_int_equal(http_client_start(f->hc, &req, on_done, &r, err,
-	    sizeof(err)), 0);
-	r.started = 1;
+	start_url(f, "POST", url, "{}", 5000, &r, &remaining);
 	run_until(f->base, &remaining, 5000);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.early, 0);
