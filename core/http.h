@@ -1,13 +1,14 @@
 /*
  * http.h - the asynchronous HTTP client lent to plugins as host->http.
  *
- * libcurl's multi handles driven by the event loop (curl's hiperfifo
- * pattern), one per origin and 64 requests in flight: connections are
- * kept and reused across requests (a handle's cache holds one per
- * request that has been in flight on it at once), HTTPS trusts
- * the system CAs, and no request ever blocks the loop or takes a thread.
- * The contract of http_client_start() is the one of host->http in
- * herald-plugin.h.
+ * libcurl's multi handles driven by an event loop of the client's own,
+ * on one I/O thread (curl's hiperfifo pattern), one handle per origin
+ * and 64 requests in flight: connections are kept and reused across
+ * requests (a handle's cache holds one per request that has been in
+ * flight on it at once), HTTPS trusts the system CAs, and no request
+ * ever blocks the caller's loop.  Every function here is for the
+ * caller's loop thread, and every done() runs there.  The contract of
+ * http_client_start() is the one of host->http in herald-plugin.h.
  *
  * curl_global_init() must have run (main() does it before any thread).
  */
@@ -24,8 +25,10 @@ struct http_client;
 typedef void (*http_done_fn)(void *arg, const struct herald_http_response *resp);
 
 /*
- * A client whose callbacks run on base.  On success *out is owned by the
- * caller (http_client_free()); on failure returns -1 with a reason in err.
+ * A client whose callbacks run on base, with its I/O thread started.  On
+ * success *out is owned by the caller (http_client_free()); on failure
+ * returns -1 with a reason in err.  base has an event of the client's
+ * only while requests are outstanding.
  */
 int http_client_new(struct event_base *base, struct http_client **out,
     char *err, size_t errlen);
@@ -33,9 +36,9 @@ int http_client_new(struct event_base *base, struct http_client **out,
 /*
  * Start req; everything it points to is copied.  done(arg, resp) runs
  * exactly once on the loop thread, never before this returns.  Returns 0,
- * or -1 with a reason in err when the request cannot be started (a bad
- * method, libcurl refusing the handle, the client closing): then done
- * never runs.
+ * or -1 with a reason in err when the request is refused at once (a bad
+ * method, no URL, the client closing): then done never runs.  A request
+ * libcurl cannot set up ends in done() with status 0 and the reason.
  */
 int http_client_start(struct http_client *hc,
     const struct herald_http_request *req, http_done_fn done, void *arg,
@@ -46,16 +49,17 @@ int http_client_start(struct http_client *hc,
  * of the requests that will use them (a launch's sends at its instant):
  * the requests then skip the TCP handshake.  Connections already waiting
  * in the pool count; each is closed after 30 s unused or when the peer
- * closes it.  Never blocks: the connections complete on the loop.  A
- * numeric http:// host is connected to at once; a host name (and any
- * https:// URL) first gets a warm-up transfer that libcurl resolves and
- * connects from the loop, and the pool then opens its connections to
+ * closes it.  Never blocks: the connections are made on the client's
+ * thread.  A numeric http:// host is connected to at once; a host name
+ * (and any https:// URL) first gets a warm-up transfer that libcurl
+ * resolves and connects, and the pool then opens its connections to
  * the address libcurl picked.  A host that cannot be resolved or reached
  * warms nothing, silently: the requests will say why.  For https:// the
  * warm-up also makes the TLS handshake, verified against ca_file (NULL:
  * the system CAs), and its session is resumed by the requests' pooled
- * connections when they use the same CA file.  Returns 0, or -1
- * with a reason in err (no socket to be had; what was opened stays).
+ * connections when they use the same CA file.  Returns 0, or -1 with a
+ * reason in err when the client is closing; what cannot be opened (no
+ * descriptor left) is not reported: the requests connect themselves.
  */
 int http_client_warm(struct http_client *hc, const char *url,
     const char *ca_file, unsigned n, char *err, size_t errlen);

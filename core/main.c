@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,14 @@ main(int argc, char **argv)
 	int pid_fd = -1;
 	const char *pid_path = NULL;
 
+	/*
+	 * At a launch two threads allocate, the loop and the HTTP client's
+	 * I/O thread.  glibc gives the second an arena of its own, whose free
+	 * space the loop never reuses: 1.1 MB more at the peak of a launch
+	 * (32.0 against 30.9 MB, over the 32 MB of issue 17), and no faster.
+	 * One arena for all.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	while ((ch = getopt_long(argc, argv, "c:fhmtVp:P:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -361,12 +361,14 @@ struct herald_host {
 
 	/*
 	 * ABI minor 2.  Start an HTTP(S) request on the host's shared
-	 * asynchronous client (libcurl driven by the loop: connections are
-	 * reused, system CAs are trusted).  req and
+	 * asynchronous client (libcurl on a thread of the host's own:
+	 * connections are reused, system CAs are trusted).  req and
 	 * everything it points to is copied before http() returns.
 	 * done(arg, resp) runs exactly once on the loop thread, never before
 	 * http() returns; resp is borrowed for that call.  Returns 0, or -1
-	 * when the request cannot be started (then done never runs).
+	 * when the request is refused at once (a bad method, no URL, the
+	 * host shutting down; then done never runs); a request libcurl
+	 * cannot set up ends in done() with the reason as its error.
 	 */
 	int (*http)(const struct herald_channel_conf *ch,
 	    const struct herald_http_request *req,
@@ -391,14 +393,15 @@ struct herald_host {
 	 * (connections already waiting count), so those requests skip the
 	 * TCP handshake.  url is borrowed for the call.  A host name is
 	 * resolved by the host's HTTP client without blocking (the call
-	 * returns at once; the connections open later, on the loop, to the
-	 * address the requests will pick); for https:// the host also makes
+	 * returns at once; the connections open later, on the client's
+	 * thread, to the address the requests will pick); for https:// the host also makes
 	 * one TLS handshake ahead, verified against the system CAs, whose
 	 * session the requests resume.  A host that cannot be resolved or
 	 * reached warms nothing, and that is not an error here.
 	 * Connections nobody takes are closed after 30 s.  Never blocks.
-	 * Returns 0, or -1 when it cannot (no client, no socket to be had);
-	 * the sends work either way.
+	 * Returns 0, or -1 when it cannot (no client, the host shutting
+	 * down); connections that cannot be opened (no descriptor left) are
+	 * not reported.  The sends work either way.
 	 */
 	int (*http_warm)(const struct herald_channel_conf *ch, const char *url,
 	    unsigned n);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 
 #define MAX_CONNS 64
 #define MAX_DELAYED 8
+#define MAX_HELD 128
 
 struct delayed {
 	struct server *srv;
@@ -51,6 +53,12 @@ struct server {
 	int n_accepted;			/* TCP connections accepted */
 	struct delayed delayed[MAX_DELAYED];
 	int n_delayed;
+	/* With gather > 0, /ok is answered only once gather requests wait:
+	 * the client's I/O thread may otherwise get an answer before it
+	 * sends the next request, and reuse that connection for it. */
+	int gather;
+	struct evhttp_request *held[MAX_HELD];
+	int n_held;
 };
 
 struct result {
@@ -65,6 +73,7 @@ struct result {
 	char body[256];
 	char content_type[64];
 	unsigned retry_after_ms;
+	thrd_t thread;			/* the one done() ran on */
 	int *remaining;			/* stop the loop when it reaches 0 */
 };
 
@@ -90,6 +99,21 @@ server_reply_delayed(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	evhttp_send_reply(d->req, 200, "OK", NULL);
 	d->req = NULL;
+}
+
+static void
+server_reply_ok(struct evhttp_request *req)
+{
+	struct evbuffer *reply;
+
+	if ((reply = evbuffer_new()) == NULL)
+		abort();
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evbuffer_add_printf(reply, "{\"errcode\":0,\"uri\":\"%s\"}",
+	    evhttp_request_get_uri(req));
+	evhttp_send_reply(req, 200, "OK", reply);
+	evbuffer_free(reply);
 }
 
 static void
@@ -119,12 +143,22 @@ server_on_request(struct evhttp_request *req, void *arg)
 	h = evhttp_find_header(in, "X-Test");
 	snprintf(s->last_header, sizeof(s->last_header), "%s", h ? h : "");
 
+	if (strncmp(uri, "/ok", 3) == 0 && s->gather > 0) {
+		assert_true(s->n_held < MAX_HELD);
+		s->held[s->n_held++] = req;
+		if (s->n_held < s->gather)
+			return;
+		for (int i = 0; i < s->n_held; i++)
+			server_reply_ok(s->held[i]);
+		s->n_held = 0;
+		return;
+	}
 	if ((reply = evbuffer_new()) == NULL)
 		abort();
 	if (strncmp(uri, "/ok", 3) == 0) {
-		evhttp_add_header(out, "Content-Type", "application/json");
-		evbuffer_add_printf(reply, "{\"errcode\":0,\"uri\":\"%s\"}", uri);
-		evhttp_send_reply(req, 200, "OK", reply);
+		evbuffer_free(reply);
+		server_reply_ok(req);
+		return;
 	} else if (strcmp(uri, "/busy") == 0) {
 		evhttp_add_header(out, "Retry-After", "7");
 		evbuffer_add_printf(reply, "slow down");
@@ -205,6 +239,7 @@ on_done(void *arg, const struct herald_http_response *resp)
 	struct result *r = arg;
 
 	r->calls++;
+	r->thread = thrd_current();
 	if (!r->started)
 		r->early = 1;
 	r->status = resp->status;
@@ -311,15 +346,18 @@ start(struct fixture *f, const char *method, const char *path,
 	start_url(f, method, url, body, timeout_ms, r, remaining);
 }
 
-/* n POSTs to /ok at once, the loop run until all answer: each 200. */
+/* n POSTs to /ok at once, the loop run until all answer: each 200.  All
+ * n are in flight together (the server holds its answers until then). */
 static void
 round_ok(struct fixture *f, struct result *r, int n)
 {
 	int i, remaining = n;
 
+	f->srv->gather = n;
 	for (i = 0; i < n; i++)
 		start(f, "POST", "/ok", "{}", 5000, &r[i], &remaining);
 	run_until(f->base, &remaining, 5000);
+	f->srv->gather = 0;
 	assert_int_equal(remaining, 0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(r[i].status, 200);
@@ -352,6 +390,8 @@ test_post_200(void **state)
 	assert_string_equal(r.body, "{\"errcode\":0,\"uri\":\"/ok?key=k\"}");
 	assert_string_equal(r.content_type, "application/json");
 	assert_int_equal(r.retry_after_ms, 0);
+	/* libcurl runs on the client's thread, done() on the caller's. */
+	assert_true(thrd_equal(r.thread, thrd_current()));
 	assert_string_equal(f->srv->last_method, "POST");
 	assert_string_equal(f->srv->last_body, "{\"msg\":\"请按时报送\"}");
 	assert_string_equal(f->srv->last_header, "值-1");
@@ -735,6 +775,7 @@ round_ok_url(struct fixture *f, const char *url, const char *ca_file,
 	req.body_len = 2;
 	req.timeout_ms = 5000;
 	req.ca_file = ca_file;
+	f->srv->gather = n;
 	for (i = 0; i < n; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
 		r[i].base = f->base;
@@ -743,6 +784,7 @@ round_ok_url(struct fixture *f, const char *url, const char *ca_file,
 		    err, sizeof(err)), 0);
 	}
 	run_until(f->base, &remaining, 5000);
+	f->srv->gather = 0;
 	assert_int_equal(remaining, 0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(r[i].status, 200);
