@@ -162,7 +162,7 @@ http_on_work(evutil_socket_t fd, short what, void *arg)
 			http_io_warm(hc->io, r->url, r->ca_file, r->warm_n);
 			http_req_free(r);
 		} else
-			http_io_start(hc->io, r);	/* refused when closing */
+			http_io_start(hc->io, r);
 		/* A launch queues hundreds at once, and setting one up costs
 		 * ~30 us: the first go out while the rest wait their turn. */
 		if (++n % HTTP_START_CHUNK == 0)
@@ -182,6 +182,10 @@ http_io_thread(void *arg)
 	while (hc->io != NULL)
 		if (event_base_loop(hc->io_base, EVLOOP_ONCE) == -1)
 			break;
+	/* Only epoll failing ends the loop early: what is outstanding is
+	 * cancelled rather than left waiting. */
+	http_io_free(hc->io);
+	hc->io = NULL;
 	return 0;
 }
 

@@ -77,7 +77,6 @@ struct http_io {
 	struct http_req *warmups;	/* warm-up transfers in flight */
 	struct http_sock **socks;	/* by descriptor; NULL: never watched */
 	size_t n_socks;
-	size_t n_reqs;
 	size_t max_conns;		/* the multis' MAXCONNECTS, summed */
 	time_t swept;			/* when idle multis were last freed */
 	unsigned idle_s;		/* HTTP_MULTI_IDLE_S but in tests;
@@ -86,7 +85,7 @@ struct http_io {
 	size_t n_easy_spare, easy_spare_cap;
 	struct http_warm *warm_head, *warm_tail;	/* oldest first */
 	struct event *warm_timer;	/* closes the pool's stale entries */
-	int closing;
+	int closing;			/* http_io_free() runs: no spares */
 	/* Ready pool entries and warm-up transfers, for http_io_warm_ready()
 	 * and http_io_warming(): written here, read from any thread. */
 	size_t n_ready, n_warming;
@@ -376,7 +375,6 @@ http_req_unlink(struct http_req *r)
 		r->next->prev = r->prev;
 	r->prev = r->next = NULL;
 	if (r->done != NULL) {
-		io->n_reqs--;
 		r->m->n_reqs--;
 	} else {
 		r->m->n_warmups--;
@@ -398,7 +396,6 @@ http_req_link(struct http_req *r)
 		(*head)->prev = r;
 	*head = r;
 	if (r->done != NULL) {
-		io->n_reqs++;
 		r->m->n_reqs++;
 	} else {
 		r->m->n_warmups++;
@@ -1224,10 +1221,6 @@ http_io_start(struct http_io *io, struct http_req *r)
 	CURLMcode mrc;
 
 	r->io = io;
-	if (io->closing) {
-		http_req_fail(r, "cancelled: the HTTP client is closing");
-		return;
-	}
 	if ((r->m = http_multi_for(io, r->url, err, sizeof(err))) == NULL)
 		goto fail;
 	if ((r->easy = http_easy_get(io)) == NULL) {
@@ -1441,7 +1434,7 @@ http_io_warm(struct http_io *io, const char *url, const char *ca_file,
 	socklen_t addrlen = 0;
 	struct http_req *r;
 
-	if (io->closing || url == NULL || n == 0)
+	if (url == NULL || n == 0)
 		return;
 	if (http_warm_addr(url, &addr, &addrlen) &&
 	    strncasecmp(url, "http:", 5) == 0) {
