@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <threads.h>
 #include <unistd.h>
 
@@ -179,6 +180,8 @@ http_io_thread(void *arg)
 {
 	struct http_client *hc = arg;
 
+	/* Named for top -H, ps -L and profiles (15 bytes at most). */
+	(void)prctl(PR_SET_NAME, "heraldd-http", 0, 0, 0);
 	while (hc->io != NULL)
 		if (event_base_loop(hc->io_base, EVLOOP_ONCE) == -1)
 			break;

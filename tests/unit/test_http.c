@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <glob.h>
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -397,6 +398,29 @@ test_post_200(void **state)
 	assert_string_equal(f->srv->last_header, "值-1");
 	assert_int_equal(f->srv->saw_expect, 0);
 	assert_int_equal(http_client_pending(f->hc), 0);
+}
+
+/* The client's I/O thread is there under its own name (top -H, ps -L). */
+static void
+test_thread_named(void **state)
+{
+	glob_t g;
+	char name[32];
+	int found = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(glob("/proc/self/task/*/comm", 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		if ((fp = fopen(g.gl_pathv[i], "r")) == NULL)
+			continue;
+		if (fgets(name, sizeof(name), fp) != NULL &&
+		    strcmp(name, "heraldd-http\n") == 0)
+			found++;
+		fclose(fp);
+	}
+	globfree(&g);
+	assert_int_equal(found, 1);
 }
 
 static void
@@ -1014,6 +1038,7 @@ test_warm_free(void **state)
 
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_post_200, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_thread_named, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse_rounds, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_reuse_rounds_wide, setup,
