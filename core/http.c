@@ -26,18 +26,17 @@
 #include "http.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <threads.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "http_io.h"
+#include "thread.h"
 #include "xmalloc.h"
 
 /* Requests set up between two runs of libcurl (http_on_work()). */
@@ -180,8 +179,6 @@ http_io_thread(void *arg)
 {
 	struct http_client *hc = arg;
 
-	/* Named for top -H, ps -L and profiles (15 bytes at most). */
-	(void)prctl(PR_SET_NAME, "heraldd-http", 0, 0, 0);
 	while (hc->io != NULL)
 		if (event_base_loop(hc->io_base, EVLOOP_ONCE) == -1)
 			break;
@@ -229,8 +226,6 @@ http_client_new(struct event_base *base, struct http_client **out,
 {
 	struct http_client *hc;
 	struct event_config *cfg;
-	sigset_t all, old;
-	int rc;
 
 	hc = xcalloc(1, sizeof(*hc));
 	hc->base = base;
@@ -262,17 +257,8 @@ http_client_new(struct event_base *base, struct http_client **out,
 	if (http_io_new(hc->io_base, http_on_finished, hc, &hc->io, err,
 	    errlen) == -1)
 		goto fail;
-	/* Faults stay deliverable where they happen. */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGABRT);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = thrd_create(&hc->thread, http_io_thread, hc);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != thrd_success) {
+	if (thread_start(&hc->thread, http_io_thread, hc,
+	    "heraldd-http") != thrd_success) {
 		snprintf(err, errlen, "cannot start the HTTP client's thread");
 		goto fail;
 	}

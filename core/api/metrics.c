@@ -170,6 +170,7 @@ static void
 metrics_store(struct evbuffer *b, const struct engine *e)
 {
 	const struct engine_status *es = engine_status(e);
+	struct store_wal_stats ws;
 	uint64_t failures = 0;
 	size_t held = 0;
 
@@ -187,6 +188,19 @@ metrics_store(struct evbuffer *b, const struct engine *e)
 	metrics_single(b, "herald_store_held_outcomes", "gauge",
 	    "Outcomes kept in memory because the store could not record "
 	    "them.", (int64_t)held);
+	/* Only a store with a write-ahead log has these (SQLite). */
+	if (store_wal_stats(engine_store(e), &ws) == -1)
+		return;
+	metrics_single(b, "herald_store_wal_pages", "gauge",
+	    "Pages in the store's write-ahead log after the last commit; "
+	    "past 1000 its thread copies them into the database file.",
+	    (int64_t)ws.pages);
+	metrics_single(b, "herald_store_checkpoints_total", "counter",
+	    "Checkpoints of the write-ahead log, run on the store's own "
+	    "thread.", (int64_t)ws.checkpoints);
+	metrics_single(b, "herald_store_checkpoint_failures_total", "counter",
+	    "Checkpoints that failed; the log grows until one succeeds.",
+	    (int64_t)ws.failed);
 }
 
 /* Clock check and jobs by state.  Returns 0, or -1 when the store failed. */

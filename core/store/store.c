@@ -231,6 +231,14 @@ store_schema_version(struct store *s)
 }
 
 int
+store_wal_stats(struct store *s, struct store_wal_stats *out)
+{
+	if (s->ops->wal_stats == NULL)
+		return -1;
+	return s->ops->wal_stats(s, out);
+}
+
+int
 store_plan_begin(struct store *s)
 {
 	return s->ops->agenda->plan_begin(s);

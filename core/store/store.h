@@ -58,6 +58,20 @@ int store_is_fault(const struct store *s);
 int store_schema_version(struct store *s);
 
 /*
+ * The write-ahead log, where the backend keeps one (SQLite on a file).
+ * Its checkpoints, which copy the log into the database file, run on a
+ * thread of the store's own, never inside the caller's commit (issue 17).
+ * pages: the log's length after the last commit; checkpoints: how many
+ * ran; failed: how many failed (the log grows meanwhile, nothing is
+ * lost).  Returns 0, or -1 where there is no such log (PostgreSQL,
+ * SQLite in memory).
+ */
+struct store_wal_stats {
+	uint64_t pages, checkpoints, failed;
+};
+int store_wal_stats(struct store *s, struct store_wal_stats *out);
+
+/*
  * Re-planning.  plan_begin starts a generation; plan_put inserts a job if
  * its key is absent, updates due/next_at of a still-pending job whose
  * instant moved, and marks the key as present in this generation;
@@ -422,6 +436,8 @@ struct store_ops {
 	int (*open)(struct store *s, const char *where, void **state);
 	void (*close)(void *state);	/* must accept NULL */
 	int (*schema_version)(struct store *s);
+	/* NULL: no write-ahead log (store_wal_stats()). */
+	int (*wal_stats)(struct store *s, struct store_wal_stats *out);
 	const struct store_agenda_ops *agenda;
 	const struct store_ledger_ops *ledger;
 	/* Heartbeats and leases (store_cluster.h); NULL: store.c answers

@@ -51,6 +51,7 @@
 #include <uuid/uuid.h>
 
 #include "store.h"
+#include "store_sqlite_ckpt.h"
 #include "store_sqlite.h"
 #include "xmalloc.h"
 
@@ -716,6 +717,7 @@ sq_close(void *state)
 
 	if (q == NULL)
 		return;
+	sq_ckpt_stop(q->ckpt);
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
 	for (i = 0; i < SQ_CLAIM_CACHED; i++)
@@ -775,8 +777,9 @@ sq_connect(struct store *s, const char *where, struct sq **out)
 	if (sq_create_private(s, where) == -1)
 		goto fail;
 	/*
-	 * A connection is only ever used by the thread that opened it (the
-	 * loop's), so SQLite's own locks are pure cost: without
+	 * A connection is only ever used by one thread (this one by the
+	 * loop; the checkpoints' by their thread, store_sqlite_ckpt.c), so
+	 * SQLite's own locks on it are pure cost: without
 	 * MEMSTATUS every sqlite3_malloc()/free() skips a global mutex, and
 	 * NOMUTEX drops the connection's (issue 17: 8-17 % of a launch's
 	 * samples were pthread_mutex_lock/unlock under SQLite).  The
@@ -811,6 +814,7 @@ sq_connect(struct store *s, const char *where, struct sq **out)
 		    "is %s)", where, mode ? mode : "unknown");
 		goto fail;
 	}
+	q->wal = strcmp(mode, "wal") == 0;
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_exec(q->db, "PRAGMA synchronous = FULL;"

@@ -146,6 +146,8 @@ enum sq_st {
 struct sq {
 	sqlite3 *db;
 	char *path;
+	int wal;		/* in WAL mode: a file, not memory */
+	struct sq_ckpt *ckpt;	/* the log's checkpoints; NULL: SQLite's own */
 	sqlite3_stmt *st[ST__COUNT];
 	sqlite3_stmt *claim[SQ_CLAIM_CACHED];
 	int planning;		/* inside plan_begin/plan_end */

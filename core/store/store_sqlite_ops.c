@@ -12,6 +12,7 @@
 #include "store_cluster.h"
 #include "store_ledger.h"
 #include "store_sqlite.h"
+#include "store_sqlite_ckpt.h"
 #include "store_sqlite_incident.h"
 #include "store_sqlite_jobs.h"
 #include "store_sqlite_node.h"
@@ -19,12 +20,14 @@
 #include "store_sqlite_query.h"
 #include "store_sqlite_schema.h"
 
-/* Connect, then bring the file to the current schema.  Sets *state to a
- * struct sq that sq_close() frees. */
+/* Connect, bring the file to the current schema, then hand the log's
+ * checkpoints to their thread.  Sets *state to a struct sq that
+ * sq_close() frees. */
 static int
 sq_open(struct store *s, const char *where, void **state)
 {
 	struct sq *q;
+	char err[300];
 
 	if (sq_connect(s, where, &q) == -1)
 		return -1;
@@ -32,7 +35,24 @@ sq_open(struct store *s, const char *where, void **state)
 		sq_close(q);
 		return -1;
 	}
+	if (q->wal && sq_ckpt_start(q->db, sqlite3_db_filename(q->db, "main"),
+	    &q->ckpt, err, sizeof(err)) == -1) {
+		store_seterr(s, "%s", err);
+		sq_close(q);
+		return -1;
+	}
 	*state = q;
+	return 0;
+}
+
+static int
+sq_wal_stats(struct store *s, struct store_wal_stats *out)
+{
+	struct sq *q = store_backend(s);
+
+	if (q->ckpt == NULL)
+		return -1;
+	sq_ckpt_stats(q->ckpt, out);
 	return 0;
 }
 
@@ -94,6 +114,7 @@ const struct store_ops store_sqlite_ops = {
 	.open = sq_open,
 	.close = sq_close,
 	.schema_version = sq_schema_version,
+	.wal_stats = sq_wal_stats,
 	.agenda = &sq_agenda,
 	.ledger = &sq_ledger,
 	.cluster = &sq_cluster,

@@ -326,6 +326,14 @@ out("generation", num(val("herald_config_generation")))
 out("reload.success", num(val("herald_config_last_reload_success")))
 out("reload.at", num(val("herald_config_last_reload_timestamp_seconds")))
 out("clock", num(val("herald_clock_synchronized")))
+# The log's length cannot exceed what its file holds: a 32-byte header,
+# then frames of a 24-byte header and a page.
+page = db.execute("PRAGMA page_size").fetchone()[0]
+frames = (os.path.getsize(sys.argv[2] + "-wal") - 32) // (24 + page)
+wal = val("herald_store_wal_pages")
+out("wal", "absent" if wal is None else "%s" % (0 <= wal <= frames))
+out("ckpt", "%s %s" % (num(val("herald_store_checkpoints_total")),
+    num(val("herald_store_checkpoint_failures_total"))))
 PY
 $PY check.py metrics.txt "$T/m.db" "$T/recv.jsonl" "$T/audit.log" >c1.out 2>&1
 field() { sed -n "s/^$1=//p" "$2"; }
@@ -343,6 +351,8 @@ absent)	ok "# SKIP python3-prometheus-client not installed" ;;
 *)	is "$(f promclient)" same "prometheus_client's parser reads the same series" ;;
 esac
 is "$(f jobs.metrics)" "$(f jobs.sqlite)" "herald_jobs by state = the store's counts (sqlite3)"
+is "$(f wal)" True "herald_store_wal_pages: no more than the -wal file holds"
+like "$(f ckpt)" '^[1-9][0-9]* 0$' "herald_store_checkpoints_total counts the thread's checkpoints (one at start at least), none failed"
 like "$(f jobs.metrics)" 'pending:[1-9].*delivered:[1-9].*failed:[1-9]' \
     "... with pending, delivered and failed jobs among them"
 is "$(f audit.deliveries)" "$(f audit.lines)" "log channel: deliveries_total = lines in its file"

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <glob.h>
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -400,39 +399,13 @@ test_post_200(void **state)
 	assert_int_equal(http_client_pending(f->hc), 0);
 }
 
-/* Threads of this process named heraldd-http. */
-static int
-count_http_threads(void)
-{
-	glob_t g;
-	char name[32];
-	int found = 0;
-	FILE *fp;
-
-	assert_int_equal(glob("/proc/self/task/*/comm", 0, NULL, &g), 0);
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		if ((fp = fopen(g.gl_pathv[i], "r")) == NULL)
-			continue;
-		if (fgets(name, sizeof(name), fp) != NULL &&
-		    strcmp(name, "heraldd-http\n") == 0)
-			found++;
-		fclose(fp);
-	}
-	globfree(&g);
-	return found;
-}
-
 /* The client's I/O thread is there under its own name (top -H, ps -L),
- * which it takes as it starts: looked for up to 2 s. */
+ * given before http_client_new() returns. */
 static void
 test_thread_named(void **state)
 {
-	int i, found = 0;
-
 	(void)state;
-	for (i = 0; i < 200 && (found = count_http_threads()) == 0; i++)
-		usleep(10000);
-	assert_int_equal(found, 1);
+	assert_int_equal(unit_threads_named("heraldd-http"), 1);
 }
 
 static void

@@ -2867,6 +2867,82 @@ test_lease_renewed_not_taken_pg(void **state)
 	store_close(b);
 }
 
+/* Checkpoints the store's thread has run, once it has run more than
+ * after (up to 10 s); fails the test otherwise. */
+static uint64_t
+wait_checkpoints(struct store *s, uint64_t after)
+{
+	struct store_wal_stats ws;
+
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(store_wal_stats(s, &ws), 0);
+		if (ws.checkpoints > after)
+			return ws.checkpoints;
+		usleep(10000);
+	}
+	fail_msg("no checkpoint after %llu in 10 s", (unsigned long long)after);
+	return 0;
+}
+
+/*
+ * The log's checkpoints run on the store's thread (heraldd-ckpt), not
+ * inside the commit that takes the log past 1,000 pages (issue 17), and
+ * copy all of it: the next commit starts the log over.  Closing stops the
+ * thread and leaves no log behind.
+ */
+static void
+test_wal_checkpoint_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct store_wal_stats ws = { 0 };
+	struct store *m;
+	char item[32], wal[240], err[256];
+	uint64_t before;
+	struct job j;
+	int i, k;
+
+	assert_int_equal(unit_threads_named("heraldd-ckpt"), 1);
+	/* The thread's first checkpoint, of whatever the open left. */
+	before = wait_checkpoints(f->s, 0);
+	for (i = 0; ws.pages < 1000; i++) {
+		assert_true(i < 1000);
+		assert_int_equal(store_begin(f->s), 0);
+		for (k = 0; k < 200; k++) {
+			snprintf(item, sizeof(item), "i%d-%d", i, k);
+			job_init(&j, item, JOB_REMINDER, 3600, "p1", "email",
+			    1000 + k);
+			assert_int_equal(store_insert(f->s, &j), 0);
+		}
+		assert_int_equal(store_commit(f->s), 0);
+		assert_int_equal(store_wal_stats(f->s, &ws), 0);
+	}
+	wait_checkpoints(f->s, before);
+	assert_int_equal(store_wal_stats(f->s, &ws), 0);
+	assert_int_equal(ws.failed, 0);
+	/* The whole log was copied, so this commit writes from its start. */
+	job_init(&j, "after", JOB_REMINDER, 3600, "p1", "email", 1000);
+	assert_int_equal(store_insert(f->s, &j), 0);
+	assert_int_equal(store_wal_stats(f->s, &ws), 0);
+	assert_true(ws.pages < 100);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs"),
+	    i * 200 + 1);
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(unit_threads_named("heraldd-ckpt"), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(access(wal, F_OK), -1);
+	assert_int_equal(store_open(f->url, "test-node", &f->s, err,
+	    sizeof(err)), 0);
+
+	/* In memory there is no log, and no thread. */
+	assert_int_equal(store_open("sqlite::memory:", "test-node", &m, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_wal_stats(m, &ws), -1);
+	assert_int_equal(unit_threads_named("heraldd-ckpt"), 1);
+	store_close(m);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -2912,6 +2988,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_node_beat),
 	T(test_due_count),
 	T(test_lease_renew_held_reap),
+	T(test_wal_checkpoint_thread),
 };
 
 /* What runs on PostgreSQL: all but SQLite's files and migrations. */
