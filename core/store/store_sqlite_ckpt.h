@@ -14,6 +14,9 @@
 /* Checkpoint once the log holds this many pages: SQLite's own default
  * for its automatic checkpoint, which this replaces. */
 #define SQ_CKPT_PAGES 1000
+/* After the thread's copy, the loop copies the pages committed since
+ * itself when there are at most this many, so that the log starts over. */
+#define SQ_CKPT_TAIL 256
 
 struct sq_ckpt;
 

@@ -2884,11 +2884,39 @@ wait_checkpoints(struct store *s, uint64_t after)
 	return 0;
 }
 
+/* Commit batches of n jobs until the log holds at least pages pages;
+ * returns how many jobs were put. */
+static int
+fill_log(struct store *s, int pages, int n, int from)
+{
+	struct store_wal_stats ws = { 0 };
+	char item[32];
+	struct job j;
+	int i = from;
+
+	assert_int_equal(store_wal_stats(s, &ws), 0);
+	while (ws.pages < (uint64_t)pages) {
+		assert_true(i < from + 100000);
+		assert_int_equal(store_begin(s), 0);
+		for (int k = 0; k < n; k++, i++) {
+			snprintf(item, sizeof(item), "i%d", i);
+			job_init(&j, item, JOB_REMINDER, 3600, "p1", "email",
+			    1000 + i);
+			assert_int_equal(store_insert(s, &j), 0);
+		}
+		assert_int_equal(store_commit(s), 0);
+		assert_int_equal(store_wal_stats(s, &ws), 0);
+	}
+	return i - from;
+}
+
 /*
  * The log's checkpoints run on the store's thread (heraldd-ckpt), not
- * inside the commit that takes the log past 1,000 pages (issue 17), and
- * copy all of it: the next commit starts the log over.  Closing stops the
- * thread and leaves no log behind.
+ * inside the commit that takes the log past 1,000 pages (issue 17).  A
+ * reader holding an older snapshot keeps the thread from copying the
+ * last pages; the first commit after it, with those few pages left,
+ * copies them itself, and the one after starts the log over.  Closing
+ * stops the thread and leaves no log behind.
  */
 static void
 test_wal_checkpoint_thread(void **state)
@@ -2896,36 +2924,37 @@ test_wal_checkpoint_thread(void **state)
 	struct fixture *f = *state;
 	struct store_wal_stats ws = { 0 };
 	struct store *m;
-	char item[32], wal[240], err[256];
+	char wal[240], err[256];
 	uint64_t before;
+	sqlite3 *rd;
 	struct job j;
-	int i, k;
+	int n;
 
 	assert_int_equal(unit_threads_named("heraldd-ckpt"), 1);
 	/* The thread's first checkpoint, of whatever the open left. */
 	before = wait_checkpoints(f->s, 0);
-	for (i = 0; ws.pages < 1000; i++) {
-		assert_true(i < 1000);
-		assert_int_equal(store_begin(f->s), 0);
-		for (k = 0; k < 200; k++) {
-			snprintf(item, sizeof(item), "i%d-%d", i, k);
-			job_init(&j, item, JOB_REMINDER, 3600, "p1", "email",
-			    1000 + k);
-			assert_int_equal(store_insert(f->s, &j), 0);
-		}
-		assert_int_equal(store_commit(f->s), 0);
-		assert_int_equal(store_wal_stats(f->s, &ws), 0);
-	}
-	wait_checkpoints(f->s, before);
+	n = fill_log(f->s, 950, 20, 0);
+	assert_int_equal(sqlite3_open_v2(f->path, &rd, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM "
+	    "job_rows", NULL, NULL, NULL), SQLITE_OK);
+	n += fill_log(f->s, 1000, 20, n);
+	before = wait_checkpoints(f->s, before);
+	assert_int_equal(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(rd);
+
+	job_init(&j, "tail", JOB_REMINDER, 3600, "p1", "email", 1000);
+	assert_int_equal(store_insert(f->s, &j), 0);
 	assert_int_equal(store_wal_stats(f->s, &ws), 0);
-	assert_int_equal(ws.failed, 0);
-	/* The whole log was copied, so this commit writes from its start. */
+	assert_true(ws.pages >= 1000);
+	assert_int_equal(ws.checkpoints, before + 1);
 	job_init(&j, "after", JOB_REMINDER, 3600, "p1", "email", 1000);
 	assert_int_equal(store_insert(f->s, &j), 0);
 	assert_int_equal(store_wal_stats(f->s, &ws), 0);
 	assert_true(ws.pages < 100);
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs"),
-	    i * 200 + 1);
+	assert_int_equal(ws.failed, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs"), n + 2);
 
 	store_close(f->s);
 	f->s = NULL;
