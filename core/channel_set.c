@@ -416,7 +416,8 @@ channel_set_open(const char *dir, const struct model *m,
 	cs->host.http_warm = host_http_warm;
 	/* Plugins may offload from open(): the pool comes first. */
 	if (!check_only && workpool_new(base, m->daemon.engine.workers ?
-	    m->daemon.engine.workers : 4, &cs->pool, err, sizeof(err)) == -1)
+	    m->daemon.engine.workers : 4, "heraldd-work", &cs->pool, err,
+	    sizeof(err)) == -1)
 		errlist_add(errs, NULL, 0, "%s", err);
 	if (!check_only && http_client_new(base, &cs->http, err,
 	    sizeof(err)) == -1)

@@ -235,8 +235,8 @@ daemon_http_start(struct daemon *d)
 	d->api.board_guard = board_guard_new();
 	/* One thread for the board's password checks: crypt(3) takes tens
 	 * of milliseconds and must not hold the loop (board_check.c). */
-	if (workpool_new(d->base, 1, &d->api.board_pool, err,
-	    sizeof(err)) == -1) {
+	if (workpool_new(d->base, 1, "heraldd-board", &d->api.board_pool,
+	    err, sizeof(err)) == -1) {
 		log_errx("start: board: %s", err);
 		return -1;
 	}

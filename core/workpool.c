@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "thread.h"
 #include "xmalloc.h"
 
 struct workpool_job {
@@ -128,8 +129,8 @@ workpool_on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-workpool_new(struct event_base *base, unsigned n, struct workpool **out,
-    char *err, size_t errlen)
+workpool_new(struct event_base *base, unsigned n, const char *name,
+    struct workpool **out, char *err, size_t errlen)
 {
 	struct workpool *wp;
 	int rc;
@@ -151,8 +152,8 @@ workpool_new(struct event_base *base, unsigned n, struct workpool **out,
 	}
 	wp->threads = xcalloc(n, sizeof(*wp->threads));
 	for (; wp->n_threads < n; wp->n_threads++) {
-		rc = thrd_create(&wp->threads[wp->n_threads], workpool_thread,
-		    wp);
+		rc = thread_start(&wp->threads[wp->n_threads],
+		    workpool_thread, wp, name);
 		if (rc != thrd_success) {
 			snprintf(err, errlen, "worker pool: cannot start thread "
 			    "%u of %u%s", wp->n_threads + 1, n,

@@ -16,12 +16,12 @@ struct event_base;
 struct workpool;
 
 /*
- * Start n threads (n >= 1) whose completions run on base.  On success
- * *out is owned by the caller (workpool_free()); on failure returns -1
- * with a reason in err.
+ * Start n threads (n >= 1), each named name (thread.h), whose
+ * completions run on base.  On success *out is owned by the caller
+ * (workpool_free()); on failure returns -1 with a reason in err.
  */
-int workpool_new(struct event_base *base, unsigned n, struct workpool **out,
-    char *err, size_t errlen);
+int workpool_new(struct event_base *base, unsigned n, const char *name,
+    struct workpool **out, char *err, size_t errlen);
 
 /*
  * Queue work(arg) for a worker and done(arg) for the loop afterwards.

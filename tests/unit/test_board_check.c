@@ -115,7 +115,8 @@ test_on_worker(void **state)
 	a.base = event_base_new();
 	assert_non_null(a.base);
 	a.loop = thrd_current();
-	assert_int_equal(workpool_new(a.base, 1, &wp, err, sizeof(err)), 0);
+	assert_int_equal(workpool_new(a.base, 1, "test-work", &wp, err,
+	    sizeof(err)), 0);
 	assert_int_equal(check_on_pool(wp, &a, h, "board password"), 1);
 	assert_int_equal(check_on_pool(wp, &a, h, "board passwore"), 0);
 	workpool_free(wp);

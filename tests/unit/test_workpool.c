@@ -89,7 +89,10 @@ test_work_off_loop_done_on_loop(void **state)
 	char err[128];
 
 	assert_non_null(base);
-	assert_int_equal(workpool_new(base, 4, &wp, err, sizeof(err)), 0);
+	assert_int_equal(workpool_new(base, 4, "test-work", &wp, err,
+	    sizeof(err)), 0);
+	/* Named, for top -H and per-thread profiles. */
+	assert_int_equal(unit_threads_named("test-work"), 4);
 	for (int i = 0; i < MANY; i++) {
 		items[i].c = &c;
 		items[i].seq = i;
@@ -108,6 +111,7 @@ test_work_off_loop_done_on_loop(void **state)
 	assert_int_equal(c.done_before_work, 0);
 	assert_int_equal(workpool_pending(wp), 0);
 	workpool_free(wp);
+	assert_int_equal(unit_threads_named("test-work"), 0);
 	event_free(guard);
 	event_base_free(base);
 	free(items);
@@ -123,7 +127,8 @@ test_free_drains(void **state)
 	struct workpool *wp;
 	char err[128];
 
-	assert_int_equal(workpool_new(base, 2, &wp, err, sizeof(err)), 0);
+	assert_int_equal(workpool_new(base, 2, "test-work", &wp, err,
+	    sizeof(err)), 0);
 	for (int i = 0; i < 64; i++) {
 		items[i] = (struct item){ .c = &c, .seq = i, .sleep_us = 2000 };
 		assert_int_equal(workpool_submit(wp, item_work, item_done,
@@ -152,7 +157,8 @@ test_parallel(void **state)
 	char err[128];
 	double secs;
 
-	assert_int_equal(workpool_new(base, 8, &wp, err, sizeof(err)), 0);
+	assert_int_equal(workpool_new(base, 8, "test-work", &wp, err,
+	    sizeof(err)), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < 8; i++) {
 		items[i] = (struct item){ .c = &c, .seq = i, .sleep_us = 200000 };
@@ -181,7 +187,8 @@ test_free_null_and_empty(void **state)
 	char err[128];
 
 	workpool_free(NULL);
-	assert_int_equal(workpool_new(base, 3, &wp, err, sizeof(err)), 0);
+	assert_int_equal(workpool_new(base, 3, "test-work", &wp, err,
+	    sizeof(err)), 0);
 	assert_int_equal(workpool_pending(wp), 0);
 	workpool_free(wp);
 	event_base_free(base);
