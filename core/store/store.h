@@ -62,12 +62,14 @@ int store_schema_version(struct store *s);
  * Its checkpoints, which copy the log into the database file, run on a
  * thread of the store's own, never inside the caller's commit (issue 17).
  * pages: the log's length after the last commit; checkpoints: how many
- * ran; failed: how many failed (the log grows meanwhile, nothing is
+ * ran; tails: how many of those the caller's commit ran itself, for the
+ * few pages committed during the thread's copy (so that the log starts
+ * over); failed: how many failed (the log grows meanwhile, nothing is
  * lost).  Returns 0, or -1 where there is no such log (PostgreSQL,
  * SQLite in memory).
  */
 struct store_wal_stats {
-	uint64_t pages, checkpoints, failed;
+	uint64_t pages, checkpoints, tails, failed;
 };
 int store_wal_stats(struct store *s, struct store_wal_stats *out);
 

@@ -25,7 +25,10 @@
  * here).  So the loop copies the last few pages itself: at the first
  * commit after the thread's copy, when at most SQ_CKPT_TAIL pages came
  * since, a PASSIVE checkpoint inside the hook (where SQLite's automatic
- * one ran) copies them, and the write after starts the log over.
+ * one ran) copies them, and the write after starts the log over.  The
+ * hook tells a log started over by its length falling; a first commit
+ * longer than the whole old log is taken for growth, and its hook may
+ * copy the log itself, as SQLite's own checkpoint did at every one.
  *
  * Durability does not change: a commit is on disk when it returns
  * (synchronous = FULL); a checkpoint only moves committed pages from the
@@ -53,7 +56,7 @@ struct sq_ckpt {
 	int busy;		/* the thread copies */
 	int copied;		/* the log's length its last copy saw; 0:
 				 * none since the log started over */
-	uint64_t done, failed;
+	uint64_t done, tails, failed;
 	/* The loop's alone: the log's length after its last commit. */
 	int pages;
 };
@@ -74,15 +77,20 @@ static int
 sq_ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct sq_ckpt *c = arg;
-	int tail = 0, rc;
+	int tail = 0, over = pages < c->pages, rc;
 
 	c->pages = pages;
-	if (pages < SQ_CKPT_PAGES)
+	if (pages < SQ_CKPT_PAGES && !over)
 		return SQLITE_OK;
 	mtx_lock(&c->mu);
-	if (pages < c->copied)
-		c->copied = 0;		/* started over since */
-	if (!c->busy && !c->want) {
+	/*
+	 * The log started over: what the thread last copied was of the
+	 * old one.  Seen at the first commit after, however short the new
+	 * log (else, back at 1,000 pages, the whole log passes for a tail).
+	 */
+	if (over)
+		c->copied = 0;
+	if (pages >= SQ_CKPT_PAGES && !c->busy && !c->want) {
 		if (c->copied > 0 && pages - c->copied <= SQ_CKPT_TAIL)
 			tail = 1;
 		else {
@@ -97,6 +105,8 @@ sq_ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	    NULL, NULL);
 	mtx_lock(&c->mu);
 	sq_ckpt_count(c, rc);
+	if (rc == SQLITE_OK)
+		c->tails++;
 	mtx_unlock(&c->mu);
 	return SQLITE_OK;
 }
@@ -202,6 +212,7 @@ sq_ckpt_stats(struct sq_ckpt *c, struct store_wal_stats *out)
 {
 	mtx_lock(&c->mu);
 	out->checkpoints = c->done;
+	out->tails = c->tails;
 	out->failed = c->failed;
 	mtx_unlock(&c->mu);
 	out->pages = (uint64_t)c->pages;

@@ -2915,8 +2915,10 @@ fill_log(struct store *s, int pages, int n, int from)
  * inside the commit that takes the log past 1,000 pages (issue 17).  A
  * reader holding an older snapshot keeps the thread from copying the
  * last pages; the first commit after it, with those few pages left,
- * copies them itself, and the one after starts the log over.  Closing
- * stops the thread and leaves no log behind.
+ * copies them itself, and the one after starts the log over.  The new
+ * log is the thread's again (the loop once copied the whole of it,
+ * taking it for a tail of the old one).  Closing stops the thread and
+ * leaves no log behind.
  */
 static void
 test_wal_checkpoint_thread(void **state)
@@ -2949,10 +2951,19 @@ test_wal_checkpoint_thread(void **state)
 	assert_int_equal(store_wal_stats(f->s, &ws), 0);
 	assert_true(ws.pages >= 1000);
 	assert_int_equal(ws.checkpoints, before + 1);
+	assert_int_equal(ws.tails, 1);
 	job_init(&j, "after", JOB_REMINDER, 3600, "p1", "email", 1000);
 	assert_int_equal(store_insert(f->s, &j), 0);
 	assert_int_equal(store_wal_stats(f->s, &ws), 0);
 	assert_true(ws.pages < 100);
+
+	/* Past 1,000 pages of the new log: the thread's again, not a
+	 * "tail" measured against what it copied of the old one. */
+	before = ws.checkpoints;
+	n += fill_log(f->s, 1000, 20, n);
+	wait_checkpoints(f->s, before);
+	assert_int_equal(store_wal_stats(f->s, &ws), 0);
+	assert_int_equal(ws.tails, 1);
 	assert_int_equal(ws.failed, 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM jobs"), n + 2);
 
