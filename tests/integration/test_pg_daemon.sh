@@ -171,7 +171,7 @@ like "$held" '^[1-9]' "the dead node left jobs in flight under its lease ($held)
 
 start_bg "$T/d2.log" "$HERALDD" -f -c h.conf
 pid=$BG_PID
-wait_listen "$T/d2.log" 30 || not_ok "heraldd starts again" "$(tail -5 "$T/d2.log")"
+wait_listen "$T/d2.log" 30 || not_ok "heraldd starts again" "$(tail -n 5 "$T/d2.log")"
 like "$(cat "$T/d2.log")" "planned $((N + 0)) jobs: 0 new, 0 changed, 0 cancelled" \
     "the restart plans nothing new"
 all_delivered() { [ "$(q "SELECT count(*) FROM jobs WHERE kind = 'reminder' AND state = 'delivered'")" = "$N" ]; }
@@ -217,7 +217,7 @@ p2=$BG_PID
 if wait_listen "$T/t1.log" 30 && wait_listen "$T/t2.log" 30; then
 	ok "two heraldd start at once on an empty database"
 else
-	not_ok "two heraldd start at once" "$(tail -5 "$T/t1.log" "$T/t2.log")"
+	not_ok "two heraldd start at once" "$(tail -n 5 "$T/t1.log" "$T/t2.log")"
 fi
 is "$(q "SELECT count(*), count(DISTINCT version), max(version) FROM herald_schema" twin)" "2|2|2" \
     "... one migration row per schema version (2) in herald_schema"

@@ -65,7 +65,7 @@ pb=$BG_PID
 if wait_listen "$T/a.log" 30 && aa=$API && wait_listen "$T/b.log" 30; then
 	ok "two nodes start on one database"
 else
-	not_ok "two nodes start" "$(tail -5 "$T/a.log" "$T/b.log")"
+	not_ok "two nodes start" "$(tail -n 5 "$T/a.log" "$T/b.log")"
 	done_testing
 	exit 1
 fi

@@ -36,7 +36,7 @@ if kannel_start "$T/k"; then
 	ok "Kannel (bearerbox, fake SMSC, smsbox) is up"
 else
 	not_ok "Kannel (bearerbox, fake SMSC, smsbox) is up" \
-	    "$(tail -5 "$T/k/bearerbox.log" "$T/k/smsbox.log" 2>/dev/null)"
+	    "$(tail -n 5 "$T/k/bearerbox.log" "$T/k/smsbox.log" 2>/dev/null)"
 	done_testing
 	exit 0
 fi

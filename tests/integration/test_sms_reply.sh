@@ -126,7 +126,7 @@ if kannel_start "$T/k"; then
 	ok "Kannel (bearerbox, fake SMSC, smsbox) is up"
 else
 	not_ok "Kannel (bearerbox, fake SMSC, smsbox) is up" \
-	    "$(tail -5 "$T/k/bearerbox.log" "$T/k/smsbox.log" 2>/dev/null)"
+	    "$(tail -n 5 "$T/k/bearerbox.log" "$T/k/smsbox.log" 2>/dev/null)"
 	done_testing
 	exit 0
 fi
@@ -289,7 +289,7 @@ kill -HUP "$HPID"
 if wait_until 10 log_has "$T/heraldd.log" 'config generation 2 in use'; then
 	ok "SIGHUP reloads the config without sms_reply_token_file"
 else
-	not_ok "SIGHUP reloads the config without sms_reply_token_file" "$(tail -5 "$T/heraldd.log")"
+	not_ok "SIGHUP reloads the config without sms_reply_token_file" "$(tail -n 5 "$T/heraldd.log")"
 fi
 code=$(curl -s -o "$T/404.json" -w '%{http_code}' "$API/v1/sms/mo?from=13800138000&text=1&token=$TOKEN")
 is "$code $(cat "$T/404.json")" '404 {"error":"SMS replies are off"}' \
