@@ -196,8 +196,9 @@ metrics_store(struct evbuffer *b, const struct engine *e)
 	    "past 1000 its thread copies them into the database file.",
 	    (int64_t)ws.pages);
 	metrics_single(b, "herald_store_checkpoints_total", "counter",
-	    "Checkpoints of the write-ahead log, run on the store's own "
-	    "thread.", (int64_t)ws.checkpoints);
+	    "Checkpoints of the write-ahead log: its thread's, and the "
+	    "commits' that copied the few pages committed during one.",
+	    (int64_t)ws.checkpoints);
 	metrics_single(b, "herald_store_checkpoint_failures_total", "counter",
 	    "Checkpoints that failed; the log grows until one succeeds.",
 	    (int64_t)ws.failed);
