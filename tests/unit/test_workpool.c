@@ -4,6 +4,7 @@
  */
 #include "unit.h"
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <threads.h>
@@ -20,6 +21,8 @@ struct counters {
 	thrd_t loop;			/* the thread running the loop */
 	atomic_int worked;
 	atomic_int work_on_loop;	/* work seen on the loop thread: a bug */
+	atomic_int term_open;		/* work that SIGTERM could interrupt */
+	atomic_int segv_blocked;	/* work whose faults would be held */
 	int done;			/* touched only on the loop */
 	int done_off_loop;		/* done seen off the loop thread: a bug */
 	int done_before_work;		/* done ran before its work finished */
@@ -38,9 +41,16 @@ static void
 item_work(void *arg)
 {
 	struct item *it = arg;
+	sigset_t mask;
 
 	if (thrd_equal(thrd_current(), it->c->loop))
 		atomic_fetch_add(&it->c->work_on_loop, 1);
+	/* The daemon's signals are the loop's (thread_start()). */
+	pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	if (!sigismember(&mask, SIGTERM))
+		atomic_fetch_add(&it->c->term_open, 1);
+	if (sigismember(&mask, SIGSEGV))
+		atomic_fetch_add(&it->c->segv_blocked, 1);
 	if (it->sleep_us > 0) {
 		struct timespec ts = { 0, it->sleep_us * 1000L };
 		nanosleep(&ts, NULL);
@@ -107,6 +117,8 @@ test_work_off_loop_done_on_loop(void **state)
 	assert_int_equal(atomic_load(&c.worked), MANY);
 	assert_int_equal(c.done, MANY);
 	assert_int_equal(atomic_load(&c.work_on_loop), 0);
+	assert_int_equal(atomic_load(&c.term_open), 0);
+	assert_int_equal(atomic_load(&c.segv_blocked), 0);
 	assert_int_equal(c.done_off_loop, 0);
 	assert_int_equal(c.done_before_work, 0);
 	assert_int_equal(workpool_pending(wp), 0);
