@@ -160,9 +160,10 @@ main(int argc, char **argv)
 	    (bench_cpu() - c0) * 1e6 / (double)k.n,
 	    (double)(bench_syscw() - w0) / (double)k.n, batch);
 	qsort(commits, nc, sizeof(*commits), bench_cmp_double);
-	printf("commit  %6zu commits  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-	    nc, commits[nc / 2] * 1e3, commits[nc * 99 / 100] * 1e3,
-	    commits[nc - 1] * 1e3);
+	if (nc > 0)
+		printf("commit  %6zu commits  p50 %.2f ms  p99 %.2f ms  "
+		    "max %.2f ms\n", nc, commits[nc / 2] * 1e3,
+		    commits[nc * 99 / 100] * 1e3, commits[nc - 1] * 1e3);
 	free(commits);
 
 	for (i = 0; i < k.n; i++)

@@ -60,7 +60,8 @@ int store_schema_version(struct store *s);
 /*
  * The write-ahead log, where the backend keeps one (SQLite on a file).
  * Its checkpoints, which copy the log into the database file, run on a
- * thread of the store's own, never inside the caller's commit (issue 17).
+ * thread of the store's own, not inside the caller's commit (issue 17);
+ * the caller's commit copies only the few pages committed during one.
  * pages: the log's length after the last commit; checkpoints: how many
  * ran; tails: how many of those the caller's commit ran itself, for the
  * few pages committed during the thread's copy (so that the log starts
