@@ -27,12 +27,11 @@
  *   cc -O2 -o webhook_sink webhook_sink.c $(pkg-config --cflags --libs libevent)
  *   webhook_sink PORTFILE [SLOW]
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <stdint.h>
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
