@@ -49,9 +49,19 @@ fake_at() {
 	local start
 	start=$(TZ=Asia/Shanghai date -d "$1" '+%Y-%m-%d %H:%M:%S') || return 1
 	shift
+	export TZ=Asia/Shanghai
+	fake_clock "@$start" "$@"
+}
+
+# fake_clock SPEC CMD... -- exec CMD under libfaketime with FAKETIME=SPEC
+# ("@2026-09-01 10:00:00" to start there, "+2" to run 2 s ahead); as
+# fake_at, only as start_bg's command.
+fake_clock() {
+	local spec=$1
+	shift
 	# A sanitizer build wants its runtime first in the preload list;
 	# libfaketime there is deliberate, so tell ASan not to object.
-	exec env TZ=Asia/Shanghai LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$start" \
+	exec env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$spec" \
 	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
 }
 

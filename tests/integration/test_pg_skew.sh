@@ -90,11 +90,7 @@ CONF
 
 start_bg "$T/right.log" "$HERALDD" -f -c "$T/h.conf"
 p1=$BG_PID
-# A sanitizer build wants its runtime first in the preload list (as in
-# fake_at).
-start_bg "$T/skewed.log" env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+2" \
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-    "$HERALDD" -f -c "$T/h.conf"
+start_bg "$T/skewed.log" fake_clock +2 "$HERALDD" -f -c "$T/h.conf"
 p2=$BG_PID
 if wait_listen "$T/right.log" 30 && a1=$API && wait_listen "$T/skewed.log" 30; then
 	a2=$API
