@@ -251,11 +251,11 @@ def stolen(f):
         return True
 for line in open(sys.argv[1]):
     f = line.split()
-    rows[(f[0], f[1])]
+    scenario = rows[(f[0], f[1])]	# listed even when every run is left out
     if steal_max is not None and stolen(f):
         left_out[(f[0], f[1])] += 1
-        continue
-    rows[(f[0], f[1])].append(f)
+    else:
+        scenario.append(f)
 n = int(sys.argv[2])
 failed = 0
 def col(rs, i):
